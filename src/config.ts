@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Every variable is documented in the README
+ * ("Configuration"); an invalid value stops the process with the variable named.
+ */
+const envSchema = z.object({
+  DATABASE_URL: z.string().min(1).optional(),
+  /** Where PGlite keeps its files when DATABASE_URL is unset. */
+  SHADOWGATE_DATA_DIR: z.string().min(1).default('./.shadowgate'),
+  REDIS_URL: z.string().min(1).optional(),
+  SHADOWGATE_QUEUE_PREFIX: z.string().min(1).default('shadowgate'),
+  UNLEASH_URL: z.string().url().optional(),
+  UNLEASH_ADMIN_TOKEN: z.string().min(1).optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  SHADOWGATE_TICK_MS: z.coerce.number().int().min(100).default(10_000),
+  /** How often owed AI calls are re-enqueued from PostgreSQL. */
+  SHADOWGATE_SWEEP_MS: z.coerce.number().int().min(100).default(30_000),
+  SHADOWGATE_ADMIN_KEY: z.string().min(16, 'at least 16 characters').optional(),
+  /** Largest accepted request body, in bytes. */
+  SHADOWGATE_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(10 * 1024 * 1024),
+  /** Largest AI answer read, in bytes; a larger one is an AI error. */
+  SHADOWGATE_MAX_AI_RESPONSE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = Readonly<z.infer<typeof envSchema>>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(parsed.data);
+}

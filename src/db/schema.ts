@@ -1,0 +1,154 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const useCases = pgTable('use_cases', {
+  id: text('id').primaryKey(),
+  /** shadow | human-reviewed | limited-autonomous | disabled */
+  stage: text('stage').notNull(),
+  /** Bumped by every stage change: optimistic concurrency for transitions. */
+  stageVersion: integer('stage_version').notNull().default(1),
+  stageEnteredAt: at('stage_entered_at').notNull().defaultNow(),
+  /** Where `enable` returns to after `disable`. */
+  stageBeforeDisable: text('stage_before_disable'),
+  planVersion: integer('plan_version').notNull(),
+  createdAt: at('created_at').notNull().defaultNow(),
+  updatedAt: at('updated_at').notNull().defaultNow(),
+});
+
+export const planVersions = pgTable(
+  'plan_versions',
+  {
+    useCase: text('use_case')
+      .notNull()
+      .references(() => useCases.id),
+    version: integer('version').notNull(),
+    /** The applied text, verbatim (YAML or JSON). */
+    text: text('text').notNull(),
+    textHash: text('text_hash').notNull(),
+    format: text('format').notNull(),
+    /** The validated plan with defaults filled in. */
+    plan: jsonb('plan').notNull(),
+    /** Hash of what is measured; evidence restarts when it changes. */
+    aiConfig: text('ai_config').notNull(),
+    appliedBy: text('applied_by').notNull(),
+    appliedAt: at('applied_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.useCase, t.version] })],
+);
+
+export const decisions = pgTable(
+  'decisions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    useCase: text('use_case').notNull(),
+    requestId: text('request_id').notNull(),
+    /** sha256 of the mirrored payload as sent: a retry must match it, else 409. */
+    payloadHash: text('payload_hash').notNull(),
+    input: jsonb('input'),
+    context: jsonb('context').notNull().default({}),
+    stage: text('stage').notNull(),
+    planVersion: integer('plan_version').notNull(),
+    aiConfig: text('ai_config').notNull(),
+    receivedAt: at('received_at').notNull().defaultNow(),
+
+    humanDecision: jsonb('human_decision'),
+    humanDecidedBy: text('human_decided_by'),
+    humanHandlingMs: integer('human_handling_ms'),
+    humanAt: at('human_at'),
+
+    /** none (no AI call owed) | owed | done | error */
+    aiState: text('ai_state').notNull(),
+    /** A worker holds the call until then; an expired lease makes it claimable again. */
+    aiLeaseUntil: at('ai_lease_until'),
+    aiAttempts: integer('ai_attempts').notNull().default(0),
+    aiDecision: jsonb('ai_decision'),
+    aiConfidence: doublePrecision('ai_confidence'),
+    aiModelVersion: text('ai_model_version'),
+    aiLatencyMs: doublePrecision('ai_latency_ms'),
+    aiInputTokens: integer('ai_input_tokens'),
+    aiOutputTokens: integer('ai_output_tokens'),
+    aiCost: doublePrecision('ai_cost'),
+    aiError: text('ai_error'),
+    aiAt: at('ai_at'),
+
+    /** Comparison score in [0, 1]; null until both sides exist. */
+    score: doublePrecision('score'),
+    comparedAt: at('compared_at'),
+  },
+  (t) => [
+    uniqueIndex('decisions_use_case_request_id').on(t.useCase, t.requestId),
+    index('decisions_cohort').on(t.useCase, t.stage, t.aiConfig, t.aiModelVersion),
+    index('decisions_ai_owed').on(t.id).where(sql`ai_state = 'owed'`),
+    index('decisions_uncompared')
+      .on(t.id)
+      .where(sql`score is null and ai_state = 'done' and human_decision is not null`),
+    index('decisions_compared').on(t.useCase, t.stage, t.comparedAt),
+  ],
+);
+
+export const stageTransitions = pgTable(
+  'stage_transitions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    useCase: text('use_case')
+      .notNull()
+      .references(() => useCases.id),
+    fromStage: text('from_stage'),
+    toStage: text('to_stage').notNull(),
+    /** The stage version this transition produced: unique, so a transition happens once. */
+    stageVersion: integer('stage_version').notNull(),
+    actor: text('actor').notNull(),
+    reason: text('reason').notNull(),
+    forced: boolean('forced').notNull().default(false),
+    planVersion: integer('plan_version').notNull(),
+    modelVersion: text('model_version'),
+    snapshot: jsonb('snapshot').notNull().default({}),
+    at: at('at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('stage_transitions_once').on(t.useCase, t.stageVersion)],
+);
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    role: text('role').notNull(),
+    /** null: every use case. */
+    useCases: jsonb('use_cases').$type<string[] | null>(),
+    /** sha256 of the secret; the secret itself is shown once and never stored. */
+    secretHash: text('secret_hash').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: at('created_at').notNull().defaultNow(),
+    lastUsedAt: at('last_used_at'),
+    revokedAt: at('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_keys_secret_hash').on(t.secretHash)],
+);
+
+export const auditEvents = pgTable(
+  'audit_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: at('at').notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    useCase: text('use_case'),
+    details: jsonb('details').notNull().default({}),
+  },
+  (t) => [index('audit_events_use_case').on(t.useCase, t.at)],
+);
