@@ -1,0 +1,76 @@
+/**
+ * Starts the SIMULATED AI system (no model behind it) for demos and manual tests:
+ *   tsx scripts/sim-ai.ts --port 9000 --agreement 0.92 --latency 40 --error-rate 0.01
+ * --latency takes milliseconds or a range such as 20-120.
+ */
+import { parseArgs } from 'node:util';
+import type { SimFailure, SimRange } from '../src/simulation/simulated-answer.js';
+import { startSimulatedAiSystem } from '../src/simulation/simulated-ai-system.js';
+
+const FAILURES: SimFailure[] = ['none', 'http-500', 'timeout', 'malformed-json', 'huge', 'wrong-label'];
+
+const { values } = parseArgs({
+  options: {
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '9000' },
+    agreement: { type: 'string', default: '0.92' },
+    latency: { type: 'string', default: '40' },
+    'error-rate': { type: 'string', default: '0' },
+    failure: { type: 'string', default: 'none' },
+    labels: { type: 'string', default: 'approve,reject,escalate' },
+    seed: { type: 'string', default: 'sim' },
+    'model-version': { type: 'string', default: 'sim-1' },
+    'input-tokens': { type: 'string', default: '400' },
+    'output-tokens': { type: 'string', default: '20' },
+    cost: { type: 'string' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+
+function num(name: string, text: string | undefined): number {
+  const value = Number(text);
+  if (text === undefined || text.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new Error(`--${name} must be a non-negative number, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+function range(name: string, text: string): SimRange {
+  const [min, max] = text.split('-');
+  return max === undefined ? num(name, min) : { min: num(name, min), max: num(name, max) };
+}
+
+if (!FAILURES.includes(values.failure as SimFailure)) {
+  throw new Error(`--failure must be one of ${FAILURES.join(', ')}`);
+}
+
+const sim = await startSimulatedAiSystem({
+  host: values.host,
+  port: num('port', values.port),
+  agreement: num('agreement', values.agreement),
+  latencyMs: range('latency', values.latency),
+  errorRate: num('error-rate', values['error-rate']),
+  failure: values.failure as SimFailure,
+  labels: values.labels.split(',').map((l) => l.trim()),
+  seed: values.seed,
+  modelVersion: values['model-version'],
+  inputTokens: num('input-tokens', values['input-tokens']),
+  outputTokens: num('output-tokens', values['output-tokens']),
+  cost: values.cost === undefined ? undefined : num('cost', values.cost),
+  log: values.verbose ? (line) => console.log(line) : undefined,
+});
+
+console.log(`Simulated AI system (a simulation, no model) listening on ${sim.url}`);
+console.log(`  POST ${sim.url}/decide               (ai.adapter: http)`);
+console.log(`  POST ${sim.url}/v1/chat/completions  (ai.adapter: openai-chat)`);
+console.log(`  GET  ${sim.url}/stats`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    const { calls, answered, errors, agreementRate } = sim.stats();
+    console.log(
+      `stopping: ${calls} calls, ${answered} answered, ${errors} errors, agreement ${agreementRate ?? '-'}`,
+    );
+    void sim.close().then(() => process.exit(0));
+  });
+}

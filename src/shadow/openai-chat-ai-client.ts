@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import type { AiSpec, ComparatorSpec, DecisionSpec } from '../plans/plan-schema.js';
+import { AiCallError, excerpt } from './ai-errors.js';
+import { fitDecision, parseAnswer } from './answer-fit.js';
+import {
+  type AiAnswer,
+  type AiClientOptions,
+  type AiRequest,
+  type AiSystemClient,
+  costFromPricing,
+} from './ai-system-client.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, elapsedMs, postBoundedJson } from './bounded-json.js';
+
+/**
+ * The `openai-chat` adapter: any server speaking OpenAI chat completions.
+ * The plan's prompt template becomes the user message; the model is asked
+ * for a JSON object {decision, confidence?}, which is then validated.
+ */
+
+type OpenAiChatSpec = Extract<AiSpec, { adapter: 'openai-chat' }>;
+
+const tokens = z.number().int().nonnegative();
+
+const completionSchema = z.object({
+  model: z.string().max(200).nullish(),
+  choices: z.array(z.object({ message: z.object({ content: z.string().nullish() }) })).min(1),
+  usage: z.object({ prompt_tokens: tokens.nullish(), completion_tokens: tokens.nullish() }).nullish(),
+});
+
+const contentSchema = z.object({
+  decision: z.unknown(),
+  confidence: z.number().min(0).max(1).nullish(),
+});
+
+export interface OpenAiChatClientOptions extends AiClientOptions {
+  /** Bearer token; defaults to `process.env[ai.apiKeyEnv]`, read once here. */
+  apiKey?: string;
+}
+
+export class OpenAiChatAiClient implements AiSystemClient {
+  private readonly maxResponseBytes: number;
+  private readonly comparator: ComparatorSpec | undefined;
+  private readonly apiKey: string | undefined;
+
+  constructor(
+    private readonly ai: OpenAiChatSpec,
+    private readonly decision: DecisionSpec,
+    opts: OpenAiChatClientOptions = {},
+  ) {
+    this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.comparator = opts.comparator;
+    this.apiKey = opts.apiKey ?? (ai.apiKeyEnv ? process.env[ai.apiKeyEnv] : undefined);
+  }
+
+  async decide(req: AiRequest, signal?: AbortSignal): Promise<AiAnswer> {
+    const payload = {
+      model: this.ai.model,
+      messages: [
+        { role: 'system', content: systemMessage(this.decision) },
+        { role: 'user', content: renderPrompt(this.ai.prompt, req, labelsOf(this.decision)) },
+      ],
+      ...(this.ai.temperature === undefined ? {} : { temperature: this.ai.temperature }),
+      response_format: { type: 'json_object' },
+    };
+    const headers: Record<string, string> = { 'x-request-id': req.requestId };
+    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
+    const { json, startedAt } = await postBoundedJson(this.ai.url, payload, {
+      headers,
+      timeoutMs: this.ai.timeoutMs,
+      maxResponseBytes: this.maxResponseBytes,
+      signal,
+    });
+    const completion = parseAnswer(completionSchema, json, 'chat completion', startedAt);
+    const content = completion.choices[0]?.message.content ?? '';
+    const answer = parseAnswer(contentSchema, parseContent(content, startedAt), 'answer content', startedAt);
+    fitDecision(this.decision, this.comparator, answer.decision, startedAt);
+    const inputTokens = completion.usage?.prompt_tokens ?? null;
+    const outputTokens = completion.usage?.completion_tokens ?? null;
+    return {
+      decision: answer.decision,
+      confidence: answer.confidence ?? null,
+      modelVersion: completion.model || null,
+      inputTokens,
+      outputTokens,
+      costUsd: costFromPricing(this.ai.pricing, inputTokens, outputTokens),
+      latencyMs: elapsedMs(startedAt),
+    };
+  }
+}
+
+/** Replaces {{input}}, {{context}} and {{labels}}; values that are not strings are JSON. */
+export function renderPrompt(template: string, req: AiRequest, labels: string[]): string {
+  const values: Record<string, unknown> = { input: req.input, context: req.context, labels };
+  return template.replace(/\{\{\s*(input|context|labels)\s*\}\}/g, (_, name: string) => {
+    const value = values[name];
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  });
+}
+
+export function systemMessage(decision: DecisionSpec): string {
+  const shape =
+    decision.type === 'label'
+      ? `"decision" is exactly one of ${JSON.stringify(decision.labels)}`
+      : `"decision" is a JSON object${decision.requiredFields?.length ? ` with the fields ${JSON.stringify(decision.requiredFields)}` : ''}`;
+  return (
+    'You make one decision for a business workflow. Answer with a single JSON object ' +
+    `{"decision": ..., "confidence": <number from 0 to 1>} where ${shape}. No other text.`
+  );
+}
+
+function labelsOf(decision: DecisionSpec): string[] {
+  return decision.type === 'label' ? decision.labels : [];
+}
+
+/** Models often wrap JSON in a ```json fence despite being asked not to; that is tolerated. */
+function parseContent(content: string, startedAt: number): unknown {
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(content)?.[1];
+  for (const text of fenced === undefined ? [content] : [content, fenced]) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // the next reading, if any
+    }
+  }
+  throw new AiCallError(
+    'bad-output',
+    `answer content is not JSON: ${excerpt(content, 100)}`,
+    elapsedMs(startedAt),
+  );
+}

@@ -1,0 +1,82 @@
+import { referenceLabel } from './reference-labeler.js';
+import { stableIndex, stableUnit } from './stable-hash.js';
+
+/**
+ * What the simulated AI system does with one call, as a pure function of its
+ * options, the request id, the input and the attempt number. Nothing here is
+ * a model: the "AI" returns the reference label with probability `agreement`.
+ */
+
+export type SimFailure = 'none' | 'http-500' | 'timeout' | 'malformed-json' | 'huge' | 'wrong-label';
+export type SimRange = number | { min: number; max: number };
+
+export interface SimAnswerOptions {
+  /** Labels the simulated AI chooses from. */
+  labels: string[];
+  /** Probability of returning the reference label. */
+  agreement: number;
+  latencyMs: SimRange;
+  /** Fraction of calls answered with HTTP 500. */
+  errorRate: number;
+  /**
+   * false (default): the same requests fail on every attempt, so errors show
+   * in the error rate; true: drawn per attempt, so a retry usually succeeds.
+   */
+  transientErrors: boolean;
+  failure: SimFailure;
+  /** Fixed, a range, or null for a spread that is higher when the AI agrees. */
+  confidence: SimRange | null;
+  seed: string;
+}
+
+export type SimOutcome =
+  | {
+      kind: 'answer';
+      decision: string;
+      reference: string;
+      agreed: boolean;
+      confidence: number;
+      latencyMs: number;
+    }
+  | { kind: 'http-500' | 'malformed-json' | 'huge' | 'wrong-label'; latencyMs: number }
+  | { kind: 'timeout' };
+
+/** A label that is in no plan's label list, for the `wrong-label` failure. */
+export const WRONG_LABEL = 'sim-unknown-label';
+
+export function simulateOutcome(
+  o: SimAnswerOptions,
+  requestId: string,
+  input: unknown,
+  attempt: number,
+): SimOutcome {
+  const u = (what: string, ...more: Array<string | number>) => stableUnit(o.seed, requestId, what, ...more);
+  if (o.failure === 'timeout') return { kind: 'timeout' };
+  const latencyMs = pick(o.latencyMs, u('latency'));
+  if (o.failure !== 'none') return { kind: o.failure, latencyMs };
+  const errorDraw = o.transientErrors ? u('error', attempt) : u('error');
+  if (errorDraw < o.errorRate) return { kind: 'http-500', latencyMs };
+
+  const reference = referenceLabel(input, o.labels);
+  const others = o.labels.filter((l) => l !== reference);
+  const agreed = others.length === 0 || u('agree') < o.agreement;
+  const decision = agreed ? reference : others[stableIndex(others.length, o.seed, requestId, 'other')]!;
+  const spread = u('confidence');
+  const confidence =
+    o.confidence === null
+      ? agreed
+        ? 0.7 + 0.29 * spread
+        : 0.45 + 0.4 * spread
+      : pick(o.confidence, spread, 2);
+  return { kind: 'answer', decision, reference, agreed, confidence: round(confidence, 3), latencyMs };
+}
+
+function pick(range: SimRange, unit: number, digits = 0): number {
+  if (typeof range === 'number') return range;
+  return round(range.min + unit * (range.max - range.min), digits);
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
