@@ -16,11 +16,24 @@ const slug = z
   .max(64)
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a slug of lowercase letters, digits and single dashes');
 
-/** "7d", "12h", "30m", "45s", "500ms", or a number of seconds. */
+/** "7d", "12h", "30m", "45s", "500ms", or a number of seconds (see duration.ts). */
 export const durationSchema = z.union([
   z.number().nonnegative(),
-  z.string().regex(/^\d+(?:\.\d+)?(ms|s|m|h|d|w)$/, 'a duration such as 30m, 12h, 7d or 2w'),
+  z.string().regex(/^\d{1,9}(?:\.\d{1,6})?(ms|s|m|h|d|w)$/, 'a duration such as 30m, 12h, 7d or 2w'),
 ]);
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http or https URL' });
+
+/** A list used as a set: a repeated entry is a mistake worth naming. */
+const uniqueStrings = (item: z.ZodString) =>
+  z.array(item).superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((entry, i) => {
+      if (seen.has(entry))
+        ctx.addIssue({ code: 'custom', path: [i], message: `"${entry}" is already listed` });
+      seen.add(entry);
+    });
+  });
 
 const fraction = z.number().min(0).max(1);
 const usd = z.number().nonnegative();
@@ -28,12 +41,7 @@ const usd = z.number().nonnegative();
 export const decisionSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('label'),
-    labels: z
-      .array(z.string().min(1))
-      .min(2, 'at least two labels')
-      .refine((l) => new Set(l).size === l.length, {
-        message: 'labels must be unique',
-      }),
+    labels: uniqueStrings(z.string().min(1)).min(2),
   }),
   z.strictObject({
     type: z.literal('json'),
@@ -63,7 +71,7 @@ export const pricingSchema = z.strictObject({
 export type Pricing = z.infer<typeof pricingSchema>;
 
 const aiCommon = {
-  url: z.url({ protocol: /^https?$/ }),
+  url: httpUrl,
   timeoutMs: z.number().int().positive().max(600_000).default(3000),
   pricing: pricingSchema.default({ perCall: 0, inputPerMTok: 0, outputPerMTok: 0 }),
   maxDailyCost: usd.optional(),
@@ -169,7 +177,7 @@ export const limitedAutonomousStageSchema = z.strictObject({
   auditRate: fraction.default(0.05),
 });
 
-export const planSchema = z.strictObject({
+const planObject = z.strictObject({
   useCase: slug,
   owner: z.string().min(1).max(320),
   description: z.string().max(4000).optional(),
@@ -177,20 +185,151 @@ export const planSchema = z.strictObject({
   comparator: comparatorSchema.default({ type: 'exact' }),
   ai: aiSpecSchema,
   humanCostPerDecision: usd.default(0),
-  segments: z.array(z.string().min(1).max(64)).max(16).default([]),
+  segments: uniqueStrings(z.string().min(1).max(64)).max(16).default([]),
   statistics: z.enum(['sequential', 'fixed']).default('sequential'),
   confidence: z.number().min(0.5).max(0.999).default(0.95),
-  stages: z.strictObject({
-    shadow: shadowStageSchema.default({ approval: 'manual', sampleRate: 1 }),
-    'human-reviewed': humanReviewedStageSchema.optional(),
-    'limited-autonomous': limitedAutonomousStageSchema.optional(),
-  }),
+  /** Absent: the use case stays in shadow (evidence is gathered, nothing is promoted). */
+  stages: z
+    .strictObject({
+      shadow: shadowStageSchema.default({ approval: 'manual', sampleRate: 1 }),
+      'human-reviewed': humanReviewedStageSchema.optional(),
+      'limited-autonomous': limitedAutonomousStageSchema.optional(),
+    })
+    .prefault({}),
   /** How much of a request's input is kept: verbatim, redacted, as a hash, or not at all. */
   storeInput: z.enum(['full', 'redacted', 'hash', 'none']).default('full'),
   /** Field paths (a.b.c) removed from input and context before anything is stored. */
   redact: z.array(z.string().min(1)).default([]),
   retentionDays: z.number().int().positive().optional(),
-  notify: z.strictObject({ webhook: z.url({ protocol: /^https?$/ }) }).optional(),
+  notify: z.strictObject({ webhook: httpUrl }).optional(),
+});
+
+type PlanShape = z.output<typeof planObject>;
+type RuleProblem = { path: (string | number)[]; message: string };
+
+const LIST_OPERATORS = new Set(['IN', 'NOT_IN', 'STR_CONTAINS', 'STR_STARTS_WITH', 'STR_ENDS_WITH']);
+
+/**
+ * Rules that span fields. They run once the plan's shape is right (zod skips them while a field
+ * has the wrong type) and are reported like any other problem, with the path to fix.
+ */
+export function planRuleProblems(plan: PlanShape): RuleProblem[] {
+  return [...comparatorFit(plan), ...stageRules(plan), ...boundaryRules(plan)];
+}
+
+/** Label decisions are strings; JSON decisions with `requiredFields` are objects; other JSON decisions may be any value. */
+function comparatorFit({ decision, comparator }: PlanShape): RuleProblem[] {
+  const objects = decision.type === 'json' && (decision.requiredFields?.length ?? 0) > 0;
+  const at = ['comparator', 'type'];
+  if (comparator.type === 'fields' && decision.type !== 'json') {
+    return [{ path: at, message: 'fields compares fields of JSON objects: it needs decision.type json' }];
+  }
+  if (comparator.type === 'numeric' && (decision.type !== 'json' || objects)) {
+    return [
+      {
+        path: at,
+        message:
+          'numeric compares numbers: it needs decision.type json without requiredFields (decisions that are numbers)',
+      },
+    ];
+  }
+  if (comparator.type === 'normalized-text' && objects) {
+    return [
+      { path: at, message: 'normalized-text compares text, but decisions with requiredFields are objects' },
+    ];
+  }
+  return [];
+}
+
+function stageRules(plan: PlanShape): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const { stages } = plan;
+  if (stages['limited-autonomous'] && !stages['human-reviewed']) {
+    problems.push({
+      path: ['stages', 'human-reviewed'],
+      message: 'required when limited-autonomous is present: a use case reaches it through human-reviewed',
+    });
+  }
+  for (const name of STAGES) {
+    const stage = stages[name];
+    if (!stage) continue;
+    const at = ['stages', name];
+    const promoteWhen = 'promoteWhen' in stage ? stage.promoteWhen : undefined;
+    if (promoteWhen?.segmentAgreementLowerBound !== undefined && plan.segments.length === 0) {
+      problems.push({
+        path: [...at, 'promoteWhen', 'segmentAgreementLowerBound'],
+        message: 'needs at least one entry in segments (the context fields agreement is broken down by)',
+      });
+    }
+    const guard = stage.rollbackWhen;
+    if (guard && guard.agreementBelow === undefined && guard.aiErrorRateAbove === undefined) {
+      problems.push({
+        path: [...at, 'rollbackWhen'],
+        message: 'a guard needs agreementBelow or aiErrorRateAbove, otherwise it never trips',
+      });
+    }
+    if (name === 'shadow' && guard?.action === 'rollback') {
+      problems.push({
+        path: [...at, 'rollbackWhen', 'action'],
+        message:
+          'expected disable or notify in shadow (rollback, the default, has no stage below shadow to go to)',
+      });
+    }
+    if (stage.rollbackTo !== undefined)
+      problems.push(...rollbackTargetProblems(plan, name, stage.rollbackTo));
+  }
+  return problems;
+}
+
+function rollbackTargetProblems(plan: PlanShape, from: PromotableStage, to: PromotableStage): RuleProblem[] {
+  const path = ['stages', from, 'rollbackTo'];
+  const earlier = STAGES.slice(0, STAGES.indexOf(from));
+  if (earlier.length === 0) {
+    return [{ path, message: 'shadow is the first stage: there is nothing before it to roll back to' }];
+  }
+  if (!earlier.includes(to)) {
+    return [{ path, message: `expected a stage before ${from} (${earlier.join(' or ')}), got "${to}"` }];
+  }
+  if (!plan.stages[to]) return [{ path, message: `the stage ${to} is not in this plan` }];
+  return [];
+}
+
+/** Unleash reads `values` for list and string operators and `value` for numeric ones. */
+function boundaryRules(plan: PlanShape): RuleProblem[] {
+  const constraints = plan.stages['limited-autonomous']?.boundary.constraints ?? [];
+  return constraints.flatMap((c, i): RuleProblem[] => {
+    const at = ['stages', 'limited-autonomous', 'boundary', 'constraints', i];
+    if (LIST_OPERATORS.has(c.operator)) {
+      return c.values && c.values.length > 0
+        ? []
+        : [
+            {
+              path: [...at, 'values'],
+              message: `required for operator ${c.operator}: a list of at least one value`,
+            },
+          ];
+    }
+    if (c.value === undefined) {
+      return [
+        {
+          path: [...at, 'value'],
+          message: `required for operator ${c.operator}: a number as text, e.g. "100"`,
+        },
+      ];
+    }
+    return Number.isFinite(Number(c.value)) && c.value.trim() !== ''
+      ? []
+      : [
+          {
+            path: [...at, 'value'],
+            message: `expected a number as text for ${c.operator}, got "${c.value}"`,
+          },
+        ];
+  });
+}
+
+export const planSchema = planObject.superRefine((plan, ctx) => {
+  for (const { path, message } of planRuleProblems(plan)) ctx.addIssue({ code: 'custom', path, message });
 });
 
 /** A plan as written (before defaults). */
