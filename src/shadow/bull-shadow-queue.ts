@@ -1,0 +1,385 @@
+import Queue from 'bull';
+import { Redis, type RedisOptions } from 'ioredis';
+import { pino } from 'pino';
+import {
+  assertValidSettings,
+  groupByUseCase,
+  RetryLater,
+  retryDelayMs,
+  type ShadowJobHandler,
+  type ShadowQueue,
+  type ShadowQueueDepth,
+  type ShadowQueueLogger,
+  type ShadowQueueSettings,
+} from './shadow-queue.js';
+
+/**
+ * The shadow queue on Redis with bull: one bull queue per use case, named `ai-<useCase>` under
+ * `prefix`. Each use case has a producer (enqueue, depth) and, while consumed, a worker: a
+ * separate bull queue instance holding the concurrency and the limiter, which bull fixes when
+ * the worker starts. Re-configuring either closes that worker (waiting for its active jobs)
+ * and starts a new one; handler, maxAttempts and backoffMs change in place.
+ *
+ * jobId = requestId, so adding a job that is still waiting, delayed or active is a no-op; jobs
+ * are removed from Redis when they complete or fail (Postgres keeps the record).
+ */
+
+export interface BullShadowQueueOptions {
+  redisUrl: string;
+  /** Key prefix of every queue; default `shadowgate`. Tests use one prefix each. */
+  prefix?: string;
+  logger?: ShadowQueueLogger;
+  /** How long close() and pause() wait for active jobs. Default 10 s. */
+  closeTimeoutMs?: number;
+  /** Default 2 s. */
+  pingTimeoutMs?: number;
+}
+
+interface JobData {
+  useCase: string;
+  requestId: string;
+}
+
+type ClientType = 'client' | 'subscriber' | 'bclient';
+
+interface Worker {
+  queue: Queue.Queue<JobData>;
+  concurrency: number;
+  rateLimitPerSecond: number | undefined;
+  current: { settings: ShadowQueueSettings; handler: ShadowJobHandler };
+  bclients: Redis[];
+  stopped: boolean;
+}
+
+interface Lane {
+  producer: Queue.Queue<JobData>;
+  worker: Worker | null;
+  /** Serialises consume() and pause() of one use case. */
+  lock: Promise<void>;
+}
+
+const ADD_BATCH = 1000;
+const BACKOFF_TYPE = 'shadow-exponential';
+/**
+ * Bull's own attempt limit is put out of reach: enqueue() does not know the consumer's
+ * settings, so the worker enforces maxAttempts and backoff (custom strategy) when a job fails.
+ */
+const BULL_ATTEMPTS = 1_000_000;
+const JOB_OPTIONS = {
+  attempts: BULL_ATTEMPTS,
+  backoff: { type: BACKOFF_TYPE },
+  removeOnComplete: true,
+  removeOnFail: true,
+} as const;
+const QUEUE_ERROR_MUTE_MS = 30_000;
+
+/** Bull's fixed-window limiter for a rate per second: `max` jobs per `duration` ms, `max` >= 1. */
+export function bullLimiter(perSecond: number): { max: number; duration: number } {
+  const max = Math.max(1, Math.floor(perSecond));
+  return { max, duration: Math.round((1000 * max) / perSecond) };
+}
+
+/** The URL as it may appear in logs and errors: the password masked. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<invalid Redis URL>';
+  }
+}
+
+/** Resolves true when `work` settles within `ms`, false otherwise. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms).unref();
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQueue {
+  const { redisUrl, prefix = 'shadowgate', closeTimeoutMs = 10_000, pingTimeoutMs = 2_000 } = options;
+  const logger = options.logger ?? pino({ name: 'shadow-queue' });
+  const safeUrl = redactRedisUrl(redisUrl);
+  const lanes = new Map<string, Lane>();
+  const connections = new Set<Redis>();
+  let shared: { client?: Redis; subscriber?: Redis } = {};
+  let closing: Promise<void> | null = null;
+  let lastQueueErrorAt = 0;
+
+  // Reconnect forever, at most 2 s apart, so workers resume soon after a Redis restart.
+  // Plain commands give up after 3 reconnection attempts so enqueue() fails instead of hanging;
+  // the subscriber and blocking connections must wait (bull requires maxRetriesPerRequest: null).
+  function connect(type: ClientType): Redis {
+    const redisOptions: RedisOptions = {
+      connectionName: `shadowgate-queue-${type}`,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: type === 'client' ? 3 : null,
+      retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
+    };
+    const conn = new Redis(redisUrl, redisOptions);
+    conn.setMaxListeners(0);
+    let down = false;
+    conn.on('error', (err: Error) => {
+      if (down || closing) return;
+      down = true;
+      logger.warn(
+        { redis: safeUrl, connection: type, err: err.message },
+        'Redis connection lost; reconnecting',
+      );
+    });
+    conn.on('ready', () => {
+      if (!down) return;
+      down = false;
+      logger.info({ redis: safeUrl, connection: type }, 'Redis connection restored');
+    });
+    connections.add(conn);
+    return conn;
+  }
+
+  function sharedConnection(type: 'client' | 'subscriber'): Redis {
+    let conn = shared[type];
+    if (!conn) {
+      conn = connect(type);
+      shared[type] = conn;
+    }
+    return conn;
+  }
+
+  /** 'client' and 'subscriber' are shared by every queue; each blocking 'bclient' is its own. */
+  function clientFactory(bclients: Redis[]): (type: ClientType) => Redis {
+    return (type) => {
+      if (type !== 'bclient') return sharedConnection(type);
+      const bclient = connect('bclient');
+      bclients.push(bclient);
+      return bclient;
+    };
+  }
+
+  function newQueue(
+    useCase: string,
+    bclients: Redis[],
+    extra: Queue.QueueOptions = {},
+  ): Queue.Queue<JobData> {
+    const queueOptions: Queue.QueueOptions & { skipVersionCheck: boolean } = {
+      ...extra,
+      prefix,
+      createClient: clientFactory(bclients),
+      skipVersionCheck: true,
+    };
+    const queue = new Queue<JobData>(`ai-${useCase}`, queueOptions);
+    queue.on('error', (err: Error) => {
+      const now = Date.now();
+      if (closing || now - lastQueueErrorAt < QUEUE_ERROR_MUTE_MS) return;
+      lastQueueErrorAt = now;
+      logger.warn({ useCase, redis: safeUrl, err: err.message }, 'bull queue error (muted for 30 s)');
+    });
+    return queue;
+  }
+
+  function laneFor(useCase: string): Lane {
+    let lane = lanes.get(useCase);
+    if (!lane) {
+      lane = { producer: newQueue(useCase, []), worker: null, lock: Promise.resolve() };
+      lanes.set(useCase, lane);
+    }
+    return lane;
+  }
+
+  function serial(lane: Lane, work: () => Promise<void>): Promise<void> {
+    const result = lane.lock.then(work);
+    lane.lock = result.catch(() => {});
+    return result;
+  }
+
+  async function runJob(useCase: string, worker: Worker, job: Queue.Job<JobData>): Promise<void> {
+    const { settings, handler } = worker.current;
+    const requestId = job.data.requestId;
+    const attempt = job.attemptsMade + 1;
+    const { maxAttempts } = settings;
+    try {
+      await handler({ useCase, requestId, attempt, maxAttempts });
+    } catch (err) {
+      const where = { useCase, requestId, attempt, maxAttempts };
+      if (err instanceof RetryLater) {
+        if (attempt < maxAttempts) throw err;
+        logger.warn(where, 'RetryLater on the last attempt; the job is dropped');
+        return;
+      }
+      logger.error({ ...where, err }, 'shadow job handler threw; the job is not retried');
+      await job.discard();
+      throw err;
+    }
+  }
+
+  function startWorker(useCase: string, settings: ShadowQueueSettings, handler: ShadowJobHandler): Worker {
+    const bclients: Redis[] = [];
+    const rate = settings.rateLimitPerSecond;
+    const current = { settings: { ...settings }, handler };
+    const queue = newQueue(useCase, bclients, {
+      ...(rate === undefined ? {} : { limiter: bullLimiter(rate) }),
+      settings: {
+        backoffStrategies: {
+          [BACKOFF_TYPE]: (attemptsMade: number) =>
+            retryDelayMs(worker.current.settings.backoffMs, attemptsMade),
+        },
+      },
+    });
+    const worker: Worker = {
+      queue,
+      concurrency: settings.concurrency,
+      rateLimitPerSecond: rate,
+      current,
+      bclients,
+      stopped: false,
+    };
+    queue
+      .process(settings.concurrency, (job) => runJob(useCase, worker, job))
+      .catch((err: Error) => {
+        if (!worker.stopped)
+          logger.error({ useCase, redis: safeUrl, err: err.message }, 'bull worker stopped');
+      });
+    return worker;
+  }
+
+  async function stopWorker(useCase: string, worker: Worker): Promise<void> {
+    worker.stopped = true;
+    if (!(await settlesWithin(worker.queue.close(), closeTimeoutMs))) {
+      logger.warn({ useCase, closeTimeoutMs }, 'shadow jobs still active after the close timeout');
+    }
+    for (const bclient of worker.bclients) {
+      bclient.disconnect();
+      connections.delete(bclient);
+    }
+  }
+
+  function assertOpen(): void {
+    if (closing) throw new Error('the bull shadow queue is closed');
+  }
+
+  /**
+   * During an outage ioredis holds commands for several reconnection attempts (seconds);
+   * failing at once lets the caller move on (the Postgres sweep re-enqueues later).
+   */
+  function assertConnected(operation: string): void {
+    const status = shared.client?.status;
+    if (status === 'reconnecting' || status === 'close' || status === 'end') {
+      throw new Error(`${operation} on Redis at ${safeUrl} failed: the connection is down (${status})`);
+    }
+  }
+
+  return {
+    kind: 'bull',
+
+    async enqueue(jobs) {
+      assertOpen();
+      assertConnected('enqueue');
+      for (const [useCase, requestIds] of groupByUseCase(jobs)) {
+        const { producer } = laneFor(useCase);
+        for (let i = 0; i < requestIds.length; i += ADD_BATCH) {
+          const batch = requestIds.slice(i, i + ADD_BATCH).map((requestId) => ({
+            data: { useCase, requestId },
+            opts: { ...JOB_OPTIONS, jobId: requestId },
+          }));
+          try {
+            await producer.addBulk(batch);
+          } catch (err) {
+            throw new Error(`enqueue on Redis at ${safeUrl} failed: ${(err as Error).message}`, {
+              cause: err,
+            });
+          }
+        }
+      }
+    },
+
+    async consume(useCase, settings, handler) {
+      assertOpen();
+      assertValidSettings(useCase, settings);
+      const lane = laneFor(useCase);
+      await serial(lane, async () => {
+        const running = lane.worker;
+        if (
+          running &&
+          running.concurrency === settings.concurrency &&
+          running.rateLimitPerSecond === settings.rateLimitPerSecond
+        ) {
+          running.current = { settings: { ...settings }, handler };
+          return;
+        }
+        if (running) {
+          lane.worker = null;
+          await stopWorker(useCase, running);
+        }
+        assertOpen();
+        lane.worker = startWorker(useCase, settings, handler);
+      });
+    },
+
+    async pause(useCase) {
+      const lane = lanes.get(useCase);
+      if (!lane) return;
+      await serial(lane, async () => {
+        const running = lane.worker;
+        lane.worker = null;
+        if (running) await stopWorker(useCase, running);
+      });
+    },
+
+    async depth(useCase) {
+      assertConnected('depth');
+      const selected = useCase === undefined ? [...lanes.values()] : [laneFor(useCase)];
+      const counts = await Promise.all(selected.map((lane) => lane.producer.getJobCounts()));
+      const depth: ShadowQueueDepth = { waiting: 0, active: 0, delayed: 0 };
+      for (const c of counts) {
+        depth.waiting += c.waiting + ((c as { paused?: number }).paused ?? 0);
+        depth.active += c.active;
+        depth.delayed += c.delayed;
+      }
+      return depth;
+    },
+
+    async ping() {
+      assertOpen();
+      const client = sharedConnection('client');
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${pingTimeoutMs} ms`)), pingTimeoutMs);
+      });
+      try {
+        await Promise.race([client.ping(), late]);
+      } catch (err) {
+        throw new Error(`Redis is not reachable at ${safeUrl}: ${(err as Error).message}`, { cause: err });
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    close() {
+      closing ??= (async () => {
+        const stops = [...lanes].map(async ([useCase, lane]) => {
+          const running = lane.worker;
+          lane.worker = null;
+          if (running) await stopWorker(useCase, running);
+          await lane.producer.close();
+        });
+        await settlesWithin(Promise.all(stops), closeTimeoutMs + 1000);
+        for (const conn of connections) conn.disconnect();
+        connections.clear();
+        shared = {};
+      })();
+      return closing;
+    },
+  };
+}
