@@ -17,6 +17,12 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
   readonly db: Db;
+  /**
+   * For bookkeeping that is redone if lost (AI call leases and answers): commits
+   * without waiting for the WAL flush. A database crash may forget the last few
+   * hundred milliseconds of these writes; the calls are then owed again and repeated.
+   */
+  readonly relaxed: Db;
   /** Raw SQL returning rows, the same shape on both drivers. */
   rows<T>(query: SQL): Promise<T[]>;
   migrate(): Promise<void>;
@@ -50,16 +56,25 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
 function openPostgres(url: string, max: number): Database {
   const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5 });
+  const relaxedClient = postgres(url, {
+    max: Math.max(2, Math.ceil(max / 2)),
+    onnotice: () => {},
+    connect_timeout: 5,
+    connection: { synchronous_commit: 'off' },
+  });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   return {
     kind: 'postgres',
     db,
+    relaxed: drizzlePostgres(relaxedClient, { schema }) as unknown as Db,
     rows: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
     migrate: () => migratePostgres(drizzlePostgres(client), { migrationsFolder: migrationsFolder() }),
     ping: async () => {
       await client`select 1`;
     },
-    close: () => client.end({ timeout: 5 }),
+    close: async () => {
+      await Promise.all([client.end({ timeout: 5 }), relaxedClient.end({ timeout: 5 })]);
+    },
   };
 }
 
@@ -79,6 +94,7 @@ async function wrapPglite(client: PGlite): Promise<Database> {
   return {
     kind: 'pglite',
     db,
+    relaxed: db,
     rows: async <T>(query: SQL) => ((await db.execute(query)) as unknown as { rows: T[] }).rows,
     migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: migrationsFolder() }),
     ping: async () => {

@@ -14,6 +14,8 @@ export interface ClaimedCall {
   aiConfig: string;
   /** Attempts so far, this one included. */
   attempts: number;
+  /** The human side when the call was claimed (once set it never changes). */
+  humanDecision: unknown;
 }
 
 export interface RecordedAnswer {
@@ -49,19 +51,22 @@ const comparable = {
  * a second call while the first one's lease holds.
  */
 export class AiCallStore {
-  constructor(private readonly database: Database) {}
+  // The two statements every AI call runs, built once: query building costs more than the query.
+  private readonly claimStatement;
+  private readonly answerStatement;
 
-  async claim(key: DecisionKey, leaseMs: number): Promise<ClaimedCall | null> {
-    const [row] = await this.database.db
+  constructor(private readonly database: Database) {
+    const db = database.relaxed;
+    this.claimStatement = db
       .update(decisions)
       .set({
-        aiLeaseUntil: sql`now() + ${`${Math.ceil(leaseMs)} milliseconds`}::interval`,
+        aiLeaseUntil: sql`now() + ${sql.placeholder('lease')}::interval`,
         aiAttempts: sql`${decisions.aiAttempts} + 1`,
       })
       .where(
         and(
-          eq(decisions.useCase, key.useCase),
-          eq(decisions.requestId, key.requestId),
+          eq(decisions.useCase, sql.placeholder('useCase')),
+          eq(decisions.requestId, sql.placeholder('requestId')),
           eq(decisions.aiState, 'owed'),
           sql`(${decisions.aiLeaseUntil} is null or ${decisions.aiLeaseUntil} < now())`,
         ),
@@ -75,41 +80,74 @@ export class AiCallStore {
         planVersion: decisions.planVersion,
         aiConfig: decisions.aiConfig,
         attempts: decisions.aiAttempts,
-      });
+        humanDecision: decisions.humanDecision,
+      })
+      .prepare('shadowgate_claim_ai_call');
+    const score = sql.placeholder('score');
+    this.answerStatement = db
+      .update(decisions)
+      .set({
+        aiState: 'done',
+        aiLeaseUntil: null,
+        aiDecision: sql`${sql.placeholder('decision')}::jsonb`,
+        aiConfidence: sql`${sql.placeholder('confidence')}::float8`,
+        aiModelVersion: sql`${sql.placeholder('modelVersion')}::text`,
+        aiLatencyMs: sql`${sql.placeholder('latencyMs')}::float8`,
+        aiInputTokens: sql`${sql.placeholder('inputTokens')}::int`,
+        aiOutputTokens: sql`${sql.placeholder('outputTokens')}::int`,
+        aiCost: sql`${sql.placeholder('cost')}::float8`,
+        aiError: null,
+        aiAt: sql`now()`,
+        score: sql`${score}::float8`,
+        comparedAt: sql`case when ${score}::float8 is null then null else now() end`,
+      })
+      .where(and(eq(decisions.id, sql.placeholder('id')), eq(decisions.aiState, 'owed')))
+      .returning(comparable)
+      .prepare('shadowgate_record_ai_answer');
+  }
+
+  async claim(key: DecisionKey, leaseMs: number): Promise<ClaimedCall | null> {
+    const [row] = await this.claimStatement.execute({
+      useCase: key.useCase,
+      requestId: key.requestId,
+      lease: `${Math.ceil(leaseMs)} milliseconds`,
+    });
     return (row as ClaimedCall | undefined) ?? null;
   }
 
   /** Gives a claimed call back (to be retried later) without recording anything. */
   async release(id: number): Promise<void> {
-    await this.database.db
+    await this.database.relaxed
       .update(decisions)
       .set({ aiLeaseUntil: null })
       .where(and(eq(decisions.id, id), eq(decisions.aiState, 'owed')));
   }
 
-  async recordAnswer(id: number, answer: RecordedAnswer): Promise<ComparableRow | null> {
-    const [row] = await this.database.db
-      .update(decisions)
-      .set({
-        aiState: 'done',
-        aiLeaseUntil: null,
-        aiDecision: answer.decision,
-        aiConfidence: answer.confidence,
-        aiModelVersion: answer.modelVersion,
-        aiLatencyMs: answer.latencyMs,
-        aiInputTokens: answer.inputTokens,
-        aiOutputTokens: answer.outputTokens,
-        aiCost: answer.costUsd,
-        aiError: null,
-        aiAt: sql`now()`,
-      })
-      .where(and(eq(decisions.id, id), eq(decisions.aiState, 'owed')))
-      .returning(comparable);
+  /**
+   * Records the AI side. `score` is the comparison with the human side known at claim
+   * time (a human side never changes once set), so the common case needs one write.
+   */
+  async recordAnswer(
+    id: number,
+    answer: RecordedAnswer,
+    score: number | null,
+  ): Promise<ComparableRow | null> {
+    const [row] = await this.answerStatement.execute({
+      id,
+      decision: JSON.stringify(answer.decision),
+      confidence: answer.confidence,
+      modelVersion: answer.modelVersion,
+      latencyMs: answer.latencyMs,
+      inputTokens: answer.inputTokens,
+      outputTokens: answer.outputTokens,
+      cost: answer.costUsd,
+      score,
+    });
     return (row as ComparableRow | undefined) ?? null;
   }
 
   async recordFailure(id: number, failure: RecordedFailure): Promise<boolean> {
-    const rows = await this.database.db
+    const rows = await this.database.relaxed
       .update(decisions)
       .set({
         aiState: 'error',
@@ -126,7 +164,7 @@ export class AiCallStore {
 
   /** Owed calls no worker holds, oldest first, for the sweep that re-enqueues them. */
   async owedUnclaimed(limit: number, afterId = 0): Promise<Array<DecisionKey & { id: number }>> {
-    return this.database.db
+    return this.database.relaxed
       .select({ id: decisions.id, useCase: decisions.useCase, requestId: decisions.requestId })
       .from(decisions)
       .where(
@@ -142,7 +180,7 @@ export class AiCallStore {
 
   /** The model version most recently reported for an AI configuration of a use case. */
   async lastModelVersion(useCase: string, aiConfig: string): Promise<string | null> {
-    const [row] = await this.database.db
+    const [row] = await this.database.relaxed
       .select({ modelVersion: decisions.aiModelVersion })
       .from(decisions)
       .where(

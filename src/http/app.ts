@@ -1,0 +1,36 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import { authenticate } from './auth.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import type { HttpServices } from './http-services.js';
+import { decisionRoutes } from './routes/decision-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { keyRoutes } from './routes/key-routes.js';
+import { planRoutes } from './routes/plan-routes.js';
+import { useCaseRoutes } from './routes/use-case-routes.js';
+
+export interface AppOptions {
+  bodyLimit: number;
+  logger: Logger;
+}
+
+/** The controller's HTTP API; listening is the caller's business. */
+export function createApp(services: HttpServices, options: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(healthRoutes(services));
+
+  const v1 = express.Router();
+  v1.use(authenticate(services.keys));
+  v1.use(planRoutes(services, options.bodyLimit));
+  v1.use(express.json({ limit: options.bodyLimit, strict: false }));
+  v1.use(decisionRoutes(services));
+  v1.use(useCaseRoutes(services));
+  v1.use(keyRoutes(services));
+  app.use('/v1', v1);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(options.logger));
+  return app;
+}

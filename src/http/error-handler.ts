@@ -1,0 +1,72 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { ShadowgateError } from '../contracts/errors.js';
+
+/** Body-parser failures carry `type` and `status`; they are the client's fault. */
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/** PostgreSQL connection failures: the request may be retried once the database is back. */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'CONNECTION_CLOSED' ||
+    code === 'CONNECTION_ENDED' ||
+    code === 'CONNECTION_DESTROYED' ||
+    code === 'CONNECT_TIMEOUT' ||
+    code === '57P01' || // admin_shutdown
+    code === '57P03' // cannot_connect_now
+  );
+}
+
+/** The one renderer: `{error, message, details: [{path, problem}]}`. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    if (err instanceof ShadowgateError) {
+      res.status(err.status).json({ error: err.code, message: err.message, details: err.details });
+      return;
+    }
+    const bodyError = err as BodyParserError;
+    if (bodyError?.type === 'entity.too.large') {
+      res.status(413).json({
+        error: 'payload_too_large',
+        message: `request body over the limit of ${bodyError.limit} bytes`,
+        details: [],
+      });
+      return;
+    }
+    if (bodyError?.type === 'entity.parse.failed') {
+      res.status(400).json({
+        error: 'bad_request',
+        message: `malformed JSON body: ${bodyError.message}`,
+        details: [{ path: '', problem: 'the body is not valid JSON' }],
+      });
+      return;
+    }
+    if (bodyError?.type && bodyError.status && bodyError.status < 500) {
+      res.status(bodyError.status).json({ error: 'bad_request', message: bodyError.message, details: [] });
+      return;
+    }
+    if (isDatabaseUnavailable(err) || isDatabaseUnavailable((err as { cause?: unknown })?.cause)) {
+      logger.warn({ err, path: req.path }, 'database unavailable');
+      res.setHeader('Retry-After', '1');
+      res
+        .status(503)
+        .json({ error: 'unavailable', message: 'the database is unavailable; retry shortly', details: [] });
+      return;
+    }
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    res
+      .status(500)
+      .json({ error: 'internal', message: 'internal error; see the controller log', details: [] });
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res.status(404).json({ error: 'not_found', message: `no route ${req.method} ${req.path}`, details: [] });
+};

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
+import type { HumanSide, IngestResult, MirroredDecision } from '../contracts/decision-contracts.js';
+import { badRequest, conflict, forbidden, notFound, type ProblemDetail } from '../contracts/errors.js';
+import { isSampled } from '../contracts/sampling.js';
+import { inScope, type Principal } from '../keys/roles.js';
+import { checkDecision } from '../plans/decision-fit.js';
+import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
+import type { ShadowQueue } from '../shadow/shadow-queue.js';
+import { canonical, type DecisionStore, type NewDecision } from './decision-store.js';
+
+export interface IngestDeps {
+  useCases: UseCaseStore;
+  decisions: DecisionStore;
+  queue: ShadowQueue;
+  comparisons: ComparisonRecorder;
+  logger: Logger;
+}
+
+/** The hash a retry must match: the payload as the workflow sent it, before any redaction. */
+export function payloadHash(d: MirroredDecision): string {
+  const payload = { input: d.input, context: d.context ?? {}, human: d.human ?? null };
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(payload)))
+    .digest('hex');
+}
+
+/**
+ * Takes mirrored decisions in: checks them against their use cases' plans, stores
+ * them idempotently, and owes an AI call for each one mirrored in shadow.
+ */
+export class IngestService {
+  constructor(private readonly deps: IngestDeps) {}
+
+  /** `paths[i]` is the prefix under which item i's problems are reported (`decisions[3]`). */
+  async ingest(items: MirroredDecision[], principal: Principal, paths: string[]): Promise<IngestResult> {
+    const useCases = await this.loadUseCases(items, principal, paths);
+    const problems: ProblemDetail[] = [];
+    const repeats: ProblemDetail[] = [];
+    const rows: NewDecision[] = [];
+    const seen = new Map<string, { hash: string; path: string }>();
+    let batchDuplicates = 0;
+
+    items.forEach((item, i) => {
+      const useCase = useCases.get(item.useCase)!;
+      if (item.human) {
+        const misfit = checkDecision(useCase.plan.decision, item.human.decision);
+        if (misfit) problems.push({ path: join(paths[i], 'human.decision'), problem: misfit });
+      }
+      const hash = payloadHash(item);
+      const key = `${item.useCase}\u0000${item.requestId}`;
+      const earlier = seen.get(key);
+      if (earlier) {
+        if (earlier.hash !== hash) {
+          repeats.push({
+            path: join(paths[i], 'requestId'),
+            problem: `repeats ${earlier.path} with a different payload`,
+          });
+        }
+        batchDuplicates++;
+        return;
+      }
+      seen.set(key, { hash, path: paths[i] ?? '' });
+      rows.push(this.toRow(item, useCase, hash));
+    });
+    if (repeats.length > 0) {
+      throw conflict('the request repeats a requestId with a different payload; nothing was stored', repeats);
+    }
+    if (problems.length > 0)
+      throw badRequest('some decisions do not fit their plan; nothing was stored', problems);
+
+    const { inserted, duplicates } = await this.deps.decisions.insertMirrored(rows);
+    const owed = inserted.filter((r) => r.aiState === 'owed');
+    if (owed.length > 0) {
+      // Enqueuing is best effort: PostgreSQL holds what is owed and the sweep re-enqueues it.
+      await this.deps.queue
+        .enqueue(owed.map((r) => ({ useCase: r.useCase, requestId: r.requestId })))
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: error, count: owed.length }, 'enqueue failed; the sweep will retry'),
+        );
+    }
+    return { accepted: inserted.length, duplicates: duplicates + batchDuplicates, aiCallsOwed: owed.length };
+  }
+
+  /** A human decision arriving after the mirror (possibly after the AI's answer). */
+  async recordLateHuman(
+    useCaseId: string,
+    requestId: string,
+    human: HumanSide,
+    principal: Principal,
+  ): Promise<{ status: 'recorded' | 'duplicate'; score: number | null }> {
+    const useCase = await this.requireUseCase(useCaseId, principal);
+    const misfit = checkDecision(useCase.plan.decision, human.decision);
+    if (misfit)
+      throw badRequest('the human decision does not fit the plan', [{ path: 'decision', problem: misfit }]);
+    const outcome = await this.deps.decisions.recordHuman(
+      { useCase: useCaseId, requestId },
+      { decision: human.decision, decidedBy: human.decidedBy ?? null, handlingMs: human.handlingMs ?? null },
+    );
+    switch (outcome.status) {
+      case 'not-found':
+        throw notFound(`no decision ${requestId} in use case ${useCaseId}: mirror the request first`);
+      case 'conflict':
+        throw conflict(`decision ${requestId} already has another human decision`, [
+          { path: 'decision', problem: `already recorded as ${JSON.stringify(outcome.existing)}` },
+        ]);
+      case 'duplicate':
+        return { status: 'duplicate', score: null };
+      case 'recorded':
+        return { status: 'recorded', score: await this.deps.comparisons.compareIfComplete(outcome.row) };
+    }
+  }
+
+  private toRow(item: MirroredDecision, useCase: UseCase, hash: string): NewDecision {
+    const shadow = useCase.stage === 'shadow';
+    const owesAi = shadow && isSampled(item.requestId, useCase.plan.stages.shadow.sampleRate);
+    return {
+      useCase: item.useCase,
+      requestId: item.requestId,
+      payloadHash: hash,
+      input: item.input,
+      context: item.context ?? {},
+      stage: useCase.stage,
+      planVersion: useCase.planVersion,
+      aiConfig: useCase.aiConfig,
+      human: item.human
+        ? {
+            decision: item.human.decision,
+            decidedBy: item.human.decidedBy ?? null,
+            handlingMs: item.human.handlingMs ?? null,
+          }
+        : null,
+      aiState: owesAi ? 'owed' : 'none',
+    };
+  }
+
+  private async requireUseCase(id: string, principal: Principal): Promise<UseCase> {
+    if (!inScope(principal, id)) throw forbidden(`this key may not write decisions of use case ${id}`);
+    const useCase = await this.deps.useCases.get(id);
+    if (!useCase) throw notFound(`unknown use case ${id}: apply its plan first`);
+    return useCase;
+  }
+
+  private async loadUseCases(items: MirroredDecision[], principal: Principal, paths: string[]) {
+    const ids = [...new Set(items.map((i) => i.useCase))];
+    const denied = ids.filter((id) => !inScope(principal, id));
+    if (denied.length > 0)
+      throw forbidden(`this key may not write decisions of use case(s) ${denied.join(', ')}`);
+    const found = new Map<string, UseCase>();
+    for (const id of ids) {
+      const useCase = await this.deps.useCases.get(id);
+      if (useCase) found.set(id, useCase);
+    }
+    const unknown = items.flatMap((item, i) =>
+      found.has(item.useCase)
+        ? []
+        : [{ path: join(paths[i], 'useCase'), problem: `unknown use case ${item.useCase}` }],
+    );
+    if (unknown.length > 0)
+      throw notFound('unknown use case: apply its plan first; nothing was stored', unknown);
+    return found;
+  }
+}
+
+const join = (prefix: string | undefined, path: string) => (prefix ? `${prefix}.${path}` : path);

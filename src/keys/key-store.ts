@@ -1,0 +1,123 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
+import { apiKeys, auditEvents } from '../db/schema.js';
+import type { Principal, Role } from './roles.js';
+
+export interface KeyRecord {
+  id: string;
+  name: string;
+  role: Role;
+  useCases: string[] | null;
+  createdBy: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+/** How often a key's last-used time is written, at most. */
+const TOUCH_EVERY_MS = 60_000;
+
+/**
+ * API keys, stored as sha256 of the secret (the secret is random, 32 bytes, so a
+ * fast hash is enough); a lookup by hash compares no secret byte by byte.
+ */
+export class KeyStore {
+  private readonly touched = new Map<string, number>();
+
+  constructor(
+    private readonly database: Database,
+    private readonly bootstrapAdminKey?: string,
+  ) {}
+
+  async create(input: { name: string; role: Role; useCases: string[] | null; actor: string }) {
+    const id = randomBytes(6).toString('hex');
+    const secret = `sg_${id}_${randomBytes(32).toString('base64url')}`;
+    await this.database.db.transaction(async (tx) => {
+      await tx.insert(apiKeys).values({
+        id,
+        name: input.name,
+        role: input.role,
+        useCases: input.useCases,
+        secretHash: hashSecret(secret),
+        createdBy: input.actor,
+      });
+      await tx.insert(auditEvents).values({
+        actor: input.actor,
+        action: 'key.create',
+        details: { id, name: input.name, role: input.role, useCases: input.useCases },
+      });
+    });
+    return { id, secret };
+  }
+
+  async list(): Promise<KeyRecord[]> {
+    const rows = await this.database.db
+      .select({
+        id: apiKeys.id,
+        name: apiKeys.name,
+        role: apiKeys.role,
+        useCases: apiKeys.useCases,
+        createdBy: apiKeys.createdBy,
+        createdAt: apiKeys.createdAt,
+        lastUsedAt: apiKeys.lastUsedAt,
+        revokedAt: apiKeys.revokedAt,
+      })
+      .from(apiKeys)
+      .orderBy(asc(apiKeys.createdAt));
+    return rows as KeyRecord[];
+  }
+
+  async revoke(id: string, actor: string): Promise<boolean> {
+    return this.database.db.transaction(async (tx) => {
+      const rows = await tx
+        .update(apiKeys)
+        .set({ revokedAt: sql`now()` })
+        .where(sql`${apiKeys.id} = ${id} and ${apiKeys.revokedAt} is null`)
+        .returning({ id: apiKeys.id });
+      if (rows.length === 0) return false;
+      await tx.insert(auditEvents).values({ actor, action: 'key.revoke', details: { id } });
+      return true;
+    });
+  }
+
+  /** The principal a presented secret stands for, or null when it is unknown or revoked. */
+  async resolve(secret: string): Promise<Principal | null> {
+    if (this.bootstrapAdminKey && equalSecrets(secret, this.bootstrapAdminKey)) {
+      return { keyId: null, name: 'bootstrap-admin', role: 'admin', useCases: null };
+    }
+    if (!secret.startsWith('sg_') || secret.length > 200) return null;
+    const [row] = await this.database.db
+      .select({
+        id: apiKeys.id,
+        name: apiKeys.name,
+        role: apiKeys.role,
+        useCases: apiKeys.useCases,
+        revokedAt: apiKeys.revokedAt,
+      })
+      .from(apiKeys)
+      .where(eq(apiKeys.secretHash, hashSecret(secret)));
+    if (!row || row.revokedAt) return null;
+    this.touch(row.id);
+    return { keyId: row.id, name: row.name, role: row.role as Role, useCases: row.useCases ?? null };
+  }
+
+  private touch(id: string): void {
+    const now = Date.now();
+    if (now - (this.touched.get(id) ?? 0) < TOUCH_EVERY_MS) return;
+    this.touched.set(id, now);
+    this.database.db
+      .update(apiKeys)
+      .set({ lastUsedAt: sql`now()` })
+      .where(eq(apiKeys.id, id))
+      .catch(() => this.touched.delete(id));
+  }
+}
+
+function equalSecrets(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}

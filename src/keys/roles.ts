@@ -1,0 +1,41 @@
+/**
+ * Roles of API keys and what each may do. `admin` may do everything; reading is
+ * open to every role that works on use cases (a release manager reads what they
+ * promote); ingest keys only write decisions.
+ */
+export const ROLES = ['ingest', 'owner', 'release', 'viewer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type Permission = 'read' | 'ingest' | 'apply-plan' | 'release' | 'manage-keys';
+
+const granted: Record<Role, readonly Permission[]> = {
+  ingest: ['ingest'],
+  owner: ['read', 'apply-plan'],
+  release: ['read', 'release'],
+  viewer: ['read'],
+  admin: ['read', 'ingest', 'apply-plan', 'release', 'manage-keys'],
+};
+
+export function roleAllows(role: Role, permission: Permission): boolean {
+  return granted[role].includes(permission);
+}
+
+/** Who made a request: a stored key, the bootstrap admin key, or the controller itself. */
+export interface Principal {
+  keyId: string | null;
+  name: string;
+  role: Role;
+  /** null: every use case. */
+  useCases: string[] | null;
+}
+
+export const SYSTEM: Principal = { keyId: null, name: 'system', role: 'admin', useCases: null };
+
+export function inScope(principal: Principal, useCase: string): boolean {
+  return principal.useCases === null || principal.useCases.includes(useCase);
+}
+
+/** How a principal is named in transitions and the audit log. */
+export function actorName(principal: Principal): string {
+  return principal.keyId ? `key:${principal.name}` : principal.name;
+}

@@ -1,0 +1,155 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
+import type { Mode } from '../plans/plan-schema.js';
+import type { CohortAggregate } from './metrics-types.js';
+
+export interface MetricsFilter {
+  useCase: string;
+  stage?: Mode;
+  from?: Date;
+  to?: Date;
+  /** Only decisions whose context has this value for this field. */
+  segment?: { name: string; value: string };
+}
+
+interface CohortRow {
+  stage: Mode;
+  ai_config: string;
+  model_version: string | null;
+  decisions: number;
+  compared: number;
+  score_sum: number;
+  ai_attempted: number;
+  ai_errors: number;
+  p50: number | null;
+  p95: number | null;
+  ai_cost: number;
+  input_tokens: number;
+  output_tokens: number;
+  human_decisions: number;
+  pending_human: number;
+  pending_ai: number;
+  first_at: Date | string | null;
+  last_at: Date | string | null;
+}
+
+const cohortKey = (stage: string, aiConfig: string, modelVersion: string | null) =>
+  `${stage}\u0000${aiConfig}\u0000${modelVersion ?? ''}`;
+
+/**
+ * Aggregates decisions per cohort (stage × AI configuration × model version) in
+ * SQL; the statistics on top are pure (see cohort-metrics.ts).
+ */
+export class MetricsStore {
+  constructor(private readonly database: Database) {}
+
+  async cohorts(filter: MetricsFilter, segments: string[], labels: boolean): Promise<CohortAggregate[]> {
+    const where = whereClause(filter);
+    const rows = await this.database.rows<CohortRow>(sql`
+      select stage, ai_config, ai_model_version as model_version,
+        count(*)::int as decisions,
+        count(score)::int as compared,
+        coalesce(sum(score), 0)::float8 as score_sum,
+        count(*) filter (where ai_state in ('done', 'error'))::int as ai_attempted,
+        count(*) filter (where ai_state = 'error')::int as ai_errors,
+        percentile_cont(0.5) within group (order by ai_latency_ms) filter (where ai_state = 'done') as p50,
+        percentile_cont(0.95) within group (order by ai_latency_ms) filter (where ai_state = 'done') as p95,
+        coalesce(sum(ai_cost), 0)::float8 as ai_cost,
+        coalesce(sum(ai_input_tokens), 0)::float8 as input_tokens,
+        coalesce(sum(ai_output_tokens), 0)::float8 as output_tokens,
+        count(human_decision)::int as human_decisions,
+        count(*) filter (where human_decision is null)::int as pending_human,
+        count(*) filter (where ai_state = 'owed')::int as pending_ai,
+        min(received_at) as first_at, max(received_at) as last_at
+      from decisions where ${where}
+      group by stage, ai_config, ai_model_version
+      order by min(received_at)`);
+
+    const cohorts = new Map<string, CohortAggregate>();
+    for (const r of rows) {
+      cohorts.set(cohortKey(r.stage, r.ai_config, r.model_version), {
+        stage: r.stage,
+        aiConfig: r.ai_config,
+        modelVersion: r.model_version,
+        decisions: Number(r.decisions),
+        compared: Number(r.compared),
+        scoreSum: Number(r.score_sum),
+        aiAttempted: Number(r.ai_attempted),
+        aiErrors: Number(r.ai_errors),
+        latencyP50Ms: r.p50 === null ? null : Number(r.p50),
+        latencyP95Ms: r.p95 === null ? null : Number(r.p95),
+        aiCostSum: Number(r.ai_cost),
+        inputTokensSum: Number(r.input_tokens),
+        outputTokensSum: Number(r.output_tokens),
+        humanDecisions: Number(r.human_decisions),
+        pendingHuman: Number(r.pending_human),
+        pendingAi: Number(r.pending_ai),
+        firstDecisionAt: toDate(r.first_at),
+        lastDecisionAt: toDate(r.last_at),
+        confusion: [],
+        segments: [],
+      });
+    }
+    if (cohorts.size === 0) return [];
+
+    if (segments.length > 0) {
+      const segmentRows = await this.database.rows<{
+        stage: string;
+        ai_config: string;
+        model_version: string | null;
+        segment: string;
+        value: string;
+        compared: number;
+        score_sum: number;
+      }>(sql`
+        select d.stage, d.ai_config, d.ai_model_version as model_version, s.name as segment,
+          d.context ->> s.name as value, count(*)::int as compared, sum(d.score)::float8 as score_sum
+        from decisions d cross join unnest(${sql.param(segments)}::text[]) as s(name)
+        where ${where} and d.score is not null and d.context ? s.name
+        group by 1, 2, 3, 4, 5`);
+      for (const r of segmentRows) {
+        cohorts.get(cohortKey(r.stage, r.ai_config, r.model_version))?.segments.push({
+          segment: r.segment,
+          value: r.value ?? 'null',
+          compared: Number(r.compared),
+          scoreSum: Number(r.score_sum),
+        });
+      }
+    }
+
+    if (labels) {
+      const pairs = await this.database.rows<{
+        stage: string;
+        ai_config: string;
+        model_version: string | null;
+        human: string;
+        ai: string;
+        count: number;
+      }>(sql`
+        select stage, ai_config, ai_model_version as model_version,
+          human_decision #>> '{}' as human, ai_decision #>> '{}' as ai, count(*)::int as count
+        from decisions d where ${where} and score is not null
+        group by 1, 2, 3, 4, 5`);
+      for (const r of pairs) {
+        cohorts
+          .get(cohortKey(r.stage, r.ai_config, r.model_version))
+          ?.confusion.push({ human: r.human, ai: r.ai, count: Number(r.count) });
+      }
+    }
+    return [...cohorts.values()];
+  }
+}
+
+function whereClause(filter: MetricsFilter): SQL {
+  const parts: SQL[] = [sql`use_case = ${filter.useCase}`];
+  if (filter.stage) parts.push(sql`stage = ${filter.stage}`);
+  if (filter.from) parts.push(sql`received_at >= ${filter.from.toISOString()}::timestamptz`);
+  if (filter.to) parts.push(sql`received_at < ${filter.to.toISOString()}::timestamptz`);
+  if (filter.segment) parts.push(sql`context ->> ${filter.segment.name} = ${filter.segment.value}`);
+  return sql.join(parts, sql` and `);
+}
+
+function toDate(value: Date | string | null): Date | null {
+  if (value === null) return null;
+  return value instanceof Date ? value : new Date(value);
+}

@@ -1,0 +1,65 @@
+import type { Mode } from '../plans/plan-schema.js';
+import type { UseCase } from '../plans/use-case-store.js';
+import type { MetricsFilter, MetricsStore } from './metrics-store.js';
+import type { CohortMetrics } from './metrics-types.js';
+import { currentCohort, type StageSummary, summarizeStages } from './stage-summary.js';
+
+/** Judges a use case's gate from the cohort it is in now (the promotion engine supplies it). */
+export type GateJudge = (input: { useCase: UseCase; cohort: CohortMetrics | null; now: Date }) => unknown;
+
+export interface UseCaseSummary {
+  id: string;
+  stage: Mode;
+  owner: string;
+  description: string | null;
+  planVersion: number;
+  stageEnteredAt: string;
+}
+
+export function summarize(useCase: UseCase): UseCaseSummary {
+  return {
+    id: useCase.id,
+    stage: useCase.stage,
+    owner: useCase.plan.owner,
+    description: useCase.plan.description ?? null,
+    planVersion: useCase.planVersion,
+    stageEnteredAt: useCase.stageEnteredAt.toISOString(),
+  };
+}
+
+/** The read side of a use case: its metrics per stage and cohort, and its gate. */
+export class UseCaseReader {
+  constructor(
+    private readonly metrics: MetricsStore,
+    private readonly judge: GateJudge | null,
+  ) {}
+
+  async stages(useCase: UseCase, filter: Omit<MetricsFilter, 'useCase'> = {}): Promise<StageSummary[]> {
+    const aggregates = await this.metrics.cohorts(
+      { useCase: useCase.id, ...filter },
+      useCase.plan.segments,
+      useCase.plan.decision.type === 'label',
+    );
+    return summarizeStages(aggregates, useCase.plan);
+  }
+
+  /** The evidence a gate counts: the current stage since it was entered, current AI configuration. */
+  async gateCohort(useCase: UseCase): Promise<CohortMetrics | null> {
+    const since = await this.stages(useCase, { stage: useCase.stage, from: useCase.stageEnteredAt });
+    return currentCohort(since, useCase.stage, useCase.aiConfig);
+  }
+
+  async detail(useCase: UseCase, now: Date) {
+    const stages = await this.stages(useCase);
+    const gate = this.judge ? this.judge({ useCase, cohort: await this.gateCohort(useCase), now }) : null;
+    return {
+      ...summarize(useCase),
+      stageVersion: useCase.stageVersion,
+      planHash: useCase.planHash,
+      aiConfig: useCase.aiConfig,
+      segments: useCase.plan.segments,
+      metrics: { stages },
+      gate,
+    };
+  }
+}

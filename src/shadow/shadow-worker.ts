@@ -1,0 +1,182 @@
+import type { Logger } from 'pino';
+import { createComparator } from '../comparison/comparators.js';
+import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
+import type { PlanCache } from '../plans/plan-cache.js';
+import type { Plan } from '../plans/plan-schema.js';
+import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
+import { AiCallError } from './ai-errors.js';
+import type { AiCallStore } from './ai-call-store.js';
+import type { AiSystemClient } from './ai-system-client.js';
+import { createAiSystemClient } from './create-ai-system-client.js';
+import { RetryLater, type ShadowJobRun, type ShadowQueue } from './shadow-queue.js';
+
+export interface ShadowWorkerDeps {
+  queue: ShadowQueue;
+  calls: AiCallStore;
+  useCases: UseCaseStore;
+  plans: PlanCache;
+  comparisons: ComparisonRecorder;
+  logger: Logger;
+  maxResponseBytes?: number;
+  /** First retry delay for transient AI failures. */
+  backoffMs?: number;
+  /** Builds the client of a plan (tests and benchmarks may substitute one). */
+  clientFactory?: (plan: Plan) => AiSystemClient;
+}
+
+export interface ShadowCallCounters {
+  answered: number;
+  failed: number;
+  retried: number;
+  skipped: number;
+}
+
+/** How long past its timeout a claimed call stays reserved for the worker that claimed it. */
+const LEASE_MARGIN_MS = 15_000;
+const SWEEP_BATCH = 5_000;
+const USE_CASE_TTL_MS = 1_000;
+
+/**
+ * Makes the AI calls owed by decisions mirrored in shadow: one consumer per use
+ * case with the plan's concurrency and rate limit; each call is claimed in
+ * PostgreSQL first, so a duplicate job never causes a second call.
+ */
+export class ShadowWorker {
+  readonly counters: ShadowCallCounters = { answered: 0, failed: 0, retried: 0, skipped: 0 };
+  private readonly clients = new Map<string, AiSystemClient>();
+  private readonly modelVersions = new Map<string, string | null>();
+  private readonly consuming = new Map<string, string>();
+  private readonly useCaseCache = new Map<string, { at: number; value: Promise<UseCase | null> }>();
+
+  constructor(private readonly deps: ShadowWorkerDeps) {}
+
+  /** Starts, re-configures or pauses a use case's consumer to match its stage and plan. */
+  async sync(useCase: UseCase): Promise<void> {
+    const { queue } = this.deps;
+    this.useCaseCache.set(useCase.id, { at: Date.now(), value: Promise.resolve(useCase) });
+    if (useCase.stage === 'disabled') {
+      if (this.consuming.delete(useCase.id)) await queue.pause(useCase.id);
+      return;
+    }
+    const ai = useCase.plan.ai;
+    const settings = {
+      concurrency: ai.concurrency,
+      maxAttempts: ai.maxAttempts,
+      backoffMs: this.deps.backoffMs ?? 500,
+      ...(ai.rateLimitPerSecond ? { rateLimitPerSecond: ai.rateLimitPerSecond } : {}),
+    };
+    const signature = JSON.stringify(settings);
+    if (this.consuming.get(useCase.id) === signature) return;
+    await queue.consume(useCase.id, settings, (job) => this.handle(job));
+    this.consuming.set(useCase.id, signature);
+  }
+
+  async syncAll(): Promise<void> {
+    for (const useCase of await this.deps.useCases.list()) await this.sync(useCase);
+  }
+
+  /**
+   * Re-enqueues every owed call no worker holds (after a restart, or when the queue
+   * lost its jobs) and scores decisions left with both sides but no score.
+   */
+  async sweep(): Promise<{ reenqueued: number; repaired: number }> {
+    let reenqueued = 0;
+    let afterId = 0;
+    for (;;) {
+      const owed = await this.deps.calls.owedUnclaimed(SWEEP_BATCH, afterId);
+      if (owed.length === 0) break;
+      await this.deps.queue.enqueue(owed.map(({ useCase, requestId }) => ({ useCase, requestId })));
+      reenqueued += owed.length;
+      afterId = owed[owed.length - 1]!.id;
+      if (owed.length < SWEEP_BATCH) break;
+    }
+    const repaired = await this.deps.comparisons.repair();
+    if (reenqueued > 0 || repaired > 0) {
+      this.deps.logger.info({ reenqueued, repaired }, 'sweep re-enqueued owed AI calls');
+    }
+    return { reenqueued, repaired };
+  }
+
+  private async handle(job: ShadowJobRun): Promise<void> {
+    const { calls, plans, logger } = this.deps;
+    const useCase = await this.currentUseCase(job.useCase);
+    if (!useCase || useCase.stage === 'disabled') {
+      this.counters.skipped++;
+      return; // the call stays owed; the sweep brings it back once enabled
+    }
+    const plan0 = useCase.plan;
+    const claim = await calls.claim(job, plan0.ai.timeoutMs * plan0.ai.maxAttempts + LEASE_MARGIN_MS);
+    if (!claim) {
+      this.counters.skipped++;
+      return; // answered already, or another worker holds it
+    }
+    const plan = (await plans.get(claim.useCase, claim.planVersion)) ?? plan0;
+    try {
+      const answer = await this.clientFor(claim.useCase, claim.planVersion, plan).decide({
+        useCase: claim.useCase,
+        requestId: claim.requestId,
+        input: claim.input,
+        context: claim.context,
+      });
+      this.modelVersions.set(`${claim.useCase}@${claim.aiConfig}`, answer.modelVersion);
+      const score =
+        claim.humanDecision == null
+          ? null
+          : createComparator(plan.comparator)(claim.humanDecision, answer.decision);
+      const row = await calls.recordAnswer(claim.id, answer, score);
+      this.counters.answered++;
+      // The human side may have arrived while the AI was answering.
+      if (row && row.score === null) await this.deps.comparisons.compareIfComplete(row);
+    } catch (error) {
+      if (!(error instanceof AiCallError)) {
+        await calls.release(claim.id).catch(() => {});
+        throw new RetryLater(`shadow call bookkeeping failed: ${(error as Error).message}`, { cause: error });
+      }
+      if (error.transient && claim.attempts < plan.ai.maxAttempts) {
+        this.counters.retried++;
+        await calls.release(claim.id);
+        throw new RetryLater(error.message, { cause: error });
+      }
+      this.counters.failed++;
+      logger.debug(
+        { useCase: claim.useCase, requestId: claim.requestId, kind: error.kind },
+        'AI call failed',
+      );
+      await calls.recordFailure(claim.id, {
+        error: `${error.kind}: ${error.message}`,
+        latencyMs: error.latencyMs ?? null,
+        modelVersion: await this.lastModelVersion(claim.useCase, claim.aiConfig),
+      });
+    }
+  }
+
+  /** Use case state read at most once a second per use case: a kill switch takes effect within that. */
+  private async currentUseCase(id: string): Promise<UseCase | null> {
+    const cached = this.useCaseCache.get(id);
+    if (cached && Date.now() - cached.at < USE_CASE_TTL_MS) return cached.value;
+    const value = this.deps.useCases.get(id);
+    this.useCaseCache.set(id, { at: Date.now(), value });
+    value.catch(() => this.useCaseCache.delete(id));
+    return value;
+  }
+
+  private clientFor(useCase: string, planVersion: number, plan: Plan): AiSystemClient {
+    const key = `${useCase}@${planVersion}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      client =
+        this.deps.clientFactory?.(plan) ??
+        createAiSystemClient(plan.ai, plan.decision, { maxResponseBytes: this.deps.maxResponseBytes });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  private async lastModelVersion(useCase: string, aiConfig: string): Promise<string | null> {
+    const key = `${useCase}@${aiConfig}`;
+    if (!this.modelVersions.has(key)) {
+      this.modelVersions.set(key, await this.deps.calls.lastModelVersion(useCase, aiConfig));
+    }
+    return this.modelVersions.get(key) ?? null;
+  }
+}

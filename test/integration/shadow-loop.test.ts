@@ -1,0 +1,172 @@
+import { sql } from 'drizzle-orm';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { REDIS_HINT, REDIS_URL } from '../support/services.js';
+import {
+  eventually,
+  labelPlan,
+  startTestController,
+  type TestController,
+} from '../support/test-controller.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+const LABELS = ['approve', 'reject', 'escalate'];
+
+function mirrored(useCase: string, i: number, withHuman = true) {
+  const invoice = makeInvoice(i);
+  return {
+    useCase,
+    requestId: invoice.requestId,
+    input: invoice.input,
+    context: invoice.context,
+    ...(withHuman
+      ? { human: { decision: referenceLabel(invoice.input, LABELS), decidedBy: 'clerk-7' } }
+      : {}),
+  };
+}
+
+async function countRows(tdb: TestDatabase, where: string) {
+  const [row] = await tdb.database.rows<{ n: number }>(
+    sql.raw(`select count(*)::int as n from decisions where ${where}`),
+  );
+  return Number(row!.n);
+}
+
+describe('the shadow loop on PostgreSQL and Redis', () => {
+  let tdb: TestDatabase;
+  let tc: TestController;
+  let sim: SimulatedAiSystem;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+    await redis.connect().catch(() => {
+      throw new Error(`Redis is not reachable at ${REDIS_URL}; ${REDIS_HINT}`);
+    });
+    tdb = await createTestDatabase();
+    sim = await startSimulatedAiSystem({ agreement: 0.92, latencyMs: 1, inputTokens: 300, outputTokens: 20 });
+    tc = await startTestController({ database: tdb.database, queue: 'bull' });
+  });
+
+  afterAll(async () => {
+    await tc?.stop();
+    await sim?.close();
+    if (redis && tc) {
+      const keys = await redis.keys(`${tc.queuePrefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    }
+    redis?.disconnect();
+    await tdb?.drop();
+  });
+
+  it('when 10,000 decisions are mirrored in batches sent twice, then each is stored and called once and agreement matches the simulation', async () => {
+    await tc.http
+      .put('/v1/use-cases/invoices/plan')
+      .set(tc.admin)
+      .set('content-type', 'application/yaml')
+      .send(labelPlan('invoices', `${sim.url}/decide`))
+      .expect(201);
+
+    const total = 10_000;
+    for (let start = 0; start < total; start += 500) {
+      const batch = { decisions: Array.from({ length: 500 }, (_, k) => mirrored('invoices', start + k)) };
+      const first = await tc.http.post('/v1/decisions').set(tc.admin).send(batch).expect(202);
+      expect(first.body).toEqual({ accepted: 500, duplicates: 0, aiCallsOwed: 500 });
+      const again = await tc.http.post('/v1/decisions').set(tc.admin).send(batch).expect(202);
+      expect(again.body).toEqual({ accepted: 0, duplicates: 500, aiCallsOwed: 0 });
+    }
+
+    await eventually(
+      async () => ((await countRows(tdb, `ai_state = 'owed'`)) === 0 ? true : undefined),
+      'every owed AI call to complete',
+      60_000,
+    );
+    expect(await countRows(tdb, 'true')).toBe(total);
+    const stats = sim.stats();
+    expect(stats.distinctRequests).toBe(total);
+    expect(stats.duplicateCalls).toBe(0);
+    expect(await countRows(tdb, 'score is not null')).toBe(stats.answeredRequests);
+
+    const detail = await tc.http.get('/v1/use-cases/invoices').set(tc.admin).expect(200);
+    const shadow = detail.body.metrics.stages.find((s: { stage: string }) => s.stage === 'shadow');
+    expect(shadow.decisions).toBe(total);
+    expect(shadow.pendingAi).toBe(0);
+    const cohort = shadow.cohorts[0];
+    expect(cohort.samples).toBe(stats.answeredRequests);
+    expect(Math.abs(cohort.agreement - stats.agreementRate!)).toBeLessThan(0.01);
+    expect(cohort.agreementLowerBound).toBeLessThan(cohort.agreement);
+    expect(cohort.modelVersion).toBe('sim-1');
+    expect(cohort.aiCostPerDecision).toBeGreaterThan(0);
+    expect(cohort.segments.map((s: { segment: string }) => s.segment)).toContain('region');
+  });
+
+  it('when the human decision arrives after the AI answer, or before it, then both are compared', async () => {
+    await tc.http
+      .put('/v1/use-cases/late-humans/plan')
+      .set(tc.admin)
+      .send(labelPlan('late-humans', `${sim.url}/decide`))
+      .expect(201);
+
+    // Human after AI: mirrored without a human, the AI answers first.
+    const afterAi = mirrored('late-humans', 50_001, false);
+    await tc.http.post('/v1/decisions').set(tc.admin).send(afterAi).expect(202);
+    await eventually(
+      async () =>
+        (await countRows(tdb, `request_id = '${afterAi.requestId}' and ai_state = 'done'`)) ? 1 : undefined,
+      'the AI answer',
+    );
+    const late = await tc.http
+      .post(`/v1/decisions/late-humans/${afterAi.requestId}/human`)
+      .set(tc.admin)
+      .send({ decision: referenceLabel(afterAi.input, LABELS), decidedBy: 'clerk-2', handlingMs: 93_000 })
+      .expect(200);
+    expect(late.body.compared).toBe(true);
+
+    // Human before AI: the use case is paused on the AI side by a slow answer.
+    sim.setOptions({ latencyMs: 400 });
+    const beforeAi = mirrored('late-humans', 50_002, false);
+    await tc.http.post('/v1/decisions').set(tc.admin).send(beforeAi).expect(202);
+    const early = await tc.http
+      .post(`/v1/decisions/late-humans/${beforeAi.requestId}/human`)
+      .set(tc.admin)
+      .send({ decision: referenceLabel(beforeAi.input, LABELS) })
+      .expect(200);
+    expect(early.body.compared).toBe(false);
+    sim.setOptions({ latencyMs: 1 });
+    await eventually(
+      async () =>
+        (await countRows(tdb, `request_id = '${beforeAi.requestId}' and score is not null`)) ? 1 : undefined,
+      'the comparison once the AI answered',
+    );
+  });
+
+  it('when Redis loses every queued job mid-run, then the sweep re-enqueues and every owed call completes', async () => {
+    await tc.http
+      .put('/v1/use-cases/flushed/plan')
+      .set(tc.admin)
+      .send(labelPlan('flushed', `${sim.url}/decide`))
+      .expect(201);
+    sim.setOptions({ latencyMs: 20 });
+    const batch = { decisions: Array.from({ length: 1000 }, (_, k) => mirrored('flushed', 70_000 + k)) };
+    await tc.http.post('/v1/decisions').set(tc.admin).send(batch).expect(202);
+
+    // Every job of this controller's queues vanishes, as when Redis restarts empty.
+    const keys = await redis.keys(`${tc.queuePrefix}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    const lost = await countRows(tdb, `use_case = 'flushed' and ai_state = 'owed'`);
+    expect(lost).toBeGreaterThan(0);
+
+    sim.setOptions({ latencyMs: 1 });
+    await eventually(
+      async () => {
+        await tc.controller.worker.sweep();
+        return (await countRows(tdb, `use_case = 'flushed' and ai_state = 'owed'`)) === 0 ? true : undefined;
+      },
+      'owed calls to complete after the sweep',
+      60_000,
+    );
+    expect(await countRows(tdb, `use_case = 'flushed' and score is not null`)).toBe(1000);
+  });
+});
