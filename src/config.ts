@@ -12,6 +12,10 @@ const envSchema = z.object({
   SHADOWGATE_QUEUE_PREFIX: z.string().min(1).default('shadowgate'),
   UNLEASH_URL: z.string().url().optional(),
   UNLEASH_ADMIN_TOKEN: z.string().min(1).optional(),
+  UNLEASH_PROJECT: z.string().min(1).default('default'),
+  UNLEASH_ENVIRONMENT: z.string().min(1).default('development'),
+  /** How often flags are compared with the stages and repaired. */
+  SHADOWGATE_FLAG_SYNC_MS: z.coerce.number().int().min(100).default(5_000),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
   SHADOWGATE_TICK_MS: z.coerce.number().int().min(100).default(10_000),
