@@ -1,0 +1,135 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BadInputCase,
+  BODY_LIMIT,
+  DECISION_CASES,
+  fixturePlan,
+  type KeyName,
+  OTHER_UC,
+  UC,
+} from '../support/bad-input-cases.js';
+import { PLAN_KEY_AND_READ_CASES } from '../support/bad-plan-and-key-cases.js';
+import { snapshotDatabase } from '../support/db-snapshot.js';
+import { startTestController, type TestController } from '../support/test-controller.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+const BAD_INPUT_CASES = [...DECISION_CASES, ...PLAN_KEY_AND_READ_CASES];
+
+describe('bad input is refused with a located error and changes nothing', () => {
+  let tdb: TestDatabase;
+  let tc: TestController;
+  const keys = new Map<KeyName, string>();
+
+  async function createKey(name: KeyName, role: string, useCases?: string[]) {
+    const res = await tc.http
+      .post('/v1/keys')
+      .set(tc.admin)
+      .send({ name, role, ...(useCases ? { useCases } : {}) })
+      .expect(201);
+    keys.set(name, `Bearer ${res.body.key}`);
+  }
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    tc = await startTestController({
+      database: tdb.database,
+      queue: 'in-process',
+      env: { SHADOWGATE_BODY_LIMIT: String(BODY_LIMIT) },
+    });
+    keys.set('admin', tc.admin.Authorization);
+    for (const useCase of [UC, OTHER_UC]) {
+      await tc.http
+        .put(`/v1/use-cases/${useCase}/plan`)
+        .set(tc.admin)
+        .set('content-type', 'application/yaml')
+        .send(fixturePlan(useCase))
+        .expect(201);
+    }
+    await createKey('ingest', 'ingest');
+    await createKey('viewer', 'viewer');
+    await createKey('ingest-other', 'ingest', [OTHER_UC]);
+    await createKey('owner-other', 'owner', [OTHER_UC]);
+    const seeded = await tc.http
+      .post('/v1/decisions')
+      .set(tc.admin)
+      .send({
+        decisions: [
+          { useCase: UC, requestId: 'seed-1', input: { amount: 10 } },
+          { useCase: UC, requestId: 'seed-2', input: { amount: 20 }, human: { decision: 'approve' } },
+        ],
+      })
+      .expect(202);
+    expect(seeded.body).toEqual({ accepted: 2, duplicates: 0, aiCallsOwed: 0 });
+  });
+
+  afterAll(async () => {
+    await tc?.stop();
+    await tdb?.drop();
+  });
+
+  function send({ request }: BadInputCase) {
+    const method = request.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
+    let req = tc.http[method](request.path);
+    const as = request.as ?? 'admin';
+    if (as !== 'none') req = req.set('Authorization', keys.get(as)!);
+    for (const [name, value] of Object.entries(request.headers ?? {})) req = req.set(name, value);
+    if (request.body === undefined) return req;
+    if (typeof request.body === 'string') {
+      return req.set('content-type', request.contentType ?? 'application/json').send(request.body);
+    }
+    if (request.contentType) req = req.set('content-type', request.contentType);
+    return req.send(request.body as object);
+  }
+
+  it('when the table is counted, then it holds at least 30 cases with distinct names', () => {
+    expect(BAD_INPUT_CASES.length).toBeGreaterThanOrEqual(30);
+    expect(new Set(BAD_INPUT_CASES.map((c) => c.name)).size).toBe(BAD_INPUT_CASES.length);
+  });
+
+  it.each(BAD_INPUT_CASES.map((c) => [c.name, c] as const))(
+    'when %s is sent, then it is refused as expected and nothing is stored',
+    async (_name, testCase) => {
+      const before = await snapshotDatabase(tdb.database);
+      const res = await send(testCase);
+      const { expect: expected } = testCase;
+
+      expect({ status: res.status, error: res.body.error }).toEqual({
+        status: expected.status,
+        error: expected.error,
+      });
+      expect(typeof res.body.message).toBe('string');
+      expect(Array.isArray(res.body.details)).toBe(true);
+      if (expected.messageIncludes) expect(res.body.message).toContain(expected.messageIncludes);
+      const details = res.body.details as Array<{ path: string; problem: string }>;
+      if (expected.paths) expect(details.map((d) => d.path)).toEqual(expected.paths);
+      for (const fragment of expected.problems ?? []) {
+        expect(details.map((d) => d.problem).join(' | ')).toContain(fragment);
+      }
+
+      expect(await snapshotDatabase(tdb.database)).toEqual(before);
+    },
+  );
+
+  it('when conflicting requests were refused, then the first versions are kept as they were', async () => {
+    const rows = await tdb.database.rows<{ request_id: string; input: unknown; human_decision: unknown }>(
+      sql`select request_id, input, human_decision from decisions where use_case = ${UC} order by request_id`,
+    );
+    expect(rows).toEqual([
+      { request_id: 'seed-1', input: { amount: 10 }, human_decision: null },
+      { request_id: 'seed-2', input: { amount: 20 }, human_decision: 'approve' },
+    ]);
+  });
+
+  it('when a valid decision is accepted, then the snapshot sees the change (so the checks above can fail)', async () => {
+    const before = await snapshotDatabase(tdb.database);
+    await tc.http
+      .post('/v1/decisions')
+      .set(tc.admin)
+      .send({ useCase: UC, requestId: 'control-1', input: { amount: 5 } })
+      .expect(202);
+    const after = await snapshotDatabase(tdb.database);
+    expect(after.counts.decisions).toBe(before.counts.decisions + 1);
+    expect(after.digests.decisions).not.toBe(before.digests.decisions);
+  });
+});
