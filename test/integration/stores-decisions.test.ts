@@ -1,0 +1,304 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ComparisonRecorder } from '../../src/comparison/comparison-recorder.js';
+import { ShadowgateError } from '../../src/contracts/errors.js';
+import { DecisionStore } from '../../src/ingest/decision-store.js';
+import { PlanCache } from '../../src/plans/plan-cache.js';
+import { UseCaseStore } from '../../src/plans/use-case-store.js';
+import { AiCallStore } from '../../src/shadow/ai-call-store.js';
+import { eventually } from '../support/test-controller.js';
+import { answer, BACKENDS, countWhere, decisionRow, mirrored, planInput } from '../support/store-fixtures.js';
+import type { TestDatabase } from '../support/test-database.js';
+
+const LONG_LEASE = 60_000;
+
+describe.each(BACKENDS)('decisions and AI calls on %s', (_backend, create) => {
+  let tdb: TestDatabase;
+  let decisions: DecisionStore;
+  let aiCalls: AiCallStore;
+  let useCases: UseCaseStore;
+
+  beforeAll(async () => {
+    tdb = await create();
+    decisions = new DecisionStore(tdb.database);
+    aiCalls = new AiCallStore(tdb.database);
+    useCases = new UseCaseStore(tdb.database);
+  });
+  afterAll(async () => {
+    await tdb?.drop();
+  });
+
+  /** A use case with a plan (the recorder reads comparators from it) and the given rows stored. */
+  async function seed(useCase: string, rows: ReturnType<typeof mirrored>[]) {
+    await useCases.applyPlan(planInput(useCase));
+    await decisions.insertMirrored(rows);
+  }
+
+  it('when new decisions are mirrored, then they are inserted; the same rows again are duplicates and change nothing', async () => {
+    const rows = ['a', 'b', 'c'].map((id) => mirrored('mirror', id, { human: 'approve' }));
+    const first = await decisions.insertMirrored(rows);
+    expect(first.inserted.map((r) => r.requestId)).toEqual(['a', 'b', 'c']);
+    expect(first.duplicates).toBe(0);
+    const before = await decisionRow(tdb.database, 'mirror', 'b');
+    expect(before).toMatchObject({ human_decision: 'approve', ai_state: 'owed', payload_hash: 'hash-of-b' });
+
+    const again = await decisions.insertMirrored(rows);
+    expect(again).toEqual({ inserted: [], duplicates: 3 });
+    expect(await countWhere(tdb.database, 'decisions', 'mirror')).toBe(3);
+    expect(await decisionRow(tdb.database, 'mirror', 'b')).toEqual(before);
+
+    const mixed = await decisions.insertMirrored([mirrored('mirror', 'c'), mirrored('mirror', 'd')]);
+    expect(mixed.inserted.map((r) => r.requestId)).toEqual(['d']);
+    expect(mixed.duplicates).toBe(1);
+  });
+
+  it('when one row of a batch of 3 repeats a key with another payload, then a 409 names it and none of the 3 is stored', async () => {
+    await decisions.insertMirrored([mirrored('conflict', 'old')]);
+    const batch = [
+      mirrored('conflict', 'new-1'),
+      mirrored('conflict', 'old', { payloadHash: 'a-different-hash' }),
+      mirrored('conflict', 'new-2'),
+    ];
+    const error = await decisions.insertMirrored(batch).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShadowgateError);
+    expect((error as ShadowgateError).status).toBe(409);
+    expect((error as ShadowgateError).details.map((d) => d.path)).toEqual(['conflict/old']);
+    expect(await countWhere(tdb.database, 'decisions', 'conflict')).toBe(1);
+    expect(await decisionRow(tdb.database, 'conflict', 'new-1')).toBeUndefined();
+    expect(await decisionRow(tdb.database, 'conflict', 'old')).toMatchObject({ payload_hash: 'hash-of-old' });
+  });
+
+  it('when a human decision arrives, then it is recorded once; the same one again is a duplicate, another a conflict', async () => {
+    await decisions.insertMirrored([mirrored('human', 'h1'), mirrored('human', 'h2')]);
+    const decision = { label: 'approve', reasons: { fraud: false, amountOk: true } };
+    const recorded = await decisions.recordHuman(
+      { useCase: 'human', requestId: 'h1' },
+      { decision, decidedBy: 'clerk-1', handlingMs: 1200 },
+    );
+    expect(recorded).toMatchObject({
+      status: 'recorded',
+      row: { useCase: 'human', humanDecision: decision, aiState: 'owed', score: null },
+    });
+    expect(await decisionRow(tdb.database, 'human', 'h1')).toMatchObject({
+      human_decided_by: 'clerk-1',
+      human_handling_ms: 1200,
+    });
+
+    const reordered = { reasons: { amountOk: true, fraud: false }, label: 'approve' };
+    const key = { useCase: 'human', requestId: 'h1' };
+    expect(
+      await decisions.recordHuman(key, { decision: reordered, decidedBy: 'x', handlingMs: null }),
+    ).toEqual({
+      status: 'duplicate',
+    });
+    const other = { label: 'reject', reasons: { fraud: true, amountOk: true } };
+    expect(await decisions.recordHuman(key, { decision: other, decidedBy: 'x', handlingMs: null })).toEqual({
+      status: 'conflict',
+      existing: decision,
+    });
+    expect(await decisionRow(tdb.database, 'human', 'h1')).toMatchObject({
+      human_decision: decision,
+      human_decided_by: 'clerk-1',
+    });
+    expect(
+      await decisions.recordHuman(
+        { useCase: 'human', requestId: 'missing' },
+        { decision: 'approve', decidedBy: null, handlingMs: null },
+      ),
+    ).toEqual({ status: 'not-found' });
+  });
+
+  it('when an owed call is claimed, then a second claim gets nothing until it is released, and attempts count up', async () => {
+    await decisions.insertMirrored([mirrored('claim', 'c1', { human: 'reject' })]);
+    const key = { useCase: 'claim', requestId: 'c1' };
+    const first = await aiCalls.claim(key, LONG_LEASE);
+    expect(first).toMatchObject({
+      useCase: 'claim',
+      requestId: 'c1',
+      input: { invoice: 'c1', amount: 120 },
+      attempts: 1,
+      humanDecision: 'reject',
+      planVersion: 1,
+      aiConfig: 'cfg-test',
+    });
+    expect(await aiCalls.claim(key, LONG_LEASE)).toBeNull();
+    await aiCalls.release(first!.id);
+    expect(await aiCalls.claim(key, LONG_LEASE)).toMatchObject({ id: first!.id, attempts: 2 });
+    expect(await aiCalls.claim(key, LONG_LEASE)).toBeNull();
+  });
+
+  it('when a lease expires, then the call can be claimed again', async () => {
+    await decisions.insertMirrored([mirrored('lease', 'l1')]);
+    const key = { useCase: 'lease', requestId: 'l1' };
+    expect(await aiCalls.claim(key, 1)).toMatchObject({ attempts: 1 });
+    const again = await eventually(
+      async () => (await aiCalls.claim(key, LONG_LEASE)) ?? undefined,
+      'lease expiry',
+    );
+    expect(again.attempts).toBe(2);
+  });
+
+  it('when a decision owes no AI call or its call is done or failed, then it is never claimed', async () => {
+    await decisions.insertMirrored([
+      mirrored('unclaimable', 'none', { aiState: 'none' }),
+      mirrored('unclaimable', 'done'),
+      mirrored('unclaimable', 'failed'),
+    ]);
+    const done = await aiCalls.claim({ useCase: 'unclaimable', requestId: 'done' }, 1);
+    await aiCalls.recordAnswer(done!.id, answer('approve'), null);
+    const failed = await aiCalls.claim({ useCase: 'unclaimable', requestId: 'failed' }, 1);
+    await aiCalls.recordFailure(failed!.id, { error: 'timeout', latencyMs: 3000, modelVersion: null });
+    await new Promise((r) => setTimeout(r, 10));
+    for (const requestId of ['none', 'done', 'failed']) {
+      expect(await aiCalls.claim({ useCase: 'unclaimable', requestId }, LONG_LEASE)).toBeNull();
+    }
+    expect(await decisionRow(tdb.database, 'unclaimable', 'none')).toMatchObject({ ai_attempts: 0 });
+  });
+
+  it('when an answer is recorded with a score, then score and compared_at are set in the same write', async () => {
+    await decisions.insertMirrored([mirrored('answer', 'scored', { human: 'approve' })]);
+    const call = await aiCalls.claim({ useCase: 'answer', requestId: 'scored' }, LONG_LEASE);
+    const reply = answer('approve', { modelVersion: 'm-7', latencyMs: 41.5, costUsd: 0.0003 });
+    const row = await aiCalls.recordAnswer(call!.id, reply, 1);
+    expect(row).toMatchObject({ aiState: 'done', aiDecision: 'approve', humanDecision: 'approve', score: 1 });
+    const stored = await decisionRow(tdb.database, 'answer', 'scored');
+    expect(stored).toMatchObject({
+      ai_state: 'done',
+      ai_lease_until: null,
+      ai_model_version: 'm-7',
+      ai_latency_ms: 41.5,
+      ai_cost: 0.0003,
+      ai_input_tokens: 300,
+      ai_output_tokens: 20,
+      ai_confidence: 0.9,
+      score: 1,
+    });
+    expect(stored?.compared_at).not.toBeNull();
+    expect(stored?.compared_at).toBe(stored?.ai_at);
+    expect(await aiCalls.lastModelVersion('answer', 'cfg-test')).toBe('m-7');
+  });
+
+  it('when an answer is recorded without a score, then the score stays null; on a row no longer owed it changes nothing', async () => {
+    await decisions.insertMirrored([mirrored('answer', 'unscored')]);
+    const call = await aiCalls.claim({ useCase: 'answer', requestId: 'unscored' }, LONG_LEASE);
+    expect(
+      await aiCalls.recordAnswer(call!.id, answer('reject', { modelVersion: 'm-8' }), null),
+    ).toMatchObject({
+      aiState: 'done',
+      score: null,
+    });
+    const stored = await decisionRow(tdb.database, 'answer', 'unscored');
+    expect(stored).toMatchObject({ ai_decision: 'reject', score: null, compared_at: null });
+
+    expect(await aiCalls.recordAnswer(call!.id, answer('approve', { modelVersion: 'm-9' }), 0)).toBeNull();
+    expect(await aiCalls.recordFailure(call!.id, { error: 'late', latencyMs: 1, modelVersion: null })).toBe(
+      false,
+    );
+    expect(await decisionRow(tdb.database, 'answer', 'unscored')).toEqual(stored);
+    expect(await aiCalls.lastModelVersion('answer', 'cfg-test')).toBe('m-8');
+  });
+
+  it('when a call fails, then the row is marked error with the message, latency and model version', async () => {
+    await decisions.insertMirrored([mirrored('failure', 'f1', { human: 'approve' })]);
+    const call = await aiCalls.claim({ useCase: 'failure', requestId: 'f1' }, LONG_LEASE);
+    const failed = await aiCalls.recordFailure(call!.id, {
+      error: `answer does not fit the plan: ${'x'.repeat(600)}`,
+      latencyMs: 812,
+      modelVersion: 'm-3',
+    });
+    expect(failed).toBe(true);
+    const stored = await decisionRow(tdb.database, 'failure', 'f1');
+    expect(stored).toMatchObject({
+      ai_state: 'error',
+      ai_lease_until: null,
+      ai_latency_ms: 812,
+      ai_model_version: 'm-3',
+      ai_decision: null,
+      score: null,
+    });
+    expect(String(stored?.ai_error)).toHaveLength(500);
+    expect(await aiCalls.owedUnclaimed(1000)).not.toContainEqual(expect.objectContaining({ id: call!.id }));
+  });
+
+  it('when owed calls are listed, then they come in pages by id and claimed ones are skipped', async () => {
+    const ids = ['p1', 'p2', 'p3', 'p4', 'p5'];
+    await decisions.insertMirrored(ids.map((id) => mirrored('paging', id)));
+    await decisions.insertMirrored([mirrored('paging', 'no-call', { aiState: 'none' })]);
+    const held = await aiCalls.claim({ useCase: 'paging', requestId: 'p2' }, LONG_LEASE);
+
+    const seen: Array<{ id: number; useCase: string; requestId: string }> = [];
+    let after = 0;
+    for (;;) {
+      const page = await aiCalls.owedUnclaimed(2, after);
+      expect(page.length).toBeLessThanOrEqual(2);
+      if (page.length === 0) break;
+      seen.push(...page);
+      after = page.at(-1)!.id;
+    }
+    const ordered = seen.map((s) => s.id);
+    expect(ordered).toEqual([...ordered].sort((a, b) => a - b));
+    expect(new Set(ordered).size).toBe(ordered.length);
+    expect(seen.filter((s) => s.useCase === 'paging').map((s) => s.requestId)).toEqual([
+      'p1',
+      'p3',
+      'p4',
+      'p5',
+    ]);
+    expect(ordered).not.toContain(held!.id);
+  });
+
+  it('when rows have both sides but no score, then uncompared finds them and repair scores each exactly once', async () => {
+    const rows = [
+      mirrored('repair', 'agree', { human: 'approve' }),
+      mirrored('repair', 'disagree', { human: 'approve' }),
+      mirrored('repair', 'no-human'),
+    ];
+    await seed('repair', rows);
+    for (const [requestId, label] of [
+      ['agree', 'approve'],
+      ['disagree', 'escalate'],
+      ['no-human', 'approve'],
+    ] as const) {
+      const call = await aiCalls.claim({ useCase: 'repair', requestId }, LONG_LEASE);
+      // As if the process died between the answer and the comparison.
+      await aiCalls.recordAnswer(call!.id, answer(label), null);
+    }
+    const pending = await decisions.uncompared(1000);
+    const mine = pending.filter((r) => r.useCase === 'repair');
+    expect(mine.map((r) => r.aiDecision).sort()).toEqual(['approve', 'escalate']);
+
+    const recorder = new ComparisonRecorder(new PlanCache(useCases), decisions);
+    expect(await recorder.repair()).toBe(pending.length);
+    const agree = await decisionRow(tdb.database, 'repair', 'agree');
+    expect(agree).toMatchObject({ score: 1 });
+    expect(await decisionRow(tdb.database, 'repair', 'disagree')).toMatchObject({ score: 0 });
+    expect(await decisionRow(tdb.database, 'repair', 'no-human')).toMatchObject({ score: null });
+
+    expect(await recorder.repair()).toBe(0);
+    expect(await decisions.uncompared(1000)).toEqual([]);
+    expect(await decisionRow(tdb.database, 'repair', 'agree')).toEqual(agree);
+  });
+
+  it('when two repairs run at once, then each row is scored by exactly one of them', async () => {
+    const requestIds = ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'];
+    await seed(
+      'repair-race',
+      requestIds.map((id) => mirrored('repair-race', id, { human: 'reject' })),
+    );
+    for (const requestId of requestIds) {
+      const call = await aiCalls.claim({ useCase: 'repair-race', requestId }, LONG_LEASE);
+      await aiCalls.recordAnswer(call!.id, answer('reject'), null);
+    }
+    const plans = new PlanCache(useCases);
+    const [a, b] = await Promise.all([
+      new ComparisonRecorder(plans, decisions).repair(),
+      new ComparisonRecorder(plans, decisions).repair(),
+    ]);
+    expect(a + b).toBe(requestIds.length);
+    for (const requestId of requestIds) {
+      expect(await decisionRow(tdb.database, 'repair-race', requestId)).toMatchObject({ score: 1 });
+    }
+    expect(
+      await decisions.recordScore((await decisions.get({ useCase: 'repair-race', requestId: 'r1' }))!.id, 0),
+    ).toBe(false);
+  });
+});
