@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   doublePrecision,
@@ -152,3 +153,10 @@ export const auditEvents = pgTable(
   },
   (t) => [index('audit_events_use_case').on(t.useCase, t.at)],
 );
+
+/** One row per tick slot: the process that inserts it does that tick's work. */
+export const engineTicks = pgTable('engine_ticks', {
+  slot: bigint('slot', { mode: 'number' }).primaryKey(),
+  owner: text('owner').notNull(),
+  at: at('at').notNull().defaultNow(),
+});

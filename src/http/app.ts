@@ -7,6 +7,7 @@ import { decisionRoutes } from './routes/decision-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { planRoutes } from './routes/plan-routes.js';
+import { releaseRoutes } from './routes/release-routes.js';
 import { useCaseRoutes } from './routes/use-case-routes.js';
 
 export interface AppOptions {
@@ -27,6 +28,7 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
   v1.use(express.json({ limit: options.bodyLimit, strict: false }));
   v1.use(decisionRoutes(services));
   v1.use(useCaseRoutes(services));
+  v1.use(releaseRoutes(services));
   v1.use(keyRoutes(services));
   app.use('/v1', v1);
 

@@ -1,14 +1,18 @@
 import type { IngestService } from '../ingest/ingest-service.js';
+import type { SuggestionService } from '../ingest/suggestion-service.js';
 import type { KeyStore } from '../keys/key-store.js';
 import type { UseCaseReader } from '../metrics/use-case-reader.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
+import type { ReleaseService } from '../promotion/release-service.js';
 
 /** What the HTTP layer needs from the rest of the controller. */
 export interface HttpServices {
   useCases: UseCaseStore;
   ingest: IngestService;
+  suggestions: SuggestionService;
   reader: UseCaseReader;
   keys: KeyStore;
+  release: ReleaseService;
   clock: () => Date;
   /** Called after a plan is applied (start or re-configure its shadow consumer). */
   onPlanApplied(useCase: UseCase): Promise<void>;

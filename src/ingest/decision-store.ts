@@ -122,6 +122,31 @@ export class DecisionStore {
     return new Map(found.map((f) => [keyOf(f), f.payloadHash]));
   }
 
+  /**
+   * Stores a decision whose AI call the caller makes at once (a suggestion): it is
+   * inserted already claimed, so no worker calls for it meanwhile. Null when the key exists.
+   */
+  async insertClaimed(row: NewDecision, leaseMs: number): Promise<number | null> {
+    const [inserted] = await this.database.db
+      .insert(decisions)
+      .values({
+        useCase: row.useCase,
+        requestId: row.requestId,
+        payloadHash: row.payloadHash,
+        input: row.input,
+        context: row.context,
+        stage: row.stage,
+        planVersion: row.planVersion,
+        aiConfig: row.aiConfig,
+        aiState: 'owed',
+        aiAttempts: 1,
+        aiLeaseUntil: sql`now() + ${`${Math.ceil(leaseMs)} milliseconds`}::interval`,
+      })
+      .onConflictDoNothing()
+      .returning({ id: decisions.id });
+    return inserted?.id ?? null;
+  }
+
   /** Adds the human side of a stored decision; the same decision again is a no-op, another is a conflict. */
   async recordHuman(
     key: DecisionKey,

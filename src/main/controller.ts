@@ -8,9 +8,10 @@ import { createApp } from '../http/app.js';
 import type { HttpServices } from '../http/http-services.js';
 import { DecisionStore } from '../ingest/decision-store.js';
 import { IngestService } from '../ingest/ingest-service.js';
+import { SuggestionService } from '../ingest/suggestion-service.js';
 import { KeyStore } from '../keys/key-store.js';
 import { MetricsStore } from '../metrics/metrics-store.js';
-import { type GateJudge, UseCaseReader } from '../metrics/use-case-reader.js';
+import { UseCaseReader } from '../metrics/use-case-reader.js';
 import { PlanCache } from '../plans/plan-cache.js';
 import type { Plan } from '../plans/plan-schema.js';
 import { UseCaseStore } from '../plans/use-case-store.js';
@@ -20,7 +21,16 @@ import { createBullShadowQueue } from '../shadow/bull-shadow-queue.js';
 import { createInProcessShadowQueue } from '../shadow/in-process-shadow-queue.js';
 import type { ShadowQueue } from '../shadow/shadow-queue.js';
 import { ShadowWorker } from '../shadow/shadow-worker.js';
+import { GateEvaluator, judge } from '../promotion/gate-evaluator.js';
+import { GuardWindowStore } from '../promotion/guard-window-store.js';
+import { Notifier } from '../promotion/notifier.js';
+import { PromotionEngine } from '../promotion/promotion-engine.js';
+import { ReleaseService } from '../promotion/release-service.js';
+import { TransitionStore } from '../promotion/transition-store.js';
+import { AiClients } from '../shadow/ai-clients.js';
+import { BudgetGuard } from '../shadow/budget-guard.js';
 import { createLogger } from './logger.js';
+import { periodic } from './periodic.js';
 
 export interface ControllerOptions {
   config: Config;
@@ -30,7 +40,8 @@ export interface ControllerOptions {
   queue?: ShadowQueue;
   clock?: () => Date;
   aiClientFactory?: (plan: Plan) => AiSystemClient;
-  gateJudge?: GateJudge;
+  /** Run the sweep and the tick on timers after start() (default true; tests drive them by hand). */
+  background?: boolean;
   /** Migrate the database at start (default true). */
   migrate?: boolean;
 }
@@ -41,9 +52,10 @@ export interface Controller {
   database: Database;
   queue: ShadowQueue;
   worker: ShadowWorker;
+  engine: PromotionEngine;
   services: HttpServices;
   logger: Logger;
-  /** Starts consumers and the periodic sweep (no HTTP listener). */
+  /** Starts consumers, the periodic sweep and the tick (no HTTP listener). */
   start(): Promise<void>;
   listen(port: number, host?: string): Promise<Server>;
   stop(): Promise<void>;
@@ -62,26 +74,58 @@ export async function createController(options: ControllerOptions): Promise<Cont
       ? createBullShadowQueue({ redisUrl: config.REDIS_URL, prefix: config.SHADOWGATE_QUEUE_PREFIX, logger })
       : createInProcessShadowQueue({ logger }));
 
+  const clock = options.clock ?? (() => new Date());
   const useCases = new UseCaseStore(database);
   const decisions = new DecisionStore(database);
   const plans = new PlanCache(useCases);
   const comparisons = new ComparisonRecorder(plans, decisions);
+  const guardWindows = new GuardWindowStore(database);
+  const aiClients = new AiClients({
+    maxResponseBytes: config.SHADOWGATE_MAX_AI_RESPONSE_BYTES,
+    ...(options.aiClientFactory ? { factory: options.aiClientFactory } : {}),
+  });
+  const calls = new AiCallStore(database);
   const worker = new ShadowWorker({
     queue,
-    calls: new AiCallStore(database),
+    calls,
     useCases,
     plans,
     comparisons,
     logger,
-    maxResponseBytes: config.SHADOWGATE_MAX_AI_RESPONSE_BYTES,
-    ...(options.aiClientFactory ? { clientFactory: options.aiClientFactory } : {}),
+    budget: new BudgetGuard((id, now) => guardWindows.spendToday(id, now), clock),
+    clients: aiClients,
   });
-  const clock = options.clock ?? (() => new Date());
+  const reader = new UseCaseReader(new MetricsStore(database), ({ useCase, cohort, now }) =>
+    judge(useCase, cohort, now),
+  );
+  const gates = new GateEvaluator(reader);
+  const transitions = new TransitionStore(database);
+  const notifier = new Notifier(logger);
+  const release = new ReleaseService({
+    useCases,
+    transitions,
+    gates,
+    notifier,
+    clock,
+    onStageChanged: (useCase) => worker.sync(useCase),
+  });
+  const engine = new PromotionEngine({
+    useCases,
+    transitions,
+    gates,
+    guards: guardWindows,
+    release,
+    notifier,
+    logger,
+    tickMs: config.SHADOWGATE_TICK_MS,
+  });
   const services: HttpServices = {
     useCases,
     ingest: new IngestService({ useCases, decisions, queue, comparisons, logger }),
-    reader: new UseCaseReader(new MetricsStore(database), options.gateJudge ?? null),
+    suggestions: new SuggestionService({ useCases, decisions, calls, clients: aiClients, logger }),
+    reader,
     keys: new KeyStore(database, config.SHADOWGATE_ADMIN_KEY),
+    release,
     clock,
     onPlanApplied: (useCase) => worker.sync(useCase),
     readiness: async () => ({
@@ -97,32 +141,30 @@ export async function createController(options: ControllerOptions): Promise<Cont
   };
   const app = createApp(services, { bodyLimit: config.SHADOWGATE_BODY_LIMIT, logger });
 
-  const timers: NodeJS.Timeout[] = [];
   const servers: Server[] = [];
-  let sweeping = false;
-  const sweep = async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
+  const sweeper = periodic(
+    'sweep',
+    config.SHADOWGATE_SWEEP_MS,
+    async () => {
       await worker.syncAll();
       await worker.sweep();
-    } catch (error) {
-      logger.warn({ err: error }, 'sweep failed; it runs again at the next interval');
-    } finally {
-      sweeping = false;
-    }
-  };
+    },
+    logger,
+  );
+  const ticker = periodic('tick', config.SHADOWGATE_TICK_MS, () => engine.tick(clock()), logger);
+  const loops = [sweeper, ticker];
 
   return {
     app,
     database,
     queue,
     worker,
+    engine,
     services,
     logger,
     async start() {
-      await sweep();
-      timers.push(setInterval(sweep, config.SHADOWGATE_SWEEP_MS).unref());
+      await sweeper.run();
+      if (options.background !== false) for (const loop of loops) loop.start();
     },
     listen(port, host = config.HOST) {
       return new Promise((resolve, reject) => {
@@ -131,7 +173,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       });
     },
     async stop() {
-      for (const t of timers) clearInterval(t);
+      await Promise.all(loops.map((l) => l.stop()));
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
       await queue.close();
       if (!options.database) await database.close();

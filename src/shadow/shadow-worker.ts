@@ -2,12 +2,10 @@ import type { Logger } from 'pino';
 import { createComparator } from '../comparison/comparators.js';
 import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
 import type { PlanCache } from '../plans/plan-cache.js';
-import type { Plan } from '../plans/plan-schema.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import { AiCallError } from './ai-errors.js';
 import type { AiCallStore } from './ai-call-store.js';
-import type { AiSystemClient } from './ai-system-client.js';
-import { createAiSystemClient } from './create-ai-system-client.js';
+import type { AiClients } from './ai-clients.js';
 import { RetryLater, type ShadowJobRun, type ShadowQueue } from './shadow-queue.js';
 
 export interface ShadowWorkerDeps {
@@ -17,11 +15,11 @@ export interface ShadowWorkerDeps {
   plans: PlanCache;
   comparisons: ComparisonRecorder;
   logger: Logger;
-  maxResponseBytes?: number;
   /** First retry delay for transient AI failures. */
   backoffMs?: number;
-  /** Builds the client of a plan (tests and benchmarks may substitute one). */
-  clientFactory?: (plan: Plan) => AiSystemClient;
+  /** Daily AI budget; without one every owed call is made. */
+  budget?: { allows(useCase: UseCase): Promise<boolean> };
+  clients: AiClients;
 }
 
 export interface ShadowCallCounters {
@@ -43,7 +41,6 @@ const USE_CASE_TTL_MS = 1_000;
  */
 export class ShadowWorker {
   readonly counters: ShadowCallCounters = { answered: 0, failed: 0, retried: 0, skipped: 0 };
-  private readonly clients = new Map<string, AiSystemClient>();
   private readonly modelVersions = new Map<string, string | null>();
   private readonly consuming = new Map<string, string>();
   private readonly useCaseCache = new Map<string, { at: number; value: Promise<UseCase | null> }>();
@@ -100,9 +97,9 @@ export class ShadowWorker {
   private async handle(job: ShadowJobRun): Promise<void> {
     const { calls, plans, logger } = this.deps;
     const useCase = await this.currentUseCase(job.useCase);
-    if (!useCase || useCase.stage === 'disabled') {
+    if (!useCase || useCase.stage === 'disabled' || !(await (this.deps.budget?.allows(useCase) ?? true))) {
       this.counters.skipped++;
-      return; // the call stays owed; the sweep brings it back once enabled
+      return; // the call stays owed; the sweep brings it back once enabled or within budget
     }
     const plan0 = useCase.plan;
     const claim = await calls.claim(job, plan0.ai.timeoutMs * plan0.ai.maxAttempts + LEASE_MARGIN_MS);
@@ -112,7 +109,7 @@ export class ShadowWorker {
     }
     const plan = (await plans.get(claim.useCase, claim.planVersion)) ?? plan0;
     try {
-      const answer = await this.clientFor(claim.useCase, claim.planVersion, plan).decide({
+      const answer = await this.deps.clients.for(claim.useCase, claim.planVersion, plan).decide({
         useCase: claim.useCase,
         requestId: claim.requestId,
         input: claim.input,
@@ -158,18 +155,6 @@ export class ShadowWorker {
     this.useCaseCache.set(id, { at: Date.now(), value });
     value.catch(() => this.useCaseCache.delete(id));
     return value;
-  }
-
-  private clientFor(useCase: string, planVersion: number, plan: Plan): AiSystemClient {
-    const key = `${useCase}@${planVersion}`;
-    let client = this.clients.get(key);
-    if (!client) {
-      client =
-        this.deps.clientFactory?.(plan) ??
-        createAiSystemClient(plan.ai, plan.decision, { maxResponseBytes: this.deps.maxResponseBytes });
-      this.clients.set(key, client);
-    }
-    return client;
   }
 
   private async lastModelVersion(useCase: string, aiConfig: string): Promise<string | null> {

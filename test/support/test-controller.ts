@@ -21,13 +21,14 @@ export interface TestController {
 
 /**
  * A controller on the given database with either a bull queue on the real Redis
- * (a prefix of its own) or the in-process queue; the periodic sweep is off, tests
- * call `controller.worker.sweep()` when they mean it.
+ * (a prefix of its own) or the in-process queue; the periodic sweep and tick are off,
+ * tests call `controller.worker.sweep()` and `controller.engine.tick(now)` when they mean it.
  */
 export async function startTestController(options: {
   database: Database;
   queue: 'bull' | 'in-process';
   env?: Record<string, string>;
+  clock?: () => Date;
 }): Promise<TestController> {
   const queuePrefix = `sgtest-${randomBytes(5).toString('hex')}`;
   const config = loadConfig({

@@ -5,6 +5,7 @@ import {
   mirroredDecisionSchema,
 } from '../../contracts/decision-contracts.js';
 import { badRequest } from '../../contracts/errors.js';
+import { suggestRequestSchema } from '../../ingest/suggestion-service.js';
 import type { HttpServices } from '../http-services.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { parseOrThrow } from '../validate.js';
@@ -38,6 +39,13 @@ export function decisionRoutes(services: HttpServices): Router {
     const human = parseOrThrow(lateHumanSchema, req.body, 'human decision');
     const outcome = await services.ingest.recordLateHuman(useCase, requestId, human, principalOf(req));
     res.status(200).json({ useCase, requestId, ...outcome, compared: outcome.score !== null });
+  });
+
+  /** A synchronous AI suggestion, recorded with the decision. */
+  router.post('/use-cases/:id/suggest', requirePermission('ingest'), async (req, res) => {
+    const id = useCaseIdParam(req.params.id);
+    const request = parseOrThrow(suggestRequestSchema, req.body, 'suggestion request');
+    res.json(await services.suggestions.suggest(id, request, principalOf(req)));
   });
 
   return router;

@@ -1,0 +1,145 @@
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { contextSchema, requestIdSchema } from '../contracts/decision-contracts.js';
+import { conflict, forbidden, notFound, ShadowgateError } from '../contracts/errors.js';
+import { inScope, type Principal } from '../keys/roles.js';
+import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
+import type { AiCallStore } from '../shadow/ai-call-store.js';
+import type { AiClients } from '../shadow/ai-clients.js';
+import { AiCallError } from '../shadow/ai-errors.js';
+import type { DecisionStore } from './decision-store.js';
+import { payloadHash } from './ingest-service.js';
+
+export const suggestRequestSchema = z.strictObject({
+  requestId: requestIdSchema,
+  input: z.json().refine((v) => v !== undefined, 'required'),
+  context: contextSchema.optional(),
+});
+export type SuggestRequest = z.infer<typeof suggestRequestSchema>;
+
+export interface Suggestion {
+  requestId: string;
+  decision: unknown;
+  confidence: number | null;
+  modelVersion: string | null;
+  /** True in limited-autonomous when the confidence reaches the boundary's minConfidence. */
+  autonomous: boolean;
+  stage: string;
+  latencyMs: number;
+}
+
+const LEASE_MARGIN_MS = 5_000;
+
+/**
+ * A synchronous AI suggestion (human-reviewed and limited-autonomous). The decision
+ * is recorded before the call and the answer after it, even when the caller has
+ * stopped waiting, so a late answer still counts in the metrics.
+ */
+export class SuggestionService {
+  constructor(
+    private readonly deps: {
+      useCases: UseCaseStore;
+      decisions: DecisionStore;
+      calls: AiCallStore;
+      clients: AiClients;
+      logger: Logger;
+    },
+  ) {}
+
+  async suggest(id: string, request: SuggestRequest, principal: Principal): Promise<Suggestion> {
+    if (!inScope(principal, id)) throw forbidden(`this key may not ask suggestions of use case ${id}`);
+    const useCase = await this.deps.useCases.get(id);
+    if (!useCase) throw notFound(`unknown use case ${id}`);
+    if (useCase.stage === 'disabled') throw conflict(`use case ${id} is disabled: no AI calls are made`);
+    const hash = payloadHash({
+      useCase: id,
+      requestId: request.requestId,
+      input: request.input,
+      context: request.context,
+    });
+    const row = {
+      useCase: id,
+      requestId: request.requestId,
+      payloadHash: hash,
+      input: request.input,
+      context: request.context ?? {},
+      stage: useCase.stage,
+      planVersion: useCase.planVersion,
+      aiConfig: useCase.aiConfig,
+      human: null,
+      aiState: 'owed' as const,
+    };
+    const decisionId = await this.deps.decisions.insertClaimed(
+      row,
+      useCase.plan.ai.timeoutMs + LEASE_MARGIN_MS,
+    );
+    if (decisionId === null) return this.existing(useCase, request.requestId, hash);
+    return this.call(useCase, decisionId, request);
+  }
+
+  private async call(useCase: UseCase, decisionId: number, request: SuggestRequest): Promise<Suggestion> {
+    const client = this.deps.clients.for(useCase.id, useCase.planVersion, useCase.plan);
+    try {
+      const answer = await client.decide({
+        useCase: useCase.id,
+        requestId: request.requestId,
+        input: request.input,
+        context: request.context ?? {},
+      });
+      await this.deps.calls.recordAnswer(decisionId, answer, null);
+      return this.toSuggestion(useCase, request.requestId, answer);
+    } catch (error) {
+      if (!(error instanceof AiCallError)) throw error;
+      if (error.transient) {
+        // Owed again: the shadow worker retries it for the metrics' sake.
+        await this.deps.calls.release(decisionId);
+      } else {
+        await this.deps.calls.recordFailure(decisionId, {
+          error: `${error.kind}: ${error.message}`,
+          latencyMs: error.latencyMs,
+          modelVersion: null,
+        });
+      }
+      throw new ShadowgateError(502, 'ai_error', `the AI system failed: ${error.kind}: ${error.message}`);
+    }
+  }
+
+  private async existing(useCase: UseCase, requestId: string, hash: string): Promise<Suggestion> {
+    const stored = await this.deps.decisions.get({ useCase: useCase.id, requestId });
+    if (!stored) throw conflict(`decision ${requestId} is being written; retry`);
+    if (stored.payloadHash !== hash) {
+      throw conflict(`decision ${requestId} was already recorded with another input or context`);
+    }
+    if (stored.aiState === 'done') {
+      return this.toSuggestion(useCase, requestId, {
+        decision: stored.aiDecision,
+        confidence: stored.aiConfidence,
+        modelVersion: stored.aiModelVersion,
+        latencyMs: stored.aiLatencyMs ?? 0,
+      });
+    }
+    if (stored.aiState === 'error') {
+      throw new ShadowgateError(502, 'ai_error', `the AI system failed for this request: ${stored.aiError}`);
+    }
+    throw conflict(`the suggestion for ${requestId} is still being computed`);
+  }
+
+  private toSuggestion(
+    useCase: UseCase,
+    requestId: string,
+    answer: { decision: unknown; confidence: number | null; modelVersion: string | null; latencyMs: number },
+  ): Suggestion {
+    const boundary = useCase.plan.stages['limited-autonomous']?.boundary;
+    const autonomous =
+      useCase.stage === 'limited-autonomous' && (answer.confidence ?? 0) >= (boundary?.minConfidence ?? 0);
+    return {
+      requestId,
+      decision: answer.decision,
+      confidence: answer.confidence,
+      modelVersion: answer.modelVersion,
+      autonomous,
+      stage: useCase.stage,
+      latencyMs: answer.latencyMs,
+    };
+  }
+}

@@ -1,0 +1,30 @@
+import type { CohortMetrics } from '../metrics/metrics-types.js';
+import type { UseCaseReader } from '../metrics/use-case-reader.js';
+import type { UseCase } from '../plans/use-case-store.js';
+import { assessGate } from './gate-assessment.js';
+import type { GateAssessment } from './gate-types.js';
+
+export interface Evidence {
+  cohort: CohortMetrics | null;
+  gate: GateAssessment;
+}
+
+/** The gate of a use case now, with the cohort it was judged on (kept as a transition's evidence). */
+export class GateEvaluator {
+  constructor(private readonly reader: UseCaseReader) {}
+
+  async evaluate(useCase: UseCase, now: Date): Promise<Evidence> {
+    const cohort = await this.reader.gateCohort(useCase);
+    return { cohort, gate: judge(useCase, cohort, now) };
+  }
+}
+
+export function judge(useCase: UseCase, cohort: CohortMetrics | null, now: Date): GateAssessment {
+  return assessGate({
+    plan: useCase.plan,
+    stage: useCase.stage,
+    metrics: cohort,
+    stageEnteredAt: useCase.stageEnteredAt,
+    now,
+  });
+}

@@ -1,0 +1,80 @@
+import type { Mode, Plan, PromotableStage, RollbackWhen } from '../plans/plan-schema.js';
+import { STAGES } from '../plans/plan-schema.js';
+
+/** The trailing window of the current stage a guard is judged on. */
+export interface GuardWindow {
+  /** The last `window` compared decisions: how many, and their score sum. */
+  compared: number;
+  scoreSum: number;
+  /** The last `window` ended AI calls: how many, and how many failed. */
+  aiCalls: number;
+  aiErrors: number;
+}
+
+export interface GuardCheck {
+  name: 'agreementBelow' | 'aiErrorRateAbove';
+  threshold: number;
+  actual: number | null;
+  /** How many observations the actual value is computed from. */
+  samples: number;
+  trips: boolean;
+}
+
+export interface GuardVerdict {
+  stage: Mode;
+  window: number;
+  trips: boolean;
+  checks: GuardCheck[];
+  action: RollbackWhen['action'];
+  /** Where a `rollback` action goes. */
+  rollbackTo: PromotableStage | null;
+}
+
+/**
+ * A stage's `rollbackWhen`, as a pure function of its trailing window. A check
+ * judges only a full window: a handful of early disagreements is noise, not a trend.
+ */
+export function evaluateGuard(plan: Plan, stage: Mode, w: GuardWindow): GuardVerdict | null {
+  if (stage === 'disabled') return null;
+  const config = plan.stages[stage];
+  const guard = config?.rollbackWhen;
+  if (!guard) return null;
+  const checks: GuardCheck[] = [];
+  if (guard.agreementBelow !== undefined) {
+    const actual = w.compared > 0 ? w.scoreSum / w.compared : null;
+    checks.push({
+      name: 'agreementBelow',
+      threshold: guard.agreementBelow,
+      actual,
+      samples: w.compared,
+      trips: w.compared >= guard.window && actual !== null && actual < guard.agreementBelow,
+    });
+  }
+  if (guard.aiErrorRateAbove !== undefined) {
+    const actual = w.aiCalls > 0 ? w.aiErrors / w.aiCalls : null;
+    checks.push({
+      name: 'aiErrorRateAbove',
+      threshold: guard.aiErrorRateAbove,
+      actual,
+      samples: w.aiCalls,
+      trips: w.aiCalls >= guard.window && actual !== null && actual > guard.aiErrorRateAbove,
+    });
+  }
+  return {
+    stage,
+    window: guard.window,
+    trips: checks.some((c) => c.trips),
+    checks,
+    action: guard.action,
+    rollbackTo: rollbackTarget(plan, stage),
+  };
+}
+
+/** `rollbackTo` of the stage, else the previous stage the plan has. */
+export function rollbackTarget(plan: Plan, stage: Mode): PromotableStage | null {
+  if (stage === 'disabled' || stage === 'shadow') return null;
+  const explicit = plan.stages[stage]?.rollbackTo;
+  if (explicit) return explicit;
+  const below = STAGES.slice(0, STAGES.indexOf(stage)).filter((s) => s === 'shadow' || plan.stages[s]);
+  return below[below.length - 1] ?? 'shadow';
+}

@@ -1,0 +1,175 @@
+import { badRequest, conflict, notFound } from '../contracts/errors.js';
+import { actorName, inScope, type Principal } from '../keys/roles.js';
+import { forbidden } from '../contracts/errors.js';
+import { type Mode, STAGES } from '../plans/plan-schema.js';
+import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
+import { criterionStatus } from './gate-assessment.js';
+import type { Evidence, GateEvaluator } from './gate-evaluator.js';
+import { rollbackTarget } from './guards.js';
+import type { Notifier } from './notifier.js';
+import type { TransitionRecord, TransitionStore } from './transition-store.js';
+
+export interface ReleaseDeps {
+  useCases: UseCaseStore;
+  transitions: TransitionStore;
+  gates: GateEvaluator;
+  notifier: Notifier;
+  /** After every stage change: shadow consumers and flags follow the new stage. */
+  onStageChanged: (useCase: UseCase) => Promise<void>;
+  clock: () => Date;
+}
+
+export interface MoveRequest {
+  useCase: UseCase;
+  to: Mode;
+  actor: string;
+  reason: string;
+  forced: boolean;
+  kind: 'promote' | 'rollback' | 'guard' | 'disable' | 'enable';
+  evidence: Evidence | null;
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Stage changes made by release managers (promote, rollback, kill switch) and by
+ * the engine; each is recorded with actor, reason and the evidence of the moment.
+ */
+export class ReleaseService {
+  constructor(private readonly deps: ReleaseDeps) {}
+
+  async promote(id: string, body: { reason: string; force?: boolean }, principal: Principal) {
+    const useCase = await this.load(id, principal);
+    if (useCase.stage === 'disabled') throw conflict(`use case ${id} is disabled: enable it first`);
+    const now = this.deps.clock();
+    const evidence = await this.deps.gates.evaluate(useCase, now);
+    const { gate } = evidence;
+    if (!gate.targetStage) throw conflict(`use case ${id} has no stage after ${useCase.stage} in its plan`);
+    if (gate.verdict !== 'eligible' && !body.force) {
+      throw conflict(
+        `the gate from ${useCase.stage} to ${gate.targetStage} is ${gate.verdict}; promote with force and a reason to override`,
+        gate.criteria
+          .filter((c) => !c.holds)
+          .map((c) => ({
+            path: c.name,
+            problem: `${criterionStatus(c)}: required ${c.required}, actual ${c.actual ?? 'none yet'}${c.detail ? ` (${c.detail})` : ''}`,
+          })),
+      );
+    }
+    return this.move({
+      useCase,
+      to: gate.targetStage,
+      actor: actorName(principal),
+      reason: body.reason,
+      forced: gate.verdict !== 'eligible',
+      kind: 'promote',
+      evidence,
+    });
+  }
+
+  async rollback(id: string, body: { reason: string; to?: Mode }, principal: Principal) {
+    const useCase = await this.load(id, principal);
+    if (useCase.stage === 'disabled') throw conflict(`use case ${id} is disabled: enable it first`);
+    const to = body.to ?? rollbackTarget(useCase.plan, useCase.stage);
+    if (!to)
+      throw conflict(`use case ${id} is in ${useCase.stage}: there is no earlier stage to roll back to`);
+    const order = STAGES as readonly string[];
+    if (to === 'disabled' || order.indexOf(to) >= order.indexOf(useCase.stage)) {
+      throw badRequest(`cannot roll back from ${useCase.stage} to ${to}`, [
+        { path: 'to', problem: `expected a stage before ${useCase.stage}` },
+      ]);
+    }
+    if (to !== 'shadow' && !useCase.plan.stages[to as 'human-reviewed']) {
+      throw badRequest(`the plan has no stage ${to}`, [{ path: 'to', problem: 'a stage of the plan' }]);
+    }
+    const evidence = await this.deps.gates.evaluate(useCase, this.deps.clock());
+    return this.move({
+      useCase,
+      to,
+      actor: actorName(principal),
+      reason: body.reason,
+      forced: false,
+      kind: 'rollback',
+      evidence,
+    });
+  }
+
+  async disable(id: string, body: { reason: string }, principal: Principal) {
+    const useCase = await this.load(id, principal);
+    if (useCase.stage === 'disabled') throw conflict(`use case ${id} is already disabled`);
+    const evidence = await this.deps.gates.evaluate(useCase, this.deps.clock());
+    return this.move({
+      useCase,
+      to: 'disabled',
+      actor: actorName(principal),
+      reason: body.reason,
+      forced: false,
+      kind: 'disable',
+      evidence,
+    });
+  }
+
+  async enable(id: string, body: { reason: string }, principal: Principal) {
+    const useCase = await this.load(id, principal);
+    if (useCase.stage !== 'disabled')
+      throw conflict(`use case ${id} is not disabled (it is in ${useCase.stage})`);
+    const to = useCase.stageBeforeDisable ?? 'shadow';
+    return this.move({
+      useCase,
+      to,
+      actor: actorName(principal),
+      reason: body.reason,
+      forced: false,
+      kind: 'enable',
+      evidence: null,
+    });
+  }
+
+  /** Moves a use case; throws 409 if its stage changed since it was read. */
+  async move(request: MoveRequest): Promise<TransitionRecord> {
+    const { useCase } = request;
+    const at = this.deps.clock();
+    const record = await this.deps.transitions.transition({
+      useCase: useCase.id,
+      expectedStageVersion: useCase.stageVersion,
+      from: useCase.stage,
+      to: request.to,
+      actor: request.actor,
+      reason: request.reason,
+      forced: request.forced,
+      kind: request.kind,
+      planVersion: useCase.planVersion,
+      modelVersion: request.evidence?.cohort?.modelVersion ?? null,
+      snapshot: {
+        gate: request.evidence?.gate ?? null,
+        metrics: request.evidence?.cohort ?? null,
+        ...request.extra,
+      },
+      at,
+    });
+    const moved = await this.deps.useCases.get(useCase.id);
+    if (moved) await this.deps.onStageChanged(moved);
+    await this.deps.notifier.notify(useCase.plan.notify?.webhook, {
+      type: 'stage.changed',
+      useCase: useCase.id,
+      at: at.toISOString(),
+      from: useCase.stage,
+      to: request.to,
+      actor: request.actor,
+      reason: request.reason,
+      forced: request.forced,
+    });
+    return record;
+  }
+
+  async transitions(id: string, principal: Principal) {
+    await this.load(id, principal);
+    return this.deps.transitions.list(id);
+  }
+
+  private async load(id: string, principal: Principal): Promise<UseCase> {
+    if (!inScope(principal, id)) throw forbidden(`this key is not scoped to use case ${id}`);
+    const useCase = await this.deps.useCases.get(id);
+    if (!useCase) throw notFound(`unknown use case ${id}`);
+    return useCase;
+  }
+}
