@@ -1,0 +1,94 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/database.js';
+import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import {
+  eventually,
+  labelPlan,
+  startTestController,
+  type TestController,
+} from '../support/test-controller.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+const USE_CASES = Array.from({ length: 50 }, (_, i) => `fleet-${i}`);
+const PER_USE_CASE = 40;
+
+describe('two controller processes against one database', () => {
+  let tdb: TestDatabase;
+  let first: TestController;
+  let second: TestController;
+  let sim: SimulatedAiSystem;
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    sim = await startSimulatedAiSystem({ agreement: 1 });
+    first = await startTestController({ database: tdb.database, queue: 'in-process' });
+    // The second controller has its own connection pool, as a second process would.
+    const ownPool = await openDatabase({ url: tdb.url, maxConnections: 5 });
+    second = await startTestController({ database: ownPool, queue: 'in-process' });
+  });
+  afterAll(async () => {
+    await first?.stop();
+    await second?.stop();
+    await second?.controller.database.close();
+    await sim?.close();
+    await tdb?.drop();
+  });
+
+  it('when both tick at once over 50 eligible use cases, then each promotion is recorded exactly once', async () => {
+    const plan = (id: string) =>
+      labelPlan(id, `${sim.url}/decide`).replace(
+        /stages:[\s\S]*$/,
+        `stages:
+  shadow:
+    approval: automatic
+    promoteWhen: { minSamples: 10, agreementLowerBound: 0.5 }
+  human-reviewed: {}
+`,
+      );
+    for (const [i, id] of USE_CASES.entries()) {
+      const via = i % 2 === 0 ? first : second;
+      await via.http.put(`/v1/use-cases/${id}/plan`).set(via.admin).send(plan(id)).expect(201);
+      const batch = Array.from({ length: PER_USE_CASE }, (_, k) => {
+        const invoice = makeInvoice(i * 100 + k);
+        const human = { decision: referenceLabel(invoice.input, ['approve', 'reject', 'escalate']) };
+        return {
+          useCase: id,
+          requestId: invoice.requestId,
+          input: invoice.input,
+          context: invoice.context,
+          human,
+        };
+      });
+      await via.http.post('/v1/decisions').set(via.admin).send({ decisions: batch }).expect(202);
+    }
+    await eventually(async () => {
+      const [row] = await tdb.database.rows<{ n: number }>(
+        sql`select count(*)::int as n from decisions where score is not null`,
+      );
+      return Number(row!.n) === USE_CASES.length * PER_USE_CASE ? true : undefined;
+    }, 'every comparison');
+
+    const now = Date.now();
+    // The same tick slot: one of the two does the work.
+    const sameSlot = await Promise.all([
+      first.controller.engine.tick(new Date(now)),
+      second.controller.engine.tick(new Date(now)),
+    ]);
+    expect(sameSlot.filter((r) => r.ran)).toHaveLength(1);
+    // Two different slots at once: both evaluate every use case and race to promote.
+    const raced = await Promise.all([
+      first.controller.engine.tick(new Date(now + 3_600_000)),
+      second.controller.engine.tick(new Date(now + 7_200_000)),
+    ]);
+    const promotions = [...sameSlot, ...raced].flatMap((r) => r.promoted);
+    expect(new Set(promotions).size).toBe(promotions.length);
+    expect(promotions.sort()).toEqual([...USE_CASES].sort());
+
+    const perUseCase = await tdb.database.rows<{ use_case: string; n: number }>(sql`
+      select use_case, count(*)::int as n from stage_transitions where to_stage = 'human-reviewed' group by use_case`);
+    expect(perUseCase).toHaveLength(USE_CASES.length);
+    expect(perUseCase.every((r) => Number(r.n) === 1)).toBe(true);
+  });
+});
