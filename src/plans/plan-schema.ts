@@ -196,11 +196,6 @@ const planObject = z.strictObject({
       'limited-autonomous': limitedAutonomousStageSchema.optional(),
     })
     .prefault({}),
-  /** How much of a request's input is kept: verbatim, redacted, as a hash, or not at all. */
-  storeInput: z.enum(['full', 'redacted', 'hash', 'none']).default('full'),
-  /** Field paths (a.b.c) removed from input and context before anything is stored. */
-  redact: z.array(z.string().min(1)).default([]),
-  retentionDays: z.number().int().positive().optional(),
   notify: z.strictObject({ webhook: httpUrl }).optional(),
 });
 
