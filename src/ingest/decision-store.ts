@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import { conflict } from '../contracts/errors.js';
+import { ShadowgateError } from '../contracts/errors.js';
 import type { Database } from '../db/database.js';
 import { decisions } from '../db/schema.js';
 
@@ -39,6 +39,21 @@ export type HumanOutcome =
   | { status: 'duplicate' }
   | { status: 'conflict'; existing: unknown }
   | { status: 'not-found' };
+
+/** Some decisions were stored before with another payload; the transaction is rolled back. */
+export class ConflictingDecisions extends ShadowgateError {
+  constructor(readonly keys: DecisionKey[]) {
+    super(
+      409,
+      'conflict',
+      `${keys.length} decision(s) already stored with a different payload; nothing in this request was stored`,
+      keys.map((k) => ({ path: `${k.useCase}/${k.requestId}`, problem: CONFLICT_PROBLEM })),
+    );
+  }
+}
+
+export const CONFLICT_PROBLEM =
+  'this (useCase, requestId) was stored with a different input, context or human decision';
 
 const keyOf = (k: DecisionKey) => `${k.useCase}\u0000${k.requestId}`;
 
@@ -90,15 +105,7 @@ export class DecisionStore {
 
       const stored = await this.payloadHashes(tx, others);
       const conflicting = others.filter((r) => stored.get(keyOf(r)) !== r.payloadHash);
-      if (conflicting.length > 0) {
-        throw conflict(
-          `${conflicting.length} decision(s) already stored with a different payload; nothing in this request was stored`,
-          conflicting.map((r) => ({
-            path: `${r.useCase}/${r.requestId}`,
-            problem: 'this (useCase, requestId) was stored with a different input, context or human decision',
-          })),
-        );
-      }
+      if (conflicting.length > 0) throw new ConflictingDecisions(conflicting);
       return { inserted, duplicates: others.length };
     });
   }

@@ -8,7 +8,13 @@ import { inScope, type Principal } from '../keys/roles.js';
 import { checkDecision } from '../plans/decision-fit.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { ShadowQueue } from '../shadow/shadow-queue.js';
-import { canonical, type DecisionStore, type NewDecision } from './decision-store.js';
+import {
+  CONFLICT_PROBLEM,
+  ConflictingDecisions,
+  canonical,
+  type DecisionStore,
+  type NewDecision,
+} from './decision-store.js';
 
 export interface IngestDeps {
   useCases: UseCaseStore;
@@ -70,7 +76,18 @@ export class IngestService {
     if (problems.length > 0)
       throw badRequest('some decisions do not fit their plan; nothing was stored', problems);
 
-    const { inserted, duplicates } = await this.deps.decisions.insertMirrored(rows);
+    const { inserted, duplicates } = await this.deps.decisions.insertMirrored(rows).catch((error: unknown) => {
+      if (!(error instanceof ConflictingDecisions)) throw error;
+      // Name the items of this request, as every other problem is named.
+      const index = new Map(items.map((item, i) => [`${item.useCase}\u0000${item.requestId}`, i]));
+      throw conflict(
+        error.message,
+        error.keys.map((k) => ({
+          path: join(paths[index.get(`${k.useCase}\u0000${k.requestId}`) ?? -1], 'requestId'),
+          problem: CONFLICT_PROBLEM,
+        })),
+      );
+    });
     const owed = inserted.filter((r) => r.aiState === 'owed');
     if (owed.length > 0) {
       // Enqueuing is best effort: PostgreSQL holds what is owed and the sweep re-enqueues it.

@@ -249,14 +249,14 @@ export const DECISION_CASES: BadInputCase[] = [
     },
     expect: invalid(409, 'conflict', {
       messageIncludes: 'nothing in this request was stored',
-      paths: ['inv/seed-1'],
+      paths: ['decisions[1].requestId'],
     }),
   },
   // Conflicts and unknown targets.
   {
     name: 'a conflicting duplicate: a stored requestId with another input',
     request: { method: 'POST', path: '/v1/decisions', body: decision('seed-1', { input: { amount: 11 } }) },
-    expect: invalid(409, 'conflict', { paths: ['inv/seed-1'], problems: ['different input'] }),
+    expect: invalid(409, 'conflict', { paths: ['requestId'], problems: ['different input'] }),
   },
   {
     name: 'a decision for an unknown use case',
