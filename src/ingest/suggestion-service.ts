@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { contextSchema, requestIdSchema } from '../contracts/decision-contracts.js';
 import { conflict, forbidden, notFound, ShadowgateError } from '../contracts/errors.js';
+import { isSampled } from '../contracts/sampling.js';
 import { inScope, type Principal } from '../keys/roles.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { AiCallStore } from '../shadow/ai-call-store.js';
@@ -24,6 +25,8 @@ export interface Suggestion {
   modelVersion: string | null;
   /** True in limited-autonomous when the confidence reaches the boundary's minConfidence. */
   autonomous: boolean;
+  /** An autonomous decision drawn for human audit (the plan's auditRate, by a hash of the request id). */
+  audit: boolean;
   stage: string;
   latencyMs: number;
 }
@@ -129,15 +132,17 @@ export class SuggestionService {
     requestId: string,
     answer: { decision: unknown; confidence: number | null; modelVersion: string | null; latencyMs: number },
   ): Suggestion {
-    const boundary = useCase.plan.stages['limited-autonomous']?.boundary;
+    const autonomousStage = useCase.plan.stages['limited-autonomous'];
     const autonomous =
-      useCase.stage === 'limited-autonomous' && (answer.confidence ?? 0) >= (boundary?.minConfidence ?? 0);
+      useCase.stage === 'limited-autonomous' &&
+      (answer.confidence ?? 0) >= (autonomousStage?.boundary.minConfidence ?? 0);
     return {
       requestId,
       decision: answer.decision,
       confidence: answer.confidence,
       modelVersion: answer.modelVersion,
       autonomous,
+      audit: autonomous && isSampled(requestId, autonomousStage?.auditRate ?? 0, 'audit'),
       stage: useCase.stage,
       latencyMs: answer.latencyMs,
     };
