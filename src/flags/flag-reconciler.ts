@@ -6,7 +6,11 @@ export interface FlagReconcilerOptions {
   store: FlagStore;
   /** Every use case's flag as its stage says it should be (the database is the truth). */
   desired: () => Promise<DesiredFlag[]>;
-  /** Called after a flag was changed to match; the drift says what was different. */
+  /**
+   * Called after a flag that had drifted from what this reconciler last wrote was put
+   * back (a hand edit, a lost write); the drift says what was different. Not called
+   * when the flag changed because the desired flag did (a transition, a new use case).
+   */
   onRepair?: (useCase: string, drift: string[]) => Promise<void> | void;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
@@ -14,14 +18,16 @@ export interface FlagReconcilerOptions {
 export interface ReconcileSummary {
   /** Use cases whose flag now matches (changed or not). */
   applied: string[];
-  /** Those among `applied` whose flag had to be changed. */
+  /** Those among `applied` whose flag had drifted and was put back (`onRepair` was called). */
   repaired: string[];
+  /** Those among `applied` whose flag was changed because the desired flag changed. */
+  updated: string[];
   /** Use cases whose flag could not be written; retried at the next call. */
   failed: string[];
 }
 
 export type ReconcileOutcome =
-  | { useCase: string; status: 'unchanged' | 'repaired'; drift: string[] }
+  | { useCase: string; status: 'unchanged' | 'updated' | 'repaired'; drift: string[] }
   | { useCase: string; status: 'failed'; error: string; unreachable: boolean }
   | { useCase: string; status: 'unknown' };
 
@@ -31,16 +37,23 @@ export type ReconcileOutcome =
  * once per outage ("unreachable", then "reachable again"); a pass stops at the first
  * unreachable answer instead of waiting out a timeout per flag. Applies run one at a
  * time so a transition's reconcile and the timer's pass never interleave writes.
+ *
+ * A change is a repair when the flag had been written for the same desired flag
+ * before (it drifted since) or, on this process's first sight of it, when it was not
+ * simply missing; otherwise it is an update. Call `reconcileAll` once at start so a
+ * restarted controller knows what it wrote.
  */
 export class FlagReconciler {
   private outage = false;
   private readonly lastFailure = new Map<string, string>();
+  /** The last desired flag written or confirmed, per use case, as JSON. */
+  private readonly lastApplied = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: FlagReconcilerOptions) {}
 
   async reconcileAll(): Promise<ReconcileSummary> {
-    const summary: ReconcileSummary = { applied: [], repaired: [], failed: [] };
+    const summary: ReconcileSummary = { applied: [], repaired: [], updated: [], failed: [] };
     const flags = await this.readDesired();
     if (!flags) return summary;
     for (const [i, flag] of flags.entries()) {
@@ -55,6 +68,7 @@ export class FlagReconciler {
       }
       summary.applied.push(flag.useCase);
       if (outcome.status === 'repaired') summary.repaired.push(flag.useCase);
+      if (outcome.status === 'updated') summary.updated.push(flag.useCase);
     }
     return summary;
   }
@@ -98,7 +112,15 @@ export class FlagReconciler {
       logger.info({ store: store.kind }, 'Unleash reachable again; flags are being reconciled');
     }
     this.lastFailure.delete(flag.useCase);
+    const key = JSON.stringify(flag);
+    const previous = this.lastApplied.get(flag.useCase);
+    this.lastApplied.set(flag.useCase, key);
     if (!result.changed) return { useCase: flag.useCase, status: 'unchanged', drift: [] };
+    const expected = previous === undefined ? result.drift.includes('flag was missing') : previous !== key;
+    if (expected) {
+      logger.info({ useCase: flag.useCase, flag: flag.name, drift: result.drift }, 'flag updated');
+      return { useCase: flag.useCase, status: 'updated', drift: result.drift };
+    }
     logger.info({ useCase: flag.useCase, flag: flag.name, drift: result.drift }, 'flag repaired');
     try {
       await onRepair?.(flag.useCase, result.drift);

@@ -219,6 +219,7 @@ describe('flags in a real Unleash, read by a real unleash-client', () => {
       await expect(reconciler.reconcileAll()).resolves.toEqual({
         applied: ['invoices', 'claims'],
         repaired: ['claims'],
+        updated: [],
         failed: [],
       });
       expect(repairs).toEqual([
@@ -245,8 +246,39 @@ describe('flags in a real Unleash, read by a real unleash-client', () => {
       await expect(reconciler.reconcileAll()).resolves.toEqual({
         applied: ['invoices', 'claims'],
         repaired: [],
+        updated: [],
         failed: [],
       });
+    });
+
+    it('when a stage changes or a use case is new, then reconcile updates the flag without reporting a repair', async () => {
+      repairs.length = 0;
+      stages.set('claims', { mode: 'human-reviewed', rollout: 50 });
+      await expect(reconciler.reconcile('claims')).resolves.toEqual({
+        useCase: 'claims',
+        status: 'updated',
+        drift: [
+          'strategy 1: constraints riskTier IN [low] → none',
+          'strategy 1: rollout 50 → 100',
+          'strategy 1: variant limited-autonomous → human-reviewed',
+          'strategy 2 was extra: flexibleRollout (constraints none, rollout 100, variant human-reviewed)',
+        ],
+      });
+      stages.set('claims', { mode: 'limited-autonomous', rollout: 50 });
+      await expect(reconciler.reconcile('claims')).resolves.toMatchObject({ status: 'updated' });
+
+      stages.set('refunds', { mode: 'shadow', rollout: 100 });
+      await expect(reconciler.reconcile('refunds')).resolves.toEqual({
+        useCase: 'refunds',
+        status: 'updated',
+        drift: ['flag was missing'],
+      });
+      stages.delete('refunds');
+      await expect(reconciler.reconcile('refunds')).resolves.toEqual({
+        useCase: 'refunds',
+        status: 'unknown',
+      });
+      expect(repairs).toEqual([]);
     });
 
     it('when the flag is archived by hand, then it is revived and switched back on', async () => {
@@ -281,7 +313,12 @@ describe('flags in a real Unleash, read by a real unleash-client', () => {
       });
       await admin('POST', '/shadowgate.invoices/environments/development/off');
 
-      const expected = { applied: ['invoices', 'claims'], repaired: ['invoices'], failed: ['rejected'] };
+      const expected = {
+        applied: ['invoices', 'claims'],
+        repaired: ['invoices'],
+        updated: [],
+        failed: ['rejected'],
+      };
       await expect(reconciler.reconcileAll()).resolves.toEqual(expected);
       await expect(reconciler.reconcileAll()).resolves.toEqual({ ...expected, repaired: [] });
       expect(lines.filter((l) => l.level !== 'info')).toEqual([
@@ -305,6 +342,13 @@ describe('flags in a real Unleash, read by a real unleash-client', () => {
         },
         logger: recordingLogger(lines),
       });
+      // What the controller does at start: afterwards it knows what it wrote.
+      await expect(reconciler.reconcileAll()).resolves.toEqual({
+        applied: ['invoices', 'claims'],
+        repaired: [],
+        updated: [],
+        failed: [],
+      });
       await unleash.stop();
 
       // The promotion happens in the database regardless.
@@ -313,14 +357,14 @@ describe('flags in a real Unleash, read by a real unleash-client', () => {
         `Unleash at ${unleash.url}: reading flag shadowgate.invoices (GET /api/admin/projects/default/features/shadowgate.invoices) failed: could not connect (ECONNREFUSED)`,
       );
       await expect(store.ping()).rejects.toThrow(/Unleash at .* could not connect/);
-      const down = { applied: [], repaired: [], failed: ['invoices', 'claims'] };
+      const down = { applied: [], repaired: [], updated: [], failed: ['invoices', 'claims'] };
       await expect(reconciler.reconcileAll()).resolves.toEqual(down);
       await expect(reconciler.reconcileAll()).resolves.toEqual(down);
       await expect(reconciler.reconcile('invoices')).resolves.toMatchObject({
         status: 'failed',
         unreachable: true,
       });
-      expect(lines).toEqual([
+      expect(lines.filter((l) => l.level !== 'info')).toEqual([
         { level: 'warn', msg: 'Unleash unreachable; flags will catch up when it returns' },
       ]);
       // The client keeps serving what it last saw.
@@ -328,8 +372,14 @@ describe('flags in a real Unleash, read by a real unleash-client', () => {
 
       await unleash.restart();
       const back = await reconciler.reconcileAll();
-      expect(back).toEqual({ applied: ['invoices', 'claims'], repaired: ['invoices'], failed: [] });
-      expect(repairs).toEqual(['invoices']);
+      // Catching up with a promotion is an update, not the repair of a hand edit.
+      expect(back).toEqual({
+        applied: ['invoices', 'claims'],
+        repaired: [],
+        updated: ['invoices'],
+        failed: [],
+      });
+      expect(repairs).toEqual([]);
       expect(lines.map((l) => l.msg)).toContain('Unleash reachable again; flags are being reconciled');
       await eventually(
         () =>
