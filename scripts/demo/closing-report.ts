@@ -1,0 +1,51 @@
+import type { StageSummary } from '../../src/metrics/stage-summary.js';
+import { gateLines } from './gate-summary.js';
+import { confusionTables, costTable, evidenceTable, observedPace, segmentTables } from './stage-table.js';
+import { percent, usdMicro, whole } from './text-table.js';
+
+/** The part of `GET /v1/use-cases/:id` the closing report reads. */
+export interface UseCaseDetail {
+  segments: string[];
+  metrics: { stages: StageSummary[] };
+  gate: unknown;
+}
+
+/** The demo's closing tables with a few words on how to read each, as lines of text. */
+export function closingReport(detail: UseCaseDetail, simulatedAgreement: number | null): string[] {
+  const { stages } = detail.metrics;
+  const shadow = stages.find((s) => s.stage === 'shadow')?.cohorts[0];
+  const pace = observedPace(stages);
+  return [
+    'What the controller measured, per stage (GET /v1/use-cases/:id)',
+    '',
+    ...evidenceTable(stages),
+    '  samples: invoices where both the clerk and the AI answered. agreement: share of them with the same',
+    '  label; lower bound: its 95% Wilson lower bound. kappa: agreement beyond chance (1 perfect, 0 chance).',
+    '  AI errors: calls that failed on every attempt (no sample). p50/p95: AI answer time seen by the controller.',
+    `  Check: the controller measured ${percent(shadow?.agreement, 2)}; the simulation's own tally is ${percent(simulatedAgreement, 2)}.`,
+    '',
+    'Cost per decision and per month (USD)',
+    '',
+    ...costTable(stages),
+    `  In shadow a person still decides every invoice, so the AI (${usdMicro(shadow?.aiCostPerDecision)} a call here) is an`,
+    '  extra cost and the savings against all-human are negative until the AI decides on its own.',
+    ...(pace
+      ? [
+          `  The monthly figures project the pace the controller saw, ${whole(pace.decisions)} decisions in ${pace.seconds.toFixed(1)} s,`,
+          '  to 30 days: far above any real invoice desk, which is why they are so large.',
+        ]
+      : []),
+    '',
+    `Agreement per segment (the plan's segments: ${detail.segments.join(', ') || 'none'})`,
+    '',
+    ...segmentTables(stages),
+    '',
+    "Confusion matrix (rows: the clerk's label; columns: the simulated AI's)",
+    '',
+    ...confusionTables(stages),
+    '',
+    'Gate: may the use case move to its next stage?',
+    '',
+    ...gateLines(detail.gate),
+  ];
+}

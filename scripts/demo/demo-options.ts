@@ -1,0 +1,88 @@
+import { parseArgs } from 'node:util';
+
+/** What `npm run demo -- [options]` accepts; every value is checked before anything starts. */
+export interface DemoOptions {
+  decisions: number;
+  /** The simulated AI system's agreement with the clerk's label, 0..1. */
+  agreement: number;
+  latencyMs: number;
+  errorRate: number;
+  batch: number;
+  keep: boolean;
+  dataDir: string;
+  /** Port tried first for the simulated AI system; null: the port of the plan's `ai.url`; 0: any free port. */
+  aiPort: number | null;
+  help: boolean;
+}
+
+export const DEMO_USAGE = `Usage: npm run demo -- [options]
+
+  --decisions N     invoices the simulated workflow mirrors (default 3000)
+  --agreement R     how often the simulated AI gives the clerk's label, 0..1 (default 0.93)
+  --latency MS      the simulated AI's mean answer time in ms; answers take 0.5-1.5x this (default 40)
+  --error-rate R    share of invoices the simulated AI answers with HTTP 500, 0..1 (default 0.01)
+  --batch N         decisions per POST /v1/decisions, 1..1000 (default 200)
+  --keep            leave the controller running after the tables, until Ctrl-C
+  --data-dir DIR    the demo's data directory, wiped at start (default ./.shadowgate/demo)
+  --ai-port N       port tried first for the simulated AI (default: the plan's, 9000; 0 = any free port)
+  --help            this text`;
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function parseDemoOptions(args: string[]): DemoOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        decisions: { type: 'string', default: '3000' },
+        agreement: { type: 'string', default: '0.93' },
+        latency: { type: 'string', default: '40' },
+        'error-rate': { type: 'string', default: '0.01' },
+        batch: { type: 'string', default: '200' },
+        keep: { type: 'boolean', default: false },
+        'data-dir': { type: 'string', default: './.shadowgate/demo' },
+        'ai-port': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const text = (name: string) => String(values[name]);
+  const dataDir = text('data-dir');
+  if (dataDir.trim() === '') throw new UsageError('--data-dir must not be empty');
+  return {
+    decisions: integer('decisions', text('decisions'), 1, 1_000_000),
+    agreement: fraction('agreement', text('agreement')),
+    latencyMs: integer('latency', text('latency'), 0, 60_000),
+    errorRate: fraction('error-rate', text('error-rate')),
+    batch: integer('batch', text('batch'), 1, 1000),
+    keep: values.keep === true,
+    dataDir,
+    aiPort: values['ai-port'] === undefined ? null : integer('ai-port', text('ai-port'), 0, 65_535),
+    help: values.help === true,
+  };
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(
+      `--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}
+
+function fraction(name: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1) {
+    throw new UsageError(`--${name} must be a number from 0 to 1, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { SimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { type ApiClient, createApiClient } from './api-client.js';
+import {
+  type DemoPlan,
+  demoSimOptions,
+  planAiPort,
+  pointPlanAt,
+  readPlan,
+  startDemoAiSystem,
+} from './demo-ai-system.js';
+import type { DemoOptions } from './demo-options.js';
+import { type EmbeddedController, prepareDataDir, startEmbeddedController } from './embedded-controller.js';
+import { type Cleanup, say, step } from './steps.js';
+import { percent } from './text-table.js';
+
+/**
+ * The demo's first act: the controller, the simulated AI system, one API key
+ * per actor, and the rollout plan applied through the API as a product owner
+ * would. Everything started is registered with `cleanup` as soon as it runs.
+ */
+
+export interface DemoStage {
+  embedded: EmbeddedController;
+  sim: SimulatedAiSystem;
+  applied: DemoPlan;
+  labels: string[];
+  keys: { owner: ApiClient; workflow: ApiClient; viewer: ApiClient };
+}
+
+export const shown = (path: string) => relative(process.cwd(), path) || '.';
+
+export async function setUpDemo(
+  opts: DemoOptions,
+  planFile: string,
+  cleanup: Cleanup,
+  out: (text?: string) => void,
+): Promise<DemoStage> {
+  const startedAt = Date.now();
+  const planText = readFileSync(planFile, 'utf8');
+  const filePlan = readPlan(planText, shown(planFile));
+  const labels = filePlan.decision.type === 'label' ? filePlan.decision.labels : [];
+  if (labels.length === 0) throw new Error(`${shown(planFile)} must have label decisions for the demo`);
+
+  const dataDir = await step('could not prepare the data directory', () => prepareDataDir(opts.dataDir));
+  const embedded = await step('could not start the controller', () => startEmbeddedController(dataDir));
+  cleanup.add(embedded.stop);
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  out(
+    say(
+      'controller',
+      `listening on ${embedded.url} after ${seconds} s (embedded PGlite in`,
+      `${shown(dataDir)}/pglite, in-process queue); its JSON logs go to ${shown(embedded.logFile)}`,
+    ),
+  );
+
+  const simOptions = demoSimOptions(opts, labels);
+  const { sim, movedFrom } = await step('could not start the simulated AI system', () =>
+    startDemoAiSystem(simOptions, opts.aiPort ?? planAiPort(filePlan)),
+  );
+  cleanup.add(() => sim.close());
+  const latency = simOptions.latencyMs as { min: number; max: number };
+  out(
+    say(
+      'simulated AI',
+      `a simulation, no model behind it, listening on ${sim.url}/decide:`,
+      `gives the clerk's label for ${percent(opts.agreement, 0)} of invoices, answers in ${latency.min}–${latency.max} ms,`,
+      `fails ${percent(opts.errorRate, 0)} of invoices with HTTP 500, reports model version ${simOptions.modelVersion}`,
+      ...(movedFrom === null
+        ? []
+        : [`(port ${movedFrom} was taken, so the simulation took port ${sim.port})`]),
+    ),
+  );
+  const applied = pointPlanAt(planText, shown(planFile), sim.url);
+
+  const admin = createApiClient(embedded.url, embedded.adminKey);
+  const keys = await step('could not create the API keys', async () => {
+    const make = (name: string, role: string) =>
+      admin.post<{ key: string }>('/v1/keys', { name, role }).then((r) => admin.withKey(r.key));
+    return {
+      owner: await make('demo product owner', 'owner'),
+      workflow: await make('demo simulated workflow', 'ingest'),
+      viewer: await make('demo progress display', 'viewer'),
+    };
+  });
+  out(
+    say('admin', 'made API keys for the product owner (owner), the workflow (ingest), the display (viewer)'),
+  );
+
+  const { useCase } = applied.plan;
+  const put = await step('could not apply the rollout plan', () =>
+    keys.owner.putText<{ planVersion: number; stage: string; created: boolean }>(
+      `/v1/use-cases/${useCase}/plan`,
+      applied.text,
+      'application/yaml',
+    ),
+  );
+  out(
+    say(
+      'product owner',
+      `applied ${shown(planFile)}: use case ${useCase} ${put.created ? 'created' : 'updated'}, plan version ${put.planVersion}, stage ${put.stage}`,
+      ...(applied.rewrittenFrom
+        ? [`(its ai.url ${applied.rewrittenFrom} rewritten to ${applied.plan.ai.url} for this run)`]
+        : []),
+    ),
+  );
+  return { embedded, sim, applied, labels, keys };
+}

@@ -1,0 +1,98 @@
+import { percent, whole } from './text-table.js';
+
+/** What the demo shows while it runs: the workflow's own counts plus what the controller reports. */
+export interface ProgressSnapshot {
+  sent: number;
+  total: number;
+  aiCallsOwed: number;
+  /** AI calls that ended, answered or failed for good. */
+  aiCallsDone: number;
+  compared: number;
+  agreement: number | null;
+  pendingHuman: number;
+}
+
+export type MeasuredProgress = Pick<
+  ProgressSnapshot,
+  'aiCallsDone' | 'compared' | 'agreement' | 'pendingHuman'
+>;
+
+export function progressLine(s: ProgressSnapshot, elapsedMs: number): string {
+  return [
+    `  ${(elapsedMs / 1000).toFixed(1).padStart(5)} s`,
+    `sent ${whole(s.sent)}/${whole(s.total)}`,
+    `AI calls done ${whole(s.aiCallsDone)}/${whole(s.aiCallsOwed)}`,
+    `compared ${whole(s.compared)}`,
+    `agreement ${percent(s.agreement)}`,
+    `awaiting clerk ${whole(s.pendingHuman)}`,
+  ].join(' | ');
+}
+
+interface Out {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/**
+ * Prints the progress line about once a second: rewritten in place on a
+ * terminal, else as a new line whenever it changed. `say` prints other lines
+ * without tearing the progress line.
+ */
+export class Progress {
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private shown = '';
+  private reading: Promise<void> | null = null;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly out: Out,
+    private readonly read: () => Promise<ProgressSnapshot>,
+    private readonly intervalMs = 1000,
+  ) {}
+
+  start(): void {
+    if (!this.stopped) this.timer ??= setInterval(() => void this.tick(), this.intervalMs);
+  }
+
+  say(line: string): void {
+    if (this.out.isTTY && this.shown !== '') this.out.write('\r\x1b[2K');
+    this.out.write(`${line}\n`);
+    if (this.out.isTTY && this.shown !== '') this.out.write(this.shown);
+  }
+
+  /** Stops the timer and prints the last snapshot, so a run always ends with a progress line. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.reading;
+    await this.tick(true);
+    if (this.out.isTTY && this.shown !== '') this.out.write('\n');
+    this.shown = '';
+  }
+
+  private async tick(final = false): Promise<void> {
+    if (this.reading && !final) return;
+    const reading = this.read().then(
+      (snapshot) => this.show(progressLine(snapshot, Date.now() - this.startedAt)),
+      () => {}, // a missed reading is skipped; the next one catches up
+    );
+    this.reading = reading;
+    await reading;
+    this.reading = null;
+  }
+
+  private show(line: string): void {
+    if (this.out.isTTY) {
+      this.out.write(`\r\x1b[2K${line}`);
+      this.shown = line;
+      return;
+    }
+    // without a terminal only the counts decide whether a line is new, not the clock
+    const counts = line.slice(line.indexOf('|'));
+    if (counts !== this.shown) this.out.write(`${line}\n`);
+    this.shown = counts;
+  }
+}

@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { demoSimOptions } from '../../scripts/demo/demo-ai-system.js';
+import { makeInvoice } from '../../src/simulation/reference-labeler.js';
+import { simulateOutcome } from '../../src/simulation/simulated-answer.js';
+
+/** `npm run demo` end to end, as a child process with a data directory of its own. */
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+const LABELS = ['approve', 'reject', 'escalate'];
+const scratch = mkdtempSync(join(tmpdir(), 'sg-demo-test-'));
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(TSX, ['scripts/demo.ts', ...args], { cwd: ROOT, env: process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** What the simulation does with invoices 0..n-1, counted here from its pure outcome function. */
+function expectedOutcomes(n: number, agreement: number, errorRate: number) {
+  const options = demoSimOptions({ agreement, errorRate, latencyMs: 4 }, LABELS);
+  let answered = 0;
+  let agreed = 0;
+  for (let i = 0; i < n; i++) {
+    const invoice = makeInvoice(i);
+    const outcome = simulateOutcome(options, invoice.requestId, invoice.input, 1);
+    if (outcome.kind !== 'answer') continue;
+    answered++;
+    if (outcome.agreed) agreed++;
+  }
+  return { answered, agreed };
+}
+
+async function takenPort(): Promise<{ port: number; server: Server }> {
+  const server = createServer((_req, res) => res.end('not the simulated AI'));
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { port: (server.address() as AddressInfo).port, server };
+}
+
+describe('the demo', () => {
+  it('when it mirrors 400 invoices, then it exits 0 and its table shows what the simulation produced', async () => {
+    const blocked = await takenPort();
+    const dataDir = join(scratch, 'run');
+    let result: Awaited<ReturnType<typeof runDemo>>;
+    try {
+      result = await runDemo([
+        ...['--decisions', '400', '--batch', '100', '--agreement', '0.9', '--error-rate', '0.03'],
+        ...['--latency', '4', '--data-dir', dataDir, '--ai-port', String(blocked.port)],
+      ]);
+    } finally {
+      await new Promise((ok) => blocked.server.close(ok));
+    }
+    const { code, stdout, stderr } = result;
+    expect(stderr, stdout).not.toMatch(/demo failed/);
+    expect(code, stderr).toBe(0);
+
+    const { answered, agreed } = expectedOutcomes(400, 0.9, 0.03);
+    const failed = 400 - answered;
+    // the hash-drawn outcomes for these 400 invoices: a handful of errors, agreement near the rate asked for
+    expect(failed).toBeGreaterThan(0);
+    expect(Math.abs(agreed / answered - 0.9)).toBeLessThan(0.05);
+
+    expect(stdout).toContain(`port ${blocked.port} was taken`);
+    expect(stdout).toMatch(
+      /ai\.url http:\/\/127\.0\.0\.1:9000\/decide rewritten to http:\/\/127\.0\.0\.1:\d+\/decide/,
+    );
+    expect(stdout).toContain('accepted 0, duplicates: 100, AI calls owed 0');
+    expect(stdout).toMatch(/^ +\d+\.\d s \| sent [\d,]+\/400 \| AI calls done/m);
+    expect(stdout).toMatch(/sent 400\/400 \| AI calls done 400\/400 \| compared \d+ .*awaiting clerk 0$/m);
+
+    const row = stdout.match(
+      /^ +shadow +simulated-v1 +([\d,]+) +([\d,]+) +([\d.]+)% +([\d.]+)% +([\d.]+) +([\d.]+)% \((\d+)\)/m,
+    );
+    expect(row, stdout).not.toBeNull();
+    const [, decisions, samples, agreement, lowerBound, , , errors] = row!;
+    expect(decisions).toBe('400');
+    expect(samples).toBe(String(answered));
+    expect(agreement).toBe(((agreed / answered) * 100).toFixed(1));
+    expect(Number(lowerBound)).toBeLessThan(Number(agreement));
+    expect(errors).toBe(String(failed));
+    expect(stdout).toContain(
+      `Check: the controller measured ${((agreed / answered) * 100).toFixed(2)}%; the simulation's own tally is ${((agreed / answered) * 100).toFixed(2)}%`,
+    );
+
+    // 400 input tokens at $0.15 and 20 output tokens at $0.60 per million, over every attempted call
+    const aiPerDecision = (answered * (400 * 0.15 + 20 * 0.6)) / 1e6 / 400;
+    expect(stdout).toMatch(new RegExp(`^ +shadow +\\$${aiPerDecision.toFixed(6)} +\\$1\\.800000 `, 'm'));
+    expect(stdout).toMatch(/^ +region +EU +[\d,]+ +[\d.]+%/m);
+    expect(stdout).toMatch(/^ +riskTier +high +[\d,]+ +[\d.]+%/m);
+    expect(stdout).toMatch(/^ +human \\ AI +approve +reject +escalate +total$/m);
+    expect(existsSync(join(dataDir, 'controller.log'))).toBe(true);
+  }, 120_000);
+
+  it('when the data directory holds files the demo did not make, then it refuses to wipe it and exits 1', async () => {
+    const dataDir = join(scratch, 'foreign');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'precious.txt'), 'keep me');
+    const { code, stderr } = await runDemo(['--decisions', '10', '--data-dir', dataDir]);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(
+      /^demo failed: could not prepare the data directory: refusing to wipe .*foreign: the demo did not make it/,
+    );
+    expect(existsSync(join(dataDir, 'precious.txt'))).toBe(true);
+  }, 60_000);
+
+  it('when an option is malformed, then it says which in one line and exits 2', async () => {
+    const { code, stderr } = await runDemo(['--decisions', 'many']);
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe(
+      'demo: --decisions must be a whole number from 1 to 1000000, got "many" (npm run demo -- --help lists the options)',
+    );
+  }, 60_000);
+});
