@@ -13,6 +13,8 @@ import { useCaseRoutes } from './routes/use-case-routes.js';
 export interface AppOptions {
   bodyLimit: number;
   logger: Logger;
+  /** Mounted at /api so unleash-client can read the controller's own flags. */
+  unleashClientApi?: express.Router;
 }
 
 /** The controller's HTTP API; listening is the caller's business. */
@@ -31,6 +33,7 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
   v1.use(releaseRoutes(services));
   v1.use(keyRoutes(services));
   app.use('/v1', v1);
+  if (options.unleashClientApi) app.use('/api', options.unleashClientApi);
 
   app.use(notFoundHandler);
   app.use(errorHandler(options.logger));

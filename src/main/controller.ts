@@ -30,6 +30,7 @@ import { TransitionStore } from '../promotion/transition-store.js';
 import { AiClients } from '../shadow/ai-clients.js';
 import { BudgetGuard } from '../shadow/budget-guard.js';
 import { createLogger } from './logger.js';
+import { createFlags, type Flags } from './flag-wiring.js';
 import { periodic } from './periodic.js';
 
 export interface ControllerOptions {
@@ -53,6 +54,7 @@ export interface Controller {
   queue: ShadowQueue;
   worker: ShadowWorker;
   engine: PromotionEngine;
+  flags: Flags;
   services: HttpServices;
   logger: Logger;
   /** Starts consumers, the periodic sweep and the tick (no HTTP listener). */
@@ -101,13 +103,18 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const gates = new GateEvaluator(reader);
   const transitions = new TransitionStore(database);
   const notifier = new Notifier(logger);
+  const keys = new KeyStore(database, config.SHADOWGATE_ADMIN_KEY);
+  const flags = createFlags({ config, useCases, keys, transitions, notifier, logger, clock });
   const release = new ReleaseService({
     useCases,
     transitions,
     gates,
     notifier,
     clock,
-    onStageChanged: (useCase) => worker.sync(useCase),
+    onStageChanged: async (useCase) => {
+      await worker.sync(useCase);
+      await flags.reconciler.reconcile(useCase.id);
+    },
   });
   const engine = new PromotionEngine({
     useCases,
@@ -124,10 +131,13 @@ export async function createController(options: ControllerOptions): Promise<Cont
     ingest: new IngestService({ useCases, decisions, queue, comparisons, logger }),
     suggestions: new SuggestionService({ useCases, decisions, calls, clients: aiClients, logger }),
     reader,
-    keys: new KeyStore(database, config.SHADOWGATE_ADMIN_KEY),
+    keys,
     release,
     clock,
-    onPlanApplied: (useCase) => worker.sync(useCase),
+    onPlanApplied: async (useCase) => {
+      await worker.sync(useCase);
+      await flags.reconciler.reconcile(useCase.id);
+    },
     readiness: async () => ({
       database: await database.ping().then(
         () => 'ok',
@@ -137,9 +147,17 @@ export async function createController(options: ControllerOptions): Promise<Cont
         () => 'ok',
         (e: Error) => e.message,
       ),
+      flags: await flags.store.ping().then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
     }),
   };
-  const app = createApp(services, { bodyLimit: config.SHADOWGATE_BODY_LIMIT, logger });
+  const app = createApp(services, {
+    bodyLimit: config.SHADOWGATE_BODY_LIMIT,
+    logger,
+    ...(flags.clientApi ? { unleashClientApi: flags.clientApi } : {}),
+  });
 
   const servers: Server[] = [];
   const sweeper = periodic(
@@ -152,7 +170,13 @@ export async function createController(options: ControllerOptions): Promise<Cont
     logger,
   );
   const ticker = periodic('tick', config.SHADOWGATE_TICK_MS, () => engine.tick(clock()), logger);
-  const loops = [sweeper, ticker];
+  const flagSync = periodic(
+    'flag sync',
+    config.SHADOWGATE_FLAG_SYNC_MS,
+    () => flags.reconciler.reconcileAll(),
+    logger,
+  );
+  const loops = [sweeper, ticker, flagSync];
 
   return {
     app,
@@ -160,10 +184,12 @@ export async function createController(options: ControllerOptions): Promise<Cont
     queue,
     worker,
     engine,
+    flags,
     services,
     logger,
     async start() {
       await sweeper.run();
+      await flagSync.run();
       if (options.background !== false) for (const loop of loops) loop.start();
     },
     listen(port, host = config.HOST) {
