@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
 import { z } from 'zod';
 import { contextSchema, requestIdSchema } from '../contracts/decision-contracts.js';
 import { conflict, forbidden, notFound, ShadowgateError } from '../contracts/errors.js';
@@ -45,6 +46,7 @@ export class SuggestionService {
       decisions: DecisionStore;
       calls: AiCallStore;
       clients: AiClients;
+      comparisons: ComparisonRecorder;
       logger: Logger;
     },
   ) {}
@@ -89,7 +91,9 @@ export class SuggestionService {
         input: request.input,
         context: request.context ?? {},
       });
-      await this.deps.calls.recordAnswer(decisionId, answer, null);
+      const row = await this.deps.calls.recordAnswer(decisionId, answer, null);
+      // The human side may already be there (it arrived while the AI was answering).
+      if (row) await this.deps.comparisons.compareIfComplete(row);
       return this.toSuggestion(useCase, request.requestId, answer);
     } catch (error) {
       if (!(error instanceof AiCallError)) throw error;

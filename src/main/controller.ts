@@ -129,7 +129,14 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const services: HttpServices = {
     useCases,
     ingest: new IngestService({ useCases, decisions, queue, comparisons, logger }),
-    suggestions: new SuggestionService({ useCases, decisions, calls, clients: aiClients, logger }),
+    suggestions: new SuggestionService({
+      useCases,
+      decisions,
+      calls,
+      clients: aiClients,
+      comparisons,
+      logger,
+    }),
     reader,
     keys,
     release,

@@ -167,8 +167,6 @@ export const shadowStageSchema = z.strictObject({
 export const humanReviewedStageSchema = z.strictObject({
   ...stageCommon,
   promoteWhen: promoteWhenSchema.optional(),
-  /** How long the SDK waits for a suggestion before the human decides without it. */
-  suggestionDeadlineMs: z.number().int().positive().max(60_000).default(1500),
 });
 
 export const limitedAutonomousStageSchema = z.strictObject({

@@ -85,8 +85,8 @@ export interface ShadowgateOptions {
   /** How long `ready()` waits for the first flags (default 3 s). */
   readyTimeoutMs?: number;
   /**
-   * How long `decide` waits for an AI suggestion (default 1.5 s, the plan's default
-   * `human-reviewed.suggestionDeadlineMs`; the SDK cannot read the plan, so set it here).
+   * How long `decide` waits for an AI suggestion before the human decides without it
+   * (default 1.5 s). A service's own latency budget, so it is set here, not in the plan.
    */
   suggestionDeadlineMs?: number;
   buffer?: {
