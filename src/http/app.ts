@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { authenticate } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import type { HttpServices } from './http-services.js';
@@ -8,6 +9,7 @@ import { healthRoutes } from './routes/health-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { planRoutes } from './routes/plan-routes.js';
 import { releaseRoutes } from './routes/release-routes.js';
+import { timeseriesRoutes } from './routes/timeseries-routes.js';
 import { useCaseRoutes } from './routes/use-case-routes.js';
 
 export interface AppOptions {
@@ -23,6 +25,7 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(healthRoutes(services));
+  app.use(dashboardRoutes());
 
   const v1 = express.Router();
   v1.use(authenticate(services.keys));
@@ -31,6 +34,7 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
   v1.use(decisionRoutes(services));
   v1.use(useCaseRoutes(services));
   v1.use(releaseRoutes(services));
+  v1.use(timeseriesRoutes(services));
   v1.use(keyRoutes(services));
   app.use('/v1', v1);
   if (options.unleashClientApi) app.use('/api', options.unleashClientApi);

@@ -1,6 +1,7 @@
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { SuggestionService } from '../ingest/suggestion-service.js';
 import type { KeyStore } from '../keys/key-store.js';
+import type { TimeseriesStore } from '../metrics/timeseries-store.js';
 import type { UseCaseReader } from '../metrics/use-case-reader.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { ReleaseService } from '../promotion/release-service.js';
@@ -11,6 +12,8 @@ export interface HttpServices {
   ingest: IngestService;
   suggestions: SuggestionService;
   reader: UseCaseReader;
+  /** Agreement and AI figures per hour or day (the dashboard's charts). */
+  timeseries: TimeseriesStore;
   keys: KeyStore;
   release: ReleaseService;
   clock: () => Date;

@@ -11,6 +11,7 @@ import { IngestService } from '../ingest/ingest-service.js';
 import { SuggestionService } from '../ingest/suggestion-service.js';
 import { KeyStore } from '../keys/key-store.js';
 import { MetricsStore } from '../metrics/metrics-store.js';
+import { TimeseriesStore } from '../metrics/timeseries-store.js';
 import { UseCaseReader } from '../metrics/use-case-reader.js';
 import { PlanCache } from '../plans/plan-cache.js';
 import type { Plan } from '../plans/plan-schema.js';
@@ -138,6 +139,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       logger,
     }),
     reader,
+    timeseries: new TimeseriesStore(database),
     keys,
     release,
     clock,

@@ -1,0 +1,61 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { notFound } from '../../contracts/errors.js';
+import { type Permission, roleAllows } from '../../keys/roles.js';
+import { BUCKETS, TIMESERIES_CONFIDENCE } from '../../metrics/timeseries-store.js';
+import { MODES } from '../../plans/plan-schema.js';
+import type { HttpServices } from '../http-services.js';
+import { principalOf, requirePermission, requireScope } from '../auth.js';
+import { parseOrThrow } from '../validate.js';
+import { useCaseIdParam } from './params.js';
+
+const timeseriesQuerySchema = z.strictObject({
+  bucket: z.enum(BUCKETS).default('hour'),
+  stage: z.enum(MODES).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+});
+
+const PERMISSIONS: Permission[] = ['read', 'ingest', 'apply-plan', 'release', 'manage-keys'];
+
+/**
+ * `GET /v1/use-cases/:id/timeseries`: agreement, its Wilson interval, AI error rate, p95 latency
+ * and AI cost per decision per UTC hour or day. `GET /v1/whoami`: what the key may do, so a
+ * client (the dashboard) offers only the actions the key is allowed.
+ */
+export function timeseriesRoutes(services: HttpServices): Router {
+  const router = Router();
+
+  router.get('/whoami', (req, res) => {
+    const principal = principalOf(req);
+    res.json({
+      name: principal.name,
+      role: principal.role,
+      useCases: principal.useCases,
+      permissions: PERMISSIONS.filter((p) => roleAllows(principal.role, p)),
+    });
+  });
+
+  router.get('/use-cases/:id/timeseries', requirePermission('read'), async (req, res) => {
+    const id = useCaseIdParam(req.params.id);
+    requireScope(principalOf(req), id);
+    if (!(await services.useCases.get(id))) throw notFound(`unknown use case ${id}`);
+    const query = parseOrThrow(timeseriesQuerySchema, req.query, 'timeseries query');
+    const points = await services.timeseries.points({
+      useCase: id,
+      bucket: query.bucket,
+      ...(query.stage ? { stage: query.stage } : {}),
+      ...(query.from ? { from: new Date(query.from) } : {}),
+      ...(query.to ? { to: new Date(query.to) } : {}),
+    });
+    res.json({
+      useCase: id,
+      bucket: query.bucket,
+      stage: query.stage ?? null,
+      confidence: TIMESERIES_CONFIDENCE,
+      points,
+    });
+  });
+
+  return router;
+}
