@@ -7,7 +7,7 @@ import type { HttpServices } from '../http-services.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { parseOrThrow } from '../validate.js';
 
-const createKeySchema = z.strictObject({
+export const createKeySchema = z.strictObject({
   name: z.string().min(1).max(100),
   role: z.enum(ROLES),
   useCases: z.array(useCaseIdSchema).min(1).max(1000).optional(),

@@ -7,9 +7,9 @@ import { parseOrThrow } from '../validate.js';
 import { useCaseIdParam } from './params.js';
 
 const reason = z.string().trim().min(3, 'a reason of at least 3 characters').max(2000);
-const promoteSchema = z.strictObject({ reason, force: z.boolean().optional() });
-const rollbackSchema = z.strictObject({ reason, to: z.enum(MODES).optional() });
-const killSwitchSchema = z.strictObject({ reason });
+export const promoteSchema = z.strictObject({ reason, force: z.boolean().optional() });
+export const rollbackSchema = z.strictObject({ reason, to: z.enum(MODES).optional() });
+export const killSwitchSchema = z.strictObject({ reason });
 
 /** Release managers' actions; each answers with the transition it recorded. */
 export function releaseRoutes(services: HttpServices): Router {

@@ -10,7 +10,7 @@ import { principalOf, requirePermission, requireScope } from '../auth.js';
 import { parseOrThrow } from '../validate.js';
 import { useCaseIdParam } from './params.js';
 
-const metricsQuerySchema = z.strictObject({
+export const metricsQuerySchema = z.strictObject({
   stage: z.enum(MODES).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
