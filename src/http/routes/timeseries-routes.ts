@@ -9,7 +9,7 @@ import { principalOf, requirePermission, requireScope } from '../auth.js';
 import { parseOrThrow } from '../validate.js';
 import { useCaseIdParam } from './params.js';
 
-const timeseriesQuerySchema = z.strictObject({
+export const timeseriesQuerySchema = z.strictObject({
   bucket: z.enum(BUCKETS).default('hour'),
   stage: z.enum(MODES).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
