@@ -1,0 +1,249 @@
+import type { CohortMetrics, SegmentMetrics } from '../metrics/metrics-types.js';
+import { formatDuration, parseDurationMs } from '../plans/duration.js';
+import {
+  type Mode,
+  type Plan,
+  type PromoteWhen,
+  type PromotableStage,
+  STAGES,
+} from '../plans/plan-schema.js';
+import {
+  type AgreementStatistics,
+  agreementLowerBoundFor,
+  agreementUpperBoundFor,
+} from '../statistics/agreement-bound.js';
+import type { Criterion, CriterionStatus, GateAssessment, GateInput, GateVerdict } from './gate-types.js';
+
+/**
+ * The gate of a stage, as a pure function of the plan, the stage's evidence and the clock.
+ *
+ * When a criterion fails on enough evidence (it blocks) and when it is still inconclusive:
+ * - The plan's evidence floor is `minSamples` and `minDuration`: until both are met, nothing is
+ *   judged on its point value, and a criterion below its threshold is inconclusive.
+ * - Agreement bounds (overall and per segment) may block earlier, when the interval's upper end is
+ *   below the threshold: the evidence already shows the criterion cannot come to hold.
+ * - Once the floor is met, an agreement lower bound still under its threshold blocks, as any other
+ *   failing criterion does; a segment value under `minSegmentSamples` stays inconclusive.
+ *
+ * Segments do not split the error budget. A promotion needs every criterion to hold, so if any one
+ * of them is false in truth the gate passes only when that criterion's own bound is wrong, which
+ * happens with probability at most α = 1 − confidence (an intersection-union test). Splitting α
+ * would guard against "some segment passes by luck", which never promotes on its own.
+ */
+export function assessGate(input: GateInput): GateAssessment {
+  const { plan, stage } = input;
+  const targetStage = nextStage(plan, stage);
+  const approval = stage === 'disabled' ? 'manual' : (plan.stages[stage]?.approval ?? 'manual');
+  const promoteWhen = promoteWhenOf(plan, stage);
+  const statistics = { statistics: plan.statistics, confidence: plan.confidence };
+  if (targetStage === null || promoteWhen === undefined) {
+    return { fromStage: stage, targetStage, verdict: 'none', criteria: [], approval, ...statistics };
+  }
+  const criteria = gateCriteria(plan, promoteWhen, input);
+  return { fromStage: stage, targetStage, verdict: verdictOf(criteria), criteria, approval, ...statistics };
+}
+
+/** The next stage the plan has after `stage` (shadow → human-reviewed → limited-autonomous). */
+export function nextStage(plan: Plan, stage: Mode): PromotableStage | null {
+  if (stage === 'disabled') return null;
+  return STAGES.slice(STAGES.indexOf(stage) + 1).find((s) => plan.stages[s] !== undefined) ?? null;
+}
+
+export function criterionStatus(c: Criterion): CriterionStatus {
+  if (c.holds) return 'holds';
+  return c.inconclusive ? 'inconclusive' : 'blocked';
+}
+
+export function verdictOf(criteria: readonly Criterion[]): GateVerdict {
+  let verdict: GateVerdict = 'eligible';
+  for (const c of criteria) {
+    if (c.holds) continue;
+    if (!c.inconclusive) return 'blocked';
+    verdict = 'inconclusive';
+  }
+  return verdict;
+}
+
+function promoteWhenOf(plan: Plan, stage: Mode): PromoteWhen | undefined {
+  if (stage === 'shadow') return plan.stages.shadow.promoteWhen;
+  if (stage === 'human-reviewed') return plan.stages['human-reviewed']?.promoteWhen;
+  return undefined;
+}
+
+interface Evidence {
+  statistics: AgreementStatistics;
+  confidence: number;
+  /** minSamples and minDuration are both met. */
+  floorMet: boolean;
+}
+
+function gateCriteria(plan: Plan, when: PromoteWhen, input: GateInput): Criterion[] {
+  const { metrics } = input;
+  const samples = metrics?.samples ?? 0;
+  const elapsedMs = Math.max(0, input.now.getTime() - input.stageEnteredAt.getTime());
+  const durationMs = when.minDuration === undefined ? 0 : parseDurationMs(when.minDuration);
+  const evidence: Evidence = {
+    statistics: plan.statistics,
+    confidence: plan.confidence,
+    floorMet: samples >= when.minSamples && elapsedMs >= durationMs,
+  };
+
+  const criteria: Criterion[] = [
+    floorCriterion('minSamples', when.minSamples, samples, samples >= when.minSamples),
+  ];
+  if (when.minDuration !== undefined) {
+    const required = typeof when.minDuration === 'string' ? when.minDuration : formatDuration(durationMs);
+    criteria.push(
+      floorCriterion('minDuration', required, formatDuration(elapsedMs), elapsedMs >= durationMs),
+    );
+  }
+  if (when.agreementLowerBound !== undefined) {
+    const sum = metrics?.agreement == null ? 0 : metrics.agreement * samples;
+    criteria.push(boundCriterion('agreementLowerBound', when.agreementLowerBound, sum, samples, 0, evidence));
+  }
+  if (when.maxAiErrorRate !== undefined) {
+    const actual = metrics?.aiErrorRate ?? null;
+    criteria.push(maxCriterion('maxAiErrorRate', when.maxAiErrorRate, actual, 'no AI calls yet', evidence));
+  }
+  if (when.maxP95LatencyMs !== undefined) {
+    const actual = metrics?.latencyP95Ms ?? null;
+    criteria.push(
+      maxCriterion('maxP95LatencyMs', when.maxP95LatencyMs, actual, 'no AI latency yet', evidence),
+    );
+  }
+  if (when.maxAiCostPerDecision !== undefined) {
+    const actual = metrics?.aiCostPerDecision ?? null;
+    criteria.push(
+      maxCriterion('maxAiCostPerDecision', when.maxAiCostPerDecision, actual, 'no AI calls yet', evidence),
+    );
+  }
+  if (when.segmentAgreementLowerBound !== undefined && metrics !== null) {
+    segmentCriteria(
+      criteria,
+      plan,
+      when.segmentAgreementLowerBound,
+      when.minSegmentSamples,
+      metrics,
+      evidence,
+    );
+  }
+  return criteria;
+}
+
+/** minSamples and minDuration: short of them, the gate waits (inconclusive), never blocks. */
+function floorCriterion(
+  name: string,
+  required: number | string,
+  actual: number | string,
+  holds: boolean,
+): Criterion {
+  return holds ? { name, required, actual, holds } : { name, required, actual, holds, inconclusive: true };
+}
+
+/**
+ * Every value of a plan segment the cohort has seen, one criterion each, ordered by segment and
+ * value. (Loops rather than callbacks, and no sort when already in order: this runs for every
+ * segment value at every tick.)
+ */
+function segmentCriteria(
+  into: Criterion[],
+  plan: Plan,
+  threshold: number,
+  minSegmentSamples: number,
+  metrics: CohortMetrics,
+  evidence: Evidence,
+): void {
+  let segments = metrics.segments;
+  for (let i = 1; i < segments.length; i++) {
+    if (bySegmentAndValue(segments[i - 1]!, segments[i]!) > 0) {
+      segments = [...segments].sort(bySegmentAndValue);
+      break;
+    }
+  }
+  for (const s of segments) {
+    if (!plan.segments.includes(s.segment)) continue;
+    const sum = s.agreement === null ? 0 : s.agreement * s.samples;
+    const name = `segment:${s.segment}=${s.value}`;
+    into.push(boundCriterion(name, threshold, sum, s.samples, minSegmentSamples, evidence));
+  }
+}
+
+function bySegmentAndValue(x: SegmentMetrics, y: SegmentMetrics): number {
+  if (x.segment !== y.segment) return x.segment < y.segment ? -1 : 1;
+  return x.value < y.value ? -1 : x.value > y.value ? 1 : 0;
+}
+
+/**
+ * A lower confidence bound of agreement against its threshold. `actual` is the bound; `observed`
+ * and `samples` are what it was computed from. Details are short and carry no per-tick figures
+ * unless they explain a failure: this runs for every segment value at every tick.
+ */
+function boundCriterion(
+  name: string,
+  threshold: number,
+  sum: number,
+  n: number,
+  minSamples: number,
+  evidence: Evidence,
+): Criterion {
+  const lower = agreementLowerBoundFor(evidence.statistics, sum, n, evidence.confidence);
+  if (lower === null) {
+    return agreement(name, threshold, null, null, 0, 'inconclusive', 'no compared decisions yet');
+  }
+  const observed = sum / n;
+  if (lower >= threshold && n >= minSamples) return agreement(name, threshold, lower, observed, n, 'holds');
+  if (evidence.floorMet && n >= minSamples) {
+    const why = `the lower bound is below ${threshold} on the evidence the plan asks for`;
+    return agreement(name, threshold, lower, observed, n, 'blocked', why);
+  }
+  // Short of that evidence, only an interval wholly below the threshold blocks.
+  const upper = agreementUpperBoundFor(evidence.statistics, sum, n, evidence.confidence)!;
+  if (upper < threshold) {
+    const why = `even the upper bound ${round(upper)} is below ${threshold}`;
+    return agreement(name, threshold, lower, observed, n, 'blocked', why);
+  }
+  const why =
+    n < minSamples
+      ? `${n} of the ${minSamples} samples a segment value needs`
+      : `below ${threshold} so far (upper bound ${round(upper)}); judged once minSamples and minDuration are met`;
+  return agreement(name, threshold, lower, observed, n, 'inconclusive', why);
+}
+
+function agreement(
+  name: string,
+  required: number,
+  actual: number | null,
+  observed: number | null,
+  samples: number,
+  status: CriterionStatus,
+  detail?: string,
+): Criterion {
+  const c: Criterion = { name, required, actual, holds: status === 'holds', observed, samples };
+  if (status === 'inconclusive') c.inconclusive = true;
+  if (detail !== undefined) c.detail = detail;
+  return c;
+}
+
+/** maxAiErrorRate, maxP95LatencyMs, maxAiCostPerDecision: point values, judged past the floor. */
+function maxCriterion(
+  name: string,
+  max: number,
+  actual: number | null,
+  none: string,
+  evidence: Evidence,
+): Criterion {
+  const base = { name, required: max, actual };
+  if (actual === null) return { ...base, holds: false, inconclusive: true, detail: none };
+  if (actual <= max) return { ...base, holds: true };
+  if (evidence.floorMet) return { ...base, holds: false };
+  return {
+    ...base,
+    holds: false,
+    inconclusive: true,
+    detail: 'above the maximum so far; judged once minSamples and minDuration are met',
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
+}

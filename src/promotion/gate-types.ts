@@ -1,0 +1,52 @@
+import type { CohortMetrics } from '../metrics/metrics-types.js';
+import type { Mode, Plan, PromotableStage } from '../plans/plan-schema.js';
+
+/**
+ * A gate's verdict (README "Gates and guards"). The worst criterion wins: blocked > inconclusive
+ * > eligible. `none`: the stage has no next stage or no `promoteWhen`, so there is nothing to judge.
+ */
+export type GateVerdict = 'eligible' | 'inconclusive' | 'blocked' | 'none';
+
+/**
+ * One criterion of `promoteWhen`. `holds` is true only when it passes; a criterion that does not
+ * hold is `inconclusive` when more evidence may still change it, and blocks the gate otherwise.
+ */
+export interface Criterion {
+  /** The plan's field name, or `segment:<field>=<value>` for one segment value. */
+  name: string;
+  required: number | string;
+  /** Null when there is nothing to measure yet. */
+  actual: number | string | null;
+  holds: boolean;
+  inconclusive?: boolean;
+  detail?: string;
+  /** Agreement criteria: the mean agreement observed (null without samples)… */
+  observed?: number | null;
+  /** …and the compared decisions the bound is computed from. */
+  samples?: number;
+}
+
+export type CriterionStatus = 'holds' | 'inconclusive' | 'blocked';
+
+export interface GateAssessment {
+  fromStage: Mode;
+  targetStage: PromotableStage | null;
+  verdict: GateVerdict;
+  criteria: Criterion[];
+  approval: 'manual' | 'automatic';
+  /** The plan's bound for the agreement criteria (README "Gates and guards") and its confidence. */
+  statistics: Plan['statistics'];
+  confidence: number;
+}
+
+export interface GateInput {
+  plan: Plan;
+  stage: Mode;
+  /**
+   * The current stage's cohort for the current AI configuration and model version: the only
+   * evidence a gate counts. Null when there is none yet.
+   */
+  metrics: CohortMetrics | null;
+  stageEnteredAt: Date;
+  now: Date;
+}
