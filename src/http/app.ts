@@ -1,5 +1,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import type { ControllerMetrics } from '../observability/metrics-registry.js';
+import { requestContext } from '../observability/request-context.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { authenticate } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
@@ -8,7 +10,9 @@ import { decisionRoutes } from './routes/decision-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { planRoutes } from './routes/plan-routes.js';
+import { observabilityRoutes } from './routes/observability-routes.js';
 import { releaseRoutes } from './routes/release-routes.js';
+import { reportRoutes } from './routes/report-routes.js';
 import { timeseriesRoutes } from './routes/timeseries-routes.js';
 import { useCaseRoutes } from './routes/use-case-routes.js';
 
@@ -17,6 +21,8 @@ export interface AppOptions {
   logger: Logger;
   /** Mounted at /api so unleash-client can read the controller's own flags. */
   unleashClientApi?: express.Router;
+  /** Served at /metrics (without it, /metrics answers 404). */
+  metrics?: ControllerMetrics;
 }
 
 /** The controller's HTTP API; listening is the caller's business. */
@@ -24,6 +30,13 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(
+    requestContext({
+      logger: options.logger,
+      onIngestRequest: (route, status, seconds) => options.metrics?.ingestRequest(route, status, seconds),
+    }),
+  );
+  app.use(observabilityRoutes(options.metrics));
   app.use(healthRoutes(services));
   app.use(dashboardRoutes());
 
@@ -34,6 +47,7 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
   v1.use(decisionRoutes(services));
   v1.use(useCaseRoutes(services));
   v1.use(releaseRoutes(services));
+  v1.use(reportRoutes(services));
   v1.use(timeseriesRoutes(services));
   v1.use(keyRoutes(services));
   app.use('/v1', v1);

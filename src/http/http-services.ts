@@ -5,6 +5,7 @@ import type { TimeseriesStore } from '../metrics/timeseries-store.js';
 import type { UseCaseReader } from '../metrics/use-case-reader.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { ReleaseService } from '../promotion/release-service.js';
+import type { ReportService } from '../report/report-service.js';
 
 /** What the HTTP layer needs from the rest of the controller. */
 export interface HttpServices {
@@ -12,6 +13,8 @@ export interface HttpServices {
   ingest: IngestService;
   suggestions: SuggestionService;
   reader: UseCaseReader;
+  /** The evidence report (`GET /v1/use-cases/:id/report`). */
+  report: ReportService;
   /** Agreement and AI figures per hour or day (the dashboard's charts). */
   timeseries: TimeseriesStore;
   keys: KeyStore;

@@ -22,6 +22,8 @@ export interface IngestDeps {
   queue: ShadowQueue;
   comparisons: ComparisonRecorder;
   logger: Logger;
+  /** Told, per use case, how many decisions were newly stored and how many were retries (metrics). */
+  onIngested?: (useCase: string, outcome: 'accepted' | 'duplicate', count: number) => void;
 }
 
 /** The hash a retry must match: the payload as the workflow sent it, before any redaction. */
@@ -76,18 +78,20 @@ export class IngestService {
     if (problems.length > 0)
       throw badRequest('some decisions do not fit their plan; nothing was stored', problems);
 
-    const { inserted, duplicates } = await this.deps.decisions.insertMirrored(rows).catch((error: unknown) => {
-      if (!(error instanceof ConflictingDecisions)) throw error;
-      // Name the items of this request, as every other problem is named.
-      const index = new Map(items.map((item, i) => [`${item.useCase}\u0000${item.requestId}`, i]));
-      throw conflict(
-        error.message,
-        error.keys.map((k) => ({
-          path: join(paths[index.get(`${k.useCase}\u0000${k.requestId}`) ?? -1], 'requestId'),
-          problem: CONFLICT_PROBLEM,
-        })),
-      );
-    });
+    const { inserted, duplicates } = await this.deps.decisions
+      .insertMirrored(rows)
+      .catch((error: unknown) => {
+        if (!(error instanceof ConflictingDecisions)) throw error;
+        // Name the items of this request, as every other problem is named.
+        const index = new Map(items.map((item, i) => [`${item.useCase}\u0000${item.requestId}`, i]));
+        throw conflict(
+          error.message,
+          error.keys.map((k) => ({
+            path: join(paths[index.get(`${k.useCase}\u0000${k.requestId}`) ?? -1], 'requestId'),
+            problem: CONFLICT_PROBLEM,
+          })),
+        );
+      });
     const owed = inserted.filter((r) => r.aiState === 'owed');
     if (owed.length > 0) {
       // Enqueuing is best effort: PostgreSQL holds what is owed and the sweep re-enqueues it.
@@ -97,6 +101,7 @@ export class IngestService {
           this.deps.logger.warn({ err: error, count: owed.length }, 'enqueue failed; the sweep will retry'),
         );
     }
+    if (this.deps.onIngested) this.countIngested(items, inserted, this.deps.onIngested);
     return { accepted: inserted.length, duplicates: duplicates + batchDuplicates, aiCallsOwed: owed.length };
   }
 
@@ -126,6 +131,28 @@ export class IngestService {
         return { status: 'duplicate', score: null };
       case 'recorded':
         return { status: 'recorded', score: await this.deps.comparisons.compareIfComplete(outcome.row) };
+    }
+  }
+
+  /** All or nothing: every item of an accepted request is either newly stored or a duplicate. */
+  private countIngested(
+    items: MirroredDecision[],
+    inserted: ReadonlyArray<{ useCase: string }>,
+    report: NonNullable<IngestDeps['onIngested']>,
+  ): void {
+    const tally = new Map<string, { items: number; accepted: number }>();
+    for (const { useCase } of items) {
+      const t = tally.get(useCase) ?? { items: 0, accepted: 0 };
+      t.items++;
+      tally.set(useCase, t);
+    }
+    for (const { useCase } of inserted) {
+      const t = tally.get(useCase);
+      if (t) t.accepted++;
+    }
+    for (const [useCase, t] of tally) {
+      report(useCase, 'accepted', t.accepted);
+      report(useCase, 'duplicate', t.items - t.accepted);
     }
   }
 

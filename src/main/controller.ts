@@ -28,7 +28,11 @@ import { Notifier } from '../promotion/notifier.js';
 import { PromotionEngine } from '../promotion/promotion-engine.js';
 import { ReleaseService } from '../promotion/release-service.js';
 import { TransitionStore } from '../promotion/transition-store.js';
-import { AiClients } from '../shadow/ai-clients.js';
+import { ControllerMetrics } from '../observability/metrics-registry.js';
+import { InstrumentedAiClients } from '../observability/instrumented-ai-clients.js';
+import { owedCallsByUseCase } from '../observability/owed-calls.js';
+import { AuditEventReader } from '../report/audit-event-reader.js';
+import { ReportService } from '../report/report-service.js';
 import { BudgetGuard } from '../shadow/budget-guard.js';
 import { createLogger } from './logger.js';
 import { createFlags, type Flags } from './flag-wiring.js';
@@ -58,6 +62,8 @@ export interface Controller {
   flags: Flags;
   services: HttpServices;
   logger: Logger;
+  /** This controller's Prometheus registry, served at /metrics. */
+  metrics: ControllerMetrics;
   /** Starts consumers, the periodic sweep and the tick (no HTTP listener). */
   start(): Promise<void>;
   listen(port: number, host?: string): Promise<Server>;
@@ -83,7 +89,15 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const plans = new PlanCache(useCases);
   const comparisons = new ComparisonRecorder(plans, decisions);
   const guardWindows = new GuardWindowStore(database);
-  const aiClients = new AiClients({
+  const metrics = new ControllerMetrics(
+    {
+      useCases: async () => (await useCases.list()).map((u) => ({ id: u.id, stage: u.stage })),
+      queueDepth: (useCase) => queue.depth(useCase),
+      owedCalls: () => owedCallsByUseCase(database),
+    },
+    logger,
+  );
+  const aiClients = new InstrumentedAiClients(metrics, {
     maxResponseBytes: config.SHADOWGATE_MAX_AI_RESPONSE_BYTES,
     ...(options.aiClientFactory ? { factory: options.aiClientFactory } : {}),
   });
@@ -112,6 +126,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     gates,
     notifier,
     clock,
+    onTransition: (useCase, kind) => metrics.transition(useCase, kind),
     onStageChanged: async (useCase) => {
       await worker.sync(useCase);
       await flags.reconciler.reconcile(useCase.id);
@@ -126,10 +141,18 @@ export async function createController(options: ControllerOptions): Promise<Cont
     notifier,
     logger,
     tickMs: config.SHADOWGATE_TICK_MS,
+    onGuardTripped: (useCase, guard) => metrics.guardTripped(useCase, guard),
   });
   const services: HttpServices = {
     useCases,
-    ingest: new IngestService({ useCases, decisions, queue, comparisons, logger }),
+    ingest: new IngestService({
+      useCases,
+      decisions,
+      queue,
+      comparisons,
+      logger,
+      onIngested: (useCase, outcome, count) => metrics.decisions(useCase, outcome, count),
+    }),
     suggestions: new SuggestionService({
       useCases,
       decisions,
@@ -139,6 +162,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       logger,
     }),
     reader,
+    report: new ReportService({ useCases, reader, transitions, events: new AuditEventReader(database) }),
     timeseries: new TimeseriesStore(database),
     keys,
     release,
@@ -165,6 +189,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const app = createApp(services, {
     bodyLimit: config.SHADOWGATE_BODY_LIMIT,
     logger,
+    metrics,
     ...(flags.clientApi ? { unleashClientApi: flags.clientApi } : {}),
   });
 
@@ -196,6 +221,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     flags,
     services,
     logger,
+    metrics,
     async start() {
       await sweeper.run();
       await flagSync.run();

@@ -17,6 +17,8 @@ export interface EngineDeps {
   notifier: Notifier;
   logger: Logger;
   tickMs: number;
+  /** Told of every guard trip recorded: a rollbackWhen window, or the daily budget once a day (metrics). */
+  onGuardTripped?: (useCase: string, guard: 'rollbackWhen' | 'maxDailyCost') => void;
 }
 
 export interface TickReport {
@@ -138,6 +140,7 @@ export class PromotionEngine {
       details: { stageVersion: useCase.stageVersion, verdict },
       at: now,
     });
+    this.deps.onGuardTripped?.(useCase.id, 'rollbackWhen');
     await this.deps.notifier.notify(useCase.plan.notify?.webhook, {
       type: 'guard.tripped',
       useCase: useCase.id,
@@ -181,6 +184,7 @@ export class PromotionEngine {
       details: { day, spent, maxDailyCost: limit },
       at: now,
     });
+    this.deps.onGuardTripped?.(useCase.id, 'maxDailyCost');
     await this.deps.notifier.notify(useCase.plan.notify?.webhook, {
       type: 'budget.exhausted',
       useCase: useCase.id,

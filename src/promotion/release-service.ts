@@ -17,6 +17,8 @@ export interface ReleaseDeps {
   /** After every stage change: shadow consumers and flags follow the new stage. */
   onStageChanged: (useCase: UseCase) => Promise<void>;
   clock: () => Date;
+  /** Told of every stage change recorded (metrics). */
+  onTransition?: (useCase: string, kind: MoveRequest['kind']) => void;
 }
 
 export interface MoveRequest {
@@ -146,6 +148,7 @@ export class ReleaseService {
       },
       at,
     });
+    this.deps.onTransition?.(useCase.id, request.kind);
     const moved = await this.deps.useCases.get(useCase.id);
     if (moved) await this.deps.onStageChanged(moved);
     await this.deps.notifier.notify(useCase.plan.notify?.webhook, {

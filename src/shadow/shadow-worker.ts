@@ -108,6 +108,8 @@ export class ShadowWorker {
       return; // answered already, or another worker holds it
     }
     const plan = (await plans.get(claim.useCase, claim.planVersion)) ?? plan0;
+    // Every line about this call names the decision, so it can be followed from the SDK's request.
+    const log = logger.child({ useCase: claim.useCase, requestId: claim.requestId, attempt: claim.attempts });
     try {
       const answer = await this.deps.clients.for(claim.useCase, claim.planVersion, plan).decide({
         useCase: claim.useCase,
@@ -122,6 +124,10 @@ export class ShadowWorker {
           : createComparator(plan.comparator)(claim.humanDecision, answer.decision);
       const row = await calls.recordAnswer(claim.id, answer, score);
       this.counters.answered++;
+      log.debug(
+        { latencyMs: answer.latencyMs, modelVersion: answer.modelVersion, score },
+        'AI call answered',
+      );
       // The human side may have arrived while the AI was answering.
       if (row && row.score === null) await this.deps.comparisons.compareIfComplete(row);
     } catch (error) {
@@ -131,14 +137,12 @@ export class ShadowWorker {
       }
       if (error.transient && claim.attempts < plan.ai.maxAttempts) {
         this.counters.retried++;
+        log.debug({ kind: error.kind, latencyMs: error.latencyMs }, 'AI call failed; retried after backoff');
         await calls.release(claim.id);
         throw new RetryLater(error.message, { cause: error });
       }
       this.counters.failed++;
-      logger.debug(
-        { useCase: claim.useCase, requestId: claim.requestId, kind: error.kind },
-        'AI call failed',
-      );
+      log.info({ kind: error.kind, latencyMs: error.latencyMs, error: error.message }, 'AI call failed');
       await calls.recordFailure(claim.id, {
         error: `${error.kind}: ${error.message}`,
         latencyMs: error.latencyMs ?? null,

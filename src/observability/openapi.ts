@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { PATH_PARAMETERS, REQUEST_SCHEMAS, ROUTES, type RouteDoc } from './openapi-routes.js';
+
+/**
+ * The OpenAPI 3.1 document of the controller's API, generated from the zod schemas the
+ * routes validate with (`z.toJSONSchema`, as input: fields with defaults are optional).
+ */
+
+type JsonObject = Record<string, unknown>;
+
+const ERROR_BODY = z.strictObject({
+  error: z.string().describe('a stable code: bad_request, unauthorized, forbidden, not_found, conflict, …'),
+  message: z.string(),
+  details: z.array(z.strictObject({ path: z.string(), problem: z.string() })),
+});
+
+let cached: JsonObject | null = null;
+
+export function openApiDocument(): JsonObject {
+  cached ??= buildOpenApiDocument();
+  return cached;
+}
+
+export function buildOpenApiDocument(): JsonObject {
+  const schemas: Record<string, JsonObject> = {};
+  for (const [name, schema] of Object.entries(REQUEST_SCHEMAS)) addComponent(schemas, name, schema);
+  addComponent(schemas, 'Error', ERROR_BODY);
+
+  const paths: Record<string, Record<string, JsonObject>> = {};
+  for (const route of ROUTES) {
+    const path = openApiPath(route.path);
+    paths[path] ??= {};
+    paths[path][route.method] = operation(route);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Shadowgate controller API',
+      version: '1',
+      description:
+        'Shadow-mode rollout controller for AI systems. Errors are `{error, message, details: [{path, problem}]}`.',
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    paths,
+    components: {
+      schemas,
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API key' } },
+    },
+  };
+}
+
+/** `/v1/use-cases/:id` → `/v1/use-cases/{id}`. */
+export function openApiPath(expressPath: string): string {
+  return expressPath.replace(/:(\w+)/g, '{$1}');
+}
+
+function operation(route: RouteDoc): JsonObject {
+  const op: JsonObject = {
+    operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(\w)?/g, (_, c?: string) => (c ?? '').toUpperCase())}`,
+    summary: route.summary,
+    security: route.permission === null ? [] : [{ bearer: [] }],
+  };
+  if (route.permission !== null) op['x-shadowgate-permission'] = route.permission;
+  const parameters = [...pathParameters(route), ...queryParameters(route)];
+  if (parameters.length > 0) op.parameters = parameters;
+  if (route.body) op.requestBody = requestBody(route);
+  op.responses = Object.fromEntries(
+    Object.entries(route.responses).map(([status, description]) => [
+      status,
+      response(route, Number(status), description),
+    ]),
+  );
+  return op;
+}
+
+function pathParameters(route: RouteDoc): JsonObject[] {
+  return [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => {
+    const schema = route.pathParameters?.[name!] ?? PATH_PARAMETERS[name!];
+    if (!schema) throw new Error(`no schema for path parameter ${name} of ${route.path}`);
+    return { name, in: 'path', required: true, schema: inline(schema) };
+  });
+}
+
+function queryParameters(route: RouteDoc): JsonObject[] {
+  if (!route.query) return [];
+  const schema = inline(route.query);
+  const properties = (schema.properties ?? {}) as Record<string, JsonObject>;
+  const required = new Set((schema.required ?? []) as string[]);
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    schema: property,
+  }));
+}
+
+function requestBody(route: RouteDoc): JsonObject {
+  const refs = (route.body ?? []).map((name) => ({ $ref: `#/components/schemas/${name}` }));
+  const schema = refs.length === 1 ? refs[0] : { oneOf: refs };
+  const content: JsonObject = { 'application/json': { schema } };
+  if (route.yamlBody) content['application/yaml'] = { schema };
+  return { required: true, content };
+}
+
+function response(route: RouteDoc, status: number, description: string): JsonObject {
+  if (status === 204) return { description };
+  if (status >= 400) {
+    return {
+      description,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+  }
+  const types = route.produces ?? ['application/json'];
+  return { description, content: Object.fromEntries(types.map((t) => [t, {}])) };
+}
+
+/** A schema without `$defs`, for parameters (ids and query fields are flat). */
+function inline(schema: z.ZodType): JsonObject {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonObject;
+  return rest;
+}
+
+/**
+ * A component, with its `$defs` hoisted to components of their own (`<Name>__<def>`): inside an
+ * OpenAPI document `#/$defs/…` would point at the document's root, not at the schema.
+ */
+function addComponent(into: Record<string, JsonObject>, name: string, schema: z.ZodType): void {
+  const {
+    $schema: _,
+    $defs,
+    ...body
+  } = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as JsonObject;
+  const local = (key: string) => `${name}__${key.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) =>
+        k === '$ref' && typeof v === 'string' && v.startsWith('#/$defs/')
+          ? [k, `#/components/schemas/${local(v.slice('#/$defs/'.length))}`]
+          : [k, rewrite(v)],
+      ),
+    );
+  };
+  into[name] = rewrite(body) as JsonObject;
+  for (const [key, def] of Object.entries(($defs ?? {}) as JsonObject))
+    into[local(key)] = rewrite(def) as JsonObject;
+}

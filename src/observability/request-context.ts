@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The caller's `x-request-id`, or one made here; echoed in the response. */
+    requestId?: string;
+    /** A child logger carrying `reqId`. */
+    log?: Logger;
+  }
+}
+
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** A caller's id is taken as is when it is short and plain; anything else is replaced, not logged. */
+const ACCEPTABLE_ID = /^[\w.:@/+=-]{1,128}$/;
+
+/** Probes, scrapes and flag polling come every few seconds: logged at debug, the rest at info. */
+const QUIET_PATHS = /^\/(?:healthz|readyz|metrics)$|^\/api\/client\//;
+
+/** The SDK-facing routes whose handling time is measured (the route label of the histogram). */
+const INGEST_ROUTES: Array<{ method: string; pattern: RegExp; route: string }> = [
+  { method: 'POST', pattern: /^\/v1\/decisions$/, route: 'POST /v1/decisions' },
+  {
+    method: 'POST',
+    pattern: /^\/v1\/decisions\/[^/]+\/[^/]+\/human$/,
+    route: 'POST /v1/decisions/:useCase/:requestId/human',
+  },
+  { method: 'POST', pattern: /^\/v1\/use-cases\/[^/]+\/suggest$/, route: 'POST /v1/use-cases/:id/suggest' },
+];
+
+export interface RequestContextOptions {
+  logger: Logger;
+  /** Receives the handling time of the SDK-facing routes. */
+  onIngestRequest?: (route: string, status: number, seconds: number) => void;
+}
+
+/**
+ * Gives each request an id (the caller's `x-request-id` or a new one), echoes it, hangs a
+ * child logger on the request and writes one access log line when the response ends:
+ * method, path, status, duration, use case and the key's name. Never headers, bodies or keys.
+ */
+export function requestContext(options: RequestContextOptions): RequestHandler {
+  return (req, res, next) => {
+    const offered = req.get(REQUEST_ID_HEADER);
+    const requestId = offered && ACCEPTABLE_ID.test(offered) ? offered : randomUUID();
+    const started = process.hrtime.bigint();
+    req.requestId = requestId;
+    req.log = options.logger.child({ reqId: requestId });
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+
+    res.once('close', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const path = req.originalUrl.split('?')[0] ?? '';
+      const finished = res.writableFinished;
+      const line: Record<string, unknown> = {
+        method: req.method,
+        path,
+        status: res.statusCode,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+      };
+      const useCase = useCaseOf(req, path);
+      if (useCase) line.useCase = useCase;
+      if (req.principal) line.actor = req.principal.name;
+      if (!finished) line.aborted = true;
+      const level = QUIET_PATHS.test(path) ? 'debug' : 'info';
+      req.log?.[level](line, 'request');
+
+      const ingest = INGEST_ROUTES.find((r) => r.method === req.method && r.pattern.test(path));
+      if (ingest && options.onIngestRequest) options.onIngestRequest(ingest.route, res.statusCode, seconds);
+    });
+    next();
+  };
+}
+
+/** The use case a request is about: from the path, else from a mirrored decision (or a batch of one use case). */
+export function useCaseOf(req: Pick<Request, 'body'>, path: string): string | undefined {
+  const inPath = /^\/v1\/(?:use-cases|decisions)\/([a-z0-9-]{1,64})(?:\/|$)/.exec(path);
+  if (inPath) return inPath[1];
+  if (path !== '/v1/decisions') return undefined;
+  const body = req.body as { useCase?: unknown; decisions?: Array<{ useCase?: unknown }> } | undefined;
+  if (isUseCaseId(body?.useCase)) return body.useCase;
+  if (!Array.isArray(body?.decisions)) return undefined;
+  const ids = new Set(body.decisions.map((d) => d?.useCase));
+  const [only] = ids;
+  return ids.size === 1 && isUseCaseId(only) ? only : undefined;
+}
+
+const isUseCaseId = (value: unknown): value is string =>
+  typeof value === 'string' && /^[a-z0-9-]{1,64}$/.test(value);

@@ -1,0 +1,53 @@
+import type { UseCaseReader } from '../metrics/use-case-reader.js';
+import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
+import type { TransitionStore } from '../promotion/transition-store.js';
+import type { AuditEventReader } from './audit-event-reader.js';
+import { buildEvidenceReport, type EventCount } from './evidence-report.js';
+import type { EvidenceReport, UseCaseDetail } from './report-types.js';
+
+/** Latest guard trips shown in full. */
+const RECENT_TRIPS = 10;
+
+export interface ReportServiceDeps {
+  useCases: UseCaseStore;
+  reader: UseCaseReader;
+  transitions: TransitionStore;
+  events: AuditEventReader;
+}
+
+/**
+ * Reads what the evidence report needs. Metrics and the gate come from `UseCaseReader.detail`,
+ * the same call `GET /v1/use-cases/:id` answers with, so the figures match it.
+ */
+export class ReportService {
+  constructor(private readonly deps: ReportServiceDeps) {}
+
+  async report(useCase: UseCase, now: Date): Promise<EvidenceReport> {
+    const { reader, useCases, transitions, events } = this.deps;
+    const id = useCase.id;
+    const [detail, planVersions, transitionList, stageEvents, guardTrips, recentTrips, counts] =
+      await Promise.all([
+        reader.detail(useCase, now),
+        useCases.planVersions(id),
+        transitions.list(id),
+        events.stageEvents(id),
+        events.guardTripsByStage(id),
+        events.latest(id, 'guard.tripped', RECENT_TRIPS),
+        events.counts(id, ['guard.budget', 'flag.repaired']),
+      ]);
+    const count = (action: string): EventCount | null => counts.find((c) => c.action === action) ?? null;
+    return buildEvidenceReport({
+      generatedAt: now,
+      // The reader types the gate loosely (it takes any judge); the controller's judge is assessGate.
+      detail: detail as UseCaseDetail,
+      plan: useCase.plan,
+      planVersions: planVersions.map(({ text: _text, plan: _plan, ...v }) => v),
+      transitions: transitionList,
+      stageEvents,
+      guardTripsByStage: guardTrips,
+      recentGuardTrips: recentTrips,
+      budgetExhausted: count('guard.budget'),
+      flagRepairs: count('flag.repaired'),
+    });
+  }
+}
