@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,10 +47,15 @@ export function dashboardRoutes(): Router {
   const dir = dashboardDirectory();
   const files: Record<string, { path: string; type: string }> = {
     '/': { path: join(dir, 'index.html'), type: 'text/html; charset=utf-8' },
-    '/dashboard/dashboard.js': { path: join(dir, 'dashboard.js'), type: 'text/javascript; charset=utf-8' },
-    '/dashboard/dashboard.css': { path: join(dir, 'dashboard.css'), type: 'text/css; charset=utf-8' },
     '/dashboard/assets/chart.umd.js': { path: chartJsPath(), type: 'text/javascript; charset=utf-8' },
   };
+  // The page's own modules and stylesheet: what is in the directory at start, nothing else.
+  for (const name of readdirSync(dir)) {
+    const ext = /^[a-z0-9-]+\.(js|css)$/.exec(name)?.[1];
+    if (!ext) continue;
+    const type = ext === 'css' ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
+    files[`/dashboard/${name}`] = { path: join(dir, name), type };
+  }
   for (const [route, file] of Object.entries(files)) {
     router.get(route, (_req, res, next) => {
       res.set(SECURITY_HEADERS).type(file.type);

@@ -1,1 +1,338 @@
-document.getElementById('app').textContent = 'Shadowgate dashboard';
+import { availableActions, openAction } from './actions.js';
+import { api, session, useCasePath } from './api.js';
+import { agreementChart, costChart, destroyCharts, latencyErrorChart, segmentChart } from './charts.js';
+import { clear, el } from './dom.js';
+import {
+  allCohorts,
+  cohortName,
+  confusionPanel,
+  currentCohort,
+  gatePanel,
+  overviewTable,
+  stagesTable,
+  transitionsList,
+  useCaseHeading,
+} from './views.js';
+
+/**
+ * The dashboard: a key form, then every use case in the key's scope and the details of the one
+ * selected (its id is the only thing kept in the address, as #id). Data comes from /v1 only.
+ */
+
+const REFRESH_MS = 30_000;
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  who: null,
+  entries: [],
+  selected: null,
+  bucket: null,
+  cohort: null,
+  generation: 0,
+};
+
+function showSignIn(message) {
+  destroyCharts();
+  state.who = null;
+  $('main').hidden = true;
+  $('who').hidden = true;
+  $('sign-in').hidden = false;
+  const error = $('key-error');
+  error.hidden = !message;
+  error.textContent = message ?? '';
+  $('key-input').focus();
+}
+
+function showMain() {
+  $('sign-in').hidden = true;
+  $('main').hidden = false;
+  $('who').hidden = false;
+  $('who-name').textContent = state.who.name;
+  $('who-role').textContent = state.who.role;
+}
+
+function banner(message) {
+  const box = $('banner');
+  box.hidden = !message;
+  box.textContent = message ?? '';
+}
+
+function refusal(error) {
+  if (error.status === 401) return `The key was refused (${error.message}).`;
+  return error.message;
+}
+
+async function signIn(key) {
+  try {
+    state.who = await api('/v1/whoami', { key });
+  } catch (error) {
+    session.clear();
+    showSignIn(refusal(error));
+    return;
+  }
+  session.save(key);
+  showMain();
+  await refresh();
+}
+
+function signOut() {
+  session.clear();
+  state.entries = [];
+  clear($('overview-body'));
+  clear($('detail'));
+  showSignIn();
+}
+
+/** Reloads every use case and the selected one's details; a newer refresh wins over an older one. */
+async function refresh() {
+  if (!state.who) return;
+  const generation = ++state.generation;
+  let list;
+  try {
+    list = await api('/v1/use-cases');
+  } catch (error) {
+    if (error.status === 401) return signOut();
+    banner(
+      error.status === 403
+        ? `This key (role ${state.who.role}) cannot read use cases: ${error.message}. Use a viewer, release or admin key.`
+        : `Could not load the use cases: ${error.message}`,
+    );
+    return;
+  }
+  const entries = await Promise.all(
+    list.useCases.map(async (summary) => {
+      try {
+        return { summary, detail: await api(useCasePath(summary.id)) };
+      } catch (error) {
+        return { summary, error: error.message };
+      }
+    }),
+  );
+  if (generation !== state.generation) return;
+  banner(null);
+  state.entries = entries;
+  const fromHash = decodeURIComponent(location.hash.slice(1));
+  if (entries.some((e) => e.summary.id === fromHash)) state.selected = fromHash;
+  if (!entries.some((e) => e.summary.id === state.selected)) state.selected = entries[0]?.summary.id ?? null;
+  renderOverview();
+  await renderDetail(generation);
+  $('updated').textContent = `updated ${new Date().toLocaleTimeString('en-GB')}`;
+}
+
+function renderOverview() {
+  const body = clear($('overview-body'));
+  if (state.entries.length === 0) {
+    body.append(
+      el(
+        'p',
+        { class: 'muted' },
+        'No use cases in this key’s scope yet. Apply a rollout plan to create one.',
+      ),
+    );
+    return;
+  }
+  body.append(overviewTable(state.entries, state.selected, select));
+}
+
+function select(id) {
+  if (id === state.selected) return;
+  state.selected = id;
+  state.bucket = null;
+  state.cohort = null;
+  history.replaceState(null, '', `#${encodeURIComponent(id)}`);
+  renderOverview();
+  renderDetail(state.generation);
+}
+
+/** Hourly buckets for up to three days of decisions, daily beyond. */
+function defaultBucket(detail) {
+  const cohorts = allCohorts(detail);
+  const first = Math.min(...cohorts.map((c) => Date.parse(c.firstDecisionAt ?? '') || Infinity));
+  const last = Math.max(...cohorts.map((c) => Date.parse(c.lastDecisionAt ?? '') || -Infinity));
+  return Number.isFinite(first) && last - first > 3 * 86_400_000 ? 'day' : 'hour';
+}
+
+function panel(title, id, ...content) {
+  return el('section', { class: 'panel', id }, el('h3', {}, title), ...content);
+}
+
+async function renderDetail(generation) {
+  const entry = state.entries.find((e) => e.summary.id === state.selected);
+  const detailBox = $('detail');
+  if (!entry?.detail) {
+    destroyCharts();
+    clear(detailBox).append(entry ? el('p', { class: 'error' }, entry.error) : '');
+    return;
+  }
+  const { detail } = entry;
+  state.bucket ??= defaultBucket(detail);
+  const [series, transitions] = await Promise.all([
+    api(useCasePath(detail.id, `/timeseries?bucket=${state.bucket}`)).catch((e) => ({ error: e.message })),
+    api(useCasePath(detail.id, '/transitions')).catch((e) => ({ error: e.message })),
+  ]);
+  if (generation !== state.generation || state.selected !== detail.id) return;
+  destroyCharts();
+
+  const criteria = detail.gate?.criteria ?? [];
+  const threshold = criteria.find((c) => c.name === 'agreementLowerBound')?.required;
+  const segmentThreshold = criteria.find((c) => c.name.startsWith('segment:'))?.required;
+  const cohorts = allCohorts(detail).filter((c) => c.samples > 0 || c.aiCalls > 0);
+  const shown =
+    cohorts.find((c) => cohortName(c) === state.cohort) ??
+    currentCohort(detail) ??
+    [...cohorts].sort((a, b) => ((a.lastDecisionAt ?? '') < (b.lastDecisionAt ?? '') ? 1 : -1))[0] ??
+    null;
+
+  const bucketButtons = el(
+    'div',
+    { class: 'toggle', role: 'group', 'aria-label': 'bucket' },
+    ['hour', 'day'].map((b) =>
+      el(
+        'button',
+        {
+          type: 'button',
+          class: b === state.bucket ? 'on' : undefined,
+          'aria-pressed': String(b === state.bucket),
+          onclick: () => {
+            state.bucket = b;
+            renderDetail(state.generation);
+          },
+        },
+        `per ${b}`,
+      ),
+    ),
+  );
+  const cohortSelect = el(
+    'select',
+    {
+      id: 'cohort-select',
+      'aria-label': 'cohort',
+      onchange: (event) => {
+        state.cohort = event.target.value;
+        renderDetail(state.generation);
+      },
+    },
+    cohorts.map((c) => el('option', { value: cohortName(c), selected: c === shown }, cohortName(c))),
+  );
+  const noSeries = series.error ?? (series.points.length === 0 ? 'No decisions yet.' : null);
+
+  clear(detailBox).append(
+    el(
+      'section',
+      { class: 'panel detail-head' },
+      useCaseHeading(detail),
+      el('div', { class: 'actions', id: 'actions' }, actionButtons(detail)),
+    ),
+    el(
+      'div',
+      { class: 'grid' },
+      panel(
+        detail.gate?.targetStage ? `Gate to ${detail.gate.targetStage}` : 'Gate',
+        'gate-panel',
+        gatePanel(detail.gate),
+      ),
+      panel(
+        'Agreement over time',
+        'agreement-panel',
+        bucketButtons,
+        noSeries
+          ? el('p', { class: 'muted' }, noSeries)
+          : el('div', { class: 'chart' }, el('canvas', { id: 'agreement-chart' })),
+      ),
+      panel(
+        'AI latency and errors over time',
+        'latency-panel',
+        noSeries
+          ? el('p', { class: 'muted' }, noSeries)
+          : el('div', { class: 'chart' }, el('canvas', { id: 'latency-chart' })),
+      ),
+      panel(
+        'Cost per decision by stage',
+        'cost-panel',
+        el('div', { class: 'chart short' }, el('canvas', { id: 'cost-chart' })),
+      ),
+      el(
+        'section',
+        { class: 'panel wide', id: 'stages-panel' },
+        el('h3', {}, 'Stages and cohorts'),
+        stagesTable(detail),
+      ),
+      panel(
+        'Agreement per segment',
+        'segment-panel',
+        cohortSelect,
+        shown?.segments.length
+          ? el('div', { class: 'chart' }, el('canvas', { id: 'segment-chart' }))
+          : el('p', { class: 'muted' }, 'No segment has compared decisions in this cohort.'),
+      ),
+      panel(
+        'Confusion matrix',
+        'confusion-panel',
+        el('p', { class: 'muted small' }, shown ? cohortName(shown) : ''),
+        confusionPanel(shown),
+      ),
+      el(
+        'section',
+        { class: 'panel wide', id: 'transitions-panel' },
+        el('h3', {}, 'Transitions'),
+        transitions.error
+          ? el('p', { class: 'error' }, transitions.error)
+          : transitionsList(transitions.transitions),
+      ),
+    ),
+  );
+
+  if (!noSeries) {
+    agreementChart($('agreement-chart'), series, threshold, detail.gate?.targetStage);
+    latencyErrorChart($('latency-chart'), series);
+  }
+  if (cohorts.length > 0) costChart($('cost-chart'), cohorts);
+  if (shown?.segments.length) segmentChart($('segment-chart'), shown.segments, segmentThreshold);
+}
+
+function actionButtons(detail) {
+  if (!state.who.permissions.includes('release')) {
+    return el(
+      'p',
+      { class: 'muted small' },
+      `Read-only: a ${state.who.role} key cannot promote, roll back or disable.`,
+    );
+  }
+  return availableActions(detail).map((action) =>
+    el(
+      'button',
+      {
+        type: 'button',
+        class: action.danger ? 'danger' : undefined,
+        dataset: { action: action.kind },
+        onclick: async () => {
+          if (await openAction(action.kind, detail)) await refresh();
+        },
+      },
+      action.label,
+    ),
+  );
+}
+
+function start() {
+  $('key-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const key = $('key-input').value.trim();
+    $('key-input').value = '';
+    if (key) signIn(key);
+  });
+  $('sign-out').addEventListener('click', signOut);
+  $('refresh').addEventListener('click', () => refresh());
+  window.addEventListener('hashchange', () => {
+    const id = decodeURIComponent(location.hash.slice(1));
+    if (state.entries.some((e) => e.summary.id === id)) select(id);
+  });
+  setInterval(() => {
+    if (state.who && !document.querySelector('dialog[open]')) refresh();
+  }, REFRESH_MS);
+  const saved = session.key();
+  if (saved) signIn(saved);
+  else showSignIn();
+}
+
+start();

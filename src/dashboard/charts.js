@@ -1,0 +1,275 @@
+import { bucketLabel, ms, pct, usd } from './format.js';
+
+/**
+ * The dashboard's charts, drawn by Chart.js (its UMD build, loaded before this module, defines
+ * `window.Chart`). Animation is off: the page redraws on refresh and should not flicker.
+ */
+
+const { Chart } = window;
+
+const COLORS = {
+  agreement: '#2563eb',
+  band: 'rgba(37, 99, 235, 0.14)',
+  threshold: '#9a3412',
+  latency: '#7c3aed',
+  errors: '#dc2626',
+  ai: '#0f766e',
+  human: '#94a3b8',
+  lower: '#1e3a8a',
+  grid: '#e5e7eb',
+};
+
+Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+Chart.defaults.font.size = 12;
+Chart.defaults.color = '#4b5563';
+Chart.defaults.borderColor = COLORS.grid;
+Chart.defaults.animation = false;
+Chart.defaults.maintainAspectRatio = false;
+Chart.defaults.plugins.legend.labels.boxWidth = 12;
+
+const charts = new Map();
+
+/** Draws a chart in `canvas`, replacing whatever chart was there. */
+function draw(canvas, config) {
+  charts.get(canvas.id)?.destroy();
+  const chart = new Chart(canvas, config);
+  charts.set(canvas.id, chart);
+  return chart;
+}
+
+export function destroyCharts() {
+  for (const chart of charts.values()) chart.destroy();
+  charts.clear();
+}
+
+const flat = (value, n) => Array.from({ length: n }, () => value);
+
+/** Agreement per bucket with its Wilson interval as a filled band, and the gate's threshold. */
+export function agreementChart(canvas, series, threshold, targetStage) {
+  const labels = series.points.map((p) => bucketLabel(p.start, series.bucket));
+  const lowest = Math.min(
+    threshold ?? 1,
+    ...series.points.map((p) => p.agreementLower).filter((x) => x !== null),
+  );
+  const datasets = [
+    {
+      label: `${pct(series.confidence, 0)} interval`,
+      data: series.points.map((p) => p.agreementUpper),
+      borderWidth: 0,
+      pointRadius: 0,
+      backgroundColor: COLORS.band,
+      fill: '+1',
+    },
+    {
+      label: 'lower',
+      data: series.points.map((p) => p.agreementLower),
+      borderWidth: 0,
+      pointRadius: 0,
+      fill: false,
+    },
+    {
+      label: 'agreement',
+      data: series.points.map((p) => p.agreement),
+      borderColor: COLORS.agreement,
+      backgroundColor: COLORS.agreement,
+      borderWidth: 2,
+      pointRadius: series.points.length > 48 ? 0 : 2,
+      fill: false,
+    },
+  ];
+  if (threshold !== undefined && threshold !== null) {
+    datasets.push({
+      label: `gate to ${targetStage}: ${pct(threshold, 0)}`,
+      data: flat(threshold, labels.length),
+      borderColor: COLORS.threshold,
+      borderDash: [6, 4],
+      borderWidth: 1.5,
+      pointRadius: 0,
+      fill: false,
+    });
+  }
+  return draw(canvas, {
+    type: 'line',
+    data: { labels, datasets },
+    options: {
+      interaction: { mode: 'index', intersect: false },
+      scales: {
+        y: {
+          min: Math.max(0, Math.floor((lowest - 0.05) * 20) / 20),
+          max: 1,
+          ticks: { callback: (v) => pct(v, 0) },
+        },
+        x: { ticks: { maxTicksLimit: 8, maxRotation: 0 } },
+      },
+      plugins: {
+        legend: { labels: { filter: (item) => item.text !== 'lower' } },
+        tooltip: {
+          callbacks: {
+            label: (ctx) => `${ctx.dataset.label}: ${pct(ctx.parsed.y)}`,
+            afterBody: (items) => {
+              const p = series.points[items[0]?.dataIndex ?? -1];
+              return p ? `${p.samples} compared of ${p.decisions}` : '';
+            },
+          },
+        },
+      },
+    },
+  });
+}
+
+/** AI latency p95 (left axis) and AI error rate (right axis) per bucket. */
+export function latencyErrorChart(canvas, series) {
+  const labels = series.points.map((p) => bucketLabel(p.start, series.bucket));
+  return draw(canvas, {
+    type: 'line',
+    data: {
+      labels,
+      datasets: [
+        {
+          label: 'p95 latency',
+          data: series.points.map((p) => p.latencyP95Ms),
+          borderColor: COLORS.latency,
+          backgroundColor: COLORS.latency,
+          borderWidth: 2,
+          pointRadius: series.points.length > 48 ? 0 : 2,
+          yAxisID: 'latency',
+        },
+        {
+          label: 'AI error rate',
+          data: series.points.map((p) => p.aiErrorRate),
+          borderColor: COLORS.errors,
+          backgroundColor: COLORS.errors,
+          borderWidth: 2,
+          pointRadius: series.points.length > 48 ? 0 : 2,
+          yAxisID: 'errors',
+        },
+      ],
+    },
+    options: {
+      interaction: { mode: 'index', intersect: false },
+      scales: {
+        latency: { position: 'left', beginAtZero: true, ticks: { callback: (v) => ms(v) } },
+        errors: {
+          position: 'right',
+          beginAtZero: true,
+          suggestedMax: 0.05,
+          grid: { drawOnChartArea: false },
+          ticks: { callback: (v) => pct(v, 0) },
+        },
+        x: { ticks: { maxTicksLimit: 8, maxRotation: 0 } },
+      },
+      plugins: {
+        tooltip: {
+          callbacks: {
+            label: (ctx) =>
+              ctx.dataset.yAxisID === 'errors'
+                ? `AI error rate: ${pct(ctx.parsed.y, 2)}`
+                : `p95 latency: ${ms(ctx.parsed.y)}`,
+          },
+        },
+      },
+    },
+  });
+}
+
+/** Cost per decision of each cohort, AI and human parts stacked. */
+export function costChart(canvas, cohorts) {
+  return draw(canvas, {
+    type: 'bar',
+    data: {
+      labels: cohorts.map((c) => `${c.stage} (${c.modelVersion ?? 'pending'})`),
+      datasets: [
+        {
+          label: 'AI',
+          data: cohorts.map((c) => c.aiCostPerDecision ?? 0),
+          backgroundColor: COLORS.ai,
+        },
+        {
+          label: 'human',
+          data: cohorts.map((c) => c.humanCostPerDecision),
+          backgroundColor: COLORS.human,
+        },
+      ],
+    },
+    options: {
+      indexAxis: 'y',
+      scales: {
+        x: { stacked: true, beginAtZero: true, ticks: { callback: (v) => usd(v) } },
+        y: { stacked: true },
+      },
+      plugins: {
+        tooltip: { callbacks: { label: (ctx) => `${ctx.dataset.label}: ${usd(ctx.parsed.x)}` } },
+      },
+    },
+  });
+}
+
+/** Agreement of each segment value, its lower bound as a marker, and the gate's segment threshold. */
+export function segmentChart(canvas, segments, threshold) {
+  const labels = segments.map((s) => [s.segment, s.value]);
+  const lowest = Math.min(
+    threshold ?? 1,
+    ...segments.map((s) => s.agreementLowerBound).filter((x) => x !== null),
+  );
+  const datasets = [
+    {
+      type: 'bar',
+      label: 'agreement',
+      data: segments.map((s) => s.agreement),
+      backgroundColor: 'rgba(37, 99, 235, 0.55)',
+      borderColor: COLORS.agreement,
+      borderWidth: 1,
+      order: 2,
+    },
+    {
+      type: 'line',
+      label: 'lower bound',
+      data: segments.map((s) => s.agreementLowerBound),
+      showLine: false,
+      pointStyle: 'line',
+      pointRadius: 14,
+      pointHoverRadius: 14,
+      pointBorderWidth: 3,
+      borderColor: COLORS.lower,
+      backgroundColor: COLORS.lower,
+      order: 1,
+    },
+  ];
+  if (threshold !== undefined && threshold !== null) {
+    datasets.push({
+      type: 'line',
+      label: `gate ${pct(threshold, 0)}`,
+      data: flat(threshold, labels.length),
+      borderColor: COLORS.threshold,
+      borderDash: [6, 4],
+      borderWidth: 1.5,
+      pointRadius: 0,
+      order: 0,
+    });
+  }
+  return draw(canvas, {
+    data: { labels, datasets },
+    options: {
+      interaction: { mode: 'index', intersect: false },
+      scales: {
+        y: {
+          min: Math.max(0, Math.floor((lowest - 0.05) * 20) / 20),
+          max: 1,
+          ticks: { callback: (v) => pct(v, 0) },
+        },
+        x: { ticks: { maxRotation: 0, autoSkip: false } },
+      },
+      plugins: {
+        tooltip: {
+          callbacks: {
+            label: (ctx) => `${ctx.dataset.label}: ${pct(ctx.parsed.y)}`,
+            afterBody: (items) => {
+              const s = segments[items[0]?.dataIndex ?? -1];
+              return s ? `${s.samples} compared` : '';
+            },
+          },
+        },
+      },
+    },
+  });
+}
