@@ -57,7 +57,8 @@ export const CONFLICT_PROBLEM =
 
 const keyOf = (k: DecisionKey) => `${k.useCase}\u0000${k.requestId}`;
 
-const comparableColumns = {
+/** The columns of a `ComparableRow`, for RETURNING clauses. */
+export const comparableColumns = {
   id: decisions.id,
   useCase: decisions.useCase,
   planVersion: decisions.planVersion,

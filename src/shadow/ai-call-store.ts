@@ -1,7 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { decisions } from '../db/schema.js';
-import type { ComparableRow, DecisionKey } from '../ingest/decision-store.js';
+import { type ComparableRow, comparableColumns, type DecisionKey } from '../ingest/decision-store.js';
 
 /** An owed AI call held by one worker until its lease runs out. */
 export interface ClaimedCall {
@@ -34,16 +34,6 @@ export interface RecordedFailure {
   /** Errors carry no model version of their own; they count against the last one seen. */
   modelVersion: string | null;
 }
-
-const comparable = {
-  id: decisions.id,
-  useCase: decisions.useCase,
-  planVersion: decisions.planVersion,
-  humanDecision: decisions.humanDecision,
-  aiDecision: decisions.aiDecision,
-  aiState: decisions.aiState,
-  score: decisions.score,
-};
 
 /**
  * PostgreSQL's record of owed AI calls. The queue only schedules; a call is made
@@ -102,7 +92,7 @@ export class AiCallStore {
         comparedAt: sql`case when ${score}::float8 is null then null else now() end`,
       })
       .where(and(eq(decisions.id, sql.placeholder('id')), eq(decisions.aiState, 'owed')))
-      .returning(comparable)
+      .returning(comparableColumns)
       .prepare('shadowgate_record_ai_answer');
   }
 
