@@ -1,15 +1,25 @@
 import express, { Router } from 'express';
-import { badRequest } from '../../contracts/errors.js';
+import { z } from 'zod';
+import { badRequest, notFound } from '../../contracts/errors.js';
 import { actorName } from '../../keys/roles.js';
 import { aiConfigKey } from '../../plans/ai-config-key.js';
 import { checkUseCaseId, parsePlanText } from '../../plans/plan-loader.js';
 import type { HttpServices } from '../http-services.js';
 import { principalOf, requirePermission, requireScope } from '../auth.js';
+import { parseOrThrow } from '../validate.js';
 import { useCaseIdParam } from './params.js';
 
 const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/i;
 
-/** `PUT /v1/use-cases/:id/plan`: the body is kept verbatim, YAML or JSON by its content type. */
+const planQuerySchema = z.strictObject({
+  version: z.coerce.number().int().positive().optional(),
+});
+
+/**
+ * `PUT /v1/use-cases/:id/plan`: the body is kept verbatim, YAML or JSON by its content type.
+ * `GET /v1/use-cases/:id/plan[?version=N]`: the text of the applied plan (or of an older version),
+ * so a product owner can see what a new text would change.
+ */
 export function planRoutes(services: HttpServices, bodyLimit: number): Router {
   const router = Router();
   router.put(
@@ -58,5 +68,28 @@ export function planRoutes(services: HttpServices, bodyLimit: number): Router {
       });
     },
   );
+  router.get('/use-cases/:id/plan', requirePermission('read'), async (req, res) => {
+    const id = useCaseIdParam(req.params.id);
+    requireScope(principalOf(req), id);
+    const query = parseOrThrow(planQuerySchema, req.query, 'plan query');
+    const useCase = await services.useCases.get(id);
+    if (!useCase) throw notFound(`unknown use case ${id}`);
+    const version = query.version ?? useCase.planVersion;
+    const record = await services.useCases.planVersion(id, version);
+    if (!record) {
+      throw notFound(`use case ${id} has no plan version ${version} (the latest is ${useCase.planVersion})`);
+    }
+    res.json({
+      useCase: id,
+      version: record.version,
+      current: record.version === useCase.planVersion,
+      text: record.text,
+      textHash: record.textHash,
+      format: record.format,
+      aiConfig: record.aiConfig,
+      appliedBy: record.appliedBy,
+      appliedAt: record.appliedAt,
+    });
+  });
   return router;
 }

@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { ApiClient, resolveTarget } from './api-client.js';
+
+/** The controller named by `--url`/`--key` (on the program) or SHADOWGATE_URL/SHADOWGATE_KEY. */
+export function clientFor(command: Command): ApiClient {
+  const { url, key } = command.optsWithGlobals<{ url?: string; key?: string }>();
+  return new ApiClient(resolveTarget({ url, key }, process.env));
+}
+
+export function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function printJson(value: unknown): void {
+  print(JSON.stringify(value, null, 2));
+}
+
+/** Path segment for a use case or key id typed by a person. */
+export function segment(value: string): string {
+  return encodeURIComponent(value);
+}

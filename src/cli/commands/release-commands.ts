@@ -1,0 +1,119 @@
+import { type Command, Option } from 'commander';
+import { MODES } from '../../plans/plan-schema.js';
+import { ApiError } from '../api-client.js';
+import { clientFor, print, printJson, segment } from '../command-context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { type TransitionRow, transitionsTable } from '../transitions-view.js';
+
+interface ReleaseOptions {
+  reason: string;
+  force?: boolean;
+  to?: string;
+  json?: boolean;
+}
+
+/** promote, rollback, disable, enable: each records a transition with the reason given. */
+export function registerReleaseCommands(program: Command): void {
+  const reason = () =>
+    new Option(
+      '--reason <text>',
+      'why (recorded with the transition; at least 3 characters)',
+    ).makeOptionMandatory();
+
+  program
+    .command('promote')
+    .description("move a use case to its plan's next stage when its gate is eligible")
+    .argument('<useCase>')
+    .addOption(reason())
+    .option('--force', 'promote even though the gate does not hold (recorded as forced)')
+    .option('--json', 'print the transition as JSON')
+    .addHelpText(
+      'after',
+      '\nExit status 1 when the gate does not hold (the criteria that do not are listed); --force overrides.',
+    )
+    .action((useCase: string, options: ReleaseOptions, command: Command) =>
+      release(
+        command,
+        useCase,
+        'promote',
+        { reason: options.reason, ...(options.force ? { force: true } : {}) },
+        options,
+      ),
+    );
+
+  program
+    .command('rollback')
+    .description("move a use case back (to the plan's rollbackTo, else the previous stage)")
+    .argument('<useCase>')
+    .addOption(reason())
+    .addOption(
+      new Option('--to <stage>', 'the stage to return to').choices(MODES.filter((m) => m !== 'disabled')),
+    )
+    .option('--json', 'print the transition as JSON')
+    .action((useCase: string, options: ReleaseOptions, command: Command) =>
+      release(
+        command,
+        useCase,
+        'rollback',
+        { reason: options.reason, ...(options.to ? { to: options.to } : {}) },
+        options,
+      ),
+    );
+
+  program
+    .command('disable')
+    .description('the kill switch: no AI calls and no AI decisions until enabled')
+    .argument('<useCase>')
+    .addOption(reason())
+    .option('--json', 'print the transition as JSON')
+    .action((useCase: string, options: ReleaseOptions, command: Command) =>
+      release(command, useCase, 'disable', { reason: options.reason }, options),
+    );
+
+  program
+    .command('enable')
+    .description('undo disable: back to the stage the use case had')
+    .argument('<useCase>')
+    .addOption(reason())
+    .option('--json', 'print the transition as JSON')
+    .action((useCase: string, options: ReleaseOptions, command: Command) =>
+      release(command, useCase, 'enable', { reason: options.reason }, options),
+    );
+}
+
+async function release(
+  command: Command,
+  useCase: string,
+  action: 'promote' | 'rollback' | 'disable' | 'enable',
+  body: Record<string, unknown>,
+  options: ReleaseOptions,
+): Promise<void> {
+  const client = clientFor(command);
+  let transition: TransitionRow;
+  try {
+    transition = await client.postJson<TransitionRow>(`/v1/use-cases/${segment(useCase)}/${action}`, body);
+  } catch (error) {
+    throw gateRefusal(error, action);
+  }
+  if (options.json) return printJson(transition);
+  const forced = transition.forced ? ' (forced)' : '';
+  print(`${useCase}: ${transition.fromStage} → ${transition.toStage}${forced}`);
+  print(transitionsTable([transition]));
+}
+
+/**
+ * A promotion refused because the gate does not hold is a negative answer (exit 1), not a conflict:
+ * the controller sends it as a 409 listing each criterion that does not hold, while its other
+ * 409s (disabled, no next stage, the stage changed meanwhile) carry no criteria.
+ */
+function gateRefusal(error: unknown, action: string): unknown {
+  if (
+    action === 'promote' &&
+    error instanceof ApiError &&
+    error.status === 409 &&
+    error.problems.length > 0
+  ) {
+    return new CliError(error.apiMessage, EXIT.negative, error.details);
+  }
+  return error;
+}

@@ -1,0 +1,146 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import type { Config } from '../../config.js';
+import type { Controller } from '../../main/controller.js';
+import { print } from '../command-context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { type CheckedPlan, checkPlanFiles, planFilesIn, requireValid } from '../plan-files.js';
+
+/** The actor recorded for plans applied by `serve --plans`. */
+export const SERVE_ACTOR = 'cli:serve';
+
+/** serve and migrate: configured by the environment (README "Configuration"), not by --url/--key. */
+export function registerServerCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('run the controller (API, shadow worker, sweep and promotion tick), as npm start does')
+    .option(
+      '--plans <dir>',
+      'apply every *.yaml, *.yml and *.json plan in DIR at start; refuse to start if one is invalid',
+    )
+    .option('--port <port>', 'listen on this port (default: PORT, else 8080)', parsePort)
+    .option('--host <host>', 'listen on this address (default: HOST, else 0.0.0.0)')
+    .action(serve);
+
+  program
+    .command('migrate')
+    .description(
+      'apply pending database migrations (DATABASE_URL, else PGlite in SHADOWGATE_DATA_DIR) and exit',
+    )
+    .action(async () => {
+      const config = await configFrom({});
+      const { openDatabase } = await import('../../db/database.js');
+      const database = await openDatabase({
+        url: config.DATABASE_URL,
+        dataDir: config.SHADOWGATE_DATA_DIR,
+      }).catch((error: Error) => {
+        throw new CliError(`cannot open the database: ${error.message}`, EXIT.unavailable);
+      });
+      try {
+        await database.migrate();
+        print(`migrations applied (${database.kind})`);
+      } catch (error) {
+        throw new CliError(`migration failed: ${(error as Error).message}`, EXIT.unavailable);
+      } finally {
+        await database.close();
+      }
+    });
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError('expected a port number (0–65535)');
+  }
+  return port;
+}
+
+/**
+ * The controller's modules are loaded only by serve and migrate: the other commands start in a
+ * fraction of the time without them.
+ */
+async function configFrom(overrides: Record<string, string>): Promise<Config> {
+  const { loadConfig } = await import('../../config.js');
+  try {
+    return loadConfig({ ...process.env, ...overrides });
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT.usage);
+  }
+}
+
+async function serve(options: { plans?: string; port?: number; host?: string }): Promise<void> {
+  const config = await configFrom({
+    ...(options.port !== undefined ? { PORT: String(options.port) } : {}),
+    ...(options.host !== undefined ? { HOST: options.host } : {}),
+  });
+  // Plans are checked before anything starts, so a broken one costs no database connection.
+  const plans = options.plans ? await plansToApply(options.plans) : [];
+  let controller: Controller | undefined;
+  try {
+    const { createController } = await import('../../main/controller.js');
+    controller = await createController({ config });
+    await controller.start();
+    for (const plan of plans) await applyAtStart(controller, plan);
+    const server = await controller.listen(config.PORT, config.HOST);
+    const address = server.address();
+    controller.logger.info(
+      {
+        port: typeof address === 'object' && address ? address.port : config.PORT,
+        database:
+          controller.database.kind === 'postgres' ? 'postgresql' : `pglite in ${config.SHADOWGATE_DATA_DIR}`,
+        queue: controller.queue.kind,
+        flags: config.UNLEASH_URL ? 'unleash' : 'built-in',
+        plans: plans.length,
+      },
+      'shadowgate controller listening',
+    );
+  } catch (error) {
+    await controller?.stop().catch(() => {});
+    throw new CliError(`cannot start the controller: ${(error as Error).message}`, EXIT.unavailable);
+  }
+  stopOnSignals(controller);
+}
+
+async function plansToApply(dir: string): Promise<CheckedPlan[]> {
+  const files = await planFilesIn(dir);
+  if (files.length === 0)
+    process.stderr.write(`shadowgate: no plan files (*.yaml, *.yml, *.json) in ${dir}\n`);
+  return requireValid(await checkPlanFiles(files, true), 'the controller was not started');
+}
+
+/** The same parsing and AI configuration key as `PUT /v1/use-cases/:id/plan`. */
+async function applyAtStart(controller: Controller, p: CheckedPlan): Promise<void> {
+  const { services, logger } = controller;
+  const result = await services.useCases.applyPlan({
+    id: p.plan.useCase,
+    plan: p.plan,
+    text: p.text,
+    textHash: p.hash,
+    format: p.format,
+    aiConfig: p.aiConfig,
+    actor: SERVE_ACTOR,
+  });
+  await services.onPlanApplied(result.useCase);
+  logger.info(
+    {
+      file: p.file,
+      useCase: result.useCase.id,
+      planVersion: result.useCase.planVersion,
+      created: result.created,
+      unchanged: result.unchanged,
+    },
+    'plan applied',
+  );
+}
+
+function stopOnSignals(controller: Controller): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    controller.logger.info({ signal }, 'stopping');
+    await controller.stop().catch((error: unknown) => controller.logger.error({ err: error }, 'stop failed'));
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,165 @@
+import type { CohortMetrics } from '../metrics/metrics-types.js';
+import type { StageSummary } from '../metrics/stage-summary.js';
+import type { Criterion, GateAssessment } from '../promotion/gate-types.js';
+import { type Column, count, figure, formatTable, fraction, NONE, timestamp, usd } from './format-table.js';
+
+/** `GET /v1/use-cases/:id` as the CLI reads it. */
+export interface UseCaseDetail {
+  id: string;
+  stage: string;
+  owner: string;
+  description: string | null;
+  planVersion: number;
+  stageEnteredAt: string;
+  stageVersion: number;
+  aiConfig: string;
+  metrics: { stages: StageSummary[] };
+  gate: GateAssessment | null;
+}
+
+/** A use case with the cohort its gate counts (current stage since entered, current AI configuration). */
+export interface UseCaseStatus {
+  detail: UseCaseDetail;
+  cohort: CohortMetrics | null;
+}
+
+const STATUS_COLUMNS: Column[] = [
+  { header: 'USE CASE' },
+  { header: 'STAGE' },
+  { header: 'SAMPLES', align: 'right' },
+  { header: 'AGREEMENT', align: 'right' },
+  { header: 'LOWER BOUND', align: 'right' },
+  { header: 'GATE' },
+  { header: 'HELD BACK BY' },
+  { header: 'COST/DECISION', align: 'right' },
+];
+
+/** One line per use case; at most `maxReasons` criteria are named in HELD BACK BY. */
+export function statusTable(items: readonly UseCaseStatus[], maxReasons = 3): string {
+  return formatTable(
+    STATUS_COLUMNS,
+    items.map((item) => statusRow(item, maxReasons)),
+  );
+}
+
+export function statusRow({ detail, cohort }: UseCaseStatus, maxReasons = 3): string[] {
+  return [
+    detail.id,
+    detail.stage,
+    count(cohort?.samples ?? 0),
+    fraction(cohort?.agreement),
+    fraction(lowerBound(detail.gate, cohort)),
+    verdictOf(detail.gate),
+    heldBackBy(detail.gate, maxReasons),
+    usd(cohort?.costPerDecision),
+  ];
+}
+
+/** The bound the gate uses (the plan's statistics) when it has the criterion, else the 95% Wilson bound. */
+export function lowerBound(gate: GateAssessment | null, cohort: CohortMetrics | null): number | null {
+  const criterion = gate?.criteria.find((c) => c.name === 'agreementLowerBound');
+  if (criterion && typeof criterion.actual === 'number') return criterion.actual;
+  if (criterion) return null;
+  return cohort?.agreementLowerBound ?? null;
+}
+
+function verdictOf(gate: GateAssessment | null): string {
+  if (!gate || gate.verdict === 'none') return NONE;
+  return gate.verdict;
+}
+
+/** The criteria that do not hold, each with what it measured and what it needs. */
+export function heldBackBy(gate: GateAssessment | null, maxReasons = Number.POSITIVE_INFINITY): string {
+  const failing = (gate?.criteria ?? []).filter((c) => !c.holds);
+  if (failing.length === 0) return NONE;
+  const named = failing.slice(0, maxReasons).map(describeCriterion);
+  const more = failing.length - named.length;
+  return more > 0 ? `${named.join(', ')} (+${more} more)` : named.join(', ');
+}
+
+/** `minSamples 6 (≥ 500)`, `maxAiErrorRate 0.05 (≤ 0.02)`. */
+export function describeCriterion(c: Criterion): string {
+  return `${c.name} ${figure(c.actual)} (${requirement(c)})`;
+}
+
+function requirement(c: Criterion): string {
+  return `${c.name.startsWith('max') ? '≤' : '≥'} ${figure(c.required)}`;
+}
+
+function criterionState(c: Criterion): string {
+  if (c.holds) return 'holds';
+  return c.inconclusive ? 'inconclusive' : 'blocked';
+}
+
+/** Everything `status USE_CASE` shows: the status line, the gate's criteria and every cohort. */
+export function statusDetail(item: UseCaseStatus): string {
+  const { detail } = item;
+  const lines = [
+    `${detail.id} (owner ${detail.owner})${detail.description ? `: ${detail.description}` : ''}`,
+    `stage ${detail.stage} since ${timestamp(detail.stageEnteredAt)}, plan version ${detail.planVersion}, AI configuration ${detail.aiConfig}`,
+    '',
+    statusTable([item], Number.POSITIVE_INFINITY),
+    '',
+    gateSection(detail.gate),
+  ];
+  const cohorts = cohortTable(detail.metrics.stages);
+  if (cohorts) lines.push('', 'Evidence per stage and cohort (all time):', cohorts);
+  return lines.join('\n');
+}
+
+function gateSection(gate: GateAssessment | null): string {
+  if (!gate || gate.verdict === 'none' || !gate.targetStage) {
+    return `No gate: the plan has no promotion from ${gate?.fromStage ?? 'this stage'}.`;
+  }
+  const confidence = `${Math.round(gate.confidence * 1000) / 10}%`;
+  const header = `Gate ${gate.fromStage} → ${gate.targetStage}: ${gate.verdict} (approval ${gate.approval}; agreement bounds ${gate.statistics} at ${confidence})`;
+  const rows = gate.criteria.map((c) => [
+    c.name,
+    requirement(c),
+    figure(c.actual),
+    criterionState(c),
+    c.detail ?? '',
+  ]);
+  const table = formatTable(
+    [
+      { header: 'CRITERION' },
+      { header: 'REQUIRED' },
+      { header: 'ACTUAL', align: 'right' },
+      { header: 'STATUS' },
+      { header: 'DETAIL' },
+    ],
+    rows,
+  );
+  return `${header}\n${table}`;
+}
+
+function cohortTable(stages: readonly StageSummary[]): string | null {
+  const rows = stages.flatMap((s) =>
+    s.cohorts.map((c) => [
+      s.stage,
+      c.aiConfig,
+      c.modelVersion ?? NONE,
+      count(c.samples),
+      fraction(c.agreement),
+      fraction(c.agreementLowerBound),
+      fraction(c.aiErrorRate),
+      c.latencyP95Ms === null ? NONE : String(Math.round(c.latencyP95Ms)),
+      usd(c.costPerDecision),
+    ]),
+  );
+  if (rows.length === 0) return null;
+  return formatTable(
+    [
+      { header: 'STAGE' },
+      { header: 'AI CONFIG' },
+      { header: 'MODEL' },
+      { header: 'SAMPLES', align: 'right' },
+      { header: 'AGREEMENT', align: 'right' },
+      { header: 'WILSON 95%', align: 'right' },
+      { header: 'AI ERRORS', align: 'right' },
+      { header: 'P95 MS', align: 'right' },
+      { header: 'COST/DECISION', align: 'right' },
+    ],
+    rows,
+  );
+}

@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { databaseUrl, PG_ADMIN_URL } from '../support/services.js';
+import { ADMIN_KEY } from '../support/test-controller.js';
+import { createTestDatabase } from '../support/test-database.js';
+import { runCli, spawnCli } from './cli-harness.js';
+
+/** A valid plan; its AI is never called (no decision is sent). */
+function plan(useCase: string, minSamples: string | number = 200): string {
+  return `useCase: ${useCase}
+owner: ops@example.com
+decision:
+  type: label
+  labels: [approve, reject]
+ai:
+  adapter: http
+  url: http://127.0.0.1:9/decide
+stages:
+  shadow:
+    promoteWhen: { minSamples: ${minSamples}, agreementLowerBound: 0.9 }
+`;
+}
+
+describe('shadowgate CLI: plan validate, serve and migrate', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shadowgate-cli-server-'));
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('when plan validate reads a broken plan, then every problem is listed with file, line and path, and it exits 1', async () => {
+    const broken = join(dir, 'broken.yaml');
+    const good = join(dir, 'good.yaml');
+    // Line 2 misspells owner; line 5 is a string, not a list; line 11 has a string for a number.
+    await writeFile(
+      broken,
+      plan('broken', '"a"')
+        .replace('owner:', 'ownr:')
+        .replace('labels: [approve, reject]', 'labels: approve'),
+    );
+    await writeFile(good, plan('good'));
+    const run = await runCli(['plan', 'validate', good, broken]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('');
+    expect(run.stdout.split('\n')).toEqual([
+      `${good}: ok (use case good)`,
+      // A missing field is placed at the nearest field that is there.
+      `${broken}:1 owner: required`,
+      `${broken}:2 ownr: unknown field "ownr"`,
+      `${broken}:5 decision.labels: expected an array, got string "approve"`,
+      `${broken}:11 stages.shadow.promoteWhen.minSamples: expected a number, got string "a"`,
+      '4 problem(s) in 1 of 2 file(s)',
+      '',
+    ]);
+    const json = await runCli(['plan', 'validate', good, '--json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ valid: true, plans: [{ file: good, useCase: 'good' }] });
+  });
+
+  it('when serve is given a plans directory with an invalid plan, then it lists every problem and does not start', async () => {
+    const plans = join(dir, 'invalid-plans');
+    await mkdir(plans);
+    await writeFile(join(plans, 'a.yaml'), plan('alpha'));
+    await writeFile(join(plans, 'b.yaml'), plan('beta', '"many"'));
+    await writeFile(join(plans, 'c.yml'), plan('alpha'));
+    // The database is unreachable on purpose: a refused start never gets as far as connecting.
+    const run = await runCli(['serve', '--plans', plans, '--port', '0'], {
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      [
+        'shadowgate: 2 plans are invalid; the controller was not started',
+        `  ${join(plans, 'b.yaml')}:11 stages.shadow.promoteWhen.minSamples: expected a number, got string "many"`,
+        `  ${join(plans, 'c.yml')} useCase: "alpha" is also the use case of ${join(plans, 'a.yaml')}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('when serve is given a plans directory, then the controller starts with those use cases, applied as cli:serve, and stops on SIGTERM', async () => {
+    const plans = join(dir, 'plans');
+    await mkdir(plans);
+    await writeFile(join(plans, 'alpha.yaml'), plan('alpha'));
+    const beta = {
+      useCase: 'beta',
+      owner: 'ops@example.com',
+      decision: { type: 'label', labels: ['yes', 'no'] },
+    };
+    await writeFile(
+      join(plans, 'beta.json'),
+      JSON.stringify({ ...beta, ai: { adapter: 'http', url: 'http://127.0.0.1:9/decide' } }),
+    );
+    await writeFile(join(plans, 'notes.md'), 'not a plan');
+    const tdb = await createTestDatabase();
+    const child = spawnCli(['serve', '--plans', plans, '--port', '0', '--host', '127.0.0.1'], {
+      DATABASE_URL: tdb.url,
+      SHADOWGATE_ADMIN_KEY: ADMIN_KEY,
+      LOG_LEVEL: 'info',
+    });
+    try {
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const port = await new Promise<number>((resolve, reject) => {
+        let seen = '';
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => {
+          stderr += d;
+        });
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          seen += d;
+          const line = seen.split('\n').find((l) => l.includes('shadowgate controller listening'));
+          if (line) resolve((JSON.parse(line) as { port: number }).port);
+        });
+        child.on('close', (code) => reject(new Error(`serve exited with ${code}: ${stderr}${seen}`)));
+      });
+      const env = { SHADOWGATE_URL: `http://127.0.0.1:${port}`, SHADOWGATE_KEY: ADMIN_KEY };
+      const [status, transitions] = await Promise.all([
+        runCli(['status', '--json'], env),
+        runCli(['transitions', 'beta'], env),
+      ]);
+      const listed = JSON.parse(status.stdout) as { useCases: Array<{ id: string; stage: string }> };
+      expect(listed.useCases.map((u) => [u.id, u.stage])).toEqual([
+        ['alpha', 'shadow'],
+        ['beta', 'shadow'],
+      ]);
+      expect(transitions.stdout).toMatch(
+        /\n\S+ \S+\s+—\s+shadow\s+cli:serve\s+no\s+1\s+—\s+use case created by its first plan\n$/,
+      );
+
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await tdb.drop();
+    }
+  });
+
+  it('when migrate runs on an empty database, then it creates the schema and says so', async () => {
+    const name = `sg_test_cli_${randomBytes(6).toString('hex')}`;
+    const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database "${name}"`);
+    try {
+      const run = await runCli(['migrate'], { DATABASE_URL: databaseUrl(name), LOG_LEVEL: 'silent' });
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe('migrations applied (postgres)\n');
+      expect(run.code).toBe(0);
+      const db = postgres(databaseUrl(name), { max: 1, onnotice: () => {} });
+      const tables =
+        await db`select table_name from information_schema.tables where table_name = 'use_cases'`;
+      await db.end({ timeout: 5 });
+      expect(tables).toHaveLength(1);
+    } finally {
+      await admin.unsafe(`drop database if exists "${name}" with (force)`);
+      await admin.end({ timeout: 5 });
+    }
+  });
+});

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { resolveTarget, transportProblem } from '../../src/cli/api-client.js';
+import { CliError, EXIT, exitCodeForStatus } from '../../src/cli/exit-codes.js';
+import { figure, formatTable, fraction, timestamp, usd } from '../../src/cli/format-table.js';
+import { formatPlanProblem } from '../../src/cli/plan-files.js';
+import { describeCriterion, heldBackBy, lowerBound, statusRow } from '../../src/cli/status-view.js';
+import type { CohortMetrics } from '../../src/metrics/metrics-types.js';
+import type { Criterion, GateAssessment } from '../../src/promotion/gate-types.js';
+
+const gate = (criteria: Criterion[]): GateAssessment => ({
+  fromStage: 'shadow',
+  targetStage: 'human-reviewed',
+  verdict: criteria.every((c) => c.holds) ? 'eligible' : 'inconclusive',
+  criteria,
+  approval: 'manual',
+  statistics: 'sequential',
+  confidence: 0.95,
+});
+const cohort = (values: Partial<CohortMetrics>) => values as CohortMetrics;
+
+describe('formatTable', () => {
+  it('when cells differ in width, then columns are padded, right-aligned ones on the left, with no trailing blanks', () => {
+    const table = formatTable(
+      [{ header: 'A' }, { header: 'N', align: 'right' }, { header: 'NOTE' }],
+      [
+        ['x', '1', ''],
+        ['long', '100', '≥ 5'],
+      ],
+    );
+    expect(table.split('\n')).toEqual(['A       N  NOTE', 'x       1', 'long  100  ≥ 5']);
+  });
+});
+
+describe('figures', () => {
+  it('when numbers are shown, then fractions have three decimals, small costs four, and criteria figures at most four', () => {
+    expect(fraction(2 / 3)).toBe('0.667');
+    expect(fraction(null)).toBe('—');
+    expect(usd(1.800157)).toBe('1.8002');
+    expect(usd(1234.5)).toBe('1234.50');
+    expect(figure(0.2999933)).toBe('0.3');
+    expect(figure(500)).toBe('500');
+    expect(figure('7d')).toBe('7d');
+    expect(timestamp('2025-01-31T10:00:00.123Z')).toBe('2025-01-31 10:00:00Z');
+  });
+});
+
+describe('status view', () => {
+  const failing: Criterion[] = [
+    { name: 'minSamples', required: 500, actual: 12, holds: false, inconclusive: true },
+    { name: 'maxAiErrorRate', required: 0.02, actual: 0.05, holds: false },
+    { name: 'agreementLowerBound', required: 0.9, actual: null, holds: false, inconclusive: true },
+    { name: 'segment:region=EU', required: 0.85, actual: 0.8123456, holds: false },
+  ];
+
+  it('when criteria do not hold, then each is named with its figure and requirement, the rest counted', () => {
+    expect(describeCriterion(failing[1]!)).toBe('maxAiErrorRate 0.05 (≤ 0.02)');
+    expect(heldBackBy(gate(failing), 3)).toBe(
+      'minSamples 12 (≥ 500), maxAiErrorRate 0.05 (≤ 0.02), agreementLowerBound — (≥ 0.9) (+1 more)',
+    );
+    expect(heldBackBy(gate([{ name: 'minSamples', required: 1, actual: 2, holds: true }]))).toBe('—');
+  });
+
+  it("when the gate has an agreement criterion, then the lower bound is the gate's, else the cohort's Wilson bound", () => {
+    const withBound = gate([{ name: 'agreementLowerBound', required: 0.9, actual: 0.31, holds: false }]);
+    expect(lowerBound(withBound, cohort({ agreementLowerBound: 0.4 }))).toBe(0.31);
+    expect(lowerBound(gate([]), cohort({ agreementLowerBound: 0.4 }))).toBe(0.4);
+    expect(lowerBound(gate(failing), cohort({ agreementLowerBound: 0.4 }))).toBeNull();
+  });
+
+  it('when a use case has no evidence yet, then its row shows zero samples and dashes', () => {
+    const detail = {
+      id: 'x',
+      stage: 'shadow',
+      owner: 'o',
+      description: null,
+      planVersion: 1,
+      stageEnteredAt: '2025-01-01T00:00:00.000Z',
+      stageVersion: 1,
+      aiConfig: 'k',
+      metrics: { stages: [] },
+      gate: gate([failing[0]!]),
+    };
+    expect(statusRow({ detail, cohort: null })).toEqual([
+      'x',
+      'shadow',
+      '0',
+      '—',
+      '—',
+      'inconclusive',
+      'minSamples 12 (≥ 500)',
+      '—',
+    ]);
+  });
+});
+
+describe('exit codes and errors', () => {
+  it('when the controller answers an error status, then the exit code is the documented one', () => {
+    const codes = [400, 401, 403, 404, 409, 413, 429, 500, 503].map(exitCodeForStatus);
+    expect(codes).toEqual([2, 3, 3, 4, 5, 2, 6, 6, 6]);
+  });
+
+  it('when fetch fails, then the reason is named from its cause', () => {
+    expect(transportProblem(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }))).toBe(
+      'connection refused',
+    );
+    const several = { errors: [{ code: 'ECONNREFUSED' }, { code: 'ECONNREFUSED' }] };
+    expect(transportProblem(new TypeError('fetch failed', { cause: several }))).toBe('connection refused');
+    expect(transportProblem(Object.assign(new Error('x'), { name: 'TimeoutError' }))).toBe(
+      'no answer within 60 s',
+    );
+  });
+
+  it('when the target is resolved, then flags win over the environment and a missing key is a usage error', () => {
+    const env = { SHADOWGATE_URL: 'http://env:1/', SHADOWGATE_KEY: 'env-key' };
+    expect(resolveTarget({}, env)).toEqual({ url: 'http://env:1', key: 'env-key' });
+    expect(resolveTarget({ url: 'https://flag', key: 'flag-key' }, env)).toEqual({
+      url: 'https://flag',
+      key: 'flag-key',
+    });
+    expect(resolveTarget({ key: 'k' }, {}).url).toBe('http://127.0.0.1:8080');
+    const missing = (() => {
+      try {
+        resolveTarget({}, {});
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(missing).toBeInstanceOf(CliError);
+    expect((missing as CliError).exitCode).toBe(EXIT.usage);
+    expect(() => resolveTarget({ url: 'ftp://x', key: 'k' }, {})).toThrow('expected http:// or https://');
+  });
+
+  it('when a plan problem is formatted, then it reads file:line path: problem, leaving out what is unknown', () => {
+    expect(formatPlanProblem('p.yaml', { path: 'a.b', problem: 'required', line: 12, column: 3 })).toBe(
+      'p.yaml:12 a.b: required',
+    );
+    expect(formatPlanProblem('p.json', { path: '', problem: 'the plan is empty' })).toBe(
+      'p.json the plan is empty',
+    );
+  });
+});
