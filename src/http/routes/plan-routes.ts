@@ -11,7 +11,7 @@ import { useCaseIdParam } from './params.js';
 
 const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/i;
 
-const planQuerySchema = z.strictObject({
+export const planQuerySchema = z.strictObject({
   version: z.coerce.number().int().positive().optional(),
 });
 
