@@ -10,6 +10,7 @@ import { suggestRequestSchema } from '../ingest/suggestion-service.js';
 import type { Permission } from '../keys/roles.js';
 import { planSchema } from '../plans/plan-schema.js';
 import { createKeySchema } from '../http/routes/key-routes.js';
+import { planQuerySchema } from '../http/routes/plan-routes.js';
 import { killSwitchSchema, promoteSchema, rollbackSchema } from '../http/routes/release-routes.js';
 import { reportQuerySchema } from '../http/routes/report-routes.js';
 import { timeseriesQuerySchema } from '../http/routes/timeseries-routes.js';
@@ -120,6 +121,18 @@ export const ROUTES: RouteDoc[] = [
       201: 'the use case is created, in shadow',
       ...AUTH,
       ...BODY,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/use-cases/:id/plan',
+    summary: 'the text of the applied plan, or of an older version',
+    permission: 'read',
+    query: planQuerySchema,
+    responses: {
+      200: '{useCase, version, current, text, textHash, format, aiConfig, appliedBy, appliedAt}',
+      ...USE_CASE,
+      404: 'unknown use case or plan version',
     },
   },
   {

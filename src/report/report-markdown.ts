@@ -74,7 +74,9 @@ function evaluationSection(r: EvidenceReport): string[] {
     '',
     'Per stage and cohort (AI configuration × model version). Cohort bounds are Wilson 95%; the',
     `gate's bounds use the plan's ${r.plan.statistics} statistics (see "Current gate").`,
-    `The gate counts the cohort marked current${current ? ` (model ${current.modelVersion ?? NONE})` : ': none yet'}.`,
+    current
+      ? `The gate counts the decisions of the cohort marked current (model ${current.modelVersion ?? NONE}) made since the stage was entered.`
+      : 'No cohort of the current stage and AI configuration has compared decisions yet.',
     '',
   ];
   if (r.evaluation.stages.length === 0) return [...lines, 'No decisions yet.', ''];

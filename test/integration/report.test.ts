@@ -1,0 +1,306 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoSimOptions, pointPlanAt } from '../../scripts/demo/demo-ai-system.js';
+import type { StageSummary } from '../../src/metrics/stage-summary.js';
+import type { EvidenceReport } from '../../src/report/report-types.js';
+import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { simulateOutcome } from '../../src/simulation/simulated-answer.js';
+import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { eventually, startTestController, type TestController } from '../support/test-controller.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+/**
+ * The demo's use case (its plan file, the simulated AI, synthetic invoices decided by the
+ * reference policy) through the API, then its evidence report checked against
+ * `GET /v1/use-cases/:id` and `GET /v1/use-cases/:id/transitions`.
+ */
+
+const PLAN_FILE = resolve(import.meta.dirname, '../../rollout-plans/invoice-triage.yaml');
+const LABELS = ['approve', 'reject', 'escalate'];
+const USE_CASE = 'invoice-triage';
+const MIRRORED = 600;
+const SIM = { agreement: 0.9, errorRate: 0.03, latencyMs: 4 };
+
+/** What the simulation does with the first n invoices, from its pure outcome function. */
+function expectedOutcomes(n: number) {
+  const options = demoSimOptions(SIM, LABELS);
+  let answered = 0;
+  let agreed = 0;
+  for (let i = 0; i < n; i++) {
+    const invoice = makeInvoice(i);
+    const outcome = simulateOutcome(options, invoice.requestId, invoice.input, 1);
+    if (outcome.kind !== 'answer') continue;
+    answered++;
+    if (outcome.agreed) agreed++;
+  }
+  return { answered, agreed };
+}
+
+function invoices(from: number, count: number, withHuman: boolean) {
+  return Array.from({ length: count }, (_, k) => {
+    const invoice = makeInvoice(from + k);
+    return {
+      useCase: USE_CASE,
+      requestId: invoice.requestId,
+      input: invoice.input,
+      context: invoice.context,
+      ...(withHuman
+        ? { human: { decision: referenceLabel(invoice.input, LABELS), decidedBy: 'clerk' } }
+        : {}),
+    };
+  });
+}
+
+describe('the evidence report of the demo use case', () => {
+  let tdb: TestDatabase;
+  let tc: TestController;
+  let sim: SimulatedAiSystem;
+  let readAt: { before: number; after: number };
+  const viewer = { Authorization: '' };
+  let detail: {
+    planVersion: number;
+    planHash: string;
+    metrics: { stages: StageSummary[] };
+    gate: { verdict: string; criteria: Array<{ name: string; required: unknown; actual: unknown }> };
+  };
+  let transitions: Array<{ actor: string; reason: string; forced: boolean }>;
+  let report: EvidenceReport;
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    sim = await startSimulatedAiSystem(demoSimOptions(SIM, LABELS));
+    tc = await startTestController({ database: tdb.database, queue: 'in-process' });
+    const plan = pointPlanAt(readFileSync(PLAN_FILE, 'utf8'), PLAN_FILE, sim.url);
+    await tc.http.put(`/v1/use-cases/${USE_CASE}/plan`).set(tc.admin).send(plan.text).expect(201);
+    const key = await tc.http
+      .post('/v1/keys')
+      .set(tc.admin)
+      .send({ name: 'governance', role: 'viewer' })
+      .expect(201);
+    viewer.Authorization = `Bearer ${key.body.key}`;
+
+    for (let start = 0; start < MIRRORED; start += 200) {
+      await tc.http
+        .post('/v1/decisions')
+        .set(tc.admin)
+        .send({ decisions: invoices(start, 200, true) })
+        .expect(202);
+    }
+    await eventually(
+      async () => {
+        const body = (await tc.http.get(`/v1/use-cases/${USE_CASE}`).set(tc.admin)).body;
+        const shadow = body.metrics.stages[0];
+        return shadow?.decisions === MIRRORED && shadow.pendingAi === 0 ? body : undefined;
+      },
+      'every AI call answered or failed',
+      60_000,
+    );
+
+    // A release manager forces the promotion (minDuration 7d does not hold yet), five invoices
+    // arrive in human-reviewed without their clerk's decision, and the promotion is rolled back.
+    await tc.http
+      .post(`/v1/use-cases/${USE_CASE}/promote`)
+      .set(tc.admin)
+      .send({ reason: 'pilot week agreed with AP operations', force: true })
+      .expect(200);
+    await tc.http
+      .post('/v1/decisions')
+      .set(tc.admin)
+      .send({ decisions: invoices(MIRRORED, 5, false) })
+      .expect(202);
+    await tc.http
+      .post(`/v1/use-cases/${USE_CASE}/rollback`)
+      .set(tc.admin)
+      .send({ reason: 'clerks report slow suggestions' })
+      .expect(200);
+
+    detail = (await tc.http.get(`/v1/use-cases/${USE_CASE}`).set(viewer).expect(200)).body;
+    transitions = (await tc.http.get(`/v1/use-cases/${USE_CASE}/transitions`).set(viewer).expect(200)).body
+      .transitions;
+    const before = Date.now();
+    report = (await tc.http.get(`/v1/use-cases/${USE_CASE}/report?format=json`).set(viewer).expect(200)).body;
+    readAt = { before, after: Date.now() };
+  }, 120_000);
+
+  afterAll(async () => {
+    await tc?.stop();
+    await sim?.close();
+    await tdb?.drop();
+  });
+
+  it('when the report is read as JSON, then it has every section a governance review asks for', () => {
+    expect(Object.keys(report)).toEqual([
+      'kind',
+      'generatedAt',
+      'useCase',
+      'plan',
+      'humanBaseline',
+      'evaluation',
+      'guards',
+      'transitions',
+      'costs',
+      'gate',
+      'risks',
+    ]);
+    expect(report.useCase).toMatchObject({
+      id: USE_CASE,
+      owner: 'ap-operations@example.com',
+      description: 'Route incoming invoices to approval, rejection or a person who looks closer',
+      stage: 'shadow',
+      segments: ['region', 'riskTier'],
+    });
+    expect(Date.parse(report.generatedAt)).toBeGreaterThanOrEqual(readAt.before);
+    expect(Date.parse(report.generatedAt)).toBeLessThanOrEqual(readAt.after);
+  });
+
+  it("when the shadow evidence is reported, then samples, agreement and bounds are the API's and what the simulation produced", () => {
+    const { answered, agreed } = expectedOutcomes(MIRRORED);
+    const apiShadow = detail.metrics.stages.find((s) => s.stage === 'shadow')!;
+    const shadow = report.evaluation.stages.find((s) => s.stage === 'shadow')!;
+    expect(shadow.samples).toBe(answered);
+    expect(shadow.samples).toBe(apiShadow.samples);
+    expect(shadow.decisions).toBe(apiShadow.decisions);
+    expect(shadow.cohorts).toHaveLength(1);
+    const cohort = shadow.cohorts[0]!;
+    const api = apiShadow.cohorts[0]!;
+    expect(cohort.agreement).toBe(agreed / answered);
+    for (const field of [
+      'samples',
+      'agreement',
+      'agreementLowerBound',
+      'kappa',
+      'aiCalls',
+      'aiErrors',
+      'aiErrorRate',
+      'latencyP50Ms',
+      'latencyP95Ms',
+      'confusion',
+      'perLabel',
+    ] as const) {
+      expect(cohort[field], field).toEqual(api[field]);
+    }
+    expect(cohort.segments.map(({ underMinSamples: _, ...s }) => s)).toEqual(api.segments);
+    expect(cohort.modelVersion).toBe('simulated-v1');
+    expect(cohort.current).toBe(true);
+    expect(report.evaluation.currentCohort).toEqual({
+      stage: 'shadow',
+      aiConfig: api.aiConfig,
+      modelVersion: 'simulated-v1',
+    });
+  });
+
+  it("when costs are reported, then every cohort's costs and monthly projection are the API's", () => {
+    const apiCohorts = detail.metrics.stages.flatMap((s) => s.cohorts);
+    expect(report.costs).toHaveLength(apiCohorts.length);
+    report.costs.forEach((c, i) => {
+      const api = apiCohorts[i]!;
+      expect(c).toMatchObject({
+        stage: api.stage,
+        modelVersion: api.modelVersion,
+        aiCostPerDecision: api.aiCostPerDecision,
+        humanCostPerDecision: api.humanCostPerDecision,
+        costPerDecision: api.costPerDecision,
+        monthlyVolume: api.monthlyVolume,
+        monthlyCost: api.monthlyCost,
+        monthlySavings: api.monthlySavings,
+      });
+      expect(c.allHumanMonthlyCost).toBeCloseTo((api.monthlyVolume ?? 0) * 1.8, 9);
+    });
+    expect(report.humanBaseline.humanCostPerDecision).toBe(1.8);
+    expect(report.humanBaseline.stages.map((s) => [s.stage, s.decisions])).toEqual(
+      detail.metrics.stages.map((s) => [s.stage, s.decisions]),
+    );
+  });
+
+  it('when the plan, gate and transitions are reported, then they are those the API shows, with kinds and evidence', () => {
+    expect(report.plan).toMatchObject({
+      version: detail.planVersion,
+      textHash: detail.planHash,
+      appliedBy: 'bootstrap-admin',
+      format: 'yaml',
+    });
+    expect(report.gate?.verdict).toBe(detail.gate.verdict);
+    // minDuration's actual is the time in the stage, a few milliseconds more at the report's reading.
+    const figures = (c: { name: string; required: unknown; actual: unknown }) =>
+      c.name === 'minDuration' ? [c.name, c.required] : [c.name, c.required, c.actual];
+    expect(report.gate?.criteria.map(figures)).toEqual(detail.gate.criteria.map(figures));
+    expect(report.transitions).toHaveLength(transitions.length);
+    expect(report.transitions.map((t) => [t.kind, t.actor, t.reason, t.forced])).toEqual([
+      ['create', 'bootstrap-admin', 'use case created by its first plan', false],
+      ['promote', 'bootstrap-admin', 'pilot week agreed with AP operations', true],
+      ['rollback', 'bootstrap-admin', 'clerks report slow suggestions', false],
+    ]);
+    const { answered } = expectedOutcomes(MIRRORED);
+    expect(report.transitions[1]!.evidence).toMatchObject({
+      verdict: 'inconclusive',
+      targetStage: 'human-reviewed',
+      samples: answered,
+      modelVersion: 'simulated-v1',
+    });
+    expect(report.transitions[1]!.evidence?.notHolding.map((c) => c.name)).toContain('minDuration');
+  });
+
+  it('when guards and risks are reported, then the plan guards are listed untripped and the forced promotion and pending decisions are open risks', () => {
+    expect(report.guards.stages.map((g) => [g.stage, g.rollbackWhen?.window ?? null, g.trips.count])).toEqual(
+      [
+        ['shadow', null, 0],
+        ['human-reviewed', 200, 0],
+        ['limited-autonomous', 200, 0],
+      ],
+    );
+    expect(report.guards.budget).toEqual({
+      maxDailyCost: 200,
+      exhaustedDays: { count: 0, first: null, last: null },
+    });
+    const kinds = report.risks.map((r) => r.kind);
+    expect(kinds).toContain('forced-promotion');
+    expect(kinds).toContain('criterion');
+    expect(report.risks.find((r) => r.kind === 'pending')?.message).toBe(
+      'human-reviewed: 0 AI calls still owed, 5 decisions waiting for a human (not counted either way)',
+    );
+  });
+
+  it('when the report is read without a format, then it is Markdown with every section and the figures of the JSON', async () => {
+    const res = await tc.http.get(`/v1/use-cases/${USE_CASE}/report`).set(viewer).expect(200);
+    expect(res.headers['content-type']).toBe('text/markdown; charset=utf-8');
+    const md = res.text;
+    for (const heading of [
+      '# Evidence report: invoice-triage',
+      '## Use case',
+      '## Rollout plan',
+      '## Human baseline',
+      '## Evaluation results',
+      '### Stage shadow',
+      '#### Segments (model simulated-v1, current)',
+      '#### Confusion matrix (model simulated-v1, current)',
+      '#### Precision and recall (model simulated-v1, current)',
+      '## Guards',
+      '## Transitions',
+      '## Costs',
+      '## Current gate',
+      '## Open risks',
+    ]) {
+      expect(md).toContain(`${heading}\n`);
+    }
+    const cohort = report.evaluation.stages[0]!.cohorts[0]!;
+    expect(md).toContain(`| ${cohort.samples} | ${((cohort.agreement ?? 0) * 100).toFixed(2)}% |`);
+    expect(md).toContain(detail.planHash);
+    expect(md).toContain('pilot week agreed with AP operations');
+  });
+
+  it('when the use case is unknown, the format is not one offered, or the key may only ingest, then 404, 400 and 403', async () => {
+    await tc.http.get('/v1/use-cases/no-such-thing/report').set(viewer).expect(404);
+    const bad = await tc.http.get(`/v1/use-cases/${USE_CASE}/report?format=pdf`).set(viewer).expect(400);
+    expect(bad.body.details[0].path).toBe('format');
+    const ingest = await tc.http
+      .post('/v1/keys')
+      .set(tc.admin)
+      .send({ name: 'wf', role: 'ingest' })
+      .expect(201);
+    await tc.http
+      .get(`/v1/use-cases/${USE_CASE}/report`)
+      .set({ Authorization: `Bearer ${ingest.body.key}` })
+      .expect(403);
+  });
+});

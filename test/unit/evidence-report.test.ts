@@ -1,0 +1,453 @@
+import { describe, expect, it } from 'vitest';
+import type { CohortMetrics } from '../../src/metrics/metrics-types.js';
+import type { StageSummary } from '../../src/metrics/stage-summary.js';
+import { type Plan, planSchema } from '../../src/plans/plan-schema.js';
+import type { GateAssessment } from '../../src/promotion/gate-types.js';
+import type { TransitionRecord } from '../../src/promotion/transition-store.js';
+import { buildEvidenceReport, type ReportInput } from '../../src/report/evidence-report.js';
+import type { UseCaseDetail } from '../../src/report/report-types.js';
+
+const DAY = 86_400_000;
+const NOW = new Date('2026-04-30T12:00:00Z');
+const at = (daysAgo: number) => new Date(NOW.getTime() - daysAgo * DAY);
+
+const PLAN: Plan = planSchema.parse({
+  useCase: 'invoice-triage',
+  owner: 'ap@example.com',
+  description: 'Route invoices',
+  decision: { type: 'label', labels: ['approve', 'reject'] },
+  ai: { adapter: 'http', url: 'http://127.0.0.1:9000/decide', maxDailyCost: 200 },
+  humanCostPerDecision: 1.8,
+  segments: ['region'],
+  stages: {
+    shadow: { promoteWhen: { minSamples: 100, agreementLowerBound: 0.9, minSegmentSamples: 50 } },
+    'human-reviewed': { rollbackWhen: { window: 200, agreementBelow: 0.85 } },
+  },
+});
+
+function cohort(over: Partial<CohortMetrics>): CohortMetrics {
+  return {
+    stage: 'shadow',
+    aiConfig: 'cfg-1',
+    modelVersion: 'm1',
+    samples: 0,
+    agreement: null,
+    agreementLowerBound: null,
+    decisions: 0,
+    kappa: null,
+    aiCalls: 0,
+    aiErrors: 0,
+    aiErrorRate: null,
+    latencyP50Ms: null,
+    latencyP95Ms: null,
+    inputTokens: 0,
+    outputTokens: 0,
+    aiCostPerDecision: null,
+    humanCostPerDecision: 1.8,
+    costPerDecision: null,
+    monthlyVolume: null,
+    monthlyCost: null,
+    monthlySavings: null,
+    pendingHuman: 0,
+    pendingAi: 0,
+    firstDecisionAt: null,
+    lastDecisionAt: null,
+    confusion: null,
+    perLabel: null,
+    segments: [],
+    ...over,
+  };
+}
+
+const OLD_MODEL = cohort({
+  modelVersion: 'm1',
+  decisions: 40,
+  samples: 40,
+  agreement: 0.75,
+  agreementLowerBound: 0.6,
+  lastDecisionAt: at(20).toISOString(),
+  monthlyVolume: 1000,
+  segments: [{ segment: 'region', value: 'EU', samples: 40, agreement: 0.75, agreementLowerBound: 0.6 }],
+});
+const NEW_MODEL = cohort({
+  modelVersion: 'm2',
+  decisions: 130,
+  samples: 120,
+  agreement: 0.95,
+  agreementLowerBound: 0.9,
+  kappa: 0.88,
+  aiCalls: 125,
+  aiErrors: 5,
+  aiErrorRate: 0.04,
+  latencyP50Ms: 40,
+  latencyP95Ms: 90,
+  aiCostPerDecision: 0.002,
+  costPerDecision: 1.802,
+  monthlyVolume: 3000,
+  monthlyCost: 5406,
+  monthlySavings: -6,
+  lastDecisionAt: at(1).toISOString(),
+  confusion: {
+    labels: ['approve', 'reject'],
+    matrix: [
+      [100, 4],
+      [2, 14],
+    ],
+  },
+  perLabel: [
+    { label: 'approve', precision: 100 / 102, recall: 100 / 104, support: 104 },
+    { label: 'reject', precision: 14 / 18, recall: 14 / 16, support: 16 },
+  ],
+  segments: [
+    { segment: 'region', value: 'EU', samples: 108, agreement: 0.96, agreementLowerBound: 0.9 },
+    { segment: 'region', value: 'APAC', samples: 12, agreement: 0.85, agreementLowerBound: 0.6 },
+  ],
+});
+
+const SHADOW: StageSummary = {
+  stage: 'shadow',
+  decisions: 180,
+  samples: 160,
+  pendingHuman: 3,
+  pendingAi: 7,
+  cohorts: [OLD_MODEL, NEW_MODEL],
+};
+
+const GATE: GateAssessment = {
+  fromStage: 'shadow',
+  targetStage: 'human-reviewed',
+  verdict: 'inconclusive',
+  approval: 'manual',
+  statistics: 'sequential',
+  confidence: 0.95,
+  criteria: [
+    { name: 'minSamples', required: 100, actual: 120, holds: true },
+    {
+      name: 'agreementLowerBound',
+      required: 0.9,
+      actual: 0.88,
+      holds: false,
+      inconclusive: true,
+      observed: 0.95,
+      samples: 120,
+      detail: 'below 0.9 so far',
+    },
+  ],
+};
+
+function detail(over: Partial<UseCaseDetail> = {}): UseCaseDetail {
+  return {
+    id: 'invoice-triage',
+    stage: 'shadow',
+    owner: 'ap@example.com',
+    description: 'Route invoices',
+    planVersion: 2,
+    stageEnteredAt: at(10).toISOString(),
+    stageVersion: 3,
+    planHash: 'hash-2',
+    aiConfig: 'cfg-1',
+    segments: ['region'],
+    metrics: { stages: [SHADOW] },
+    gate: GATE,
+    ...over,
+  };
+}
+
+function transition(over: Partial<TransitionRecord>): TransitionRecord {
+  return {
+    id: 1,
+    useCase: 'invoice-triage',
+    fromStage: null,
+    toStage: 'shadow',
+    stageVersion: 1,
+    actor: 'key:po',
+    reason: 'use case created by its first plan',
+    forced: false,
+    planVersion: 1,
+    modelVersion: null,
+    snapshot: {},
+    at: at(40),
+    ...over,
+  };
+}
+
+const TRANSITIONS: TransitionRecord[] = [
+  transition({}),
+  transition({
+    id: 2,
+    fromStage: 'shadow',
+    toStage: 'human-reviewed',
+    stageVersion: 2,
+    actor: 'key:rm',
+    reason: 'the business needs it',
+    forced: true,
+    modelVersion: 'm1',
+    snapshot: {
+      gate: { verdict: 'blocked', targetStage: 'human-reviewed', criteria: GATE.criteria },
+      metrics: { samples: 40, agreement: 0.75, agreementLowerBound: 0.6, aiErrorRate: 0, modelVersion: 'm1' },
+    },
+    at: at(15),
+  }),
+  transition({
+    id: 3,
+    fromStage: 'human-reviewed',
+    toStage: 'shadow',
+    stageVersion: 3,
+    actor: 'system',
+    reason: 'guard tripped',
+    planVersion: 2,
+    snapshot: {
+      gate: null,
+      metrics: null,
+      guard: {
+        checks: [{ name: 'agreementBelow', threshold: 0.85, actual: 0.7, samples: 200, trips: true }],
+      },
+    },
+    at: at(10),
+  }),
+];
+
+const TRIP_DETAILS = {
+  stageVersion: 2,
+  verdict: {
+    stage: 'human-reviewed',
+    action: 'rollback',
+    checks: [{ name: 'agreementBelow', threshold: 0.85, actual: 0.7, samples: 200, trips: true }],
+  },
+};
+
+function input(over: Partial<ReportInput> = {}): ReportInput {
+  return {
+    generatedAt: NOW,
+    detail: detail(),
+    plan: PLAN,
+    planVersions: [
+      {
+        version: 1,
+        textHash: 'hash-1',
+        format: 'yaml',
+        aiConfig: 'cfg-0',
+        appliedBy: 'key:po',
+        appliedAt: at(40),
+      },
+      {
+        version: 2,
+        textHash: 'hash-2',
+        format: 'json',
+        aiConfig: 'cfg-1',
+        appliedBy: 'key:po2',
+        appliedAt: at(12),
+      },
+    ],
+    transitions: TRANSITIONS,
+    stageEvents: [
+      { action: 'stage.promote', details: { stageVersion: 2 } },
+      { action: 'stage.guard', details: { stageVersion: 3 } },
+    ],
+    guardTripsByStage: [{ stage: 'human-reviewed', count: 1, first: at(10), last: at(10) }],
+    recentGuardTrips: [{ at: at(10), details: TRIP_DETAILS }],
+    budgetExhausted: { count: 2, first: at(60), last: at(45) },
+    flagRepairs: { count: 1, first: at(3), last: at(3) },
+    ...over,
+  };
+}
+
+describe('buildEvidenceReport', () => {
+  it('when the plan has two versions, then the applied one is named with its hash, format and who applied it, newest first in the history', () => {
+    const r = buildEvidenceReport(input());
+    expect(r.plan).toMatchObject({
+      version: 2,
+      textHash: 'hash-2',
+      format: 'json',
+      appliedBy: 'key:po2',
+      appliedAt: at(12).toISOString(),
+      aiConfig: 'cfg-1',
+      statistics: 'sequential',
+      confidence: 0.95,
+    });
+    expect(r.plan.history.map((v) => v.version)).toEqual([2, 1]);
+    expect(r.useCase).toMatchObject({
+      id: 'invoice-triage',
+      owner: 'ap@example.com',
+      description: 'Route invoices',
+    });
+    expect(r.useCase.decision).toEqual({ type: 'label', labels: ['approve', 'reject'] });
+  });
+
+  it('when a stage has two model versions, then the later one is the current cohort and only its segments are held to minSegmentSamples', () => {
+    const r = buildEvidenceReport(input());
+    expect(r.evaluation.currentCohort).toEqual({ stage: 'shadow', aiConfig: 'cfg-1', modelVersion: 'm2' });
+    const [old, current] = r.evaluation.stages[0]!.cohorts;
+    expect(old!.current).toBe(false);
+    expect(current!.current).toBe(true);
+    expect(old!.segments.map((s) => s.underMinSamples)).toEqual([null]);
+    // EU has 108 of the 50 needed; APAC 12.
+    expect(current!.segments.map((s) => [s.value, s.underMinSamples])).toEqual([
+      ['EU', false],
+      ['APAC', true],
+    ]);
+    expect(current).toMatchObject({ samples: 120, agreement: 0.95, agreementLowerBound: 0.9, kappa: 0.88 });
+    expect(current!.confusion).toEqual(NEW_MODEL.confusion);
+    expect(r.evaluation.stages[0]).toMatchObject({
+      decisions: 180,
+      samples: 160,
+      pendingHuman: 3,
+      pendingAi: 7,
+    });
+  });
+
+  it('when costs are reported, then each cohort keeps its figures and the all-human cost is the plan price times its volume', () => {
+    const r = buildEvidenceReport(input());
+    expect(r.costs).toEqual([
+      {
+        stage: 'shadow',
+        aiConfig: 'cfg-1',
+        modelVersion: 'm1',
+        current: false,
+        aiCostPerDecision: null,
+        humanCostPerDecision: 1.8,
+        costPerDecision: null,
+        monthlyVolume: 1000,
+        monthlyCost: null,
+        allHumanMonthlyCost: 1800,
+        monthlySavings: null,
+      },
+      {
+        stage: 'shadow',
+        aiConfig: 'cfg-1',
+        modelVersion: 'm2',
+        current: true,
+        aiCostPerDecision: 0.002,
+        humanCostPerDecision: 1.8,
+        costPerDecision: 1.802,
+        monthlyVolume: 3000,
+        monthlyCost: 5406,
+        allHumanMonthlyCost: 5400,
+        monthlySavings: -6,
+      },
+    ]);
+    // The baseline takes the stage's latest cohort: 3000 a month × 1.80.
+    expect(r.humanBaseline).toEqual({
+      humanCostPerDecision: 1.8,
+      stages: [{ stage: 'shadow', decisions: 180, monthlyVolume: 3000, allHumanMonthlyCost: 5400 }],
+    });
+  });
+
+  it('when transitions carry snapshots, then each has its kind from the audit log and the gate figures or guard checks of its moment', () => {
+    const r = buildEvidenceReport(input());
+    expect(r.transitions.map((t) => [t.from, t.to, t.kind, t.forced])).toEqual([
+      [null, 'shadow', 'create', false],
+      ['shadow', 'human-reviewed', 'promote', true],
+      ['human-reviewed', 'shadow', 'guard', false],
+    ]);
+    expect(r.transitions[0]!.evidence).toBeNull();
+    expect(r.transitions[1]!.evidence).toMatchObject({
+      verdict: 'blocked',
+      targetStage: 'human-reviewed',
+      samples: 40,
+      agreement: 0.75,
+      agreementLowerBound: 0.6,
+      modelVersion: 'm1',
+      notHolding: [{ name: 'agreementLowerBound', required: 0.9, actual: 0.88, status: 'inconclusive' }],
+      guard: null,
+    });
+    expect(r.transitions[2]!.evidence?.guard).toEqual([
+      { name: 'agreementBelow', threshold: 0.85, actual: 0.7, samples: 200, trips: true },
+    ]);
+  });
+
+  it('when guards tripped, then each plan stage lists its guard and trip tally, and the budget its exhausted days', () => {
+    const r = buildEvidenceReport(input());
+    expect(
+      r.guards.stages.map((g) => [
+        g.stage,
+        g.rollbackWhen?.agreementBelow ?? null,
+        g.rollbackTo,
+        g.trips.count,
+      ]),
+    ).toEqual([
+      ['shadow', null, null, 0],
+      ['human-reviewed', 0.85, 'shadow', 1],
+    ]);
+    expect(r.guards.recentTrips).toEqual([
+      {
+        at: at(10).toISOString(),
+        stage: 'human-reviewed',
+        action: 'rollback',
+        checks: TRIP_DETAILS.verdict.checks,
+      },
+    ]);
+    expect(r.guards.budget).toEqual({
+      maxDailyCost: 200,
+      exhaustedDays: { count: 2, first: at(60).toISOString(), last: at(45).toISOString() },
+    });
+  });
+
+  it('when the gate does not hold, then the open risks name the criterion, the thin segment, pending sides, the forced promotion and the recent trip and repair, but not a budget exhausted 45 days ago', () => {
+    const r = buildEvidenceReport(input());
+    expect(r.risks.map((x) => x.kind)).toEqual([
+      'criterion',
+      'thin-segment',
+      'pending',
+      'forced-promotion',
+      'guard-tripped',
+      'flag-repaired',
+    ]);
+    expect(r.risks[0]!.message).toBe(
+      'agreementLowerBound inconclusive: required 0.9, actual 0.88 (below 0.9 so far)',
+    );
+    expect(r.risks[1]!.message).toContain('region=APAC (12)');
+    expect(r.risks[1]!.message).not.toContain('EU');
+    expect(r.risks[2]!.message).toBe(
+      'shadow: 7 AI calls still owed, 3 decisions waiting for a human (not counted either way)',
+    );
+    expect(r.risks[3]!.message).toContain(
+      'by key:rm: "the business needs it"; not holding then: agreementLowerBound',
+    );
+  });
+
+  it('when there is no evidence and nothing happened, then the only risk says so and the gate criteria are carried as they are', () => {
+    const empty = buildEvidenceReport(
+      input({
+        detail: detail({
+          metrics: { stages: [] },
+          gate: { ...GATE, criteria: [GATE.criteria[0]!], verdict: 'eligible' },
+        }),
+        transitions: [TRANSITIONS[0]!],
+        stageEvents: [],
+        guardTripsByStage: [],
+        recentGuardTrips: [],
+        budgetExhausted: null,
+        flagRepairs: null,
+      }),
+    );
+    expect(empty.risks).toEqual([
+      {
+        kind: 'no-evidence',
+        message: 'no compared decisions yet in shadow under the current AI configuration',
+      },
+    ]);
+    expect(empty.gate?.criteria).toEqual([
+      {
+        name: 'minSamples',
+        required: 100,
+        actual: 120,
+        status: 'holds',
+        detail: null,
+        observed: null,
+        samples: null,
+      },
+    ]);
+    expect(empty.humanBaseline.stages).toEqual([]);
+    expect(empty.guards.budget.exhaustedDays).toEqual({ count: 0, first: null, last: null });
+  });
+
+  it('when the use case is disabled, then that is the first risk', () => {
+    const r = buildEvidenceReport(input({ detail: detail({ stage: 'disabled', gate: null }) }));
+    expect(r.risks[0]).toEqual({
+      kind: 'disabled',
+      message: 'the use case is disabled (kill switch): the AI is not called',
+    });
+    expect(r.gate).toBeNull();
+  });
+});

@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { usd } from '../../src/report/markdown-format.js';
+import { renderReportMarkdown } from '../../src/report/report-markdown.js';
+import type { CohortEvidence, EvidenceReport } from '../../src/report/report-types.js';
+
+const COHORT: CohortEvidence = {
+  stage: 'shadow',
+  aiConfig: 'cfg-1',
+  modelVersion: 'm2',
+  current: true,
+  decisions: 130,
+  samples: 120,
+  agreement: 0.95,
+  agreementLowerBound: 0.90123,
+  kappa: 0.8766,
+  aiCalls: 1250,
+  aiErrors: 5,
+  aiErrorRate: 0.004,
+  latencyP50Ms: 40.4,
+  latencyP95Ms: 89.6,
+  firstDecisionAt: '2026-04-01T00:00:00.000Z',
+  lastDecisionAt: '2026-04-29T00:00:00.000Z',
+  confusion: {
+    labels: ['approve', 'reject'],
+    matrix: [
+      [100, 4],
+      [2, 14],
+    ],
+  },
+  perLabel: [
+    { label: 'approve', precision: 100 / 102, recall: 100 / 104, support: 104 },
+    { label: 'reject', precision: 14 / 18, recall: 14 / 16, support: 16 },
+  ],
+  segments: [
+    {
+      segment: 'region',
+      value: 'APAC',
+      samples: 12,
+      agreement: 0.75,
+      agreementLowerBound: 0.5,
+      underMinSamples: true,
+    },
+  ],
+};
+
+function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
+  return {
+    kind: 'shadowgate.evidence-report',
+    generatedAt: '2026-04-30T12:00:00.000Z',
+    useCase: {
+      id: 'invoice-triage',
+      owner: 'ap@example.com',
+      description: 'Route invoices',
+      stage: 'shadow',
+      stageEnteredAt: '2026-04-20T12:00:00.000Z',
+      stageVersion: 3,
+      decision: { type: 'label', labels: ['approve', 'reject'] },
+      segments: ['region'],
+    },
+    plan: {
+      version: 2,
+      textHash: 'abc123',
+      format: 'yaml',
+      aiConfig: 'cfg-1',
+      appliedBy: 'key:po',
+      appliedAt: '2026-04-18T12:00:00.000Z',
+      adapter: 'http',
+      statistics: 'sequential',
+      confidence: 0.95,
+      history: [
+        {
+          version: 2,
+          textHash: 'abc123',
+          format: 'yaml',
+          aiConfig: 'cfg-1',
+          appliedBy: 'key:po',
+          appliedAt: '2026-04-18T12:00:00.000Z',
+        },
+      ],
+    },
+    humanBaseline: {
+      humanCostPerDecision: 1.8,
+      stages: [{ stage: 'shadow', decisions: 180, monthlyVolume: 31234.4, allHumanMonthlyCost: 56221.92 }],
+    },
+    evaluation: {
+      currentCohort: { stage: 'shadow', aiConfig: 'cfg-1', modelVersion: 'm2' },
+      stages: [
+        { stage: 'shadow', decisions: 180, samples: 160, pendingHuman: 3, pendingAi: 7, cohorts: [COHORT] },
+      ],
+    },
+    guards: {
+      stages: [
+        {
+          stage: 'human-reviewed',
+          rollbackWhen: { window: 200, agreementBelow: 0.85, action: 'rollback' },
+          rollbackTo: 'shadow',
+          trips: { count: 1, first: '2026-04-20T12:00:00.000Z', last: '2026-04-20T12:00:00.000Z' },
+        },
+      ],
+      recentTrips: [],
+      budget: { maxDailyCost: 200, exhaustedDays: { count: 0, first: null, last: null } },
+    },
+    transitions: [
+      {
+        at: '2026-04-15T12:00:00.000Z',
+        from: 'shadow',
+        to: 'human-reviewed',
+        kind: 'promote',
+        actor: 'key:rm',
+        reason: 'approved by CAB | ticket 42\nsecond line',
+        forced: true,
+        planVersion: 1,
+        modelVersion: 'm1',
+        stageVersion: 2,
+        evidence: {
+          verdict: 'blocked',
+          targetStage: 'human-reviewed',
+          samples: 40,
+          agreement: 0.75,
+          agreementLowerBound: 0.6,
+          aiErrorRate: null,
+          latencyP95Ms: null,
+          aiCostPerDecision: null,
+          modelVersion: 'm1',
+          notHolding: [{ name: 'agreementLowerBound', required: 0.9, actual: 0.6, status: 'blocked' }],
+          guard: null,
+        },
+      },
+    ],
+    costs: [
+      {
+        stage: 'shadow',
+        aiConfig: 'cfg-1',
+        modelVersion: 'm2',
+        current: true,
+        aiCostPerDecision: 0.000123456,
+        humanCostPerDecision: 1.8,
+        costPerDecision: 1.800123456,
+        monthlyVolume: 31234.4,
+        monthlyCost: 56225.78,
+        allHumanMonthlyCost: 56221.92,
+        monthlySavings: -3.86,
+      },
+    ],
+    gate: {
+      fromStage: 'shadow',
+      targetStage: 'human-reviewed',
+      verdict: 'inconclusive',
+      approval: 'manual',
+      statistics: 'sequential',
+      confidence: 0.95,
+      criteria: [
+        {
+          name: 'agreementLowerBound',
+          required: 0.9,
+          actual: 0.881234,
+          status: 'inconclusive',
+          detail: 'below 0.9 so far',
+          observed: 0.95,
+          samples: 120,
+        },
+        {
+          name: 'minDuration',
+          required: '7d',
+          actual: '10d',
+          status: 'holds',
+          detail: null,
+          observed: null,
+          samples: null,
+        },
+      ],
+    },
+    risks: [
+      { kind: 'criterion', message: 'agreementLowerBound inconclusive: required 0.9, actual 0.881234' },
+    ],
+    ...over,
+  };
+}
+
+const lines = (md: string) => md.split('\n');
+
+describe('renderReportMarkdown', () => {
+  it('when a report is rendered, then every section appears once, in review order', () => {
+    const headings = lines(renderReportMarkdown(report())).filter((l) => l.startsWith('## '));
+    expect(headings).toEqual([
+      '## Use case',
+      '## Rollout plan',
+      '## Human baseline',
+      '## Evaluation results',
+      '## Guards',
+      '## Transitions',
+      '## Costs',
+      '## Current gate',
+      '## Open risks',
+    ]);
+  });
+
+  it('when a cohort is rendered, then its row shows samples, agreement and bound as percentages, kappa, errors and latency', () => {
+    const md = renderReportMarkdown(report());
+    expect(md).toContain(
+      '| m2 | `cfg-1` | yes | 120 | 95.00% | 90.12% | 0.877 | 1,250 | 5 | 0.40% | 40 ms | 90 ms |',
+    );
+    expect(md).toContain('180 decisions, 160 compared; pending: 7 AI, 3 human.');
+    expect(md).toContain('| region | APAC | 12 | 75.00% | 50.00% | under minSegmentSamples |');
+  });
+
+  it('when a label cohort is rendered, then the confusion matrix has the human labels as rows and precision and recall follow', () => {
+    const md = renderReportMarkdown(report());
+    expect(md).toContain('| human \\\\ AI | approve | reject |');
+    expect(md).toContain('| approve | 100 | 4 |');
+    expect(md).toContain('| reject | 2 | 14 |');
+    // 100/102 and 100/104; 14/18 and 14/16
+    expect(md).toContain('| approve | 98.04% | 96.15% | 104 |');
+    expect(md).toContain('| reject | 77.78% | 87.50% | 16 |');
+  });
+
+  it('when a reason holds a pipe and a line break, then the transition row stays one table row', () => {
+    const row = lines(renderReportMarkdown(report())).find((l) => l.includes('key:rm'));
+    expect(row).toBe(
+      '| 2026-04-15T12:00:00.000Z | shadow → human-reviewed | promote | key:rm | **yes** | 1 | m1 | approved by CAB \\| ticket 42 second line | gate blocked; 40 samples; agreement 75.00%; lower bound 60.00%; not holding: agreementLowerBound |',
+    );
+  });
+
+  it('when costs are rendered, then small per-decision costs keep four significant digits and monthly sums cents with separators', () => {
+    const md = renderReportMarkdown(report());
+    expect(md).toContain(
+      '| shadow | m2 | yes | $0.0001235 | $1.80 | $1.80 | 31,234 | $56,225.78 | $56,221.92 | -$3.86 |',
+    );
+    expect(usd(0)).toBe('$0');
+    expect(usd(null)).toBe('–');
+    expect(usd(0.05)).toBe('$0.05');
+  });
+
+  it('when the gate is rendered, then each criterion shows required, actual (at most four decimals) and status', () => {
+    const md = renderReportMarkdown(report());
+    expect(md).toContain(
+      'From **shadow** to **human-reviewed**: **inconclusive** (approval manual; sequential bounds at 95.0% confidence).',
+    );
+    expect(md).toContain('| agreementLowerBound | 0.9 | 0.8812 | inconclusive | below 0.9 so far |');
+    expect(md).toContain('| minDuration | 7d | 10d | holds |  |');
+  });
+
+  it('when there are no risks and no transitions, then the sections say so rather than disappear', () => {
+    const md = renderReportMarkdown(report({ risks: [], transitions: [] }));
+    expect(md).toContain('## Open risks\n\nNone found.');
+    expect(md).toContain('## Transitions\n\n| at |');
+  });
+
+  it('when the guard has tripped, then its stage row names the window, threshold, action and last trip', () => {
+    const md = renderReportMarkdown(report());
+    expect(md).toContain(
+      '| human-reviewed | window 200, agreement below 0.85 | rollback | shadow | 1 | 2026-04-20T12:00:00.000Z |',
+    );
+    expect(md).toContain('Daily AI budget (`ai.maxDailyCost`): $200.00 per day; exhausted on 0 day(s).');
+  });
+});
