@@ -181,7 +181,7 @@ async function startChildController(): Promise<{ url: string; adminKey: string; 
   const root = fileURLToPath(new URL('..', import.meta.url));
   const dataDir = mkdtempSync(join(tmpdir(), 'sg-bench-'));
   const adminKey = `bench-admin-${randomBytes(16).toString('hex')}`;
-  const child = spawn(join(root, 'node_modules/.bin/tsx'), ['src/main/serve.ts'], {
+  const child = spawn(join(root, 'node_modules/.bin/tsx'), ['src/cli/main.ts', 'serve'], {
     cwd: root,
     env: {
       PATH: process.env.PATH ?? '',

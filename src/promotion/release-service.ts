@@ -1,4 +1,4 @@
-import { badRequest, conflict, notFound } from '../contracts/errors.js';
+import { badRequest, conflict, notFound, ShadowgateError } from '../contracts/errors.js';
 import { actorName, inScope, type Principal } from '../keys/roles.js';
 import { forbidden } from '../contracts/errors.js';
 import { type Mode, STAGES } from '../plans/plan-schema.js';
@@ -47,13 +47,15 @@ export class ReleaseService {
     const { gate } = evidence;
     if (!gate.targetStage) throw conflict(`use case ${id} has no stage after ${useCase.stage} in its plan`);
     if (gate.verdict !== 'eligible' && !body.force) {
-      throw conflict(
+      throw new ShadowgateError(
+        409,
+        'gate_not_eligible',
         `the gate from ${useCase.stage} to ${gate.targetStage} is ${gate.verdict}; promote with force and a reason to override`,
         gate.criteria
           .filter((c) => !c.holds)
           .map((c) => ({
             path: c.name,
-            problem: `${criterionStatus(c)}: required ${c.required}, actual ${c.actual ?? 'none yet'}${c.detail ? ` (${c.detail})` : ''}`,
+            problem: `${criterionStatus(c)}: required ${c.required}, actual ${shown(c.actual)}${c.detail ? ` (${c.detail})` : ''}`,
           })),
       );
     }
@@ -175,4 +177,10 @@ export class ReleaseService {
     if (!useCase) throw notFound(`unknown use case ${id}`);
     return useCase;
   }
+}
+
+/** A criterion's actual value as people read it: four significant digits. */
+function shown(actual: number | string | null): string {
+  if (actual === null) return 'none yet';
+  return typeof actual === 'number' ? String(Number(actual.toPrecision(4))) : actual;
 }

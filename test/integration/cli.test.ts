@@ -212,7 +212,7 @@ describe('shadowgate CLI against a running controller', () => {
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toContain('the gate from shadow to human-reviewed is inconclusive');
     expect(refused.stderr).toContain('  minSamples: inconclusive: required 500, actual 6');
-    expect(refused.stderr).toContain('  agreementLowerBound: inconclusive: required 0.8, actual 0.29');
+    expect(refused.stderr).toContain('  agreementLowerBound: inconclusive: required 0.8, actual 0.3');
 
     const forced = await cli(['promote', 'cli-triage', '--force', '--reason', 'pilot agreed with AP ops']);
     expect(forced.code).toBe(0);

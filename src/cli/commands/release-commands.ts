@@ -103,16 +103,11 @@ async function release(
 
 /**
  * A promotion refused because the gate does not hold is a negative answer (exit 1), not a conflict:
- * the controller sends it as a 409 listing each criterion that does not hold, while its other
- * 409s (disabled, no next stage, the stage changed meanwhile) carry no criteria.
+ * the controller answers it with a 409 of its own code, `gate_not_eligible`, listing each criterion
+ * that does not hold; its other 409s (disabled, no next stage, the stage changed meanwhile) do not.
  */
 function gateRefusal(error: unknown, action: string): unknown {
-  if (
-    action === 'promote' &&
-    error instanceof ApiError &&
-    error.status === 409 &&
-    error.problems.length > 0
-  ) {
+  if (action === 'promote' && error instanceof ApiError && error.code === 'gate_not_eligible') {
     return new CliError(error.apiMessage, EXIT.negative, error.details);
   }
   return error;
