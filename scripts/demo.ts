@@ -1,22 +1,39 @@
 /**
  * `npm run demo`: the shadow loop you can watch. Starts the real controller in
- * this process on the embedded defaults, a SIMULATED AI system and a SIMULATED
- * invoice workflow that mirrors a few thousand decisions over the HTTP API,
- * shows progress, and ends with the controller's per-stage tables.
+ * this process on the embedded defaults, a SIMULATED AI system, and the example
+ * workflow service (scripts/example-workflow-service.ts's app) whose SDK mirrors
+ * to the controller; a SIMULATED workflow sends it a few thousand invoices. Shows
+ * progress and ends with the controller's per-stage tables and the SDK's counters.
  * `npm run demo -- --help` lists the options.
  */
 import { fileURLToPath } from 'node:url';
+import { isSampled } from '../src/contracts/sampling.js';
 import type { StageSummary } from '../src/metrics/stage-summary.js';
-import { closingReport, type UseCaseDetail } from './demo/closing-report.js';
+import { makeInvoice } from '../src/simulation/reference-labeler.js';
+import { closingReport, sdkCounterLines, type UseCaseDetail } from './demo/closing-report.js';
 import { DEMO_USAGE, type DemoOptions, parseDemoOptions, UsageError } from './demo/demo-options.js';
+import {
+  DEMO_CLERK_MS,
+  DEMO_SET_ASIDE_RATE,
+  type DemoService,
+  startDemoService,
+} from './demo/demo-service.js';
 import { type DemoStage, setUpDemo } from './demo/demo-setup.js';
 import { Progress } from './demo/progress.js';
 import { ShadowWatch } from './demo/shadow-watch.js';
-import { mirrorInvoices, sendLateDecisions, type WorkflowPlan } from './demo/simulated-workflow.js';
+import {
+  clerkDecidesLater,
+  quantile,
+  resendInvoices,
+  sendInvoices,
+  type WorkflowPlan,
+} from './demo/simulated-workflow.js';
 import { Cleanup, say, step } from './demo/steps.js';
 import { percent, whole } from './demo/text-table.js';
 
 const PLAN_FILE = fileURLToPath(new URL('../rollout-plans/invoice-triage.yaml', import.meta.url));
+/** Invoices the simulated workflow sends a second time, as a client that timed out would. */
+const RESEND = 100;
 
 /** Set while `--keep` waits for Ctrl-C, which then ends the demo normally. */
 let keeping = false;
@@ -29,12 +46,14 @@ async function demo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
   const startedAt = Date.now();
   out('Shadowgate demo: one use case (invoice triage) in shadow mode, all on this machine.');
   out('In shadow mode people keep deciding; each decision is mirrored to the AI system on the side,');
-  out('and the controller compares the two. The controller is the real one; the AI system and the');
-  out('invoice workflow are simulations.');
+  out('and the controller compares the two. The controller is real, and so is the SDK inside the');
+  out(
+    'example invoice service; the AI system, the clerks and the workflow feeding the service are simulations.',
+  );
   out();
 
   const stage = await setUpDemo(opts, PLAN_FILE, cleanup, out);
-  await runWorkflow(opts, stage, cleanup);
+  const service = await runWorkflow(opts, stage, cleanup);
 
   const tally = stage.sim.stats();
   out(
@@ -51,21 +70,56 @@ async function demo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
   const detail = await stage.keys.viewer.get<UseCaseDetail>(`/v1/use-cases/${useCase}`);
   for (const line of closingReport(detail, tally.agreementRate)) out(line);
   out();
+  for (const line of sdkCounterLines(service.sg.stats(), service.events)) out(line);
+  out();
 
   if (opts.keep) await keepRunning(stage.embedded.url, stage.embedded.adminKey, useCase);
 }
 
-/** The simulated workflow and clerk at work, with the progress line, until every decision is compared or failed. */
-async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup): Promise<void> {
+/**
+ * The example service, the simulated workflow and its clerk at work, with the progress
+ * line, until every decision is compared or failed. Returns the stopped service.
+ */
+async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup): Promise<DemoService> {
   const { keys, labels } = stage;
   const { useCase } = stage.applied.plan;
-  const workflow: WorkflowPlan = { useCase, labels, decisions: opts.decisions, batch: opts.batch };
-  const lateCount = Math.floor(opts.decisions / 10);
+  const service = await step('could not start the example service', () =>
+    startDemoService({
+      controllerUrl: stage.embedded.url,
+      apiKey: keys.service.key,
+      useCase,
+      labels,
+      batch: opts.batch,
+      rememberAnswers: opts.decisions,
+    }),
+  );
+  cleanup.add(service.stop);
+  out(
+    say(
+      'example service',
+      `the app of scripts/example-workflow-service.ts, in this process on ${service.url};`,
+      `its SDK read the flags from the controller's /api with the ingest key: ${useCase} is in ${service.mode}`,
+      ...(service.flagsFetched
+        ? []
+        : ['(the flags had not arrived in time: the SDK decides in shadow until they do)']),
+      'and in shadow sg.decide lets the clerk decide, and the SDK mirrors the invoice and the decision',
+      `in the background, at most ${opts.batch} per POST /v1/decisions`,
+    ),
+  );
+  const workflow: WorkflowPlan = {
+    serviceUrl: service.url,
+    labels,
+    decisions: opts.decisions,
+    concurrency: opts.concurrency,
+  };
+  const { sampleRate } = stage.applied.plan.stages.shadow;
+  let owed = 0;
+  for (let i = 0; i < opts.decisions; i++) if (isSampled(makeInvoice(i).requestId, sampleRate)) owed++;
   out(
     say(
       'simulated workflow',
-      `mirrors ${whole(opts.decisions)} synthetic invoices, ${opts.batch} per POST /v1/decisions; ${whole(opts.decisions - lateCount)} carry`,
-      `the simulated clerk's decision, ${whole(lateCount)} are sent before the clerk decides (see below)`,
+      `sends ${whole(opts.decisions)} synthetic invoices to POST /invoices, ${opts.concurrency} at a time; the service's simulated`,
+      `clerk decides most at once (in ${DEMO_CLERK_MS} ms) and sets about ${percent(DEMO_SET_ASIDE_RATE, 0)} aside for later (the service answers 202)`,
     ),
   );
   out();
@@ -76,46 +130,70 @@ async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup
     );
     return r.stages.find((s) => s.stage === 'shadow');
   }, stage.embedded.controller.worker.counters);
-  const sent = { sent: 0, aiCallsOwed: 0 };
+  let sent = 0;
   const progress = new Progress(process.stdout, async () => ({
-    ...sent,
+    sent,
     total: opts.decisions,
+    mirrored: service.sg.stats().sent,
+    aiCallsOwed: owed,
+    awaitingClerk: service.desk.awaiting,
     ...(await watch.measured()),
   }));
   progress.start();
   cleanup.add(() => progress.stop());
   const deadline = Date.now() + 60_000 + opts.decisions * (opts.latencyMs + 30);
 
-  const mirrored = await step('the simulated workflow failed', () =>
-    mirrorInvoices(keys.workflow, workflow, (p) => Object.assign(sent, p)),
+  const first = await step('the simulated workflow failed', () =>
+    sendInvoices(workflow, (p) => {
+      sent = p.sent;
+    }),
   );
-  const { resend } = mirrored;
   progress.say(
     say(
       'simulated workflow',
-      `resent its first batch as a retrying client would: accepted ${resend.accepted}, duplicates: ${resend.duplicates}, AI calls owed ${resend.aiCallsOwed}`,
-      `all ${whole(mirrored.sent)} mirrored; the controller owes ${whole(mirrored.aiCallsOwed)} calls to the simulated AI`,
+      `all ${whole(first.sent)} sent: ${whole(first.decided)} decided at once (200), ${whole(first.setAside)} set aside by the clerk (202); the service`,
+      `answered in ${quantile(first.answerMs, 0.5).toFixed(0)} ms at the median, ${quantile(first.answerMs, 0.95).toFixed(0)} ms at p95, the clerk's ${DEMO_CLERK_MS} ms included (this one process`,
+      'also runs the controller and the AI; npm run bench measures what the SDK itself adds)',
     ),
   );
 
-  // The clerk decides an invoice once the AI has answered its batch, as a late human decision usually arrives.
-  const batchEnd = (i: number) =>
-    Math.min(mirrored.aiCallsOwed, (Math.floor(i / opts.batch) + 1) * opts.batch);
-  const late = await step('the simulated clerk failed', () =>
-    sendLateDecisions(keys.workflow, workflow, mirrored.late, (i) =>
-      watch.untilAiCallsDone(batchEnd(i), deadline),
-    ),
+  const resend = await step('the simulated workflow failed to resend', () =>
+    resendInvoices(workflow, RESEND, first.answers),
   );
   progress.say(
     say(
-      'simulated clerk',
-      `sent the ${whole(late.sent)} late decisions (POST /v1/decisions/${useCase}/:requestId/human): ${whole(late.comparedOnArrival)}`,
-      `compared on arrival, the AI having answered first; ${whole(late.notCompared)} not (the AI was still at it, or failed)`,
+      'simulated workflow',
+      `resent its first ${whole(resend.resent)} invoices as a retrying client would: ${whole(resend.same)} got the same decision as the`,
+      `first time, ${whole(resend.stillWithClerk)} are still with the clerk (202 again), ${whole(resend.different)} a different one; the service answered`,
+      `${resend.replayed === resend.resent ? 'all' : `${whole(resend.replayed)} of`} ${whole(resend.resent)} from memory (Idempotent-Replayed): no clerk decided twice, nothing was mirrored twice`,
     ),
   );
-  await step('the AI calls did not finish', () => watch.untilAiCallsDone(mirrored.aiCallsOwed, deadline));
+
+  const clerk = await step('the simulated clerk failed', () =>
+    clerkDecidesLater(workflow, first.setAsideAt, first.answers),
+  );
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  progress.say(
+    say(
+      'simulated clerk',
+      `decided the ${whole(clerk.decided)} invoices set aside (POST /invoices/:requestId/decision on the service),`,
+      `${seconds(clerk.waitedMs.min)}–${seconds(clerk.waitedMs.max)} s after the service took them; each sg.decide returned then and the SDK mirrored`,
+      'the invoice with its decision: in shadow the SDK mirrors once the human has decided',
+    ),
+  );
+
+  await step('the example service did not stop', () => service.stop());
+  const stats = service.sg.stats();
+  progress.say(
+    say(
+      'example service',
+      `stopped; sg.close() delivered what its SDK still held (${whole(stats.sent)} decisions mirrored in all, ${whole(stats.buffered)} left)`,
+    ),
+  );
+  await step('the AI calls did not finish', () => watch.untilAiCallsDone(owed, deadline));
   await step('the comparisons did not finish', () => watch.untilSettled(opts.decisions, deadline));
   await progress.stop();
+  return service;
 }
 
 async function keepRunning(url: string, adminKey: string, useCase: string): Promise<void> {

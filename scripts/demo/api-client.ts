@@ -16,6 +16,8 @@ export class ApiError extends Error {
 
 export interface ApiClient {
   readonly baseUrl: string;
+  /** The bearer key it speaks with (the demo hands the workflow's to the example service's SDK). */
+  readonly key: string;
   /** The same client speaking with another key. */
   withKey(key: string): ApiClient;
   get<T>(path: string): Promise<T>;
@@ -43,6 +45,7 @@ export function createApiClient(baseUrl: string, key: string): ApiClient {
   };
   return {
     baseUrl,
+    key,
     withKey: (other) => createApiClient(baseUrl, other),
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, JSON.stringify(body), 'application/json'),

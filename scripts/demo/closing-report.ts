@@ -1,4 +1,5 @@
 import type { StageSummary } from '../../src/metrics/stage-summary.js';
+import type { ShadowgateEvent, ShadowgateStats } from '../../src/sdk/index.js';
 import { gateLines } from './gate-summary.js';
 import { confusionTables, costTable, evidenceTable, observedPace, segmentTables } from './stage-table.js';
 import { percent, usdMicro, whole } from './text-table.js';
@@ -47,5 +48,22 @@ export function closingReport(detail: UseCaseDetail, simulatedAgreement: number 
     'Gate: may the use case move to its next stage?',
     '',
     ...gateLines(detail.gate),
+  ];
+}
+
+/** The live path's side: the example service's SDK counters once `sg.close()` has delivered what it held. */
+export function sdkCounterLines(
+  stats: ShadowgateStats,
+  events: ReadonlyMap<ShadowgateEvent['type'], { count: number; first: string }>,
+): string[] {
+  return [
+    "The live path's side: the example service's SDK (sg.stats() after sg.close())",
+    '',
+    `  sent ${whole(stats.sent)} · retried ${whole(stats.retried)} · dropped ${whole(stats.dropped)} · failed ${whole(stats.failed)} · still buffered ${whole(stats.buffered)}`,
+    '  sent: decisions the controller took; retried: sends repeated after a transient failure;',
+    '  dropped: lost to a full buffer or left when close() gave up; failed: refused by the controller for good.',
+    ...(events.size === 0
+      ? ['  The SDK reported no event: no warning, retry, drop or failure.']
+      : [...events].map(([type, e]) => `  SDK events: ${whole(e.count)} ${type}, the first: ${e.first}`)),
   ];
 }

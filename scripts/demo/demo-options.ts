@@ -7,7 +7,10 @@ export interface DemoOptions {
   agreement: number;
   latencyMs: number;
   errorRate: number;
+  /** The example service's SDK: decisions per POST /v1/decisions at most (its `buffer.batchSize`). */
   batch: number;
+  /** Invoices the simulated workflow has in flight to the example service at once. */
+  concurrency: number;
   keep: boolean;
   dataDir: string;
   /** Port tried first for the simulated AI system; null: the port of the plan's `ai.url`; 0: any free port. */
@@ -17,11 +20,13 @@ export interface DemoOptions {
 
 export const DEMO_USAGE = `Usage: npm run demo -- [options]
 
-  --decisions N     invoices the simulated workflow mirrors (default 3000)
+  --decisions N     invoices the simulated workflow sends to the example service (default 3000)
   --agreement R     how often the simulated AI gives the clerk's label, 0..1 (default 0.93)
   --latency MS      the simulated AI's mean answer time in ms; answers take 0.5-1.5x this (default 40)
   --error-rate R    share of invoices the simulated AI answers with HTTP 500, 0..1 (default 0.01)
-  --batch N         decisions per POST /v1/decisions, 1..1000 (default 200)
+  --concurrency N   invoices in flight to the example service at once, 1..256 (default 32)
+  --batch N         at most this many decisions per POST /v1/decisions from the service's SDK,
+                    1..1000 (default 200)
   --keep            leave the controller running after the tables, until Ctrl-C
   --data-dir DIR    the demo's data directory, wiped at start (default ./.shadowgate/demo)
   --ai-port N       port tried first for the simulated AI (default: the plan's, 9000; 0 = any free port)
@@ -44,6 +49,7 @@ export function parseDemoOptions(args: string[]): DemoOptions {
         latency: { type: 'string', default: '40' },
         'error-rate': { type: 'string', default: '0.01' },
         batch: { type: 'string', default: '200' },
+        concurrency: { type: 'string', default: '32' },
         keep: { type: 'boolean', default: false },
         'data-dir': { type: 'string', default: './.shadowgate/demo' },
         'ai-port': { type: 'string' },
@@ -62,6 +68,7 @@ export function parseDemoOptions(args: string[]): DemoOptions {
     latencyMs: integer('latency', text('latency'), 0, 60_000),
     errorRate: fraction('error-rate', text('error-rate')),
     batch: integer('batch', text('batch'), 1, 1000),
+    concurrency: integer('concurrency', text('concurrency'), 1, 256),
     keep: values.keep === true,
     dataDir,
     aiPort: values['ai-port'] === undefined ? null : integer('ai-port', text('ai-port'), 0, 65_535),

@@ -26,7 +26,7 @@ export interface DemoStage {
   sim: SimulatedAiSystem;
   applied: DemoPlan;
   labels: string[];
-  keys: { owner: ApiClient; workflow: ApiClient; viewer: ApiClient };
+  keys: { owner: ApiClient; service: ApiClient; viewer: ApiClient };
 }
 
 export const shown = (path: string) => relative(process.cwd(), path) || '.';
@@ -80,12 +80,15 @@ export async function setUpDemo(
       admin.post<{ key: string }>('/v1/keys', { name, role }).then((r) => admin.withKey(r.key));
     return {
       owner: await make('demo product owner', 'owner'),
-      workflow: await make('demo simulated workflow', 'ingest'),
+      service: await make('demo example service', 'ingest'),
       viewer: await make('demo progress display', 'viewer'),
     };
   });
   out(
-    say('admin', 'made API keys for the product owner (owner), the workflow (ingest), the display (viewer)'),
+    say(
+      'admin',
+      'made API keys for the product owner (owner), the example service (ingest), the display (viewer)',
+    ),
   );
 
   const { useCase } = applied.plan;

@@ -1,30 +1,36 @@
 import { percent, whole } from './text-table.js';
 
-/** What the demo shows while it runs: the workflow's own counts plus what the controller reports. */
+/**
+ * What the demo shows while it runs: what the workflow sent, what the example
+ * service's SDK delivered and the service's clerk still holds, and what the controller reports.
+ */
 export interface ProgressSnapshot {
+  /** Invoices the simulated workflow sent to the service (retries not counted). */
   sent: number;
   total: number;
+  /** Decisions the SDK delivered to the controller (its `sent` counter). */
+  mirrored: number;
+  /** AI calls the controller will owe once every invoice is mirrored. */
   aiCallsOwed: number;
   /** AI calls that ended, answered or failed for good. */
   aiCallsDone: number;
   compared: number;
   agreement: number | null;
-  pendingHuman: number;
+  /** Invoices the service's clerk set aside and has not decided yet. */
+  awaitingClerk: number;
 }
 
-export type MeasuredProgress = Pick<
-  ProgressSnapshot,
-  'aiCallsDone' | 'compared' | 'agreement' | 'pendingHuman'
->;
+export type MeasuredProgress = Pick<ProgressSnapshot, 'aiCallsDone' | 'compared' | 'agreement'>;
 
 export function progressLine(s: ProgressSnapshot, elapsedMs: number): string {
   return [
     `  ${(elapsedMs / 1000).toFixed(1).padStart(5)} s`,
     `sent ${whole(s.sent)}/${whole(s.total)}`,
+    `mirrored ${whole(s.mirrored)}`,
     `AI calls done ${whole(s.aiCallsDone)}/${whole(s.aiCallsOwed)}`,
     `compared ${whole(s.compared)}`,
     `agreement ${percent(s.agreement)}`,
-    `awaiting clerk ${whole(s.pendingHuman)}`,
+    `awaiting clerk ${whole(s.awaitingClerk)}`,
   ].join(' | ');
 }
 

@@ -74,7 +74,7 @@ export class ShadowWatch {
 
 /** The controller's side of the progress line, from one stage's summary (the sample-weighted agreement of its cohorts). */
 export function measuredProgress(stage: StageSummary | undefined): MeasuredProgress {
-  if (!stage) return { aiCallsDone: 0, compared: 0, agreement: null, pendingHuman: 0 };
+  if (!stage) return { aiCallsDone: 0, compared: 0, agreement: null };
   let agreed = 0;
   let samples = 0;
   for (const c of stage.cohorts) {
@@ -86,7 +86,6 @@ export function measuredProgress(stage: StageSummary | undefined): MeasuredProgr
     aiCallsDone: stage.cohorts.reduce((n, c) => n + c.aiCalls, 0),
     compared: stage.samples,
     agreement: samples > 0 ? agreed / samples : null,
-    pendingHuman: stage.pendingHuman,
   };
 }
 

@@ -1,122 +1,163 @@
-import type { IngestResult } from '../../src/contracts/decision-contracts.js';
 import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
-import { stableUnit } from '../../src/simulation/stable-hash.js';
-import type { ApiClient } from './api-client.js';
 
 /**
- * A SIMULATED invoice workflow service: synthetic invoices, decided by a
- * simulated clerk (the reference labeler), mirrored to the controller over
- * its HTTP API in batches, as a real service would. Every tenth invoice is
- * mirrored before the clerk has decided; the clerk's decision for it is sent
- * later through the late-human endpoint.
+ * The SIMULATED upstream of the example service: synthetic invoices sent to its
+ * `POST /invoices` a number at a time, as the system feeding a triage service
+ * would, and the clerk who later decides the invoices set aside (through the
+ * service's `POST /invoices/:requestId/decision`, as a clerk's work queue would).
+ * Each invoice is sent with its own id as the request id, so a retry is the same request.
  */
 
 export interface WorkflowPlan {
-  useCase: string;
+  serviceUrl: string;
   labels: string[];
   decisions: number;
-  batch: number;
+  /** Requests in flight at once. */
+  concurrency: number;
 }
 
-export interface MirrorProgress {
+export interface SendProgress {
   sent: number;
-  aiCallsOwed: number;
+  setAside: number;
 }
 
-export interface MirrorReport extends MirrorProgress {
-  accepted: number;
-  duplicates: number;
-  /** Invoices mirrored without the clerk's decision; `sendLateDecisions` sends it. */
-  late: number[];
-  /** What resending the first batch, as a retrying client would, returned. */
-  resend: IngestResult & { size: number };
+export interface SendReport extends SendProgress {
+  /** Decided while the request waited (200). */
+  decided: number;
+  /** Invoice numbers the clerk set aside (202), with when the service answered. */
+  setAsideAt: Map<number, number>;
+  /** The decision each invoice got, by invoice number; none yet for those set aside. */
+  answers: Map<number, string>;
+  /** How long the service took to answer each request, ms, ascending. */
+  answerMs: number[];
 }
 
-export interface LateReport {
-  sent: number;
-  /** The AI had answered already, so the decision was compared as it arrived. */
-  comparedOnArrival: number;
-  /** Not compared on arrival: the AI call was still running (it compares when the AI answers) or had failed. */
-  notCompared: number;
+export interface ResendReport {
+  resent: number;
+  /** Answered with the decision the invoice got the first time. */
+  same: number;
+  /** Still with the clerk: 202 again. */
+  stillWithClerk: number;
+  /** Answered with another decision than the first time (a broken service; never expected). */
+  different: number;
+  /** Answers the service marked as replays of an earlier request. */
+  replayed: number;
 }
 
-/** Invoices numbered i with i % 10 === 9 are the late ones: 10%, spread over every batch. */
-export function decidedLate(i: number): boolean {
-  return i % 10 === 9;
+export interface ClerkReport {
+  decided: number;
+  /** How long the invoices waited for the clerk, from the service's 202 to the decision, ms. */
+  waitedMs: { min: number; max: number };
 }
 
-/** The simulated clerk: the reference label, a clerk name and a handling time, all fixed per invoice. */
-export function clerkDecision(i: number, labels: string[]) {
-  const invoice = makeInvoice(i);
-  return {
-    decision: referenceLabel(invoice.input, labels),
-    decidedBy: `simulated-clerk-${1 + Math.floor(stableUnit('clerk', i) * 6)}`,
-    handlingMs: Math.round(30_000 + stableUnit('handling', i) * 210_000),
-  };
+interface Reply {
+  status: number;
+  replayed: boolean;
+  body: { decision?: string; status?: string; message?: string };
 }
 
-function mirrored(plan: WorkflowPlan, i: number) {
-  const invoice = makeInvoice(i);
-  return {
-    useCase: plan.useCase,
-    requestId: invoice.requestId,
-    input: invoice.input,
-    context: invoice.context,
-    ...(decidedLate(i) ? {} : { human: clerkDecision(i, plan.labels) }),
-  };
-}
-
-/** Mirrors every invoice in batches, then resends the first batch to show that a retry changes nothing. */
-export async function mirrorInvoices(
-  api: ApiClient,
-  plan: WorkflowPlan,
-  onProgress: (p: MirrorProgress) => void = () => {},
-): Promise<MirrorReport> {
-  const totals = { sent: 0, accepted: 0, duplicates: 0, aiCallsOwed: 0 };
-  const late: number[] = [];
-  let first: { decisions: unknown[] } | null = null;
-  for (let start = 0; start < plan.decisions; start += plan.batch) {
-    const size = Math.min(plan.batch, plan.decisions - start);
-    const indexes = Array.from({ length: size }, (_, k) => start + k);
-    const body = { decisions: indexes.map((i) => mirrored(plan, i)) };
-    first ??= body;
-    const result = await api.post<IngestResult>('/v1/decisions', body);
-    totals.sent += size;
-    totals.accepted += result.accepted;
-    totals.duplicates += result.duplicates;
-    totals.aiCallsOwed += result.aiCallsOwed;
-    late.push(...indexes.filter(decidedLate));
-    onProgress({ sent: totals.sent, aiCallsOwed: totals.aiCallsOwed });
+async function post(url: string, body: unknown): Promise<Reply> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  const parsed = text === '' ? {} : (JSON.parse(text) as Reply['body']);
+  if (response.status !== 200 && response.status !== 202) {
+    throw new Error(`POST ${new URL(url).pathname} → ${response.status}: ${parsed.message ?? text}`);
   }
-  const again = await api.post<IngestResult>('/v1/decisions', first);
-  return { ...totals, late, resend: { ...again, size: first?.decisions.length ?? 0 } };
+  return { status: response.status, replayed: response.headers.has('idempotent-replayed'), body: parsed };
 }
 
-/**
- * The clerk's late decisions, a few requests at a time, each once `ready(i)`
- * resolves (the demo waits until the AI has likely answered, so most arrive
- * second, as late decisions do in a real workflow).
- */
-export async function sendLateDecisions(
-  api: ApiClient,
-  plan: WorkflowPlan,
-  late: number[],
-  ready: (i: number) => Promise<void> = async () => {},
-  parallel = 8,
-): Promise<LateReport> {
-  const report: LateReport = { sent: 0, comparedOnArrival: 0, notCompared: 0 };
+/** Runs `work` over `items`, at most `limit` at once. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  const sender = async () => {
-    while (next < late.length) {
-      const i = late[next++]!;
-      await ready(i);
-      const path = `/v1/decisions/${plan.useCase}/${makeInvoice(i).requestId}/human`;
-      const outcome = await api.post<{ compared: boolean }>(path, clerkDecision(i, plan.labels));
-      report.sent++;
-      if (outcome.compared) report.comparedOnArrival++;
-      else report.notCompared++;
-    }
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
   };
-  await Promise.all(Array.from({ length: Math.min(parallel, late.length) }, sender));
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+export async function sendInvoices(
+  plan: WorkflowPlan,
+  onProgress: (p: SendProgress) => void = () => {},
+): Promise<SendReport> {
+  const report: SendReport = {
+    sent: 0,
+    setAside: 0,
+    decided: 0,
+    setAsideAt: new Map(),
+    answers: new Map(),
+    answerMs: [],
+  };
+  await eachLimited(range(plan.decisions), plan.concurrency, async (i) => {
+    const started = performance.now();
+    const reply = await post(`${plan.serviceUrl}/invoices`, makeInvoice(i));
+    report.answerMs.push(performance.now() - started);
+    report.sent++;
+    if (reply.status === 202) {
+      report.setAside++;
+      report.setAsideAt.set(i, Date.now());
+    } else {
+      report.decided++;
+      report.answers.set(i, String(reply.body.decision));
+    }
+    onProgress({ sent: report.sent, setAside: report.setAside });
+  });
+  report.answerMs.sort((a, b) => a - b);
   return report;
+}
+
+/** Sends invoices 0..count-1 again, as a client that timed out and retried would. */
+export async function resendInvoices(
+  plan: WorkflowPlan,
+  count: number,
+  answers: ReadonlyMap<number, string>,
+): Promise<ResendReport> {
+  const report: ResendReport = { resent: 0, same: 0, stillWithClerk: 0, different: 0, replayed: 0 };
+  await eachLimited(range(Math.min(count, plan.decisions)), plan.concurrency, async (i) => {
+    const reply = await post(`${plan.serviceUrl}/invoices`, makeInvoice(i));
+    report.resent++;
+    if (reply.replayed) report.replayed++;
+    if (reply.status === 202) report.stillWithClerk++;
+    else if (reply.body.decision === answers.get(i)) report.same++;
+    else report.different++;
+  });
+  return report;
+}
+
+/** The clerk decides each invoice set aside, by the same policy as the service's clerks, a few at a time. */
+export async function clerkDecidesLater(
+  plan: WorkflowPlan,
+  setAsideAt: ReadonlyMap<number, number>,
+  answers: Map<number, string>,
+  parallel = 8,
+): Promise<ClerkReport> {
+  const report: ClerkReport = { decided: 0, waitedMs: { min: Infinity, max: 0 } };
+  await eachLimited([...setAsideAt.keys()], parallel, async (i) => {
+    const invoice = makeInvoice(i);
+    const decision = referenceLabel(invoice.input, plan.labels);
+    const reply = await post(
+      `${plan.serviceUrl}/invoices/${encodeURIComponent(invoice.requestId)}/decision`,
+      {
+        decision,
+      },
+    );
+    const waited = Date.now() - setAsideAt.get(i)!;
+    report.waitedMs.min = Math.min(report.waitedMs.min, waited);
+    report.waitedMs.max = Math.max(report.waitedMs.max, waited);
+    report.decided++;
+    answers.set(i, String(reply.body.decision));
+  });
+  if (report.decided === 0) report.waitedMs.min = 0;
+  return report;
+}
+
+/** The value at quantile q (0..1) of ascending values. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? sorted[0]!;
 }

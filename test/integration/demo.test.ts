@@ -5,11 +5,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import supertest from 'supertest';
 import { demoSimOptions } from '../../scripts/demo/demo-ai-system.js';
-import { makeInvoice } from '../../src/simulation/reference-labeler.js';
+import { DEMO_SET_ASIDE_RATE } from '../../scripts/demo/demo-service.js';
+import { setAside } from '../../scripts/example-workflow/clerk-desk.js';
+import { createInvoiceService } from '../../scripts/example-workflow/invoice-service.js';
+import { Shadowgate } from '../../src/sdk/index.js';
+import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
 import { simulateOutcome } from '../../src/simulation/simulated-answer.js';
 
-/** `npm run demo` end to end, as a child process with a data directory of its own. */
+/**
+ * `npm run demo` end to end, as a child process with a data directory of its own; and the
+ * example service's retries and clerk's queue, which the demo relies on.
+ */
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -49,6 +57,16 @@ function expectedOutcomes(n: number, agreement: number, errorRate: number) {
   return { answered, agreed };
 }
 
+/** Matches `text` whatever the line breaks and indentation the demo's narration puts between its words. */
+function words(text: string): RegExp {
+  return new RegExp(
+    text
+      .split(/\s+/)
+      .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('\\s+'),
+  );
+}
+
 async function takenPort(): Promise<{ port: number; server: Server }> {
   const server = createServer((_req, res) => res.end('not the simulated AI'));
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -56,7 +74,7 @@ async function takenPort(): Promise<{ port: number; server: Server }> {
 }
 
 describe('the demo', () => {
-  it('when it mirrors 400 invoices, then it exits 0 and its table shows what the simulation produced', async () => {
+  it('when it sends 400 invoices through the example service, then it exits 0 and its table shows what the simulation produced', async () => {
     const blocked = await takenPort();
     const dataDir = join(scratch, 'run');
     let result: Awaited<ReturnType<typeof runDemo>>;
@@ -82,9 +100,43 @@ describe('the demo', () => {
     expect(stdout).toMatch(
       /ai\.url http:\/\/127\.0\.0\.1:9000\/decide rewritten to http:\/\/127\.0\.0\.1:\d+\/decide/,
     );
-    expect(stdout).toContain('accepted 0, duplicates: 100, AI calls owed 0');
-    expect(stdout).toMatch(/^ +\d+\.\d s \| sent [\d,]+\/400 \| AI calls done/m);
-    expect(stdout).toMatch(/sent 400\/400 \| AI calls done 400\/400 \| compared \d+ .*awaiting clerk 0$/m);
+    expect(stdout).toMatch(
+      words(
+        "its SDK read the flags from the controller's /api with the ingest key: invoice-triage is in shadow",
+      ),
+    );
+
+    // the clerk sets invoices aside by a hash of their request id: these are the ones
+    const asideAt = (n: number) =>
+      Array.from({ length: n }, (_, i) => makeInvoice(i).requestId).filter((id) =>
+        setAside(id, DEMO_SET_ASIDE_RATE),
+      ).length;
+    const aside = asideAt(400);
+    const asideInFirst100 = asideAt(100);
+    expect(aside).toBeGreaterThan(20);
+    expect(aside).toBeLessThan(60);
+    expect(asideInFirst100).toBeGreaterThan(0);
+    expect(stdout).toMatch(
+      words(`all 400 sent: ${400 - aside} decided at once (200), ${aside} set aside by the clerk (202)`),
+    );
+    // the retried invoices are answered by the service from memory, never decided or mirrored again
+    expect(stdout).toMatch(
+      words(
+        `resent its first 100 invoices as a retrying client would: ${100 - asideInFirst100} got the same decision as the first time, ${asideInFirst100} are still with the clerk (202 again), 0 a different one; the service answered all 100 from memory`,
+      ),
+    );
+    expect(stdout).toMatch(
+      words(`decided the ${aside} invoices set aside (POST /invoices/:requestId/decision`),
+    );
+    expect(stdout).toMatch(
+      words('sg.close() delivered what its SDK still held (400 decisions mirrored in all, 0 left)'),
+    );
+    expect(stdout).toMatch(/^ +\d+\.\d s \| sent [\d,]+\/400 \| mirrored [\d,]+ \| AI calls done/m);
+    expect(stdout).toMatch(
+      /sent 400\/400 \| mirrored 400 \| AI calls done 400\/400 \| compared \d+ .*awaiting clerk 0$/m,
+    );
+    // 500 requests reached the service; the SDK delivered 400 decisions, lost none, had none refused
+    expect(stdout).toMatch(/^ +sent 400 · retried \d+ · dropped 0 · failed 0 · still buffered 0$/m);
 
     const row = stdout.match(
       /^ +shadow +simulated-v1 +([\d,]+) +([\d,]+) +([\d.]+)% +([\d.]+)% +([\d.]+) +([\d.]+)% \((\d+)\)/m,
@@ -129,4 +181,79 @@ describe('the demo', () => {
       'demo: --decisions must be a whole number from 1 to 1000000, got "many" (npm run demo -- --help lists the options)',
     );
   }, 60_000);
+});
+
+describe('the example service, as the demo drives it', () => {
+  // No controller at this address: the SDK decides in shadow and holds what it owes.
+  const sg = new Shadowgate({
+    url: 'http://127.0.0.1:9',
+    apiKey: 'sg_no_controller',
+    appName: 'demo-test',
+    readyTimeoutMs: 50,
+    closeTimeoutMs: 50,
+  });
+  const bySetAside = (aside: boolean) =>
+    Array.from({ length: 40 }, (_, i) => makeInvoice(i)).filter(
+      (x) => setAside(x.requestId, DEMO_SET_ASIDE_RATE) === aside,
+    );
+  const service = supertest(
+    createInvoiceService({
+      sg,
+      useCase: 'invoice-triage',
+      clerkDelayMs: 1,
+      setAsideRate: DEMO_SET_ASIDE_RATE,
+    }),
+  );
+
+  afterAll(() => sg.close());
+
+  it('when an invoice is sent twice, then the second answer replays the first and the SDK holds one decision', async () => {
+    const invoice = bySetAside(false)[0]!;
+    const first = await service.post('/invoices').send(invoice).expect(200);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    expect(first.body).toEqual({
+      requestId: invoice.requestId,
+      decision: referenceLabel(invoice.input, LABELS),
+      decidedBy: 'human',
+      mode: 'shadow',
+    });
+    const again = await service.post('/invoices').send(invoice).expect(200);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(sg.stats().buffered).toBe(1);
+
+    const changed = { ...invoice, input: { ...invoice.input, amount: invoice.input.amount + 1 } };
+    await service.post('/invoices').send(changed).expect(409);
+    expect(sg.stats().buffered).toBe(1);
+  });
+
+  it('when the clerk sets an invoice aside, then it is answered 202 until the decision is posted, and decided once', async () => {
+    const invoice = bySetAside(true)[0]!;
+    const path = `/invoices/${invoice.requestId}`;
+    expect((await service.post('/invoices').send(invoice).expect(202)).body).toEqual({
+      requestId: invoice.requestId,
+      status: 'awaiting-clerk',
+    });
+    await service.post('/invoices').send(invoice).expect(202);
+    await service.get(path).expect(202);
+    await service.post(`${path}/decision`).send({ decision: 'maybe' }).expect(400);
+
+    const decided = await service.post(`${path}/decision`).send({ decision: 'escalate' }).expect(200);
+    expect(decided.body).toEqual({
+      requestId: invoice.requestId,
+      decision: 'escalate',
+      decidedBy: 'human',
+      mode: 'shadow',
+    });
+    expect((await service.get(path).expect(200)).body).toEqual(decided.body);
+    expect((await service.post('/invoices').send(invoice).expect(200)).body).toEqual(decided.body);
+    await service.post(`${path}/decision`).send({ decision: 'approve' }).expect(409);
+    await service.post('/invoices/never-sent/decision').send({ decision: 'approve' }).expect(404);
+    expect((await service.get('/stats').expect(200)).body.service).toEqual({
+      answered: 2,
+      setAside: 1,
+      replayed: 3,
+      awaitingClerk: 0,
+    });
+  });
 });

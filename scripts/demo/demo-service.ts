@@ -1,0 +1,107 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Mode, Shadowgate, type ShadowgateEvent } from '../../src/sdk/index.js';
+import { ClerkDesk } from '../example-workflow/clerk-desk.js';
+import { createInvoiceService } from '../example-workflow/invoice-service.js';
+
+/**
+ * The example workflow service (scripts/example-workflow-service.ts's app) run in the
+ * demo's process on a free loopback port, its SDK pointed at the controller and
+ * reading the flags from the controller's `/api` with the ingest key, as a real
+ * service would be deployed. Only the clerks are the demo's: quick, and setting
+ * one invoice in ten aside for later.
+ */
+
+export const DEMO_CLERK_MS = 10;
+export const DEMO_SET_ASIDE_RATE = 0.1;
+const APP_NAME = 'demo-example-service';
+
+export interface DemoServiceOptions {
+  controllerUrl: string;
+  /** A key with the ingest role. */
+  apiKey: string;
+  useCase: string;
+  labels: string[];
+  /** The SDK's `buffer.batchSize`. */
+  batch: number;
+  /** Answers the service keeps for retries: the demo resends invoices it sent long before. */
+  rememberAnswers: number;
+}
+
+export interface DemoService {
+  url: string;
+  sg: Shadowgate;
+  desk: ClerkDesk;
+  /** Whether the SDK had the flags before its ready timeout (else it decides in shadow until it has). */
+  flagsFetched: boolean;
+  /** The mode the flag gives the use case, as the SDK reads it. */
+  mode: Mode;
+  appName: string;
+  /** What the SDK reported through `onEvent`, by type (a clean run reports nothing). */
+  events: Map<ShadowgateEvent['type'], { count: number; first: string }>;
+  /** Stops taking invoices, then `sg.close()`, which delivers what the SDK still holds. Once. */
+  stop(): Promise<void>;
+}
+
+export async function startDemoService(options: DemoServiceOptions): Promise<DemoService> {
+  const events: DemoService['events'] = new Map();
+  const sg = new Shadowgate({
+    url: options.controllerUrl,
+    apiKey: options.apiKey,
+    appName: APP_NAME,
+    buffer: { batchSize: options.batch },
+    onEvent: (event) => {
+      const seen = events.get(event.type);
+      if (seen) seen.count += 1;
+      else events.set(event.type, { count: 1, first: describe(event) });
+    },
+  });
+  const desk = new ClerkDesk({
+    labels: options.labels,
+    delayMs: DEMO_CLERK_MS,
+    setAsideRate: DEMO_SET_ASIDE_RATE,
+  });
+  const app = createInvoiceService({
+    sg,
+    useCase: options.useCase,
+    desk,
+    rememberAnswers: options.rememberAnswers,
+  });
+  const server = createServer(app);
+  let stopped: Promise<void> | null = null;
+  const stop = () => {
+    stopped ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await sg.close();
+    })();
+    return stopped;
+  };
+  try {
+    const flagsFetched = await sg.ready();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const mode = sg.modeOf(options.useCase, { requestId: 'demo-probe' });
+    return { url: `http://127.0.0.1:${port}`, sg, desk, flagsFetched, mode, appName: APP_NAME, events, stop };
+  } catch (error) {
+    await stop().catch(() => {});
+    throw error;
+  }
+}
+
+function describe(event: ShadowgateEvent): string {
+  switch (event.type) {
+    case 'warn':
+      return event.message;
+    case 'retry':
+    case 'failed':
+      return event.reason;
+    case 'dropped':
+      return `${event.count} dropped (${event.reason})`;
+  }
+}
