@@ -359,7 +359,10 @@ describe('observability', () => {
       openapi: string;
       paths: Record<
         string,
-        Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>
+        Record<
+          string,
+          { operationId: string; requestBody?: { content: Record<string, { schema: unknown }> } }
+        >
       >;
       components: { schemas: Record<string, Record<string, unknown>> };
     };
@@ -377,6 +380,10 @@ describe('observability', () => {
           `${route.method} ${route.path}`,
         ).toBeDefined();
       }
+      const ids = Object.values(doc.paths).flatMap((methods) =>
+        Object.values(methods).map((op) => op.operationId),
+      );
+      expect(new Set(ids).size).toBe(ROUTES.length);
     });
 
     it('when the app is walked, then every /v1 route and probe it serves is documented and nothing documented is missing', () => {
