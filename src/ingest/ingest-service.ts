@@ -26,9 +26,13 @@ export interface IngestDeps {
   onIngested?: (useCase: string, outcome: 'accepted' | 'duplicate', count: number) => void;
 }
 
-/** The hash a retry must match: the payload as the workflow sent it, before any redaction. */
+/**
+ * The hash a retry must match: the payload as the workflow sent it, before any redaction.
+ * Of the human side only the decision counts: who decided and how long it took are
+ * circumstances a retry may measure again, not a different decision (the first ones are kept).
+ */
 export function payloadHash(d: MirroredDecision): string {
-  const payload = { input: d.input, context: d.context ?? {}, human: d.human ?? null };
+  const payload = { input: d.input, context: d.context ?? {}, human: d.human ? d.human.decision : null };
   return createHash('sha256')
     .update(JSON.stringify(canonical(payload)))
     .digest('hex');

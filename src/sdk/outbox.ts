@@ -58,12 +58,14 @@ export class Outbox {
     return this.waiting.size + this.inFlight.length;
   }
 
-  add(item: OutboxItem): void {
+  /** Buffers an item; the entry returned may still be completed while `json` is unset (not yet serialised). */
+  add(item: OutboxItem): Entry {
+    const entry: Entry = { item, attempts: 0 };
     if (this.stopped) {
-      this.drop({ item, attempts: 0 }, 'closed');
-      return;
+      this.drop(entry, 'closed');
+      return entry;
     }
-    const dropped = this.waiting.push({ item, attempts: 0 }, this.inFlight.length);
+    const dropped = this.waiting.push(entry, this.inFlight.length);
     if (dropped) this.drop(dropped, 'overflow');
     if (this.waiting.size >= this.options.batchSize && !this.running && !this.kickScheduled) {
       this.kickScheduled = true;
@@ -72,6 +74,7 @@ export class Outbox {
         this.kick();
       }).unref();
     }
+    return entry;
   }
 
   /** Sends everything buffered now, cutting a backoff short; true when nothing is left within `timeoutMs`. */

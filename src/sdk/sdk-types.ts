@@ -89,6 +89,13 @@ export interface ShadowgateOptions {
    * (default 1.5 s). A service's own latency budget, so it is set here, not in the plan.
    */
   suggestionDeadlineMs?: number;
+  /**
+   * In shadow, a human path that has not answered after this long (default 1 s) gets its
+   * request mirrored at once, without the human decision, so the AI is called while the
+   * person is still deciding; the decision follows when it comes. A fast human path is
+   * mirrored once, with its decision. 0 mirrors every request before the human decides.
+   */
+  earlyMirrorMs?: number;
   buffer?: {
     /** Items held for the controller, in flight included (default 10,000); the oldest are dropped beyond it. */
     maxItems?: number;

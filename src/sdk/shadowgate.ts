@@ -3,7 +3,7 @@ import { MAX_BATCH } from '../contracts/decision-contracts.js';
 import { ControllerClient, type SuggestionBody } from './controller-client.js';
 import { ModeSource } from './mode-source.js';
 import { Outbox } from './outbox.js';
-import type { HumanSide } from './outbox-items.js';
+import type { Entry, HumanSide } from './outbox-items.js';
 import { type Listener, SdkEvents } from './sdk-events.js';
 import type {
   AuditRequest,
@@ -37,6 +37,7 @@ export class Shadowgate {
   private readonly outbox: Outbox;
   private readonly events: SdkEvents;
   private readonly deadlineMs: number;
+  private readonly earlyMirrorMs: number;
   private readonly readyTimeoutMs: number;
   private readonly closeTimeoutMs: number;
   private readonly counts = { suggestionsLate: 0, suggestionsFailed: 0, auditErrors: 0 };
@@ -55,6 +56,7 @@ export class Shadowgate {
     const url = options.url.replace(/\/+$/, '');
     this.events = new SdkEvents(options.onEvent);
     this.deadlineMs = positive(options.suggestionDeadlineMs, 1_500);
+    this.earlyMirrorMs = Math.max(0, options.earlyMirrorMs ?? 1_000);
     this.readyTimeoutMs = positive(options.readyTimeoutMs, 3_000);
     this.closeTimeoutMs = positive(options.closeTimeoutMs, 5_000);
     this.client = new ControllerClient({
@@ -119,8 +121,23 @@ export class Shadowgate {
       // decision is still mirrored (the controller owes no AI call outside shadow), so
       // volume and human cost keep being measured.
       const started = performance.now();
-      const decision = await humanPath({ suggestion: undefined, mode });
-      this.record(useCase, request as SdkRequest, this.humanSide(decision, started, options), false);
+      let early: Entry | undefined;
+      const timer =
+        mode === 'shadow'
+          ? setTimeout(() => {
+              early = this.mirrorEarly(useCase, request as SdkRequest);
+            }, this.earlyMirrorMs)
+          : undefined;
+      timer?.unref();
+      let decision: D;
+      try {
+        decision = await humanPath({ suggestion: undefined, mode });
+      } finally {
+        clearTimeout(timer);
+      }
+      const human = this.humanSide(decision, started, options);
+      if (early?.item.kind === 'mirror' && early.json === undefined) early.item.human = human;
+      else this.record(useCase, request as SdkRequest, human, early !== undefined);
       return { decision, decidedBy: 'human', mode };
     }
 
@@ -229,6 +246,17 @@ export class Shadowgate {
       this.counts.suggestionsFailed += 1;
       this.warn(`suggestions for ${useCase} failed`, error);
       return { delivered: true };
+    }
+  }
+
+  /** Mirrors a request whose human is still deciding, so the AI's call need not wait for them. */
+  private mirrorEarly(useCase: string, request: SdkRequest): Entry | undefined {
+    try {
+      const { requestId, input, context } = request;
+      return this.outbox.add({ kind: 'mirror', useCase, requestId, input, ...(context ? { context } : {}) });
+    } catch (error) {
+      this.warn(`could not buffer request ${request.requestId}`, error);
+      return undefined;
     }
   }
 

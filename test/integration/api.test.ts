@@ -135,6 +135,31 @@ describe('the v1 API as its users depend on it', () => {
     expect(sim.stats().byRequest['one-1']?.calls).toBe(1);
   });
 
+  it('when a retry measured another handling time or names another clerk, then it is still a duplicate; another decision is a conflict', async () => {
+    const decision = (human: object) => ({
+      useCase: 'single',
+      requestId: 'timed-1',
+      input: invoice(250, true, 'PO-7'),
+      human,
+    });
+    await tc.http
+      .post('/v1/decisions')
+      .set(tc.admin)
+      .send(decision({ decision: 'approve', decidedBy: 'clerk-1', handlingMs: 1200 }))
+      .expect(202);
+    const retry = await tc.http
+      .post('/v1/decisions')
+      .set(tc.admin)
+      .send(decision({ decision: 'approve', decidedBy: 'clerk-2', handlingMs: 1350 }))
+      .expect(202);
+    expect(retry.body).toEqual({ accepted: 0, duplicates: 1, aiCallsOwed: 0 });
+    await tc.http
+      .post('/v1/decisions')
+      .set(tc.admin)
+      .send(decision({ decision: 'reject' }))
+      .expect(409);
+  });
+
   it('when shadow.sampleRate is 0.5, then about half the calls are owed, chosen by request id alone', async () => {
     const sampled = (id: string) => labelPlan(id, aiUrl, '    sampleRate: 0.5\n');
     await applyPlan('sampled-a', sampled('sampled-a')).expect(201);
