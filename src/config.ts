@@ -34,6 +34,12 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /**
+   * Requests per second per API key and controller process on the ingest routes (a batch is one
+   * request) and on the rest of the API; bursts of two seconds' worth; 0 switches the limit off.
+   */
+  SHADOWGATE_RATE_LIMIT_INGEST_PER_SEC: z.coerce.number().min(0).max(1e6).default(200),
+  SHADOWGATE_RATE_LIMIT_API_PER_SEC: z.coerce.number().min(0).max(1e6).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,10 +1,12 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
+import type { RateLimits } from '../keys/key-rate-limiter.js';
 import type { ControllerMetrics } from '../observability/metrics-registry.js';
 import { requestContext } from '../observability/request-context.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { authenticate } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { rateLimitPerKey } from './rate-limit.js';
 import type { HttpServices } from './http-services.js';
 import { decisionRoutes } from './routes/decision-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -23,6 +25,8 @@ export interface AppOptions {
   unleashClientApi?: express.Router;
   /** Served at /metrics (without it, /metrics answers 404). */
   metrics?: ControllerMetrics;
+  /** Requests per second per key on /v1, by budget; unset or 0: unlimited. */
+  rateLimits?: RateLimits;
 }
 
 /** The controller's HTTP API; listening is the caller's business. */
@@ -42,6 +46,7 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
 
   const v1 = express.Router();
   v1.use(authenticate(services.keys));
+  v1.use(rateLimitPerKey(options.rateLimits ?? { ingest: 0, api: 0 }));
   v1.use(planRoutes(services, options.bodyLimit));
   v1.use(express.json({ limit: options.bodyLimit, strict: false }));
   v1.use(decisionRoutes(services));

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { forbidden, unauthorized } from '../contracts/errors.js';
 import type { KeyStore } from '../keys/key-store.js';
-import { inScope, type Permission, type Principal, roleAllows } from '../keys/roles.js';
+import { inScope, type Permission, type Principal, principalAllows } from '../keys/roles.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -26,8 +26,12 @@ export function authenticate(keys: KeyStore): RequestHandler {
 export function requirePermission(permission: Permission): RequestHandler {
   return (req, _res, next) => {
     const principal = principalOf(req);
-    if (!roleAllows(principal.role, permission)) {
-      throw forbidden(`a key with role ${principal.role} may not ${permission.replace('-', ' ')}`);
+    if (!principalAllows(principal, permission)) {
+      throw forbidden(
+        principal.role === 'admin'
+          ? 'managing keys needs an admin key scoped to every use case'
+          : `a key with role ${principal.role} may not ${permission.replace('-', ' ')}`,
+      );
     }
     next();
   };

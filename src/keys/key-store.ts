@@ -21,16 +21,24 @@ const hashSecret = (secret: string) => createHash('sha256').update(secret).diges
 const TOUCH_EVERY_MS = 60_000;
 
 /**
- * API keys, stored as sha256 of the secret (the secret is random, 32 bytes, so a
- * fast hash is enough); a lookup by hash compares no secret byte by byte.
+ * API keys, stored as sha256 of the secret (the secret is random, 32 bytes, so a fast hash
+ * is enough: there is nothing to brute-force). A stored key is found by an index lookup on
+ * that hash, which compares hashes, never the secret: however the lookup's timing varies
+ * with how many leading bytes of a hash match, a caller can only learn about hashes of
+ * secrets they chose, and turning that into a stored key's secret means inverting sha256.
+ * The bootstrap key is compared with `timingSafeEqual` (over hashes, so lengths match).
  */
 export class KeyStore {
   private readonly touched = new Map<string, number>();
+  private readonly nowMs: () => number;
 
   constructor(
     private readonly database: Database,
     private readonly bootstrapAdminKey?: string,
-  ) {}
+    options: { nowMs?: () => number } = {},
+  ) {
+    this.nowMs = options.nowMs ?? Date.now;
+  }
 
   async create(input: { name: string; role: Role; useCases: string[] | null; actor: string }) {
     const id = randomBytes(6).toString('hex');
@@ -76,9 +84,10 @@ export class KeyStore {
         .update(apiKeys)
         .set({ revokedAt: sql`now()` })
         .where(sql`${apiKeys.id} = ${id} and ${apiKeys.revokedAt} is null`)
-        .returning({ id: apiKeys.id });
-      if (rows.length === 0) return false;
-      await tx.insert(auditEvents).values({ actor, action: 'key.revoke', details: { id } });
+        .returning({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role });
+      const [revoked] = rows;
+      if (!revoked) return false;
+      await tx.insert(auditEvents).values({ actor, action: 'key.revoke', details: revoked });
       return true;
     });
   }
@@ -104,13 +113,15 @@ export class KeyStore {
     return { keyId: row.id, name: row.name, role: row.role as Role, useCases: row.useCases ?? null };
   }
 
+  /** Writes the last-used time at most once a minute per key and process, without making the request wait. */
   private touch(id: string): void {
-    const now = Date.now();
-    if (now - (this.touched.get(id) ?? 0) < TOUCH_EVERY_MS) return;
+    const now = this.nowMs();
+    const last = this.touched.get(id);
+    if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
     this.touched.set(id, now);
     this.database.db
       .update(apiKeys)
-      .set({ lastUsedAt: sql`now()` })
+      .set({ lastUsedAt: new Date(now) })
       .where(eq(apiKeys.id, id))
       .catch(() => this.touched.delete(id));
   }

@@ -31,6 +31,15 @@ export interface Principal {
 
 export const SYSTEM: Principal = { keyId: null, name: 'system', role: 'admin', useCases: null };
 
+/**
+ * What a principal may do: its role's permissions, except that managing keys needs a key
+ * scoped to every use case — a scoped admin could otherwise mint itself an unscoped key.
+ */
+export function principalAllows(principal: Principal, permission: Permission): boolean {
+  if (permission === 'manage-keys' && principal.useCases !== null) return false;
+  return roleAllows(principal.role, permission);
+}
+
 export function inScope(principal: Principal, useCase: string): boolean {
   return principal.useCases === null || principal.useCases.includes(useCase);
 }

@@ -190,6 +190,10 @@ export async function createController(options: ControllerOptions): Promise<Cont
     bodyLimit: config.SHADOWGATE_BODY_LIMIT,
     logger,
     metrics,
+    rateLimits: {
+      ingest: config.SHADOWGATE_RATE_LIMIT_INGEST_PER_SEC,
+      api: config.SHADOWGATE_RATE_LIMIT_API_PER_SEC,
+    },
     ...(flags.clientApi ? { unleashClientApi: flags.clientApi } : {}),
   });
 

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../contracts/errors.js';
-import { type Permission, roleAllows } from '../../keys/roles.js';
+import { type Permission, principalAllows } from '../../keys/roles.js';
 import { BUCKETS, TIMESERIES_CONFIDENCE } from '../../metrics/timeseries-store.js';
 import { MODES } from '../../plans/plan-schema.js';
 import type { HttpServices } from '../http-services.js';
@@ -32,7 +32,7 @@ export function timeseriesRoutes(services: HttpServices): Router {
       name: principal.name,
       role: principal.role,
       useCases: principal.useCases,
-      permissions: PERMISSIONS.filter((p) => roleAllows(principal.role, p)),
+      permissions: PERMISSIONS.filter((p) => principalAllows(principal, p)),
     });
   });
 
