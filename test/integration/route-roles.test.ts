@@ -1,0 +1,257 @@
+import type { Router } from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roleAllows, ROLES } from '../../src/keys/roles.js';
+import { ROUTES } from '../../src/observability/openapi-routes.js';
+import { makeInvoice } from '../../src/simulation/reference-labeler.js';
+import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import {
+  ADMIN_KEY,
+  labelPlan,
+  startTestController,
+  type TestController,
+} from '../support/test-controller.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+/**
+ * Every route the controller serves × every kind of caller, against a running controller.
+ * The expectations are the table below, written by hand; a route the app serves that the
+ * table does not list (or the reverse) fails the first test, so a new route needs a row.
+ */
+
+const A = 'allow'; // anything but 401 and 403 (and no 5xx, no "no route")
+const F = 403;
+const U = 401;
+type Outcome = typeof A | typeof F | typeof U;
+
+/** The callers, in the table's column order. */
+const COLUMNS = [
+  'ingest',
+  'owner',
+  'release',
+  'viewer',
+  'admin',
+  'bootstrap', // SHADOWGATE_ADMIN_KEY
+  'none', // no Authorization header
+  'revoked', // an admin key, revoked
+  'elsewhere', // an admin key scoped to another use case
+] as const;
+type Column = (typeof COLUMNS)[number];
+
+// biome-ignore format: a table reads as one
+const TABLE: Record<string, Outcome[]> = {
+  //                                                ingest owner release viewer admin boot none revoked elsewhere
+  'GET /':                                          [A,    A,    A,      A,     A,    A,   A,   A,      A],
+  'GET /dashboard/*':                               [A,    A,    A,      A,     A,    A,   A,   A,      A],
+  'GET /healthz':                                   [A,    A,    A,      A,     A,    A,   A,   A,      A],
+  'GET /readyz':                                    [A,    A,    A,      A,     A,    A,   A,   A,      A],
+  'GET /metrics':                                   [A,    A,    A,      A,     A,    A,   A,   A,      A],
+  'GET /v1/openapi.json':                           [A,    A,    A,      A,     A,    A,   A,   A,      A],
+  'GET /api/client/features':                       [A,    A,    A,      A,     A,    A,   U,   U,      A],
+  'GET /api/client/features/:name':                 [A,    A,    A,      A,     A,    A,   U,   U,      A],
+  'POST /api/client/register':                      [A,    A,    A,      A,     A,    A,   U,   U,      A],
+  'POST /api/client/metrics':                       [A,    A,    A,      A,     A,    A,   U,   U,      A],
+  'GET /v1/whoami':                                 [A,    A,    A,      A,     A,    A,   U,   U,      A],
+  'PUT /v1/use-cases/:id/plan':                     [F,    A,    F,      F,     A,    A,   U,   U,      F],
+  'GET /v1/use-cases/:id/plan':                     [F,    A,    A,      A,     A,    A,   U,   U,      F],
+  'GET /v1/use-cases':                              [F,    A,    A,      A,     A,    A,   U,   U,      A],
+  'GET /v1/use-cases/:id':                          [F,    A,    A,      A,     A,    A,   U,   U,      F],
+  'GET /v1/use-cases/:id/metrics':                  [F,    A,    A,      A,     A,    A,   U,   U,      F],
+  'GET /v1/use-cases/:id/report':                   [F,    A,    A,      A,     A,    A,   U,   U,      F],
+  'GET /v1/use-cases/:id/timeseries':               [F,    A,    A,      A,     A,    A,   U,   U,      F],
+  'GET /v1/use-cases/:id/transitions':              [F,    A,    A,      A,     A,    A,   U,   U,      F],
+  'POST /v1/decisions':                             [A,    F,    F,      F,     A,    A,   U,   U,      F],
+  'POST /v1/decisions/:useCase/:requestId/human':   [A,    F,    F,      F,     A,    A,   U,   U,      F],
+  'POST /v1/use-cases/:id/suggest':                 [A,    F,    F,      F,     A,    A,   U,   U,      F],
+  'POST /v1/use-cases/:id/promote':                 [F,    F,    A,      F,     A,    A,   U,   U,      F],
+  'POST /v1/use-cases/:id/rollback':                [F,    F,    A,      F,     A,    A,   U,   U,      F],
+  'POST /v1/use-cases/:id/disable':                 [F,    F,    A,      F,     A,    A,   U,   U,      F],
+  'POST /v1/use-cases/:id/enable':                  [F,    F,    A,      F,     A,    A,   U,   U,      F],
+  'POST /v1/keys':                                  [F,    F,    F,      F,     A,    A,   U,   U,      F],
+  'GET /v1/keys':                                   [F,    F,    F,      F,     A,    A,   U,   U,      F],
+  'DELETE /v1/keys/:id':                            [F,    F,    F,      F,     A,    A,   U,   U,      F],
+};
+
+const TARGET = 'rr-target';
+const OTHER = 'rr-other';
+
+interface Call {
+  path: string;
+  body?: unknown;
+  contentType?: string;
+}
+
+/** A request for each route that gets past validation, so only the key decides between 401/403 and the rest. */
+function callFor(route: string, column: Column, planText: string): Call {
+  const requestId = `rr-${column}`;
+  const reason = { reason: `route table, ${column}` };
+  const calls: Record<string, Call> = {
+    'GET /': { path: '/' },
+    'GET /dashboard/*': { path: '/dashboard/dashboard.css' },
+    'GET /healthz': { path: '/healthz' },
+    'GET /readyz': { path: '/readyz' },
+    'GET /metrics': { path: '/metrics' },
+    'GET /v1/openapi.json': { path: '/v1/openapi.json' },
+    'GET /api/client/features': { path: '/api/client/features' },
+    'GET /api/client/features/:name': { path: `/api/client/features/shadowgate.${TARGET}` },
+    'POST /api/client/register': { path: '/api/client/register', body: { appName: 'route-table' } },
+    'POST /api/client/metrics': { path: '/api/client/metrics', body: { appName: 'route-table' } },
+    'GET /v1/whoami': { path: '/v1/whoami' },
+    'PUT /v1/use-cases/:id/plan': {
+      path: `/v1/use-cases/${TARGET}/plan`,
+      body: planText,
+      contentType: 'application/yaml',
+    },
+    'GET /v1/use-cases/:id/plan': { path: `/v1/use-cases/${TARGET}/plan` },
+    'GET /v1/use-cases': { path: '/v1/use-cases' },
+    'GET /v1/use-cases/:id': { path: `/v1/use-cases/${TARGET}` },
+    'GET /v1/use-cases/:id/metrics': { path: `/v1/use-cases/${TARGET}/metrics` },
+    'GET /v1/use-cases/:id/report': { path: `/v1/use-cases/${TARGET}/report` },
+    'GET /v1/use-cases/:id/timeseries': { path: `/v1/use-cases/${TARGET}/timeseries` },
+    'GET /v1/use-cases/:id/transitions': { path: `/v1/use-cases/${TARGET}/transitions` },
+    'POST /v1/decisions': {
+      path: '/v1/decisions',
+      body: { useCase: TARGET, requestId, input: makeInvoice(1).input, human: { decision: 'approve' } },
+    },
+    'POST /v1/decisions/:useCase/:requestId/human': {
+      path: `/v1/decisions/${TARGET}/rr-seed/human`,
+      body: { decision: 'approve' },
+    },
+    'POST /v1/use-cases/:id/suggest': {
+      path: `/v1/use-cases/${TARGET}/suggest`,
+      body: { requestId: `sg-${column}`, input: makeInvoice(2).input },
+    },
+    'POST /v1/use-cases/:id/promote': { path: `/v1/use-cases/${TARGET}/promote`, body: reason },
+    'POST /v1/use-cases/:id/rollback': { path: `/v1/use-cases/${TARGET}/rollback`, body: reason },
+    'POST /v1/use-cases/:id/disable': { path: `/v1/use-cases/${TARGET}/disable`, body: reason },
+    'POST /v1/use-cases/:id/enable': { path: `/v1/use-cases/${TARGET}/enable`, body: reason },
+    'POST /v1/keys': { path: '/v1/keys', body: { name: `made-by-${column}`, role: 'viewer' } },
+    'GET /v1/keys': { path: '/v1/keys' },
+    'DELETE /v1/keys/:id': { path: '/v1/keys/no-such-key' },
+  };
+  const call = calls[route];
+  if (!call) throw new Error(`no request written for ${route}`);
+  return call;
+}
+
+/** Every route of an express app as `METHOD /path`, through mounted routers; static dashboard files as one. */
+function servedRoutes(stack: unknown[], prefix = ''): string[] {
+  return stack.flatMap((layer) => {
+    const l = layer as {
+      route?: { path: string; methods: Record<string, boolean> };
+      handle: Router & { stack?: unknown[] };
+      rawPath?: string;
+    };
+    if (l.route) {
+      const path = `${prefix}${l.route.path}`.replace(/^\/dashboard\/.+$/, '/dashboard/*');
+      return Object.keys(l.route.methods).map((m) => `${m.toUpperCase()} ${path}`);
+    }
+    if (!l.handle.stack) return [];
+    return servedRoutes(l.handle.stack, prefix + (l.rawPath && l.rawPath !== '/' ? l.rawPath : ''));
+  });
+}
+
+describe('every route × every role', () => {
+  let tdb: TestDatabase;
+  let sim: SimulatedAiSystem;
+  let tc: TestController;
+  let planText: string;
+  const headers = new Map<Column, Record<string, string>>();
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    sim = await startSimulatedAiSystem({ agreement: 1, latencyMs: 1 });
+    tc = await startTestController({ database: tdb.database, queue: 'in-process' });
+    planText = labelPlan(TARGET, `${sim.url}/decide`, '    sampleRate: 0\n');
+    for (const useCase of [TARGET, OTHER]) {
+      const text = useCase === TARGET ? planText : labelPlan(OTHER, `${sim.url}/decide`);
+      await tc.http
+        .put(`/v1/use-cases/${useCase}/plan`)
+        .set(tc.admin)
+        .set('content-type', 'application/yaml')
+        .send(text)
+        .expect(201);
+    }
+    // A decision waiting for its human side, for the late-human route.
+    await tc.http
+      .post('/v1/decisions')
+      .set(tc.admin)
+      .send({ useCase: TARGET, requestId: 'rr-seed', input: makeInvoice(3).input })
+      .expect(202);
+
+    const create = async (name: string, role: string, useCases?: string[]) => {
+      const res = await tc.http
+        .post('/v1/keys')
+        .set(tc.admin)
+        .send({ name, role, ...(useCases ? { useCases } : {}) })
+        .expect(201);
+      return res.body as { id: string; key: string };
+    };
+    for (const role of ROLES) {
+      headers.set(role, { Authorization: `Bearer ${(await create(`rr-${role}`, role)).key}` });
+    }
+    headers.set('bootstrap', { Authorization: `Bearer ${ADMIN_KEY}` });
+    headers.set('none', {});
+    const revoked = await create('rr-revoked', 'admin');
+    await tc.http.delete(`/v1/keys/${revoked.id}`).set(tc.admin).expect(204);
+    headers.set('revoked', { Authorization: `Bearer ${revoked.key}` });
+    const elsewhere = await create('rr-elsewhere', 'admin', [OTHER]);
+    headers.set('elsewhere', { Authorization: `Bearer ${elsewhere.key}` });
+  });
+
+  afterAll(async () => {
+    await tc?.stop();
+    await sim?.close();
+    await tdb?.drop();
+  });
+
+  it('when the app is walked, then the table has exactly one row for every route it serves', () => {
+    const app = tc.controller.app as unknown as { router: { stack: unknown[] } };
+    const served = [...new Set(servedRoutes(app.router.stack))].sort();
+    expect(Object.keys(TABLE).sort()).toEqual(served);
+  });
+
+  it('when every caller calls every route, then each answer is the class the table says', async () => {
+    const mismatches: string[] = [];
+    for (const [route, outcomes] of Object.entries(TABLE)) {
+      const method = route.split(' ')[0]!.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
+      for (const [i, column] of COLUMNS.entries()) {
+        const expected = outcomes[i];
+        const call = callFor(route, column, planText);
+        let request = tc.http[method](call.path).set(headers.get(column)!);
+        if (call.contentType) request = request.set('content-type', call.contentType);
+        const res = call.body === undefined ? await request : await request.send(call.body as object);
+        const message = String(res.body?.message ?? '');
+        const ok =
+          expected === A
+            ? res.status !== 401 && res.status !== 403 && res.status < 500 && !message.startsWith('no route')
+            : res.status === expected && res.body?.error === (expected === U ? 'unauthorized' : 'forbidden');
+        if (!ok) mismatches.push(`${route} as ${column}: expected ${expected}, got ${res.status} ${message}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('when the table is compared with the permissions the OpenAPI document states, then the role columns agree', () => {
+    const derived = (permission: (typeof ROUTES)[number]['permission']): Outcome[] => {
+      const roles = [...ROLES, 'admin' as const].map((role) =>
+        permission === null || permission === 'any' || roleAllows(role, permission) ? A : F,
+      );
+      const unauthenticated = permission === null ? A : U;
+      return [...roles, unauthenticated, unauthenticated];
+    };
+    for (const route of ROUTES) {
+      const row = TABLE[`${route.method.toUpperCase()} ${route.path}`];
+      expect(row?.slice(0, 8), `${route.method} ${route.path}`).toEqual(derived(route.permission));
+    }
+  });
+
+  it('when an admin key is scoped to one use case, then whoami does not offer it key management', async () => {
+    const res = await tc.http.get('/v1/whoami').set(headers.get('elsewhere')!).expect(200);
+    expect(res.body).toEqual({
+      name: 'rr-elsewhere',
+      role: 'admin',
+      useCases: [OTHER],
+      permissions: ['read', 'ingest', 'apply-plan', 'release'],
+    });
+  });
+});
