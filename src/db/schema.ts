@@ -59,7 +59,14 @@ export const decisions = pgTable(
     requestId: text('request_id').notNull(),
     /** sha256 of the mirrored payload as sent: a retry must match it, else 409. */
     payloadHash: text('payload_hash').notNull(),
+    /** The input in the plan's `storeInput` form; null once purged after `retentionDays`. */
     input: jsonb('input'),
+    /**
+     * The raw input while its AI call is owed and `input` is not the raw input; cleared by the
+     * statement that records the AI's answer or final failure. A claim reads
+     * `coalesce(pending_input, input)`.
+     */
+    pendingInput: jsonb('pending_input'),
     context: jsonb('context').notNull().default({}),
     stage: text('stage').notNull(),
     planVersion: integer('plan_version').notNull(),
@@ -98,6 +105,7 @@ export const decisions = pgTable(
       .on(t.id)
       .where(sql`score is null and ai_state = 'done' and human_decision is not null`),
     index('decisions_compared').on(t.useCase, t.stage, t.comparedAt),
+    index('decisions_retention').on(t.useCase, t.receivedAt).where(sql`input is not null`),
   ],
 );
 
