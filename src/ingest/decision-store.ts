@@ -9,7 +9,10 @@ export interface NewDecision {
   useCase: string;
   requestId: string;
   payloadHash: string;
+  /** The input in the plan's `storeInput` form. */
   input: unknown;
+  /** The raw input to keep while the AI call is owed (see `storedForms`); undefined: nothing to keep. */
+  pendingInput?: unknown;
   context: Record<string, unknown>;
   stage: string;
   planVersion: number;
@@ -86,6 +89,7 @@ export class DecisionStore {
             requestId: r.requestId,
             payloadHash: r.payloadHash,
             input: r.input,
+            pendingInput: pendingValue(r),
             context: r.context,
             stage: r.stage,
             planVersion: r.planVersion,
@@ -142,6 +146,7 @@ export class DecisionStore {
         requestId: row.requestId,
         payloadHash: row.payloadHash,
         input: row.input,
+        pendingInput: pendingValue(row),
         context: row.context,
         stage: row.stage,
         planVersion: row.planVersion,
@@ -220,6 +225,11 @@ export class DecisionStore {
       .where(and(eq(decisions.useCase, key.useCase), eq(decisions.requestId, key.requestId)));
     return row ?? null;
   }
+}
+
+/** JSON null is kept as jsonb `null`, not SQL NULL: a pending input of null is still pending. */
+function pendingValue(row: NewDecision) {
+  return row.pendingInput === undefined ? null : sql`${JSON.stringify(row.pendingInput)}::jsonb`;
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

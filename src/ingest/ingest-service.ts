@@ -6,6 +6,7 @@ import { badRequest, conflict, forbidden, notFound, type ProblemDetail } from '.
 import { isSampled } from '../contracts/sampling.js';
 import { inScope, type Principal } from '../keys/roles.js';
 import { checkDecision } from '../plans/decision-fit.js';
+import { storedForms, storedText } from '../privacy/input-policy.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { ShadowQueue } from '../shadow/shadow-queue.js';
 import {
@@ -122,7 +123,11 @@ export class IngestService {
       throw badRequest('the human decision does not fit the plan', [{ path: 'decision', problem: misfit }]);
     const outcome = await this.deps.decisions.recordHuman(
       { useCase: useCaseId, requestId },
-      { decision: human.decision, decidedBy: human.decidedBy ?? null, handlingMs: human.handlingMs ?? null },
+      {
+        decision: human.decision,
+        decidedBy: human.decidedBy == null ? null : storedText(human.decidedBy, useCase.plan),
+        handlingMs: human.handlingMs ?? null,
+      },
     );
     switch (outcome.status) {
       case 'not-found':
@@ -163,19 +168,22 @@ export class IngestService {
   private toRow(item: MirroredDecision, useCase: UseCase, hash: string): NewDecision {
     const shadow = useCase.stage === 'shadow';
     const owesAi = shadow && isSampled(item.requestId, useCase.plan.stages.shadow.sampleRate);
+    // Redacted before it is stored; the payload hash is of the payload as sent, so retries still match.
+    const stored = storedForms(item.input, item.context ?? {}, useCase.plan, owesAi);
     return {
       useCase: item.useCase,
       requestId: item.requestId,
       payloadHash: hash,
-      input: item.input,
-      context: item.context ?? {},
+      input: stored.input,
+      pendingInput: stored.pendingInput,
+      context: stored.context,
       stage: useCase.stage,
       planVersion: useCase.planVersion,
       aiConfig: useCase.aiConfig,
       human: item.human
         ? {
             decision: item.human.decision,
-            decidedBy: item.human.decidedBy ?? null,
+            decidedBy: item.human.decidedBy == null ? null : storedText(item.human.decidedBy, useCase.plan),
             handlingMs: item.human.handlingMs ?? null,
           }
         : null,

@@ -5,6 +5,7 @@ import { contextSchema, requestIdSchema } from '../contracts/decision-contracts.
 import { conflict, forbidden, notFound, ShadowgateError } from '../contracts/errors.js';
 import { isSampled } from '../contracts/sampling.js';
 import { inScope, type Principal } from '../keys/roles.js';
+import { storedForms, storedText } from '../privacy/input-policy.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { AiCallStore } from '../shadow/ai-call-store.js';
 import type { AiClients } from '../shadow/ai-clients.js';
@@ -62,12 +63,16 @@ export class SuggestionService {
       input: request.input,
       context: request.context,
     });
+    // The raw input is kept from the insert until the answer's write: a process that dies during
+    // the call leaves it owed, and the shadow worker must still ask with what was sent.
+    const stored = storedForms(request.input, request.context ?? {}, useCase.plan, true);
     const row = {
       useCase: id,
       requestId: request.requestId,
       payloadHash: hash,
-      input: request.input,
-      context: request.context ?? {},
+      input: stored.input,
+      pendingInput: stored.pendingInput,
+      context: stored.context,
       stage: useCase.stage,
       planVersion: useCase.planVersion,
       aiConfig: useCase.aiConfig,
@@ -102,7 +107,7 @@ export class SuggestionService {
         await this.deps.calls.release(decisionId);
       } else {
         await this.deps.calls.recordFailure(decisionId, {
-          error: `${error.kind}: ${error.message}`,
+          error: storedText(`${error.kind}: ${error.message}`, useCase.plan),
           latencyMs: error.latencyMs,
           modelVersion: null,
         });

@@ -16,6 +16,7 @@ import { UseCaseReader } from '../metrics/use-case-reader.js';
 import { PlanCache } from '../plans/plan-cache.js';
 import type { Plan } from '../plans/plan-schema.js';
 import { UseCaseStore } from '../plans/use-case-store.js';
+import { RetentionPurge } from '../privacy/retention-purge.js';
 import { AiCallStore } from '../shadow/ai-call-store.js';
 import type { AiSystemClient } from '../shadow/ai-system-client.js';
 import { createBullShadowQueue } from '../shadow/bull-shadow-queue.js';
@@ -37,6 +38,9 @@ import { BudgetGuard } from '../shadow/budget-guard.js';
 import { createLogger } from './logger.js';
 import { createFlags, type Flags } from './flag-wiring.js';
 import { periodic } from './periodic.js';
+
+/** Retention is counted in days: an hourly purge keeps inputs at most an hour past it. */
+const RETENTION_PURGE_MS = 3_600_000;
 
 export interface ControllerOptions {
   config: Config;
@@ -64,6 +68,8 @@ export interface Controller {
   logger: Logger;
   /** This controller's Prometheus registry, served at /metrics. */
   metrics: ControllerMetrics;
+  /** Purges stored inputs past their plan's `retentionDays` (hourly in the background). */
+  retention: RetentionPurge;
   /** Starts consumers, the periodic sweep and the tick (no HTTP listener). */
   start(): Promise<void>;
   listen(port: number, host?: string): Promise<Server>;
@@ -214,7 +220,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
     () => flags.reconciler.reconcileAll(),
     logger,
   );
-  const loops = [sweeper, ticker, flagSync];
+  const retention = new RetentionPurge({ database, useCases, logger });
+  const purger = periodic('retention purge', RETENTION_PURGE_MS, () => retention.purge(clock()), logger);
+  const loops = [sweeper, ticker, flagSync, purger];
 
   return {
     app,
@@ -226,6 +234,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     services,
     logger,
     metrics,
+    retention,
     async start() {
       await sweeper.run();
       await flagSync.run();

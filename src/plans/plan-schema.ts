@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { STORE_INPUT_MODES } from '../privacy/input-policy.js';
+import { redactPathProblem } from '../privacy/redact.js';
+import { PATTERN_NAMES } from '../privacy/redaction-patterns.js';
 
 /**
  * The rollout plan: the product owner's contract (see README "Rollout plan").
@@ -175,6 +178,25 @@ export const limitedAutonomousStageSchema = z.strictObject({
   auditRate: fraction.default(0.05),
 });
 
+/** What is masked before anything is stored, logged or sent (see README "Data protection"). */
+export const redactSchema = z.strictObject({
+  fields: uniqueStrings(
+    z.string().superRefine((path, ctx) => {
+      const problem = redactPathProblem(path);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  ).optional(),
+  patterns: z
+    .array(
+      z.enum(PATTERN_NAMES, {
+        error: (issue) =>
+          `unknown pattern ${JSON.stringify(issue.input)}: expected one of ${PATTERN_NAMES.join(', ')}`,
+      }),
+    )
+    .optional(),
+});
+export type RedactSpec = z.infer<typeof redactSchema>;
+
 const planObject = z.strictObject({
   useCase: slug,
   owner: z.string().min(1).max(320),
@@ -195,6 +217,11 @@ const planObject = z.strictObject({
     })
     .prefault({}),
   notify: z.strictObject({ webhook: httpUrl }).optional(),
+  redact: redactSchema.optional(),
+  /** What the `input` column keeps; the raw input is kept apart only while its AI call is owed. */
+  storeInput: z.enum(STORE_INPUT_MODES).default('full'),
+  /** Days after which stored inputs are purged (metrics are unaffected). */
+  retentionDays: z.number().int().min(1).max(36_500).optional(),
 });
 
 type PlanShape = z.output<typeof planObject>;
@@ -207,7 +234,43 @@ const LIST_OPERATORS = new Set(['IN', 'NOT_IN', 'STR_CONTAINS', 'STR_STARTS_WITH
  * has the wrong type) and are reported like any other problem, with the path to fix.
  */
 export function planRuleProblems(plan: PlanShape): RuleProblem[] {
-  return [...comparatorFit(plan), ...stageRules(plan), ...boundaryRules(plan)];
+  return [...comparatorFit(plan), ...stageRules(plan), ...boundaryRules(plan), ...dataRules(plan)];
+}
+
+/**
+ * `full` stores the input as sent, so rules for the input would silently do nothing; a context
+ * field that is a segment cannot be redacted without emptying the segment's breakdown.
+ */
+function dataRules({ redact, storeInput, segments }: PlanShape): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const fields = redact?.fields ?? [];
+  const inputRules = fields.some((f) => f.startsWith('input.')) || (redact?.patterns?.length ?? 0) > 0;
+  if (storeInput === 'full' && inputRules) {
+    problems.push({
+      path: ['storeInput'],
+      message:
+        'full (the default) stores the input as sent, so the redact rules for the input would be ignored: set storeInput to redacted, hash or none',
+    });
+  }
+  if (storeInput === 'redacted' && !inputRules) {
+    problems.push({
+      path: ['storeInput'],
+      message:
+        'redacted needs redact.patterns or redact.fields under input.; without them the input is stored as sent',
+    });
+  }
+  fields.forEach((field, i) => {
+    const [root, first] = field.split('.');
+    if (root !== 'context' || first === undefined) return;
+    const hit = first === '*' ? segments[0] : segments.find((s) => s === first);
+    if (hit !== undefined) {
+      problems.push({
+        path: ['redact', 'fields', i],
+        message: `redacts the segment ${hit} (agreement is broken down by it): remove it from segments or from redact.fields`,
+      });
+    }
+  });
+  return problems;
 }
 
 /** Label decisions are strings; JSON decisions with `requiredFields` are objects; other JSON decisions may be any value. */

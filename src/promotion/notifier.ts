@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import { redact } from '../privacy/redact.js';
+import { PATTERN_NAMES } from '../privacy/redaction-patterns.js';
 
 export interface RolloutEvent {
   type: 'stage.changed' | 'gate.eligible' | 'guard.tripped' | 'budget.exhausted' | 'flag.repaired';
@@ -7,7 +9,11 @@ export interface RolloutEvent {
   [key: string]: unknown;
 }
 
-/** Posts rollout events to the plan's webhook: best effort, bounded in time, never blocking a decision. */
+/**
+ * Posts rollout events to the plan's webhook: best effort, bounded in time, never blocking a decision.
+ * Events carry stages, criteria and counts, never a decision's input; the free text in them (a
+ * release manager's reason) is masked by every redaction pattern before it is logged or sent.
+ */
 export class Notifier {
   readonly sent = { delivered: 0, failed: 0 };
 
@@ -16,7 +22,8 @@ export class Notifier {
     private readonly timeoutMs = 3000,
   ) {}
 
-  async notify(webhook: string | undefined, event: RolloutEvent): Promise<void> {
+  async notify(webhook: string | undefined, raw: RolloutEvent): Promise<void> {
+    const event = redact(raw, { patterns: PATTERN_NAMES }) as RolloutEvent;
     this.logger.info({ event }, `rollout event ${event.type}`);
     if (!webhook) return;
     try {

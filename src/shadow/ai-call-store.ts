@@ -8,6 +8,7 @@ export interface ClaimedCall {
   id: number;
   useCase: string;
   requestId: string;
+  /** The input as the workflow sent it, whatever form the plan stores. */
   input: unknown;
   context: Record<string, unknown>;
   planVersion: number;
@@ -65,7 +66,8 @@ export class AiCallStore {
         id: decisions.id,
         useCase: decisions.useCase,
         requestId: decisions.requestId,
-        input: decisions.input,
+        // The raw input: kept apart while owed when the plan stores another form of it.
+        input: sql<unknown>`coalesce(${decisions.pendingInput}, ${decisions.input})`.mapWith(decisions.input),
         context: decisions.context,
         planVersion: decisions.planVersion,
         aiConfig: decisions.aiConfig,
@@ -79,6 +81,7 @@ export class AiCallStore {
       .set({
         aiState: 'done',
         aiLeaseUntil: null,
+        pendingInput: null,
         aiDecision: sql`${sql.placeholder('decision')}::jsonb`,
         aiConfidence: sql`${sql.placeholder('confidence')}::float8`,
         aiModelVersion: sql`${sql.placeholder('modelVersion')}::text`,
@@ -142,6 +145,7 @@ export class AiCallStore {
       .set({
         aiState: 'error',
         aiLeaseUntil: null,
+        pendingInput: null,
         aiError: failure.error.slice(0, 500),
         aiLatencyMs: failure.latencyMs,
         aiModelVersion: failure.modelVersion,

@@ -3,6 +3,7 @@ import { createComparator } from '../comparison/comparators.js';
 import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
 import type { PlanCache } from '../plans/plan-cache.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
+import { storedText } from '../privacy/input-policy.js';
 import { AiCallError } from './ai-errors.js';
 import type { AiCallStore } from './ai-call-store.js';
 import type { AiClients } from './ai-clients.js';
@@ -142,9 +143,11 @@ export class ShadowWorker {
         throw new RetryLater(error.message, { cause: error });
       }
       this.counters.failed++;
-      log.info({ kind: error.kind, latencyMs: error.latencyMs, error: error.message }, 'AI call failed');
+      // An excerpt of the AI's answer may echo the input: masked by the plan's patterns like the rest.
+      const message = storedText(error.message, plan);
+      log.info({ kind: error.kind, latencyMs: error.latencyMs, error: message }, 'AI call failed');
       await calls.recordFailure(claim.id, {
-        error: `${error.kind}: ${error.message}`,
+        error: `${error.kind}: ${message}`,
         latencyMs: error.latencyMs ?? null,
         modelVersion: await this.lastModelVersion(claim.useCase, claim.aiConfig),
       });

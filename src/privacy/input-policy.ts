@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../plans/ai-config-key.js';
+import { maskPatterns } from './redaction-patterns.js';
+import { type RedactionRules, redact } from './redact.js';
+
+/**
+ * What a decision keeps of its request, by the plan's `storeInput` and `redact`:
+ *
+ * - `input`: the input as sent (`full`), redacted (`redacted`), `{sha256}` of its canonical
+ *   JSON (`hash`) or null (`none`);
+ * - `context`: always redacted by the rules, which name only what the plan chose (segments
+ *   are read from the context);
+ * - the raw input, kept apart only while an AI call is owed and only when `input` is not
+ *   already the raw input (the AI must be asked with what the workflow sent, even after a restart).
+ */
+
+export const STORE_INPUT_MODES = ['full', 'redacted', 'hash', 'none'] as const;
+export type StoreInput = (typeof STORE_INPUT_MODES)[number];
+
+export interface DataPolicy {
+  storeInput: StoreInput;
+  redact?: RedactionRules | undefined;
+}
+
+export interface StoredForms {
+  input: unknown;
+  context: Record<string, unknown>;
+  /** The raw input to keep while the AI call is owed; undefined when nothing need be kept. */
+  pendingInput: unknown;
+}
+
+export function hashInput(input: unknown): { sha256: string } {
+  return { sha256: createHash('sha256').update(canonicalJson(input)).digest('hex') };
+}
+
+/** The stored form of an input under `policy` (never the argument itself when it differs). */
+export function storedInput(input: unknown, policy: DataPolicy): unknown {
+  switch (policy.storeInput) {
+    case 'full':
+      return input;
+    case 'redacted':
+      return (redact({ input }, policy.redact ?? {}) as { input: unknown }).input;
+    case 'hash':
+      return hashInput(input);
+    case 'none':
+      return null;
+  }
+}
+
+export function storedContext(context: Record<string, unknown>, policy: DataPolicy): Record<string, unknown> {
+  return (redact({ context }, policy.redact ?? {}) as { context: Record<string, unknown> }).context;
+}
+
+/** Free text the workflow or the AI sent (a clerk's id, an AI error excerpt), with the plan's patterns masked. */
+export function storedText(text: string, policy: Pick<DataPolicy, 'redact'>): string {
+  const patterns = policy.redact?.patterns ?? [];
+  return patterns.length > 0 ? maskPatterns(text, patterns) : text;
+}
+
+export function storedForms(
+  input: unknown,
+  context: Record<string, unknown>,
+  policy: DataPolicy,
+  owesAiCall: boolean,
+): StoredForms {
+  return {
+    input: storedInput(input, policy),
+    context: storedContext(context, policy),
+    pendingInput: owesAiCall && policy.storeInput !== 'full' ? input : undefined,
+  };
+}

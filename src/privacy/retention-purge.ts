@@ -1,0 +1,96 @@
+import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.js';
+import type { UseCase } from '../plans/use-case-store.js';
+
+export interface RetentionOutcome {
+  useCase: string;
+  /** Decisions whose stored input was set to null by this run. */
+  purged: number;
+  /** Decisions past retention whose AI call is still owed: their input is kept until the call is made. */
+  keptOwed: number;
+}
+
+const DAY_MS = 86_400_000;
+const DEFAULT_BATCH = 5_000;
+
+/**
+ * Purges the stored inputs of decisions older than their use case's current `retentionDays`.
+ * Only `input` (and a leftover `pending_input`) is cleared: context, both decisions, scores,
+ * latencies and costs stay, so every metric and gate reads the same before and after.
+ *
+ * An owed AI call's input is never dropped (the AI would be asked with nothing): such decisions
+ * are skipped, counted and logged, and purged by a later run once answered. Batches are small
+ * transactions, so a purge never holds many rows locked; concurrent purges skip each other's rows.
+ */
+export class RetentionPurge {
+  constructor(
+    private readonly deps: {
+      database: Database;
+      useCases: { list(): Promise<UseCase[]> };
+      logger: Logger;
+      batchSize?: number;
+    },
+  ) {}
+
+  async purge(now: Date): Promise<RetentionOutcome[]> {
+    const outcomes: RetentionOutcome[] = [];
+    for (const useCase of await this.deps.useCases.list()) {
+      const days = useCase.plan.retentionDays;
+      if (days === undefined) continue;
+      const cutoff = new Date(now.getTime() - days * DAY_MS);
+      const outcome = {
+        useCase: useCase.id,
+        purged: await this.purgeBefore(useCase.id, cutoff),
+        keptOwed: 0,
+      };
+      outcome.keptOwed = await this.owedBefore(useCase.id, cutoff);
+      if (outcome.keptOwed > 0) {
+        this.deps.logger.warn(
+          { useCase: useCase.id, keptOwed: outcome.keptOwed, retentionDays: days },
+          'inputs past retention kept: their AI calls are still owed',
+        );
+      }
+      if (outcome.purged > 0) {
+        this.deps.logger.info(
+          { useCase: useCase.id, purged: outcome.purged, retentionDays: days },
+          'inputs purged',
+        );
+      }
+      outcomes.push(outcome);
+    }
+    return outcomes;
+  }
+
+  private async purgeBefore(useCase: string, cutoff: Date): Promise<number> {
+    const batch = this.deps.batchSize ?? DEFAULT_BATCH;
+    let total = 0;
+    for (;;) {
+      const [row] = await this.deps.database.rows<{ n: number }>(sql`
+        with batch as (
+          select id from decisions
+          where use_case = ${useCase} and received_at < ${cutoff.toISOString()}::timestamptz
+            and input is not null and ai_state <> 'owed'
+          order by received_at
+          limit ${batch}
+          for update skip locked
+        ), purged as (
+          update decisions d set input = null, pending_input = null
+          from batch where d.id = batch.id
+          returning 1
+        )
+        select count(*)::int as n from purged`);
+      const n = Number(row?.n ?? 0);
+      total += n;
+      if (n < batch) return total;
+    }
+  }
+
+  private async owedBefore(useCase: string, cutoff: Date): Promise<number> {
+    const [row] = await this.deps.database.rows<{ n: number }>(sql`
+      select count(*)::int as n from decisions
+      where use_case = ${useCase} and received_at < ${cutoff.toISOString()}::timestamptz
+        and ai_state = 'owed'`);
+    return Number(row?.n ?? 0);
+  }
+}
