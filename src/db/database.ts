@@ -54,12 +54,27 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return openPglite(resolve(options.dataDir ?? './.shadowgate', 'pglite'));
 }
 
+/**
+ * Seconds a pool connection waits before trying PostgreSQL again after failing to reach it.
+ * Queries wait for it: with postgres.js's default (growing to 20 s) a request during an
+ * outage hangs instead of answering 503, and stays stalled long after the database is back.
+ */
+export function reconnectDelaySeconds(failures: number): number {
+  return Math.min(0.05 * 2 ** failures, 1);
+}
+
 function openPostgres(url: string, max: number): Database {
-  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5 });
+  const client = postgres(url, {
+    max,
+    onnotice: () => {},
+    connect_timeout: 5,
+    backoff: reconnectDelaySeconds,
+  });
   const relaxedClient = postgres(url, {
     max: Math.max(2, Math.ceil(max / 2)),
     onnotice: () => {},
     connect_timeout: 5,
+    backoff: reconnectDelaySeconds,
     connection: { synchronous_commit: 'off' },
   });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;

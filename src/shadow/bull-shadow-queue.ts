@@ -231,6 +231,12 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
     const queue = newQueue(useCase, bclients, {
       ...(rate === undefined ? {} : { limiter: bullLimiter(rate) }),
       settings: {
+        // A job that was active in a process that died is handed out again once its lock lapses and
+        // a stall check sees it. With bull's defaults (30 s each) that took up to a minute after a
+        // crash, and the sweep cannot re-enqueue a job Redis still holds as active; these keep it
+        // near the PostgreSQL lease. A job handed out twice is harmless: the call is claimed there.
+        lockDuration: 10_000,
+        stalledInterval: 5_000,
         backoffStrategies: {
           [BACKOFF_TYPE]: (attemptsMade: number) =>
             retryDelayMs(worker.current.settings.backoffMs, attemptsMade),
