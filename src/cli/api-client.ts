@@ -65,7 +65,7 @@ export class ApiClient {
   constructor(readonly target: ApiTarget) {}
 
   async getJson<T>(path: string, query?: Query): Promise<T> {
-    return (await this.send('GET', path, query ? { query } : {})).json() as Promise<T>;
+    return this.json<T>(await this.send('GET', path, query ? { query } : {}));
   }
 
   async getText(path: string, query: Query, accept: string): Promise<string> {
@@ -77,15 +77,36 @@ export class ApiClient {
       body: JSON.stringify(body),
       contentType: 'application/json',
     });
-    return response.json() as Promise<T>;
+    return this.json<T>(response);
   }
 
   async putText<T>(path: string, body: string, contentType: string): Promise<T> {
-    return (await this.send('PUT', path, { body, contentType })).json() as Promise<T>;
+    return this.json<T>(await this.send('PUT', path, { body, contentType }));
   }
 
   async delete(path: string): Promise<void> {
     await this.send('DELETE', path, {});
+  }
+
+  /** A 2xx answer that is not JSON comes from something other than a controller (a proxy, a wrong port). */
+  private async json<T>(response: Response): Promise<T> {
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      throw new CliError(
+        `the answer of the controller at ${this.target.url} broke off: ${transportProblem(error)}`,
+        EXIT.unavailable,
+      );
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new CliError(
+        `the controller at ${this.target.url} answered HTTP ${response.status} with a body that is not JSON (is it a Shadowgate controller?)`,
+        EXIT.unavailable,
+      );
+    }
   }
 
   private async send(method: string, path: string, options: RequestOptions): Promise<Response> {

@@ -24,6 +24,15 @@ function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
+/**
+ * PostgreSQL refusing text it cannot store (a NUL character, an invalid Unicode escape): what
+ * request validation missed, still the client's fault, and nothing was stored.
+ */
+function isUnstorableText(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === '22021' || code === '22P05';
+}
+
 /** The one renderer: `{error, message, details: [{path, problem}]}`. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
@@ -48,8 +57,35 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       });
       return;
     }
+    // The router could not decode a path parameter (`%E0%A4%A`, an encoded lone surrogate).
+    if (err instanceof URIError && bodyError.status === 400) {
+      res.status(400).json({
+        error: 'bad_request',
+        message: `malformed address: ${err.message}`,
+        details: [{ path: '', problem: 'not valid percent-encoded UTF-8' }],
+      });
+      return;
+    }
     if (bodyError?.type && bodyError.status && bodyError.status < 500) {
       res.status(bodyError.status).json({ error: 'bad_request', message: bodyError.message, details: [] });
+      return;
+    }
+    // Errors the body parser passes on untyped but marked as the client's: zlib's, for a body that
+    // is not the gzip or brotli its Content-Encoding says.
+    if ((err as { expose?: boolean })?.expose === true && bodyError.status && bodyError.status < 500) {
+      res.status(bodyError.status).json({
+        error: 'bad_request',
+        message: `the request body could not be read: ${bodyError.message}`,
+        details: [{ path: '', problem: 'could not be decoded' }],
+      });
+      return;
+    }
+    if (isUnstorableText(err) || isUnstorableText((err as { cause?: unknown })?.cause)) {
+      res.status(400).json({
+        error: 'bad_request',
+        message: 'the request holds text that cannot be stored: a NUL character or invalid Unicode',
+        details: [],
+      });
       return;
     }
     if (isDatabaseUnavailable(err) || isDatabaseUnavailable((err as { cause?: unknown })?.cause)) {

@@ -1,9 +1,22 @@
 import type { z } from 'zod';
 import { badRequest } from '../contracts/errors.js';
-import { parseWithProblems } from '../contracts/validation-problems.js';
+import { findUnstorable } from '../contracts/storable-json.js';
+import { parseWithProblems, renderPath } from '../contracts/validation-problems.js';
 
-/** Parses a request part with zod; every problem is reported with its path. */
+/**
+ * Parses a request part with zod; every problem is reported with its path. What could not be
+ * stored or walked (NUL characters, unpaired surrogates, nesting past MAX_JSON_DEPTH) is refused
+ * first: zod recurses, and would overflow its stack on a body nested 10,000 levels deep.
+ */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const unstorable = findUnstorable(value);
+  if (unstorable) {
+    const path = renderPath(unstorable.segments);
+    const where = path === '' ? '' : `${path} `;
+    throw badRequest(`invalid ${what}: ${where}${unstorable.problem}`, [
+      { path, problem: unstorable.problem },
+    ]);
+  }
   const outcome = parseWithProblems(schema, value);
   if (!outcome.ok) throw badRequest(`invalid ${what}`, outcome.problems);
   return outcome.data;

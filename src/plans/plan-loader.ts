@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { findUnstorable } from '../contracts/storable-json.js';
 import {
   type LocatedProblem,
   type PathSegment,
@@ -38,11 +39,19 @@ export function parsePlanText(text: string, format: 'yaml' | 'json' = 'yaml'): P
   if (bytes > MAX_PLAN_BYTES) {
     return fail({ path: '', problem: `the plan is ${bytes} bytes; at most ${MAX_PLAN_BYTES} are accepted` });
   }
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    const { line, col } = offsetPosition(text, nul);
+    return fail({ path: '', problem: 'contains a NUL character, which cannot be stored', line, column: col });
+  }
   const source = format === 'json' ? readJson(text) : readYaml(text);
   if (!source.ok) return source;
   if (source.value === null || source.value === undefined) {
     return fail({ path: '', problem: 'the plan is empty' });
   }
+  // Escapes ("\0", "\ud800") can still put in a value what PostgreSQL refuses to store.
+  const unstorable = findUnstorable(source.value);
+  if (unstorable) return fail(withPosition(unstorable, source.locate));
   const parsed = planSchema.safeParse(source.value, { reportInput: true });
   if (!parsed.success) {
     const problems = toLocatedProblems(parsed.error).map((p) => withPosition(p, source.locate));
@@ -77,7 +86,9 @@ function readYaml(text: string): Source | Failure {
     problem:
       e.code === 'MULTIPLE_DOCS'
         ? 'a plan is one YAML document, but this text holds several (---)'
-        : `not valid YAML: ${e.message}`,
+        : /call stack/i.test(e.message)
+          ? 'nested too deeply to be read'
+          : `not valid YAML: ${e.message}`,
     ...at(e.pos[0]),
   }));
   if (syntax.length > 0) return { ok: false, problems: syntax };

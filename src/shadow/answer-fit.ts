@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import { findUnstorable } from '../contracts/storable-json.js';
+import { renderPath } from '../contracts/validation-problems.js';
 import { checkDecision } from '../plans/decision-fit.js';
 import type { ComparatorSpec, DecisionSpec } from '../plans/plan-schema.js';
 import { AiCallError } from './ai-errors.js';
@@ -12,6 +14,16 @@ export function parseAnswer<S extends z.ZodType>(
   what: string,
   startedAt: number,
 ): z.output<S> {
+  // What PostgreSQL could not store (or zod not walk) would fail the call's bookkeeping, retried forever.
+  const unstorable = findUnstorable(json);
+  if (unstorable) {
+    const where = renderPath(unstorable.segments) || '(root)';
+    throw new AiCallError(
+      'bad-output',
+      `${what} cannot be stored: ${where}: ${unstorable.problem}`,
+      elapsedMs(startedAt),
+    );
+  }
   const parsed = schema.safeParse(json);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues
