@@ -4,17 +4,30 @@ import {
   type BadInputCase,
   BODY_LIMIT,
   DECISION_CASES,
+  decision,
   fixturePlan,
   type KeyName,
   OTHER_UC,
   UC,
 } from '../support/bad-input-cases.js';
+import {
+  ACCEPTED_AS_DATA,
+  HOSTILE_DECISION_CASES,
+  HOSTILE_RELEASE_KEY_AND_READ_CASES,
+} from '../support/bad-input-cases-hostile.js';
+import { PLAN_REQUEST_CASES } from '../support/bad-input-cases-plans.js';
 import { PLAN_KEY_AND_READ_CASES } from '../support/bad-plan-and-key-cases.js';
 import { snapshotDatabase } from '../support/db-snapshot.js';
 import { startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
-const BAD_INPUT_CASES = [...DECISION_CASES, ...PLAN_KEY_AND_READ_CASES];
+const BAD_INPUT_CASES = [
+  ...DECISION_CASES,
+  ...PLAN_KEY_AND_READ_CASES,
+  ...HOSTILE_DECISION_CASES,
+  ...HOSTILE_RELEASE_KEY_AND_READ_CASES,
+  ...PLAN_REQUEST_CASES,
+];
 
 describe('bad input is refused with a located error and changes nothing', () => {
   let tdb: TestDatabase;
@@ -35,7 +48,12 @@ describe('bad input is refused with a located error and changes nothing', () => 
     tc = await startTestController({
       database: tdb.database,
       queue: 'in-process',
-      env: { SHADOWGATE_BODY_LIMIT: String(BODY_LIMIT) },
+      // Rate limits are tested elsewhere; here every request must reach validation.
+      env: {
+        SHADOWGATE_BODY_LIMIT: String(BODY_LIMIT),
+        SHADOWGATE_RATE_LIMIT_INGEST_PER_SEC: '0',
+        SHADOWGATE_RATE_LIMIT_API_PER_SEC: '0',
+      },
     });
     keys.set('admin', tc.admin.Authorization);
     for (const useCase of [UC, OTHER_UC]) {
@@ -50,6 +68,12 @@ describe('bad input is refused with a located error and changes nothing', () => 
     await createKey('viewer', 'viewer');
     await createKey('ingest-other', 'ingest', [OTHER_UC]);
     await createKey('owner-other', 'owner', [OTHER_UC]);
+    await createKey('revoked', 'ingest');
+    const listed = await tc.http.get('/v1/keys').set(tc.admin).expect(200);
+    const revoked = (listed.body.keys as Array<{ id: string; name: string }>).find(
+      (k) => k.name === 'revoked',
+    );
+    await tc.http.delete(`/v1/keys/${revoked!.id}`).set(tc.admin).expect(204);
     const seeded = await tc.http
       .post('/v1/decisions')
       .set(tc.admin)
@@ -82,8 +106,8 @@ describe('bad input is refused with a located error and changes nothing', () => 
     return req.send(request.body as object);
   }
 
-  it('when the table is counted, then it holds at least 30 cases with distinct names', () => {
-    expect(BAD_INPUT_CASES.length).toBeGreaterThanOrEqual(30);
+  it('when the table is counted, then it holds at least 60 cases with distinct names', () => {
+    expect(BAD_INPUT_CASES.length).toBeGreaterThanOrEqual(60);
     expect(new Set(BAD_INPUT_CASES.map((c) => c.name)).size).toBe(BAD_INPUT_CASES.length);
   });
 
@@ -110,6 +134,51 @@ describe('bad input is refused with a located error and changes nothing', () => 
       expect(await snapshotDatabase(tdb.database)).toEqual(before);
     },
   );
+
+  it.each(ACCEPTED_AS_DATA.map((c) => [c.name, c.requestId] as const))(
+    'when a request id holding %s is mirrored, then it is stored as the text it is and found again by it',
+    async (_name, requestId) => {
+      const before = await snapshotDatabase(tdb.database);
+      const sent = await tc.http
+        .post('/v1/decisions')
+        .set(tc.admin)
+        .send(decision(requestId, { useCase: OTHER_UC }));
+      expect({ status: sent.status, body: sent.body }).toEqual({
+        status: 202,
+        body: { accepted: 1, duplicates: 0, aiCallsOwed: 0 },
+      });
+      const late = await tc.http
+        .post(`/v1/decisions/${OTHER_UC}/${encodeURIComponent(requestId)}/human`)
+        .set(tc.admin)
+        .send({ decision: 'reject' })
+        .expect(200);
+      expect(late.body).toMatchObject({ useCase: OTHER_UC, requestId });
+      const rows = await tdb.database.rows<{ request_id: string; human_decision: unknown }>(
+        sql`select request_id, human_decision from decisions where use_case = ${OTHER_UC} and request_id = ${requestId}`,
+      );
+      expect(rows).toEqual([{ request_id: requestId, human_decision: 'reject' }]);
+      const after = await snapshotDatabase(tdb.database);
+      expect(after.counts).toEqual({ ...before.counts, decisions: before.counts.decisions + 1 });
+    },
+  );
+
+  it('when every bad input has been refused, then the controller is alive: /healthz answers and a valid decision is accepted', async () => {
+    await tc.http.get('/healthz').expect(200);
+    const ok = await tc.http
+      .post('/v1/decisions')
+      .set(tc.admin)
+      .send(
+        decision('after-the-storm', {
+          useCase: OTHER_UC,
+          context: { region: 'EU' },
+          human: { decision: 'escalate' },
+        }),
+      );
+    expect({ status: ok.status, body: ok.body }).toEqual({
+      status: 202,
+      body: { accepted: 1, duplicates: 0, aiCallsOwed: 0 },
+    });
+  });
 
   it('when conflicting requests were refused, then the first versions are kept as they were', async () => {
     const rows = await tdb.database.rows<{ request_id: string; input: unknown; human_decision: unknown }>(

@@ -5,7 +5,8 @@ import { labelPlan } from './test-controller.js';
  * fixture, and the decision cases (plans, keys and reads are in bad-plan-and-key-cases.ts).
  * The fixture they run against: use cases `inv` and `other-uc` (labels approve, reject,
  * escalate; nothing mirrored to the AI), decision `seed-1` without a human decision and
- * `seed-2` with the human decision `approve`, and the keys named in `KeyName`.
+ * `seed-2` with the human decision `approve`, and the keys named in `KeyName` (`revoked` was
+ * created and revoked).
  */
 
 export const UC = 'inv';
@@ -16,7 +17,7 @@ export const UNUSED_AI_URL = 'http://127.0.0.1:9/decide';
 export const BODY_LIMIT = 64 * 1024;
 
 /** Who sends the request; `none` sends no Authorization header. */
-export type KeyName = 'admin' | 'ingest' | 'viewer' | 'ingest-other' | 'owner-other' | 'none';
+export type KeyName = 'admin' | 'ingest' | 'viewer' | 'ingest-other' | 'owner-other' | 'revoked' | 'none';
 
 export interface BadInputCase {
   name: string;

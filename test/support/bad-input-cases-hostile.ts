@@ -1,0 +1,579 @@
+import { MAX_JSON_DEPTH } from '../../src/contracts/storable-json.js';
+import { type BadInputCase, decision, invalid, UC } from './bad-input-cases.js';
+
+/**
+ * Hostile requests for test/integration/bad-input.test.ts (fixture: see bad-input-cases.ts):
+ * bodies nested 10,000 levels deep, numbers JSON cannot hold or the API does not allow,
+ * injection-looking ids, text PostgreSQL cannot store (NUL, unpaired surrogates), broken
+ * percent-encoding, and mistakes on the release, key, suggestion and read routes.
+ *
+ * Decided here: nesting past MAX_JSON_DEPTH is a 400 (the body is within the size limit; its
+ * shape is what is refused), a 413 stays for bodies over the limit. Printable request ids are
+ * opaque data (see ACCEPTED_AS_DATA); use case ids are slugs, so anything else there is a 400.
+ */
+
+const LEVELS = 10_000;
+const deepArray = (levels: number) => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
+const deepObject = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+const raw = (json: string) => json;
+const human = (requestId: string) => `/v1/decisions/${UC}/${requestId}/human`;
+const DEPTH = `nested deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`;
+const NUL = 'contains a NUL character (\\u0000), which cannot be stored';
+const SURROGATE = 'contains an unpaired UTF-16 surrogate, which is not valid Unicode';
+
+export const HOSTILE_DECISION_CASES: BadInputCase[] = [
+  // Nesting: refused before validation, whose recursion would overflow the stack.
+  {
+    name: `an input of arrays nested ${LEVELS} levels deep`,
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(`{"useCase":"${UC}","requestId":"deep-1","input":${deepArray(LEVELS)}}`),
+    },
+    expect: invalid(400, 'bad_request', {
+      messageIncludes: `invalid decision: input[0][0] ${DEPTH}`,
+      paths: ['input[0][0]'],
+    }),
+  },
+  {
+    name: `an input of objects nested ${LEVELS} levels deep`,
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(`{"useCase":"${UC}","requestId":"deep-2","input":${deepObject(LEVELS)}}`),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['input.a.a'], problems: [DEPTH] }),
+  },
+  {
+    name: `a batch whose second item nests ${LEVELS} levels deep`,
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(
+        `{"decisions":[${JSON.stringify(decision('ok-1'))},{"useCase":"${UC}","requestId":"deep-3","input":${deepArray(LEVELS)}}]}`,
+      ),
+    },
+    expect: invalid(400, 'bad_request', {
+      messageIncludes: 'invalid decision batch',
+      paths: ['decisions[1].input'],
+      problems: [DEPTH],
+    }),
+  },
+  {
+    name: 'an input nested 100,000 levels deep, over the body limit',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(`{"useCase":"${UC}","requestId":"deep-4","input":${deepArray(100_000)}}`),
+    },
+    expect: invalid(413, 'payload_too_large'),
+  },
+  // Numbers.
+  {
+    name: 'an input of 1e999 (Infinity once parsed)',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(`{"useCase":"${UC}","requestId":"n-1","input":1e999}`),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['input'], problems: ['got number Infinity'] }),
+  },
+  {
+    name: 'a handlingMs of 1e999',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(
+        `{"useCase":"${UC}","requestId":"n-2","input":1,"human":{"decision":"approve","handlingMs":1e999}}`,
+      ),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['human.handlingMs'], problems: ['got number Infinity'] }),
+  },
+  {
+    name: 'a handlingMs of 1e20',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: decision('n-3', { human: { decision: 'approve', handlingMs: 1e20 } }),
+    },
+    expect: invalid(400, 'bad_request', {
+      paths: ['human.handlingMs', 'human.handlingMs'],
+      problems: ['expected at most 2592000000, got 100000000000000000000'],
+    }),
+  },
+  {
+    name: 'a handlingMs given as a string',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: decision('n-4', { human: { decision: 'approve', handlingMs: '1500' } }),
+    },
+    expect: invalid(400, 'bad_request', {
+      paths: ['human.handlingMs'],
+      problems: ['expected a number, got string "1500"'],
+    }),
+  },
+  {
+    name: 'a handlingMs with a fraction',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: decision('n-5', { human: { decision: 'approve', handlingMs: 1.5 } }),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['human.handlingMs'], problems: ['an integer'] }),
+  },
+  {
+    name: 'a NaN literal, which JSON does not have',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(`{"useCase":"${UC}","requestId":"n-6","input":NaN}`),
+    },
+    expect: invalid(400, 'bad_request', { messageIncludes: 'malformed JSON', paths: [''] }),
+  },
+  // Ids that look like attacks: a use case id is a slug, so each is refused with its path.
+  {
+    name: 'a use case id holding SQL',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: decision('r-1', { useCase: "inv'; drop table decisions; --" }),
+    },
+    expect: invalid(400, 'bad_request', {
+      paths: ['useCase'],
+      problems: [`got "inv'; drop table decisions; --"`],
+    }),
+  },
+  {
+    name: 'a use case id holding a script tag',
+    request: { method: 'POST', path: '/v1/decisions', body: decision('r-1', { useCase: '<script>' }) },
+    expect: invalid(400, 'bad_request', { paths: ['useCase'], problems: ['got "<script>"'] }),
+  },
+  {
+    name: 'a use case id that is a path traversal',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: decision('r-1', { useCase: '../../etc/passwd' }),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['useCase'] }),
+  },
+  {
+    name: 'a use case id with a Cyrillic lookalike letter (іnv)',
+    request: { method: 'POST', path: '/v1/decisions', body: decision('r-1', { useCase: '\u0456nv' }) },
+    expect: invalid(400, 'bad_request', { paths: ['useCase'], problems: ['got "\u0456nv"'] }),
+  },
+  {
+    name: 'a use case id of 65 characters',
+    request: { method: 'POST', path: '/v1/decisions', body: decision('r-1', { useCase: 'a'.repeat(65) }) },
+    expect: invalid(400, 'bad_request', { paths: ['useCase'], problems: ['at most 64 characters'] }),
+  },
+  {
+    name: 'a requestId of 10,000 characters',
+    request: { method: 'POST', path: '/v1/decisions', body: decision('x'.repeat(10_000)) },
+    expect: invalid(400, 'bad_request', {
+      paths: ['requestId'],
+      problems: ['expected at most 200 characters, got 10000 characters'],
+    }),
+  },
+  {
+    name: 'a requestId with a NUL character',
+    request: { method: 'POST', path: '/v1/decisions', body: decision('abc\u0000def') },
+    expect: invalid(400, 'bad_request', { paths: ['requestId'], problems: [NUL] }),
+  },
+  {
+    name: 'a requestId with CRLF',
+    request: { method: 'POST', path: '/v1/decisions', body: decision('abc\r\nSet-Cookie: x=1') },
+    expect: invalid(400, 'bad_request', { paths: ['requestId'], problems: ['printable characters only'] }),
+  },
+  {
+    name: 'a requestId with an unpaired surrogate',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(`{"useCase":"${UC}","requestId":"sur-\\ud800","input":1}`),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['requestId'], problems: [SURROGATE] }),
+  },
+  // Text PostgreSQL cannot store, wherever it hides.
+  {
+    name: 'an input holding a NUL character',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: decision('t-1', { input: { note: 'a\u0000b' } }),
+    },
+    expect: invalid(400, 'bad_request', {
+      messageIncludes: 'input.note',
+      paths: ['input.note'],
+      problems: [NUL],
+    }),
+  },
+  {
+    name: 'an input whose field name holds a NUL character',
+    request: { method: 'POST', path: '/v1/decisions', body: decision('t-2', { input: { 'a\u0000': 1 } }) },
+    expect: invalid(400, 'bad_request', { paths: ['input["a\\u0000"]'], problems: [`field name ${NUL}`] }),
+  },
+  {
+    name: 'an input holding an unpaired surrogate',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(`{"useCase":"${UC}","requestId":"t-3","input":{"note":"\\udc00x"}}`),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['input.note'], problems: [SURROGATE] }),
+  },
+  {
+    name: 'a context value holding a NUL character',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: decision('t-4', { context: { region: 'E\u0000U' } }),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['context.region'], problems: [NUL] }),
+  },
+  {
+    name: 'a decidedBy holding a NUL character',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: decision('t-5', { human: { decision: 'approve', decidedBy: 'clerk\u0000' } }),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['human.decidedBy'], problems: [NUL] }),
+  },
+  // Fields and shapes.
+  {
+    name: 'a __proto__ field beside the decision',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(`{"useCase":"${UC}","requestId":"p-1","input":1,"__proto__":{"polluted":true}}`),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['__proto__'], problems: ['unknown field "__proto__"'] }),
+  },
+  {
+    name: 'a constructor field beside the decision',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: decision('p-2', { constructor: { prototype: 1 } }),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['constructor'] }),
+  },
+  {
+    name: 'a context of 65 fields',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: decision('c-1', {
+        context: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`f${i}`, i])),
+      }),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['context'], problems: ['at most 64 context fields'] }),
+  },
+  {
+    name: 'a context value of 1,001 characters',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: decision('c-2', { context: { note: 'x'.repeat(1001) } }),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['context.note'] }),
+  },
+  {
+    name: 'a useCase given as an array',
+    request: { method: 'POST', path: '/v1/decisions', body: decision('c-3', { useCase: [UC] }) },
+    expect: invalid(400, 'bad_request', {
+      paths: ['useCase'],
+      problems: ['expected a string, got an array of 1 item'],
+    }),
+  },
+  {
+    name: 'a batch whose decisions is an object',
+    request: { method: 'POST', path: '/v1/decisions', body: { decisions: { 0: decision('b-1') } } },
+    expect: invalid(400, 'bad_request', {
+      paths: ['decisions'],
+      problems: ['expected an array, got an object'],
+    }),
+  },
+  {
+    name: 'a batch whose item is a string',
+    request: { method: 'POST', path: '/v1/decisions', body: { decisions: ['inv/r-1'] } },
+    expect: invalid(400, 'bad_request', { paths: ['decisions[0]'], problems: ['expected an object'] }),
+  },
+  {
+    name: 'a decision sent as text/plain',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      contentType: 'text/plain',
+      body: JSON.stringify(decision('r-1')),
+    },
+    expect: invalid(400, 'bad_request', { messageIncludes: 'expected a JSON object', paths: [''] }),
+  },
+  {
+    name: 'a JSON body in a charset the parser does not read',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      contentType: 'application/json; charset=latin1',
+      body: JSON.stringify(decision('r-1')),
+    },
+    expect: invalid(415, 'bad_request', { messageIncludes: 'unsupported charset' }),
+  },
+  // Late human decisions: the request id comes from the address.
+  {
+    name: 'a late human decision whose address holds %00',
+    request: { method: 'POST', path: human('a%00b'), body: { decision: 'approve' } },
+    expect: invalid(400, 'bad_request', { messageIncludes: 'invalid request id', paths: ['requestId'] }),
+  },
+  {
+    name: 'a late human decision whose address holds %0D%0A',
+    request: { method: 'POST', path: human('a%0D%0ASet-Cookie:%20x'), body: { decision: 'approve' } },
+    expect: invalid(400, 'bad_request', { paths: ['requestId'], problems: ['printable characters only'] }),
+  },
+  {
+    name: 'a late human decision whose address is broken percent-encoding',
+    request: { method: 'POST', path: human('%E0%A4%A'), body: { decision: 'approve' } },
+    expect: invalid(400, 'bad_request', {
+      messageIncludes: 'malformed address',
+      paths: [''],
+      problems: ['not valid percent-encoded UTF-8'],
+    }),
+  },
+  {
+    name: 'a late human decision whose address encodes an unpaired surrogate',
+    request: { method: 'POST', path: human('%ED%A0%80'), body: { decision: 'approve' } },
+    expect: invalid(400, 'bad_request', { messageIncludes: 'malformed address' }),
+  },
+  {
+    name: 'a late human decision whose request id in the address has 201 characters',
+    request: { method: 'POST', path: human('r'.repeat(201)), body: { decision: 'approve' } },
+    expect: invalid(400, 'bad_request', { paths: ['requestId'] }),
+  },
+  {
+    name: 'a late human decision that is an object where a label is expected',
+    request: { method: 'POST', path: human('seed-1'), body: { decision: { label: 'approve' } } },
+    expect: invalid(400, 'bad_request', { paths: ['decision'], problems: ['got an object'] }),
+  },
+  {
+    name: 'a late human decision with an unknown field',
+    request: { method: 'POST', path: human('seed-1'), body: { decision: 'approve', approvedBy: 'boss' } },
+    expect: invalid(400, 'bad_request', { paths: ['approvedBy'] }),
+  },
+  {
+    name: 'a late human decision whose decidedBy has 201 characters',
+    request: {
+      method: 'POST',
+      path: human('seed-1'),
+      body: { decision: 'approve', decidedBy: 'c'.repeat(201) },
+    },
+    expect: invalid(400, 'bad_request', { paths: ['decidedBy'], problems: ['at most 200 characters'] }),
+  },
+  // Suggestions.
+  {
+    name: 'a suggestion request with a numeric requestId and no input',
+    request: { method: 'POST', path: `/v1/use-cases/${UC}/suggest`, body: { requestId: 7 } },
+    expect: invalid(400, 'bad_request', {
+      messageIncludes: 'invalid suggestion request',
+      paths: ['requestId', 'input'],
+    }),
+  },
+  {
+    name: 'a suggestion request whose input holds a NUL character',
+    request: {
+      method: 'POST',
+      path: `/v1/use-cases/${UC}/suggest`,
+      body: { requestId: 's-1', input: 'a\u0000' },
+    },
+    expect: invalid(400, 'bad_request', { paths: ['input'], problems: [NUL] }),
+  },
+];
+
+export const HOSTILE_RELEASE_KEY_AND_READ_CASES: BadInputCase[] = [
+  // Release actions.
+  {
+    name: 'a promotion whose reason is too short',
+    request: { method: 'POST', path: `/v1/use-cases/${UC}/promote`, body: { reason: 'go' } },
+    expect: invalid(400, 'bad_request', { messageIncludes: 'invalid promotion', paths: ['reason'] }),
+  },
+  {
+    name: 'a promotion without a body',
+    request: { method: 'POST', path: `/v1/use-cases/${UC}/promote` },
+    expect: invalid(400, 'bad_request', { paths: ['reason'], problems: ['required'] }),
+  },
+  {
+    name: 'a promotion with force given as "yes"',
+    request: {
+      method: 'POST',
+      path: `/v1/use-cases/${UC}/promote`,
+      body: { reason: 'ship it', force: 'yes' },
+    },
+    expect: invalid(400, 'bad_request', {
+      paths: ['force'],
+      problems: ['expected true or false, got string "yes"'],
+    }),
+  },
+  {
+    name: 'a promotion with an unknown field',
+    request: {
+      method: 'POST',
+      path: `/v1/use-cases/${UC}/promote`,
+      body: { reason: 'ship it', skipGate: true },
+    },
+    expect: invalid(400, 'bad_request', { paths: ['skipGate'] }),
+  },
+  {
+    name: 'a promotion with a script in its reason, of an unknown use case',
+    request: {
+      method: 'POST',
+      path: '/v1/use-cases/ghost/promote',
+      body: { reason: '<script>alert(1)</script>' },
+    },
+    expect: invalid(404, 'not_found', { messageIncludes: 'unknown use case ghost' }),
+  },
+  {
+    name: 'a rollback to a stage that does not exist',
+    request: { method: 'POST', path: `/v1/use-cases/${UC}/rollback`, body: { reason: 'bad', to: 'nowhere' } },
+    expect: invalid(400, 'bad_request', { paths: ['to'], problems: ['got "nowhere"'] }),
+  },
+  {
+    name: 'a rollback from shadow, the first stage',
+    request: { method: 'POST', path: `/v1/use-cases/${UC}/rollback`, body: { reason: 'revert it' } },
+    expect: invalid(409, 'conflict', { messageIncludes: 'no earlier stage' }),
+  },
+  {
+    name: 'a kill switch whose reason holds a NUL character',
+    request: { method: 'POST', path: `/v1/use-cases/${UC}/disable`, body: { reason: 'stop\u0000now' } },
+    expect: invalid(400, 'bad_request', {
+      messageIncludes: 'invalid disable',
+      paths: ['reason'],
+      problems: [NUL],
+    }),
+  },
+  // Keys.
+  {
+    name: 'a key whose name holds a NUL character',
+    request: { method: 'POST', path: '/v1/keys', body: { name: 'ci\u0000', role: 'viewer' } },
+    expect: invalid(400, 'bad_request', { messageIncludes: 'invalid key', paths: ['name'], problems: [NUL] }),
+  },
+  {
+    name: 'a key scoped to a path traversal',
+    request: {
+      method: 'POST',
+      path: '/v1/keys',
+      body: { name: 'ci', role: 'viewer', useCases: ['../../etc'] },
+    },
+    expect: invalid(400, 'bad_request', { paths: ['useCases[0]'] }),
+  },
+  {
+    name: 'a key scoped to an empty list',
+    request: { method: 'POST', path: '/v1/keys', body: { name: 'ci', role: 'viewer', useCases: [] } },
+    expect: invalid(400, 'bad_request', { paths: ['useCases'], problems: ['at least 1 item, got 0'] }),
+  },
+  {
+    name: 'a key whose role is a number',
+    request: { method: 'POST', path: '/v1/keys', body: { name: 'ci', role: 4 } },
+    expect: invalid(400, 'bad_request', { paths: ['role'] }),
+  },
+  {
+    name: 'a key name of 1,000 characters',
+    request: { method: 'POST', path: '/v1/keys', body: { name: 'n'.repeat(1000), role: 'viewer' } },
+    expect: invalid(400, 'bad_request', { paths: ['name'], problems: ['at most 100 characters'] }),
+  },
+  {
+    name: 'revoking a key whose id holds SQL',
+    request: { method: 'DELETE', path: "/v1/keys/'%3B%20delete%20from%20api_keys%3B--" },
+    expect: invalid(404, 'not_found', { messageIncludes: "no active key '; delete from api_keys;--" }),
+  },
+  {
+    name: 'revoking a key whose id holds %00',
+    request: { method: 'DELETE', path: '/v1/keys/ab%00cd' },
+    expect: invalid(400, 'bad_request', { messageIncludes: 'cannot be stored' }),
+  },
+  {
+    name: 'a revoked key',
+    request: { method: 'POST', path: '/v1/decisions', as: 'revoked', body: decision('r-1') },
+    expect: invalid(401, 'unauthorized', { messageIncludes: 'unknown or revoked' }),
+  },
+  {
+    name: 'a Bearer key of 10,000 characters',
+    request: {
+      method: 'GET',
+      path: '/v1/use-cases',
+      headers: { Authorization: `Bearer ${'k'.repeat(10_000)}` },
+    },
+    expect: invalid(401, 'unauthorized', { messageIncludes: 'unknown or revoked' }),
+  },
+  {
+    name: 'a Bearer header without a key',
+    request: { method: 'GET', path: '/v1/use-cases', headers: { Authorization: 'Bearer ' } },
+    expect: invalid(401, 'unauthorized', { messageIncludes: 'malformed Authorization' }),
+  },
+  // Reads.
+  {
+    name: 'a use case address that is a path traversal',
+    request: { method: 'GET', path: '/v1/use-cases/..%2F..%2Fetc%2Fpasswd' },
+    expect: invalid(400, 'bad_request', { messageIncludes: 'invalid use case id', paths: ['id'] }),
+  },
+  {
+    name: 'a use case address holding a script tag',
+    request: { method: 'GET', path: '/v1/use-cases/%3Cscript%3Ealert(1)%3C%2Fscript%3E' },
+    expect: invalid(400, 'bad_request', { paths: ['id'] }),
+  },
+  {
+    name: 'a metrics segment holding %00',
+    request: { method: 'GET', path: `/v1/use-cases/${UC}/metrics?segment=region:E%00U` },
+    expect: invalid(400, 'bad_request', { paths: ['segment'], problems: [NUL] }),
+  },
+  {
+    name: 'a metrics query naming the stage twice',
+    request: { method: 'GET', path: `/v1/use-cases/${UC}/metrics?stage=shadow&stage=disabled` },
+    expect: invalid(400, 'bad_request', { paths: ['stage'], problems: ['got an array of 2 items'] }),
+  },
+  {
+    name: 'a metrics query with an unknown parameter',
+    request: { method: 'GET', path: `/v1/use-cases/${UC}/metrics?limit=10` },
+    expect: invalid(400, 'bad_request', { paths: ['limit'], problems: ['unknown field "limit"'] }),
+  },
+  {
+    name: 'a timeseries by the minute',
+    request: { method: 'GET', path: `/v1/use-cases/${UC}/timeseries?bucket=minute` },
+    expect: invalid(400, 'bad_request', { paths: ['bucket'], problems: ['got "minute"'] }),
+  },
+  {
+    name: 'a report as PDF',
+    request: { method: 'GET', path: `/v1/use-cases/${UC}/report?format=pdf` },
+    expect: invalid(400, 'bad_request', { paths: ['format'], problems: ['got "pdf"'] }),
+  },
+  {
+    name: 'a plan version of -1',
+    request: { method: 'GET', path: `/v1/use-cases/${UC}/plan?version=-1` },
+    expect: invalid(400, 'bad_request', { paths: ['version'] }),
+  },
+  {
+    name: 'a plan version that was never applied',
+    request: { method: 'GET', path: `/v1/use-cases/${UC}/plan?version=99` },
+    expect: invalid(404, 'not_found', { messageIncludes: 'no plan version 99 (the latest is 1)' }),
+  },
+  {
+    name: 'a route that does not exist',
+    request: { method: 'DELETE', path: '/v1/decisions' },
+    expect: invalid(404, 'not_found', { messageIncludes: 'no route DELETE /v1/decisions' }),
+  },
+];
+
+/**
+ * Injection-looking request ids that are printable text: the API stores them as the opaque
+ * ids they are (202) and finds them again by the same text; the SQL never runs, the markup is
+ * never rendered.
+ */
+export const ACCEPTED_AS_DATA: Array<{ name: string; requestId: string }> = [
+  { name: 'SQL', requestId: "'; drop table decisions; --" },
+  { name: 'a script tag', requestId: '<script>alert(1)</script>' },
+  { name: 'a path traversal', requestId: '../../etc/passwd' },
+  { name: 'a literal %00', requestId: 'id%00' },
+  { name: 'Cyrillic lookalikes', requestId: '\u0440\u0430ypal-1' },
+  { name: 'an emoji', requestId: 'invoice-\u{1F4B8}' },
+  { name: 'the longest allowed id (200 characters)', requestId: 'x'.repeat(200) },
+];
