@@ -14,6 +14,7 @@ import { closingReport, sdkCounterLines, type UseCaseDetail } from './demo/closi
 import { DEMO_USAGE, type DemoOptions, parseDemoOptions, UsageError } from './demo/demo-options.js';
 import {
   DEMO_CLERK_MS,
+  DEMO_EARLY_MIRROR_MS,
   DEMO_SET_ASIDE_RATE,
   type DemoService,
   startDemoService,
@@ -177,8 +178,8 @@ async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup
     say(
       'simulated clerk',
       `decided the ${whole(clerk.decided)} invoices set aside (POST /invoices/:requestId/decision on the service),`,
-      `${seconds(clerk.waitedMs.min)}–${seconds(clerk.waitedMs.max)} s after the service took them; each sg.decide returned then and the SDK mirrored`,
-      'the invoice with its decision: in shadow the SDK mirrors once the human has decided',
+      `${seconds(clerk.waitedMs.min)}–${seconds(clerk.waitedMs.max)} s after the service took them; the SDK had mirrored each of these invoices`,
+      `alone after ${seconds(DEMO_EARLY_MIRROR_MS)} s (earlyMirrorMs), so the AI answered before the clerk; the decisions followed on their own`,
     ),
   );
 
@@ -187,7 +188,8 @@ async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup
   progress.say(
     say(
       'example service',
-      `stopped; sg.close() delivered what its SDK still held (${whole(stats.sent)} decisions mirrored in all, ${whole(stats.buffered)} left)`,
+      `stopped; sg.close() delivered what its SDK still held (${whole(stats.sent)} items sent in all: one per invoice,`,
+      `plus the late decision of each invoice mirrored early; ${whole(stats.buffered)} left)`,
     ),
   );
   await step('the AI calls did not finish', () => watch.untilAiCallsDone(owed, deadline));

@@ -43,6 +43,9 @@ export interface DemoService {
   stop(): Promise<void>;
 }
 
+/** How long the SDK waits for the clerk before it mirrors the invoice alone. */
+export const DEMO_EARLY_MIRROR_MS = 100;
+
 export async function startDemoService(options: DemoServiceOptions): Promise<DemoService> {
   const events: DemoService['events'] = new Map();
   const sg = new Shadowgate({
@@ -50,6 +53,9 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
     apiKey: options.apiKey,
     appName: APP_NAME,
     buffer: { batchSize: options.batch },
+    // The clerk's quick decisions (10 ms) go out with their invoice; an invoice set aside is
+    // mirrored after 0.1 s without one, so the AI answers before the clerk has decided.
+    earlyMirrorMs: DEMO_EARLY_MIRROR_MS,
     onEvent: (event) => {
       const seen = events.get(event.type);
       if (seen) seen.count += 1;

@@ -26,7 +26,7 @@ export function progressLine(s: ProgressSnapshot, elapsedMs: number): string {
   return [
     `  ${(elapsedMs / 1000).toFixed(1).padStart(5)} s`,
     `sent ${whole(s.sent)}/${whole(s.total)}`,
-    `mirrored ${whole(s.mirrored)}`,
+    `SDK sent ${whole(s.mirrored)}`,
     `AI calls done ${whole(s.aiCallsDone)}/${whole(s.aiCallsOwed)}`,
     `compared ${whole(s.compared)}`,
     `agreement ${percent(s.agreement)}`,
