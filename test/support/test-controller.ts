@@ -34,6 +34,9 @@ export async function startTestController(options: {
   const config = loadConfig({
     SHADOWGATE_ADMIN_KEY: ADMIN_KEY,
     SHADOWGATE_SWEEP_MS: '3600000',
+    // Tests send bursts no client would; the rate-limit tests set their own rates.
+    SHADOWGATE_RATE_LIMIT_INGEST_PER_SEC: '0',
+    SHADOWGATE_RATE_LIMIT_API_PER_SEC: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...options.env,
   });
