@@ -10,11 +10,11 @@ import {
   OTHER_UC,
   UC,
 } from '../support/bad-input-cases.js';
+import { HOSTILE_DECISION_CASES } from '../support/bad-input-cases-hostile.js';
 import {
   ACCEPTED_AS_DATA,
-  HOSTILE_DECISION_CASES,
   HOSTILE_RELEASE_KEY_AND_READ_CASES,
-} from '../support/bad-input-cases-hostile.js';
+} from '../support/bad-input-cases-hostile-routes.js';
 import { PLAN_REQUEST_CASES } from '../support/bad-input-cases-plans.js';
 import { PLAN_KEY_AND_READ_CASES } from '../support/bad-plan-and-key-cases.js';
 import { snapshotDatabase } from '../support/db-snapshot.js';
