@@ -1,0 +1,164 @@
+/**
+ * The fault suite (`npm run faults`): sustained mirrored traffic through the real SDK into
+ * controller processes on a real PostgreSQL and Redis with a simulated AI system, a fault
+ * injected mid-run, and the final counts in the database checked against what was sent.
+ * README "Reliability" lists each fault and the guarantee it tests.
+ *
+ *   npm run faults                       every case (a few minutes)
+ *   npm run faults -- --quick            fewer decisions, shorter phases
+ *   npm run faults -- --only redis-loss  one case (repeat --only for more)
+ *
+ * Exits 1 when a case lost or double-counted anything or another check failed.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { PG_ADMIN_URL, PG_HINT, REDIS_HINT, REDIS_URL } from '../test/support/services.js';
+import { aiFailures } from './faults/case-ai-failures.js';
+import { controllerKill } from './faults/case-controller-kill.js';
+import { postgresRestart } from './faults/case-postgres-restart.js';
+import { redisLoss } from './faults/case-redis-loss.js';
+import { twoControllers } from './faults/case-two-controllers.js';
+import { unleashDown } from './faults/case-unleash-down.js';
+import type { CaseContext, CaseResult, FaultCase } from './faults/fault-case.js';
+import { checkPostgres } from './faults/fault-database.js';
+import { caseLines, summaryTable } from './faults/fault-report.js';
+import { checkRedis } from './faults/redis-server.js';
+
+/** Every wait inside a case is bounded; this is the backstop if one is not. */
+const CASE_LIMIT_MS = 4 * 60_000;
+
+const CASES: FaultCase[] = [
+  controllerKill,
+  redisLoss,
+  postgresRestart,
+  unleashDown,
+  aiFailures,
+  twoControllers,
+];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', multiple: true },
+    json: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`usage: npm run faults -- [--quick] [--only NAME]... [--json FILE]
+
+Cases:
+${CASES.map((c) => `  ${c.name.padEnd(18)} ${c.fault}`).join('\n')}
+
+Needs PostgreSQL at ${PG_ADMIN_URL} (TEST_PG_URL) and Redis at ${REDIS_URL} (REDIS_URL);
+the PostgreSQL case runs initdb/pg_ctl from /usr/lib/postgresql/N/bin (FAULTS_PG_BIN) and
+the Redis case runs redis-server, each on a free port of its own.`);
+  process.exit(0);
+}
+
+const only = (values.only ?? []).flatMap((o) => o.split(',')).filter((o) => o !== '');
+const unknown = only.filter((name) => !CASES.some((c) => c.name === name));
+if (unknown.length > 0) {
+  console.error(
+    `faults: unknown case ${unknown.join(', ')}; the cases are ${CASES.map((c) => c.name).join(', ')}`,
+  );
+  process.exit(2);
+}
+const selected = only.length > 0 ? CASES.filter((c) => only.includes(c.name)) : CASES;
+
+let cleanups: Array<() => Promise<unknown> | unknown> = [];
+let diagnostics: Array<() => string> = [];
+async function cleanUp(): Promise<void> {
+  const pending = cleanups.reverse();
+  cleanups = [];
+  for (const cleanup of pending) {
+    try {
+      await cleanup();
+    } catch (error) {
+      console.error(`  cleanup failed: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\nfaults: ${signal}: cleaning up`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+try {
+  await checkPostgres(PG_ADMIN_URL, PG_HINT);
+  await checkRedis(REDIS_URL, REDIS_HINT);
+} catch (error) {
+  console.error(`faults: ${(error as Error).message}`);
+  process.exit(1);
+}
+
+const suiteStarted = Date.now();
+const results: CaseResult[] = [];
+console.log(`fault suite${values.quick ? ' (quick)' : ''}: ${selected.map((c) => c.name).join(', ')}`);
+for (const faultCase of selected) {
+  console.log(`\n▶ ${faultCase.name}: ${faultCase.fault}`);
+  const started = Date.now();
+  const ctx: CaseContext = {
+    quick: values.quick,
+    pgAdminUrl: PG_ADMIN_URL,
+    redisUrl: REDIS_URL,
+    defer: (cleanup) => {
+      cleanups.push(cleanup);
+    },
+    onFailure: (describe) => {
+      diagnostics.push(describe);
+    },
+  };
+  let result: CaseResult;
+  try {
+    result = await withinLimit(faultCase.run(ctx), CASE_LIMIT_MS, faultCase.name);
+  } catch (error) {
+    result = {
+      name: faultCase.name,
+      sent: 0,
+      stored: 0,
+      lost: 0,
+      doubleCounted: 0,
+      aiCompleted: 0,
+      aiErrors: 0,
+      compared: 0,
+      repeats: 0,
+      facts: [],
+      problems: [`the case did not complete: ${(error as Error)?.stack ?? String(error)}`],
+      seconds: (Date.now() - started) / 1000,
+    };
+  }
+  results.push(result);
+  for (const line of caseLines(result)) console.log(line);
+  if (result.problems.length > 0) {
+    for (const describe of diagnostics) console.log(indent(describe()));
+  }
+  diagnostics = [];
+  await cleanUp();
+}
+
+function withinLimit<T>(work: Promise<T>, ms: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} did not finish within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `    | ${l}`)
+    .join('\n');
+}
+
+const failed = results.filter((r) => r.problems.length > 0);
+console.log(`\n${summaryTable(results)}`);
+console.log(
+  `\n${results.length - failed.length} of ${results.length} cases passed in ${Math.round((Date.now() - suiteStarted) / 1000)} s`,
+);
+if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
+process.exit(failed.length > 0 ? 1 : 0);

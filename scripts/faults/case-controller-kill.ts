@@ -1,0 +1,92 @@
+import { startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { Checks, type FaultCase } from './fault-case.js';
+import { faultPlan, LABELS } from './fault-plans.js';
+import { startSdk, startStack } from './fault-stack.js';
+import { settle } from './ledger.js';
+import { tally } from './tally.js';
+import { TrafficDriver } from './traffic.js';
+import { sleep } from './waiting.js';
+
+const CONCURRENCY = 8;
+/** The plan's timeoutMs × maxAttempts + the worker's 15 s margin: how long a claimed call stays reserved. */
+const LEASE_S = (1_000 * 2) / 1000 + 15;
+/** After the last kill, the calls it interrupted are made again within the lease and a few sweeps. */
+const RECOVERY_BOUND_S = LEASE_S + 15;
+
+export const controllerKill: FaultCase = {
+  name: 'controller-kill',
+  fault: 'the controller is killed with SIGKILL mid-run and restarted on the same port',
+  guarantee:
+    'every decision stored exactly once, every owed AI call made and compared once; only calls in flight at a kill may be repeated (at most the plan’s concurrency per kill)',
+  async run(ctx) {
+    const startedAt = Date.now();
+    const checks = new Checks();
+    const facts: string[] = [];
+    const sim = await startSimulatedAiSystem({ latencyMs: { min: 20, max: 150 }, agreement: 0.9 });
+    ctx.defer(() => sim.close());
+    const stack = await startStack(ctx, { label: 'kill' });
+    const controller = stack.controllers[0]!;
+    const useCase = 'faults-kill';
+    await stack.admin.applyPlan(
+      useCase,
+      faultPlan(useCase, sim.url, { concurrency: CONCURRENCY, timeoutMs: 1_000, maxAttempts: 2 }),
+    );
+    const handle = startSdk(ctx, controller.url, stack.ingestKey);
+    await handle.sdk.ready();
+
+    const seconds = ctx.quick ? 8 : 15;
+    const kills = ctx.quick ? 1 : 2;
+    const traffic = new TrafficDriver({
+      lanes: [{ sdk: handle.sdk, useCase }],
+      perSecond: ctx.quick ? 60 : 100,
+      idPrefix: 'kill',
+      labels: LABELS,
+    });
+    traffic.start();
+    const slice = (seconds * 1000) / (kills + 1);
+    let lastKillAt = 0;
+    for (let k = 1; k <= kills; k++) {
+      await sleep(slice - 1_000);
+      const inFlight = sim.stats().pending;
+      const decidedBefore = traffic.records.length;
+      await controller.kill();
+      lastKillAt = Date.now();
+      await sleep(1_000);
+      const restartAt = Date.now();
+      await controller.start();
+      facts.push(
+        `kill ${k} after ${decidedBefore} decisions, ${inFlight} AI calls in flight; ` +
+          `down 1 s, ready again ${((Date.now() - restartAt) / 1000).toFixed(1)} s after the restart`,
+      );
+    }
+    await sleep(slice);
+    await traffic.stop();
+    const settledMs = await settle([handle.sdk], stack.db.sql, [useCase], 120_000);
+    const recoveredS = (Date.now() - lastKillAt) / 1000;
+    facts.push(
+      `settled ${(settledMs / 1000).toFixed(1)} s after the traffic stopped, ` +
+        `${recoveredS.toFixed(1)} s after the last kill (lease ${LEASE_S} s)`,
+    );
+    checks.atMost(
+      Math.round(recoveredS),
+      RECOVERY_BOUND_S,
+      'seconds from the last kill until nothing was owed',
+    );
+
+    const { result } = await tally({
+      name: controllerKill.name,
+      startedAt,
+      traffic,
+      db: stack.db,
+      admin: stack.admin,
+      useCases: [useCase],
+      sims: [sim],
+      sdks: [handle],
+      checks,
+      facts,
+      repeatsAllowed: kills * CONCURRENCY,
+      everyDecisionOwesACall: true,
+    });
+    return result;
+  },
+};

@@ -1,0 +1,120 @@
+import { startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { startUnleashServer } from '../../test/support/unleash-server.js';
+import { Checks, type FaultCase } from './fault-case.js';
+import { faultPlan, LABELS } from './fault-plans.js';
+import { startSdk, startStack } from './fault-stack.js';
+import { settle, transitionsOf } from './ledger.js';
+import { tally } from './tally.js';
+import { TrafficDriver } from './traffic.js';
+import { sleep, waitFor } from './waiting.js';
+
+const NAME = 'unleash-down';
+
+export const unleashDown: FaultCase = {
+  name: NAME,
+  fault: 'Unleash stopped mid-run while the gate becomes eligible, then started again',
+  guarantee:
+    'the SDKs keep deciding in their last mode, the promotion still happens (once) in the database, the flag catches up when Unleash is back and the SDKs follow; nothing lost',
+  async run(ctx) {
+    const startedAt = Date.now();
+    const checks = new Checks();
+    const facts: string[] = [];
+    const sim = await startSimulatedAiSystem({ latencyMs: { min: 10, max: 60 }, agreement: 0.9 });
+    ctx.defer(() => sim.close());
+    const unleash = await startUnleashServer();
+    ctx.defer(() => unleash.close());
+    const stack = await startStack(ctx, {
+      label: 'unleash',
+      env: { UNLEASH_URL: unleash.url, UNLEASH_ADMIN_TOKEN: unleash.adminToken },
+    });
+    const useCase = 'faults-unleash';
+    const minSamples = ctx.quick ? 150 : 300;
+    await stack.admin.applyPlan(
+      useCase,
+      faultPlan(useCase, sim.url, {
+        stages: `  shadow:
+    promoteWhen: { minSamples: ${minSamples}, agreementLowerBound: 0.5 }
+    approval: automatic
+  human-reviewed: {}`,
+      }),
+    );
+    const handle = startSdk(ctx, stack.controllers[0]!.url, stack.ingestKey, {
+      unleash: { url: `${unleash.url}/api`, apiKey: unleash.clientToken },
+    });
+    checks.that(await handle.sdk.ready(), 'the SDK did not get its flags from Unleash');
+
+    const traffic = new TrafficDriver({
+      lanes: [{ sdk: handle.sdk, useCase }],
+      perSecond: ctx.quick ? 60 : 80,
+      idPrefix: 'unleash',
+      labels: LABELS,
+    });
+    traffic.start();
+    await sleep(1_500);
+    await unleash.stop();
+    const downAt = Date.now();
+
+    const stage = async () => (await stack.admin.useCase(useCase)).stage;
+    await waitFor(
+      'the promotion to human-reviewed in the database',
+      async () => ((await stage()) === 'human-reviewed' ? true : undefined),
+      90_000,
+    );
+    const promotedAt = Date.now();
+    await sleep(2_000);
+    await unleash.restart();
+    const backAt = Date.now();
+    const firstReviewed = await waitFor(
+      'the SDK to decide in human-reviewed',
+      () => traffic.records.find((r) => r.mode === 'human-reviewed'),
+      30_000,
+    );
+    await sleep(2_000);
+    await traffic.stop();
+    const settledMs = await settle([handle.sdk], stack.db.sql, [useCase], 60_000);
+
+    const during = traffic.records.filter((r) => r.at >= downAt && r.at < backAt);
+    const afterPromotion = during.filter((r) => r.at >= promotedAt);
+    const notShadow = during.filter((r) => r.mode !== 'shadow').length;
+    const later = traffic.records.filter((r) => r.at > firstReviewed.at);
+    const lagging = later.filter((r) => r.mode !== 'human-reviewed').length;
+    facts.push(
+      `Unleash down ${((backAt - downAt) / 1000).toFixed(1)} s: ${during.length} decisions, ` +
+        `${afterPromotion.length} of them after the promotion, all in ${[...new Set(during.map((r) => r.mode))].join('/')}`,
+    );
+    facts.push(
+      `promoted ${((promotedAt - downAt) / 1000).toFixed(1)} s into the outage; the SDK followed ` +
+        `${((firstReviewed.at - backAt) / 1000).toFixed(1)} s after Unleash was back; settled in ${(settledMs / 1000).toFixed(1)} s`,
+    );
+    checks.equal(notShadow, 0, 'decisions during the outage in another mode than the last one (shadow)');
+    checks.that(
+      afterPromotion.length > 0,
+      'no decision was made between the promotion and the end of the outage',
+    );
+    checks.equal(lagging, 0, 'decisions after the SDK followed that were not human-reviewed');
+
+    const promotions = (await transitionsOf(stack.db.sql, useCase)).filter((t) => t.to === 'human-reviewed');
+    checks.equal(promotions.length, 1, 'promotions to human-reviewed recorded');
+    const promotion = promotions[0];
+    checks.that(
+      promotion !== undefined && promotion.at.getTime() >= downAt && promotion.at.getTime() <= backAt,
+      'the promotion was not recorded while Unleash was down',
+    );
+
+    const { result } = await tally({
+      name: NAME,
+      startedAt,
+      traffic,
+      db: stack.db,
+      admin: stack.admin,
+      useCases: [useCase],
+      sims: [sim],
+      sdks: [handle],
+      checks,
+      facts,
+      repeatsAllowed: 0,
+      everyDecisionOwesACall: false,
+    });
+    return result;
+  },
+};

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { Shadowgate, type ShadowgateOptions } from '../../src/sdk/index.js';
+import { AdminApi } from './admin-api.js';
+import { type ControllerProcess, controllerProcess } from './controller-process.js';
+import type { CaseContext } from './fault-case.js';
+import { createFaultDatabase, type FaultDatabase } from './fault-database.js';
+import { deletePrefix } from './redis-server.js';
+import { freePort } from './waiting.js';
+
+export const ADMIN_KEY = `faults-admin-${randomBytes(12).toString('hex')}`;
+
+export interface StackOptions {
+  label: string;
+  /** Default: the machine's PostgreSQL. */
+  pgAdminUrl?: string;
+  /** Default: the machine's Redis. */
+  redisUrl?: string;
+  /** Controller processes on the same database and queue (default 1). */
+  controllers?: number;
+  env?: Record<string, string>;
+}
+
+/** A fresh database, one or more controller processes on it, and an ingest key for the SDKs. */
+export interface Stack {
+  db: FaultDatabase;
+  controllers: ControllerProcess[];
+  /** The admin API of the first controller. */
+  admin: AdminApi;
+  ingestKey: string;
+  queuePrefix: string;
+}
+
+export async function startStack(ctx: CaseContext, options: StackOptions): Promise<Stack> {
+  const redisUrl = options.redisUrl ?? ctx.redisUrl;
+  const db = await createFaultDatabase(options.pgAdminUrl ?? ctx.pgAdminUrl, options.label);
+  ctx.defer(() => db.drop());
+  const queuePrefix = `sgfaults-${options.label}-${randomBytes(4).toString('hex')}`;
+  ctx.defer(() => deletePrefix(redisUrl, queuePrefix).catch(() => 0));
+  const controllers: ControllerProcess[] = [];
+  for (let i = 0; i < (options.controllers ?? 1); i++) {
+    const controller = controllerProcess({
+      name: `controller-${String.fromCharCode(97 + i)}`,
+      port: await freePort(),
+      databaseUrl: db.url,
+      redisUrl,
+      queuePrefix,
+      adminKey: ADMIN_KEY,
+      ...(options.env ? { env: options.env } : {}),
+    });
+    ctx.defer(() => controller.kill());
+    ctx.onFailure(() => `${controller.name}, last log lines:\n${controller.tail(20)}`);
+    controllers.push(controller);
+  }
+  // The first one migrates alone; the others start on a migrated database.
+  await controllers[0]!.start();
+  await Promise.all(controllers.slice(1).map((c) => c.start()));
+  const admin = new AdminApi(controllers[0]!.url, ADMIN_KEY);
+  const ingestKey = await admin.createKey(`faults-${options.label}`, 'ingest');
+  return { db, controllers, admin, ingestKey, queuePrefix };
+}
+
+/** An SDK as a workflow service would hold it, with what it reported counted. */
+export interface SdkHandle {
+  sdk: Shadowgate;
+  /** Items resent after a transient failure. */
+  readonly retries: number;
+  /** Why sends were retried, e.g. "HTTP 503", with how many items each time. */
+  retryReasons: Map<string, number>;
+}
+
+export function startSdk(
+  ctx: CaseContext,
+  url: string,
+  apiKey: string,
+  extra: Partial<ShadowgateOptions> = {},
+): SdkHandle {
+  const counts = { retries: 0, retryReasons: new Map<string, number>() };
+  const sdk = new Shadowgate({
+    url,
+    apiKey,
+    appName: 'faults-workflow',
+    refreshIntervalMs: 500,
+    readyTimeoutMs: 10_000,
+    suggestionDeadlineMs: 1_000,
+    buffer: { batchSize: 100, flushIntervalMs: 200 },
+    retry: { baseMs: 100, maxMs: 1_000, maxAttempts: 8 },
+    requestTimeoutMs: 5_000,
+    closeTimeoutMs: 5_000,
+    onEvent: (event) => {
+      if (event.type !== 'retry') return;
+      counts.retries += event.count;
+      const reason = event.reason.startsWith('HTTP ') ? event.reason.slice(0, 8) : event.reason.slice(0, 40);
+      counts.retryReasons.set(reason, (counts.retryReasons.get(reason) ?? 0) + 1);
+    },
+    ...extra,
+  });
+  ctx.defer(() => sdk.close());
+  return {
+    sdk,
+    get retries() {
+      return counts.retries;
+    },
+    retryReasons: counts.retryReasons,
+  };
+}
