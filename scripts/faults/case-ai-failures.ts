@@ -1,12 +1,12 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { SimFailure } from '../../src/simulation/simulated-answer.js';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import type { SimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
 import { counterSum } from './admin-api.js';
-import { Checks, type FaultCase, formatMs } from './fault-case.js';
+import { CaseRun, startSim } from './case-setup.js';
+import { type FaultCase, formatMs } from './fault-case.js';
 import { faultPlan, LABELS } from './fault-plans.js';
 import { startSdk, startStack } from './fault-stack.js';
 import { readLedger, settle, transitionsOf } from './ledger.js';
-import { tally } from './tally.js';
 import { percentile, TrafficDriver } from './traffic.js';
 import { sleep, waitFor } from './waiting.js';
 
@@ -70,14 +70,12 @@ export const aiFailures: FaultCase = {
   guarantee:
     'each failure is counted as an AI error of its kind (aiErrorRate, shadowgate_ai_errors_total); the plan’s guard trips (in shadow: window 50, aiErrorRateAbove 0.2, action disable; in human-reviewed: window 30, rollback to shadow); the live path never waits on the AI in shadow, and in human-reviewed no longer than the suggestion deadline; once the AI recovers and the use cases are enabled every owed call is made; nothing lost',
   async run(ctx) {
-    const startedAt = Date.now();
-    const checks = new Checks();
-    const facts: string[] = [];
+    const run = new CaseRun(NAME);
+    const { checks, facts } = run;
     const stack = await startStack(ctx, { label: 'ai' });
     const sims: SimulatedAiSystem[] = [];
     for (const f of FAILURES) {
-      const sim = await startSimulatedAiSystem({ latencyMs: { min: 10, max: 60 }, agreement: 0.9 });
-      ctx.defer(() => sim.close());
+      const sim = await startSim(ctx, { min: 10, max: 60 });
       sims.push(sim);
       await stack.admin.applyPlan(
         f.useCase,
@@ -233,22 +231,15 @@ export const aiFailures: FaultCase = {
     const settledMs = await settle([handle.sdk, reviewing.sdk], stack.db.sql, useCases, 60_000);
     facts.push(`enabled again and settled in ${(settledMs / 1000).toFixed(1)} s`);
 
-    const { result } = await tally({
-      name: NAME,
-      startedAt,
+    return run.tally(stack, {
       traffic,
-      db: stack.db,
-      admin: stack.admin,
       useCases,
       sims,
       sdks: [handle, reviewing],
-      checks,
-      facts,
       // A transient failure (500, timeout) is attempted maxAttempts times by design; calls whose
       // retry was pending when the AI recovered are answered on it.
       repeatsAllowed: (ledger) => ledger.aiErrors * (MAX_ATTEMPTS - 1) + FAILURES.length * CONCURRENCY,
       everyDecisionOwesACall: false,
     });
-    return result;
   },
 };

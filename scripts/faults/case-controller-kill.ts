@@ -1,10 +1,5 @@
-import { startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
-import { Checks, type FaultCase } from './fault-case.js';
-import { faultPlan, LABELS } from './fault-plans.js';
-import { startSdk, startStack } from './fault-stack.js';
-import { settle } from './ledger.js';
-import { tally } from './tally.js';
-import { TrafficDriver } from './traffic.js';
+import { CaseRun, settleLane, startLane, startSim, tallyLane } from './case-setup.js';
+import type { FaultCase } from './fault-case.js';
 import { sleep } from './waiting.js';
 
 const CONCURRENCY = 8;
@@ -19,29 +14,19 @@ export const controllerKill: FaultCase = {
   guarantee:
     'every decision stored exactly once, every owed AI call made and compared once; only calls in flight at a kill may be repeated (at most the plan’s concurrency per kill)',
   async run(ctx) {
-    const startedAt = Date.now();
-    const checks = new Checks();
-    const facts: string[] = [];
-    const sim = await startSimulatedAiSystem({ latencyMs: { min: 20, max: 150 }, agreement: 0.9 });
-    ctx.defer(() => sim.close());
-    const stack = await startStack(ctx, { label: 'kill' });
-    const controller = stack.controllers[0]!;
-    const useCase = 'faults-kill';
-    await stack.admin.applyPlan(
-      useCase,
-      faultPlan(useCase, sim.url, { concurrency: CONCURRENCY, timeoutMs: 1_000, maxAttempts: 2 }),
-    );
-    const handle = startSdk(ctx, controller.url, stack.ingestKey);
-    await handle.sdk.ready();
+    const run = new CaseRun(controllerKill.name);
+    const { checks, facts } = run;
+    const sim = await startSim(ctx, { min: 20, max: 150 });
+    const lane = await startLane(ctx, sim, {
+      stack: { label: 'kill' },
+      useCase: 'faults-kill',
+      plan: { concurrency: CONCURRENCY, timeoutMs: 1_000, maxAttempts: 2 },
+      perSecond: ctx.quick ? 60 : 100,
+    });
+    const { controller, traffic } = lane;
 
     const seconds = ctx.quick ? 8 : 15;
     const kills = ctx.quick ? 1 : 2;
-    const traffic = new TrafficDriver({
-      lanes: [{ sdk: handle.sdk, useCase }],
-      perSecond: ctx.quick ? 60 : 100,
-      idPrefix: 'kill',
-      labels: LABELS,
-    });
     traffic.start();
     const slice = (seconds * 1000) / (kills + 1);
     let lastKillAt = 0;
@@ -61,7 +46,7 @@ export const controllerKill: FaultCase = {
     }
     await sleep(slice);
     await traffic.stop();
-    const settledMs = await settle([handle.sdk], stack.db.sql, [useCase], 120_000);
+    const settledMs = await settleLane(lane, 120_000);
     const recoveredS = (Date.now() - lastKillAt) / 1000;
     facts.push(
       `settled ${(settledMs / 1000).toFixed(1)} s after the traffic stopped, ` +
@@ -73,20 +58,6 @@ export const controllerKill: FaultCase = {
       'seconds from the last kill until nothing was owed',
     );
 
-    const { result } = await tally({
-      name: controllerKill.name,
-      startedAt,
-      traffic,
-      db: stack.db,
-      admin: stack.admin,
-      useCases: [useCase],
-      sims: [sim],
-      sdks: [handle],
-      checks,
-      facts,
-      repeatsAllowed: kills * CONCURRENCY,
-      everyDecisionOwesACall: true,
-    });
-    return result;
+    return tallyLane(run, lane, { repeatsAllowed: kills * CONCURRENCY, everyDecisionOwesACall: true });
   },
 };

@@ -1,11 +1,5 @@
-import { startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
-import { Checks, type FaultCase } from './fault-case.js';
-import { faultPlan, LABELS } from './fault-plans.js';
-import { startSdk, startStack } from './fault-stack.js';
-import { settle } from './ledger.js';
-import { startOwnPostgres } from './postgres-cluster.js';
-import { tally } from './tally.js';
-import { TrafficDriver } from './traffic.js';
+import { CaseRun, ownPostgres, settleLane, startLane, startSim, tallyLane } from './case-setup.js';
+import type { FaultCase } from './fault-case.js';
 import { sleep } from './waiting.js';
 
 const NAME = 'postgres-restart';
@@ -18,29 +12,20 @@ export const postgresRestart: FaultCase = {
   guarantee:
     'ingest answers 503 with Retry-After while the database is away, the SDK keeps resending, and every decision it was answered 202 for survives the crash: nothing lost, nothing stored twice; AI calls in flight, and answers whose relaxed commit the crash forgot, are made again',
   async run(ctx) {
-    const startedAt = Date.now();
-    const checks = new Checks();
-    const facts: string[] = [];
-    const sim = await startSimulatedAiSystem({ latencyMs: { min: 20, max: 150 }, agreement: 0.9 });
-    ctx.defer(() => sim.close());
-    // A cluster of the case's own: crashing the machine's PostgreSQL would hit everyone on it.
-    const postgres = await startOwnPostgres();
-    ctx.defer(() => postgres.destroy());
-    const stack = await startStack(ctx, { label: 'pg', pgAdminUrl: postgres.adminUrl });
-    const controller = stack.controllers[0]!;
-    const useCase = 'faults-pg';
-    await stack.admin.applyPlan(useCase, faultPlan(useCase, sim.url, { concurrency: CONCURRENCY }));
-    const handle = startSdk(ctx, controller.url, stack.ingestKey);
-    await handle.sdk.ready();
+    const run = new CaseRun(NAME);
+    const { checks, facts } = run;
+    const sim = await startSim(ctx, { min: 20, max: 150 });
+    const postgres = await ownPostgres(ctx);
+    const perSecond = ctx.quick ? 60 : 100;
+    const lane = await startLane(ctx, sim, {
+      stack: { label: 'pg', pgAdminUrl: postgres.adminUrl },
+      useCase: 'faults-pg',
+      plan: { concurrency: CONCURRENCY },
+      perSecond,
+    });
+    const { stack, controller, handle, traffic } = lane;
 
     const phaseMs = ctx.quick ? 4_000 : 7_000;
-    const perSecond = ctx.quick ? 60 : 100;
-    const traffic = new TrafficDriver({
-      lanes: [{ sdk: handle.sdk, useCase }],
-      perSecond,
-      idPrefix: 'pg',
-      labels: LABELS,
-    });
     traffic.start();
     await sleep(phaseMs);
 
@@ -58,30 +43,19 @@ export const postgresRestart: FaultCase = {
     checks.that(probes.retryAfter !== null, 'the 503 carried no Retry-After');
     await sleep(phaseMs);
     await traffic.stop();
-    const settledMs = await settle([handle.sdk], stack.db.sql, [useCase], 90_000);
+    const settledMs = await settleLane(lane, 90_000);
     facts.push(`settled ${(settledMs / 1000).toFixed(1)} s after the traffic stopped`);
     checks.that(
       [...handle.retryReasons.keys()].some((r) => r.startsWith('HTTP 503')),
       'the SDK never resent after a 503',
     );
 
-    const { result } = await tally({
-      name: NAME,
-      startedAt,
-      traffic,
-      db: stack.db,
-      admin: stack.admin,
-      useCases: [useCase],
-      sims: [sim],
-      sdks: [handle],
-      checks,
-      facts,
+    return tallyLane(run, lane, {
       // Calls in flight, plus answers committed without waiting for the WAL (README "Design")
       // in the moment before the crash: about a second of traffic at most.
       repeatsAllowed: CONCURRENCY + perSecond,
       everyDecisionOwesACall: true,
     });
-    return result;
   },
 };
 

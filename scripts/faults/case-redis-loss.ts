@@ -1,11 +1,5 @@
-import { startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
-import { Checks, type FaultCase } from './fault-case.js';
-import { faultPlan, LABELS } from './fault-plans.js';
-import { startSdk, startStack } from './fault-stack.js';
-import { settle } from './ledger.js';
-import { startOwnRedis } from './redis-server.js';
-import { tally } from './tally.js';
-import { TrafficDriver } from './traffic.js';
+import { CaseRun, ownRedis, settleLane, startLane, startSim, tallyLane } from './case-setup.js';
+import type { FaultCase } from './fault-case.js';
 import { sleep } from './waiting.js';
 
 const NAME = 'redis-loss';
@@ -17,28 +11,18 @@ export const redisLoss: FaultCase = {
   guarantee:
     'the same as a controller kill: every decision stored once, every owed AI call made and compared once (PostgreSQL, not the queue, is the record of what is owed); ingest keeps answering while Redis is away; no call is repeated',
   async run(ctx) {
-    const startedAt = Date.now();
-    const checks = new Checks();
-    const facts: string[] = [];
-    const sim = await startSimulatedAiSystem({ latencyMs: { min: 20, max: 150 }, agreement: 0.9 });
-    ctx.defer(() => sim.close());
-    // A redis-server of the case's own: flushing or killing the machine's would hit everyone on it.
-    const redis = await startOwnRedis();
-    ctx.defer(() => redis.close());
-    const stack = await startStack(ctx, { label: 'redis', redisUrl: redis.url });
-    const controller = stack.controllers[0]!;
-    const useCase = 'faults-redis';
-    await stack.admin.applyPlan(useCase, faultPlan(useCase, sim.url));
-    const handle = startSdk(ctx, controller.url, stack.ingestKey);
-    await handle.sdk.ready();
+    const run = new CaseRun(NAME);
+    const { checks, facts } = run;
+    const sim = await startSim(ctx, { min: 20, max: 150 });
+    const redis = await ownRedis(ctx);
+    const lane = await startLane(ctx, sim, {
+      stack: { label: 'redis', redisUrl: redis.url },
+      useCase: 'faults-redis',
+      perSecond: ctx.quick ? 60 : 100,
+    });
+    const { controller, handle, traffic } = lane;
 
     const phaseMs = ctx.quick ? 3_000 : 5_000;
-    const traffic = new TrafficDriver({
-      lanes: [{ sdk: handle.sdk, useCase }],
-      perSecond: ctx.quick ? 60 : 100,
-      idPrefix: 'redis',
-      labels: LABELS,
-    });
     traffic.start();
     await sleep(phaseMs);
     await redis.flushAll();
@@ -70,23 +54,9 @@ export const redisLoss: FaultCase = {
     checks.equal(handle.retries - retriesBefore, 0, 'items the SDK resent while Redis was down');
     await sleep(phaseMs);
     await traffic.stop();
-    const settledMs = await settle([handle.sdk], stack.db.sql, [useCase], 90_000);
+    const settledMs = await settleLane(lane, 90_000);
     facts.push(`settled ${(settledMs / 1000).toFixed(1)} s after the traffic stopped`);
 
-    const { result } = await tally({
-      name: NAME,
-      startedAt,
-      traffic,
-      db: stack.db,
-      admin: stack.admin,
-      useCases: [useCase],
-      sims: [sim],
-      sdks: [handle],
-      checks,
-      facts,
-      repeatsAllowed: 0,
-      everyDecisionOwesACall: true,
-    });
-    return result;
+    return tallyLane(run, lane, { repeatsAllowed: 0, everyDecisionOwesACall: true });
   },
 };

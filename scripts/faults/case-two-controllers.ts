@@ -1,11 +1,10 @@
-import { startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
 import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
 import { counterSum } from './admin-api.js';
-import { Checks, type FaultCase } from './fault-case.js';
+import { CaseRun, startSim } from './case-setup.js';
+import type { FaultCase } from './fault-case.js';
 import { faultPlan, LABELS } from './fault-plans.js';
 import { startSdk, startStack } from './fault-stack.js';
 import { settle, transitionsOf } from './ledger.js';
-import { tally } from './tally.js';
 import { TrafficDriver } from './traffic.js';
 import { sleep, waitFor } from './waiting.js';
 
@@ -21,11 +20,9 @@ export const twoControllers: FaultCase = {
   guarantee:
     'no decision, AI call or stage change counted twice: the same batch posted to both at the same instant is stored once, each owed call is made by one process, an automatic promotion happens once and a manual gate is announced once, though both processes tick (each tick slot is taken by one)',
   async run(ctx) {
-    const startedAt = Date.now();
-    const checks = new Checks();
-    const facts: string[] = [];
-    const sim = await startSimulatedAiSystem({ latencyMs: { min: 10, max: 80 }, agreement: 0.9 });
-    ctx.defer(() => sim.close());
+    const run = new CaseRun(NAME);
+    const { checks, facts } = run;
+    const sim = await startSim(ctx, { min: 10, max: 80 });
     const stack = await startStack(ctx, { label: 'two', controllers: 2 });
     const [a, b] = stack.controllers as [(typeof stack.controllers)[0], (typeof stack.controllers)[0]];
     const minSamples = ctx.quick ? 100 : 200;
@@ -118,22 +115,15 @@ export const twoControllers: FaultCase = {
     );
     checks.equal(promoteCount, 1, 'promotions counted in the two processes’ /metrics');
 
-    const { result } = await tally({
-      name: NAME,
-      startedAt,
+    return run.tally(stack, {
       traffic,
-      db: stack.db,
-      admin: stack.admin,
       useCases: [AUTO, MANUAL, RACE],
       alsoSent: raced.ids,
       sims: [sim],
       sdks: [sdkA, sdkB],
-      checks,
-      facts,
       repeatsAllowed: 0,
       everyDecisionOwesACall: false,
     });
-    return result;
   },
 };
 

@@ -1,11 +1,6 @@
-import { startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
-import { startUnleashServer } from '../../test/support/unleash-server.js';
-import { Checks, type FaultCase } from './fault-case.js';
-import { faultPlan, LABELS } from './fault-plans.js';
-import { startSdk, startStack } from './fault-stack.js';
-import { settle, transitionsOf } from './ledger.js';
-import { tally } from './tally.js';
-import { TrafficDriver } from './traffic.js';
+import { CaseRun, ownUnleash, settleLane, startLane, startSim, tallyLane } from './case-setup.js';
+import type { FaultCase } from './fault-case.js';
+import { transitionsOf } from './ledger.js';
 import { sleep, waitFor } from './waiting.js';
 
 const NAME = 'unleash-down';
@@ -16,39 +11,29 @@ export const unleashDown: FaultCase = {
   guarantee:
     'the SDKs keep deciding in their last mode, the promotion still happens (once) in the database, the flag catches up when Unleash is back and the SDKs follow; nothing lost',
   async run(ctx) {
-    const startedAt = Date.now();
-    const checks = new Checks();
-    const facts: string[] = [];
-    const sim = await startSimulatedAiSystem({ latencyMs: { min: 10, max: 60 }, agreement: 0.9 });
-    ctx.defer(() => sim.close());
-    const unleash = await startUnleashServer();
-    ctx.defer(() => unleash.close());
-    const stack = await startStack(ctx, {
-      label: 'unleash',
-      env: { UNLEASH_URL: unleash.url, UNLEASH_ADMIN_TOKEN: unleash.adminToken },
-    });
-    const useCase = 'faults-unleash';
+    const run = new CaseRun(NAME);
+    const { checks, facts } = run;
+    const sim = await startSim(ctx, { min: 10, max: 60 });
+    const unleash = await ownUnleash(ctx);
     const minSamples = ctx.quick ? 150 : 300;
-    await stack.admin.applyPlan(
-      useCase,
-      faultPlan(useCase, sim.url, {
+    const lane = await startLane(ctx, sim, {
+      stack: {
+        label: 'unleash',
+        env: { UNLEASH_URL: unleash.url, UNLEASH_ADMIN_TOKEN: unleash.adminToken },
+      },
+      useCase: 'faults-unleash',
+      plan: {
         stages: `  shadow:
     promoteWhen: { minSamples: ${minSamples}, agreementLowerBound: 0.5 }
     approval: automatic
   human-reviewed: {}`,
-      }),
-    );
-    const handle = startSdk(ctx, stack.controllers[0]!.url, stack.ingestKey, {
-      unleash: { url: `${unleash.url}/api`, apiKey: unleash.clientToken },
-    });
-    checks.that(await handle.sdk.ready(), 'the SDK did not get its flags from Unleash');
-
-    const traffic = new TrafficDriver({
-      lanes: [{ sdk: handle.sdk, useCase }],
+      },
       perSecond: ctx.quick ? 60 : 80,
-      idPrefix: 'unleash',
-      labels: LABELS,
+      sdk: { unleash: { url: `${unleash.url}/api`, apiKey: unleash.clientToken } },
     });
+    const { stack, useCase, traffic } = lane;
+    checks.that(lane.ready, 'the SDK did not get its flags from Unleash');
+
     traffic.start();
     await sleep(1_500);
     await unleash.stop();
@@ -71,7 +56,7 @@ export const unleashDown: FaultCase = {
     );
     await sleep(2_000);
     await traffic.stop();
-    const settledMs = await settle([handle.sdk], stack.db.sql, [useCase], 60_000);
+    const settledMs = await settleLane(lane, 60_000);
 
     const during = traffic.records.filter((r) => r.at >= downAt && r.at < backAt);
     const afterPromotion = during.filter((r) => r.at >= promotedAt);
@@ -101,20 +86,6 @@ export const unleashDown: FaultCase = {
       'the promotion was not recorded while Unleash was down',
     );
 
-    const { result } = await tally({
-      name: NAME,
-      startedAt,
-      traffic,
-      db: stack.db,
-      admin: stack.admin,
-      useCases: [useCase],
-      sims: [sim],
-      sdks: [handle],
-      checks,
-      facts,
-      repeatsAllowed: 0,
-      everyDecisionOwesACall: false,
-    });
-    return result;
+    return tallyLane(run, lane, { repeatsAllowed: 0, everyDecisionOwesACall: false });
   },
 };
