@@ -6,6 +6,7 @@ import type { GateAssessment } from '../../src/promotion/gate-types.js';
 import type { TransitionRecord } from '../../src/promotion/transition-store.js';
 import { buildEvidenceReport, type ReportInput } from '../../src/report/evidence-report.js';
 import type { UseCaseDetail } from '../../src/report/report-types.js';
+import { APPROVE_REJECT_CONFUSION, cohortMetrics } from '../support/gate-fixtures.js';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-04-30T12:00:00Z');
@@ -25,39 +26,7 @@ const PLAN: Plan = planSchema.parse({
   },
 });
 
-function cohort(over: Partial<CohortMetrics>): CohortMetrics {
-  return {
-    stage: 'shadow',
-    aiConfig: 'cfg-1',
-    modelVersion: 'm1',
-    samples: 0,
-    agreement: null,
-    agreementLowerBound: null,
-    decisions: 0,
-    kappa: null,
-    aiCalls: 0,
-    aiErrors: 0,
-    aiErrorRate: null,
-    latencyP50Ms: null,
-    latencyP95Ms: null,
-    inputTokens: 0,
-    outputTokens: 0,
-    aiCostPerDecision: null,
-    humanCostPerDecision: 1.8,
-    costPerDecision: null,
-    monthlyVolume: null,
-    monthlyCost: null,
-    monthlySavings: null,
-    pendingHuman: 0,
-    pendingAi: 0,
-    firstDecisionAt: null,
-    lastDecisionAt: null,
-    confusion: null,
-    perLabel: null,
-    segments: [],
-    ...over,
-  };
-}
+const cohort = (over: Partial<CohortMetrics>) => cohortMetrics({ humanCostPerDecision: 1.8, ...over });
 
 const OLD_MODEL = cohort({
   modelVersion: 'm1',
@@ -87,17 +56,7 @@ const NEW_MODEL = cohort({
   monthlyCost: 5406,
   monthlySavings: -6,
   lastDecisionAt: at(1).toISOString(),
-  confusion: {
-    labels: ['approve', 'reject'],
-    matrix: [
-      [100, 4],
-      [2, 14],
-    ],
-  },
-  perLabel: [
-    { label: 'approve', precision: 100 / 102, recall: 100 / 104, support: 104 },
-    { label: 'reject', precision: 14 / 18, recall: 14 / 16, support: 16 },
-  ],
+  ...APPROVE_REJECT_CONFUSION,
   segments: [
     { segment: 'region', value: 'EU', samples: 108, agreement: 0.96, agreementLowerBound: 0.9 },
     { segment: 'region', value: 'APAC', samples: 12, agreement: 0.85, agreementLowerBound: 0.6 },

@@ -5,6 +5,7 @@ import { assessGate, nextStage, verdictOf } from '../../src/promotion/gate-asses
 import type { Criterion, GateAssessment } from '../../src/promotion/gate-types.js';
 import { sequentialLowerBound, sequentialUpperBound } from '../../src/statistics/confidence-sequence.js';
 import { wilsonLowerBound } from '../../src/statistics/wilson.js';
+import { cohortMetrics as cohort } from '../support/gate-fixtures.js';
 
 const DAY = 86_400_000;
 const ENTERED = new Date('2026-03-01T00:00:00Z');
@@ -29,40 +30,6 @@ function plan(promoteWhen: PromoteWhenInput, extra: Partial<PlanInput> = {}): Pl
 
 function segment(segmentName: string, value: string, samples: number, agreement: number): SegmentMetrics {
   return { segment: segmentName, value, samples, agreement, agreementLowerBound: null };
-}
-
-function cohort(over: Partial<CohortMetrics>): CohortMetrics {
-  return {
-    stage: 'shadow',
-    aiConfig: 'cfg',
-    modelVersion: 'm1',
-    samples: 0,
-    agreement: null,
-    agreementLowerBound: null,
-    decisions: 0,
-    kappa: null,
-    aiCalls: 0,
-    aiErrors: 0,
-    aiErrorRate: null,
-    latencyP50Ms: null,
-    latencyP95Ms: null,
-    inputTokens: 0,
-    outputTokens: 0,
-    aiCostPerDecision: null,
-    humanCostPerDecision: 0,
-    costPerDecision: null,
-    monthlyVolume: null,
-    monthlyCost: null,
-    monthlySavings: null,
-    pendingHuman: 0,
-    pendingAi: 0,
-    firstDecisionAt: null,
-    lastDecisionAt: null,
-    confusion: null,
-    perLabel: null,
-    segments: [],
-    ...over,
-  };
 }
 
 function assess(p: Plan, metrics: CohortMetrics | null, now = LATER, stage: Mode = 'shadow'): GateAssessment {

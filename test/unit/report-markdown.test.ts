@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { usd } from '../../src/report/markdown-format.js';
 import { renderReportMarkdown } from '../../src/report/report-markdown.js';
 import type { CohortEvidence, EvidenceReport } from '../../src/report/report-types.js';
+import { APPROVE_REJECT_CONFUSION } from '../support/gate-fixtures.js';
 
 const COHORT: CohortEvidence = {
   stage: 'shadow',
@@ -20,17 +21,7 @@ const COHORT: CohortEvidence = {
   latencyP95Ms: 89.6,
   firstDecisionAt: '2026-04-01T00:00:00.000Z',
   lastDecisionAt: '2026-04-29T00:00:00.000Z',
-  confusion: {
-    labels: ['approve', 'reject'],
-    matrix: [
-      [100, 4],
-      [2, 14],
-    ],
-  },
-  perLabel: [
-    { label: 'approve', precision: 100 / 102, recall: 100 / 104, support: 104 },
-    { label: 'reject', precision: 14 / 18, recall: 14 / 16, support: 16 },
-  ],
+  ...APPROVE_REJECT_CONFUSION,
   segments: [
     {
       segment: 'region',
