@@ -44,13 +44,45 @@ export function destroyCharts() {
 
 const flat = (value, n) => Array.from({ length: n }, () => value);
 
+/** Points are drawn on a line only while there are few enough to tell apart. */
+const pointRadius = (n) => (n > 48 ? 0 : 2);
+
+/** An agreement axis from just below the lowest bound or threshold shown (a 5% step) up to 100%. */
+function agreementAxis(threshold, lowerBounds) {
+  const lowest = Math.min(threshold ?? 1, ...lowerBounds.filter((x) => x !== null));
+  return {
+    min: Math.max(0, Math.floor((lowest - 0.05) * 20) / 20),
+    max: 1,
+    ticks: { callback: (v) => pct(v, 0) },
+  };
+}
+
+/** The gate's threshold as a dashed line across all `n` labels; `extra` places it in a mixed chart. */
+function thresholdLine(label, threshold, n, extra) {
+  return {
+    label,
+    data: flat(threshold, n),
+    borderColor: COLORS.threshold,
+    borderDash: [6, 4],
+    borderWidth: 1.5,
+    pointRadius: 0,
+    ...extra,
+  };
+}
+
+/** Tooltips of an agreement chart: each value as a percentage, then what `detail(index)` says of the point. */
+function agreementTooltip(detail) {
+  return {
+    callbacks: {
+      label: (ctx) => `${ctx.dataset.label}: ${pct(ctx.parsed.y)}`,
+      afterBody: (items) => detail(items[0]?.dataIndex ?? -1),
+    },
+  };
+}
+
 /** Agreement per bucket with its Wilson interval as a filled band, and the gate's threshold. */
 export function agreementChart(canvas, series, threshold, targetStage) {
   const labels = series.points.map((p) => bucketLabel(p.start, series.bucket));
-  const lowest = Math.min(
-    threshold ?? 1,
-    ...series.points.map((p) => p.agreementLower).filter((x) => x !== null),
-  );
   const datasets = [
     {
       label: `${pct(series.confidence, 0)} interval`,
@@ -73,20 +105,16 @@ export function agreementChart(canvas, series, threshold, targetStage) {
       borderColor: COLORS.agreement,
       backgroundColor: COLORS.agreement,
       borderWidth: 2,
-      pointRadius: series.points.length > 48 ? 0 : 2,
+      pointRadius: pointRadius(series.points.length),
       fill: false,
     },
   ];
   if (threshold !== undefined && threshold !== null) {
-    datasets.push({
-      label: `gate to ${targetStage}: ${pct(threshold, 0)}`,
-      data: flat(threshold, labels.length),
-      borderColor: COLORS.threshold,
-      borderDash: [6, 4],
-      borderWidth: 1.5,
-      pointRadius: 0,
-      fill: false,
-    });
+    datasets.push(
+      thresholdLine(`gate to ${targetStage}: ${pct(threshold, 0)}`, threshold, labels.length, {
+        fill: false,
+      }),
+    );
   }
   return draw(canvas, {
     type: 'line',
@@ -94,24 +122,18 @@ export function agreementChart(canvas, series, threshold, targetStage) {
     options: {
       interaction: { mode: 'index', intersect: false },
       scales: {
-        y: {
-          min: Math.max(0, Math.floor((lowest - 0.05) * 20) / 20),
-          max: 1,
-          ticks: { callback: (v) => pct(v, 0) },
-        },
+        y: agreementAxis(
+          threshold,
+          series.points.map((p) => p.agreementLower),
+        ),
         x: { ticks: { maxTicksLimit: 8, maxRotation: 0 } },
       },
       plugins: {
         legend: { labels: { filter: (item) => item.text !== 'lower' } },
-        tooltip: {
-          callbacks: {
-            label: (ctx) => `${ctx.dataset.label}: ${pct(ctx.parsed.y)}`,
-            afterBody: (items) => {
-              const p = series.points[items[0]?.dataIndex ?? -1];
-              return p ? `${p.samples} compared of ${p.decisions}` : '';
-            },
-          },
-        },
+        tooltip: agreementTooltip((i) => {
+          const p = series.points[i];
+          return p ? `${p.samples} compared of ${p.decisions}` : '';
+        }),
       },
     },
   });
@@ -131,7 +153,7 @@ export function latencyErrorChart(canvas, series) {
           borderColor: COLORS.latency,
           backgroundColor: COLORS.latency,
           borderWidth: 2,
-          pointRadius: series.points.length > 48 ? 0 : 2,
+          pointRadius: pointRadius(series.points.length),
           yAxisID: 'latency',
         },
         {
@@ -140,7 +162,7 @@ export function latencyErrorChart(canvas, series) {
           borderColor: COLORS.errors,
           backgroundColor: COLORS.errors,
           borderWidth: 2,
-          pointRadius: series.points.length > 48 ? 0 : 2,
+          pointRadius: pointRadius(series.points.length),
           yAxisID: 'errors',
         },
       ],
@@ -207,10 +229,6 @@ export function costChart(canvas, cohorts) {
 /** Agreement of each segment value, its lower bound as a marker, and the gate's segment threshold. */
 export function segmentChart(canvas, segments, threshold) {
   const labels = segments.map((s) => [s.segment, s.value]);
-  const lowest = Math.min(
-    threshold ?? 1,
-    ...segments.map((s) => s.agreementLowerBound).filter((x) => x !== null),
-  );
   const datasets = [
     {
       type: 'bar',
@@ -236,39 +254,26 @@ export function segmentChart(canvas, segments, threshold) {
     },
   ];
   if (threshold !== undefined && threshold !== null) {
-    datasets.push({
-      type: 'line',
-      label: `gate ${pct(threshold, 0)}`,
-      data: flat(threshold, labels.length),
-      borderColor: COLORS.threshold,
-      borderDash: [6, 4],
-      borderWidth: 1.5,
-      pointRadius: 0,
-      order: 0,
-    });
+    datasets.push(
+      thresholdLine(`gate ${pct(threshold, 0)}`, threshold, labels.length, { type: 'line', order: 0 }),
+    );
   }
   return draw(canvas, {
     data: { labels, datasets },
     options: {
       interaction: { mode: 'index', intersect: false },
       scales: {
-        y: {
-          min: Math.max(0, Math.floor((lowest - 0.05) * 20) / 20),
-          max: 1,
-          ticks: { callback: (v) => pct(v, 0) },
-        },
+        y: agreementAxis(
+          threshold,
+          segments.map((s) => s.agreementLowerBound),
+        ),
         x: { ticks: { maxRotation: 0, autoSkip: false } },
       },
       plugins: {
-        tooltip: {
-          callbacks: {
-            label: (ctx) => `${ctx.dataset.label}: ${pct(ctx.parsed.y)}`,
-            afterBody: (items) => {
-              const s = segments[items[0]?.dataIndex ?? -1];
-              return s ? `${s.samples} compared` : '';
-            },
-          },
-        },
+        tooltip: agreementTooltip((i) => {
+          const s = segments[i];
+          return s ? `${s.samples} compared` : '';
+        }),
       },
     },
   });
