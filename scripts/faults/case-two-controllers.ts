@@ -121,7 +121,8 @@ export const twoControllers: FaultCase = {
       alsoSent: raced.ids,
       sims: [sim],
       sdks: [sdkA, sdkB],
-      repeatsAllowed: 0,
+      // Only retries the database recorded (an AI call that timed out on a loaded machine).
+      repeatsAllowed: (ledger) => ledger.retriedAttempts,
       everyDecisionOwesACall: false,
     });
   },

@@ -20,6 +20,11 @@ export interface Ledger {
   compared: number;
   /** Both sides, the AI's answered, and no score yet. */
   uncompared: number;
+  /**
+   * AI attempts beyond the first that the database recorded (a claim counts each one): a
+   * retry after a timeout or a 5xx, by design. A repeated call beyond these is a double call.
+   */
+  retriedAttempts: number;
 }
 
 export async function readLedger(
@@ -28,10 +33,18 @@ export async function readLedger(
   decided: Iterable<string>,
 ): Promise<Ledger> {
   const rows = await sql<
-    Array<{ request_id: string; copies: number; human: boolean; ai_state: string; scored: boolean }>
+    Array<{
+      request_id: string;
+      copies: number;
+      human: boolean;
+      ai_state: string;
+      scored: boolean;
+      retried: number;
+    }>
   >`
     select request_id, count(*)::int as copies, bool_and(human_decision is not null) as human,
-           min(ai_state) as ai_state, bool_and(score is not null) as scored
+           min(ai_state) as ai_state, bool_and(score is not null) as scored,
+           sum(greatest(ai_attempts - 1, 0))::int as retried
     from decisions where use_case in ${sql(useCases)} group by use_case, request_id`;
   const byId = new Map(rows.map((r) => [r.request_id, r]));
   const wanted = new Set(decided);
@@ -52,10 +65,12 @@ export async function readLedger(
     aiErrors: 0,
     compared: 0,
     uncompared: 0,
+    retriedAttempts: 0,
   };
   for (const r of rows) {
     ledger.rows += r.copies;
     if (r.copies > 1) ledger.doubleStored++;
+    ledger.retriedAttempts += Number(r.retried);
     if (!wanted.has(r.request_id)) ledger.unexpected++;
     if (r.ai_state === 'owed') ledger.owed++;
     if (r.ai_state === 'done') ledger.aiDone++;
