@@ -1,0 +1,115 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * CPU time and memory of the processes a benchmark involves, read from Linux's /proc: where the
+ * machine's two cores went during a run (the controller, PostgreSQL, Redis, the benchmark's own
+ * clients), which is what says whether a figure is bound by the controller or by the database.
+ */
+
+/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
+const TICKS_PER_SECOND = 100;
+
+export function rssBytes(pid: number): number | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+    return kb === undefined ? null : Number(kb) * 1024;
+  } catch {
+    return null;
+  }
+}
+
+interface ProcStat {
+  comm: string;
+  cpuSeconds: number;
+}
+
+function procStat(pid: string): ProcStat | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const open = text.indexOf('(');
+    const close = text.lastIndexOf(')');
+    const fields = text.slice(close + 2).split(' ');
+    // after the command: state is field 3, utime and stime are fields 14 and 15 (1-based)
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    return { comm: text.slice(open + 1, close), cpuSeconds: (utime + stime) / TICKS_PER_SECOND };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds of every process at one moment, and of the whole machine. */
+export interface CpuSnapshot {
+  at: number;
+  machine: number;
+  processes: Map<number, ProcStat>;
+}
+
+export function cpuSnapshot(): CpuSnapshot {
+  const processes = new Map<number, ProcStat>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(entry);
+    if (stat) processes.set(Number(entry), stat);
+  }
+  return { at: performance.now() / 1000, machine: machineBusySeconds(), processes };
+}
+
+/** Busy CPU seconds of the whole machine (all cores) since boot. */
+function machineBusySeconds(): number {
+  const first = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const [, user, nice, system, , , irq, softirq, steal] = first.trim().split(/\s+/).map(Number);
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) /
+    TICKS_PER_SECOND
+  );
+}
+
+/**
+ * Cores used between two snapshots (CPU seconds / wall seconds): the named pids, PostgreSQL
+ * (every `postgres` process), Redis, this process (`bench clients`), any other command that used
+ * at least 0.05 of a core (another session's tests show up here), all other processes together,
+ * and the machine as a whole. Time of processes that exited in between, and of the kernel's own
+ * work outside any process, is only in `machine`.
+ */
+export function coresUsed(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  named: Record<string, number | undefined>,
+): Record<string, number> {
+  const wall = after.at - before.at;
+  const groupOf = new Map<number, string>();
+  for (const [group, pid] of Object.entries(named)) if (pid !== undefined) groupOf.set(pid, group);
+  groupOf.set(process.pid, 'bench clients');
+  const seconds = new Map<string, number>();
+  for (const [pid, now] of after.processes) {
+    const then = before.processes.get(pid);
+    const used = now.cpuSeconds - (then && then.comm === now.comm ? then.cpuSeconds : 0);
+    if (used <= 0) continue;
+    const group =
+      groupOf.get(pid) ??
+      (now.comm === 'postgres' ? 'postgres' : now.comm === 'redis-server' ? 'redis' : `other: ${now.comm}`);
+    seconds.set(group, (seconds.get(group) ?? 0) + used);
+  }
+  const used: Record<string, number> = {};
+  const cores = (s: number) => Math.round((s / wall) * 100) / 100;
+  for (const group of [...Object.keys(named), 'postgres', 'redis', 'bench clients']) {
+    used[group] = cores(seconds.get(group) ?? 0);
+  }
+  let others = 0;
+  for (const [group, s] of seconds) {
+    if (group in used) continue;
+    others += s;
+    if (cores(s) >= 0.05) used[group] = cores(s);
+  }
+  used['all other processes'] = cores(others);
+  used.machine = cores(after.machine - before.machine);
+  return used;
+}
+
+export function describeCores(used: Record<string, number>): string {
+  return Object.entries(used)
+    .map(([group, cores]) => `${group} ${cores.toFixed(2)}`)
+    .join(', ');
+}
