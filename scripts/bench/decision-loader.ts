@@ -88,12 +88,12 @@ async function insertChunk(
   // The volatile random() stays in the subquery (PostgreSQL does not flatten it), one value a row.
   await sql`
     with uc as (
-      select (row_number() over (order by u.id) - 1)::int as n, u.id, u.plan_version, p.ai_config
+      select (row_number() over (order by u.id) - 1)::int as n, u.id, u.plan_version, u.stage_version, p.ai_config
       from use_cases u join plan_versions p on p.use_case = u.id and p.version = u.plan_version
       where u.id like ${`${prefix}%`}
     )
     insert into decisions (
-      use_case, request_id, payload_hash, input, context, stage, plan_version, ai_config, received_at,
+      use_case, request_id, payload_hash, input, context, stage, stage_version, plan_version, ai_config, received_at,
       human_decision, human_decided_by, human_handling_ms, human_at,
       ai_state, ai_attempts, ai_decision, ai_confidence, ai_model_version, ai_latency_ms,
       ai_input_tokens, ai_output_tokens, ai_cost, ai_error, ai_at, score, compared_at)
@@ -103,7 +103,7 @@ async function insertChunk(
         'currency', 'EUR', 'poNumber', 'PO-' || (s.i % 999983), 'lineItems', 1 + s.i % 12, 'dueInDays', 30),
       jsonb_build_object('region', (array['EU', 'US', 'APAC'])[(1 + s.i % 3)::int],
         'riskTier', (array['low', 'medium', 'high'])[(1 + (s.i / 3) % 3)::int]),
-      'shadow', u.plan_version, u.ai_config, s.received_at,
+      'shadow', u.stage_version, u.plan_version, u.ai_config, s.received_at,
       to_jsonb(s.human), 'clerk-' || (s.i % 40), 20000 + (s.i * 31) % 60000, s.received_at + interval '30 seconds',
       case when s.failed then 'error' else 'done' end, 1,
       case when s.failed then null else to_jsonb(case when s.agrees then s.human else s.other end) end,

@@ -69,6 +69,8 @@ export const decisions = pgTable(
     pendingInput: jsonb('pending_input'),
     context: jsonb('context').notNull().default({}),
     stage: text('stage').notNull(),
+    /** The use case's stage version when the decision was received: the gate counts only the current one. */
+    stageVersion: integer('stage_version').notNull(),
     planVersion: integer('plan_version').notNull(),
     aiConfig: text('ai_config').notNull(),
     receivedAt: at('received_at').notNull().defaultNow(),

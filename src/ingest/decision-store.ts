@@ -15,6 +15,8 @@ export interface NewDecision {
   pendingInput?: unknown;
   context: Record<string, unknown>;
   stage: string;
+  /** The use case's `stageVersion` when the decision was received. */
+  stageVersion: number;
   planVersion: number;
   aiConfig: string;
   human: { decision: unknown; decidedBy: string | null; handlingMs: number | null } | null;
@@ -92,6 +94,7 @@ export class DecisionStore {
             pendingInput: pendingValue(r),
             context: r.context,
             stage: r.stage,
+            stageVersion: r.stageVersion,
             planVersion: r.planVersion,
             aiConfig: r.aiConfig,
             humanDecision: r.human?.decision ?? null,
@@ -149,6 +152,7 @@ export class DecisionStore {
         pendingInput: pendingValue(row),
         context: row.context,
         stage: row.stage,
+        stageVersion: row.stageVersion,
         planVersion: row.planVersion,
         aiConfig: row.aiConfig,
         aiState: 'owed',

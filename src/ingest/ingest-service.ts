@@ -178,6 +178,7 @@ export class IngestService {
       pendingInput: stored.pendingInput,
       context: stored.context,
       stage: useCase.stage,
+      stageVersion: useCase.stageVersion,
       planVersion: useCase.planVersion,
       aiConfig: useCase.aiConfig,
       human: item.human

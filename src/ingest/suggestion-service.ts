@@ -74,6 +74,7 @@ export class SuggestionService {
       pendingInput: stored.pendingInput,
       context: stored.context,
       stage: useCase.stage,
+      stageVersion: useCase.stageVersion,
       planVersion: useCase.planVersion,
       aiConfig: useCase.aiConfig,
       human: null,

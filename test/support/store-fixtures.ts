@@ -38,6 +38,7 @@ export interface MirroredOptions {
   human?: unknown;
   context?: Record<string, unknown>;
   stage?: string;
+  stageVersion?: number;
   aiState?: AiState;
   aiConfig?: string;
 }
@@ -51,6 +52,7 @@ export function mirrored(useCase: string, requestId: string, options: MirroredOp
     input: { invoice: requestId, amount: 120 },
     context: options.context ?? {},
     stage: options.stage ?? 'shadow',
+    stageVersion: options.stageVersion ?? 1,
     planVersion: 1,
     aiConfig: options.aiConfig ?? 'cfg-test',
     human:
