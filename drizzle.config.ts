@@ -4,6 +4,6 @@ import { defineConfig } from 'drizzle-kit';
 // (or at start-up) to PostgreSQL and to PGlite alike.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './src/db/schema.ts',
+  schema: ['./src/db/schema.ts', './src/db/rollup-schema.ts'],
   out: './migrations',
 });

@@ -101,12 +101,27 @@ export const decisions = pgTable(
   },
   (t) => [
     uniqueIndex('decisions_use_case_request_id').on(t.useCase, t.requestId),
-    index('decisions_cohort').on(t.useCase, t.stage, t.aiConfig, t.aiModelVersion),
+    // The first and last decision of a rollup's cohort, read by index probes.
+    index('decisions_cohort').on(
+      t.useCase,
+      t.stageVersion,
+      t.stage,
+      t.aiConfig,
+      t.aiModelVersion,
+      t.receivedAt,
+    ),
     index('decisions_ai_owed').on(t.id).where(sql`ai_state = 'owed'`),
     index('decisions_uncompared')
       .on(t.id)
       .where(sql`score is null and ai_state = 'done' and human_decision is not null`),
     index('decisions_compared').on(t.useCase, t.stage, t.comparedAt),
+    // The trailing windows guards judge: the last N compared, the last N AI calls, of a stage version.
+    index('decisions_guard_compared')
+      .on(t.useCase, t.stageVersion, t.comparedAt)
+      .where(sql`score is not null`),
+    index('decisions_guard_calls')
+      .on(t.useCase, t.stageVersion, t.aiAt)
+      .where(sql`ai_state in ('done', 'error')`),
     index('decisions_retention').on(t.useCase, t.receivedAt).where(sql`input is not null`),
   ],
 );

@@ -11,6 +11,7 @@ import { IngestService } from '../ingest/ingest-service.js';
 import { SuggestionService } from '../ingest/suggestion-service.js';
 import { KeyStore } from '../keys/key-store.js';
 import { MetricsStore } from '../metrics/metrics-store.js';
+import { RollupStore } from '../metrics/rollup-store.js';
 import { TimeseriesStore } from '../metrics/timeseries-store.js';
 import { UseCaseReader } from '../metrics/use-case-reader.js';
 import { PlanCache } from '../plans/plan-cache.js';
@@ -52,6 +53,8 @@ export interface ControllerOptions {
   aiClientFactory?: (plan: Plan) => AiSystemClient;
   /** Run the sweep and the tick on timers after start() (default true; tests drive them by hand). */
   background?: boolean;
+  /** With `background`, also tick on a timer (default true; false: the caller drives `engine.tick`). */
+  tick?: boolean;
   /** Migrate the database at start (default true). */
   migrate?: boolean;
 }
@@ -118,8 +121,10 @@ export async function createController(options: ControllerOptions): Promise<Cont
     budget: new BudgetGuard((id, now) => guardWindows.spendToday(id, now), clock),
     clients: aiClients,
   });
-  const reader = new UseCaseReader(new MetricsStore(database), ({ useCase, cohort, now }) =>
-    judge(useCase, cohort, now),
+  const reader = new UseCaseReader(
+    new RollupStore(database),
+    new MetricsStore(database),
+    ({ useCase, cohort, now }) => judge(useCase, cohort, now),
   );
   const gates = new GateEvaluator(reader);
   const transitions = new TransitionStore(database);
@@ -238,7 +243,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
     async start() {
       await sweeper.run();
       await flagSync.run();
-      if (options.background !== false) for (const loop of loops) loop.start();
+      if (options.background !== false) {
+        for (const loop of loops) if (loop !== ticker || options.tick !== false) loop.start();
+      }
     },
     listen(port, host = config.HOST) {
       return new Promise((resolve, reject) => {

@@ -1,6 +1,7 @@
 import type { Mode } from '../plans/plan-schema.js';
 import type { UseCase } from '../plans/use-case-store.js';
 import type { MetricsFilter, MetricsStore } from './metrics-store.js';
+import type { RollupStore } from './rollup-store.js';
 import type { CohortMetrics } from './metrics-types.js';
 import { currentCohort, type StageSummary, summarizeStages } from './stage-summary.js';
 
@@ -27,26 +28,43 @@ export function summarize(useCase: UseCase): UseCaseSummary {
   };
 }
 
-/** The read side of a use case: its metrics per stage and cohort, and its gate. */
+/**
+ * The read side of a use case: its metrics per stage and cohort, and its gate. Whole stages and
+ * the gate's cohort are read from the rollups; a time range or a segment filter scans the
+ * decisions in it (MetricsStore).
+ */
 export class UseCaseReader {
   constructor(
+    private readonly rollups: RollupStore,
     private readonly metrics: MetricsStore,
     private readonly judge: GateJudge | null,
   ) {}
 
   async stages(useCase: UseCase, filter: Omit<MetricsFilter, 'useCase'> = {}): Promise<StageSummary[]> {
-    const aggregates = await this.metrics.cohorts(
-      { useCase: useCase.id, ...filter },
-      useCase.plan.segments,
-      useCase.plan.decision.type === 'label',
-    );
+    const { segments } = useCase.plan;
+    const labels = useCase.plan.decision.type === 'label';
+    const scan = filter.from !== undefined || filter.to !== undefined || filter.segment !== undefined;
+    const aggregates = scan
+      ? await this.metrics.cohorts({ useCase: useCase.id, ...filter }, segments, labels)
+      : await this.rollups.cohorts(
+          { useCase: useCase.id, ...(filter.stage ? { stage: filter.stage } : {}) },
+          segments,
+          labels,
+        );
     return summarizeStages(aggregates, useCase.plan);
   }
 
-  /** The evidence a gate counts: the current stage since it was entered, current AI configuration. */
+  /**
+   * The evidence a gate counts: the current visit of the current stage (its stage version: the
+   * decisions received since it was entered), current AI configuration.
+   */
   async gateCohort(useCase: UseCase): Promise<CohortMetrics | null> {
-    const since = await this.stages(useCase, { stage: useCase.stage, from: useCase.stageEnteredAt });
-    return currentCohort(since, useCase.stage, useCase.aiConfig);
+    const aggregates = await this.rollups.cohorts(
+      { useCase: useCase.id, stage: useCase.stage, stageVersion: useCase.stageVersion },
+      useCase.plan.segments,
+      useCase.plan.decision.type === 'label',
+    );
+    return currentCohort(summarizeStages(aggregates, useCase.plan), useCase.stage, useCase.aiConfig);
   }
 
   async detail(useCase: UseCase, now: Date) {

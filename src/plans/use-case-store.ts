@@ -115,7 +115,11 @@ export class UseCaseStore {
       // Serialises concurrent applies of one use case, including the very first one.
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`plan:${input.id}`}))`);
       const [current] = await tx
-        .select({ planVersion: useCases.planVersion, textHash: planVersions.textHash })
+        .select({
+          planVersion: useCases.planVersion,
+          textHash: planVersions.textHash,
+          plan: planVersions.plan,
+        })
         .from(useCases)
         .innerJoin(
           planVersions,
@@ -143,6 +147,10 @@ export class UseCaseStore {
           .update(useCases)
           .set({ planVersion: version, updatedAt: new Date() })
           .where(eq(useCases.id, input.id));
+        // Segment rollups count the segments the current plan names (migration 0004).
+        if (!sameList((current.plan as Plan).segments, input.plan.segments)) {
+          await tx.execute(sql`select rebuild_segment_rollups(${input.id})`);
+        }
       } else {
         await tx.insert(stageTransitions).values({
           useCase: input.id,
@@ -166,4 +174,8 @@ export class UseCaseStore {
     if (!useCase) throw new Error(`use case ${input.id} vanished after its plan was applied`);
     return { ...outcome, useCase };
   }
+}
+
+function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 }

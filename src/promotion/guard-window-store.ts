@@ -6,19 +6,18 @@ import type { GuardWindow } from './guards.js';
 export class GuardWindowStore {
   constructor(private readonly database: Database) {}
 
-  async window(useCase: string, stage: string, since: Date, size: number): Promise<GuardWindow> {
-    const sinceIso = since.toISOString();
+  /** The last `size` compared decisions and AI calls of a use case's current stage visit (its stage version). */
+  async window(useCase: string, stageVersion: number, size: number): Promise<GuardWindow> {
+    // Each reads `size` entries of a partial index (decisions_guard_compared, decisions_guard_calls).
     const [compared] = await this.database.rows<{ n: number; s: number }>(sql`
       select count(*)::int as n, coalesce(sum(score), 0)::float8 as s from (
         select score from decisions
-        where use_case = ${useCase} and stage = ${stage} and received_at >= ${sinceIso}::timestamptz
-          and score is not null
+        where use_case = ${useCase} and stage_version = ${stageVersion} and score is not null
         order by compared_at desc limit ${size}) w`);
     const [calls] = await this.database.rows<{ n: number; e: number }>(sql`
       select count(*)::int as n, count(*) filter (where ai_state = 'error')::int as e from (
         select ai_state from decisions
-        where use_case = ${useCase} and stage = ${stage} and received_at >= ${sinceIso}::timestamptz
-          and ai_state in ('done', 'error')
+        where use_case = ${useCase} and stage_version = ${stageVersion} and ai_state in ('done', 'error')
         order by ai_at desc limit ${size}) w`);
     return {
       compared: Number(compared?.n ?? 0),
@@ -28,12 +27,10 @@ export class GuardWindowStore {
     };
   }
 
-  /** AI spend of a use case since the start of `now`'s UTC day, in USD. */
+  /** AI spend of a use case on `now`'s UTC day, in USD (the daily_ai_spend rollup). */
   async spendToday(useCase: string, now: Date): Promise<number> {
-    const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     const [row] = await this.database.rows<{ cost: number }>(sql`
-      select coalesce(sum(ai_cost), 0)::float8 as cost from decisions
-      where use_case = ${useCase} and ai_at >= ${dayStart.toISOString()}::timestamptz`);
+      select coalesce(sum(cost), 0)::float8 as cost from daily_ai_spend where use_case = ${useCase} and day = ${now.toISOString().slice(0, 10)}::date`);
     return Number(row?.cost ?? 0);
   }
 }

@@ -21,7 +21,7 @@ export interface TestController {
 
 /**
  * A controller on the given database with either a bull queue on the real Redis
- * (a prefix of its own) or the in-process queue; the periodic sweep and tick are off,
+ * (a prefix of its own) or the in-process queue; the tick is off and the sweep hourly,
  * tests call `controller.worker.sweep()` and `controller.engine.tick(now)` when they mean it.
  */
 export async function startTestController(options: {
@@ -51,6 +51,8 @@ export async function startTestController(options: {
     database: options.database,
     queue,
     migrate: false,
+    // A timer's tick would take the tick slot a test's own tick(now) asks for.
+    tick: false,
   });
   await controller.start();
   return {

@@ -1,0 +1,127 @@
+import {
+  bigint,
+  date,
+  doublePrecision,
+  integer,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * Incremental rollups of `decisions`, kept by the statement-level triggers of migration 0004
+ * (`decisions_rollup_*`): every INSERT, UPDATE or DELETE of decisions adds what the changed rows
+ * contribute now and subtracts what they contributed before, in the same transaction. Reads of a
+ * use case's metrics and the promotion engine's tick read these, so their cost does not grow with
+ * the number of decisions stored. Keyed by the cohort (stage × AI configuration × model version,
+ * '' while no AI answer carried one) and the stage version, so a gate counts only the current one.
+ */
+const cohortColumns = {
+  useCase: text('use_case').notNull(),
+  stageVersion: integer('stage_version').notNull(),
+  stage: text('stage').notNull(),
+  aiConfig: text('ai_config').notNull(),
+  modelVersion: text('model_version').notNull(),
+};
+/**
+ * Concurrent writers would queue on one row per cohort (a row lock is held until commit, WAL flush
+ * included), so each connection writes its own stripe of a rollup (`pg_backend_pid() % 8`) and
+ * reads sum the stripes.
+ */
+const stripe = { stripe: smallint('stripe').notNull() };
+const count = (name: string) => bigint(name, { mode: 'number' }).notNull().default(0);
+const sum = (name: string) => doublePrecision(name).notNull().default(0);
+
+export const cohortRollups = pgTable(
+  'cohort_rollups',
+  {
+    ...stripe,
+    ...cohortColumns,
+    decisions: count('decisions'),
+    compared: count('compared'),
+    scoreSum: sum('score_sum'),
+    aiAttempted: count('ai_attempted'),
+    aiErrors: count('ai_errors'),
+    aiCost: sum('ai_cost'),
+    inputTokens: count('input_tokens'),
+    outputTokens: count('output_tokens'),
+    humanDecisions: count('human_decisions'),
+    pendingHuman: count('pending_human'),
+    pendingAi: count('pending_ai'),
+  },
+  (t) => [
+    primaryKey({
+      name: 'cohort_rollups_pk',
+      columns: [t.useCase, t.stageVersion, t.stage, t.aiConfig, t.modelVersion, t.stripe],
+    }),
+  ],
+);
+
+/** Compared decisions per value of each segment the use case's plan names. */
+export const segmentRollups = pgTable(
+  'segment_rollups',
+  {
+    ...stripe,
+    ...cohortColumns,
+    segment: text('segment').notNull(),
+    value: text('value').notNull(),
+    compared: count('compared'),
+    scoreSum: sum('score_sum'),
+  },
+  (t) => [
+    primaryKey({
+      name: 'segment_rollups_pk',
+      columns: [t.useCase, t.stageVersion, t.stage, t.aiConfig, t.modelVersion, t.segment, t.value, t.stripe],
+    }),
+  ],
+);
+
+/** Compared decisions by (human label, AI label), for decisions that are both strings. */
+export const confusionRollups = pgTable(
+  'confusion_rollups',
+  {
+    ...stripe,
+    ...cohortColumns,
+    human: text('human').notNull(),
+    ai: text('ai').notNull(),
+    count: count('count'),
+  },
+  (t) => [
+    primaryKey({
+      name: 'confusion_rollups_pk',
+      columns: [t.useCase, t.stageVersion, t.stage, t.aiConfig, t.modelVersion, t.human, t.ai, t.stripe],
+    }),
+  ],
+);
+
+/**
+ * Answered AI calls by latency bucket: bucket b holds latencies in [1.02^b − 1, 1.02^(b+1) − 1) ms,
+ * so a percentile read from it is within 1% of 1 ms + the exact one (see latency-histogram.ts).
+ */
+export const latencyRollups = pgTable(
+  'latency_rollups',
+  {
+    ...cohortColumns,
+    bucket: integer('bucket').notNull(),
+    count: count('count'),
+  },
+  (t) => [
+    primaryKey({
+      name: 'latency_rollups_pk',
+      columns: [t.useCase, t.stageVersion, t.stage, t.aiConfig, t.modelVersion, t.bucket],
+    }),
+  ],
+);
+
+/** AI spend per use case and UTC day of the call (`ai.maxDailyCost`). */
+export const dailyAiSpend = pgTable(
+  'daily_ai_spend',
+  {
+    ...stripe,
+    useCase: text('use_case').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    cost: sum('cost'),
+  },
+  (t) => [primaryKey({ name: 'daily_ai_spend_pk', columns: [t.useCase, t.day, t.stripe] })],
+);

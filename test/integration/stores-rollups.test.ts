@@ -1,0 +1,211 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DecisionStore } from '../../src/ingest/decision-store.js';
+import type { CohortAggregate } from '../../src/metrics/metrics-types.js';
+import { MetricsStore } from '../../src/metrics/metrics-store.js';
+import { RollupStore } from '../../src/metrics/rollup-store.js';
+import { aiConfigKey } from '../../src/plans/ai-config-key.js';
+import { parsePlanText } from '../../src/plans/plan-loader.js';
+import { UseCaseStore } from '../../src/plans/use-case-store.js';
+import { GuardWindowStore } from '../../src/promotion/guard-window-store.js';
+import { AiCallStore } from '../../src/shadow/ai-call-store.js';
+import { answer, BACKENDS, mirrored, planInput } from '../support/store-fixtures.js';
+import type { TestDatabase } from '../support/test-database.js';
+
+const UC = 'rollups';
+const SEGMENTS = ['region', 'riskTier'];
+const LABELS = ['approve', 'reject', 'escalate'];
+const DECISIONS = 240;
+
+/** A deterministic stream of numbers in [0, 1), so every run builds the same decisions. */
+function sequence(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+type Key = Pick<CohortAggregate, 'stage' | 'aiConfig' | 'modelVersion'>;
+const keyOf = (c: Key) => `${c.stage}/${c.aiConfig}/${c.modelVersion ?? '-'}`;
+const ordered = <T>(rows: T[], key: (row: T) => string) =>
+  [...rows].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+
+/**
+ * The rollups must give what the aggregate over the raw decisions gives: every count and sum
+ * exactly (sums of floats to 1e-9), latency percentiles within the 2% of a histogram bucket.
+ */
+function expectSameCohorts(fromRollups: CohortAggregate[], fromRaw: CohortAggregate[]) {
+  expect(fromRollups.map(keyOf).sort()).toEqual(fromRaw.map(keyOf).sort());
+  const raw = new Map(fromRaw.map((c) => [keyOf(c), c]));
+  for (const rolled of fromRollups) {
+    const expected = raw.get(keyOf(rolled))!;
+    const { latencyP50Ms, latencyP95Ms, scoreSum, aiCostSum, segments, confusion, ...counts } = rolled;
+    expect(counts).toEqual({
+      ...counts,
+      ...Object.fromEntries(Object.keys(counts).map((k) => [k, expected[k as keyof CohortAggregate]])),
+    });
+    expect(scoreSum).toBeCloseTo(expected.scoreSum, 9);
+    expect(aiCostSum).toBeCloseTo(expected.aiCostSum, 9);
+    for (const [got, want] of [
+      [latencyP50Ms, expected.latencyP50Ms],
+      [latencyP95Ms, expected.latencyP95Ms],
+    ] as const) {
+      if (want === null) expect(got).toBeNull();
+      else expect(Math.abs(got! - want) / want, `latency ${got} against ${want}`).toBeLessThanOrEqual(0.02);
+    }
+    const bySegment = (s: { segment: string; value: string }) => `${s.segment}=${s.value}`;
+    expect(ordered(segments, bySegment).map((s) => ({ ...s, scoreSum: round(s.scoreSum) }))).toEqual(
+      ordered(expected.segments, bySegment).map((s) => ({ ...s, scoreSum: round(s.scoreSum) })),
+    );
+    const byPair = (p: { human: string; ai: string }) => `${p.human}/${p.ai}`;
+    expect(ordered(confusion, byPair)).toEqual(ordered(expected.confusion, byPair));
+  }
+}
+
+const round = (n: number) => Math.round(n * 1e9) / 1e9;
+
+describe.each(BACKENDS)('incremental rollups on %s', (_backend, create) => {
+  let tdb: TestDatabase;
+  let rollups: RollupStore;
+  let raw: MetricsStore;
+  let decisions: DecisionStore;
+
+  beforeAll(async () => {
+    tdb = await create();
+    rollups = new RollupStore(tdb.database);
+    raw = new MetricsStore(tdb.database);
+    decisions = new DecisionStore(tdb.database);
+    const aiCalls = new AiCallStore(tdb.database);
+    await new UseCaseStore(tdb.database).applyPlan(planInput(UC));
+    const aiConfig = aiConfigKey(planInput(UC).plan);
+    const next = sequence(7);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
+
+    // Shadow was entered twice (stage versions 1 and 3), human-reviewed once (2); batches of 40.
+    const rows = Array.from({ length: DECISIONS }, (_, i) => {
+      const version = pick([1, 2, 3]);
+      const context: Record<string, unknown> = {
+        region: pick(['eu', 'us', 'apac']),
+        channel: pick(['web', 'mail']),
+      };
+      if (next() < 0.7) context.riskTier = pick(['low', 'high']);
+      if (next() < 0.05) context.region = null;
+      return mirrored(UC, `d${i}`, {
+        stage: version === 2 ? 'human-reviewed' : 'shadow',
+        stageVersion: version,
+        aiConfig,
+        context,
+        human: next() < 0.5 ? pick(LABELS) : undefined,
+        aiState: next() < 0.1 ? 'none' : 'owed',
+      });
+    });
+    for (let i = 0; i < rows.length; i += 40) await decisions.insertMirrored(rows.slice(i, i + 40));
+    await tdb.database.rows(
+      sql`update decisions set received_at = ('2024-03-01T00:00:00Z'::timestamptz
+        + (substr(request_id, 2)::int * interval '97 minutes')) where use_case = ${UC}`,
+    );
+
+    for (const row of rows) {
+      const roll = next();
+      if (row.aiState === 'none' || roll < 0.1) continue; // left owed
+      const call = await aiCalls.claim(row, 60_000);
+      if (roll < 0.18) {
+        await aiCalls.recordFailure(call!.id, {
+          error: 'timeout',
+          latencyMs: 3000,
+          modelVersion: next() < 0.5 ? 'm1' : null,
+        });
+        continue;
+      }
+      const ai = pick(LABELS);
+      const human = row.human?.decision;
+      const stored = await aiCalls.recordAnswer(
+        call!.id,
+        answer(ai, {
+          modelVersion: pick(['m1', 'm2']),
+          latencyMs: 20 + next() * 900,
+          costUsd: next() / 1000,
+        }),
+        human === undefined ? null : human === ai ? 1 : 0,
+      );
+      expect(stored).not.toBeNull();
+    }
+    // Half the decisions without a human get one later; those answered are scored then.
+    for (const row of rows.filter((r) => !r.human)) {
+      if (next() < 0.5) continue;
+      const outcome = await decisions.recordHuman(row, {
+        decision: pick(LABELS),
+        decidedBy: 'clerk',
+        handlingMs: 5,
+      });
+      if (outcome.status !== 'recorded' || outcome.row.aiState !== 'done') continue;
+      await decisions.recordScore(
+        outcome.row.id,
+        outcome.row.humanDecision === outcome.row.aiDecision ? 1 : 0,
+      );
+    }
+  });
+  afterAll(async () => {
+    await tdb?.drop();
+  });
+
+  it('when decisions are stored, answered, failed, joined by their human later and scored, then the rollups give the aggregate over the raw decisions', async () => {
+    const all = await rollups.cohorts({ useCase: UC }, SEGMENTS, true);
+    expect(all.length).toBeGreaterThanOrEqual(5);
+    expectSameCohorts(all, await raw.cohorts({ useCase: UC }, SEGMENTS, true));
+    for (const stage of ['shadow', 'human-reviewed'] as const) {
+      expectSameCohorts(
+        await rollups.cohorts({ useCase: UC, stage }, SEGMENTS, true),
+        await raw.cohorts({ useCase: UC, stage }, SEGMENTS, true),
+      );
+    }
+  });
+
+  it('when a stage was entered again, then its stage version holds only the decisions of that visit', async () => {
+    const third = await rollups.cohorts({ useCase: UC, stage: 'shadow', stageVersion: 3 }, SEGMENTS, true);
+    const [{ n } = { n: -1 }] = await tdb.database.rows<{ n: number }>(
+      sql`select count(*)::int as n from decisions where use_case = ${UC} and stage_version = 3`,
+    );
+    expect(third.reduce((sum, c) => sum + c.decisions, 0)).toBe(n);
+    const all = await rollups.cohorts({ useCase: UC, stage: 'shadow' }, SEGMENTS, true);
+    expect(all.reduce((sum, c) => sum + c.decisions, 0)).toBeGreaterThan(n);
+  });
+
+  it('when the day has AI spend, then the daily spend equals the sum over the calls made that day', async () => {
+    const guards = new GuardWindowStore(tdb.database);
+    const [{ cost } = { cost: -1 }] = await tdb.database.rows<{ cost: number }>(sql`
+      select coalesce(sum(ai_cost), 0)::float8 as cost from decisions
+      where use_case = ${UC} and ai_at >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'`);
+    expect(cost).toBeGreaterThan(0);
+    expect(await guards.spendToday(UC, new Date())).toBeCloseTo(cost, 9);
+    expect(await guards.spendToday(UC, new Date(Date.now() + 86_400_000))).toBe(0);
+  });
+
+  it('when a plan changes its segments, then the new ones are counted over the decisions already stored', async () => {
+    const input = planInput(UC);
+    const text = input.text.replace('segments: [region, riskTier]', 'segments: [region, channel]');
+    const parsed = parsePlanText(text);
+    if (!parsed.ok) throw new Error('test plan is invalid');
+    await new UseCaseStore(tdb.database).applyPlan({
+      ...input,
+      text,
+      plan: parsed.plan,
+      textHash: parsed.hash,
+    });
+    const segments = ['region', 'channel'];
+    const fromRollups = await rollups.cohorts({ useCase: UC }, segments, true);
+    expect(fromRollups.some((c) => c.segments.some((s) => s.segment === 'channel'))).toBe(true);
+    expectSameCohorts(fromRollups, await raw.cohorts({ useCase: UC }, segments, true));
+  });
+
+  it('when decisions are deleted, then what they contributed is taken back', async () => {
+    await tdb.database.rows(
+      sql`delete from decisions where use_case = ${UC} and substr(request_id, 2)::int % 3 = 0`,
+    );
+    expectSameCohorts(
+      await rollups.cohorts({ useCase: UC }, ['region', 'channel'], true),
+      await raw.cohorts({ useCase: UC }, ['region', 'channel'], true),
+    );
+  });
+});
