@@ -2,7 +2,7 @@ import type { SQL } from 'drizzle-orm';
 import type { Database } from '../../src/db/database.js';
 
 /**
- * A Database that times every raw SQL query (`rows()`, which the metrics, guard and spend reads
+ * A Database that times every raw SQL query (`rows()` and `preparedRows()`, which the metrics, guard and spend reads
  * go through) and keeps its text and parameters, so a benchmark can say which queries a tick or
  * a metrics read spends its time in and EXPLAIN ANALYZE the slowest one as it was run.
  */
@@ -20,11 +20,17 @@ interface Compiler {
 
 /** A name for a query of the controller, recognised by what it computes. */
 export function queryKind(text: string): string {
+  if (text.includes('join cohort_rollups')) return 'cohort rollups';
+  if (text.includes('join latency_rollups')) return 'latency histogram';
+  if (text.includes('join segment_rollups')) return 'segment rollups';
+  if (text.includes('join confusion_rollups')) return 'confusion rollups';
+  if (text.includes('from daily_ai_spend')) return 'spend today';
+  if (text.includes("action = $") || text.includes('from audit_events')) return 'last eligibility notice';
   if (text.includes('percentile_cont')) return 'cohort aggregate';
   if (text.includes('cross join unnest')) return 'segment breakdown';
   if (text.includes("#>> '{}'")) return 'confusion matrix';
-  if (text.includes('order by compared_at desc')) return 'guard window (compared)';
-  if (text.includes('order by ai_at desc')) return 'guard window (AI calls)';
+  if (text.includes('compared_at desc')) return 'guard window (compared)';
+  if (text.includes('ai_at desc')) return 'guard window (AI calls)';
   if (text.includes('sum(ai_cost)')) return 'spend today';
   return text.replace(/\s+/g, ' ').trim().slice(0, 60);
 }
@@ -34,23 +40,25 @@ export class QueryRecorder {
   readonly database: Database;
 
   constructor(inner: Database) {
-    const compiler = inner.db as unknown as Compiler;
     this.database = {
       ...inner,
       kind: inner.kind,
       db: inner.db,
       relaxed: inner.relaxed,
-      rows: async <T>(query: SQL): Promise<T[]> => {
-        const started = performance.now();
-        try {
-          return await inner.rows<T>(query);
-        } finally {
-          const ms = performance.now() - started;
-          const { sql, params } = compiler.dialect.sqlToQuery(query);
-          this.records.push({ kind: queryKind(sql), sql, params, ms });
-        }
-      },
+      rows: (query) => this.timed(query, () => inner.rows(query)),
+      preparedRows: (query) => this.timed(query, () => inner.preparedRows(query)),
     };
+  }
+
+  private async timed<T>(query: SQL, run: () => Promise<T[]>): Promise<T[]> {
+    const started = performance.now();
+    try {
+      return await run();
+    } finally {
+      const ms = performance.now() - started;
+      const { sql, params } = (this.database.db as unknown as Compiler).dialect.sqlToQuery(query);
+      this.records.push({ kind: queryKind(sql), sql, params, ms });
+    }
   }
 
   /** The queries recorded since the last call. */

@@ -115,12 +115,13 @@ export const decisions = pgTable(
       .on(t.id)
       .where(sql`score is null and ai_state = 'done' and human_decision is not null`),
     index('decisions_compared').on(t.useCase, t.stage, t.comparedAt),
-    // The trailing windows guards judge: the last N compared, the last N AI calls, of a stage version.
-    index('decisions_guard_compared')
-      .on(t.useCase, t.stageVersion, t.comparedAt)
+    // The trailing windows guards judge: the last N compared, the last N AI calls, of a stage
+    // version; what they count is in the index too, so a window is read from it alone.
+    index('decisions_guard_window_compared')
+      .on(t.useCase, t.stageVersion, t.comparedAt, t.score)
       .where(sql`score is not null`),
-    index('decisions_guard_calls')
-      .on(t.useCase, t.stageVersion, t.aiAt)
+    index('decisions_guard_window_calls')
+      .on(t.useCase, t.stageVersion, t.aiAt, t.aiState)
       .where(sql`ai_state in ('done', 'error')`),
     index('decisions_retention').on(t.useCase, t.receivedAt).where(sql`input is not null`),
   ],

@@ -20,3 +20,28 @@ export function interpolatedLatencyMs(lo: number, hi: number, frac: number): num
   const low = bucketLatencyMs(lo);
   return low + frac * (bucketLatencyMs(hi) - low);
 }
+
+/**
+ * The p-th percentile (0 ≤ p ≤ 1) of the latencies counted per bucket, the way percentile_cont
+ * ranks them: the value at rank p(n − 1), between the buckets of the values at ⌊p(n − 1)⌋ and
+ * ⌈p(n − 1)⌉. Null when nothing was counted.
+ */
+export function histogramPercentile(counts: ReadonlyMap<number, number>, p: number): number | null {
+  const buckets = [...counts.entries()].filter(([, n]) => n > 0).sort(([a], [b]) => a - b);
+  const total = buckets.reduce((sum, [, n]) => sum + n, 0);
+  if (total === 0) return null;
+  const rank = p * (total - 1);
+  const bucketAt = (k: number) => {
+    let seen = 0;
+    for (const [bucket, n] of buckets) {
+      seen += n;
+      if (seen > k) return bucket;
+    }
+    return buckets[buckets.length - 1]![0];
+  };
+  return interpolatedLatencyMs(
+    bucketAt(Math.floor(rank)),
+    bucketAt(Math.ceil(rank)),
+    rank - Math.floor(rank),
+  );
+}

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import type { Mode } from '../plans/plan-schema.js';
-import { interpolatedLatencyMs } from './latency-histogram.js';
+import { histogramPercentile } from './latency-histogram.js';
 import type { CohortAggregate } from './metrics-types.js';
 
 /** Which rollups to read: a use case, optionally one stage, optionally one stage version of it. */
@@ -11,7 +11,14 @@ export interface RollupFilter {
   stageVersion?: number;
 }
 
+/** A read of one use case's rollups: which, the plan's segments, and whether it has labels. */
+export interface RollupRequest extends RollupFilter {
+  segments: readonly string[];
+  labels: boolean;
+}
+
 interface KeyRow {
+  use_case: string;
   stage: Mode;
   ai_config: string;
   model_version: string;
@@ -33,15 +40,16 @@ interface CohortRow extends KeyRow {
   last_at: Date | string | null;
 }
 
-const keyOf = (r: KeyRow) => `${r.stage}\u0000${r.ai_config}\u0000${r.model_version}`;
+const keyOf = (r: KeyRow) => `${r.use_case}\u0000${r.stage}\u0000${r.ai_config}\u0000${r.model_version}`;
 
 /**
- * Reads a use case's cohorts from the rollups the decisions triggers keep (migration 0004): the
- * same aggregates as `MetricsStore` over the raw decisions, at a cost that does not grow with the
- * decisions stored. Latency percentiles come from 2% buckets (see latency-histogram.ts); the first
- * and last decision of a cohort are index probes. Reads with a time range or a segment filter go
- * to `MetricsStore`, which scans the range. Rollup rows come in stripes (one per writing
- * connection, see rollup-schema.ts): every read sums them.
+ * Reads cohorts from the rollups the decisions triggers keep (migration 0004): the same
+ * aggregates as `MetricsStore` over the raw decisions, at a cost that does not grow with the
+ * decisions stored. Any number of use cases are read in four queries (the tick reads all of
+ * them at once). Latency percentiles come from 2% buckets (see latency-histogram.ts); the first
+ * and last decision of a cohort are index probes. Rollup rows come in stripes (one per writing
+ * connection, see rollup-schema.ts): every read sums them. Reads with a time range or a segment
+ * filter go to `MetricsStore`, which scans the range.
  */
 export class RollupStore {
   constructor(private readonly database: Database) {}
@@ -51,9 +59,22 @@ export class RollupStore {
     segments: readonly string[],
     labels: boolean,
   ): Promise<CohortAggregate[]> {
-    const where = whereClause(filter);
+    const read = await this.cohortsOf([{ ...filter, segments, labels }]);
+    return read.get(filter.useCase) ?? [];
+  }
+
+  /** The cohorts of each requested use case (one request per use case). */
+  async cohortsOf(requests: readonly RollupRequest[]): Promise<Map<string, CohortAggregate[]>> {
+    const byUseCase = new Map<string, CohortAggregate[]>(requests.map((r) => [r.useCase, []]));
+    if (requests.length === 0) return byUseCase;
+    const filters = sql`unnest(${sql.param(requests.map((r) => r.useCase))}::text[],
+      ${sql.param(requests.map((r) => r.stage ?? null))}::text[],
+      ${sql.param(requests.map((r) => r.stageVersion ?? null))}::int[]) f(use_case, stage, stage_version)`;
+    const matches = sql`r.use_case = f.use_case and (f.stage is null or r.stage = f.stage)
+      and (f.stage_version is null or r.stage_version = f.stage_version)`;
+    const preparedRows = <T>(query: SQL) => this.database.preparedRows<T>(query);
     const [rows, latencies, segmentRows, pairs] = await Promise.all([
-      this.database.rows<CohortRow>(sql`
+      preparedRows<CohortRow>(sql`
         with r as (
           select r.use_case, r.stage_version, r.stage, r.ai_config, r.model_version,
             sum(r.decisions) as decisions, sum(r.compared) as compared, sum(r.score_sum) as score_sum,
@@ -61,9 +82,9 @@ export class RollupStore {
             sum(r.input_tokens) as input_tokens, sum(r.output_tokens) as output_tokens,
             sum(r.human_decisions) as human_decisions, sum(r.pending_human) as pending_human,
             sum(r.pending_ai) as pending_ai
-          from cohort_rollups r where ${where}
+          from ${filters} join cohort_rollups r on ${matches}
           group by 1, 2, 3, 4, 5 having sum(r.decisions) <> 0)
-        select r.stage, r.ai_config, r.model_version,
+        select r.use_case, r.stage, r.ai_config, r.model_version,
           sum(r.decisions)::float8 as decisions, sum(r.compared)::float8 as compared,
           sum(r.score_sum)::float8 as score_sum, sum(r.ai_attempted)::float8 as ai_attempted,
           sum(r.ai_errors)::float8 as ai_errors, sum(r.ai_cost)::float8 as ai_cost,
@@ -71,74 +92,51 @@ export class RollupStore {
           sum(r.human_decisions)::float8 as human_decisions, sum(r.pending_human)::float8 as pending_human,
           sum(r.pending_ai)::float8 as pending_ai, min(e.first_at) as first_at, max(e.last_at) as last_at
         from r cross join lateral (select ${edges('asc')}, ${edges('desc')}) e(first_at, last_at)
-        group by 1, 2, 3
+        group by 1, 2, 3, 4
         order by min(e.first_at)`),
-      // For each percentile p, like percentile_cont: the buckets of the values at ranks ⌊p(n−1)⌋
-      // and ⌈p(n−1)⌉, and how far p(n−1) lies between them.
-      this.database.rows<KeyRow & { p: number; lo: number; hi: number; frac: number }>(sql`
-        with h as (
-          select r.stage, r.ai_config, r.model_version, r.bucket, sum(r.count) as n
-          from latency_rollups r where ${where} group by 1, 2, 3, 4 having sum(r.count) > 0),
-        w as (
-          select h.*, sum(n) over (partition by stage, ai_config, model_version order by bucket) as upto,
-            sum(n) over (partition by stage, ai_config, model_version) as total from h)
-        select stage, ai_config, model_version, q.p::float8 as p,
-          min(bucket) filter (where upto > floor(q.p * (total - 1))) as lo,
-          min(bucket) filter (where upto > ceil(q.p * (total - 1))) as hi,
-          (q.p * (total - 1) - floor(q.p * (total - 1)))::float8 as frac
-        from w cross join (values (0.5), (0.95)) q(p)
-        group by stage, ai_config, model_version, q.p, total`),
-      segments.length === 0
-        ? []
-        : this.database.rows<
-            KeyRow & { segment: string; value: string; compared: number; score_sum: number }
-          >(sql`
-          select r.stage, r.ai_config, r.model_version, r.segment, r.value,
+      // Bucket counts, not percentiles: SQL would sort every bucket row of every use case to rank
+      // them; here they come in index order and are ranked per cohort (latency-histogram.ts).
+      preparedRows<KeyRow & { bucket: number; count: number }>(sql`
+        select r.use_case, r.stage, r.ai_config, r.model_version, r.bucket, r.count::float8 as count
+        from ${filters} join latency_rollups r on ${matches}
+        where r.count <> 0`),
+      requests.some((r) => r.segments.length > 0)
+        ? preparedRows<KeyRow & { segment: string; value: string; compared: number; score_sum: number }>(sql`
+          select r.use_case, r.stage, r.ai_config, r.model_version, r.segment, r.value,
             sum(r.compared)::float8 as compared, sum(r.score_sum)::float8 as score_sum
-          from segment_rollups r
-          where ${where} and r.segment = any(${sql.param([...segments])}::text[])
-          group by 1, 2, 3, 4, 5 having sum(r.compared) <> 0`),
-      labels
-        ? this.database.rows<KeyRow & { human: string; ai: string; count: number }>(sql`
-          select r.stage, r.ai_config, r.model_version, r.human, r.ai, sum(r.count)::float8 as count
-          from confusion_rollups r where ${where}
-          group by 1, 2, 3, 4, 5 having sum(r.count) <> 0`)
+          from ${filters} join segment_rollups r on ${matches}
+          group by 1, 2, 3, 4, 5, 6 having sum(r.compared) <> 0`)
+        : [],
+      requests.some((r) => r.labels)
+        ? preparedRows<KeyRow & { human: string; ai: string; count: number }>(sql`
+          select r.use_case, r.stage, r.ai_config, r.model_version, r.human, r.ai, sum(r.count)::float8 as count
+          from ${filters} join confusion_rollups r on ${matches}
+          group by 1, 2, 3, 4, 5, 6 having sum(r.count) <> 0`)
         : [],
     ]);
 
     const cohorts = new Map<string, CohortAggregate>();
     for (const r of rows) {
-      cohorts.set(keyOf(r), {
-        stage: r.stage,
-        aiConfig: r.ai_config,
-        modelVersion: r.model_version === '' ? null : r.model_version,
-        decisions: Number(r.decisions),
-        compared: Number(r.compared),
-        scoreSum: Number(r.score_sum),
-        aiAttempted: Number(r.ai_attempted),
-        aiErrors: Number(r.ai_errors),
-        latencyP50Ms: null,
-        latencyP95Ms: null,
-        aiCostSum: Number(r.ai_cost),
-        inputTokensSum: Number(r.input_tokens),
-        outputTokensSum: Number(r.output_tokens),
-        humanDecisions: Number(r.human_decisions),
-        pendingHuman: Number(r.pending_human),
-        pendingAi: Number(r.pending_ai),
-        firstDecisionAt: toDate(r.first_at),
-        lastDecisionAt: toDate(r.last_at),
-        confusion: [],
-        segments: [],
-      });
+      const cohort = toAggregate(r);
+      cohorts.set(keyOf(r), cohort);
+      byUseCase.get(r.use_case)?.push(cohort);
     }
+    const histograms = new Map<string, Map<number, number>>();
     for (const r of latencies) {
-      const cohort = cohorts.get(keyOf(r));
-      if (!cohort) continue;
-      const ms = interpolatedLatencyMs(Number(r.lo), Number(r.hi), Number(r.frac));
-      if (Number(r.p) === 0.5) cohort.latencyP50Ms = ms;
-      else cohort.latencyP95Ms = ms;
+      const key = keyOf(r);
+      let histogram = histograms.get(key);
+      if (!histogram) histograms.set(key, (histogram = new Map()));
+      histogram.set(r.bucket, (histogram.get(r.bucket) ?? 0) + Number(r.count));
     }
+    for (const [key, histogram] of histograms) {
+      const cohort = cohorts.get(key);
+      if (!cohort) continue;
+      cohort.latencyP50Ms = histogramPercentile(histogram, 0.5);
+      cohort.latencyP95Ms = histogramPercentile(histogram, 0.95);
+    }
+    const wanted = new Map(requests.map((r) => [r.useCase, r]));
     for (const r of segmentRows) {
+      if (!wanted.get(r.use_case)?.segments.includes(r.segment)) continue;
       cohorts.get(keyOf(r))?.segments.push({
         segment: r.segment,
         value: r.value,
@@ -147,10 +145,36 @@ export class RollupStore {
       });
     }
     for (const r of pairs) {
+      if (!wanted.get(r.use_case)?.labels) continue;
       cohorts.get(keyOf(r))?.confusion.push({ human: r.human, ai: r.ai, count: Number(r.count) });
     }
-    return [...cohorts.values()];
+    return byUseCase;
   }
+}
+
+function toAggregate(r: CohortRow): CohortAggregate {
+  return {
+    stage: r.stage,
+    aiConfig: r.ai_config,
+    modelVersion: r.model_version === '' ? null : r.model_version,
+    decisions: Number(r.decisions),
+    compared: Number(r.compared),
+    scoreSum: Number(r.score_sum),
+    aiAttempted: Number(r.ai_attempted),
+    aiErrors: Number(r.ai_errors),
+    latencyP50Ms: null,
+    latencyP95Ms: null,
+    aiCostSum: Number(r.ai_cost),
+    inputTokensSum: Number(r.input_tokens),
+    outputTokensSum: Number(r.output_tokens),
+    humanDecisions: Number(r.human_decisions),
+    pendingHuman: Number(r.pending_human),
+    pendingAi: Number(r.pending_ai),
+    firstDecisionAt: toDate(r.first_at),
+    lastDecisionAt: toDate(r.last_at),
+    confusion: [],
+    segments: [],
+  };
 }
 
 /** The first (asc) or last (desc) decision of rollup row r: one probe of the decisions_cohort index. */
@@ -165,13 +189,6 @@ function edges(order: 'asc' | 'desc'): SQL {
   return sql`coalesce(
     ${probe(sql`r.model_version = '' and d.ai_model_version is null`)},
     ${probe(sql`r.model_version <> '' and d.ai_model_version = r.model_version`)})`;
-}
-
-function whereClause(filter: RollupFilter): SQL {
-  const parts: SQL[] = [sql`r.use_case = ${filter.useCase}`];
-  if (filter.stage) parts.push(sql`r.stage = ${filter.stage}`);
-  if (filter.stageVersion !== undefined) parts.push(sql`r.stage_version = ${filter.stageVersion}`);
-  return sql.join(parts, sql` and `);
 }
 
 function toDate(value: Date | string | null): Date | null {

@@ -59,17 +59,31 @@ export class UseCaseReader {
    * decisions received since it was entered), current AI configuration.
    */
   async gateCohort(useCase: UseCase): Promise<CohortMetrics | null> {
-    const aggregates = await this.rollups.cohorts(
-      { useCase: useCase.id, stage: useCase.stage, stageVersion: useCase.stageVersion },
-      useCase.plan.segments,
-      useCase.plan.decision.type === 'label',
+    return (await this.gateCohorts([useCase])).get(useCase.id) ?? null;
+  }
+
+  /** The gate cohorts of many use cases, read at once (the tick). */
+  async gateCohorts(useCases: readonly UseCase[]): Promise<Map<string, CohortMetrics | null>> {
+    const read = await this.rollups.cohortsOf(
+      useCases.map((u) => ({
+        useCase: u.id,
+        stage: u.stage,
+        stageVersion: u.stageVersion,
+        segments: u.plan.segments,
+        labels: u.plan.decision.type === 'label',
+      })),
     );
-    return currentCohort(summarizeStages(aggregates, useCase.plan), useCase.stage, useCase.aiConfig);
+    return new Map(
+      useCases.map((u) => [
+        u.id,
+        currentCohort(summarizeStages(read.get(u.id) ?? [], u.plan), u.stage, u.aiConfig),
+      ]),
+    );
   }
 
   async detail(useCase: UseCase, now: Date) {
-    const stages = await this.stages(useCase);
-    const gate = this.judge ? this.judge({ useCase, cohort: await this.gateCohort(useCase), now }) : null;
+    const [stages, cohort] = await Promise.all([this.stages(useCase), this.gateCohort(useCase)]);
+    const gate = this.judge ? this.judge({ useCase, cohort, now }) : null;
     return {
       ...summarize(useCase),
       stageVersion: useCase.stageVersion,

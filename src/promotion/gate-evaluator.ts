@@ -13,6 +13,11 @@ export interface Evidence {
 export class GateEvaluator {
   constructor(private readonly reader: UseCaseReader) {}
 
+  /** The gate cohorts of many use cases, read at once (the tick judges them with `judge`). */
+  cohorts(useCases: readonly UseCase[]): Promise<Map<string, CohortMetrics | null>> {
+    return this.reader.gateCohorts(useCases);
+  }
+
   async evaluate(useCase: UseCase, now: Date): Promise<Evidence> {
     const cohort = await this.reader.gateCohort(useCase);
     return { cohort, gate: judge(useCase, cohort, now) };

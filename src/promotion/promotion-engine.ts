@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { CohortMetrics } from '../metrics/metrics-types.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
-import type { GateEvaluator } from './gate-evaluator.js';
+import { type GateEvaluator, judge } from './gate-evaluator.js';
 import type { GuardWindowStore } from './guard-window-store.js';
-import { evaluateGuard, type GuardVerdict } from './guards.js';
+import { evaluateGuard, type GuardVerdict, type GuardWindow } from './guards.js';
 import type { Notifier } from './notifier.js';
 import type { ReleaseService } from './release-service.js';
 import type { TransitionStore } from './transition-store.js';
@@ -34,8 +35,13 @@ export interface TickReport {
 }
 
 const SYSTEM_ACTOR = 'system';
-/** Use cases evaluated concurrently by one tick. */
-const EVALUATIONS_AT_ONCE = 8;
+
+interface TickFacts {
+  cohorts: Map<string, CohortMetrics | null>;
+  windows: Map<string, GuardWindow>;
+  spends: Map<string, number>;
+  eligibleNotices: Map<string, { details: unknown }>;
+}
 
 /**
  * The periodic evaluation of every use case: guards first (a tripped guard moves
@@ -62,37 +68,47 @@ export class PromotionEngine {
     const slot = Math.floor(now.getTime() / this.deps.tickMs);
     if (!(await this.deps.transitions.claimTick(slot, this.owner))) return report;
     report.ran = true;
-    const useCases = await this.deps.useCases.list();
-    // Use cases are independent: a few are evaluated at once, so the tick takes a few round trips
-    // per use case divided by EVALUATIONS_AT_ONCE, not their sum.
-    let next = 0;
-    const evaluateNext = async (): Promise<void> => {
-      for (let useCase = useCases[next++]; useCase; useCase = useCases[next++]) {
-        try {
-          await this.evaluate(useCase, now, report);
-        } catch (error) {
-          // A stage changed under us (409) or a read failed: the next tick looks again.
-          report.errors.push(useCase.id);
-          this.deps.logger.warn({ err: error, useCase: useCase.id }, 'evaluation failed; retried next tick');
-        }
+    const useCases = (await this.deps.useCases.list()).filter((u) => u.stage !== 'disabled');
+    const facts = await this.readFacts(useCases, now);
+    for (const useCase of useCases) {
+      try {
+        await this.evaluate(useCase, now, report, facts);
+      } catch (error) {
+        // A stage changed under us (409) or a write failed: the next tick looks again.
+        report.errors.push(useCase.id);
+        this.deps.logger.warn({ err: error, useCase: useCase.id }, 'evaluation failed; retried next tick');
       }
-    };
-    await Promise.all(Array.from({ length: EVALUATIONS_AT_ONCE }, evaluateNext));
-    // In the order of the use cases, whichever evaluation finished first.
-    const order = new Map(useCases.map((u, i) => [u.id, i]));
-    for (const ids of Object.values(report)) {
-      if (Array.isArray(ids)) ids.sort((a, b) => order.get(a)! - order.get(b)!);
     }
     return report;
   }
 
-  private async evaluate(useCase: UseCase, now: Date, report: TickReport): Promise<void> {
-    if (useCase.stage === 'disabled') return;
-    await this.checkBudget(useCase, now, report);
+  /**
+   * What every use case is judged on, read for all of them at once (a few queries per tick, not a
+   * few per use case): gate cohorts, guard windows, the day's spend, the last eligibility notice.
+   */
+  private async readFacts(useCases: readonly UseCase[], now: Date): Promise<TickFacts> {
+    const guarded = useCases.flatMap((u) => {
+      const rollbackWhen = u.stage === 'disabled' ? undefined : u.plan.stages[u.stage]?.rollbackWhen;
+      return rollbackWhen ? [{ useCase: u.id, stageVersion: u.stageVersion, size: rollbackWhen.window }] : [];
+    });
+    const budgeted = useCases.filter((u) => u.plan.ai.maxDailyCost !== undefined).map((u) => u.id);
+    const [cohorts, windows, spends, eligibleNotices] = await Promise.all([
+      this.deps.gates.cohorts(useCases),
+      this.deps.guards.windows(guarded),
+      this.deps.guards.spendsToday(budgeted, now),
+      this.deps.transitions.lastEvents(
+        useCases.map((u) => u.id),
+        'gate.eligible',
+      ),
+    ]);
+    return { cohorts, windows, spends, eligibleNotices };
+  }
 
-    const rollbackWhen = useCase.plan.stages[useCase.stage]?.rollbackWhen;
-    if (rollbackWhen) {
-      const window = await this.deps.guards.window(useCase.id, useCase.stageVersion, rollbackWhen.window);
+  private async evaluate(useCase: UseCase, now: Date, report: TickReport, facts: TickFacts): Promise<void> {
+    await this.checkBudget(useCase, now, report, facts.spends.get(useCase.id) ?? 0);
+
+    const window = facts.windows.get(useCase.id);
+    if (window) {
       const verdict = evaluateGuard(useCase.plan, useCase.stage, window);
       if (verdict?.trips) {
         report.guardTrips.push(useCase.id);
@@ -100,7 +116,8 @@ export class PromotionEngine {
       }
     }
 
-    const evidence = await this.deps.gates.evaluate(useCase, now);
+    const cohort = facts.cohorts.get(useCase.id) ?? null;
+    const evidence = { cohort, gate: judge(useCase, cohort, now) };
     const { gate } = evidence;
     if (gate.verdict !== 'eligible' || !gate.targetStage) return;
     if (gate.approval === 'automatic') {
@@ -117,7 +134,7 @@ export class PromotionEngine {
       return;
     }
     report.eligible.push(useCase.id);
-    const last = await this.deps.transitions.lastEvent(useCase.id, 'gate.eligible');
+    const last = facts.eligibleNotices.get(useCase.id);
     if ((last?.details as { stageVersion?: number } | null)?.stageVersion === useCase.stageVersion) return;
     await this.deps.transitions.recordEvent({
       actor: SYSTEM_ACTOR,
@@ -177,11 +194,9 @@ export class PromotionEngine {
   }
 
   /** The daily budget guard: the worker stops calling (see BudgetGuard); here it is recorded and told once a day. */
-  private async checkBudget(useCase: UseCase, now: Date, report: TickReport): Promise<void> {
+  private async checkBudget(useCase: UseCase, now: Date, report: TickReport, spent: number): Promise<void> {
     const limit = useCase.plan.ai.maxDailyCost;
-    if (limit === undefined) return;
-    const spent = await this.deps.guards.spendToday(useCase.id, now);
-    if (spent < limit) return;
+    if (limit === undefined || spent < limit) return;
     report.overBudget.push(useCase.id);
     const day = now.toISOString().slice(0, 10);
     const last = await this.deps.transitions.lastEvent(useCase.id, 'guard.budget');

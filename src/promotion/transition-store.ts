@@ -137,4 +137,14 @@ export class TransitionStore {
       .limit(1);
     return row ?? null;
   }
+
+  /** The latest event of one kind of each of many use cases (the tick reads them at once). */
+  async lastEvents(useCases: readonly string[], action: string): Promise<Map<string, { details: unknown }>> {
+    if (useCases.length === 0) return new Map();
+    const rows = await this.database.preparedRows<{ use_case: string; details: unknown }>(sql`
+      select distinct on (use_case) use_case, details from audit_events
+      where use_case = any(${sql.param([...useCases])}::text[]) and action = ${action}
+      order by use_case, id desc`);
+    return new Map(rows.map((r) => [r.use_case, { details: r.details }]));
+  }
 }
