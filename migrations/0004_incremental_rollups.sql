@@ -41,6 +41,7 @@ CREATE TABLE "daily_ai_spend" (
 );
 --> statement-breakpoint
 CREATE TABLE "latency_rollups" (
+	"stripe" smallint NOT NULL,
 	"use_case" text NOT NULL,
 	"stage_version" integer NOT NULL,
 	"stage" text NOT NULL,
@@ -48,7 +49,7 @@ CREATE TABLE "latency_rollups" (
 	"model_version" text NOT NULL,
 	"bucket" integer NOT NULL,
 	"count" bigint DEFAULT 0 NOT NULL,
-	CONSTRAINT "latency_rollups_pk" PRIMARY KEY("use_case","stage_version","stage","ai_config","model_version","bucket")
+	CONSTRAINT "latency_rollups_pk" PRIMARY KEY("use_case","stage_version","stage","ai_config","model_version","bucket","stripe")
 );
 --> statement-breakpoint
 CREATE TABLE "segment_rollups" (
@@ -66,8 +67,8 @@ CREATE TABLE "segment_rollups" (
 );
 --> statement-breakpoint
 DROP INDEX "decisions_cohort";--> statement-breakpoint
-CREATE INDEX "decisions_guard_compared" ON "decisions" USING btree ("use_case","stage_version","compared_at") WHERE score is not null;--> statement-breakpoint
-CREATE INDEX "decisions_guard_calls" ON "decisions" USING btree ("use_case","stage_version","ai_at") WHERE ai_state in ('done', 'error');--> statement-breakpoint
+CREATE INDEX "decisions_guard_window_compared" ON "decisions" USING btree ("use_case","stage_version","compared_at","score") WHERE score is not null;--> statement-breakpoint
+CREATE INDEX "decisions_guard_window_calls" ON "decisions" USING btree ("use_case","stage_version","ai_at","ai_state") WHERE ai_state in ('done', 'error');--> statement-breakpoint
 CREATE INDEX "decisions_cohort" ON "decisions" USING btree ("use_case","stage_version","stage","ai_config","ai_model_version","received_at");--> statement-breakpoint
 -- The rollups are kept by statement-level triggers on decisions. Each rollup is one INSERT … ON
 -- CONFLICT DO UPDATE written once below over a source of signed rows (`sign` +1 for what rows
@@ -125,12 +126,12 @@ DECLARE
     ON CONFLICT ON CONSTRAINT confusion_rollups_pk DO UPDATE SET count = r.count + excluded.count;
   $q$;
   latency_sql text := $q$
-    INSERT INTO latency_rollups AS r (use_case, stage_version, stage, ai_config, model_version, bucket, count)
-    SELECT c.use_case, c.stage_version, c.stage, c.ai_config, coalesce(c.ai_model_version, ''),
+    INSERT INTO latency_rollups AS r (stripe, use_case, stage_version, stage, ai_config, model_version, bucket, count)
+    SELECT (pg_backend_pid() %% 8)::smallint, c.use_case, c.stage_version, c.stage, c.ai_config, coalesce(c.ai_model_version, ''),
       floor(ln(1 + greatest(c.ai_latency_ms, 0)) / ln(1.02))::int, sum(c.sign)
     FROM %1$s c
     WHERE c.ai_state = 'done' AND c.ai_latency_ms IS NOT NULL
-    GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+    GROUP BY 2, 3, 4, 5, 6, 7 ORDER BY 2, 3, 4, 5, 6, 7
     ON CONFLICT ON CONSTRAINT latency_rollups_pk DO UPDATE SET count = r.count + excluded.count;
   $q$;
   spend_sql text := $q$

@@ -25,7 +25,7 @@ const cohortColumns = {
   modelVersion: text('model_version').notNull(),
 };
 /**
- * Concurrent writers would queue on one row per cohort (a row lock is held until commit, WAL flush
+ * Concurrent writers would queue on one row per cohort (or latency bucket, or day) (a row lock is held until commit, WAL flush
  * included), so each connection writes its own stripe of a rollup (`pg_backend_pid() % 8`) and
  * reads sum the stripes.
  */
@@ -102,6 +102,7 @@ export const confusionRollups = pgTable(
 export const latencyRollups = pgTable(
   'latency_rollups',
   {
+    ...stripe,
     ...cohortColumns,
     bucket: integer('bucket').notNull(),
     count: count('count'),
@@ -109,7 +110,7 @@ export const latencyRollups = pgTable(
   (t) => [
     primaryKey({
       name: 'latency_rollups_pk',
-      columns: [t.useCase, t.stageVersion, t.stage, t.aiConfig, t.modelVersion, t.bucket],
+      columns: [t.useCase, t.stageVersion, t.stage, t.aiConfig, t.modelVersion, t.bucket, t.stripe],
     }),
   ],
 );
