@@ -2,6 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { ShadowgateError } from '../contracts/errors.js';
 import type { Database } from '../db/database.js';
 import { decisions } from '../db/schema.js';
+import { rawTransaction } from './raw-transaction.js';
 
 export type AiState = 'none' | 'owed' | 'done' | 'error';
 
@@ -62,6 +63,56 @@ export const CONFLICT_PROBLEM =
 
 const keyOf = (k: DecisionKey) => `${k.useCase}\u0000${k.requestId}`;
 
+interface DecisionKeyRow {
+  use_case: string;
+  request_id: string;
+}
+
+/**
+ * One constant statement for a whole batch: the rows travel as one JSON array (see
+ * `mirroredRecords`), so the text never changes and is prepared once per connection. The pending
+ * input travels wrapped in an array (`p -> 0`): a JSON null member would be read as SQL NULL,
+ * and a pending input of JSON null is still pending. `ha` marks a human side (human_at = now()).
+ */
+const INSERT_MIRRORED = `
+insert into decisions (use_case, request_id, payload_hash, input, pending_input, context, stage,
+  stage_version, plan_version, ai_config, human_decision, human_decided_by, human_handling_ms,
+  human_at, ai_state)
+select r.u, r.q, r.h, r.i, r.p -> 0, r.c, r.s, r.sv, r.pv, r.a, r.hd, r.hb, r.hm,
+  case when r.ha then now() end, r.st
+from jsonb_to_recordset($1::text::jsonb) as r(u text, q text, h text, i jsonb, p jsonb, c jsonb,
+  s text, sv int, pv int, a text, hd jsonb, hb text, hm int, ha boolean, st text)
+on conflict do nothing
+returning use_case, request_id`;
+
+const PAYLOAD_HASHES = `
+select d.use_case, d.request_id, d.payload_hash
+from decisions d
+join jsonb_to_recordset($1::text::jsonb) as k(u text, q text) on d.use_case = k.u and d.request_id = k.q`;
+
+/** The rows as the JSON document `INSERT_MIRRORED` reads (absent members are SQL NULL). */
+function mirroredRecords(rows: readonly NewDecision[]): string {
+  return JSON.stringify(
+    rows.map((r) => ({
+      u: r.useCase,
+      q: r.requestId,
+      h: r.payloadHash,
+      i: r.input,
+      p: r.pendingInput === undefined ? undefined : [r.pendingInput],
+      c: r.context,
+      s: r.stage,
+      sv: r.stageVersion,
+      pv: r.planVersion,
+      a: r.aiConfig,
+      hd: r.human?.decision,
+      hb: r.human?.decidedBy,
+      hm: r.human?.handlingMs,
+      ha: r.human ? true : undefined,
+      st: r.aiState,
+    })),
+  );
+}
+
 /** The columns of a `ComparableRow`, for RETURNING clauses. */
 export const comparableColumns = {
   id: decisions.id,
@@ -82,59 +133,23 @@ export class DecisionStore {
    * refused (409) and nothing is written.
    */
   async insertMirrored(rows: NewDecision[]): Promise<{ inserted: NewDecision[]; duplicates: number }> {
-    return this.database.db.transaction(async (tx) => {
-      const returned = await tx
-        .insert(decisions)
-        .values(
-          rows.map((r) => ({
-            useCase: r.useCase,
-            requestId: r.requestId,
-            payloadHash: r.payloadHash,
-            input: r.input,
-            pendingInput: pendingValue(r),
-            context: r.context,
-            stage: r.stage,
-            stageVersion: r.stageVersion,
-            planVersion: r.planVersion,
-            aiConfig: r.aiConfig,
-            humanDecision: r.human?.decision ?? null,
-            humanDecidedBy: r.human?.decidedBy ?? null,
-            humanHandlingMs: r.human?.handlingMs ?? null,
-            humanAt: r.human ? sql`now()` : null,
-            aiState: r.aiState,
-          })),
-        )
-        .onConflictDoNothing()
-        .returning({ useCase: decisions.useCase, requestId: decisions.requestId });
-      const insertedKeys = new Set(returned.map(keyOf));
+    if (rows.length === 0) return { inserted: [], duplicates: 0 };
+    return rawTransaction(this.database, async (run) => {
+      const returned = await run<DecisionKeyRow>(INSERT_MIRRORED, [mirroredRecords(rows)]);
+      // The common case: every row is new (RETURNING gives back exactly the rows inserted).
+      if (returned.length === rows.length) return { inserted: rows, duplicates: 0 };
+      const insertedKeys = new Set(returned.map((k) => `${k.use_case}\u0000${k.request_id}`));
       const inserted = rows.filter((r) => insertedKeys.has(keyOf(r)));
       const others = rows.filter((r) => !insertedKeys.has(keyOf(r)));
-      if (others.length === 0) return { inserted, duplicates: 0 };
 
-      const stored = await this.payloadHashes(tx, others);
+      const found = await run<DecisionKeyRow & { payload_hash: string }>(PAYLOAD_HASHES, [
+        JSON.stringify(others.map((k) => ({ u: k.useCase, q: k.requestId }))),
+      ]);
+      const stored = new Map(found.map((f) => [`${f.use_case}\u0000${f.request_id}`, f.payload_hash]));
       const conflicting = others.filter((r) => stored.get(keyOf(r)) !== r.payloadHash);
       if (conflicting.length > 0) throw new ConflictingDecisions(conflicting);
       return { inserted, duplicates: others.length };
     });
-  }
-
-  private async payloadHashes(
-    tx: Parameters<Parameters<Database['db']['transaction']>[0]>[0],
-    keys: DecisionKey[],
-  ): Promise<Map<string, string>> {
-    const found = await tx
-      .select({
-        useCase: decisions.useCase,
-        requestId: decisions.requestId,
-        payloadHash: decisions.payloadHash,
-      })
-      .from(decisions)
-      .where(
-        sql`(${decisions.useCase}, ${decisions.requestId}) in (select * from unnest(${sql.param(
-          keys.map((k) => k.useCase),
-        )}::text[], ${sql.param(keys.map((k) => k.requestId))}::text[]))`,
-      );
-    return new Map(found.map((f) => [keyOf(f), f.payloadHash]));
   }
 
   /**

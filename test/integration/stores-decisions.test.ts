@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComparisonRecorder } from '../../src/comparison/comparison-recorder.js';
 import { ShadowgateError } from '../../src/contracts/errors.js';
@@ -49,6 +50,78 @@ describe.each(BACKENDS)('decisions and AI calls on %s', (_backend, create) => {
     const mixed = await decisions.insertMirrored([mirrored('mirror', 'c'), mirrored('mirror', 'd')]);
     expect(mixed.inserted.map((r) => r.requestId)).toEqual(['d']);
     expect(mixed.duplicates).toBe(1);
+  });
+
+  it('when mirrored rows are stored, then every column holds what was sent: JSON null kept as JSON, human_at only with a human side', async () => {
+    const input = {
+      invoice: 'x',
+      lines: [{ sku: 'a\tb "q"', qty: 2 }],
+      note: 'ünïcødé \\ 🚀',
+      big: 12345678901234567890,
+    };
+    await decisions.insertMirrored([
+      {
+        ...mirrored('columns', 'full', {
+          human: { label: 'approve', reasons: [1, null] },
+          context: { tier: 'gold', n: 3, ok: true, z: null },
+        }),
+        input,
+        pendingInput: null,
+        stage: 'canary',
+        stageVersion: 4,
+        planVersion: 3,
+        aiState: 'owed',
+      },
+      { ...mirrored('columns', 'bare', { aiState: 'none' }), input: null, pendingInput: undefined },
+      {
+        ...mirrored('columns', 'no-clerk'),
+        input: 'just text',
+        pendingInput: { raw: 'x' },
+        human: { decision: false, decidedBy: null, handlingMs: null },
+      },
+    ]);
+    expect(await decisionRow(tdb.database, 'columns', 'full')).toMatchObject({
+      payload_hash: 'hash-of-full',
+      input,
+      pending_input: null,
+      context: { tier: 'gold', n: 3, ok: true, z: null },
+      stage: 'canary',
+      stage_version: 4,
+      plan_version: 3,
+      ai_config: 'cfg-test',
+      human_decision: { label: 'approve', reasons: [1, null] },
+      human_decided_by: 'clerk-7',
+      human_handling_ms: 900,
+      ai_state: 'owed',
+      ai_attempts: 0,
+    });
+    // JSON null as a pending input is pending (jsonb null), not SQL NULL.
+    const [pending] = await tdb.database.rows<{ kind: string | null }>(
+      sql`select jsonb_typeof(pending_input) as kind from decisions where use_case = 'columns' and request_id = 'full'`,
+    );
+    expect(pending?.kind).toBe('null');
+    const full = await decisionRow(tdb.database, 'columns', 'full');
+    expect(full?.human_at).not.toBeNull();
+    expect(full?.human_at).toBe(full?.received_at);
+
+    expect(await decisionRow(tdb.database, 'columns', 'bare')).toMatchObject({
+      input: null,
+      pending_input: null,
+      human_decision: null,
+      human_decided_by: null,
+      human_handling_ms: null,
+      human_at: null,
+      ai_state: 'none',
+    });
+    const noClerk = await decisionRow(tdb.database, 'columns', 'no-clerk');
+    expect(noClerk).toMatchObject({
+      input: 'just text',
+      pending_input: { raw: 'x' },
+      human_decision: false,
+      human_decided_by: null,
+      human_handling_ms: null,
+    });
+    expect(noClerk?.human_at).not.toBeNull();
   });
 
   it('when one row of a batch of 3 repeats a key with another payload, then a 409 names it and none of the 3 is stored', async () => {
