@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type postgres from 'postgres';
 import type { MirroredDecision } from '../../src/contracts/decision-contracts.js';
-import { payloadHash } from '../../src/ingest/ingest-service.js';
+import { payloadHash } from '../../src/ingest/payload-hash.js';
 
 /**
  * The ingest benchmark's baseline: the rows `POST /v1/decisions` stores for the same decisions

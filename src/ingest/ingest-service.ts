@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
 import type { HumanSide, IngestResult, MirroredDecision } from '../contracts/decision-contracts.js';
@@ -12,10 +11,10 @@ import type { ShadowQueue } from '../shadow/shadow-queue.js';
 import {
   CONFLICT_PROBLEM,
   ConflictingDecisions,
-  canonical,
   type DecisionStore,
   type NewDecision,
 } from './decision-store.js';
+import { payloadHash } from './payload-hash.js';
 
 export interface IngestDeps {
   useCases: UseCaseStore;
@@ -25,18 +24,6 @@ export interface IngestDeps {
   logger: Logger;
   /** Told, per use case, how many decisions were newly stored and how many were retries (metrics). */
   onIngested?: (useCase: string, outcome: 'accepted' | 'duplicate', count: number) => void;
-}
-
-/**
- * The hash a retry must match: the payload as the workflow sent it, before any redaction.
- * Of the human side only the decision counts: who decided and how long it took are
- * circumstances a retry may measure again, not a different decision (the first ones are kept).
- */
-export function payloadHash(d: MirroredDecision): string {
-  const payload = { input: d.input, context: d.context ?? {}, human: d.human ? d.human.decision : null };
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(payload)))
-    .digest('hex');
 }
 
 /**

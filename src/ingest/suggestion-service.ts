@@ -11,7 +11,7 @@ import type { AiCallStore } from '../shadow/ai-call-store.js';
 import type { AiClients } from '../shadow/ai-clients.js';
 import { AiCallError } from '../shadow/ai-errors.js';
 import type { DecisionStore } from './decision-store.js';
-import { payloadHash } from './ingest-service.js';
+import { payloadHash } from './payload-hash.js';
 
 export const suggestRequestSchema = z.strictObject({
   requestId: requestIdSchema,
