@@ -52,7 +52,7 @@ const STRINGS = [
   '🚀 pair',
   '\u2028',
 ];
-const NUMBERS = [0, -0, 1, -1, 1.5, 1e21, 1e-7, 12345678901234567890, Number.MAX_SAFE_INTEGER, 0.1 + 0.2];
+const NUMBERS = [0, -0, 1, -1, 1.5, 1e21, 1e-7, 12345678901234567000, Number.MAX_SAFE_INTEGER, 0.1 + 0.2];
 
 function value(next: () => number, depth: number): unknown {
   const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;

@@ -3,6 +3,8 @@ import {
   decisionBatchSchema,
   lateHumanSchema,
   mirroredDecisionSchema,
+  plainDecision,
+  plainDecisionBatch,
 } from '../../contracts/decision-contracts.js';
 import { badRequest } from '../../contracts/errors.js';
 import { suggestRequestSchema } from '../../ingest/suggestion-service.js';
@@ -24,12 +26,13 @@ export function decisionRoutes(services: HttpServices): Router {
       ]);
     }
     if ('decisions' in body) {
-      const batch = parseOrThrow(decisionBatchSchema, body, 'decision batch');
+      // Plainly valid batches skip zod; anything else is checked in full, every problem named.
+      const batch = plainDecisionBatch(body) ?? parseOrThrow(decisionBatchSchema, body, 'decision batch');
       const paths = batch.decisions.map((_, i) => `decisions[${i}]`);
       res.status(202).json(await services.ingest.ingest(batch.decisions, principal, paths));
       return;
     }
-    const decision = parseOrThrow(mirroredDecisionSchema, body, 'decision');
+    const decision = plainDecision(body) ?? parseOrThrow(mirroredDecisionSchema, body, 'decision');
     res.status(202).json(await services.ingest.ingest([decision], principal, ['']));
   });
 
