@@ -40,7 +40,7 @@ export async function benchIngest(options: BenchOptions): Promise<BenchResult> {
     queuePrefix: prefix,
     // Consumption is paused, so every call stays owed: a sweep would re-enqueue all of them,
     // work a controller whose AI keeps up never does.
-    env: { SHADOWGATE_SWEEP_MS: '3600000' },
+    env: { SHADOWGATE_SWEEP_MS: '3600000', ...(process.env.SG_CONTROLLER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SG_CONTROLLER_NODE_OPTIONS } : {}) },
     ...(options.profile ? { cpuProfileDir: options.profileDir } : {}),
   });
   const paused = new Queue(`ai-${USE_CASE}`, { prefix, redis: options.redisUrl });

@@ -40,18 +40,31 @@ export function canonicalText(value: unknown): string {
   const keys = Object.keys(record);
   let indices = 0;
   while (indices < keys.length && isArrayIndex(keys[indices]!)) indices++;
-  const named = indices === 0 ? keys.sort() : keys.slice(indices).sort();
+  if (indices === 0) keys.sort();
+  else keys.splice(indices, keys.length - indices, ...keys.slice(indices).sort());
   let out = '{';
-  let first = true;
-  const write = (key: string) => {
+  for (const key of keys) {
     const item = record[key];
-    if (omitted(item)) return;
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalText(item)}`;
-    first = false;
-  };
-  for (let i = 0; i < indices; i++) write(keys[i]!);
-  for (const key of named) write(key);
+    if (omitted(item)) continue;
+    out += `${out.length === 1 ? '' : ','}${quoted(key)}:${canonicalText(item)}`;
+  }
   return `${out}}`;
+}
+
+/**
+ * Keys as JSON strings, remembered: the same few keys come in every decision of a workflow.
+ * Bounded, so a client sending ever new keys costs memory only up to the bound.
+ */
+const quotedKeys = new Map<string, string>();
+const QUOTED_KEYS_KEPT = 10_000;
+
+function quoted(key: string): string {
+  let out = quotedKeys.get(key);
+  if (out === undefined) {
+    out = JSON.stringify(key);
+    if (quotedKeys.size < QUOTED_KEYS_KEPT && key.length <= 64) quotedKeys.set(key, out);
+  }
+  return out;
 }
 
 /** A key an object orders before the others: a canonical unsigned integer below 2^32 - 1. */
