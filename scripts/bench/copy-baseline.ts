@@ -29,6 +29,8 @@ const COLUMNS = [
 ] as const;
 
 const LINES_PER_WRITE = 1_000;
+/** Plus a millisecond a line: how long a COPY may take before it is taken as refused. */
+const COPY_BOUND_MS = 60_000;
 
 /** A value in COPY's text format: `\N` for null, backslash, tab, newline and return escaped. */
 export function copyField(value: string | number | null): string {
@@ -73,7 +75,24 @@ export async function copyRate(sql: postgres.Sql, lines: readonly string[]): Pro
       yield `${lines.slice(i, i + LINES_PER_WRITE).join('\n')}\n`;
     }
   }
-  await pipeline(Readable.from(chunks()), writable);
+  // postgres.js never settles the stream of a COPY that PostgreSQL refused (a column renamed or
+  // made NOT NULL): give up after a bound far beyond any run, rather than hang the benchmark.
+  let timer: NodeJS.Timeout | undefined;
+  const bound = COPY_BOUND_MS + lines.length;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(`COPY did not finish in ${bound} ms: was it refused? (columns: ${COLUMNS.join(', ')})`),
+        ),
+      bound,
+    );
+  });
+  try {
+    await Promise.race([pipeline(Readable.from(chunks()), writable), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
   const seconds = (performance.now() - started) / 1000;
   const [row] = await sql<{ n: number }[]>`select count(*)::int as n from decisions`;
   if (row?.n !== lines.length) throw new Error(`COPY stored ${row?.n} rows of ${lines.length}`);

@@ -40,7 +40,14 @@ export async function benchIngest(options: BenchOptions): Promise<BenchResult> {
     queuePrefix: prefix,
     // Consumption is paused, so every call stays owed: a sweep would re-enqueue all of them,
     // work a controller whose AI keeps up never does.
-    env: { SHADOWGATE_SWEEP_MS: '3600000', ...(process.env.SG_CONTROLLER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SG_CONTROLLER_NODE_OPTIONS } : {}) },
+    // BENCH_CONTROLLER_NODE_OPTIONS: V8/Node flags for the controller alone, to measure a
+    // deployment setting (e.g. --max-semi-space-size=64, fewer young-generation collections).
+    env: {
+      SHADOWGATE_SWEEP_MS: '3600000',
+      ...(process.env.BENCH_CONTROLLER_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_CONTROLLER_NODE_OPTIONS }
+        : {}),
+    },
     ...(options.profile ? { cpuProfileDir: options.profileDir } : {}),
   });
   const paused = new Queue(`ai-${USE_CASE}`, { prefix, redis: options.redisUrl });
@@ -108,6 +115,9 @@ export async function benchIngest(options: BenchOptions): Promise<BenchResult> {
         `stored ${stored?.all} (${stored?.owed} owed), ${enqueued} jobs waiting in bull (paused)`,
       `cores used during ingest (of 2): ${describeCores(cores)}`,
     ];
+    if (process.env.BENCH_CONTROLLER_NODE_OPTIONS) {
+      notes.push(`controller run with NODE_OPTIONS=${process.env.BENCH_CONTROLLER_NODE_OPTIONS}`);
+    }
     if (summary) notes.push(...describeProfile(summary));
     return {
       name: '2. Ingest throughput',
