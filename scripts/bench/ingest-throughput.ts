@@ -31,6 +31,14 @@ const WARMUP_BATCHES = 5;
 export async function benchIngest(options: BenchOptions): Promise<BenchResult> {
   const total = options.quick ? 20_000 : 200_000;
   const prefix = `sg-bench-${randomBytes(4).toString('hex')}`;
+  // Built before any request: building 200,000 blocks this event loop for seconds, long enough
+  // for the controller to close an idle keep-alive socket the next request would then reuse.
+  const run = randomBytes(3).toString('hex');
+  const decisions = Array.from({ length: total + WARMUP_BATCHES * BATCH }, (_, i) => decision(run, i));
+  const bodies: string[] = [];
+  for (let i = 0; i < decisions.length; i += BATCH) {
+    bodies.push(JSON.stringify({ decisions: decisions.slice(i, i + BATCH) }));
+  }
   const database = await createBenchDatabase(options.postgresUrl, 'ingest');
   const removeKeys = onCleanup(`Redis keys ${prefix}:*`, () => deleteKeys(options.redisUrl, prefix));
   const controller = await startControllerChild({
@@ -58,13 +66,15 @@ export async function benchIngest(options: BenchOptions): Promise<BenchResult> {
     const key = await createKey(admin, 'ingest-bench', 'ingest', [USE_CASE]);
     const { aiConfig } = (await getJson(admin, `/v1/use-cases/${USE_CASE}`)) as { aiConfig: string };
 
-    const run = randomBytes(3).toString('hex');
-    const decisions = Array.from({ length: total + WARMUP_BATCHES * BATCH }, (_, i) => decision(run, i));
-    const bodies: string[] = [];
-    for (let i = 0; i < decisions.length; i += BATCH) {
-      bodies.push(JSON.stringify({ decisions: decisions.slice(i, i + BATCH) }));
-    }
-    const post = poster(controller.url, key);
+    const postOnce = poster(controller.url, key);
+    // A refused or dropped request says what the controller last logged.
+    const post = (body: string) =>
+      postOnce(body).catch((error: unknown) => {
+        const cause = (error as { cause?: unknown }).cause;
+        throw new Error(
+          `${String(error)} (${String(cause)}); the controller's last lines:\n${controller.tail(30)}`,
+        );
+      });
     for (const body of bodies.slice(0, WARMUP_BATCHES)) await post(body);
 
     options.log(`ingest: ${total.toLocaleString('en-US')} decisions, ${CLIENTS} clients, ${BATCH} a batch`);
