@@ -25,7 +25,7 @@ export function queryKind(text: string): string {
   if (text.includes('join segment_rollups')) return 'segment rollups';
   if (text.includes('join confusion_rollups')) return 'confusion rollups';
   if (text.includes('from daily_ai_spend')) return 'spend today';
-  if (text.includes("action = $") || text.includes('from audit_events')) return 'last eligibility notice';
+  if (text.includes('action = $') || text.includes('from audit_events')) return 'last eligibility notice';
   if (text.includes('percentile_cont')) return 'cohort aggregate';
   if (text.includes('cross join unnest')) return 'segment breakdown';
   if (text.includes("#>> '{}'")) return 'confusion matrix';

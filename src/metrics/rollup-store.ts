@@ -124,8 +124,8 @@ export class RollupStore {
     const histograms = new Map<string, Map<number, number>>();
     for (const r of latencies) {
       const key = keyOf(r);
-      let histogram = histograms.get(key);
-      if (!histogram) histograms.set(key, (histogram = new Map()));
+      const histogram = histograms.get(key) ?? new Map<number, number>();
+      histograms.set(key, histogram);
       histogram.set(r.bucket, (histogram.get(r.bucket) ?? 0) + Number(r.count));
     }
     for (const [key, histogram] of histograms) {
