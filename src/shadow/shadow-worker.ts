@@ -33,6 +33,8 @@ export interface ShadowCallCounters {
 /** How long past its timeout a claimed call stays reserved for the worker that claimed it. */
 const LEASE_MARGIN_MS = 15_000;
 const SWEEP_BATCH = 5_000;
+/** Owed calls the sweep compares with what the queue holds, per run. */
+const SWEEP_SCAN_LIMIT = 50_000;
 const USE_CASE_TTL_MS = 1_000;
 
 /**
@@ -45,6 +47,8 @@ export class ShadowWorker {
   private readonly modelVersions = new Map<string, string | null>();
   private readonly consuming = new Map<string, string>();
   private readonly useCaseCache = new Map<string, { at: number; value: Promise<UseCase | null> }>();
+  /** Where the next sweep goes on: the id after which it looks at owed calls. */
+  private sweepCursor = 0;
 
   constructor(private readonly deps: ShadowWorkerDeps) {}
 
@@ -74,25 +78,42 @@ export class ShadowWorker {
   }
 
   /**
-   * Re-enqueues every owed call no worker holds (after a restart, or when the queue
-   * lost its jobs) and scores decisions left with both sides but no score.
+   * Re-enqueues the owed calls no worker holds and the queue has lost (after a restart, a Redis
+   * flush, a failed enqueue, or a call skipped while disabled or over budget), and scores
+   * decisions left with both sides but no score. Calls the queue still holds are left alone:
+   * re-adding a growing backlog every run would only feed it. At most SWEEP_SCAN_LIMIT owed
+   * calls are looked at per run; the next run goes on from there, so the cost stays bounded
+   * however large the backlog.
    */
-  async sweep(): Promise<{ reenqueued: number; repaired: number }> {
+  async sweep(): Promise<{ checked: number; reenqueued: number; repaired: number }> {
+    const { calls, queue } = this.deps;
+    let checked = 0;
     let reenqueued = 0;
-    let afterId = 0;
-    for (;;) {
-      const owed = await this.deps.calls.owedUnclaimed(SWEEP_BATCH, afterId);
-      if (owed.length === 0) break;
-      await this.deps.queue.enqueue(owed.map(({ useCase, requestId }) => ({ useCase, requestId })));
-      reenqueued += owed.length;
-      afterId = owed[owed.length - 1]!.id;
-      if (owed.length < SWEEP_BATCH) break;
+    let afterId = this.sweepCursor;
+    let wrapped = afterId === 0;
+    while (checked < SWEEP_SCAN_LIMIT) {
+      const limit = Math.min(SWEEP_BATCH, SWEEP_SCAN_LIMIT - checked);
+      const owed = await calls.owedUnclaimed(limit, afterId);
+      checked += owed.length;
+      if (owed.length > 0) {
+        const missing = await queue.absent(owed.map(({ useCase, requestId }) => ({ useCase, requestId })));
+        if (missing.length > 0) await queue.enqueue(missing);
+        reenqueued += missing.length;
+        afterId = owed[owed.length - 1]!.id;
+      }
+      if (owed.length < limit) {
+        // The end of the owed calls: the next run starts over, and so does this one if it began midway.
+        afterId = 0;
+        if (wrapped) break;
+        wrapped = true;
+      }
     }
+    this.sweepCursor = afterId;
     const repaired = await this.deps.comparisons.repair();
     if (reenqueued > 0 || repaired > 0) {
-      this.deps.logger.info({ reenqueued, repaired }, 'sweep re-enqueued owed AI calls');
+      this.deps.logger.info({ checked, reenqueued, repaired }, 'sweep re-enqueued owed AI calls');
     }
-    return { reenqueued, repaired };
+    return { checked, reenqueued, repaired };
   }
 
   private async handle(job: ShadowJobRun): Promise<void> {

@@ -148,9 +148,13 @@ describe('the shadow loop on PostgreSQL and Redis', () => {
       .set(tc.admin)
       .send(labelPlan('flushed', `${sim.url}/decide`))
       .expect(201);
-    sim.setOptions({ latencyMs: 20 });
+    sim.setOptions({ latencyMs: 200 });
     const batch = { decisions: Array.from({ length: 1000 }, (_, k) => mirrored('flushed', 70_000 + k)) };
     await tc.http.post('/v1/decisions').set(tc.admin).send(batch).expect(202);
+    // While the queue holds them, the sweep enqueues none again.
+    const held = await tc.controller.worker.sweep();
+    expect(held.checked).toBeGreaterThan(0);
+    expect(held.reenqueued).toBe(0);
 
     // Every job of this controller's queues vanishes, as when Redis restarts empty.
     const keys = await redis.keys(`${tc.queuePrefix}:*`);
@@ -168,5 +172,6 @@ describe('the shadow loop on PostgreSQL and Redis', () => {
       60_000,
     );
     expect(await countRows(tdb, `use_case = 'flushed' and score is not null`)).toBe(1000);
+    expect(sim.stats().duplicateCalls).toBe(0);
   });
 });
