@@ -5,7 +5,9 @@ import type { PlanCache } from '../plans/plan-cache.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import { storedText } from '../privacy/input-policy.js';
 import { AiCallError } from './ai-errors.js';
-import type { AiCallStore } from './ai-call-store.js';
+import type { AiCallStore, AnswerRecord, ClaimedCall, ClaimRequest } from './ai-call-store.js';
+import type { ComparableRow } from '../ingest/decision-store.js';
+import { Coalescer } from './coalescer.js';
 import type { AiClients } from './ai-clients.js';
 import { RetryLater, type ShadowJobRun, type ShadowQueue } from './shadow-queue.js';
 
@@ -36,6 +38,11 @@ const SWEEP_BATCH = 5_000;
 /** Owed calls the sweep compares with what the queue holds, per run. */
 const SWEEP_SCAN_LIMIT = 50_000;
 const USE_CASE_TTL_MS = 1_000;
+/**
+ * Claims and answers of calls running at once go to PostgreSQL together: a few statements in
+ * flight, each for up to this many calls, however high the plans' concurrency.
+ */
+const DB_BATCH = { maxBatch: 500, maxInFlight: 2 };
 
 /**
  * Makes the AI calls owed by decisions mirrored in shadow: one consumer per use
@@ -50,7 +57,16 @@ export class ShadowWorker {
   /** Where the next sweep goes on: the id after which it looks at owed calls. */
   private sweepCursor = 0;
 
-  constructor(private readonly deps: ShadowWorkerDeps) {}
+  private readonly claims: Coalescer<ClaimRequest, ClaimedCall | null>;
+  private readonly answers: Coalescer<AnswerRecord, ComparableRow | null>;
+
+  constructor(private readonly deps: ShadowWorkerDeps) {
+    this.claims = new Coalescer((requests) => claimEach(deps.calls, requests), DB_BATCH);
+    this.answers = new Coalescer(async (records) => {
+      const rows = new Map((await deps.calls.recordAnswers(records)).map((row) => [row.id, row]));
+      return records.map((r) => rows.get(r.id) ?? null);
+    }, DB_BATCH);
+  }
 
   /** Starts, re-configures or pauses a use case's consumer to match its stage and plan. */
   async sync(useCase: UseCase): Promise<void> {
@@ -124,14 +140,18 @@ export class ShadowWorker {
       return; // the call stays owed; the sweep brings it back once enabled or within budget
     }
     const plan0 = useCase.plan;
-    const claim = await calls.claim(job, plan0.ai.timeoutMs * plan0.ai.maxAttempts + LEASE_MARGIN_MS);
+    const claim = await this.claims.submit({
+      useCase: job.useCase,
+      requestId: job.requestId,
+      leaseMs: plan0.ai.timeoutMs * plan0.ai.maxAttempts + LEASE_MARGIN_MS,
+    });
     if (!claim) {
       this.counters.skipped++;
       return; // answered already, or another worker holds it
     }
     const plan = (await plans.get(claim.useCase, claim.planVersion)) ?? plan0;
     // Every line about this call names the decision, so it can be followed from the SDK's request.
-    const log = logger.child({ useCase: claim.useCase, requestId: claim.requestId, attempt: claim.attempts });
+    const where = { useCase: claim.useCase, requestId: claim.requestId, attempt: claim.attempts };
     try {
       const answer = await this.deps.clients.for(claim.useCase, claim.planVersion, plan).decide({
         useCase: claim.useCase,
@@ -144,12 +164,14 @@ export class ShadowWorker {
         claim.humanDecision == null
           ? null
           : createComparator(plan.comparator)(claim.humanDecision, answer.decision);
-      const row = await calls.recordAnswer(claim.id, answer, score);
+      const row = await this.answers.submit({ id: claim.id, answer, score });
       this.counters.answered++;
-      log.debug(
-        { latencyMs: answer.latencyMs, modelVersion: answer.modelVersion, score },
-        'AI call answered',
-      );
+      if (logger.isLevelEnabled('debug')) {
+        logger.debug(
+          { ...where, latencyMs: answer.latencyMs, modelVersion: answer.modelVersion, score },
+          'AI call answered',
+        );
+      }
       // The human side may have arrived while the AI was answering.
       if (row && row.score === null) await this.deps.comparisons.compareIfComplete(row);
     } catch (error) {
@@ -159,14 +181,20 @@ export class ShadowWorker {
       }
       if (error.transient && claim.attempts < plan.ai.maxAttempts) {
         this.counters.retried++;
-        log.debug({ kind: error.kind, latencyMs: error.latencyMs }, 'AI call failed; retried after backoff');
+        logger.debug(
+          { ...where, kind: error.kind, latencyMs: error.latencyMs },
+          'AI call failed; retried after backoff',
+        );
         await calls.release(claim.id);
         throw new RetryLater(error.message, { cause: error });
       }
       this.counters.failed++;
       // An excerpt of the AI's answer may echo the input: masked by the plan's patterns like the rest.
       const message = storedText(error.message, plan);
-      log.info({ kind: error.kind, latencyMs: error.latencyMs, error: message }, 'AI call failed');
+      logger.info(
+        { ...where, kind: error.kind, latencyMs: error.latencyMs, error: message },
+        'AI call failed',
+      );
       await calls.recordFailure(claim.id, {
         error: `${error.kind}: ${message}`,
         latencyMs: error.latencyMs ?? null,
@@ -192,4 +220,16 @@ export class ShadowWorker {
     }
     return this.modelVersions.get(key) ?? null;
   }
+}
+
+/** Claims a batch in one statement; results in the requests' order, a key asked twice claimed by its first request only. */
+async function claimEach(calls: AiCallStore, requests: ClaimRequest[]): Promise<Array<ClaimedCall | null>> {
+  const key = (k: { useCase: string; requestId: string }) => `${k.useCase}\u0000${k.requestId}`;
+  const claimed = new Map((await calls.claimMany(requests)).map((c) => [key(c), c]));
+  return requests.map((r) => {
+    const k = key(r);
+    const claim = claimed.get(k) ?? null;
+    claimed.delete(k);
+    return claim;
+  });
 }
