@@ -59,6 +59,16 @@ describe.each(BACKENDS)('AI calls claimed and answered many at a time on %s', (_
     expect(await aiCalls.claimMany([])).toEqual([]);
   });
 
+  it('when a decision is a string that reads as JSON, then claims and answers return it as the same string', async () => {
+    await decisions.insertMirrored([mirrored('json-like', 'j', { human: '42' })]);
+    const [claimed] = await aiCalls.claimMany([
+      { useCase: 'json-like', requestId: 'j', leaseMs: LONG_LEASE },
+    ]);
+    expect(claimed?.humanDecision).toBe('42');
+    const [row] = await aiCalls.recordAnswers([{ id: claimed!.id, answer: answer('true'), score: 0 }]);
+    expect([row?.humanDecision, row?.aiDecision]).toEqual(['42', 'true']);
+  });
+
   it('when answers are recorded in one batch, then each row gets its own answer and score, and one already answered is left alone', async () => {
     await decisions.insertMirrored([
       mirrored('answers', 'a', { human: 'approve' }),
@@ -92,6 +102,7 @@ describe.each(BACKENDS)('AI calls claimed and answered many at a time on %s', (_
       score: 1,
       humanDecision: 'approve',
     });
+    expect(rows.find((r) => r.id === id('b'))?.aiDecision).toEqual(awkward);
 
     const a = await decisionRow(tdb.database, 'answers', 'a');
     expect(a).toMatchObject({
