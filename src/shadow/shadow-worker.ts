@@ -2,11 +2,13 @@ import type { Logger } from 'pino';
 import { createComparator } from '../comparison/comparators.js';
 import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
 import type { PlanCache } from '../plans/plan-cache.js';
+import type { Plan } from '../plans/plan-schema.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import { storedText } from '../privacy/input-policy.js';
 import { AiCallError } from './ai-errors.js';
 import type { AiCallStore, AnswerRecord, ClaimedCall, ClaimRequest } from './ai-call-store.js';
 import type { ComparableRow } from '../ingest/decision-store.js';
+import { CallGate } from './call-gate.js';
 import { Coalescer } from './coalescer.js';
 import type { AiClients } from './ai-clients.js';
 import { RetryLater, type ShadowJobRun, type ShadowQueue } from './shadow-queue.js';
@@ -43,6 +45,13 @@ const USE_CASE_TTL_MS = 1_000;
  * flight, each for up to this many calls, however high the plans' concurrency.
  */
 const DB_BATCH = { maxBatch: 500, maxInFlight: 2 };
+/**
+ * Jobs a consumer runs at once, per unit of the plan's `ai.concurrency`. Only the AI call and the
+ * write of its outcome are held to the plan's concurrency (a CallGate per use case); the claim
+ * before them and the queue's own work between jobs overlap with other calls, so that work does
+ * not eat into the calls the plan allows in flight.
+ */
+const JOBS_PER_CALL_SLOT = 2;
 
 /**
  * Makes the AI calls owed by decisions mirrored in shadow: one consumer per use
@@ -54,6 +63,7 @@ export class ShadowWorker {
   private readonly modelVersions = new Map<string, string | null>();
   private readonly consuming = new Map<string, string>();
   private readonly useCaseCache = new Map<string, { at: number; value: Promise<UseCase | null> }>();
+  private readonly gates = new Map<string, CallGate>();
   /** Where the next sweep goes on: the id after which it looks at owed calls. */
   private sweepCursor = 0;
 
@@ -78,7 +88,7 @@ export class ShadowWorker {
     }
     const ai = useCase.plan.ai;
     const settings = {
-      concurrency: ai.concurrency,
+      concurrency: ai.concurrency * JOBS_PER_CALL_SLOT,
       maxAttempts: ai.maxAttempts,
       backoffMs: this.deps.backoffMs ?? 500,
       ...(ai.rateLimitPerSecond ? { rateLimitPerSecond: ai.rateLimitPerSecond } : {}),
@@ -133,7 +143,7 @@ export class ShadowWorker {
   }
 
   private async handle(job: ShadowJobRun): Promise<void> {
-    const { calls, plans, logger } = this.deps;
+    const { plans } = this.deps;
     const useCase = await this.currentUseCase(job.useCase);
     if (!useCase || useCase.stage === 'disabled' || !(await (this.deps.budget?.allows(useCase) ?? true))) {
       this.counters.skipped++;
@@ -150,6 +160,21 @@ export class ShadowWorker {
       return; // answered already, or another worker holds it
     }
     const plan = (await plans.get(claim.useCase, claim.planVersion)) ?? plan0;
+    // The plan's concurrency counts calls from the request to the AI until their outcome is
+    // written, as a call interrupted in that span is the one made again.
+    const gate = this.gateFor(claim.useCase);
+    const limit = useCase.plan.ai.concurrency;
+    await gate.enter(limit);
+    try {
+      await this.call(claim, plan);
+    } finally {
+      gate.leave(limit);
+    }
+  }
+
+  /** Makes one claimed call and records its outcome; a transient failure with attempts left is retried. */
+  private async call(claim: ClaimedCall, plan: Plan): Promise<void> {
+    const { calls, logger } = this.deps;
     // Every line about this call names the decision, so it can be followed from the SDK's request.
     const where = { useCase: claim.useCase, requestId: claim.requestId, attempt: claim.attempts };
     try {
@@ -201,6 +226,15 @@ export class ShadowWorker {
         modelVersion: await this.lastModelVersion(claim.useCase, claim.aiConfig),
       });
     }
+  }
+
+  private gateFor(useCase: string): CallGate {
+    let gate = this.gates.get(useCase);
+    if (!gate) {
+      gate = new CallGate();
+      this.gates.set(useCase, gate);
+    }
+    return gate;
   }
 
   /** Use case state read at most once a second per use case: a kill switch takes effect within that. */
