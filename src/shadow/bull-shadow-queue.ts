@@ -310,6 +310,36 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
       }
     },
 
+    async absent(jobs) {
+      assertOpen();
+      assertConnected('absent');
+      const missing = new Set<string>();
+      for (const [useCase, requestIds] of groupByUseCase(jobs)) {
+        const { producer } = laneFor(useCase);
+        for (let i = 0; i < requestIds.length; i += ADD_BATCH) {
+          const batch = requestIds.slice(i, i + ADD_BATCH);
+          // A job's hash lives while it waits, is delayed or active: finished jobs are removed.
+          const pipeline = producer.client.pipeline();
+          for (const requestId of batch) pipeline.exists(producer.toKey(requestId));
+          let results: Array<[Error | null, unknown]> | null;
+          try {
+            results = await pipeline.exec();
+          } catch (err) {
+            throw new Error(`absent on Redis at ${safeUrl} failed: ${(err as Error).message}`, {
+              cause: err,
+            });
+          }
+          batch.forEach((requestId, k) => {
+            const [error, exists] = results?.[k] ?? [new Error('no reply'), 0];
+            if (error)
+              throw new Error(`absent on Redis at ${safeUrl} failed: ${error.message}`, { cause: error });
+            if (exists === 0) missing.add(`${useCase}\u0000${requestId}`);
+          });
+        }
+      }
+      return jobs.filter((job) => missing.has(`${job.useCase}\u0000${job.requestId}`));
+    },
+
     async consume(useCase, settings, handler) {
       assertOpen();
       assertValidSettings(useCase, settings);

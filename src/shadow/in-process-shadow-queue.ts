@@ -201,6 +201,10 @@ export function createInProcessShadowQueue(options: InProcessShadowQueueOptions 
       }
     },
 
+    async absent(jobs) {
+      return jobs.filter((job) => !lanes.get(job.useCase)?.known.has(job.requestId));
+    },
+
     async consume(useCase, settings, handler) {
       assertOpen();
       assertValidSettings(useCase, settings);

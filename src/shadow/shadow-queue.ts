@@ -65,6 +65,12 @@ export interface ShadowQueue {
    */
   enqueue(jobs: readonly ShadowJob[]): Promise<void>;
   /**
+   * The jobs of `jobs` this queue does not hold (neither waiting, delayed nor active), in their
+   * order: what the sweep must enqueue again. Cheaper than enqueueing them all, which would
+   * also be correct.
+   */
+  absent(jobs: readonly ShadowJob[]): Promise<ShadowJob[]>;
+  /**
    * Starts consumption of one use case's jobs, or re-configures it: the new handler and
    * settings apply to jobs started afterwards. Jobs enqueued before consume() wait for it.
    */

@@ -2,10 +2,14 @@ import type { Logger } from 'pino';
 import { createComparator } from '../comparison/comparators.js';
 import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
 import type { PlanCache } from '../plans/plan-cache.js';
+import type { Plan } from '../plans/plan-schema.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import { storedText } from '../privacy/input-policy.js';
 import { AiCallError } from './ai-errors.js';
-import type { AiCallStore } from './ai-call-store.js';
+import type { AiCallStore, AnswerRecord, ClaimedCall, ClaimRequest } from './ai-call-store.js';
+import type { ComparableRow } from '../ingest/decision-store.js';
+import { CallGate } from './call-gate.js';
+import { Coalescer } from './coalescer.js';
 import type { AiClients } from './ai-clients.js';
 import { RetryLater, type ShadowJobRun, type ShadowQueue } from './shadow-queue.js';
 
@@ -33,7 +37,21 @@ export interface ShadowCallCounters {
 /** How long past its timeout a claimed call stays reserved for the worker that claimed it. */
 const LEASE_MARGIN_MS = 15_000;
 const SWEEP_BATCH = 5_000;
+/** Owed calls the sweep compares with what the queue holds, per run. */
+const SWEEP_SCAN_LIMIT = 50_000;
 const USE_CASE_TTL_MS = 1_000;
+/**
+ * Claims and answers of calls running at once go to PostgreSQL together: a few statements in
+ * flight, each for up to this many calls, however high the plans' concurrency.
+ */
+const DB_BATCH = { maxBatch: 500, maxInFlight: 2 };
+/**
+ * Jobs a consumer runs at once, per unit of the plan's `ai.concurrency`. Only the AI call and the
+ * write of its outcome are held to the plan's concurrency (a CallGate per use case); the claim
+ * before them and the queue's own work between jobs overlap with other calls, so that work does
+ * not eat into the calls the plan allows in flight.
+ */
+const JOBS_PER_CALL_SLOT = 2;
 
 /**
  * Makes the AI calls owed by decisions mirrored in shadow: one consumer per use
@@ -45,8 +63,20 @@ export class ShadowWorker {
   private readonly modelVersions = new Map<string, string | null>();
   private readonly consuming = new Map<string, string>();
   private readonly useCaseCache = new Map<string, { at: number; value: Promise<UseCase | null> }>();
+  private readonly gates = new Map<string, CallGate>();
+  /** Where the next sweep goes on: the id after which it looks at owed calls. */
+  private sweepCursor = 0;
 
-  constructor(private readonly deps: ShadowWorkerDeps) {}
+  private readonly claims: Coalescer<ClaimRequest, ClaimedCall | null>;
+  private readonly answers: Coalescer<AnswerRecord, ComparableRow | null>;
+
+  constructor(private readonly deps: ShadowWorkerDeps) {
+    this.claims = new Coalescer((requests) => claimEach(deps.calls, requests), DB_BATCH);
+    this.answers = new Coalescer(async (records) => {
+      const rows = new Map((await deps.calls.recordAnswers(records)).map((row) => [row.id, row]));
+      return records.map((r) => rows.get(r.id) ?? null);
+    }, DB_BATCH);
+  }
 
   /** Starts, re-configures or pauses a use case's consumer to match its stage and plan. */
   async sync(useCase: UseCase): Promise<void> {
@@ -58,7 +88,7 @@ export class ShadowWorker {
     }
     const ai = useCase.plan.ai;
     const settings = {
-      concurrency: ai.concurrency,
+      concurrency: ai.concurrency * JOBS_PER_CALL_SLOT,
       maxAttempts: ai.maxAttempts,
       backoffMs: this.deps.backoffMs ?? 500,
       ...(ai.rateLimitPerSecond ? { rateLimitPerSecond: ai.rateLimitPerSecond } : {}),
@@ -74,43 +104,79 @@ export class ShadowWorker {
   }
 
   /**
-   * Re-enqueues every owed call no worker holds (after a restart, or when the queue
-   * lost its jobs) and scores decisions left with both sides but no score.
+   * Re-enqueues the owed calls no worker holds and the queue has lost (after a restart, a Redis
+   * flush, a failed enqueue, or a call skipped while disabled or over budget), and scores
+   * decisions left with both sides but no score. Calls the queue still holds are left alone:
+   * re-adding a growing backlog every run would only feed it. At most SWEEP_SCAN_LIMIT owed
+   * calls are looked at per run; the next run goes on from there, so the cost stays bounded
+   * however large the backlog.
    */
-  async sweep(): Promise<{ reenqueued: number; repaired: number }> {
+  async sweep(): Promise<{ checked: number; reenqueued: number; repaired: number }> {
+    const { calls, queue } = this.deps;
+    let checked = 0;
     let reenqueued = 0;
-    let afterId = 0;
-    for (;;) {
-      const owed = await this.deps.calls.owedUnclaimed(SWEEP_BATCH, afterId);
-      if (owed.length === 0) break;
-      await this.deps.queue.enqueue(owed.map(({ useCase, requestId }) => ({ useCase, requestId })));
-      reenqueued += owed.length;
-      afterId = owed[owed.length - 1]!.id;
-      if (owed.length < SWEEP_BATCH) break;
+    let afterId = this.sweepCursor;
+    let wrapped = afterId === 0;
+    while (checked < SWEEP_SCAN_LIMIT) {
+      const limit = Math.min(SWEEP_BATCH, SWEEP_SCAN_LIMIT - checked);
+      const owed = await calls.owedUnclaimed(limit, afterId);
+      checked += owed.length;
+      if (owed.length > 0) {
+        const missing = await queue.absent(owed.map(({ useCase, requestId }) => ({ useCase, requestId })));
+        if (missing.length > 0) await queue.enqueue(missing);
+        reenqueued += missing.length;
+        afterId = owed[owed.length - 1]!.id;
+      }
+      if (owed.length < limit) {
+        // The end of the owed calls: the next run starts over, and so does this one if it began midway.
+        afterId = 0;
+        if (wrapped) break;
+        wrapped = true;
+      }
     }
+    this.sweepCursor = afterId;
     const repaired = await this.deps.comparisons.repair();
     if (reenqueued > 0 || repaired > 0) {
-      this.deps.logger.info({ reenqueued, repaired }, 'sweep re-enqueued owed AI calls');
+      this.deps.logger.info({ checked, reenqueued, repaired }, 'sweep re-enqueued owed AI calls');
     }
-    return { reenqueued, repaired };
+    return { checked, reenqueued, repaired };
   }
 
   private async handle(job: ShadowJobRun): Promise<void> {
-    const { calls, plans, logger } = this.deps;
+    const { plans } = this.deps;
     const useCase = await this.currentUseCase(job.useCase);
     if (!useCase || useCase.stage === 'disabled' || !(await (this.deps.budget?.allows(useCase) ?? true))) {
       this.counters.skipped++;
       return; // the call stays owed; the sweep brings it back once enabled or within budget
     }
     const plan0 = useCase.plan;
-    const claim = await calls.claim(job, plan0.ai.timeoutMs * plan0.ai.maxAttempts + LEASE_MARGIN_MS);
+    const claim = await this.claims.submit({
+      useCase: job.useCase,
+      requestId: job.requestId,
+      leaseMs: plan0.ai.timeoutMs * plan0.ai.maxAttempts + LEASE_MARGIN_MS,
+    });
     if (!claim) {
       this.counters.skipped++;
       return; // answered already, or another worker holds it
     }
     const plan = (await plans.get(claim.useCase, claim.planVersion)) ?? plan0;
+    // The plan's concurrency counts calls from the request to the AI until their outcome is
+    // written, as a call interrupted in that span is the one made again.
+    const gate = this.gateFor(claim.useCase);
+    const limit = useCase.plan.ai.concurrency;
+    await gate.enter(limit);
+    try {
+      await this.call(claim, plan);
+    } finally {
+      gate.leave(limit);
+    }
+  }
+
+  /** Makes one claimed call and records its outcome; a transient failure with attempts left is retried. */
+  private async call(claim: ClaimedCall, plan: Plan): Promise<void> {
+    const { calls, logger } = this.deps;
     // Every line about this call names the decision, so it can be followed from the SDK's request.
-    const log = logger.child({ useCase: claim.useCase, requestId: claim.requestId, attempt: claim.attempts });
+    const where = { useCase: claim.useCase, requestId: claim.requestId, attempt: claim.attempts };
     try {
       const answer = await this.deps.clients.for(claim.useCase, claim.planVersion, plan).decide({
         useCase: claim.useCase,
@@ -123,12 +189,14 @@ export class ShadowWorker {
         claim.humanDecision == null
           ? null
           : createComparator(plan.comparator)(claim.humanDecision, answer.decision);
-      const row = await calls.recordAnswer(claim.id, answer, score);
+      const row = await this.answers.submit({ id: claim.id, answer, score });
       this.counters.answered++;
-      log.debug(
-        { latencyMs: answer.latencyMs, modelVersion: answer.modelVersion, score },
-        'AI call answered',
-      );
+      if (logger.isLevelEnabled('debug')) {
+        logger.debug(
+          { ...where, latencyMs: answer.latencyMs, modelVersion: answer.modelVersion, score },
+          'AI call answered',
+        );
+      }
       // The human side may have arrived while the AI was answering.
       if (row && row.score === null) await this.deps.comparisons.compareIfComplete(row);
     } catch (error) {
@@ -138,20 +206,35 @@ export class ShadowWorker {
       }
       if (error.transient && claim.attempts < plan.ai.maxAttempts) {
         this.counters.retried++;
-        log.debug({ kind: error.kind, latencyMs: error.latencyMs }, 'AI call failed; retried after backoff');
+        logger.debug(
+          { ...where, kind: error.kind, latencyMs: error.latencyMs },
+          'AI call failed; retried after backoff',
+        );
         await calls.release(claim.id);
         throw new RetryLater(error.message, { cause: error });
       }
       this.counters.failed++;
       // An excerpt of the AI's answer may echo the input: masked by the plan's patterns like the rest.
       const message = storedText(error.message, plan);
-      log.info({ kind: error.kind, latencyMs: error.latencyMs, error: message }, 'AI call failed');
+      logger.info(
+        { ...where, kind: error.kind, latencyMs: error.latencyMs, error: message },
+        'AI call failed',
+      );
       await calls.recordFailure(claim.id, {
         error: `${error.kind}: ${message}`,
         latencyMs: error.latencyMs ?? null,
         modelVersion: await this.lastModelVersion(claim.useCase, claim.aiConfig),
       });
     }
+  }
+
+  private gateFor(useCase: string): CallGate {
+    let gate = this.gates.get(useCase);
+    if (!gate) {
+      gate = new CallGate();
+      this.gates.set(useCase, gate);
+    }
+    return gate;
   }
 
   /** Use case state read at most once a second per use case: a kill switch takes effect within that. */
@@ -171,4 +254,16 @@ export class ShadowWorker {
     }
     return this.modelVersions.get(key) ?? null;
   }
+}
+
+/** Claims a batch in one statement; results in the requests' order, a key asked twice claimed by its first request only. */
+async function claimEach(calls: AiCallStore, requests: ClaimRequest[]): Promise<Array<ClaimedCall | null>> {
+  const key = (k: { useCase: string; requestId: string }) => `${k.useCase}\u0000${k.requestId}`;
+  const claimed = new Map((await calls.claimMany(requests)).map((c) => [key(c), c]));
+  return requests.map((r) => {
+    const k = key(r);
+    const claim = claimed.get(k) ?? null;
+    claimed.delete(k);
+    return claim;
+  });
 }

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,7 +102,7 @@ describe('the shadow loop on PostgreSQL and Redis', () => {
     expect(cohort.modelVersion).toBe('sim-1');
     expect(cohort.aiCostPerDecision).toBeGreaterThan(0);
     expect(cohort.segments.map((s: { segment: string }) => s.segment)).toContain('region');
-  });
+  }, 90_000);
 
   it('when the human decision arrives after the AI answer, or before it, then both are compared', async () => {
     await tc.http
@@ -142,15 +144,53 @@ describe('the shadow loop on PostgreSQL and Redis', () => {
     );
   });
 
+  it('when calls are slow, then no more reach the AI at once than the plan’s concurrency, and they do run that many at once', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const ai = createServer((req, res) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      req.resume();
+      setTimeout(() => {
+        inFlight--;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ decision: 'approve' }));
+      }, 30);
+    });
+    await new Promise<void>((resolve) => ai.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(ai.address() as AddressInfo).port}/decide`;
+      await tc.http
+        .put('/v1/use-cases/gated/plan')
+        .set(tc.admin)
+        .send(labelPlan('gated', url).replace('concurrency: 32', 'concurrency: 4'))
+        .expect(201);
+      const batch = { decisions: Array.from({ length: 200 }, (_, k) => mirrored('gated', 90_000 + k)) };
+      await tc.http.post('/v1/decisions').set(tc.admin).send(batch).expect(202);
+      await eventually(
+        async () =>
+          (await countRows(tdb, `use_case = 'gated' and ai_state = 'done'`)) === 200 ? true : undefined,
+        'the 200 calls',
+      );
+      expect(maxInFlight).toBe(4);
+    } finally {
+      ai.close();
+    }
+  });
+
   it('when Redis loses every queued job mid-run, then the sweep re-enqueues and every owed call completes', async () => {
     await tc.http
       .put('/v1/use-cases/flushed/plan')
       .set(tc.admin)
       .send(labelPlan('flushed', `${sim.url}/decide`))
       .expect(201);
-    sim.setOptions({ latencyMs: 20 });
+    sim.setOptions({ latencyMs: 200 });
     const batch = { decisions: Array.from({ length: 1000 }, (_, k) => mirrored('flushed', 70_000 + k)) };
     await tc.http.post('/v1/decisions').set(tc.admin).send(batch).expect(202);
+    // While the queue holds them, the sweep enqueues none again.
+    const held = await tc.controller.worker.sweep();
+    expect(held.checked).toBeGreaterThan(0);
+    expect(held.reenqueued).toBe(0);
 
     // Every job of this controller's queues vanishes, as when Redis restarts empty.
     const keys = await redis.keys(`${tc.queuePrefix}:*`);
@@ -168,5 +208,6 @@ describe('the shadow loop on PostgreSQL and Redis', () => {
       60_000,
     );
     expect(await countRows(tdb, `use_case = 'flushed' and score is not null`)).toBe(1000);
+    expect(sim.stats().duplicateCalls).toBe(0);
   });
 });

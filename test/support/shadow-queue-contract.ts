@@ -148,6 +148,31 @@ export function shadowQueueContract(create: QueueFactory): void {
     expect(attempts).toEqual([1, 2]);
   });
 
+  it('when asked which jobs it lacks, then it names those neither waiting, active nor delayed', async () => {
+    const { queue } = await make();
+    const firstAttempt = gate();
+    const attempts: string[] = [];
+    await queue.consume('alpha', settings({ concurrency: 1, backoffMs: 60_000 }), async (job) => {
+      attempts.push(`${job.requestId}#${job.attempt}`);
+      if (job.requestId === 'r0') {
+        await firstAttempt.opened;
+        throw new RetryLater('AI system busy');
+      }
+    });
+    await queue.enqueue(jobsFor('alpha', 2));
+    await waitFor(() => attempts.length === 1, 'r0 to be active');
+    const asked = [...jobsFor('alpha', 3), { useCase: 'beta', requestId: 'r0' }];
+    // r0 active, r1 waiting behind it (concurrency 1), r2 and beta's r0 never enqueued.
+    expect(await queue.absent(asked)).toEqual([asked[2], asked[3]]);
+    firstAttempt.open();
+    await waitFor(
+      async () => (await queue.depth('alpha')).delayed === 1 && attempts.length === 2,
+      'r1 done, r0 delayed',
+    );
+    expect(await queue.absent(asked)).toEqual([asked[1], asked[2], asked[3]]);
+    expect(await queue.absent([])).toEqual([]);
+  });
+
   it('when jobs are slow, then no more than `concurrency` are in flight at once', async () => {
     const { queue } = await make();
     let inFlight = 0;
