@@ -236,9 +236,10 @@ export const aiFailures: FaultCase = {
       useCases,
       sims,
       sdks: [handle, reviewing],
-      // A transient failure (500, timeout) is attempted maxAttempts times by design; calls whose
-      // retry was pending when the AI recovered are answered on it.
-      repeatsAllowed: (ledger) => ledger.aiErrors * (MAX_ATTEMPTS - 1) + FAILURES.length * CONCURRENCY,
+      // A transient failure (500, timeout) is attempted up to maxAttempts times by design, and a
+      // call whose retry was pending when the AI recovered is answered on it: every repeat the AI
+      // saw must be an attempt the database recorded (a claim), none beyond.
+      repeatsAllowed: (ledger) => ledger.retriedAttempts,
       everyDecisionOwesACall: false,
     });
   },
