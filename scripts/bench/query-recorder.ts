@@ -20,10 +20,10 @@ interface Compiler {
 
 /** A name for a query of the controller, recognised by what it computes. */
 export function queryKind(text: string): string {
-  if (text.includes('join cohort_rollups')) return 'cohort rollups';
-  if (text.includes('join latency_rollups')) return 'latency histogram';
-  if (text.includes('join segment_rollups')) return 'segment rollups';
-  if (text.includes('join confusion_rollups')) return 'confusion rollups';
+  if (text.includes('cohort_rollups')) return 'cohort rollups';
+  if (text.includes('latency_rollups')) return 'latency histogram';
+  if (text.includes('segment_rollups')) return 'segment rollups';
+  if (text.includes('confusion_rollups')) return 'confusion rollups';
   if (text.includes('from daily_ai_spend')) return 'spend today';
   if (text.includes('action = $') || text.includes('from audit_events')) return 'last eligibility notice';
   if (text.includes('percentile_cont')) return 'cohort aggregate';

@@ -70,6 +70,8 @@ export class RollupStore {
     const filters = sql`unnest(${sql.param(requests.map((r) => r.useCase))}::text[],
       ${sql.param(requests.map((r) => r.stage ?? null))}::text[],
       ${sql.param(requests.map((r) => r.stageVersion ?? null))}::int[]) f(use_case, stage, stage_version)`;
+    // A lateral subquery kept apart (offset 0), so each requested use case is an index lookup: as
+    // a join, the generic plan of the prepared statement scanned every rollup row of every use case.
     const matches = sql`r.use_case = f.use_case and (f.stage is null or r.stage = f.stage)
       and (f.stage_version is null or r.stage_version = f.stage_version)`;
     const preparedRows = <T>(query: SQL) => this.database.preparedRows<T>(query);
@@ -82,7 +84,7 @@ export class RollupStore {
             sum(r.input_tokens) as input_tokens, sum(r.output_tokens) as output_tokens,
             sum(r.human_decisions) as human_decisions, sum(r.pending_human) as pending_human,
             sum(r.pending_ai) as pending_ai
-          from ${filters} join cohort_rollups r on ${matches}
+          from ${filters} cross join lateral (select * from cohort_rollups r where ${matches} offset 0) r
           group by 1, 2, 3, 4, 5 having sum(r.decisions) <> 0)
         select r.use_case, r.stage, r.ai_config, r.model_version,
           sum(r.decisions)::float8 as decisions, sum(r.compared)::float8 as compared,
@@ -98,19 +100,19 @@ export class RollupStore {
       // them; here they come in index order and are ranked per cohort (latency-histogram.ts).
       preparedRows<KeyRow & { bucket: number; count: number }>(sql`
         select r.use_case, r.stage, r.ai_config, r.model_version, r.bucket, r.count::float8 as count
-        from ${filters} join latency_rollups r on ${matches}
+        from ${filters} cross join lateral (select * from latency_rollups r where ${matches} offset 0) r
         where r.count <> 0`),
       requests.some((r) => r.segments.length > 0)
         ? preparedRows<KeyRow & { segment: string; value: string; compared: number; score_sum: number }>(sql`
           select r.use_case, r.stage, r.ai_config, r.model_version, r.segment, r.value,
             sum(r.compared)::float8 as compared, sum(r.score_sum)::float8 as score_sum
-          from ${filters} join segment_rollups r on ${matches}
+          from ${filters} cross join lateral (select * from segment_rollups r where ${matches} offset 0) r
           group by 1, 2, 3, 4, 5, 6 having sum(r.compared) <> 0`)
         : [],
       requests.some((r) => r.labels)
         ? preparedRows<KeyRow & { human: string; ai: string; count: number }>(sql`
           select r.use_case, r.stage, r.ai_config, r.model_version, r.human, r.ai, sum(r.count)::float8 as count
-          from ${filters} join confusion_rollups r on ${matches}
+          from ${filters} cross join lateral (select * from confusion_rollups r where ${matches} offset 0) r
           group by 1, 2, 3, 4, 5, 6 having sum(r.count) <> 0`)
         : [],
     ]);
