@@ -20,7 +20,7 @@ import { benchSdkOverhead } from './bench/sdk-overhead.js';
 const USAGE = `usage: npm run bench -- [options]
 
   --quick            a smoke run in under two minutes: fewer decisions, 1M stored decisions only,
-                     one minute end to end
+                     45 s end to end
   --only LIST        some of: sdk,ingest,gates,e2e (comma-separated; default all)
   --json FILE        where the results go as JSON (default bench-results.json)
   --markdown         also print the table as Markdown (for the README)

@@ -32,7 +32,7 @@ const AI_CONCURRENCY = 100;
 const SWEEP_LOG = 'sweep re-enqueued owed AI calls';
 
 export async function benchEndToEnd(options: BenchOptions): Promise<BenchResult> {
-  const durationS = options.quick ? 60 : 300;
+  const durationS = options.quick ? 45 : 300;
   const warmupS = options.quick ? 10 : 30;
   const sampleEveryS = options.quick ? 2 : 5;
   const drainS = options.quick ? 3 : 60;
