@@ -122,5 +122,12 @@ export class ModeSource {
 
   close(): void {
     this.unleash.destroy();
+    // destroy() removes every listener of unleash-client's repository, but a poll already in
+    // flight still reports its failure (say, the flag server is down) through it: an `error`
+    // event nobody listens to is thrown, and becomes an unhandled rejection in the host process.
+    // A listener left behind swallows what comes after close.
+    const repository = (this.unleash as unknown as { repository?: { on(e: string, f: () => void): void } })
+      .repository;
+    repository?.on('error', () => {});
   }
 }
