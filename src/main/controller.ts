@@ -133,7 +133,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
   );
   const gates = new GateEvaluator(reader);
   const transitions = new TransitionStore(database);
-  const notifier = new Notifier(logger);
+  const notifier = new Notifier(logger, { destinations: egress.webhooks });
   const keys = new KeyStore(database, config.SHADOWGATE_ADMIN_KEY);
   const flags = createFlags({ config, useCases, keys, transitions, notifier, logger, clock });
   const release = new ReleaseService({
@@ -262,6 +262,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     async stop() {
       await Promise.all(loops.map((l) => l.stop()));
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      await notifier.settled();
       await queue.close();
       if (!options.database) await database.close();
     },
