@@ -1,4 +1,27 @@
 import { z } from 'zod';
+import { AiSecrets, parseSecretGrants } from './egress/ai-secrets.js';
+import { DEFAULT_DESTINATIONS, parseDestinations } from './egress/destination-policy.js';
+
+/** A setting parsed by `parse`, whose problems are reported under the variable's name; empty is unset. */
+function listSetting<T>(parse: (text: string) => T | string[], unset: T) {
+  return z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return unset;
+      const parsed = parse(text);
+      if (isProblemList(parsed)) {
+        for (const message of parsed) ctx.addIssue({ code: 'custom', message });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+}
+
+/** The parsers return their problems as a non-empty list of strings. */
+function isProblemList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string');
+}
 
 /**
  * The only reader of process.env. Every variable is documented in the README
@@ -40,16 +63,45 @@ const envSchema = z.object({
    */
   SHADOWGATE_RATE_LIMIT_INGEST_PER_SEC: z.coerce.number().min(0).max(1e6).default(200),
   SHADOWGATE_RATE_LIMIT_API_PER_SEC: z.coerce.number().min(0).max(1e6).default(50),
+  /** Where AI calls and webhooks may go (README "Where the controller sends data"). */
+  SHADOWGATE_AI_DESTINATIONS: listSetting(parseDestinations, DEFAULT_DESTINATIONS),
+  SHADOWGATE_WEBHOOK_DESTINATIONS: listSetting(parseDestinations, DEFAULT_DESTINATIONS),
+  /** The variables a plan's `ai.apiKeyEnv` may name, each optionally bound to hosts (egress/ai-secrets.ts). */
+  SHADOWGATE_AI_SECRETS: listSetting(parseSecretGrants, []),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = Readonly<z.infer<typeof envSchema>>;
+export type Config = Readonly<
+  z.infer<typeof envSchema> & {
+    /** The values of the variables SHADOWGATE_AI_SECRETS names, read once here. */
+    aiSecrets: AiSecrets;
+  }
+>;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+    throw invalid(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
-  return Object.freeze(parsed.data);
+  const aiSecrets = AiSecrets.create(
+    parsed.data.SHADOWGATE_AI_SECRETS,
+    (name) => env[name],
+    Object.keys(envSchema.shape),
+  );
+  if (Array.isArray(aiSecrets)) throw invalid(aiSecrets.map((p) => `SHADOWGATE_AI_SECRETS: ${p}`));
+  return Object.freeze({ ...parsed.data, aiSecrets });
+}
+
+function invalid(lines: string[]): Error {
+  return new Error(`invalid configuration:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+}
+
+/**
+ * Takes the controller's own secrets out of `env` once the configuration holds them (`serve` does
+ * it at start): nothing the process runs later (a plan's apiKeyEnv, a dependency, a child process)
+ * can read them from the environment. DATABASE_URL and REDIS_URL go too: they may carry passwords.
+ */
+export function removeSecretsFromEnvironment(config: Config, env: NodeJS.ProcessEnv = process.env): void {
+  const names = ['SHADOWGATE_ADMIN_KEY', 'UNLEASH_ADMIN_TOKEN', 'DATABASE_URL', 'REDIS_URL'];
+  for (const name of [...names, ...config.aiSecrets.names]) delete env[name];
 }

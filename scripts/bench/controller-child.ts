@@ -62,6 +62,8 @@ export async function startControllerChild(options: ControllerChildOptions): Pro
     NODE_ENV: 'production',
     DATABASE_URL: options.databaseUrl,
     SHADOWGATE_ADMIN_KEY: adminKey,
+    // The simulated AI system listens on loopback, which the controller refuses unless allowed.
+    SHADOWGATE_AI_DESTINATIONS: '127.0.0.0/8',
     PORT: String(port),
     HOST: '127.0.0.1',
     ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),

@@ -51,6 +51,8 @@ export async function benchGateReads(options: BenchOptions): Promise<BenchResult
       config: loadConfig({
         DATABASE_URL: database.url,
         SHADOWGATE_ADMIN_KEY: adminKey,
+        // The plans name an AI system on loopback, which the controller refuses unless allowed.
+        SHADOWGATE_AI_DESTINATIONS: '127.0.0.0/8',
         LOG_LEVEL: 'warn',
         SHADOWGATE_RATE_LIMIT_API_PER_SEC: '0',
         SHADOWGATE_TICK_MS: String(TICK_MS),

@@ -47,6 +47,8 @@ export async function startEmbeddedController(dataDir: string): Promise<Embedded
   const config = loadConfig({
     SHADOWGATE_DATA_DIR: dataDir,
     SHADOWGATE_ADMIN_KEY: adminKey,
+    // The simulated AI system listens on loopback, which the controller refuses unless allowed.
+    SHADOWGATE_AI_DESTINATIONS: '127.0.0.0/8',
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'info',

@@ -48,6 +48,8 @@ export function controllerProcess(spec: ControllerSpec): ControllerProcess {
     REDIS_URL: spec.redisUrl,
     SHADOWGATE_QUEUE_PREFIX: spec.queuePrefix,
     SHADOWGATE_ADMIN_KEY: spec.adminKey,
+    // The simulated AI systems listen on loopback, which the controller refuses unless allowed.
+    SHADOWGATE_AI_DESTINATIONS: '127.0.0.0/8',
     PORT: String(spec.port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',

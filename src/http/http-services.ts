@@ -1,3 +1,4 @@
+import type { Egress } from '../egress/egress.js';
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { SuggestionService } from '../ingest/suggestion-service.js';
 import type { KeyStore } from '../keys/key-store.js';
@@ -20,6 +21,8 @@ export interface HttpServices {
   keys: KeyStore;
   release: ReleaseService;
   clock: () => Date;
+  /** Where plans may send AI calls and webhooks, and which secrets they may name. */
+  egress: Egress;
   /** Called after a plan is applied (start or re-configure its shadow consumer). */
   onPlanApplied(useCase: UseCase): Promise<void>;
   /** Each dependency's state: 'ok' or what is wrong. */

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ComparisonRecorder } from '../comparison/comparison-recorder.js';
 import type { Config } from '../config.js';
 import { type Database, openDatabase } from '../db/database.js';
+import { createEgress } from '../egress/egress.js';
 import { createApp } from '../http/app.js';
 import type { HttpServices } from '../http/http-services.js';
 import { DecisionStore } from '../ingest/decision-store.js';
@@ -19,6 +20,7 @@ import type { Plan } from '../plans/plan-schema.js';
 import { UseCaseStore } from '../plans/use-case-store.js';
 import { RetentionPurge } from '../privacy/retention-purge.js';
 import { AiCallStore } from '../shadow/ai-call-store.js';
+import { aiEgress } from '../shadow/bounded-json.js';
 import type { AiSystemClient } from '../shadow/ai-system-client.js';
 import { createBullShadowQueue } from '../shadow/bull-shadow-queue.js';
 import { createInProcessShadowQueue } from '../shadow/in-process-shadow-queue.js';
@@ -106,8 +108,11 @@ export async function createController(options: ControllerOptions): Promise<Cont
     },
     logger,
   );
+  const egress = createEgress(config);
   const aiClients = new InstrumentedAiClients(metrics, {
     maxResponseBytes: config.SHADOWGATE_MAX_AI_RESPONSE_BYTES,
+    egress: aiEgress(egress.ai),
+    secrets: egress.secrets,
     ...(options.aiClientFactory ? { factory: options.aiClientFactory } : {}),
   });
   const calls = new AiCallStore(database);
@@ -128,7 +133,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
   );
   const gates = new GateEvaluator(reader);
   const transitions = new TransitionStore(database);
-  const notifier = new Notifier(logger);
+  const notifier = new Notifier(logger, { destinations: egress.webhooks });
   const keys = new KeyStore(database, config.SHADOWGATE_ADMIN_KEY);
   const flags = createFlags({ config, useCases, keys, transitions, notifier, logger, clock });
   const release = new ReleaseService({
@@ -178,6 +183,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     keys,
     release,
     clock,
+    egress,
     onPlanApplied: async (useCase) => {
       await worker.sync(useCase);
       await flags.reconciler.reconcile(useCase.id);
@@ -256,6 +262,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     async stop() {
       await Promise.all(loops.map((l) => l.stop()));
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      await notifier.settled();
       await queue.close();
       if (!options.database) await database.close();
     },

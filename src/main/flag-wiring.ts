@@ -57,7 +57,7 @@ export function createFlags(deps: {
         at,
       });
       const plan = (await deps.useCases.get(useCase))?.plan;
-      await deps.notifier.notify(plan?.notify?.webhook, {
+      deps.notifier.notify(plan?.notify?.webhook, {
         type: 'flag.repaired',
         useCase,
         at: at.toISOString(),

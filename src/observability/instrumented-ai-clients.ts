@@ -1,7 +1,7 @@
 import type { Plan } from '../plans/plan-schema.js';
 import { AiCallError } from '../shadow/ai-errors.js';
 import type { AiSystemClient } from '../shadow/ai-system-client.js';
-import { type AiClientFactory, AiClients } from '../shadow/ai-clients.js';
+import { AiClients, type AiClientsOptions } from '../shadow/ai-clients.js';
 
 /** What the AI clients report; `ControllerMetrics` is one. */
 export interface AiCallObserver {
@@ -12,27 +12,18 @@ export interface AiCallObserver {
 /**
  * AI clients whose every call (shadow call or suggestion, each attempt) is counted, with the
  * latency of the answered ones. The worker and the suggestion service use it as they would
- * the plain `AiClients`.
+ * the plain `AiClients`; the observed client is what the bounded cache keeps.
  */
 export class InstrumentedAiClients extends AiClients {
-  /** Keyed like the inner cache: a factory may hand the same client to several use cases. */
-  private readonly wrapped = new Map<string, AiSystemClient>();
-
   constructor(
     private readonly observer: AiCallObserver,
-    options: { maxResponseBytes?: number; factory?: AiClientFactory } = {},
+    options: AiClientsOptions = {},
   ) {
     super(options);
   }
 
-  override for(useCase: string, planVersion: number, plan: Plan): AiSystemClient {
-    const key = `${useCase}@${planVersion}`;
-    let client = this.wrapped.get(key);
-    if (!client) {
-      client = observed(super.for(useCase, planVersion, plan), useCase, this.observer);
-      this.wrapped.set(key, client);
-    }
-    return client;
+  protected override create(useCase: string, plan: Plan): AiSystemClient {
+    return observed(super.create(useCase, plan), useCase, this.observer);
   }
 }
 

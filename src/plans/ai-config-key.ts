@@ -3,7 +3,7 @@ import type { Plan } from './plan-schema.js';
 
 /**
  * A short, stable name for what a plan measures: which AI system is asked (adapter, url, model,
- * prompt, temperature) and how its answers are judged (comparator, decision schema). Evidence is
+ * prompt, temperature, the variable of its API key) and how its answers are judged (comparator, decision schema). Evidence is
  * only ever pooled under one key, so a gate restarts when this changes, and only then: thresholds,
  * guards, costs, timeouts, sampling and the boundary are left out on purpose, so changing them
  * re-judges the evidence already gathered.
@@ -18,7 +18,8 @@ export function aiConfigKey(plan: Plan): string {
       adapter: ai.adapter,
       url: ai.url,
       ...(ai.adapter === 'openai-chat'
-        ? { model: ai.model, prompt: ai.prompt, temperature: ai.temperature }
+        ? // apiKeyEnv is left out when unset (canonicalJson drops undefined): older keys hold.
+          { model: ai.model, prompt: ai.prompt, temperature: ai.temperature, apiKeyEnv: ai.apiKeyEnv }
         : {}),
     },
     comparator:

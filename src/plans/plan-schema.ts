@@ -94,9 +94,10 @@ export const aiSpecSchema = z.discriminatedUnion('adapter', [
     model: z.string().min(1),
     /** Mustache-like template: {{input}}, {{context}}, {{labels}} are replaced. */
     prompt: z.string().min(1),
-    /** Name of the environment variable holding the bearer token, if any. */
+    /** The bearer token's variable: one the operator allows (SHADOWGATE_AI_SECRETS), checked at apply. */
     apiKeyEnv: z
       .string()
+      .max(128)
       .regex(/^[A-Z_][A-Z0-9_]*$/)
       .optional(),
     temperature: z.number().min(0).max(2).optional(),

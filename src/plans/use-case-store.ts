@@ -166,7 +166,15 @@ export class UseCaseStore {
         actor: input.actor,
         action: current ? 'plan.update' : 'use-case.create',
         useCase: input.id,
-        details: { planVersion: version, textHash: input.textHash, aiConfig: input.aiConfig },
+        details: {
+          planVersion: version,
+          textHash: input.textHash,
+          aiConfig: input.aiConfig,
+          // Which secret the plan's AI calls carry: a change of it is worth an audit line.
+          ...(input.plan.ai.adapter === 'openai-chat' && input.plan.ai.apiKeyEnv
+            ? { apiKeyEnv: input.plan.ai.apiKeyEnv }
+            : {}),
+        },
       });
       return { created: !current, unchanged: false };
     });

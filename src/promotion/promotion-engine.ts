@@ -143,7 +143,7 @@ export class PromotionEngine {
       details: { stageVersion: useCase.stageVersion, targetStage: gate.targetStage, gate },
       at: now,
     });
-    await this.deps.notifier.notify(useCase.plan.notify?.webhook, {
+    this.deps.notifier.notify(useCase.plan.notify?.webhook, {
       type: 'gate.eligible',
       useCase: useCase.id,
       at: now.toISOString(),
@@ -167,7 +167,9 @@ export class PromotionEngine {
       at: now,
     });
     this.deps.onGuardTripped?.(useCase.id, 'rollbackWhen');
-    await this.deps.notifier.notify(useCase.plan.notify?.webhook, {
+    // Queued, not awaited: the move below never waits for the webhook, which still gets the trip
+    // before the stage change (a webhook's events are delivered in order).
+    this.deps.notifier.notify(useCase.plan.notify?.webhook, {
       type: 'guard.tripped',
       useCase: useCase.id,
       at: now.toISOString(),
@@ -209,7 +211,7 @@ export class PromotionEngine {
       at: now,
     });
     this.deps.onGuardTripped?.(useCase.id, 'maxDailyCost');
-    await this.deps.notifier.notify(useCase.plan.notify?.webhook, {
+    this.deps.notifier.notify(useCase.plan.notify?.webhook, {
       type: 'budget.exhausted',
       useCase: useCase.id,
       at: now.toISOString(),

@@ -153,7 +153,7 @@ export class ReleaseService {
     this.deps.onTransition?.(useCase.id, request.kind);
     const moved = await this.deps.useCases.get(useCase.id);
     if (moved) await this.deps.onStageChanged(moved);
-    await this.deps.notifier.notify(useCase.plan.notify?.webhook, {
+    this.deps.notifier.notify(useCase.plan.notify?.webhook, {
       type: 'stage.changed',
       useCase: useCase.id,
       at: at.toISOString(),

@@ -6,7 +6,14 @@
  * more than a clipped excerpt of what the AI system sent.
  */
 
-export type AiCallErrorKind = 'timeout' | 'transport' | 'http-status' | 'bad-output' | 'too-large';
+export type AiCallErrorKind =
+  | 'timeout'
+  | 'transport'
+  | 'http-status'
+  | 'bad-output'
+  | 'too-large'
+  /** The egress policy refused the destination or the secret: nothing was sent. */
+  | 'egress-refused';
 
 const MAX_MESSAGE_CHARS = 300;
 const MAX_EXCERPT_CHARS = 200;

@@ -1,3 +1,5 @@
+import type { AiSecrets } from '../egress/ai-secrets.js';
+import type { GuardedHttp } from '../egress/guarded-http.js';
 import type { ComparatorSpec, Pricing } from '../plans/plan-schema.js';
 
 /** The port through which shadow calls and suggestions reach an AI system. */
@@ -33,6 +35,10 @@ export interface AiClientOptions {
   maxResponseBytes?: number;
   /** When given, a decision must also be one this comparator can compare (e.g. a number for `numeric`). */
   comparator?: ComparatorSpec;
+  /** Where calls may go (default: the default destination policy, loopback and metadata refused). */
+  egress?: GuardedHttp;
+  /** The secrets `ai.apiKeyEnv` may name (default: none). */
+  secrets?: AiSecrets;
 }
 
 /** Price of one call from the plan's price table; unknown token counts cost nothing. */

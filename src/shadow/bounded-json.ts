@@ -1,10 +1,7 @@
-import {
-  Agent as HttpAgent,
-  type ClientRequest,
-  type IncomingMessage,
-  request as httpRequest,
-} from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { DestinationPolicy } from '../egress/destination-policy.js';
+import { EgressRefusedError } from '../egress/egress-refused-error.js';
+import { GuardedHttp } from '../egress/guarded-http.js';
 import { AiCallError, excerpt } from './ai-errors.js';
 
 /**
@@ -19,6 +16,8 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 const ERROR_BODY_BYTES = 4096;
 
 export interface PostJsonOptions {
+  /** Where the call may go and its connection pool (`aiEgress`). */
+  egress: GuardedHttp;
   headers?: Record<string, string>;
   timeoutMs: number;
   maxResponseBytes: number;
@@ -43,7 +42,14 @@ export function elapsedMs(startedAt: number): number {
  * calls/s.
  */
 const AGENT_OPTIONS = { keepAlive: true, timeout: 4_000 };
-const agents = { http: new HttpAgent(AGENT_OPTIONS), https: new HttpsAgent(AGENT_OPTIONS) };
+
+/** AI calls under `policy`, over connections of their own; a controller makes one. */
+export function aiEgress(policy: DestinationPolicy): GuardedHttp {
+  return new GuardedHttp(policy, AGENT_OPTIONS);
+}
+
+/** The default policy, for clients built without one: loopback, link-local, metadata… refused. */
+export const DEFAULT_AI_EGRESS = aiEgress(new DestinationPolicy('SHADOWGATE_AI_DESTINATIONS'));
 
 export async function postBoundedJson(
   url: string,
@@ -67,12 +73,8 @@ export async function postBoundedJson(
 
   try {
     const body = JSON.stringify(payload);
-    const target = new URL(url);
-    const https = target.protocol === 'https:';
-    if (!https && target.protocol !== 'http:') throw new Error(`unsupported protocol ${target.protocol}`);
-    const request = (https ? httpsRequest : httpRequest)(target, {
+    const request = opts.egress.request(new URL(url), {
       method: 'POST',
-      agent: https ? agents.https : agents.http,
       headers: {
         'content-type': 'application/json',
         accept: 'application/json',
@@ -113,6 +115,7 @@ export async function postBoundedJson(
   } catch (err) {
     if (err instanceof AiCallError) throw err;
     const latencyMs = elapsedMs(startedAt);
+    if (err instanceof EgressRefusedError) throw new AiCallError('egress-refused', err.message, latencyMs);
     if (stopped === 'timeout')
       throw new AiCallError('timeout', `no answer within ${opts.timeoutMs} ms`, latencyMs);
     if (stopped === 'aborted') throw new AiCallError('transport', 'call aborted by the caller', latencyMs);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { GuardedHttp } from '../egress/guarded-http.js';
 import type { AiSpec, ComparatorSpec, DecisionSpec } from '../plans/plan-schema.js';
 import { fitDecision, parseAnswer } from './answer-fit.js';
 import {
@@ -8,7 +9,7 @@ import {
   type AiSystemClient,
   costFromPricing,
 } from './ai-system-client.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, elapsedMs, postBoundedJson } from './bounded-json.js';
+import { DEFAULT_AI_EGRESS, DEFAULT_MAX_RESPONSE_BYTES, elapsedMs, postBoundedJson } from './bounded-json.js';
 
 /**
  * The `http` adapter: Shadowgate's own wire format (README "The AI system").
@@ -28,6 +29,7 @@ const httpAnswerSchema = z.object({
 export class HttpAiClient implements AiSystemClient {
   private readonly maxResponseBytes: number;
   private readonly comparator: ComparatorSpec | undefined;
+  private readonly egress: GuardedHttp;
 
   constructor(
     private readonly ai: Extract<AiSpec, { adapter: 'http' }>,
@@ -36,6 +38,7 @@ export class HttpAiClient implements AiSystemClient {
   ) {
     this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.comparator = opts.comparator;
+    this.egress = opts.egress ?? DEFAULT_AI_EGRESS;
   }
 
   async decide(req: AiRequest, signal?: AbortSignal): Promise<AiAnswer> {
@@ -46,6 +49,7 @@ export class HttpAiClient implements AiSystemClient {
       context: req.context,
     };
     const { json, startedAt } = await postBoundedJson(this.ai.url, payload, {
+      egress: this.egress,
       headers: { 'x-request-id': req.requestId },
       timeoutMs: this.ai.timeoutMs,
       maxResponseBytes: this.maxResponseBytes,

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { AiSecrets } from '../egress/ai-secrets.js';
+import { EgressRefusedError } from '../egress/egress-refused-error.js';
+import type { GuardedHttp } from '../egress/guarded-http.js';
 import type { AiSpec, ComparatorSpec, DecisionSpec } from '../plans/plan-schema.js';
 import { AiCallError, excerpt } from './ai-errors.js';
 import { fitDecision, parseAnswer } from './answer-fit.js';
@@ -9,7 +12,7 @@ import {
   type AiSystemClient,
   costFromPricing,
 } from './ai-system-client.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, elapsedMs, postBoundedJson } from './bounded-json.js';
+import { DEFAULT_AI_EGRESS, DEFAULT_MAX_RESPONSE_BYTES, elapsedMs, postBoundedJson } from './bounded-json.js';
 
 /**
  * The `openai-chat` adapter: any server speaking OpenAI chat completions.
@@ -32,24 +35,35 @@ const contentSchema = z.object({
   confidence: z.number().min(0).max(1).nullish(),
 });
 
-export interface OpenAiChatClientOptions extends AiClientOptions {
-  /** Bearer token; defaults to `process.env[ai.apiKeyEnv]`, read once here. */
-  apiKey?: string;
-}
-
 export class OpenAiChatAiClient implements AiSystemClient {
   private readonly maxResponseBytes: number;
   private readonly comparator: ComparatorSpec | undefined;
-  private readonly apiKey: string | undefined;
+  private readonly egress: GuardedHttp;
+  private readonly secrets: AiSecrets;
 
   constructor(
     private readonly ai: OpenAiChatSpec,
     private readonly decision: DecisionSpec,
-    opts: OpenAiChatClientOptions = {},
+    opts: AiClientOptions = {},
   ) {
     this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.comparator = opts.comparator;
-    this.apiKey = opts.apiKey ?? (ai.apiKeyEnv ? process.env[ai.apiKeyEnv] : undefined);
+    this.egress = opts.egress ?? DEFAULT_AI_EGRESS;
+    this.secrets = opts.secrets ?? AiSecrets.none;
+  }
+
+  /**
+   * The bearer token `ai.apiKeyEnv` names, checked again at every call (the plan was checked when
+   * applied, but may be older than the operator's settings): only an allowed secret, only to its hosts.
+   */
+  private authorization(): Record<string, string> {
+    if (!this.ai.apiKeyEnv) return {};
+    try {
+      return { authorization: `Bearer ${this.secrets.bearer(this.ai.apiKeyEnv, this.ai.url)}` };
+    } catch (error) {
+      if (error instanceof EgressRefusedError) throw new AiCallError('egress-refused', error.message, 0);
+      throw error;
+    }
   }
 
   async decide(req: AiRequest, signal?: AbortSignal): Promise<AiAnswer> {
@@ -62,10 +76,9 @@ export class OpenAiChatAiClient implements AiSystemClient {
       ...(this.ai.temperature === undefined ? {} : { temperature: this.ai.temperature }),
       response_format: { type: 'json_object' },
     };
-    const headers: Record<string, string> = { 'x-request-id': req.requestId };
-    if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
     const { json, startedAt } = await postBoundedJson(this.ai.url, payload, {
-      headers,
+      egress: this.egress,
+      headers: { 'x-request-id': req.requestId, ...this.authorization() },
       timeoutMs: this.ai.timeoutMs,
       maxResponseBytes: this.maxResponseBytes,
       signal,

@@ -1,11 +1,17 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { AiSecrets } from '../../src/egress/ai-secrets.js';
+import {
+  DestinationPolicy,
+  type DestinationRules,
+  parseDestinations,
+} from '../../src/egress/destination-policy.js';
 import { type AiSpec, aiSpecSchema, type DecisionSpec } from '../../src/plans/plan-schema.js';
 import { AiCallError } from '../../src/shadow/ai-errors.js';
 import type { AiRequest, AiSystemClient } from '../../src/shadow/ai-system-client.js';
-import { readBoundedText } from '../../src/shadow/bounded-json.js';
-import { createAiSystemClient } from '../../src/shadow/create-ai-system-client.js';
+import { aiEgress, readBoundedText } from '../../src/shadow/bounded-json.js';
+import { createAiSystemClient as createClient } from '../../src/shadow/create-ai-system-client.js';
 import { renderPrompt } from '../../src/shadow/openai-chat-ai-client.js';
 import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
 import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
@@ -17,6 +23,15 @@ const pricing = { perCall: 0.001, inputPerMTok: 0.15, outputPerMTok: 0.6 };
 const PRICED_COST = 0.001072;
 const PROMPT =
   'Decide this invoice.\nInvoice: {{input}}\nContext: {{context}}\nAnswer with one of {{labels}}.';
+
+/** The simulated AI systems listen on 127.0.0.1, which the default policy refuses. */
+const loopback = aiEgress(
+  new DestinationPolicy('SHADOWGATE_AI_DESTINATIONS', parseDestinations('127.0.0.0/8') as DestinationRules),
+);
+
+function createAiSystemClient(...[ai, decision, opts]: Parameters<typeof createClient>): AiSystemClient {
+  return createClient(ai, decision, { egress: loopback, ...opts });
+}
 
 let sim: SimulatedAiSystem;
 beforeEach(async () => {
@@ -167,6 +182,15 @@ describe.each(['http', 'openai-chat'] as const)(
   },
 );
 
+describe('a client built without egress settings', () => {
+  it('when its AI system is on loopback, then the call is refused (egress-refused) and nothing is sent', async () => {
+    const err = await aiError(createClient(aiSpec('http'), decision).decide(request(14)));
+    expect([err.kind, err.transient]).toEqual(['egress-refused', false]);
+    expect(err.message).toMatch(/loopback/);
+    expect(sim.stats().calls).toBe(0);
+  });
+});
+
 describe('the http adapter', () => {
   it('when the answer carries a cost, then that cost is used instead of the price table', async () => {
     sim.setOptions({ cost: 0.0042 });
@@ -222,17 +246,18 @@ describe('the openai-chat adapter', () => {
     expect(answer.decision).toBe(referenceLabel(req.input, LABELS));
   });
 
-  it('when the server wants a key, then a missing key is a permanent 401 and the env key is sent', async () => {
+  it('when the server wants a key, then a missing key is a permanent 401 and the allowed secret is sent', async () => {
     sim.setOptions({ requireApiKey: 'sk-sim' });
     const err = await aiError(client('openai-chat').decide(request(13)));
     expect([err.kind, err.status, err.transient]).toEqual(['http-status', 401, false]);
-    process.env.SG_TEST_SIM_KEY = 'sk-sim';
-    try {
-      const keyed = client('openai-chat', { apiKeyEnv: 'SG_TEST_SIM_KEY' });
-      await expect(keyed.decide(request(13))).resolves.toMatchObject({ modelVersion: 'sim-1' });
-    } finally {
-      delete process.env.SG_TEST_SIM_KEY;
-    }
+    const secrets = AiSecrets.create([{ name: 'SG_TEST_SIM_KEY', hosts: null }], () => 'sk-sim', []);
+    if (Array.isArray(secrets)) throw new Error(secrets.join('; '));
+    const spec = aiSpec('openai-chat', { apiKeyEnv: 'SG_TEST_SIM_KEY' });
+    const keyed = createAiSystemClient(spec, decision, { secrets });
+    await expect(keyed.decide(request(13))).resolves.toMatchObject({ modelVersion: 'sim-1' });
+    // Without the operator's grant the same plan sends nothing: a permanent egress-refused error.
+    const refused = await aiError(createAiSystemClient(spec, decision).decide(request(13)));
+    expect([refused.kind, refused.transient]).toEqual(['egress-refused', false]);
   });
 
   it('when the prompt is rendered, then placeholders are replaced and non-strings are JSON', () => {

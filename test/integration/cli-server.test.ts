@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseUrl, PG_ADMIN_URL } from '../support/services.js';
-import { ADMIN_KEY } from '../support/test-controller.js';
+import { ADMIN_KEY, LOOPBACK_DESTINATIONS } from '../support/test-controller.js';
 import { createTestDatabase } from '../support/test-database.js';
 import { runCli, spawnCli } from './cli-harness.js';
 
@@ -85,6 +85,42 @@ describe('shadowgate CLI: plan validate, serve and migrate', () => {
     );
   });
 
+  it('when serve is given plans that send to a refused destination or name a secret not allowed, then it names each and does not start', async () => {
+    const plans = join(dir, 'refused-plans');
+    await mkdir(plans);
+    await writeFile(join(plans, 'a.yaml'), plan('alpha'));
+    await writeFile(
+      join(plans, 'b.yaml'),
+      `${plan('beta')
+        .replace(
+          'adapter: http',
+          'adapter: openai-chat\n  model: m\n  prompt: p\n  apiKeyEnv: SHADOWGATE_ADMIN_KEY',
+        )
+        .replace(
+          'http://127.0.0.1:9/decide',
+          'https://ai.example.com/v1',
+        )}notify: { webhook: "http://169.254.169.254/hook" }\n`,
+    );
+    const run = await runCli(['serve', '--plans', plans, '--port', '0'], {
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+      SHADOWGATE_ADMIN_KEY: ADMIN_KEY,
+    });
+    expect(run.code).toBe(1);
+    const lines = run.stderr.split('\n');
+    expect(lines[0]).toBe(
+      'shadowgate: 2 plans name a destination or secret this controller does not allow; the controller was not started',
+    );
+    expect(lines.slice(1, -1)).toEqual([
+      expect.stringMatching(
+        /^ {2}\S+a\.yaml ai\.url: 127\.0\.0\.1 is a loopback address, refused unless SHADOWGATE_AI_DESTINATIONS lists it$/,
+      ),
+      expect.stringMatching(
+        /^ {2}\S+b\.yaml ai\.apiKeyEnv: SHADOWGATE_ADMIN_KEY is not an AI secret of this controller/,
+      ),
+      expect.stringMatching(/^ {2}\S+b\.yaml notify\.webhook: 169\.254\.169\.254 is a link-local .*address/),
+    ]);
+  });
+
   it('when serve is given a plans directory, then the controller starts with those use cases, applied as cli:serve, and stops on SIGTERM', async () => {
     const plans = join(dir, 'plans');
     await mkdir(plans);
@@ -101,6 +137,7 @@ describe('shadowgate CLI: plan validate, serve and migrate', () => {
     await writeFile(join(plans, 'notes.md'), 'not a plan');
     const tdb = await createTestDatabase();
     const child = spawnCli(['serve', '--plans', plans, '--port', '0', '--host', '127.0.0.1'], {
+      ...LOOPBACK_DESTINATIONS,
       DATABASE_URL: tdb.url,
       SHADOWGATE_ADMIN_KEY: ADMIN_KEY,
       LOG_LEVEL: 'info',

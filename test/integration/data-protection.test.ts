@@ -12,7 +12,7 @@ import { RetentionPurge } from '../../src/privacy/retention-purge.js';
 import { createInProcessShadowQueue } from '../../src/shadow/in-process-shadow-queue.js';
 import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
 import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
-import { eventually } from '../support/test-controller.js';
+import { eventually, LOOPBACK_DESTINATIONS } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 const ADMIN_KEY = 'data-protection-admin-key-0123456789';
@@ -33,7 +33,11 @@ interface Running {
 
 /** A controller on `tdb` with the in-process queue, logging at debug into `logLines`; background loops off. */
 async function startController(tdb: TestDatabase): Promise<Running> {
-  const config = loadConfig({ SHADOWGATE_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'debug' });
+  const config = loadConfig({
+    SHADOWGATE_ADMIN_KEY: ADMIN_KEY,
+    LOG_LEVEL: 'debug',
+    ...LOOPBACK_DESTINATIONS,
+  });
   const logger = createLogger('debug', 'data-protection-test', logs);
   const controller = await createController({
     config,
@@ -298,9 +302,14 @@ describe('data protection on PostgreSQL', () => {
     }, 'the owed suggestion').then((r) => expect(r.pendingInput).toBeNull());
     expectAiSawRawInput([failing]);
 
-    // The webhook got the stage change, its free text masked, and no input.
-    const posted = hookBodies.map((b) => JSON.parse(b) as Record<string, unknown>);
-    const changed = posted.find((e) => e.type === 'stage.changed' && e.useCase === 'suggested');
+    // The webhook got the stage change (delivered in the background), its free text masked, and no input.
+    const changed = await eventually(
+      async () =>
+        hookBodies
+          .map((b) => JSON.parse(b) as Record<string, unknown>)
+          .find((e) => e.type === 'stage.changed' && e.useCase === 'suggested'),
+      'the stage change at the webhook',
+    );
     expect(changed).toMatchObject({
       from: 'shadow',
       to: 'human-reviewed',

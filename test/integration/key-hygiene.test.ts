@@ -10,6 +10,7 @@ import { createInProcessShadowQueue } from '../../src/shadow/in-process-shadow-q
 import {
   ADMIN_KEY,
   eventually,
+  LOOPBACK_DESTINATIONS,
   labelPlan,
   startTestController,
   type TestController,
@@ -289,6 +290,7 @@ describe('key hygiene', () => {
       SHADOWGATE_ADMIN_KEY: ADMIN_KEY,
       SHADOWGATE_SWEEP_MS: '3600000',
       LOG_LEVEL: 'trace',
+      ...LOOPBACK_DESTINATIONS,
     });
     const controller = await createController({
       config,

@@ -13,7 +13,7 @@ import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labe
 import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
 import { simulateOutcome } from '../../src/simulation/simulated-answer.js';
 import { createInProcessShadowQueue } from '../../src/shadow/in-process-shadow-queue.js';
-import { ADMIN_KEY, eventually, labelPlan } from '../support/test-controller.js';
+import { ADMIN_KEY, eventually, LOOPBACK_DESTINATIONS, labelPlan } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /** parse-prometheus-text-format has no types; it returns prom2json's shape. */
@@ -119,6 +119,7 @@ describe('observability', () => {
       SHADOWGATE_ADMIN_KEY: ADMIN_KEY,
       SHADOWGATE_SWEEP_MS: '3600000',
       LOG_LEVEL: 'debug',
+      ...LOOPBACK_DESTINATIONS,
     });
     const logger = pino(
       { level: 'debug' },

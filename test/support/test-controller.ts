@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import supertest from 'supertest';
 import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/database.js';
@@ -9,6 +10,16 @@ import { createInProcessShadowQueue } from '../../src/shadow/in-process-shadow-q
 import { REDIS_URL } from './services.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
+/**
+ * The explicit allowance for the simulated AI systems and webhook listeners the tests run on
+ * 127.0.0.1 (by default the controller refuses loopback destinations). A test of the default
+ * policy passes '' for a variable, which leaves it unset.
+ */
+export const LOOPBACK_DESTINATIONS = {
+  SHADOWGATE_AI_DESTINATIONS: '*,127.0.0.0/8',
+  SHADOWGATE_WEBHOOK_DESTINATIONS: '*,127.0.0.0/8',
+};
 
 export interface TestController {
   controller: Controller;
@@ -29,6 +40,8 @@ export async function startTestController(options: {
   queue: 'bull' | 'in-process';
   env?: Record<string, string>;
   clock?: () => Date;
+  /** Where the controller logs (default: stdout at TEST_LOG_LEVEL, else silent). */
+  logger?: Logger;
 }): Promise<TestController> {
   const queuePrefix = `sgtest-${randomBytes(5).toString('hex')}`;
   const config = loadConfig({
@@ -38,9 +51,10 @@ export async function startTestController(options: {
     SHADOWGATE_RATE_LIMIT_INGEST_PER_SEC: '0',
     SHADOWGATE_RATE_LIMIT_API_PER_SEC: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...LOOPBACK_DESTINATIONS,
     ...options.env,
   });
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const queue =
     options.queue === 'bull'
       ? createBullShadowQueue({ redisUrl: REDIS_URL, prefix: queuePrefix, logger })

@@ -73,8 +73,20 @@ describe('aiConfigKey', () => {
     ['the comparator', 'comparator: { type: exact }', 'comparator: { type: normalized-text }'],
     ['the labels', '[approve, reject, escalate]', '[approve, reject, escalate, hold]'],
     ['the temperature', '  timeoutMs: 3000', '  temperature: 0.7\n  timeoutMs: 3000'],
+    ['the API key variable', '  timeoutMs: 3000', '  apiKeyEnv: OPENAI_KEY\n  timeoutMs: 3000'],
   ])('when %s changes, then the key changes', (_what, from, to) => {
     expect(aiConfigKey(edited(from, to))).not.toBe(baseKey);
+  });
+
+  it('when the API key variable changes from one name to another, then the key changes', () => {
+    const withKey = (name: string) =>
+      aiConfigKey(edited('  timeoutMs: 3000', `  apiKeyEnv: ${name}\n  timeoutMs: 3000`));
+    expect(withKey('OPENAI_KEY')).not.toBe(withKey('OPENAI_KEY_EU'));
+  });
+
+  it('when a plan names no API key variable, then its key is the one computed before the variable counted', () => {
+    // Stored plan versions keep their AI configuration: evidence is not split by the upgrade.
+    expect(baseKey).toBe('7a1ab5612be09442');
   });
 
   it('when the adapter changes, then the key changes', () => {

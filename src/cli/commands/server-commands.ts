@@ -1,9 +1,16 @@
+import type { Server } from 'node:http';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../../config.js';
 import type { Controller } from '../../main/controller.js';
 import { print } from '../command-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { type CheckedPlan, checkPlanFiles, planFilesIn, requireValid } from '../plan-files.js';
+import {
+  type CheckedPlan,
+  checkPlanFiles,
+  formatPlanProblem,
+  planFilesIn,
+  requireValid,
+} from '../plan-files.js';
 
 /** The actor recorded for plans applied by `serve --plans`. */
 export const SERVE_ACTOR = 'cli:serve';
@@ -67,13 +74,33 @@ async function configFrom(overrides: Record<string, string>): Promise<Config> {
   }
 }
 
-async function serve(options: { plans?: string; port?: number; host?: string }): Promise<void> {
+export interface ServeOptions {
+  plans?: string;
+  port?: number;
+  host?: string;
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const { controller } = await startServing(options);
+  stopOnSignals(controller);
+}
+
+/**
+ * `serve` up to the listening controller (tests call it in-process). The controller's secrets are
+ * taken out of process.env as soon as the configuration holds them: nothing it runs later can
+ * read them from the environment.
+ */
+export async function startServing(
+  options: ServeOptions,
+): Promise<{ controller: Controller; server: Server }> {
   const config = await configFrom({
     ...(options.port !== undefined ? { PORT: String(options.port) } : {}),
     ...(options.host !== undefined ? { HOST: options.host } : {}),
   });
+  const { removeSecretsFromEnvironment } = await import('../../config.js');
+  removeSecretsFromEnvironment(config);
   // Plans are checked before anything starts, so a broken one costs no database connection.
-  const plans = options.plans ? await plansToApply(options.plans) : [];
+  const plans = options.plans ? await plansToApply(options.plans, config) : [];
   let controller: Controller | undefined;
   try {
     const { createController } = await import('../../main/controller.js');
@@ -93,18 +120,33 @@ async function serve(options: { plans?: string; port?: number; host?: string }):
       },
       'shadowgate controller listening',
     );
+    return { controller, server };
   } catch (error) {
     await controller?.stop().catch(() => {});
     throw new CliError(`cannot start the controller: ${(error as Error).message}`, EXIT.unavailable);
   }
-  stopOnSignals(controller);
 }
 
-async function plansToApply(dir: string): Promise<CheckedPlan[]> {
+/** The plans of `dir`, valid and within this controller's egress settings (as the API would check them). */
+async function plansToApply(dir: string, config: Config): Promise<CheckedPlan[]> {
   const files = await planFilesIn(dir);
   if (files.length === 0)
     process.stderr.write(`shadowgate: no plan files (*.yaml, *.yml, *.json) in ${dir}\n`);
-  return requireValid(await checkPlanFiles(files, true), 'the controller was not started');
+  const plans = requireValid(await checkPlanFiles(files, true), 'the controller was not started');
+  const { createEgress, planEgressProblems } = await import('../../egress/egress.js');
+  const egress = createEgress(config);
+  const refused = plans.map((p) =>
+    planEgressProblems(p.plan, egress).map((d) => formatPlanProblem(p.file, d)),
+  );
+  const count = refused.filter((problems) => problems.length > 0).length;
+  if (count > 0) {
+    throw new CliError(
+      `${count === 1 ? '1 plan names' : `${count} plans name`} a destination or secret this controller does not allow; the controller was not started`,
+      EXIT.negative,
+      refused.flat(),
+    );
+  }
+  return plans;
 }
 
 /** The same parsing and AI configuration key as `PUT /v1/use-cases/:id/plan`. */

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import { badRequest, notFound } from '../../contracts/errors.js';
+import { planEgressProblems } from '../../egress/egress.js';
 import { actorName } from '../../keys/roles.js';
 import { aiConfigKey } from '../../plans/ai-config-key.js';
 import { checkUseCaseId, parsePlanText } from '../../plans/plan-loader.js';
@@ -48,6 +49,10 @@ export function planRoutes(services: HttpServices, bodyLimit: number): Router {
       }
       const mismatch = checkUseCaseId(parsed.plan, id);
       if (mismatch) throw badRequest('the plan names another use case than the URL', [mismatch]);
+      const refused = planEgressProblems(parsed.plan, services.egress);
+      if (refused.length > 0) {
+        throw badRequest('the plan names a destination or secret this controller does not allow', refused);
+      }
       const result = await services.useCases.applyPlan({
         id,
         plan: parsed.plan,
