@@ -57,6 +57,24 @@ export function storedText(text: string, policy: Pick<DataPolicy, 'redact'>): st
   return patterns.length > 0 ? maskPatterns(text, patterns) : text;
 }
 
+/** Between an AI error's own message and what the AI system sent, in its stored and logged text. */
+const UPSTREAM_SEPARATOR = '; from the AI system: ';
+
+/**
+ * The text kept of a failed AI call, in `decisions.ai_error` and the log: its kind and our own
+ * message. What the AI system sent (an error body may echo the request) is added only under
+ * `storeInput: full`, masked by the plan's patterns; under `redacted`, `hash` and `none` an echo
+ * would not keep the input's shape, so no `redact.fields` rule could be trusted to find its values.
+ */
+export function storedAiError(
+  error: { kind: string; message: string; upstreamText: string | null },
+  policy: DataPolicy,
+): string {
+  const own = `${error.kind}: ${error.message}`;
+  if (policy.storeInput !== 'full' || error.upstreamText === null) return own;
+  return `${own}${UPSTREAM_SEPARATOR}${storedText(error.upstreamText, policy)}`;
+}
+
 export function storedForms(
   input: unknown,
   context: Record<string, unknown>,

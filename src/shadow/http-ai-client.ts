@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AiSpec, ComparatorSpec, DecisionSpec } from '../plans/plan-schema.js';
-import { fitDecision, parseAnswer } from './answer-fit.js';
+import { boundedAnswer, fitDecision, modelVersionSchema, parseAnswer } from './answer-fit.js';
 import {
   type AiAnswer,
   type AiClientOptions,
@@ -9,6 +9,7 @@ import {
   costFromPricing,
 } from './ai-system-client.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, elapsedMs, postBoundedJson } from './bounded-json.js';
+import { requestIdHeader } from './request-id-header.js';
 
 /**
  * The `http` adapter: Shadowgate's own wire format (README "The AI system").
@@ -20,7 +21,7 @@ const tokens = z.number().int().nonnegative();
 const httpAnswerSchema = z.object({
   decision: z.unknown(),
   confidence: z.number().min(0).max(1).nullish(),
-  modelVersion: z.string().min(1).max(200).nullish(),
+  modelVersion: modelVersionSchema.nullish(),
   usage: z.object({ inputTokens: tokens.nullish(), outputTokens: tokens.nullish() }).nullish(),
   cost: z.number().nonnegative().nullish(),
 });
@@ -46,7 +47,7 @@ export class HttpAiClient implements AiSystemClient {
       context: req.context,
     };
     const { json, startedAt } = await postBoundedJson(this.ai.url, payload, {
-      headers: { 'x-request-id': req.requestId },
+      headers: { 'x-request-id': requestIdHeader(req.requestId) },
       timeoutMs: this.ai.timeoutMs,
       maxResponseBytes: this.maxResponseBytes,
       signal,
@@ -55,14 +56,17 @@ export class HttpAiClient implements AiSystemClient {
     fitDecision(this.decision, this.comparator, answer.decision, startedAt);
     const inputTokens = answer.usage?.inputTokens ?? null;
     const outputTokens = answer.usage?.outputTokens ?? null;
-    return {
-      decision: answer.decision,
-      confidence: answer.confidence ?? null,
-      modelVersion: answer.modelVersion ?? null,
-      inputTokens,
-      outputTokens,
-      costUsd: answer.cost ?? costFromPricing(this.ai.pricing, inputTokens, outputTokens),
-      latencyMs: elapsedMs(startedAt),
-    };
+    return boundedAnswer(
+      {
+        decision: answer.decision,
+        confidence: answer.confidence ?? null,
+        modelVersion: answer.modelVersion ?? null,
+        inputTokens,
+        outputTokens,
+        costUsd: answer.cost ?? costFromPricing(this.ai.pricing, inputTokens, outputTokens),
+        latencyMs: elapsedMs(startedAt),
+      },
+      startedAt,
+    );
   }
 }
