@@ -61,10 +61,11 @@ export function storedText(text: string, policy: Pick<DataPolicy, 'redact'>): st
 const UPSTREAM_SEPARATOR = '; from the AI system: ';
 
 /**
- * The text kept of a failed AI call, in `decisions.ai_error` and the log: its kind and our own
- * message. What the AI system sent (an error body may echo the request) is added only under
- * `storeInput: full`, masked by the plan's patterns; under `redacted`, `hash` and `none` an echo
- * would not keep the input's shape, so no `redact.fields` rule could be trusted to find its values.
+ * The text kept of a failed AI call in `decisions.ai_error`: its kind and our own message (all
+ * that is logged of it). What the AI system sent (an error body may echo the request) is added
+ * only under `storeInput: full`, where the input itself is kept as sent. Under `redacted`, `hash`
+ * and `none` nothing of it is kept: an echo need not have the input's shape, so no `redact.fields`
+ * rule could be trusted to find its values.
  */
 export function storedAiError(
   error: { kind: string; message: string; upstreamText: string | null },
@@ -72,6 +73,7 @@ export function storedAiError(
 ): string {
   const own = `${error.kind}: ${error.message}`;
   if (policy.storeInput !== 'full' || error.upstreamText === null) return own;
+  // A plan that stores inputs in full has no patterns today; if one had, they would apply.
   return `${own}${UPSTREAM_SEPARATOR}${storedText(error.upstreamText, policy)}`;
 }
 

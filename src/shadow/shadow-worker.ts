@@ -231,14 +231,13 @@ export class ShadowWorker {
         throw new RetryLater(error.message, { cause: error });
       }
       this.counters.failed++;
-      // What the AI sent may echo the input: kept under storeInput full only, masked by the patterns.
-      const stored = storedAiError(error, plan);
+      // What the AI sent may echo the input: never logged, stored under storeInput full only.
       logger.info(
-        { ...where, kind: error.kind, latencyMs: error.latencyMs, error: stored },
+        { ...where, kind: error.kind, latencyMs: error.latencyMs, error: error.message },
         'AI call failed',
       );
       await calls.recordFailure(claim.id, {
-        error: stored,
+        error: storedAiError(error, plan),
         latencyMs: error.latencyMs ?? null,
         modelVersion: await this.lastModelVersion(claim.useCase, claim.aiConfig),
       });

@@ -162,6 +162,15 @@ describe('untrusted AI output against a running controller', () => {
     expect(sim.stats().calls).toBe(6);
   });
 
+  it('when request ids are outside Latin-1, then their AI calls are made and answered', async () => {
+    sim.setOptions({ failure: 'none' });
+    const ids = ['請求-42 ü', 'заявка №7', 'emoji 🧾 1'];
+    await mirror('sim-failures', ids);
+    const found = await settled('sim-failures', ids);
+    expect(found.map((r) => [r.ai_state, r.ai_error])).toEqual(ids.map(() => ['done', null]));
+    for (const id of ids) expect(sim.stats().byRequest[id]?.calls, id).toBe(1);
+  });
+
   it('when answers stream 50 MiB each, then each is cut off at the cap as too-large and the process does not hold them', async () => {
     const ids = Array.from({ length: 6 }, (_, i) => `stream-${i}`);
     const baseline = process.memoryUsage().rss;
