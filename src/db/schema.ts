@@ -123,7 +123,10 @@ export const decisions = pgTable(
     index('decisions_guard_window_calls')
       .on(t.useCase, t.stageVersion, t.aiAt, t.aiState)
       .where(sql`ai_state in ('done', 'error')`),
-    index('decisions_retention').on(t.useCase, t.receivedAt).where(sql`input is not null`),
+    // What the retention purge has left to clear: an input, or an AI error's text beyond its kind.
+    index('decisions_retention')
+      .on(t.useCase, t.receivedAt)
+      .where(sql`input is not null or ai_error like '%:%'`),
   ],
 );
 

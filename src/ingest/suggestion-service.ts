@@ -5,7 +5,8 @@ import { contextSchema, requestIdSchema } from '../contracts/decision-contracts.
 import { conflict, forbidden, notFound, ShadowgateError } from '../contracts/errors.js';
 import { isSampled } from '../contracts/sampling.js';
 import { inScope, type Principal } from '../keys/roles.js';
-import { storedForms, storedText } from '../privacy/input-policy.js';
+import { withinAutonomyBoundary } from '../flags/autonomy-boundary.js';
+import { storedAiError, storedForms } from '../privacy/input-policy.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { AiCallStore } from '../shadow/ai-call-store.js';
 import type { AiClients } from '../shadow/ai-clients.js';
@@ -25,7 +26,11 @@ export interface Suggestion {
   decision: unknown;
   confidence: number | null;
   modelVersion: string | null;
-  /** True in limited-autonomous when the confidence reaches the boundary's minConfidence. */
+  /**
+   * True in limited-autonomous for a request inside the boundary (its constraints on the context,
+   * its rollout percentage by request id, as the flag decides in the SDK) whose confidence reaches
+   * the boundary's minConfidence.
+   */
   autonomous: boolean;
   /** An autonomous decision drawn for human audit (the plan's auditRate, by a hash of the request id). */
   audit: boolean;
@@ -84,7 +89,7 @@ export class SuggestionService {
       row,
       useCase.plan.ai.timeoutMs + LEASE_MARGIN_MS,
     );
-    if (decisionId === null) return this.existing(useCase, request.requestId, hash);
+    if (decisionId === null) return this.existing(useCase, request, hash);
     return this.call(useCase, decisionId, request);
   }
 
@@ -100,7 +105,7 @@ export class SuggestionService {
       const row = await this.deps.calls.recordAnswer(decisionId, answer, null);
       // The human side may already be there (it arrived while the AI was answering).
       if (row) await this.deps.comparisons.compareIfComplete(row);
-      return this.toSuggestion(useCase, request.requestId, answer);
+      return this.toSuggestion(useCase, request, answer);
     } catch (error) {
       if (!(error instanceof AiCallError)) throw error;
       if (error.transient) {
@@ -108,23 +113,25 @@ export class SuggestionService {
         await this.deps.calls.release(decisionId);
       } else {
         await this.deps.calls.recordFailure(decisionId, {
-          error: storedText(`${error.kind}: ${error.message}`, useCase.plan),
+          error: storedAiError(error, useCase.plan),
           latencyMs: error.latencyMs,
           modelVersion: null,
         });
       }
+      // Our own words only: what the AI system sent is never told to the caller.
       throw new ShadowgateError(502, 'ai_error', `the AI system failed: ${error.kind}: ${error.message}`);
     }
   }
 
-  private async existing(useCase: UseCase, requestId: string, hash: string): Promise<Suggestion> {
+  private async existing(useCase: UseCase, request: SuggestRequest, hash: string): Promise<Suggestion> {
+    const { requestId } = request;
     const stored = await this.deps.decisions.get({ useCase: useCase.id, requestId });
     if (!stored) throw conflict(`decision ${requestId} is being written; retry`);
     if (stored.payloadHash !== hash) {
       throw conflict(`decision ${requestId} was already recorded with another input or context`);
     }
     if (stored.aiState === 'done') {
-      return this.toSuggestion(useCase, requestId, {
+      return this.toSuggestion(useCase, request, {
         decision: stored.aiDecision,
         confidence: stored.aiConfidence,
         modelVersion: stored.aiModelVersion,
@@ -132,20 +139,23 @@ export class SuggestionService {
       });
     }
     if (stored.aiState === 'error') {
-      throw new ShadowgateError(502, 'ai_error', `the AI system failed for this request: ${stored.aiError}`);
+      // The stored text may quote the AI system (storeInput full): only its kind is told.
+      const kind = /^[a-z-]+/.exec(stored.aiError ?? '')?.[0] ?? 'unknown';
+      throw new ShadowgateError(502, 'ai_error', `the AI system failed for this request: ${kind}`);
     }
     throw conflict(`the suggestion for ${requestId} is still being computed`);
   }
 
   private toSuggestion(
     useCase: UseCase,
-    requestId: string,
+    { requestId, context }: SuggestRequest,
     answer: { decision: unknown; confidence: number | null; modelVersion: string | null; latencyMs: number },
   ): Suggestion {
     const autonomousStage = useCase.plan.stages['limited-autonomous'];
     const autonomous =
       useCase.stage === 'limited-autonomous' &&
-      (answer.confidence ?? 0) >= (autonomousStage?.boundary.minConfidence ?? 0);
+      (answer.confidence ?? 0) >= (autonomousStage?.boundary.minConfidence ?? 0) &&
+      withinAutonomyBoundary(useCase.id, useCase.plan, requestId, context ?? {});
     return {
       requestId,
       decision: answer.decision,

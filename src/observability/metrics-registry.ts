@@ -59,7 +59,7 @@ export class ControllerMetrics {
     });
     this.aiErrors = new Counter({
       name: 'shadowgate_ai_errors_total',
-      help: 'AI system calls that failed, by error kind (timeout, transport, http-status, bad-output, too-large, egress-refused)',
+      help: 'AI system calls that failed, by error kind (timeout, transport, http-status, bad-output, too-large, out-of-range, egress-refused)',
       labelNames: ['use_case', 'kind'],
       registers,
     });

@@ -57,6 +57,26 @@ export function storedText(text: string, policy: Pick<DataPolicy, 'redact'>): st
   return patterns.length > 0 ? maskPatterns(text, patterns) : text;
 }
 
+/** Between an AI error's own message and what the AI system sent, in its stored and logged text. */
+const UPSTREAM_SEPARATOR = '; from the AI system: ';
+
+/**
+ * The text kept of a failed AI call in `decisions.ai_error`: its kind and our own message (all
+ * that is logged of it). What the AI system sent (an error body may echo the request) is added
+ * only under `storeInput: full`, where the input itself is kept as sent. Under `redacted`, `hash`
+ * and `none` nothing of it is kept: an echo need not have the input's shape, so no `redact.fields`
+ * rule could be trusted to find its values.
+ */
+export function storedAiError(
+  error: { kind: string; message: string; upstreamText: string | null },
+  policy: DataPolicy,
+): string {
+  const own = `${error.kind}: ${error.message}`;
+  if (policy.storeInput !== 'full' || error.upstreamText === null) return own;
+  // A plan that stores inputs in full has no patterns today; if one had, they would apply.
+  return `${own}${UPSTREAM_SEPARATOR}${storedText(error.upstreamText, policy)}`;
+}
+
 export function storedForms(
   input: unknown,
   context: Record<string, unknown>,

@@ -5,7 +5,7 @@ import type { UseCase } from '../plans/use-case-store.js';
 
 export interface RetentionOutcome {
   useCase: string;
-  /** Decisions whose stored input was set to null by this run. */
+  /** Decisions whose stored input (and AI error text) this run cleared. */
   purged: number;
   /** Decisions past retention whose AI call is still owed: their input is kept until the call is made. */
   keptOwed: number;
@@ -16,8 +16,10 @@ const DEFAULT_BATCH = 5_000;
 
 /**
  * Purges the stored inputs of decisions older than their use case's current `retentionDays`.
- * Only `input` (and a leftover `pending_input`) is cleared: context, both decisions, scores,
- * latencies and costs stay, so every metric and gate reads the same before and after.
+ * Only `input` (and a leftover `pending_input`) is cleared, and an AI error is cut to its kind
+ * (`http-status`; under `storeInput: full` its text may quote what the AI sent, which may echo
+ * the input): context, both decisions, scores, latencies and costs stay, so every metric and
+ * gate reads the same before and after.
  *
  * An owed AI call's input is never dropped (the AI would be asked with nothing): such decisions
  * are skipped, counted and logged, and purged by a later run once answered. Batches are small
@@ -70,12 +72,13 @@ export class RetentionPurge {
         with batch as (
           select id from decisions
           where use_case = ${useCase} and received_at < ${cutoff.toISOString()}::timestamptz
-            and input is not null and ai_state <> 'owed'
+            and (input is not null or ai_error like '%:%') and ai_state <> 'owed'
           order by received_at
           limit ${batch}
           for update skip locked
         ), purged as (
-          update decisions d set input = null, pending_input = null
+          -- An error's kind has no colon: what follows it is the message (decisions_retention's predicate).
+          update decisions d set input = null, pending_input = null, ai_error = split_part(d.ai_error, ':', 1)
           from batch where d.id = batch.id
           returning 1
         )

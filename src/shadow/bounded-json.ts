@@ -2,7 +2,7 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import { DestinationPolicy } from '../egress/destination-policy.js';
 import { EgressRefusedError } from '../egress/egress-refused-error.js';
 import { GuardedHttp } from '../egress/guarded-http.js';
-import { AiCallError, excerpt } from './ai-errors.js';
+import { AiCallError } from './ai-errors.js';
 
 /**
  * One JSON POST to an AI system, with the guarantees every adapter needs: a
@@ -90,16 +90,7 @@ export async function postBoundedJson(
     });
     if (stopped) throw new Error(stopped);
     const status = res.statusCode ?? 0;
-    if (status < 200 || status > 299) {
-      const { text } = await readBoundedText(res, ERROR_BODY_BYTES);
-      const detail = text.trim() === '' ? '' : `: ${excerpt(text)}`;
-      throw new AiCallError(
-        'http-status',
-        `AI system answered HTTP ${status}${detail}`,
-        elapsedMs(startedAt),
-        status,
-      );
-    }
+    if (status < 200 || status > 299) throw await statusError(res, status, startedAt);
     const declared = Number(res.headers['content-length'] ?? Number.NaN);
     if (declared > opts.maxResponseBytes) {
       res.destroy();
@@ -110,7 +101,14 @@ export async function postBoundedJson(
     try {
       return { json: JSON.parse(text), startedAt };
     } catch {
-      throw new AiCallError('bad-output', `answer is not JSON: ${excerpt(text, 100)}`, elapsedMs(startedAt));
+      const size = Buffer.byteLength(text);
+      throw new AiCallError(
+        'bad-output',
+        `answer is not JSON (${size} bytes)`,
+        elapsedMs(startedAt),
+        null,
+        text,
+      );
     }
   } catch (err) {
     if (err instanceof AiCallError) throw err;
@@ -124,6 +122,23 @@ export async function postBoundedJson(
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onCallerAbort);
   }
+}
+
+/**
+ * An HTTP error: the message says the status and the body's size; the body, which may echo the
+ * request, goes only to `upstreamText`.
+ */
+async function statusError(res: IncomingMessage, status: number, startedAt: number): Promise<AiCallError> {
+  const { text, truncated } = await readBoundedText(res, ERROR_BODY_BYTES);
+  const size = Buffer.byteLength(text);
+  const body = size === 0 ? '' : ` (a body of ${truncated ? `over ${ERROR_BODY_BYTES}` : size} bytes)`;
+  return new AiCallError(
+    'http-status',
+    `AI system answered HTTP ${status}${body}`,
+    elapsedMs(startedAt),
+    status,
+    text.trim() === '' ? null : text,
+  );
 }
 
 /**

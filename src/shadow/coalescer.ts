@@ -4,6 +4,10 @@
  * `maxBatch` items). Under light load an item goes out on the next turn of the event loop,
  * alone or with whatever arrived in the same turn; under heavy load batches grow instead
  * of statements queueing up.
+ *
+ * A failed batch of several items is run again one item at a time, all at once, so an item
+ * that fails (a row the database refuses) fails alone and the others get their results. `run`
+ * must therefore leave no effect behind when it fails, as one SQL statement does.
  */
 
 export interface CoalescerOptions {
@@ -62,7 +66,8 @@ export class Coalescer<In, Out> {
         w.resolve(results[i] as Out);
       });
     } catch (error) {
-      for (const w of batch) w.reject(error);
+      if (batch.length === 1) batch[0]!.reject(error);
+      else await Promise.all(batch.map((w) => this.runBatch([w])));
     }
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { GuardedHttp } from '../egress/guarded-http.js';
 import type { AiSpec, ComparatorSpec, DecisionSpec } from '../plans/plan-schema.js';
-import { fitDecision, parseAnswer } from './answer-fit.js';
+import { boundedAnswer, fitDecision, modelVersionSchema, parseAnswer } from './answer-fit.js';
 import {
   type AiAnswer,
   type AiClientOptions,
@@ -10,6 +10,7 @@ import {
   costFromPricing,
 } from './ai-system-client.js';
 import { DEFAULT_AI_EGRESS, DEFAULT_MAX_RESPONSE_BYTES, elapsedMs, postBoundedJson } from './bounded-json.js';
+import { requestIdHeader } from './request-id-header.js';
 
 /**
  * The `http` adapter: Shadowgate's own wire format (README "The AI system").
@@ -21,7 +22,7 @@ const tokens = z.number().int().nonnegative();
 const httpAnswerSchema = z.object({
   decision: z.unknown(),
   confidence: z.number().min(0).max(1).nullish(),
-  modelVersion: z.string().min(1).max(200).nullish(),
+  modelVersion: modelVersionSchema.nullish(),
   usage: z.object({ inputTokens: tokens.nullish(), outputTokens: tokens.nullish() }).nullish(),
   cost: z.number().nonnegative().nullish(),
 });
@@ -50,7 +51,7 @@ export class HttpAiClient implements AiSystemClient {
     };
     const { json, startedAt } = await postBoundedJson(this.ai.url, payload, {
       egress: this.egress,
-      headers: { 'x-request-id': req.requestId },
+      headers: { 'x-request-id': requestIdHeader(req.requestId) },
       timeoutMs: this.ai.timeoutMs,
       maxResponseBytes: this.maxResponseBytes,
       signal,
@@ -59,14 +60,17 @@ export class HttpAiClient implements AiSystemClient {
     fitDecision(this.decision, this.comparator, answer.decision, startedAt);
     const inputTokens = answer.usage?.inputTokens ?? null;
     const outputTokens = answer.usage?.outputTokens ?? null;
-    return {
-      decision: answer.decision,
-      confidence: answer.confidence ?? null,
-      modelVersion: answer.modelVersion ?? null,
-      inputTokens,
-      outputTokens,
-      costUsd: answer.cost ?? costFromPricing(this.ai.pricing, inputTokens, outputTokens),
-      latencyMs: elapsedMs(startedAt),
-    };
+    return boundedAnswer(
+      {
+        decision: answer.decision,
+        confidence: answer.confidence ?? null,
+        modelVersion: answer.modelVersion ?? null,
+        inputTokens,
+        outputTokens,
+        costUsd: answer.cost ?? costFromPricing(this.ai.pricing, inputTokens, outputTokens),
+        latencyMs: elapsedMs(startedAt),
+      },
+      startedAt,
+    );
   }
 }

@@ -3,8 +3,8 @@ import { AiSecrets } from '../egress/ai-secrets.js';
 import { EgressRefusedError } from '../egress/egress-refused-error.js';
 import type { GuardedHttp } from '../egress/guarded-http.js';
 import type { AiSpec, ComparatorSpec, DecisionSpec } from '../plans/plan-schema.js';
-import { AiCallError, excerpt } from './ai-errors.js';
-import { fitDecision, parseAnswer } from './answer-fit.js';
+import { AiCallError } from './ai-errors.js';
+import { boundedAnswer, fitDecision, modelVersionSchema, parseAnswer } from './answer-fit.js';
 import {
   type AiAnswer,
   type AiClientOptions,
@@ -13,6 +13,7 @@ import {
   costFromPricing,
 } from './ai-system-client.js';
 import { DEFAULT_AI_EGRESS, DEFAULT_MAX_RESPONSE_BYTES, elapsedMs, postBoundedJson } from './bounded-json.js';
+import { requestIdHeader } from './request-id-header.js';
 
 /**
  * The `openai-chat` adapter: any server speaking OpenAI chat completions.
@@ -25,7 +26,8 @@ type OpenAiChatSpec = Extract<AiSpec, { adapter: 'openai-chat' }>;
 const tokens = z.number().int().nonnegative();
 
 const completionSchema = z.object({
-  model: z.string().max(200).nullish(),
+  // An empty model is taken as none.
+  model: z.preprocess((m) => (m === '' ? null : m), modelVersionSchema.nullish()),
   choices: z.array(z.object({ message: z.object({ content: z.string().nullish() }) })).min(1),
   usage: z.object({ prompt_tokens: tokens.nullish(), completion_tokens: tokens.nullish() }).nullish(),
 });
@@ -78,7 +80,7 @@ export class OpenAiChatAiClient implements AiSystemClient {
     };
     const { json, startedAt } = await postBoundedJson(this.ai.url, payload, {
       egress: this.egress,
-      headers: { 'x-request-id': req.requestId, ...this.authorization() },
+      headers: { 'x-request-id': requestIdHeader(req.requestId), ...this.authorization() },
       timeoutMs: this.ai.timeoutMs,
       maxResponseBytes: this.maxResponseBytes,
       signal,
@@ -89,15 +91,18 @@ export class OpenAiChatAiClient implements AiSystemClient {
     fitDecision(this.decision, this.comparator, answer.decision, startedAt);
     const inputTokens = completion.usage?.prompt_tokens ?? null;
     const outputTokens = completion.usage?.completion_tokens ?? null;
-    return {
-      decision: answer.decision,
-      confidence: answer.confidence ?? null,
-      modelVersion: completion.model || null,
-      inputTokens,
-      outputTokens,
-      costUsd: costFromPricing(this.ai.pricing, inputTokens, outputTokens),
-      latencyMs: elapsedMs(startedAt),
-    };
+    return boundedAnswer(
+      {
+        decision: answer.decision,
+        confidence: answer.confidence ?? null,
+        modelVersion: completion.model || null,
+        inputTokens,
+        outputTokens,
+        costUsd: costFromPricing(this.ai.pricing, inputTokens, outputTokens),
+        latencyMs: elapsedMs(startedAt),
+      },
+      startedAt,
+    );
   }
 }
 
@@ -125,9 +130,13 @@ function labelsOf(decision: DecisionSpec): string[] {
   return decision.type === 'label' ? decision.labels : [];
 }
 
-/** Models often wrap JSON in a ```json fence despite being asked not to; that is tolerated. */
+/**
+ * Models often wrap JSON in a ```json fence despite being asked not to; that is tolerated. The
+ * pattern has one unbounded part, so it reads the content in linear time (JSON.parse skips the
+ * whitespace around the fenced text).
+ */
 function parseContent(content: string, startedAt: number): unknown {
-  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(content)?.[1];
+  const fenced = /```(?:json)?([\s\S]*?)```/i.exec(content)?.[1];
   for (const text of fenced === undefined ? [content] : [content, fenced]) {
     try {
       return JSON.parse(text);
@@ -137,7 +146,9 @@ function parseContent(content: string, startedAt: number): unknown {
   }
   throw new AiCallError(
     'bad-output',
-    `answer content is not JSON: ${excerpt(content, 100)}`,
+    `answer content is not JSON (${content.length} characters)`,
     elapsedMs(startedAt),
+    null,
+    content,
   );
 }

@@ -4,7 +4,7 @@ import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
 import type { PlanCache } from '../plans/plan-cache.js';
 import type { Plan } from '../plans/plan-schema.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
-import { storedText } from '../privacy/input-policy.js';
+import { storedAiError } from '../privacy/input-policy.js';
 import { AiCallError } from './ai-errors.js';
 import type { AiCallStore, AnswerRecord, ClaimedCall, ClaimRequest } from './ai-call-store.js';
 import type { ComparableRow } from '../ingest/decision-store.js';
@@ -52,6 +52,13 @@ const DB_BATCH = { maxBatch: 500, maxInFlight: 2 };
  * not eat into the calls the plan allows in flight.
  */
 const JOBS_PER_CALL_SLOT = 2;
+/**
+ * Claims of a call, beyond its plan's `maxAttempts`, allowed to end without an outcome written
+ * (the answer's write failed, the process stopped): the next claim records the call as failed
+ * (`unrecorded`) instead of asking the AI once more. Claims are counted in the decision's row, so
+ * the bound holds across retries, sweeps and processes.
+ */
+export const MAX_UNRECORDED_ATTEMPTS = 3;
 
 /**
  * Makes the AI calls owed by decisions mirrored in shadow: one consumer per use
@@ -177,6 +184,13 @@ export class ShadowWorker {
     const { calls, logger } = this.deps;
     // Every line about this call names the decision, so it can be followed from the SDK's request.
     const where = { useCase: claim.useCase, requestId: claim.requestId, attempt: claim.attempts };
+    if (claim.attempts > plan.ai.maxAttempts + MAX_UNRECORDED_ATTEMPTS) {
+      this.counters.failed++;
+      const error = `unrecorded: ${claim.attempts - 1} attempts ended without their outcome written; the call is not made again`;
+      logger.warn({ ...where, kind: 'unrecorded' }, 'AI call given up');
+      await calls.recordFailure(claim.id, { error, latencyMs: null, modelVersion: null });
+      return;
+    }
     try {
       const answer = await this.deps.clients.for(claim.useCase, claim.planVersion, plan).decide({
         useCase: claim.useCase,
@@ -201,8 +215,11 @@ export class ShadowWorker {
       if (row && row.score === null) await this.deps.comparisons.compareIfComplete(row);
     } catch (error) {
       if (!(error instanceof AiCallError)) {
+        // A database message may quote a value of the row (the AI's answer): only its code is told.
+        const code = databaseErrorCode(error);
+        logger.warn({ ...where, code }, 'AI call outcome not written; the call is given back');
         await calls.release(claim.id).catch(() => {});
-        throw new RetryLater(`shadow call bookkeeping failed: ${(error as Error).message}`, { cause: error });
+        throw new RetryLater(`shadow call bookkeeping failed (${code})`);
       }
       if (error.transient && claim.attempts < plan.ai.maxAttempts) {
         this.counters.retried++;
@@ -214,14 +231,13 @@ export class ShadowWorker {
         throw new RetryLater(error.message, { cause: error });
       }
       this.counters.failed++;
-      // An excerpt of the AI's answer may echo the input: masked by the plan's patterns like the rest.
-      const message = storedText(error.message, plan);
+      // What the AI sent may echo the input: never logged, stored under storeInput full only.
       logger.info(
-        { ...where, kind: error.kind, latencyMs: error.latencyMs, error: message },
+        { ...where, kind: error.kind, latencyMs: error.latencyMs, error: error.message },
         'AI call failed',
       );
       await calls.recordFailure(claim.id, {
-        error: `${error.kind}: ${message}`,
+        error: storedAiError(error, plan),
         latencyMs: error.latencyMs ?? null,
         modelVersion: await this.lastModelVersion(claim.useCase, claim.aiConfig),
       });
@@ -254,6 +270,15 @@ export class ShadowWorker {
     }
     return this.modelVersions.get(key) ?? null;
   }
+}
+
+/** The SQLSTATE of a database error (drizzle wraps the driver's), else the error's name. */
+function databaseErrorCode(error: unknown): string {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return `SQLSTATE ${code}`;
+  }
+  return error instanceof Error ? error.name : typeof error;
 }
 
 /** Claims a batch in one statement; results in the requests' order, a key asked twice claimed by its first request only. */

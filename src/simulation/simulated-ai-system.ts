@@ -11,7 +11,7 @@ import { respond, sendJson } from './simulated-responses.js';
  * (OpenAI format) with the reference label, or deliberately not, by a hash of
  * the request id, and counts what it did (`GET /stats`, `?byRequest=1` for
  * the per-request detail). Behind the chat endpoint the request id is the
- * `x-request-id` header (else a hash of the prompt) and the input is
+ * `x-request-id` header, percent-decoded (else a hash of the prompt), and the input is
  * recovered from the prompt (see `embeddedInput`).
  */
 
@@ -153,7 +153,8 @@ export async function startSimulatedAiSystem(initial: SimOptions = {}): Promise<
       return handleCall(res, 'decide', requestId, body.input);
     }
     const prompt = userMessage(body);
-    const requestId = typeof header === 'string' && header !== '' ? header : `prompt-${sha256(prompt)}`;
+    const requestId =
+      typeof header === 'string' && header !== '' ? decodeHeader(header) : `prompt-${sha256(prompt)}`;
     return handleCall(res, 'chat', requestId, embeddedInput(prompt));
   };
 
@@ -203,6 +204,15 @@ export async function startSimulatedAiSystem(initial: SimOptions = {}): Promise<
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The controller percent-encodes request ids that are not plain ASCII (see request-id-header.ts). */
+function decodeHeader(header: string): string {
+  try {
+    return decodeURIComponent(header);
+  } catch {
+    return header;
+  }
 }
 
 export type ResolvedSimOptions = SimAnswerOptions &

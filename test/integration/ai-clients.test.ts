@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { AiSecrets } from '../../src/egress/ai-secrets.js';
@@ -191,6 +191,107 @@ describe('a client built without egress settings', () => {
   });
 });
 
+describe.each(['http', 'openai-chat'] as const)('the %s adapter against a hostile AI', (adapter) => {
+  it.each([
+    ['3e9 input tokens', { inputTokens: 3e9 }],
+    ['3e9 output tokens', { outputTokens: 3e9 }],
+    ['100,000,001 input tokens', { inputTokens: 100_000_001 }],
+  ])('when the AI reports %s, then the call is a permanent out-of-range error', async (_what, usage) => {
+    sim.setOptions(usage);
+    const err = await aiError(client(adapter).decide(request(20)));
+    expect([err.kind, err.transient]).toEqual(['out-of-range', false]);
+    expect(err.message).toMatch(/tokens/);
+  });
+
+  it('when the AI reports 100,000,000 tokens each way, then the answer is taken', async () => {
+    sim.setOptions({ inputTokens: 100_000_000, outputTokens: 100_000_000 });
+    const noPrice = createAiSystemClient(aiSpec(adapter, { pricing: { perCall: 0.001 } }), decision);
+    await expect(noPrice.decide(request(21))).resolves.toMatchObject({
+      inputTokens: 100_000_000,
+      outputTokens: 100_000_000,
+    });
+  });
+
+  it('when the price table makes a call cost more than the ceiling, then the call is out-of-range', async () => {
+    sim.setOptions({ inputTokens: 50_000_000 });
+    const dear = createAiSystemClient(aiSpec(adapter, { pricing: { inputPerMTok: 100 } }), decision);
+    const err = await aiError(dear.decide(request(22)));
+    expect([err.kind, err.transient]).toEqual(['out-of-range', false]);
+    expect(err.message).toMatch(/cost/);
+  });
+
+  it.each([
+    ['a terminal escape (OSC 52)', 'm1\u001b]52;c;aGk=\u0007'],
+    ['Markdown', '**eligible** [x](http://e)'],
+    ['HTML', '<script>alert(1)</script>'],
+    ['a line break', 'sim\n## Gate: eligible'],
+    ['a space', 'sim 1'],
+    ['201 characters', 'm'.repeat(201)],
+  ])('when the model version holds %s, then the call is a permanent bad-output', async (_what, version) => {
+    sim.setOptions({ modelVersion: version });
+    const err = await aiError(client(adapter).decide(request(23)));
+    expect([err.kind, err.transient]).toEqual(['bad-output', false]);
+    expect(err.message).toMatch(/model/);
+  });
+
+  it.each([
+    'ft:gpt-4o-mini-2024-07-18:acme:triage:9xYz',
+    'models/gemini-1.5-pro-002',
+    'meta-llama/Llama-3.1-8B-Instruct@v2+fp8',
+    'claude_3.5',
+  ])('when the model version is %s, then it is taken as is', async (version) => {
+    sim.setOptions({ modelVersion: version });
+    await expect(client(adapter).decide(request(24))).resolves.toMatchObject({ modelVersion: version });
+  });
+
+  it('when the request id is outside Latin-1, then the call is answered and x-request-id carries it percent-encoded', async () => {
+    const seen: string[] = [];
+    const url = await stubAi(
+      adapter === 'http'
+        ? { decision: 'approve' }
+        : { model: 'm', choices: [{ message: { content: '{"decision":"approve"}' } }] },
+      (headers) => seen.push(String(headers['x-request-id'])),
+    );
+    const ai = aiSpecSchema.parse(adapter === 'http' ? { adapter, url } : { ...aiSpec(adapter), url });
+    for (const requestId of ['請求-42 ü', 'café%20', 'plain-id_1:2/3']) {
+      const req = { ...request(25), requestId };
+      await expect(createAiSystemClient(ai, decision).decide(req)).resolves.toMatchObject({
+        decision: 'approve',
+      });
+    }
+    expect(seen.map((h) => decodeURIComponent(h))).toEqual(['請求-42 ü', 'café%20', 'plain-id_1:2/3']);
+    expect(seen[2]).toBe('plain-id_1:2/3');
+    for (const header of seen) expect(header).toMatch(/^[\x21-\x7e]+$/);
+  });
+
+  it('when the AI answers 400 echoing the request, then the message says only the status and the body is kept apart, out of any serialisation', async () => {
+    const url = await echoAi(400);
+    const ai = aiSpecSchema.parse(adapter === 'http' ? { adapter, url } : { ...aiSpec(adapter), url });
+    const req = { ...request(26), input: { ssn: '078-05-1120', name: 'Jane Roe' } };
+    const err = await aiError(createAiSystemClient(ai, decision).decide(req));
+    expect([err.kind, err.status, err.transient]).toEqual(['http-status', 400, false]);
+    expect(err.message).toMatch(/^AI system answered HTTP 400\b/);
+    expect(err.message).not.toContain('078-05-1120');
+    // The excerpt is the body's first 200 characters: the http request puts the input there.
+    expect(err.upstreamText).toContain(adapter === 'http' ? '078-05-1120' : '"model":"gpt-x"');
+    expect(JSON.stringify(err)).not.toContain('078-05-1120');
+    expect(JSON.stringify({ ...err })).not.toContain('078-05-1120');
+    expect(String(err.stack)).not.toContain('078-05-1120');
+  });
+
+  it('when a 200 answer is not JSON and echoes the request, then the message does not quote it', async () => {
+    const url = await echoAi(200, 'text');
+    const ai = aiSpecSchema.parse(adapter === 'http' ? { adapter, url } : { ...aiSpec(adapter), url });
+    const req = { ...request(27), input: { ssn: '078-05-1120' } };
+    const err = await aiError(createAiSystemClient(ai, decision).decide(req));
+    expect([err.kind, err.transient]).toEqual(['bad-output', false]);
+    expect(err.message).toMatch(/not JSON/);
+    expect(err.message).not.toContain('078-05-1120');
+    // The excerpt is the body's first 200 characters: the http request puts the input there.
+    expect(err.upstreamText).toContain(adapter === 'http' ? '078-05-1120' : '"model":"gpt-x"');
+  });
+});
+
 describe('the http adapter', () => {
   it('when the answer carries a cost, then that cost is used instead of the price table', async () => {
     sim.setOptions({ cost: 0.0042 });
@@ -228,8 +329,25 @@ describe('the http adapter', () => {
 });
 
 /** A one-answer HTTP server standing in for an AI system, closed after the test. */
-async function stubAi(answer: unknown): Promise<string> {
-  const server = createServer((_req, res) => res.end(JSON.stringify(answer)));
+async function stubAi(answer: unknown, onHeaders?: (headers: IncomingHttpHeaders) => void): Promise<string> {
+  return listen((req, res) => {
+    onHeaders?.(req.headers);
+    res.end(JSON.stringify(answer));
+  });
+}
+
+/** An AI system that answers `status` with the request it got, as some do in their error bodies. */
+async function echoAi(status: number, format: 'json' | 'text' = 'json'): Promise<string> {
+  return listen(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    res.writeHead(status, { 'content-type': format === 'json' ? 'application/json' : 'text/plain' });
+    res.end(format === 'json' ? `{"error":"invalid request","request":${body}}` : `I could not read ${body}`);
+  });
+}
+
+async function listen(handler: RequestListener): Promise<string> {
+  const server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   onTestFinished(async () => {
     server.closeAllConnections();
@@ -244,6 +362,22 @@ describe('the openai-chat adapter', () => {
     const req = request(12);
     const answer = await client('openai-chat').decide(req);
     expect(answer.decision).toBe(referenceLabel(req.input, LABELS));
+  });
+
+  it('when the content opens a fence and then holds 1 MB of spaces, then it is refused as bad-output at once', async () => {
+    const content = '```' + ' '.repeat(1_000_000);
+    const url = await stubAi({ model: 'm', choices: [{ message: { content } }] });
+    const chat = createAiSystemClient(aiSpecSchema.parse({ ...aiSpec('openai-chat'), url }), decision, {
+      maxResponseBytes: 2 * 1024 * 1024,
+    });
+    const started = performance.now();
+    const err = await aiError(chat.decide(request(14)));
+    // A backtracking fence pattern took about a minute on this input.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect([err.kind, err.message]).toEqual([
+      'bad-output',
+      'answer content is not JSON (1000003 characters)',
+    ]);
   });
 
   it('when the server wants a key, then a missing key is a permanent 401 and the allowed secret is sent', async () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DrizzleQueryError, eq, sql } from 'drizzle-orm';
@@ -21,6 +22,9 @@ const LABELS = ['approve', 'reject', 'escalate'];
 const EMAIL = 'jane.doe@example.com';
 const CARD = '4111 1111 1111 1111';
 const PHONE = '+44 20 7946 0958';
+/** Values no redaction pattern finds: only the plan's storeInput keeps them out. */
+const SSN = '078-05-1120';
+const NAME = 'Jane Roe';
 
 /** Every log line of every controller of this file. */
 const logLines: string[] = [];
@@ -106,6 +110,10 @@ describe('data protection on PostgreSQL', () => {
   let running: Running;
   let hook: Server;
   const hookBodies: string[] = [];
+  /** An AI system that answers 400 with the request it got, as some do in their error bodies. */
+  let echo: Server;
+  let echoUrl = '';
+  const echoed: string[] = [];
   let ingestKey = '';
 
   /** The simulated AI saw the raw input exactly when its reference label is the one computed from it. */
@@ -131,6 +139,15 @@ describe('data protection on PostgreSQL', () => {
       });
     });
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    echo = createServer(async (req, res) => {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      echoed.push(body);
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(`{"error":"invalid request","request":${body}}`);
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    echoUrl = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
     running = await startController(tdb);
     const created = await running.http
       .post('/v1/keys')
@@ -144,6 +161,8 @@ describe('data protection on PostgreSQL', () => {
     await running?.controller.stop();
     await sim?.close();
     await new Promise<void>((resolve) => (hook ? hook.close(() => resolve()) : resolve()));
+    echo?.closeAllConnections();
+    await new Promise<void>((resolve) => (echo ? echo.close(() => resolve()) : resolve()));
     await tdb?.drop();
   });
 
@@ -382,6 +401,113 @@ describe('data protection on PostgreSQL', () => {
     );
   });
 
+  it('when an AI answers HTTP 400 echoing the request, then nothing of the body is stored unless storeInput is full, nothing of it is logged, and a suggest caller is told only the status', async () => {
+    const modes = ['full', 'redacted', 'hash', 'none'] as const;
+    for (const mode of modes) {
+      const rules = mode === 'full' ? '' : 'redact: { fields: [input.ssn, input.name] }';
+      await applyPlan(
+        `echo-${mode}`,
+        plan(
+          `echo-${mode}`,
+          `${echoUrl}/decide`,
+          `${rules}\nstoreInput: ${mode}\nstages:\n  shadow: {}\n  human-reviewed: {}`,
+        ),
+      );
+    }
+    // Mirrored in shadow (the shadow worker calls), then asked for suggestions in human-reviewed.
+    const input = { ssn: SSN, name: NAME, amount: 12 };
+    await ingest({
+      decisions: modes.map((mode) => ({ useCase: `echo-${mode}`, requestId: `echo-${mode}-1`, input })),
+    }).expect(202, { accepted: 4, duplicates: 0, aiCallsOwed: 4 });
+    for (const mode of modes) {
+      await running.http
+        .post(`/v1/use-cases/echo-${mode}/promote`)
+        .set(admin)
+        .send({ reason: 'suggestions', force: true })
+        .expect(200);
+    }
+    const answers: string[] = [];
+    for (const mode of modes) {
+      const ask = () =>
+        running.http
+          .post(`/v1/use-cases/echo-${mode}/suggest`)
+          .set({ Authorization: `Bearer ${ingestKey}` })
+          .send({ requestId: `echo-${mode}-2`, input });
+      // The second ask finds the failure already recorded.
+      for (const res of [await ask().expect(502), await ask().expect(502)]) answers.push(res.text);
+    }
+    expect(answers[0]).toContain('the AI system failed: http-status: AI system answered HTTP 400');
+    expect(answers[1]).toContain('the AI system failed for this request: http-status');
+
+    for (const mode of modes) {
+      const rows = await eventually(async () => {
+        const found = await rowsOf(tdb, `echo-${mode}`);
+        return found.length === 2 && found.every((r) => r.aiState === 'error') ? found : undefined;
+      }, `the failed calls of echo-${mode}`);
+      for (const row of rows) {
+        if (mode === 'full') {
+          expect(row.aiError).toMatch(
+            /^http-status: AI system answered HTTP 400 \(a body of \d+ bytes\); from the AI system: \{"error":"invalid request"/,
+          );
+          expect(row.aiError).toContain(SSN);
+        } else {
+          expect(row.aiError).toMatch(/^http-status: AI system answered HTTP 400 \(a body of \d+ bytes\)$/);
+        }
+      }
+    }
+    expect(echoed.some((body) => body.includes(SSN))).toBe(true);
+    const told = answers.join('\n');
+    const logged = logLines.join('\n');
+    for (const secret of [SSN, NAME]) {
+      expect(told, secret).not.toContain(secret);
+      expect(logged, secret).not.toContain(secret);
+    }
+    expect(logged).toContain('AI call failed');
+  });
+
+  it('when decisions with AI errors pass retentionDays, then each error is cut to its kind, those of inputs already gone too', async () => {
+    await applyPlan('echo-kept', plan('echo-kept', `${echoUrl}/decide`, 'retentionDays: 30'));
+    await ingest({
+      decisions: [1, 2].map((k) => ({ useCase: 'echo-kept', requestId: `kept-${k}`, input: { ssn: SSN } })),
+    }).expect(202);
+    await eventually(async () => {
+      const rows = await rowsOf(tdb, 'echo-kept');
+      return rows.length === 2 && rows.every((r) => r.aiState === 'error') ? rows : undefined;
+    }, 'the failed calls of echo-kept');
+    // One whose input is gone already (stored under none before errors were kept apart).
+    await tdb.database.rows(sql`update decisions set input = null where request_id = 'kept-2'`);
+    await tdb.database.rows(
+      sql`update decisions set received_at = now() - interval '40 days' where use_case = 'echo-kept'`,
+    );
+    expect((await rowsOf(tdb, 'echo-kept')).every((r) => r.aiError?.includes(SSN))).toBe(true);
+
+    const outcomes = await running.controller.retention.purge(new Date());
+    expect(outcomes).toEqual(expect.arrayContaining([{ useCase: 'echo-kept', purged: 2, keptOwed: 0 }]));
+    const rows = await rowsOf(tdb, 'echo-kept');
+    expect(rows.map((r) => [r.input, r.aiState, r.aiError])).toEqual([
+      [null, 'error', 'http-status'],
+      [null, 'error', 'http-status'],
+    ]);
+    expect(await running.controller.retention.purge(new Date())).toEqual(
+      expect.arrayContaining([{ useCase: 'echo-kept', purged: 0, keptOwed: 0 }]),
+    );
+  });
+
+  it('when the database is upgraded, then AI errors stored under a plan that does not keep inputs as sent are cut to their kind', async () => {
+    const legacy = `http-status: AI system answered HTTP 400: {"request":{"input":{"ssn":"${SSN}"}}}`;
+    await tdb.database.rows(
+      sql`update decisions set ai_error = ${legacy} where use_case in ('echo-none', 'echo-full')`,
+    );
+    const migration = readFileSync(
+      new URL('../../migrations/0005_ai_error_retention.sql', import.meta.url),
+      'utf8',
+    );
+    const scrub = migration.split('--> statement-breakpoint').find((s) => s.includes('UPDATE'));
+    await tdb.database.rows(sql.raw(scrub!));
+    expect((await rowsOf(tdb, 'echo-none')).map((r) => r.aiError)).toEqual(['http-status', 'http-status']);
+    expect((await rowsOf(tdb, 'echo-full')).map((r) => r.aiError)).toEqual([legacy, legacy]);
+  });
+
   it('when everything above was logged at debug, then no key, credential or personal data is in the logs', async () => {
     // A failed query carries its parameters in its message: the serializer takes them out.
     running.controller.logger.warn(
@@ -408,7 +534,7 @@ describe('data protection on PostgreSQL', () => {
     const all = logLines.join('\n');
     expect(logLines.filter((l) => l.includes('"msg":"request"')).length).toBeGreaterThan(10);
     expect(all).toContain('AI call answered');
-    for (const secret of [ADMIN_KEY, ingestKey, EMAIL, CARD, PHONE, 'ACC-100']) {
+    for (const secret of [ADMIN_KEY, ingestKey, EMAIL, CARD, PHONE, 'ACC-100', SSN, NAME]) {
       expect(all, secret).not.toContain(secret);
     }
   });

@@ -19,8 +19,8 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
  * errors with a bounded message; and the plan's maxDailyCost stops calls before they are made.
  */
 
-/** `kind: ` + AiCallError's 300-character cap. */
-const MAX_STORED_ERROR = 'bad-output: '.length + 300;
+/** `kind: ` + AiCallError's 300-character cap + what the AI sent (plans here store inputs in full), 200 at most. */
+const MAX_STORED_ERROR = 'bad-output: '.length + 300 + '; from the AI system: '.length + 200;
 
 /** The periodic tick never comes during the test; it ticks the engine itself. */
 const TICK_MS = 3_600_000;
@@ -135,13 +135,19 @@ describe('untrusted AI output against a running controller', () => {
     const expected: Array<
       [failure: 'http-500' | 'timeout' | 'malformed-json' | 'huge' | 'wrong-label', error: string]
     > = [
-      ['http-500', 'http-status: AI system answered HTTP 500: {"error":{"message":"simulated server error"'],
+      [
+        'http-500',
+        'http-status: AI system answered HTTP 500 (a body of 68 bytes); from the AI system: {"error":{"message":"simulated server error"',
+      ],
       ['timeout', 'timeout: no answer within 300 ms'],
-      ['malformed-json', 'bad-output: answer is not JSON: {"decision": "approve", "confidence": 0.9'],
+      [
+        'malformed-json',
+        'bad-output: answer is not JSON (41 bytes); from the AI system: {"decision": "approve", "confidence": 0.9',
+      ],
       ['huge', `too-large: answer larger than ${MAX_AI_RESPONSE_BYTES} bytes`],
       [
         'wrong-label',
-        'bad-output: decision does not fit the plan: expected one of approve, reject, escalate, got "sim-unknown-label"',
+        'bad-output: decision does not fit the plan: expected one of approve, reject, escalate; from the AI system: "sim-unknown-label"',
       ],
     ];
     for (const [failure, error] of expected) {
@@ -154,6 +160,15 @@ describe('untrusted AI output against a running controller', () => {
     const [healthy] = await settled('sim-failures', ['sim-healthy']);
     expect(healthy).toMatchObject({ ai_state: 'done', ai_error: null, ai_model_version: 'sim-1' });
     expect(sim.stats().calls).toBe(6);
+  });
+
+  it('when request ids are outside Latin-1, then their AI calls are made and answered', async () => {
+    sim.setOptions({ failure: 'none' });
+    const ids = ['請求-42 ü', 'заявка №7', 'emoji 🧾 1'];
+    await mirror('sim-failures', ids);
+    const found = await settled('sim-failures', ids);
+    expect(found.map((r) => [r.ai_state, r.ai_error])).toEqual(ids.map(() => ['done', null]));
+    for (const id of ids) expect(sim.stats().byRequest[id]?.calls, id).toBe(1);
   });
 
   it('when answers stream 50 MiB each, then each is cut off at the cap as too-large and the process does not hold them', async () => {

@@ -12,7 +12,7 @@ export const MAX_AI_RESPONSE_BYTES = 64 * 1024;
 
 export type Answer = (res: ServerResponse) => void;
 
-const json =
+export const json =
   (body: string, status = 200): Answer =>
   (res) => {
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -28,7 +28,11 @@ export interface OddAi {
   close(): Promise<void>;
 }
 
-export async function startOddAi(answers: Record<string, Answer>): Promise<OddAi> {
+export async function startOddAi(
+  answers: Record<string, Answer>,
+  /** The answer to request ids without one of their own; else 404. */
+  fallback?: Answer,
+): Promise<OddAi> {
   const streamed = new Map<string, number>();
   const calls = new Map<string, number>();
   const server: Server = createServer(async (req: IncomingMessage, res) => {
@@ -37,7 +41,9 @@ export async function startOddAi(answers: Record<string, Answer>): Promise<OddAi
     const { requestId } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { requestId: string };
     calls.set(requestId, (calls.get(requestId) ?? 0) + 1);
     const answer =
-      answers[requestId] ?? (requestId.startsWith('stream-') ? streamAnswer(streamed, requestId) : undefined);
+      answers[requestId] ??
+      (requestId.startsWith('stream-') ? streamAnswer(streamed, requestId) : undefined) ??
+      fallback;
     if (!answer) return json('{"error":"no scripted answer"}', 404)(res);
     answer(res);
   });
@@ -83,7 +89,7 @@ export const REFUSED_ANSWERS: Array<{ id: string; useCase: 'odd-labels' | 'odd-j
     id: 'a wrong label',
     useCase: 'odd-labels',
     error:
-      'bad-output: decision does not fit the plan: expected one of approve, reject, escalate, got "maybe"',
+      'bad-output: decision does not fit the plan: expected one of approve, reject, escalate; from the AI system: "maybe"',
   },
   {
     id: 'a decision nested one level too deep',
@@ -111,46 +117,73 @@ export const REFUSED_ANSWERS: Array<{ id: string; useCase: 'odd-labels' | 'odd-j
   {
     id: 'a script where a label is expected',
     useCase: 'odd-labels',
-    error: 'got "<script>alert(1)</script>"',
+    error: 'from the AI system: "<script>alert(1)</script>"',
   },
   {
     id: 'an HTML page',
     useCase: 'odd-labels',
-    error: 'bad-output: answer is not JSON: <html><head><script>alert(1)</script>',
+    error:
+      'bad-output: answer is not JSON (12064 bytes); from the AI system: <html><head><script>alert(1)</script>',
   },
   { id: 'an array', useCase: 'odd-labels', error: 'bad-output: answer does not fit: (root):' },
   { id: 'a null decision', useCase: 'odd-labels', error: 'got null' },
-  { id: 'a label of 30,000 characters', useCase: 'odd-labels', error: 'got "xxxxxxxx' },
+  { id: 'a label of 30,000 characters', useCase: 'odd-labels', error: 'from the AI system: "xxxxxxxx' },
   {
     id: 'HTTP 500 with 100 KB of text',
     useCase: 'odd-labels',
-    error: 'http-status: AI system answered HTTP 500: {"error":"eee',
+    error:
+      'http-status: AI system answered HTTP 500 (a body of over 4096 bytes); from the AI system: {"error":"eee',
   },
   {
     id: 'a Content-Length over the cap',
     useCase: 'odd-labels',
     error: `too-large: answer larger than ${MAX_AI_RESPONSE_BYTES} bytes`,
   },
+  {
+    id: 'a model version with markup',
+    useCase: 'odd-labels',
+    error: 'bad-output: answer does not fit: modelVersion: letters, digits and ._:/@+- only',
+  },
+  {
+    id: 'a model version with a terminal escape',
+    useCase: 'odd-labels',
+    error: 'bad-output: answer does not fit: modelVersion: letters, digits and ._:/@+- only',
+  },
+  // Numbers beyond what the columns and the rollups' sums hold: a batch of answers would fail with them.
+  {
+    id: '3e9 input tokens',
+    useCase: 'odd-labels',
+    error: 'out-of-range: input tokens not a count up to 100,000,000; from the AI system: 3000000000',
+  },
+  {
+    id: 'a cost of 1e308',
+    useCase: 'odd-labels',
+    error: 'out-of-range: cost of the call not an amount up to 1000 USD; from the AI system: 1e+308',
+  },
   // Answers that fit the plan but could not be stored: refused before PostgreSQL sees them.
   {
     id: 'a NUL in the model version',
     useCase: 'odd-labels',
-    error: 'bad-output: answer cannot be stored: modelVersion: contains a NUL character',
+    error:
+      'bad-output: answer cannot be stored: contains a NUL character (\\u0000), which cannot be stored; from the AI system: at modelVersion',
   },
   {
     id: 'a NUL in a JSON decision',
     useCase: 'odd-json',
-    error: 'bad-output: answer cannot be stored: decision.note: contains a NUL character',
+    error:
+      'bad-output: answer cannot be stored: contains a NUL character (\\u0000), which cannot be stored; from the AI system: at decision.note',
   },
   {
     id: 'an unpaired surrogate in a JSON decision',
     useCase: 'odd-json',
-    error: 'bad-output: answer cannot be stored: decision: contains an unpaired UTF-16 surrogate',
+    error:
+      'bad-output: answer cannot be stored: contains an unpaired UTF-16 surrogate, which is not valid Unicode; from the AI system: at decision',
   },
   {
     id: 'a JSON decision nested 10,000 levels deep',
     useCase: 'odd-json',
-    error: 'bad-output: answer cannot be stored: decision[0][0]: nested deeper than 64 levels',
+    error:
+      'bad-output: answer cannot be stored: nested deeper than 64 levels of objects and arrays; from the AI system: at decision[0][0]',
   },
 ];
 
@@ -172,6 +205,12 @@ export const ODD_ANSWERS: Record<string, Answer> = {
   'a null decision': json('{"decision":null}'),
   'a label of 30,000 characters': json(JSON.stringify({ decision: 'x'.repeat(30_000) })),
   'HTTP 500 with 100 KB of text': json(`{"error":"${'e'.repeat(100_000)}"}`, 500),
+  'a model version with markup': json('{"decision":"approve","modelVersion":"**eligible** <b>1</b>"}'),
+  'a model version with a terminal escape': json(
+    '{"decision":"approve","modelVersion":"m\\u001b]52;c;aGk=\\u0007"}',
+  ),
+  '3e9 input tokens': json('{"decision":"approve","usage":{"inputTokens":3e9,"outputTokens":1}}'),
+  'a cost of 1e308': json('{"decision":"approve","cost":1e308}'),
   'a NUL in the model version': json('{"decision":"approve","modelVersion":"m\\u0000"}'),
   'a NUL in a JSON decision': json('{"decision":{"note":"a\\u0000b"}}'),
   'an unpaired surrogate in a JSON decision': json('{"decision":"appro\\ud800ve"}'),

@@ -68,18 +68,38 @@ describe('coalescer', () => {
     expect(batches).toEqual([[0], [1, 2, 3], [4]]);
   });
 
-  it('when a batch fails, then each of its items is rejected with the error and later batches still run', async () => {
-    let calls = 0;
+  it('when a batch fails and so does each item alone, then each item is rejected and later batches still run', async () => {
+    let down = true;
     const coalescer = new Coalescer<number, number>(
       async (items) => {
-        calls++;
-        if (calls === 1) throw new Error('database unreachable');
+        if (down) throw new Error('database unreachable');
         return items;
       },
       { maxBatch: 10, maxInFlight: 1 },
     );
     const failed = [coalescer.submit(1), coalescer.submit(2)];
     for (const f of failed) await expect(f).rejects.toThrow('database unreachable');
+    down = false;
     expect(await coalescer.submit(3)).toBe(3);
+  });
+
+  it('when one item makes its batch fail, then the batch is run again item by item: the others get their results, only that item is rejected', async () => {
+    const batches: number[][] = [];
+    const coalescer = new Coalescer<number, string>(
+      async (items) => {
+        batches.push(items);
+        if (items.includes(13)) throw new Error('value out of range');
+        return items.map((i) => `r${i}`);
+      },
+      { maxBatch: 10, maxInFlight: 1 },
+    );
+    const results = await Promise.allSettled([11, 12, 13, 14].map((i) => coalescer.submit(i)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+      'r11',
+      'r12',
+      'value out of range',
+      'r14',
+    ]);
+    expect(batches).toEqual([[11, 12, 13, 14], [11], [12], [13], [14]]);
   });
 });
