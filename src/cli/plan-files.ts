@@ -19,8 +19,10 @@ export interface CheckedPlan {
 
 export interface PlanFilesCheck {
   plans: CheckedPlan[];
-  /** One line per problem: `file:line path: problem`. */
+  /** One line per listed problem: `file:line path: problem` (see `parsePlanText` for the limit). */
   problems: string[];
+  /** Every problem found, listed or not. */
+  problemCount: number;
   invalidFiles: number;
 }
 
@@ -53,7 +55,7 @@ export async function readPlanFile(file: string): Promise<string> {
 }
 
 /**
- * Validates plan files offline, every problem of every file listed. With `distinctUseCases`, two
+ * Validates plan files offline, the problems of every file listed (up to the limit per file). With `distinctUseCases`, two
  * files naming the same use case are a problem too (applying both would make two versions at once).
  */
 export async function checkPlanFiles(
@@ -61,7 +63,7 @@ export async function checkPlanFiles(
   distinctUseCases = false,
 ): Promise<PlanFilesCheck> {
   const texts = await Promise.all(files.map(readPlanFile));
-  const result: PlanFilesCheck = { plans: [], problems: [], invalidFiles: 0 };
+  const result: PlanFilesCheck = { plans: [], problems: [], problemCount: 0, invalidFiles: 0 };
   const seen = new Map<string, string>();
   files.forEach((file, index) => {
     const text = texts[index] as string;
@@ -70,12 +72,14 @@ export async function checkPlanFiles(
     if (!parsed.ok) {
       result.invalidFiles++;
       result.problems.push(...parsed.problems.map((p) => formatPlanProblem(file, p)));
+      result.problemCount += parsed.problemCount;
       return;
     }
     const earlier = seen.get(parsed.plan.useCase);
     if (distinctUseCases && earlier !== undefined) {
       result.invalidFiles++;
       result.problems.push(`${file} useCase: "${parsed.plan.useCase}" is also the use case of ${earlier}`);
+      result.problemCount++;
       return;
     }
     seen.set(parsed.plan.useCase, file);

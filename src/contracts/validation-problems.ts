@@ -12,6 +12,9 @@ import { z } from 'zod';
  * (as `parseWithProblems` does). Without it, problems say only what was expected.
  * Schema authors' own messages are used for format checks (`.regex(re, 'a slug of …')`: write a
  * noun phrase naming what is expected) and for refinements (used verbatim).
+ *
+ * An answer is bounded whatever the input: at most `MAX_LISTED_PROBLEMS` problems are listed
+ * (`listProblems`), and a field name is shown up to `MAX_SHOWN_KEY` characters.
  */
 
 export interface Problem {
@@ -38,6 +41,23 @@ export function toLocatedProblems(error: z.ZodError, pathPrefix: PathSegment[] =
   return error.issues.flatMap((issue) => issueProblems(issue, pathPrefix, NO_BASE));
 }
 
+/** Problems listed in one answer; the rest are counted in a last entry (see `listProblems`). */
+export const MAX_LISTED_PROBLEMS = 100;
+
+/**
+ * The first `max` problems, and when there are more, one last entry with the empty path counting
+ * the rest: `{path: '', problem: 'and 43900 more problems, not listed (at most 100 are)'}`.
+ */
+export function listProblems<P extends Problem>(
+  problems: readonly P[],
+  max = MAX_LISTED_PROBLEMS,
+): Array<P | Problem> {
+  if (problems.length <= max) return [...problems];
+  const rest = problems.length - max;
+  const more = `and ${plural(rest, 'more problem')}, not listed (at most ${max} are)`;
+  return [...problems.slice(0, max), { path: '', problem: more }];
+}
+
 export type ParseOutcome<T> = { ok: true; data: T } | { ok: false; problems: Problem[] };
 
 /** `schema.safeParse` with the input kept, so problems can say what was found. */
@@ -49,21 +69,25 @@ export function parseWithProblems<S extends z.ZodType>(
   const result = schema.safeParse(value, { reportInput: true });
   return result.success
     ? { ok: true, data: result.data }
-    : { ok: false, problems: toProblems(result.error, pathPrefix) };
+    : { ok: false, problems: listProblems(toProblems(result.error, pathPrefix)) };
 }
 
 const IDENTIFIER = /^[A-Za-z_$][\w$-]*$/;
+/** Longer field names are cut (`["aaaa…"]`): a name is data the sender chose, of any length. */
+export const MAX_SHOWN_KEY = 64;
 
 export function renderPath(segments: readonly PropertyKey[]): string {
   let out = '';
   for (const segment of segments) {
+    const key = String(segment);
     if (typeof segment === 'number') out += `[${segment}]`;
-    else if (typeof segment === 'string' && IDENTIFIER.test(segment))
-      out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(String(segment))}]`;
+    else if (key.length <= MAX_SHOWN_KEY && IDENTIFIER.test(key)) out += out === '' ? key : `.${key}`;
+    else out += `[${JSON.stringify(shownKey(key))}]`;
   }
   return out;
 }
+
+const shownKey = (key: string) => (key.length > MAX_SHOWN_KEY ? `${key.slice(0, MAX_SHOWN_KEY)}…` : key);
 
 type Issue = z.core.$ZodIssue;
 /** What was found at a path: known (possibly `undefined`, i.e. missing) or not kept by zod. */
@@ -84,7 +108,10 @@ function issueProblems(issue: Issue, prefix: PathSegment[], base: Base): Located
     case 'invalid_type':
       return one(`expected ${typeName(issue.expected)}${gotTyped(found)}`);
     case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ segments: [...segments, key], problem: `unknown field "${key}"` }));
+      return issue.keys.map((key) => ({
+        segments: [...segments, key],
+        problem: `unknown field ${JSON.stringify(shownKey(key))}`,
+      }));
     case 'invalid_value':
       return one(`expected ${expectedValues(issue.values)}${got(found)}`);
     case 'invalid_format':

@@ -4,9 +4,9 @@ import { findUnstorable } from '../contracts/storable-json.js';
 import { parseWithProblems, renderPath } from '../contracts/validation-problems.js';
 
 /**
- * Parses a request part with zod; every problem is reported with its path. What could not be
- * stored or walked (NUL characters, unpaired surrogates, nesting past MAX_JSON_DEPTH) is refused
- * first: zod recurses, and would overflow its stack on a body nested 10,000 levels deep.
+ * Parses a request part with zod; the problems are reported with their paths (the first 100, see
+ * `listProblems`). What could not be stored or walked (NUL characters, unpaired surrogates, nesting
+ * past MAX_JSON_DEPTH) is refused first: zod recurses, and would overflow its stack on a body nested 10,000 levels deep.
  */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const unstorable = findUnstorable(value);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
 import type { HumanSide, IngestResult, MirroredDecision } from '../contracts/decision-contracts.js';
 import { badRequest, conflict, forbidden, notFound, type ProblemDetail } from '../contracts/errors.js';
+import { listProblems } from '../contracts/validation-problems.js';
 import { isSampled } from '../contracts/sampling.js';
 import { inScope, type Principal } from '../keys/roles.js';
 import { checkDecision } from '../plans/decision-fit.js';
@@ -65,10 +66,13 @@ export class IngestService {
       rows.push(this.toRow(item, useCase, hash));
     });
     if (repeats.length > 0) {
-      throw conflict('the request repeats a requestId with a different payload; nothing was stored', repeats);
+      throw conflict(
+        'the request repeats a requestId with a different payload; nothing was stored',
+        listProblems(repeats),
+      );
     }
     if (problems.length > 0)
-      throw badRequest('some decisions do not fit their plan; nothing was stored', problems);
+      throw badRequest('some decisions do not fit their plan; nothing was stored', listProblems(problems));
 
     const { inserted, duplicates } = await this.deps.decisions
       .insertMirrored(rows)
@@ -78,10 +82,12 @@ export class IngestService {
         const index = new Map(items.map((item, i) => [`${item.useCase}\u0000${item.requestId}`, i]));
         throw conflict(
           error.message,
-          error.keys.map((k) => ({
-            path: join(paths[index.get(`${k.useCase}\u0000${k.requestId}`) ?? -1], 'requestId'),
-            problem: CONFLICT_PROBLEM,
-          })),
+          listProblems(
+            error.keys.map((k) => ({
+              path: join(paths[index.get(`${k.useCase}\u0000${k.requestId}`) ?? -1], 'requestId'),
+              problem: CONFLICT_PROBLEM,
+            })),
+          ),
         );
       });
     const owed = inserted.filter((r) => r.aiState === 'owed');
@@ -190,7 +196,7 @@ export class IngestService {
     const ids = [...new Set(items.map((i) => i.useCase))];
     const denied = ids.filter((id) => !inScope(principal, id));
     if (denied.length > 0)
-      throw forbidden(`this key may not write decisions of use case(s) ${denied.join(', ')}`);
+      throw forbidden(`this key may not write decisions of use case(s) ${shortList(denied)}`);
     const found = new Map<string, UseCase>();
     for (const id of ids) {
       const useCase = await this.deps.useCases.get(id);
@@ -202,9 +208,15 @@ export class IngestService {
         : [{ path: join(paths[i], 'useCase'), problem: `unknown use case ${item.useCase}` }],
     );
     if (unknown.length > 0)
-      throw notFound('unknown use case: apply its plan first; nothing was stored', unknown);
+      throw notFound('unknown use case: apply its plan first; nothing was stored', listProblems(unknown));
     return found;
   }
+}
+
+/** A batch may name 1,000 use cases: a message names a few and counts the others. */
+function shortList(ids: readonly string[], shown = 5): string {
+  const listed = ids.slice(0, shown).join(', ');
+  return ids.length > shown ? `${listed} and ${ids.length - shown} more` : listed;
 }
 
 const join = (prefix: string | undefined, path: string) => (prefix ? `${prefix}.${path}` : path);

@@ -1,19 +1,22 @@
 import { createHash } from 'node:crypto';
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { findUnstorable } from '../contracts/storable-json.js';
 import {
   type LocatedProblem,
+  listProblems,
   type PathSegment,
   type Problem,
   renderPath,
   toLocatedProblems,
 } from '../contracts/validation-problems.js';
 import { type Plan, planSchema } from './plan-schema.js';
+import { type Position, positionLocator } from './yaml-positions.js';
 
 /**
  * Reads a rollout plan from the text a product owner wrote (YAML, or JSON) and validates it.
- * Every problem is listed with its field path and, when the text shows where, its line and column
- * (1-based; for a missing or unknown field, the nearest field that is there).
+ * Problems are listed in reading order with their field path and, when the text shows where, their
+ * line and column (1-based; for a missing or unknown field, the nearest field that is there): the
+ * first MAX_LISTED_PROBLEMS of them, then one entry counting the rest. Time is linear in the text.
  */
 
 export const MAX_PLAN_BYTES = 256 * 1024;
@@ -28,13 +31,25 @@ export interface ParsedPlan {
   /** sha256 hex of the exact text, as applied (a new plan version is a new text). */
   hash: string;
 }
-export type PlanParseResult = ParsedPlan | { ok: false; problems: PlanProblem[] };
+export interface PlanRefusal {
+  ok: false;
+  /** At most MAX_LISTED_PROBLEMS, and a last entry counting the others when there are more. */
+  problems: PlanProblem[];
+  /** Every problem found, listed or not. */
+  problemCount: number;
+}
+export type PlanParseResult = ParsedPlan | PlanRefusal;
 
-type Position = { line: number; column: number };
 type Source = { ok: true; value: unknown; locate: (segments: PathSegment[]) => Position | undefined };
 type Failure = { ok: false; problems: PlanProblem[] };
 
 export function parsePlanText(text: string, format: 'yaml' | 'json' = 'yaml'): PlanParseResult {
+  const read = readPlanText(text, format);
+  if (read.ok) return read;
+  return { ok: false, problems: listProblems(read.problems), problemCount: read.problems.length };
+}
+
+function readPlanText(text: string, format: 'yaml' | 'json'): ParsedPlan | Failure {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_PLAN_BYTES) {
     return fail({ path: '', problem: `the plan is ${bytes} bytes; at most ${MAX_PLAN_BYTES} are accepted` });
@@ -96,7 +111,7 @@ function readYaml(text: string): Source | Failure {
     const duplicates = duplicateKeys(doc, lineCounter);
     if (duplicates.length > 0) return { ok: false, problems: duplicates };
     const value: unknown = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    return { ok: true, value, locate: (segments) => nodePosition(doc, lineCounter, segments) };
+    return { ok: true, value, locate: positionLocator(doc, lineCounter) };
   } catch (error) {
     if (error instanceof ReferenceError && /excessive alias count/i.test(error.message)) {
       return fail({ path: '', problem: 'aliases (*name) expand to too much: use fewer of them' });
@@ -124,7 +139,7 @@ function readJson(text: string): Source | Failure {
     if (doc.errors.length > 0) return unlocated;
     const duplicates = duplicateKeys(doc, lineCounter);
     if (duplicates.length > 0) return { ok: false, problems: duplicates };
-    return { ok: true, value, locate: (segments) => nodePosition(doc, lineCounter, segments) };
+    return { ok: true, value, locate: positionLocator(doc, lineCounter) };
   } catch {
     return unlocated;
   }
@@ -179,33 +194,6 @@ function duplicateKeys(doc: Document, lineCounter: LineCounter): PlanProblem[] {
   };
   visit(doc.contents, []);
   return problems;
-}
-
-/** Where the field at `segments` is written: its key, or the nearest enclosing field's key. */
-function nodePosition(
-  doc: Document,
-  lineCounter: LineCounter,
-  segments: PathSegment[],
-): Position | undefined {
-  let node: unknown = doc.contents;
-  let offset = (node as Node | null)?.range?.[0];
-  for (const segment of segments) {
-    if (isAlias(node)) node = node.resolve(doc);
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
-      if (!pair) break;
-      offset = (pair.key as Node).range?.[0] ?? offset;
-      node = pair.value;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      const item = node.items[segment] as Node | undefined;
-      if (!item) break;
-      offset = item.range?.[0] ?? offset;
-      node = item;
-    } else {
-      break;
-    }
-  }
-  return offset === undefined ? undefined : toPosition(lineCounter.linePos(offset));
 }
 
 function toPosition(p: { line: number; col: number }): Position {

@@ -47,32 +47,87 @@ export function redactPathProblem(path: string): string | null {
 
 /** `value` with the fields of `rules` masked and the patterns applied to every string. */
 export function redact(value: unknown, rules: RedactionRules): unknown {
-  let out = value;
-  for (const field of rules.fields ?? []) out = maskPath(out, field.split('.'));
+  const fields = rules.fields ?? [];
+  const out = fields.length > 0 ? maskFields(value, new Set([pathTree(fields)])) : value;
   const patterns = rules.patterns ?? [];
   return patterns.length > 0 ? maskStrings(out, patterns) : out;
 }
 
-function maskPath(value: unknown, path: readonly string[]): unknown {
-  const [head, ...rest] = path;
-  if (head === undefined) return REDACTED;
-  if (Array.isArray(value)) {
-    if (/^\d+$/.test(head)) {
-      const i = Number(head);
-      if (i >= value.length) return value;
-      return value.map((item, j) => (j === i ? maskPath(item, rest) : item));
+/**
+ * The paths as a tree of segments, walked once with the value: the work is linear in the value
+ * times the paths that can be at one place at once (usually one), not in the value times the
+ * number of paths, which a plan could make large. Index and `*` segments consume an array level,
+ * a key does not (`keys` is the view of a node that passes its key segments through arrays).
+ */
+interface PathNode {
+  /** A path ends here: the value here is masked. */
+  end: boolean;
+  children: Map<string, PathNode>;
+  keys?: PathNode;
+}
+
+const isKeySegment = (segment: string) => segment !== '*' && !/^\d+$/.test(segment);
+
+function pathTree(fields: readonly string[]): PathNode {
+  const root: PathNode = { end: false, children: new Map() };
+  const nodes = [root];
+  for (const field of fields) {
+    let node = root;
+    for (const segment of field.split('.')) {
+      let child = node.children.get(segment);
+      if (!child) {
+        child = { end: false, children: new Map() };
+        node.children.set(segment, child);
+        nodes.push(child);
+      }
+      node = child;
     }
-    // `*` and a key both reach into every element (a key names a field of each element).
-    return value.map((item) => maskPath(item, head === '*' ? rest : path));
+    node.end = true;
+  }
+  for (const node of nodes) {
+    const keyChildren = [...node.children].filter(([segment]) => isKeySegment(segment));
+    if (keyChildren.length === 0) continue;
+    const keys: PathNode = { end: false, children: new Map(keyChildren) };
+    keys.keys = keys;
+    node.keys = keys;
+  }
+  return root;
+}
+
+function maskFields(value: unknown, at: ReadonlySet<PathNode>): unknown {
+  if (at.size === 0) return value;
+  for (const node of at) if (node.end) return REDACTED;
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((item, i) => {
+      const next = new Set<PathNode>();
+      for (const node of at) {
+        add(next, node.children.get('*'));
+        add(next, node.children.get(String(i)));
+        add(next, node.keys);
+      }
+      const masked = maskFields(item, next);
+      if (masked !== item) changed = true;
+      return masked;
+    });
+    return changed ? out : value;
   }
   if (value === null || typeof value !== 'object') return value;
-  const record = value as Record<string, unknown>;
-  if (head === '*') {
-    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, maskPath(v, rest)]));
-  }
-  if (!Object.hasOwn(record, head)) return value;
-  return { ...record, [head]: maskPath(record[head], rest) };
+  let changed = false;
+  const entries = Object.entries(value as Record<string, unknown>).map(([key, item]) => {
+    const next = new Set<PathNode>();
+    for (const node of at) {
+      add(next, node.children.get('*'));
+      add(next, node.children.get(key));
+    }
+    const masked = maskFields(item, next);
+    if (masked !== item) changed = true;
+    return [key, masked] as const;
+  });
+  return changed ? Object.fromEntries(entries) : value;
 }
+
+const add = (set: Set<PathNode>, node: PathNode | undefined) => node && set.add(node);
 
 function maskStrings(value: unknown, patterns: readonly PatternName[]): unknown {
   if (typeof value === 'string') return maskPatterns(value, patterns);

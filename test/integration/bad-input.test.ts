@@ -15,6 +15,7 @@ import {
   ACCEPTED_AS_DATA,
   HOSTILE_RELEASE_KEY_AND_READ_CASES,
 } from '../support/bad-input-cases-hostile-routes.js';
+import { PROBLEM_LIMIT_CASES } from '../support/bad-input-cases-limits.js';
 import { PLAN_REQUEST_CASES } from '../support/bad-input-cases-plans.js';
 import { PLAN_KEY_AND_READ_CASES } from '../support/bad-plan-and-key-cases.js';
 import { snapshotDatabase } from '../support/db-snapshot.js';
@@ -27,6 +28,7 @@ const BAD_INPUT_CASES = [
   ...HOSTILE_DECISION_CASES,
   ...HOSTILE_RELEASE_KEY_AND_READ_CASES,
   ...PLAN_REQUEST_CASES,
+  ...PROBLEM_LIMIT_CASES,
 ];
 
 describe('bad input is refused with a located error and changes nothing', () => {

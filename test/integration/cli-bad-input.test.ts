@@ -84,7 +84,8 @@ describe('shadowgate CLI on bad input', () => {
     expectNoStack(run);
     const lines = run.stdout.trimEnd().split('\n');
     const total = BAD_PLAN_CASES.reduce((n, c) => n + c.paths.length, 0);
-    expect(lines.at(-1)).toBe(`${total} problem(s) in ${files.length} of ${files.length} file(s)`);
+    const count = BAD_PLAN_CASES.reduce((n, c) => n + (c.count ?? c.paths.length), 0);
+    expect(lines.at(-1)).toBe(`${count} problem(s) in ${files.length} of ${files.length} file(s)`);
     expect(lines).toHaveLength(total + 1);
     BAD_PLAN_CASES.forEach((c, i) => {
       const own = lines.filter((l) => l.startsWith(`${files[i]} `) || l.startsWith(`${files[i]}:`));

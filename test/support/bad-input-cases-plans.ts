@@ -19,6 +19,8 @@ export interface BadPlanCase {
   problems: string[];
   /** The line of the first problem, when the test should pin it. */
   line?: number;
+  /** How many problems there are, when more than the listed ones (`paths` then ends with ''). */
+  count?: number;
 }
 
 const base = fixturePlan(PLAN_USE_CASE);
@@ -53,6 +55,16 @@ const jsonPlan = (overrides: Record<string, unknown> = {}) =>
   });
 
 const UNRESOLVED = 'not valid YAML: Unresolved tag:';
+
+/** `a`, `b`, … `Z`, `aa`, …: short field names, so many fit in the fixture's 64 KiB body limit. */
+function fieldName(i: number): string {
+  const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  let name = '';
+  for (let n = i; n >= 0; n = Math.floor(n / letters.length) - 1) name = letters[n % letters.length] + name;
+  return name;
+}
+const MANY = 15_000;
+const manyNames = Array.from({ length: MANY }, (_, i) => fieldName(i));
 
 export const BAD_PLAN_CASES: BadPlanCase[] = [
   // Texts that are not a plan at all.
@@ -362,6 +374,16 @@ ai:
     format: 'yaml',
     paths: ['stages.limited-autonomous.boundary.constraints[0].value'],
     problems: ['expected a number as text for NUM_LT, got "lots"'],
+  },
+  {
+    // Each problem was located by a search of its mapping: quadratic, and an answer of megabytes.
+    name: `${MANY} unknown fields`,
+    text: edit('comparator: { type: exact }', `comparator: {type: exact,${manyNames.join(',')}}`),
+    format: 'yaml',
+    paths: [...manyNames.slice(0, 100).map((name) => `comparator.${name}`), ''],
+    problems: ['unknown field "a"', `and ${MANY - 100} more problems, not listed (at most 100 are)`],
+    line: 7,
+    count: MANY,
   },
   {
     name: 'a description of 4,001 characters',

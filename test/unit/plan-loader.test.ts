@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { MAX_LISTED_PROBLEMS } from '../../src/contracts/validation-problems.js';
 import {
   checkUseCaseId,
   jsonErrorOffset,
@@ -447,6 +448,100 @@ describe('parsePlanText: JSON', () => {
     expect(problemsOf('{"useCase": "a",\n "useCase": "b"}', 'json')).toEqual([
       { path: 'useCase', problem: 'duplicate field "useCase" (first at line 1)', line: 2, column: 2 },
     ]);
+  });
+});
+
+/** `a`, `b`, … `Z`, `aa`, `ab`, …: short field names that YAML reads as plain text. */
+function fieldName(i: number): string {
+  const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  let name = '';
+  for (let n = i; n >= 0; n = Math.floor(n / letters.length) - 1) name = letters[n % letters.length] + name;
+  return name;
+}
+const fieldNames = (n: number) => Array.from({ length: n }, (_, i) => fieldName(i));
+
+function refusalOf(text: string, format: 'yaml' | 'json') {
+  const started = performance.now();
+  const result = parsePlanText(text, format);
+  if (result.ok) throw new Error('expected the plan to be refused');
+  return { ...result, ms: performance.now() - started };
+}
+
+/** Reading 50,000 problems took 25 s or more (each located by a search of its mapping); now < 1 s. */
+const BOUND_MS = 5000;
+
+describe('parsePlanText: plans with many problems', () => {
+  it('when a YAML plan has 50,000 unknown fields, then it is refused in < 5 s with the first 100 in reading order and a count of the rest', () => {
+    const text = broken([
+      'comparator: { type: exact }',
+      `comparator: {type: exact,${fieldNames(50_000).join(',')}}`,
+    ]);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_PLAN_BYTES);
+    const refusal = refusalOf(text, 'yaml');
+    expect(refusal.ms).toBeLessThan(BOUND_MS);
+    expect(refusal.problemCount).toBe(50_000);
+    expect(refusal.problems).toHaveLength(MAX_LISTED_PROBLEMS + 1);
+    expect(refusal.problems.slice(0, MAX_LISTED_PROBLEMS).map((p) => p.path)).toEqual(
+      fieldNames(MAX_LISTED_PROBLEMS).map((name) => `comparator.${name}`),
+    );
+    expect(refusal.problems[1]).toEqual({
+      path: 'comparator.b',
+      problem: 'unknown field "b"',
+      line: 6,
+      column: 28,
+    });
+    expect(refusal.problems.at(-1)).toEqual({
+      path: '',
+      problem: 'and 49900 more problems, not listed (at most 100 are)',
+    });
+  });
+
+  it('when a JSON plan has as many unknown fields as 256 KiB hold, then it is refused in < 5 s with 100 of them and a count', () => {
+    const plan: Record<string, unknown> = {
+      useCase: 'invoice-triage',
+      owner: 'ap@example.com',
+      decision: { type: 'label', labels: ['approve', 'reject'] },
+      ai: { adapter: 'http', url: 'http://127.0.0.1:9000/decide' },
+    };
+    const names = fieldNames(30_100)
+      .filter((name) => !Object.hasOwn(plan, name))
+      .slice(0, 30_000);
+    for (const name of names) plan[name] = 0;
+    const text = JSON.stringify(plan);
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_PLAN_BYTES);
+    const refusal = refusalOf(text, 'json');
+    expect(refusal.ms).toBeLessThan(BOUND_MS);
+    expect(refusal.problemCount).toBe(30_000);
+    expect(refusal.problems).toHaveLength(MAX_LISTED_PROBLEMS + 1);
+    expect(refusal.problems[0]).toMatchObject({ path: 'a', problem: 'unknown field "a"', line: 1 });
+    expect(refusal.problems.at(-1)?.problem).toBe('and 29900 more problems, not listed (at most 100 are)');
+  });
+
+  it('when an alias repeats a mapping of 20,000 unknown fields, then each problem is located through it in < 5 s', () => {
+    const text = broken(
+      ['comparator: { type: exact }', `comparator: &c {type: exact,${fieldNames(20_000).join(',')}}`],
+      ['  timeoutMs: 3000', '  timeoutMs: 3000\n  pricing: *c'],
+    );
+    const refusal = refusalOf(text, 'yaml');
+    expect(refusal.ms).toBeLessThan(BOUND_MS);
+    // The comparator's fields, and the pricing's (with its unknown `type`).
+    expect(refusal.problemCount).toBe(40_001);
+    expect(refusal.problems).toHaveLength(MAX_LISTED_PROBLEMS + 1);
+    expect(refusal.problems.slice(0, MAX_LISTED_PROBLEMS).every((p) => p.line === 6)).toBe(true);
+  });
+
+  it('when a plan has 200 repeated fields, then 100 are listed and the others counted', () => {
+    const text = broken([
+      'comparator: { type: exact }',
+      `comparator: {type: exact${',type: exact'.repeat(200)}}`,
+    ]);
+    const refusal = refusalOf(text, 'yaml');
+    expect(refusal.problemCount).toBe(200);
+    expect(refusal.problems[0]).toMatchObject({
+      path: 'comparator.type',
+      problem: 'duplicate field "type" (first at line 6)',
+    });
+    expect(refusal.problems.at(-1)?.problem).toBe('and 100 more problems, not listed (at most 100 are)');
   });
 });
 

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   describeValue,
+  listProblems,
+  MAX_LISTED_PROBLEMS,
+  MAX_SHOWN_KEY,
   parseWithProblems,
   renderPath,
   toLocatedProblems,
@@ -219,5 +222,41 @@ describe('parseWithProblems', () => {
       ok: false,
       problems: [{ path: 'body.n', problem: 'expected a number, got string "x"' }],
     });
+  });
+});
+
+describe('bounded answers', () => {
+  it('when there are more problems than the limit, then the first 100 are listed and one last entry counts the rest', () => {
+    const problems = Array.from({ length: 250 }, (_, i) => ({ path: `items[${i}]`, problem: 'required' }));
+    const listed = listProblems(problems);
+    expect(listed).toHaveLength(MAX_LISTED_PROBLEMS + 1);
+    expect(listed.slice(0, MAX_LISTED_PROBLEMS)).toEqual(problems.slice(0, MAX_LISTED_PROBLEMS));
+    expect(listed.at(-1)).toEqual({
+      path: '',
+      problem: 'and 150 more problems, not listed (at most 100 are)',
+    });
+    expect(listProblems(problems.slice(0, 100))).toEqual(problems.slice(0, 100));
+    expect(listProblems(problems.slice(0, 101)).at(-1)?.problem).toBe(
+      'and 1 more problem, not listed (at most 100 are)',
+    );
+  });
+
+  it('when a body has 50,000 unknown fields, then the problems are 100 and a count, in a few kilobytes', () => {
+    const body: Record<string, unknown> = { useCase: 'a' };
+    for (let i = 0; i < 50_000; i++) body[`field${i}`] = i;
+    const outcome = parseWithProblems(decision, body);
+    if (outcome.ok) throw new Error('expected the body to be refused');
+    expect(outcome.problems).toHaveLength(MAX_LISTED_PROBLEMS + 1);
+    expect(outcome.problems[0]).toEqual({ path: 'field0', problem: 'unknown field "field0"' });
+    expect(outcome.problems.at(-1)?.problem).toBe('and 49900 more problems, not listed (at most 100 are)');
+    expect(JSON.stringify(outcome.problems).length).toBeLessThan(10_000);
+  });
+
+  it('when a field name is 100,000 characters long, then path and problem show its first 64', () => {
+    const name = 'n'.repeat(100_000);
+    const [problem] = problemsOf(z.strictObject({ a: z.strictObject({}) }), { a: { [name]: 1 } });
+    const shown = `${'n'.repeat(MAX_SHOWN_KEY)}…`;
+    expect(problem).toEqual({ path: `a["${shown}"]`, problem: `unknown field "${shown}"` });
+    expect(renderPath(['x'.repeat(MAX_SHOWN_KEY)])).toBe('x'.repeat(MAX_SHOWN_KEY));
   });
 });

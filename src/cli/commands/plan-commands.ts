@@ -33,7 +33,7 @@ export function registerPlanCommands(program: Command): void {
 
   plan
     .command('validate')
-    .description('check plan files offline: every problem with its file, line and field path')
+    .description('check plan files offline: each problem with its file, line and field path')
     .argument('<files...>', 'plan files (.yaml, .yml or .json)')
     .option('--json', 'print {files, problems} as JSON')
     .action(async (files: string[], options: { json?: boolean }) => {
@@ -48,7 +48,7 @@ export function registerPlanCommands(program: Command): void {
         for (const p of check.plans) print(`${p.file}: ok (use case ${p.plan.useCase})`);
         for (const line of check.problems) print(line);
         if (check.invalidFiles > 0) {
-          print(`${check.problems.length} problem(s) in ${check.invalidFiles} of ${files.length} file(s)`);
+          print(`${check.problemCount} problem(s) in ${check.invalidFiles} of ${files.length} file(s)`);
         }
       }
       if (check.invalidFiles > 0) process.exitCode = EXIT.negative;
