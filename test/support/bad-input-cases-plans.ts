@@ -1,4 +1,5 @@
 import { type BadInputCase, fixturePlan, invalid } from './bad-input-cases.js';
+import { PROTO } from './bad-input-cases-hostile.js';
 
 /**
  * Broken rollout plans, each a text as a product owner might save it. The same table is sent to
@@ -362,6 +363,21 @@ ai:
     format: 'yaml',
     paths: ['stages.limited-autonomous.boundary.constraints[0].value'],
     problems: ['expected a number as text for NUM_LT, got "lots"'],
+  },
+  {
+    name: 'a __proto__ field in the decision (YAML)',
+    text: edit('decision:\n', 'decision:\n  __proto__: { type: text }\n'),
+    format: 'yaml',
+    paths: ['decision.__proto__'],
+    problems: [PROTO],
+    line: 5,
+  },
+  {
+    name: 'a __proto__ field in the AI settings (JSON)',
+    text: jsonPlan().replace('"ai":{', '"ai":{"__proto__":{"url":"http://169.254.169.254/"},'),
+    format: 'json',
+    paths: ['ai.__proto__'],
+    problems: [PROTO],
   },
   {
     name: 'a description of 4,001 characters',
