@@ -40,6 +40,11 @@ const envSchema = z.object({
    */
   SHADOWGATE_RATE_LIMIT_INGEST_PER_SEC: z.coerce.number().min(0).max(1e6).default(200),
   SHADOWGATE_RATE_LIMIT_API_PER_SEC: z.coerce.number().min(0).max(1e6).default(50),
+  /**
+   * Lookups per second, per client address, of keys this process has not accepted lately (ten
+   * times that for all addresses together); 0 switches the limit off.
+   */
+  SHADOWGATE_RATE_LIMIT_UNKNOWN_KEYS_PER_SEC: z.coerce.number().min(0).max(1e6).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -129,7 +129,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const gates = new GateEvaluator(reader);
   const transitions = new TransitionStore(database);
   const notifier = new Notifier(logger);
-  const keys = new KeyStore(database, config.SHADOWGATE_ADMIN_KEY);
+  const keys = new KeyStore(database, config.SHADOWGATE_ADMIN_KEY, {
+    unknownKeysPerSecond: config.SHADOWGATE_RATE_LIMIT_UNKNOWN_KEYS_PER_SEC,
+  });
   const flags = createFlags({ config, useCases, keys, transitions, notifier, logger, clock });
   const release = new ReleaseService({
     useCases,
