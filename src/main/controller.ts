@@ -93,7 +93,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       : createInProcessShadowQueue({ logger }));
 
   const clock = options.clock ?? (() => new Date());
-  const useCases = new UseCaseStore(database);
+  const useCases = new UseCaseStore(database, { maxUseCases: config.SHADOWGATE_MAX_USE_CASES });
   const decisions = new DecisionStore(database);
   const plans = new PlanCache(useCases);
   const comparisons = new ComparisonRecorder(plans, decisions);
