@@ -147,7 +147,7 @@ export class UseCaseStore {
           throw new ShadowgateError(
             409,
             'quota_exceeded',
-            `use case ${input.id} was not created: this deployment holds ${held?.n} use cases, as many as SHADOWGATE_MAX_USE_CASES allows`,
+            `use case ${input.id} was not created: this deployment holds ${held?.n} use cases, and SHADOWGATE_MAX_USE_CASES allows ${this.maxUseCases}`,
           );
         }
         await tx.insert(useCases).values({ id: input.id, stage: 'shadow', planVersion: version });

@@ -52,7 +52,7 @@ describe('the quota of use cases', () => {
     expect(refused.body).toEqual({
       error: 'quota_exceeded',
       message:
-        'use case quota-c was not created: this deployment holds 2 use cases, as many as SHADOWGATE_MAX_USE_CASES allows',
+        'use case quota-c was not created: this deployment holds 2 use cases, and SHADOWGATE_MAX_USE_CASES allows 2',
       details: [],
     });
     expect(await snapshotDatabase(tdb.database)).toEqual(before);
@@ -105,7 +105,7 @@ describe('the quota of use cases', () => {
         child.kill('SIGKILL');
       }
       expect(stderr).toContain(
-        'use case serve-two was not created: this deployment holds 1 use cases, as many as SHADOWGATE_MAX_USE_CASES allows',
+        'use case serve-two was not created: this deployment holds 1 use cases, and SHADOWGATE_MAX_USE_CASES allows 1',
       );
       expect(await countRows(fresh.database, 'use_cases')).toBe(1);
     } finally {
