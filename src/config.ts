@@ -68,6 +68,13 @@ const envSchema = z.object({
   SHADOWGATE_WEBHOOK_DESTINATIONS: listSetting(parseDestinations, DEFAULT_DESTINATIONS),
   /** The variables a plan's `ai.apiKeyEnv` may name, each optionally bound to hosts (egress/ai-secrets.ts). */
   SHADOWGATE_AI_SECRETS: listSetting(parseSecretGrants, []),
+  /**
+   * Lookups per second, per client address, of keys this process has not accepted lately (ten
+   * times that for all addresses together); 0 switches the limit off.
+   */
+  SHADOWGATE_RATE_LIMIT_UNKNOWN_KEYS_PER_SEC: z.coerce.number().min(0).max(1e6).default(10),
+  /** Use cases one deployment holds at most: a plan that would create one more is refused. */
+  SHADOWGATE_MAX_USE_CASES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -26,15 +26,13 @@ export const contextSchema = z
 
 const jsonValue = z.json();
 
+/** The longest handling time, in ms (about 24.8 days): the largest a PostgreSQL integer holds. */
+export const MAX_HANDLING_MS = 2 ** 31 - 1;
+
 export const humanSideSchema = z.strictObject({
   decision: jsonValue.refine((v) => v !== null, 'a decision, not null'),
   decidedBy: z.string().min(1).max(200).optional(),
-  handlingMs: z
-    .number()
-    .int()
-    .nonnegative()
-    .max(30 * 24 * 3600 * 1000)
-    .optional(),
+  handlingMs: z.number().int().nonnegative().max(MAX_HANDLING_MS).optional(),
 });
 export type HumanSide = z.infer<typeof humanSideSchema>;
 
@@ -95,7 +93,6 @@ const NOT_PLAIN_ID = /[\u0000-\u001f\u007f\uD800-\uDFFF]/;
 const USE_CASE_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** Far below MAX_JSON_DEPTH, where the full check starts refusing. */
 const PLAIN_DEPTH = 24;
-const MAX_HANDLING_MS = 30 * 24 * 3600 * 1000;
 /** A `__proto__` member (JSON.parse keeps it as data): zod's copy drops it, so the full check decides. */
 const PROTO = '__proto__';
 

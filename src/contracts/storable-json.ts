@@ -31,8 +31,23 @@ interface Place {
   key: PathSegment;
 }
 
+/**
+ * A field named `__proto__`: JSON.parse keeps it as data, but zod copies objects by assignment, which
+ * sets the copy's prototype instead, so validation would drop the field without a word. Request
+ * bodies refuse it; `constructor` and `prototype` are plain fields and kept as sent.
+ */
+export const PROTO_FIELD = '__proto__';
+export const PROTO_FIELD_PROBLEM = `field name "${PROTO_FIELD}" is not accepted`;
+
+export interface UnstorableOptions {
+  maxDepth?: number;
+  /** Refuse `__proto__` fields (request bodies, which zod validates). AI answers keep them as data. */
+  refuseProtoFields?: boolean;
+}
+
 /** The first problem found (field names included), with the path to it; null when there is none. */
-export function findUnstorable(value: unknown, maxDepth = MAX_JSON_DEPTH): LocatedProblem | null {
+export function findUnstorable(value: unknown, options: UnstorableOptions = {}): LocatedProblem | null {
+  const { maxDepth = MAX_JSON_DEPTH, refuseProtoFields = false } = options;
   const pathOf = (place: Place | null): PathSegment[] => {
     const segments: PathSegment[] = [];
     for (let p = place; p !== null; p = p.parent) segments.unshift(p.key);
@@ -66,6 +81,9 @@ export function findUnstorable(value: unknown, maxDepth = MAX_JSON_DEPTH): Locat
     }
     const entries = Object.entries(v);
     for (const [key] of entries) {
+      if (refuseProtoFields && key === PROTO_FIELD) {
+        return { segments: pathOf({ parent: place, key }), problem: PROTO_FIELD_PROBLEM };
+      }
       const keyProblem = unstorableTextProblem(key);
       if (keyProblem) {
         return { segments: pathOf({ parent: place, key }), problem: `field name ${keyProblem}` };

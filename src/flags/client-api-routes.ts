@@ -1,44 +1,86 @@
 import { createHash } from 'node:crypto';
 import { type Request, type Response, Router } from 'express';
+import { callerAddress, principalOf, refuseOverRate, refuseUnknownKeys } from '../http/auth.js';
+import { TokenBuckets } from '../keys/key-rate-limiter.js';
+import type { Authentication } from '../keys/key-store.js';
+import { inScope, principalAllows } from '../keys/roles.js';
 import type { DesiredFlag } from './flag-store.js';
 import { unleashStrategy } from './unleash-strategy.js';
 
 export interface ClientApiOptions {
   /** The flags as the stages say they should be, read on every request. */
   listFlags: () => Promise<DesiredFlag[]>;
-  /** Whether a Shadowgate API key may read flags. */
-  authenticate: (token: string) => Promise<boolean>;
+  /** What a presented Shadowgate API key is worth, for a caller at `address` (KeyStore.authenticate). */
+  authenticate: (key: string, address: string) => Promise<Authentication>;
+  /** Requests per second per key, a bucket of its own holding two seconds' worth; 0 or unset: no limit. */
+  perKeyPerSecond?: number;
   /** The project the flags claim to belong to; `default` unless told. */
   project?: string;
 }
 
 /**
- * The read side of Unleash's client API (format version 2) for the controller's own
- * flags, so `unleash-client` pointed at `http://<controller>/api` works unchanged.
- * Mount at `/api`. unleash-client sends its key as the raw `Authorization` header;
- * `Bearer <key>` is accepted too. Registration and metrics are accepted and dropped.
+ * The read side of Unleash's client API (format version 2) for the controller's own flags, so
+ * `unleash-client` pointed at `http://<controller>/api` works unchanged. Mount at `/api`.
+ * unleash-client sends its key as the raw `Authorization` header; `Bearer <key>` is accepted too.
+ * Registration and metrics are accepted and dropped.
+ *
+ * The flags carry the boundary (constraints with customer lists, rollout percentages), so they are
+ * served only to the keys an SDK holds, `ingest`, and to `admin`; each key sees the flags of the
+ * use cases in its scope, and another use case's flag is answered 404, as if absent.
  */
 export function clientApiRoutes(options: ClientApiOptions): Router {
   const project = options.project ?? 'default';
+  const buckets = new TokenBuckets(options.perKeyPerSecond ?? 0);
   const router = Router();
 
   router.use('/client', async (req, res, next) => {
-    const token = (req.get('authorization') ?? '').replace(/^Bearer\s+/i, '').trim();
-    if (token !== '' && (await options.authenticate(token))) {
-      next();
+    const key = (req.get('authorization') ?? '').replace(/^Bearer\s+/i, '').trim();
+    const found: Authentication =
+      key === '' ? { outcome: 'unknown' } : await options.authenticate(key, callerAddress(req));
+    if (found.outcome === 'limited') {
+      refuseUnknownKeys(res, found.retryAfterSeconds);
       return;
     }
-    res.status(401).json({
-      error: 'unauthorized',
-      message: 'the client API needs a Shadowgate API key in the Authorization header',
-      details: [],
-    });
+    if (found.outcome === 'unknown') {
+      res.status(401).json({
+        error: 'unauthorized',
+        message: 'the client API needs a Shadowgate API key in the Authorization header',
+        details: [],
+      });
+      return;
+    }
+    const { principal } = found;
+    if (!principalAllows(principal, 'ingest')) {
+      res.status(403).json({
+        error: 'forbidden',
+        message: `the client API serves flags to ingest and admin keys; key ${principal.name} has role ${principal.role}`,
+        details: [],
+      });
+      return;
+    }
+    const admission = buckets.take(principal.keyId ?? `principal:${principal.name}`);
+    if (!admission.allowed) {
+      refuseOverRate(
+        res,
+        admission.retryAfterSeconds,
+        `key ${principal.name} is over its client API rate of ${buckets.perSecond} requests per second; retry after ${admission.retryAfterSeconds} s`,
+      );
+      return;
+    }
+    req.principal = principal;
+    next();
   });
+
+  /** The flags the reading key may see. */
+  const visibleFlags = async (req: Request) => {
+    const reader = principalOf(req);
+    return (await options.listFlags()).filter((flag) => inScope(reader, flag.useCase));
+  };
 
   router.get('/client/features', async (req, res) => {
     const namePrefix = firstQuery(req, 'namePrefix');
     const projects = allQuery(req, 'project');
-    const flags = (await options.listFlags()).filter(
+    const flags = (await visibleFlags(req)).filter(
       (flag) =>
         (namePrefix === undefined || flag.name.startsWith(namePrefix)) &&
         (projects.length === 0 || projects.includes(project)),
@@ -56,7 +98,7 @@ export function clientApiRoutes(options: ClientApiOptions): Router {
   });
 
   router.get('/client/features/:name', async (req, res) => {
-    const flag = (await options.listFlags()).find((f) => f.name === req.params.name);
+    const flag = (await visibleFlags(req)).find((f) => f.name === req.params.name);
     if (!flag) {
       res.status(404).json({ error: 'not_found', message: `no flag named ${req.params.name}`, details: [] });
       return;

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { type Budget, KeyRateLimiter, type RateLimits } from '../keys/key-rate-limiter.js';
-import { principalOf } from './auth.js';
+import { principalOf, refuseOverRate } from './auth.js';
 
 /**
  * The SDK-facing writes, which spend the ingest budget (a batch of decisions is one request).
@@ -19,7 +19,8 @@ export function budgetOf(method: string, path: string): Budget {
 /**
  * Per-key rate limits for authenticated routes (mount after `authenticate`): over its budget a
  * key gets 429 with `Retry-After` in whole seconds. The bootstrap admin key has a bucket like
- * any other key. Requests refused for their key (401) spend nothing.
+ * any other key. Requests refused for their key (401) spend nothing here; unknown keys have a
+ * limit of their own (KeyStore.authenticate).
  */
 export function rateLimitPerKey(limits: RateLimits, nowMs?: () => number): RequestHandler {
   const limiter = new KeyRateLimiter(limits, nowMs);
@@ -31,11 +32,10 @@ export function rateLimitPerKey(limits: RateLimits, nowMs?: () => number): Reque
       next();
       return;
     }
-    res.setHeader('Retry-After', String(admission.retryAfterSeconds));
-    res.status(429).json({
-      error: 'rate_limited',
-      message: `key ${principal.name} is over its ${budget} rate of ${limits[budget]} requests per second; retry after ${admission.retryAfterSeconds} s`,
-      details: [],
-    });
+    refuseOverRate(
+      res,
+      admission.retryAfterSeconds,
+      `key ${principal.name} is over its ${budget} rate of ${limits[budget]} requests per second; retry after ${admission.retryAfterSeconds} s`,
+    );
   };
 }

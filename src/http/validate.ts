@@ -5,11 +5,13 @@ import { parseWithProblems, renderPath } from '../contracts/validation-problems.
 
 /**
  * Parses a request part with zod; the problems are reported with their paths (the first 100, see
- * `listProblems`). What could not be stored or walked (NUL characters, unpaired surrogates, nesting
- * past MAX_JSON_DEPTH) is refused first: zod recurses, and would overflow its stack on a body nested 10,000 levels deep.
+ * `listProblems`). What could not be stored, walked or kept (NUL characters, unpaired surrogates,
+ * nesting past MAX_JSON_DEPTH, a `__proto__` field) is refused first: zod recurses, and would
+ * overflow its stack on a body nested 10,000 levels deep; and its copy would drop a `__proto__`
+ * field without a word.
  */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const unstorable = findUnstorable(value);
+  const unstorable = findUnstorable(value, { refuseProtoFields: true });
   if (unstorable) {
     const path = renderPath(unstorable.segments);
     const where = path === '' ? '' : `${path} `;

@@ -3,6 +3,7 @@ import { asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { apiKeys, auditEvents } from '../db/schema.js';
 import type { Principal, Role } from './roles.js';
+import { UnknownKeyLimiter } from './unknown-key-limiter.js';
 
 export interface KeyRecord {
   id: string;
@@ -16,6 +17,12 @@ export interface KeyRecord {
 }
 
 const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+/** What a presented key is worth: a principal, nothing, or a wait (too many unknown keys from its address). */
+export type Authentication =
+  | { outcome: 'accepted'; principal: Principal }
+  | { outcome: 'unknown' }
+  | { outcome: 'limited'; retryAfterSeconds: number };
 
 /** How often a key's last-used time is written, at most. */
 const TOUCH_EVERY_MS = 60_000;
@@ -31,13 +38,26 @@ const TOUCH_EVERY_MS = 60_000;
 export class KeyStore {
   private readonly touched = new Map<string, number>();
   private readonly nowMs: () => number;
+  private readonly unknownKeys: UnknownKeyLimiter;
 
+  /** `unknownKeysPerSecond`: lookups of keys not accepted lately, per client address (0 or unset: no limit). */
   constructor(
     private readonly database: Database,
     private readonly bootstrapAdminKey?: string,
-    options: { nowMs?: () => number } = {},
+    options: { nowMs?: () => number; unknownKeysPerSecond?: number } = {},
   ) {
     this.nowMs = options.nowMs ?? Date.now;
+    this.unknownKeys = new UnknownKeyLimiter(options.unknownKeysPerSecond ?? 0, this.nowMs);
+  }
+
+  /** `resolve`, within the unknown-key limit for callers at `address` (see UnknownKeyLimiter). */
+  async authenticate(secret: string, address: string): Promise<Authentication> {
+    const hash = hashSecret(secret);
+    const admission = this.unknownKeys.admit(hash, address);
+    if (!admission.allowed) return { outcome: 'limited', retryAfterSeconds: admission.retryAfterSeconds };
+    const principal = await this.resolve(secret);
+    this.unknownKeys.settle(hash, principal !== null);
+    return principal ? { outcome: 'accepted', principal } : { outcome: 'unknown' };
   }
 
   async create(input: { name: string; role: Role; useCases: string[] | null; actor: string }) {

@@ -1,7 +1,7 @@
 /**
  * Roles of API keys and what each may do. `admin` may do everything; reading is
  * open to every role that works on use cases (a release manager reads what they
- * promote); ingest keys only write decisions.
+ * promote); ingest keys only write decisions (and read their flags, as the SDK does).
  */
 export const ROLES = ['ingest', 'owner', 'release', 'viewer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];

@@ -95,7 +95,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       : createInProcessShadowQueue({ logger }));
 
   const clock = options.clock ?? (() => new Date());
-  const useCases = new UseCaseStore(database);
+  const useCases = new UseCaseStore(database, { maxUseCases: config.SHADOWGATE_MAX_USE_CASES });
   const decisions = new DecisionStore(database);
   const plans = new PlanCache(useCases);
   const comparisons = new ComparisonRecorder(plans, decisions);
@@ -134,7 +134,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const gates = new GateEvaluator(reader);
   const transitions = new TransitionStore(database);
   const notifier = new Notifier(logger, { destinations: egress.webhooks });
-  const keys = new KeyStore(database, config.SHADOWGATE_ADMIN_KEY);
+  const keys = new KeyStore(database, config.SHADOWGATE_ADMIN_KEY, {
+    unknownKeysPerSecond: config.SHADOWGATE_RATE_LIMIT_UNKNOWN_KEYS_PER_SEC,
+  });
   const flags = createFlags({ config, useCases, keys, transitions, notifier, logger, clock });
   const release = new ReleaseService({
     useCases,

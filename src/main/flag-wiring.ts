@@ -65,11 +65,14 @@ export function createFlags(deps: {
       });
     },
   });
+  // The client API has a bucket per key at the API rate, apart from the key's /v1 budgets: an SDK
+  // polls every 10 s and posts metrics each minute, so one key's bucket serves hundreds of them.
   const clientApi = unleash
     ? null
     : clientApiRoutes({
         listFlags: desired,
-        authenticate: async (key) => (await deps.keys.resolve(key)) !== null,
+        authenticate: (key, address) => deps.keys.authenticate(key, address),
+        perKeyPerSecond: config.SHADOWGATE_RATE_LIMIT_API_PER_SEC,
       });
   return { store, reconciler, clientApi };
 }

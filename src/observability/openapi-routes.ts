@@ -121,6 +121,7 @@ export const ROUTES: RouteDoc[] = [
       201: 'the use case is created, in shadow',
       ...AUTH,
       ...BODY,
+      409: 'quota_exceeded: the plan would create a use case past SHADOWGATE_MAX_USE_CASES',
     },
   },
   {

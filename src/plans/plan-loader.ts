@@ -65,7 +65,7 @@ function readPlanText(text: string, format: 'yaml' | 'json'): ParsedPlan | Failu
     return fail({ path: '', problem: 'the plan is empty' });
   }
   // Escapes ("\0", "\ud800") can still put in a value what PostgreSQL refuses to store.
-  const unstorable = findUnstorable(source.value);
+  const unstorable = findUnstorable(source.value, { refuseProtoFields: true });
   if (unstorable) return fail(withPosition(unstorable, source.locate));
   const parsed = planSchema.safeParse(source.value, { reportInput: true });
   if (!parsed.success) {

@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
+import { ShadowgateError } from '../contracts/errors.js';
 import type { Database } from '../db/database.js';
 import { auditEvents, planVersions, stageTransitions, useCases } from '../db/schema.js';
 import type { Mode, Plan } from './plan-schema.js';
@@ -67,7 +68,15 @@ function toUseCase(row: UseCaseRow): UseCase {
 }
 
 export class UseCaseStore {
-  constructor(private readonly database: Database) {}
+  private readonly maxUseCases: number;
+
+  /** `maxUseCases`: the deployment's quota (SHADOWGATE_MAX_USE_CASES); unset, no quota. */
+  constructor(
+    private readonly database: Database,
+    options: { maxUseCases?: number } = {},
+  ) {
+    this.maxUseCases = options.maxUseCases ?? Number.POSITIVE_INFINITY;
+  }
 
   private selectUseCases() {
     return this.database.db
@@ -109,6 +118,7 @@ export class UseCaseStore {
   /**
    * Applies a plan: the first apply creates the use case in shadow (recorded as a
    * transition); a changed text becomes a new version; the same text changes nothing.
+   * A use case is created only within the quota: past it, 409 `quota_exceeded` and nothing changes.
    */
   async applyPlan(input: ApplyPlanInput): Promise<ApplyPlanResult> {
     const outcome = await this.database.db.transaction(async (tx) => {
@@ -130,6 +140,16 @@ export class UseCaseStore {
 
       const version = (current?.planVersion ?? 0) + 1;
       if (!current) {
+        // Creations queue behind one lock (after their use case's), so none can overshoot the quota.
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext('use-case-quota'))`);
+        const [held] = await tx.select({ n: count() }).from(useCases);
+        if ((held?.n ?? 0) >= this.maxUseCases) {
+          throw new ShadowgateError(
+            409,
+            'quota_exceeded',
+            `use case ${input.id} was not created: this deployment holds ${held?.n} use cases, and SHADOWGATE_MAX_USE_CASES allows ${this.maxUseCases}`,
+          );
+        }
         await tx.insert(useCases).values({ id: input.id, stage: 'shadow', planVersion: version });
       }
       await tx.insert(planVersions).values({

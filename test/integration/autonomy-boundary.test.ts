@@ -13,6 +13,7 @@ import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simula
 import { type FlagClient, startFlagClient } from '../support/flag-client.js';
 import { ADMIN_KEY, startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import type { Principal } from '../../src/keys/roles.js';
 
 /**
  * `suggest` answers `autonomous: true` only where the SDK's flag says limited-autonomous: the
@@ -47,7 +48,14 @@ describe('the autonomy boundary judged on the server', () => {
     const plan = autonomyPlan('claims', 'http://127.0.0.1:9/decide', BOUNDARY);
     const flags = [desiredFlag('claims', 'limited-autonomous', plan)];
     const app = express();
-    app.use('/api', clientApiRoutes({ listFlags: async () => flags, authenticate: async () => true }));
+    const sdkKey: Principal = { keyId: 'k1', name: 'sdk', role: 'ingest', useCases: null };
+    app.use(
+      '/api',
+      clientApiRoutes({
+        listFlags: async () => flags,
+        authenticate: async () => ({ outcome: 'accepted', principal: sdkKey }),
+      }),
+    );
     const server: Server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const client = await startFlagClient(

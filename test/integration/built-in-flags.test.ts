@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltInFlagStore } from '../../src/flags/built-in-flag-store.js';
 import { clientApiRoutes } from '../../src/flags/client-api-routes.js';
 import { type DesiredFlag, desiredFlag } from '../../src/flags/flag-store.js';
+import type { Principal } from '../../src/keys/roles.js';
 import {
   autonomousShare,
   boundaryPlan,
@@ -14,6 +15,8 @@ import {
 } from '../support/flag-client.js';
 
 const KEY = 'sg_test_flag_reader_key';
+/** What KEY stands for: an unscoped ingest key, as an SDK holds. */
+const SDK_KEY: Principal = { keyId: 'sdk', name: 'flag-reader', role: 'ingest', useCases: null };
 const plan = boundaryPlan('claims', 100);
 const halfPlan = boundaryPlan('claims', 50);
 
@@ -33,7 +36,11 @@ describe('the controller serving its own flags through the Unleash client API', 
     const app = express();
     app.use(
       '/api',
-      clientApiRoutes({ listFlags: async () => flags, authenticate: async (token) => token === KEY }),
+      clientApiRoutes({
+        listFlags: async () => flags,
+        authenticate: async (key) =>
+          key === KEY ? { outcome: 'accepted', principal: SDK_KEY } : { outcome: 'unknown' },
+      }),
     );
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

@@ -202,4 +202,116 @@ describe('API keys, roles and scopes', () => {
       updates: tally('plan.update'),
     }).toEqual({ create: 6, revoke: 1, useCases: 4, updates: 1 });
   });
+  /** The flag names the controller's Unleash client API serves to `authorization` (sent raw, as unleash-client does). */
+  const flagNames = async (http: TestController['http'], authorization: string, query = '') => {
+    const res = await http
+      .get(`/api/client/features${query}`)
+      .set('authorization', authorization)
+      .expect(200);
+    return (res.body.features as Array<{ name: string }>).map((f) => f.name).sort();
+  };
+
+  it('when an ingest key scoped to one use case reads the client API, then it gets that flag only, and another use case’s flag is answered as absent', async () => {
+    const sdk = await createKey({ name: 'scoped-sdk', role: 'ingest', useCases: ['scoped-in'] });
+    expect(await flagNames(tc.http, sdk.key)).toEqual(['shadowgate.scoped-in']);
+    expect(await flagNames(tc.http, sdk.key, '?namePrefix=shadowgate.scoped-out')).toEqual([]);
+    const one = (name: string) => tc.http.get(`/api/client/features/${name}`).set('authorization', sdk.key);
+    await one('shadowgate.scoped-in').expect(200);
+    const other = await one('shadowgate.scoped-out').expect(404);
+    const absent = await one('shadowgate.never-created').expect(404);
+    expect(other.body).toEqual({ ...absent.body, message: 'no flag named shadowgate.scoped-out' });
+
+    // Unscoped ingest and admin keys read every flag.
+    const everyFlag = ['alpha', 'ingest-target', 'scoped-in', 'scoped-out'].map((u) => `shadowgate.${u}`);
+    const feeder = await createKey({ name: 'unscoped-sdk', role: 'ingest' });
+    expect(await flagNames(tc.http, feeder.key)).toEqual(everyFlag);
+    expect(await flagNames(tc.http, `Bearer ${opsAdmin.key}`)).toEqual(everyFlag);
+  });
+
+  it('when a viewer, owner or release key calls the client API, then it is refused with 403 and sees no flag', async () => {
+    const calls = [
+      ['get', '/api/client/features'],
+      ['get', '/api/client/features/shadowgate.alpha'],
+      ['post', '/api/client/register'],
+      ['post', '/api/client/metrics'],
+    ] as const;
+    for (const role of ['viewer', 'owner', 'release']) {
+      const key = await createKey({ name: `flag-reader-${role}`, role });
+      for (const [method, path] of calls) {
+        const res = await tc.http[method](path).set('authorization', key.key);
+        expect({ role, path, status: res.status, error: res.body.error }).toEqual({
+          role,
+          path,
+          status: 403,
+          error: 'forbidden',
+        });
+        expect(JSON.stringify(res.body)).not.toContain('shadowgate.');
+      }
+    }
+  });
+
+  describe('rate limits of the client API and of unknown keys', () => {
+    let limited: TestController;
+    const wait = (seconds: string | undefined) => new Promise((r) => setTimeout(r, Number(seconds) * 1000));
+
+    beforeAll(async () => {
+      // A second controller on the same database: one request per second (bursts of 2) per key on
+      // the API and the client API, and per client address for keys it does not know.
+      limited = await startTestController({
+        database: tdb.database,
+        queue: 'in-process',
+        env: { SHADOWGATE_RATE_LIMIT_API_PER_SEC: '1', SHADOWGATE_RATE_LIMIT_UNKNOWN_KEYS_PER_SEC: '1' },
+      });
+    });
+
+    afterAll(async () => {
+      await limited?.stop();
+    });
+
+    it('when an SDK key polls the client API past the API rate, then it gets 429 with Retry-After, its ingest budget goes on, and it recovers', async () => {
+      const sdk = await createKey({ name: 'polling-sdk', role: 'ingest' });
+      const poll = () => limited.http.get('/api/client/features').set('authorization', sdk.key);
+      await poll().expect(200);
+      await poll().expect(200);
+      const refused = await poll().expect(429);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.body).toEqual({
+        error: 'rate_limited',
+        message: 'key polling-sdk is over its client API rate of 1 requests per second; retry after 1 s',
+        details: [],
+      });
+      await limited.http
+        .post('/v1/decisions')
+        .set(bearer(sdk))
+        .send({ useCase: 'alpha', requestId: 'poll-1', input: 1 })
+        .expect(202);
+      await wait(refused.headers['retry-after']);
+      await poll().expect(200);
+    });
+
+    it('when a caller presents unknown keys past their rate, then it gets 429 with Retry-After on /v1 and the client API, while a key accepted before is not slowed', async () => {
+      // Its first request spends one of the address's two tokens: this process had not accepted it yet.
+      const bystander = await createKey({ name: 'bystander', role: 'viewer' });
+      await limited.http.get('/v1/whoami').set(bearer(bystander)).expect(200);
+      const guess = (i: number) => `sg_0123456789ab_guessed-secret-${i}`;
+      const whoami = (key: string) => limited.http.get('/v1/whoami').set('authorization', `Bearer ${key}`);
+      await whoami(guess(1)).expect(401);
+      const refused = await whoami(guess(2)).expect(429);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.body).toEqual({
+        error: 'rate_limited',
+        message: 'too many requests with unknown keys from this address; retry after 1 s',
+        details: [],
+      });
+      const clientApi = await limited.http
+        .get('/api/client/features')
+        .set('authorization', guess(3))
+        .expect(429);
+      expect(clientApi.headers['retry-after']).toBe('1');
+
+      await limited.http.get('/v1/whoami').set(bearer(bystander)).expect(200);
+      await wait(refused.headers['retry-after']);
+      await whoami(guess(4)).expect(401);
+    });
+  });
 });

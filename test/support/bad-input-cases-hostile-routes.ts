@@ -1,4 +1,5 @@
 import { type BadInputCase, decision, invalid, UC } from './bad-input-cases.js';
+import { PROTO } from './bad-input-cases-hostile.js';
 
 /**
  * Hostile requests to the release, key and read routes, for test/integration/bad-input.test.ts
@@ -108,6 +109,19 @@ export const HOSTILE_RELEASE_KEY_AND_READ_CASES: BadInputCase[] = [
     name: 'revoking a key whose id holds %00',
     request: { method: 'DELETE', path: '/v1/keys/ab%00cd' },
     expect: invalid(400, 'bad_request', { messageIncludes: 'cannot be stored' }),
+  },
+  {
+    name: 'a key with a __proto__ field that names a role',
+    request: {
+      method: 'POST',
+      path: '/v1/keys',
+      body: '{"name":"ci","role":"viewer","__proto__":{"role":"admin"}}',
+    },
+    expect: invalid(400, 'bad_request', {
+      messageIncludes: 'invalid key',
+      paths: ['__proto__'],
+      problems: [PROTO],
+    }),
   },
   {
     name: 'a revoked key',

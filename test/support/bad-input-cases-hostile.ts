@@ -21,6 +21,8 @@ const human = (requestId: string) => `/v1/decisions/${UC}/${requestId}/human`;
 const DEPTH = `nested deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`;
 const NUL = 'contains a NUL character (\\u0000), which cannot be stored';
 const SURROGATE = 'contains an unpaired UTF-16 surrogate, which is not valid Unicode';
+/** Refused wherever a body is read: validation would drop such a field, not keep it as data. */
+export const PROTO = 'field name "__proto__" is not accepted';
 
 export const HOSTILE_DECISION_CASES: BadInputCase[] = [
   // Nesting: refused before validation, whose recursion would overflow the stack.
@@ -99,7 +101,32 @@ export const HOSTILE_DECISION_CASES: BadInputCase[] = [
     },
     expect: invalid(400, 'bad_request', {
       paths: ['human.handlingMs', 'human.handlingMs'],
-      problems: ['expected at most 2592000000, got 100000000000000000000'],
+      problems: ['expected at most 2147483647, got 100000000000000000000'],
+    }),
+  },
+  {
+    name: 'a handlingMs of 2^31, past what a handling time is stored as',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: decision('n-6', { human: { decision: 'approve', handlingMs: 2 ** 31 } }),
+    },
+    expect: invalid(400, 'bad_request', {
+      paths: ['human.handlingMs'],
+      problems: ['expected at most 2147483647, got 2147483648'],
+    }),
+  },
+  {
+    name: 'a late human decision whose handlingMs is 2^31 + 1',
+    request: {
+      method: 'POST',
+      path: human('seed-1'),
+      body: { decision: 'approve', handlingMs: 2 ** 31 + 1 },
+    },
+    expect: invalid(400, 'bad_request', {
+      messageIncludes: 'invalid human decision',
+      paths: ['handlingMs'],
+      problems: ['expected at most 2147483647, got 2147483649'],
     }),
   },
   {
@@ -250,7 +277,44 @@ export const HOSTILE_DECISION_CASES: BadInputCase[] = [
       path: '/v1/decisions',
       body: raw(`{"useCase":"${UC}","requestId":"p-1","input":1,"__proto__":{"polluted":true}}`),
     },
-    expect: invalid(400, 'bad_request', { paths: ['__proto__'], problems: ['unknown field "__proto__"'] }),
+    expect: invalid(400, 'bad_request', { paths: ['__proto__'], problems: [PROTO] }),
+  },
+  {
+    name: 'a __proto__ field in the input',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(`{"useCase":"${UC}","requestId":"p-3","input":{"amount":1,"__proto__":{"polluted":true}}}`),
+    },
+    expect: invalid(400, 'bad_request', {
+      messageIncludes: 'invalid decision: input.__proto__ field name "__proto__"',
+      paths: ['input.__proto__'],
+      problems: [PROTO],
+    }),
+  },
+  {
+    name: 'a batch whose second item has a __proto__ field deep in its input',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(
+        `{"decisions":[${JSON.stringify(decision('p-4'))},{"useCase":"${UC}","requestId":"p-5","input":{"lines":[{"__proto__":{"qty":1}}]}}]}`,
+      ),
+    },
+    expect: invalid(400, 'bad_request', {
+      messageIncludes: 'invalid decision batch',
+      paths: ['decisions[1].input.lines[0].__proto__'],
+      problems: [PROTO],
+    }),
+  },
+  {
+    name: 'a __proto__ field in the context',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions',
+      body: raw(`{"useCase":"${UC}","requestId":"p-6","input":1,"context":{"__proto__":"EU"}}`),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['context.__proto__'], problems: [PROTO] }),
   },
   {
     name: 'a constructor field beside the decision',
@@ -371,6 +435,15 @@ export const HOSTILE_DECISION_CASES: BadInputCase[] = [
     },
     expect: invalid(400, 'bad_request', { paths: ['decidedBy'], problems: ['at most 200 characters'] }),
   },
+  {
+    name: 'a late human decision with a __proto__ field',
+    request: {
+      method: 'POST',
+      path: human('seed-1'),
+      body: raw('{"decision":"approve","__proto__":{"decidedBy":"boss"}}'),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['__proto__'], problems: [PROTO] }),
+  },
   // Suggestions.
   {
     name: 'a suggestion request with a numeric requestId and no input',
@@ -388,5 +461,14 @@ export const HOSTILE_DECISION_CASES: BadInputCase[] = [
       body: { requestId: 's-1', input: 'a\u0000' },
     },
     expect: invalid(400, 'bad_request', { paths: ['input'], problems: [NUL] }),
+  },
+  {
+    name: 'a suggestion request whose input holds a __proto__ field',
+    request: {
+      method: 'POST',
+      path: `/v1/use-cases/${UC}/suggest`,
+      body: raw('{"requestId":"s-2","input":{"__proto__":{"amount":1}}}'),
+    },
+    expect: invalid(400, 'bad_request', { paths: ['input.__proto__'], problems: [PROTO] }),
   },
 ];

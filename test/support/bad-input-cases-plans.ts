@@ -1,4 +1,5 @@
 import { type BadInputCase, fixturePlan, invalid } from './bad-input-cases.js';
+import { PROTO } from './bad-input-cases-hostile.js';
 
 /**
  * Broken rollout plans, each a text as a product owner might save it. The same table is sent to
@@ -384,6 +385,21 @@ ai:
     problems: ['unknown field "a"', `and ${MANY - 100} more problems, not listed (at most 100 are)`],
     line: 7,
     count: MANY,
+  },
+  {
+    name: 'a __proto__ field in the decision (YAML)',
+    text: edit('decision:\n', 'decision:\n  __proto__: { type: text }\n'),
+    format: 'yaml',
+    paths: ['decision.__proto__'],
+    problems: [PROTO],
+    line: 5,
+  },
+  {
+    name: 'a __proto__ field in the AI settings (JSON)',
+    text: jsonPlan().replace('"ai":{', '"ai":{"__proto__":{"url":"http://169.254.169.254/"},'),
+    format: 'json',
+    paths: ['ai.__proto__'],
+    problems: [PROTO],
   },
   {
     name: 'a description of 4,001 characters',

@@ -50,6 +50,7 @@ export async function startTestController(options: {
     // Tests send bursts no client would; the rate-limit tests set their own rates.
     SHADOWGATE_RATE_LIMIT_INGEST_PER_SEC: '0',
     SHADOWGATE_RATE_LIMIT_API_PER_SEC: '0',
+    SHADOWGATE_RATE_LIMIT_UNKNOWN_KEYS_PER_SEC: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...LOOPBACK_DESTINATIONS,
     ...options.env,
