@@ -1,9 +1,9 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../../config.js';
 import type { Controller } from '../../main/controller.js';
-import { print } from '../command-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type CheckedPlan, checkPlanFiles, planFilesIn, requireValid } from '../plan-files.js';
+import { print, printError } from '../terminal-output.js';
 
 /** The actor recorded for plans applied by `serve --plans`. */
 export const SERVE_ACTOR = 'cli:serve';
@@ -102,8 +102,7 @@ async function serve(options: { plans?: string; port?: number; host?: string }):
 
 async function plansToApply(dir: string): Promise<CheckedPlan[]> {
   const files = await planFilesIn(dir);
-  if (files.length === 0)
-    process.stderr.write(`shadowgate: no plan files (*.yaml, *.yml, *.json) in ${dir}\n`);
+  if (files.length === 0) printError(`shadowgate: no plan files (*.yaml, *.yml, *.json) in ${dir}`);
   return requireValid(await checkPlanFiles(files, true), 'the controller was not started');
 }
 
