@@ -1,3 +1,4 @@
+import { oneLine } from '../contracts/safe-text.js';
 import { CliError, EXIT, exitCodeForStatus } from './exit-codes.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -138,6 +139,7 @@ export class ApiClient {
   }
 }
 
+/** The controller's message and each problem on a line of their own: its text cannot add lines. */
 async function apiError(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => '');
   let body: { error?: unknown; message?: unknown; details?: unknown } = {};
@@ -146,16 +148,22 @@ async function apiError(response: Response): Promise<ApiError> {
   } catch {
     // Not the controller's error format (a proxy, say): the status and the text say enough.
   }
-  const message =
+  const message = oneLine(
     typeof body.message === 'string'
       ? body.message
-      : text.trim().slice(0, 200) || response.statusText || 'request failed';
+      : text.trim().slice(0, 200) || response.statusText || 'request failed',
+  );
   const problems = Array.isArray(body.details)
     ? body.details
         .filter((d): d is ApiProblem => typeof d === 'object' && d !== null && 'problem' in d)
-        .map((d) => ({ path: String(d.path ?? ''), problem: String(d.problem) }))
+        .map((d) => ({ path: oneLine(String(d.path ?? '')), problem: oneLine(String(d.problem)) }))
     : [];
-  return new ApiError(response.status, typeof body.error === 'string' ? body.error : '', message, problems);
+  return new ApiError(
+    response.status,
+    typeof body.error === 'string' ? oneLine(body.error) : '',
+    message,
+    problems,
+  );
 }
 
 const TRANSPORT_CODES: Record<string, string> = {

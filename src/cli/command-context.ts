@@ -7,14 +7,6 @@ export function clientFor(command: Command): ApiClient {
   return new ApiClient(resolveTarget({ url, key }, process.env));
 }
 
-export function print(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-}
-
-export function printJson(value: unknown): void {
-  print(JSON.stringify(value, null, 2));
-}
-
 /** Path segment for a use case or key id typed by a person. */
 export function segment(value: string): string {
   return encodeURIComponent(value);

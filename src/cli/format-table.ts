@@ -1,13 +1,17 @@
+import { oneLine } from '../contracts/safe-text.js';
+
 /**
  * Plain-text tables for a terminal: a header row, columns padded to their widest cell, two spaces
- * between columns, no trailing blanks. Right-aligned columns suit numbers.
+ * between columns, no trailing blanks. Right-aligned columns suit numbers. A cell is one line
+ * (line breaks and tabs become spaces, control characters go), so a value cannot add rows.
  */
 export interface Column {
   header: string;
   align?: 'left' | 'right';
 }
 
-export function formatTable(columns: readonly Column[], rows: readonly (readonly string[])[]): string {
+export function formatTable(columns: readonly Column[], rawRows: readonly (readonly string[])[]): string {
+  const rows = rawRows.map((r) => r.map(oneLine));
   const widths = columns.map((c, i) => Math.max(width(c.header), ...rows.map((r) => width(r[i] ?? ''))));
   const line = (cells: readonly string[]) =>
     columns

@@ -8,6 +8,7 @@ import { registerReleaseCommands } from './commands/release-commands.js';
 import { registerServerCommands } from './commands/server-commands.js';
 import { registerStatusCommand } from './commands/status-command.js';
 import { CliError, EXIT, EXIT_CODES_HELP, type ExitCode } from './exit-codes.js';
+import { printError, terminalText } from './terminal-output.js';
 
 const ENVIRONMENT_HELP = `Environment:
   SHADOWGATE_URL  the controller (default ${DEFAULT_URL}); --url wins
@@ -22,7 +23,9 @@ function createProgram(): Command {
     .option('--key <key>', 'API key (default: SHADOWGATE_KEY)')
     // Settings made before .command() are inherited by every subcommand.
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`shadowgate: ${text.replace(/^error: /, '')}`) })
+    .configureOutput({
+      outputError: (text, write) => write(terminalText(`shadowgate: ${text.replace(/^error: /, '')}`)),
+    })
     .showHelpAfterError('(add --help for usage)')
     .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', `\n${ENVIRONMENT_HELP}\n\n${EXIT_CODES_HELP}`);
@@ -42,10 +45,10 @@ function exitCodeFor(error: unknown): ExitCode {
   }
   if (error instanceof CliError) {
     const details = error.details.map((d) => `  ${d}\n`).join('');
-    process.stderr.write(`shadowgate: ${error.message}\n${details}`);
+    printError(`shadowgate: ${error.message}\n${details}`);
     return error.exitCode;
   }
-  process.stderr.write(`shadowgate: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+  printError(`shadowgate: internal error: ${(error as Error)?.stack ?? String(error)}`);
   return EXIT.internal;
 }
 

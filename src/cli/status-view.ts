@@ -1,5 +1,6 @@
 import type { CohortMetrics } from '../metrics/metrics-types.js';
 import type { StageSummary } from '../metrics/stage-summary.js';
+import { oneLine } from '../contracts/safe-text.js';
 import type { Criterion, GateAssessment } from '../promotion/gate-types.js';
 import { type Column, count, figure, formatTable, fraction, NONE, timestamp, usd } from './format-table.js';
 
@@ -95,7 +96,7 @@ function criterionState(c: Criterion): string {
 export function statusDetail(item: UseCaseStatus): string {
   const { detail } = item;
   const lines = [
-    `${detail.id} (owner ${detail.owner})${detail.description ? `: ${detail.description}` : ''}`,
+    oneLine(`${detail.id} (owner ${detail.owner})${detail.description ? `: ${detail.description}` : ''}`),
     `stage ${detail.stage} since ${timestamp(detail.stageEnteredAt)}, plan version ${detail.planVersion}, AI configuration ${detail.aiConfig}`,
     '',
     statusTable([item], Number.POSITIVE_INFINITY),

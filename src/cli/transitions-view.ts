@@ -36,12 +36,7 @@ export function transitionsTable(transitions: readonly TransitionRow[]): string 
       t.forced ? 'yes' : 'no',
       String(t.planVersion),
       t.modelVersion ?? NONE,
-      oneLine(t.reason),
+      t.reason,
     ]),
   );
-}
-
-/** A reason typed with line breaks stays on its row. */
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ');
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasControls, oneLine } from './safe-text.js';
 
 /** Wire format of decisions, shared by the SDK and the API. */
 
@@ -31,7 +32,8 @@ export const MAX_HANDLING_MS = 2 ** 31 - 1;
 
 export const humanSideSchema = z.strictObject({
   decision: jsonValue.refine((v) => v !== null, 'a decision, not null'),
-  decidedBy: z.string().min(1).max(200).optional(),
+  /** A name shown to people: control characters are dropped (line breaks become spaces), not refused. */
+  decidedBy: z.string().max(200).overwrite(oneLine).min(1).optional(),
   handlingMs: z.number().int().nonnegative().max(MAX_HANDLING_MS).optional(),
 });
 export type HumanSide = z.infer<typeof humanSideSchema>;
@@ -160,7 +162,8 @@ function isPlainHuman(value: unknown): boolean {
         decision = true;
         break;
       case 'decidedBy':
-        if (!text(v, 1, 200)) return false;
+        // One the schema would change (control characters) goes to the full check.
+        if (!text(v, 1, 200) || hasControls(v)) return false;
         break;
       case 'handlingMs':
         if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > MAX_HANDLING_MS) return false;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refuseControls } from '../contracts/safe-text.js';
 import { STORE_INPUT_MODES } from '../privacy/input-policy.js';
 import { redactPathProblem } from '../privacy/redact.js';
 import { PATTERN_NAMES } from '../privacy/redaction-patterns.js';
@@ -44,7 +45,7 @@ const usd = z.number().nonnegative();
 export const decisionSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('label'),
-    labels: uniqueStrings(z.string().min(1)).min(2),
+    labels: uniqueStrings(z.string().min(1).superRefine(refuseControls('line'))).min(2),
   }),
   z.strictObject({
     type: z.literal('json'),
@@ -200,13 +201,16 @@ export type RedactSpec = z.infer<typeof redactSchema>;
 
 const planObject = z.strictObject({
   useCase: slug,
-  owner: z.string().min(1).max(320),
-  description: z.string().max(4000).optional(),
+  /** Owner text is shown in reports, terminals and the dashboard: printable only. */
+  owner: z.string().min(1).max(320).superRefine(refuseControls('line')),
+  description: z.string().max(4000).superRefine(refuseControls('text')).optional(),
   decision: decisionSpecSchema,
   comparator: comparatorSchema.default({ type: 'exact' }),
   ai: aiSpecSchema,
   humanCostPerDecision: usd.default(0),
-  segments: uniqueStrings(z.string().min(1).max(64)).max(16).default([]),
+  segments: uniqueStrings(z.string().min(1).max(64).superRefine(refuseControls('line')))
+    .max(16)
+    .default([]),
   statistics: z.enum(['sequential', 'fixed']).default('sequential'),
   confidence: z.number().min(0.5).max(0.999).default(0.95),
   /** Absent: the use case stays in shadow (evidence is gathered, nothing is promoted). */

@@ -1,4 +1,4 @@
-/** Formatting for the Markdown report: deterministic (no locale), and safe inside table cells. */
+/** Figures as the Markdown report shows them: deterministic (no locale); escaped where they are written. */
 
 export const NONE = '–';
 
@@ -40,21 +40,4 @@ export function value(x: number | string | null | undefined): string {
 
 function group(digits: string): string {
   return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-/** Text in a table cell: pipes escaped, line breaks flattened. */
-export function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-export function table(headers: string[], rows: string[][]): string[] {
-  return [
-    `| ${headers.map(cell).join(' | ')} |`,
-    `| ${headers.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-  ];
-}
-
-export function code(text: string): string {
-  return `\`${text.replace(/`/g, "'")}\``;
 }

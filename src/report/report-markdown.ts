@@ -1,16 +1,21 @@
-import { code, fixed, ms, NONE, percent, table, usd, value, whole } from './markdown-format.js';
+import { fixed, ms, NONE, percent, usd, value, whole } from './markdown-format.js';
+import { code, type Markdown, markdownDocument, md, strong, table } from './markdown-text.js';
 import type { CohortEvidence, EvidenceReport, StageEvidence } from './report-types.js';
+
+const BLANK = md``;
 
 /**
  * The evidence report as Markdown, for a governance review. Every figure is the JSON
- * report's, formatted; sections always appear, saying so when they are empty.
+ * report's, formatted; sections always appear, saying so when they are empty. Lines are
+ * `Markdown` values built by `md`, `table` and `strong`, which escape every value they are given
+ * (markdown-text.ts): owner text, reasons, segment values and model versions stay literal text.
  */
 export function renderReportMarkdown(r: EvidenceReport): string {
-  return [
-    `# Evidence report: ${r.useCase.id}`,
-    '',
-    `Generated ${r.generatedAt} by Shadowgate from the same data as \`GET /v1/use-cases/${r.useCase.id}\`.`,
-    '',
+  return markdownDocument([
+    md`# Evidence report: ${r.useCase.id}`,
+    BLANK,
+    md`Generated ${r.generatedAt} by Shadowgate from the same data as ${code(`GET /v1/use-cases/${r.useCase.id}`)}.`,
+    BLANK,
     ...useCaseSection(r),
     ...planSection(r),
     ...baselineSection(r),
@@ -20,78 +25,78 @@ export function renderReportMarkdown(r: EvidenceReport): string {
     ...costsSection(r),
     ...gateSection(r),
     ...risksSection(r),
-  ].join('\n');
+  ]);
 }
 
-function useCaseSection({ useCase: u }: EvidenceReport): string[] {
-  const decision = u.decision.labels ? `labels ${u.decision.labels.map(code).join(', ')}` : 'JSON';
+function useCaseSection({ useCase: u }: EvidenceReport): Markdown[] {
+  const decision = u.decision.labels ? `labels ${u.decision.labels.join(', ')}` : 'JSON';
   return [
-    '## Use case',
-    '',
-    `- Owner: ${u.owner}`,
-    `- Description: ${u.description ?? NONE}`,
-    `- Stage: **${u.stage}** since ${u.stageEnteredAt} (stage version ${u.stageVersion})`,
-    `- Decision: ${decision}`,
-    `- Segments: ${u.segments.length > 0 ? u.segments.map(code).join(', ') : 'none'}`,
-    '',
+    md`## Use case`,
+    BLANK,
+    md`- Owner: ${u.owner}`,
+    md`- Description: ${u.description ?? NONE}`,
+    md`- Stage: ${strong(u.stage)} since ${u.stageEnteredAt} (stage version ${u.stageVersion})`,
+    md`- Decision: ${decision}`,
+    md`- Segments: ${u.segments.length > 0 ? u.segments.join(', ') : 'none'}`,
+    BLANK,
   ];
 }
 
-function planSection({ plan: p }: EvidenceReport): string[] {
+function planSection({ plan: p }: EvidenceReport): Markdown[] {
   return [
-    '## Rollout plan',
-    '',
-    `- Version ${p.version}, text sha256 ${code(p.textHash)} (${p.format}), applied ${p.appliedAt} by ${p.appliedBy}`,
-    `- AI adapter ${code(p.adapter)}, AI configuration ${code(p.aiConfig)}`,
-    `- Gate statistics: ${p.statistics} bounds at ${percent(p.confidence, 1)} confidence`,
-    '',
+    md`## Rollout plan`,
+    BLANK,
+    md`- Version ${p.version}, text sha256 ${code(p.textHash)} (${p.format}), applied ${p.appliedAt} by ${p.appliedBy}`,
+    md`- AI adapter ${code(p.adapter)}, AI configuration ${code(p.aiConfig)}`,
+    md`- Gate statistics: ${p.statistics} bounds at ${percent(p.confidence, 1)} confidence`,
+    BLANK,
     ...table(
       ['version', 'text sha256', 'AI configuration', 'applied at', 'applied by'],
-      p.history.map((v) => [String(v.version), code(v.textHash), code(v.aiConfig), v.appliedAt, v.appliedBy]),
+      p.history.map((v) => [v.version, code(v.textHash), code(v.aiConfig), v.appliedAt, v.appliedBy]),
     ),
-    '',
+    BLANK,
   ];
 }
 
-function baselineSection({ humanBaseline: b }: EvidenceReport): string[] {
+function baselineSection({ humanBaseline: b }: EvidenceReport): Markdown[] {
   return [
-    '## Human baseline',
-    '',
-    `Human cost per decision (plan): ${usd(b.humanCostPerDecision)}.`,
-    '',
+    md`## Human baseline`,
+    BLANK,
+    md`Human cost per decision (plan): ${usd(b.humanCostPerDecision)}.`,
+    BLANK,
     ...table(
       ['stage', 'decisions', 'monthly volume', 'all-human monthly cost'],
       b.stages.map((s) => [s.stage, whole(s.decisions), whole(s.monthlyVolume), usd(s.allHumanMonthlyCost)]),
     ),
-    '',
+    BLANK,
   ];
 }
 
-function evaluationSection(r: EvidenceReport): string[] {
+function evaluationSection(r: EvidenceReport): Markdown[] {
   const current = r.evaluation.currentCohort;
   const lines = [
-    '## Evaluation results',
-    '',
-    'Per stage and cohort (AI configuration × model version). Cohort bounds are Wilson 95%; the',
-    `gate's bounds use the plan's ${r.plan.statistics} statistics (see "Current gate").`,
+    md`## Evaluation results`,
+    BLANK,
+    md`Per stage and cohort (AI configuration × model version). Cohort bounds are Wilson 95%; the`,
+    md`gate's bounds use the plan's ${r.plan.statistics} statistics (see "Current gate").`,
     current
-      ? `The gate counts the decisions of the cohort marked current (model ${current.modelVersion ?? NONE}) made since the stage was entered.`
-      : 'No cohort of the current stage and AI configuration has compared decisions yet.',
-    '',
+      ? md`The gate counts the decisions of the cohort marked current (model ${current.modelVersion ?? NONE}) made since the stage was entered.`
+      : md`No cohort of the current stage and AI configuration has compared decisions yet.`,
+    BLANK,
   ];
-  if (r.evaluation.stages.length === 0) return [...lines, 'No decisions yet.', ''];
+  if (r.evaluation.stages.length === 0) return [...lines, md`No decisions yet.`, BLANK];
   for (const s of r.evaluation.stages) lines.push(...stageEvaluation(s));
   return lines;
 }
 
-function stageEvaluation(s: StageEvidence): string[] {
+function stageEvaluation(s: StageEvidence): Markdown[] {
   const lines = [
-    `### Stage ${s.stage}`,
-    '',
-    `${whole(s.decisions)} decisions, ${whole(s.samples)} compared; pending: ${whole(s.pendingAi)} AI, ${whole(s.pendingHuman)} human.`,
-    '',
+    md`### Stage ${s.stage}`,
+    BLANK,
+    md`${whole(s.decisions)} decisions, ${whole(s.samples)} compared; pending: ${whole(s.pendingAi)} AI, ${whole(s.pendingHuman)} human.`,
+    BLANK,
   ];
-  if (s.cohorts.length === 0) return [...lines, 'No AI answers yet.', ''];
+  if (s.cohorts.length === 0) return [...lines, md`No AI answers yet.`, BLANK];
   lines.push(
     ...table(
       [
@@ -123,19 +128,19 @@ function stageEvaluation(s: StageEvidence): string[] {
         ms(c.latencyP95Ms),
       ]),
     ),
-    '',
+    BLANK,
   );
   for (const c of s.cohorts) lines.push(...cohortDetail(c));
   return lines;
 }
 
-function cohortDetail(c: CohortEvidence): string[] {
-  const name = `model ${c.modelVersion ?? NONE}${c.current ? ', current' : ''}`;
-  const lines: string[] = [];
+function cohortDetail(c: CohortEvidence): Markdown[] {
+  const name = md`model ${c.modelVersion ?? NONE}${c.current ? ', current' : ''}`;
+  const lines: Markdown[] = [];
   if (c.segments.length > 0) {
     lines.push(
-      `#### Segments (${name})`,
-      '',
+      md`#### Segments (${name})`,
+      BLANK,
       ...table(
         ['segment', 'value', 'samples', 'agreement', 'lower bound', 'note'],
         c.segments.map((s) => [
@@ -147,42 +152,43 @@ function cohortDetail(c: CohortEvidence): string[] {
           s.underMinSamples ? 'under minSegmentSamples' : '',
         ]),
       ),
-      '',
+      BLANK,
     );
   }
   if (c.confusion) {
     const { labels, matrix } = c.confusion;
     lines.push(
-      `#### Confusion matrix (${name})`,
-      '',
-      'Rows: the human decision; columns: the AI decision.',
-      '',
+      md`#### Confusion matrix (${name})`,
+      BLANK,
+      md`Rows: the human decision; columns: the AI decision.`,
+      BLANK,
       ...table(
         ['human \\ AI', ...labels],
         labels.map((label, i) => [label, ...labels.map((_, j) => whole(matrix[i]?.[j] ?? 0))]),
       ),
-      '',
+      BLANK,
     );
   }
   if (c.perLabel) {
     lines.push(
-      `#### Precision and recall (${name})`,
-      '',
+      md`#### Precision and recall (${name})`,
+      BLANK,
       ...table(
         ['label', 'precision', 'recall', 'support'],
         c.perLabel.map((l) => [l.label, percent(l.precision), percent(l.recall), whole(l.support)]),
       ),
-      '',
+      BLANK,
     );
   }
   return lines;
 }
 
-function guardsSection({ guards: g }: EvidenceReport): string[] {
+function guardsSection({ guards: g }: EvidenceReport): Markdown[] {
   const budget = g.budget.maxDailyCost === null ? 'none' : `${usd(g.budget.maxDailyCost)} per day`;
+  const lastExhausted = g.budget.exhaustedDays.last ? `, last ${g.budget.exhaustedDays.last}` : '';
   const lines = [
-    '## Guards',
-    '',
+    md`## Guards`,
+    BLANK,
     ...table(
       ['stage', 'rollbackWhen', 'action', 'rolls back to', 'trips', 'last trip'],
       g.stages.map((s) => {
@@ -206,30 +212,30 @@ function guardsSection({ guards: g }: EvidenceReport): string[] {
         ];
       }),
     ),
-    '',
-    `Daily AI budget (\`ai.maxDailyCost\`): ${budget}; exhausted on ${g.budget.exhaustedDays.count} day(s)${g.budget.exhaustedDays.last ? `, last ${g.budget.exhaustedDays.last}` : ''}.`,
-    '',
+    BLANK,
+    md`Daily AI budget (${code('ai.maxDailyCost')}): ${budget}; exhausted on ${g.budget.exhaustedDays.count} day(s)${lastExhausted}.`,
+    BLANK,
   ];
   if (g.recentTrips.length > 0) {
-    lines.push('Latest trips:', '');
+    lines.push(md`Latest trips:`, BLANK);
     for (const t of g.recentTrips) {
       const checks = t.checks
         .filter((c) => c.trips)
         .map((c) => `${c.name} ${c.threshold} (actual ${fixed(c.actual)} over ${c.samples})`)
         .join('; ');
       lines.push(
-        `- ${t.at}: ${t.stage ?? NONE}, action ${t.action ?? NONE}: ${checks || 'no check recorded'}`,
+        md`- ${t.at}: ${t.stage ?? NONE}, action ${t.action ?? NONE}: ${checks || 'no check recorded'}`,
       );
     }
-    lines.push('');
+    lines.push(BLANK);
   }
   return lines;
 }
 
-function transitionsSection({ transitions }: EvidenceReport): string[] {
+function transitionsSection({ transitions }: EvidenceReport): Markdown[] {
   return [
-    '## Transitions',
-    '',
+    md`## Transitions`,
+    BLANK,
     ...table(
       ['at', 'from → to', 'kind', 'actor', 'forced', 'plan', 'model', 'reason', 'evidence'],
       transitions.map((t) => {
@@ -257,24 +263,24 @@ function transitionsSection({ transitions }: EvidenceReport): string[] {
           `${t.from ?? '(created)'} → ${t.to}`,
           t.kind ?? NONE,
           t.actor,
-          t.forced ? '**yes**' : 'no',
-          String(t.planVersion),
+          t.forced ? strong('yes') : 'no',
+          t.planVersion,
           t.modelVersion ?? NONE,
           t.reason,
           evidence,
         ];
       }),
     ),
-    '',
+    BLANK,
   ];
 }
 
-function costsSection({ costs }: EvidenceReport): string[] {
+function costsSection({ costs }: EvidenceReport): Markdown[] {
   return [
-    '## Costs',
-    '',
-    'Per decision and projected to a month at the observed volume; savings against all-human.',
-    '',
+    md`## Costs`,
+    BLANK,
+    md`Per decision and projected to a month at the observed volume; savings against all-human.`,
+    BLANK,
     ...table(
       [
         'stage',
@@ -301,29 +307,34 @@ function costsSection({ costs }: EvidenceReport): string[] {
         usd(c.monthlySavings),
       ]),
     ),
-    '',
+    BLANK,
   ];
 }
 
-function gateSection({ gate }: EvidenceReport): string[] {
-  if (!gate) return ['## Current gate', '', 'No gate is judged for this use case.', ''];
+function gateSection({ gate }: EvidenceReport): Markdown[] {
+  if (!gate) return [md`## Current gate`, BLANK, md`No gate is judged for this use case.`, BLANK];
   if (gate.verdict === 'none') {
-    return ['## Current gate', '', `No further stage to promote to from ${gate.fromStage} in this plan.`, ''];
+    return [
+      md`## Current gate`,
+      BLANK,
+      md`No further stage to promote to from ${gate.fromStage} in this plan.`,
+      BLANK,
+    ];
   }
   return [
-    '## Current gate',
-    '',
-    `From **${gate.fromStage}** to **${gate.targetStage ?? NONE}**: **${gate.verdict}** (approval ${gate.approval}; ${gate.statistics} bounds at ${percent(gate.confidence, 1)} confidence).`,
-    '',
+    md`## Current gate`,
+    BLANK,
+    md`From ${strong(gate.fromStage)} to ${strong(gate.targetStage ?? NONE)}: ${strong(gate.verdict)} (approval ${gate.approval}; ${gate.statistics} bounds at ${percent(gate.confidence, 1)} confidence).`,
+    BLANK,
     ...table(
       ['criterion', 'required', 'actual', 'status', 'detail'],
       gate.criteria.map((c) => [c.name, value(c.required), value(c.actual), c.status, c.detail ?? '']),
     ),
-    '',
+    BLANK,
   ];
 }
 
-function risksSection({ risks }: EvidenceReport): string[] {
-  if (risks.length === 0) return ['## Open risks', '', 'None found.', ''];
-  return ['## Open risks', '', ...risks.map((r) => `- **${r.kind}**: ${r.message}`), ''];
+function risksSection({ risks }: EvidenceReport): Markdown[] {
+  if (risks.length === 0) return [md`## Open risks`, BLANK, md`None found.`, BLANK];
+  return [md`## Open risks`, BLANK, ...risks.map((r) => md`- ${strong(r.kind)}: ${r.message}`), BLANK];
 }

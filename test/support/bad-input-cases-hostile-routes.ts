@@ -70,11 +70,56 @@ export const HOSTILE_RELEASE_KEY_AND_READ_CASES: BadInputCase[] = [
       problems: [NUL],
     }),
   },
+  {
+    name: 'a promotion whose reason holds a clipboard write (OSC 52)',
+    request: {
+      method: 'POST',
+      path: `/v1/use-cases/${UC}/promote`,
+      body: { reason: 'ship it \u001b]52;c;ZWNobw==\u0007', force: true },
+    },
+    expect: invalid(400, 'bad_request', {
+      paths: ['reason'],
+      problems: ['contains the control character U+001B at position 8'],
+    }),
+  },
+  {
+    name: 'a rollback whose reason holds a right-to-left override',
+    request: {
+      method: 'POST',
+      path: `/v1/use-cases/${UC}/rollback`,
+      body: { reason: 'revert \u202edetaler' },
+    },
+    expect: invalid(400, 'bad_request', {
+      paths: ['reason'],
+      problems: ['contains the control character U+202E at position 7'],
+    }),
+  },
+  {
+    name: 'an enable whose reason holds a C1 control sequence introducer',
+    request: { method: 'POST', path: `/v1/use-cases/${UC}/enable`, body: { reason: 'back \u009b2J' } },
+    expect: invalid(400, 'bad_request', {
+      paths: ['reason'],
+      problems: ['contains the control character U+009B at position 5'],
+    }),
+  },
   // Keys.
   {
     name: 'a key whose name holds a NUL character',
     request: { method: 'POST', path: '/v1/keys', body: { name: 'ci\u0000', role: 'viewer' } },
     expect: invalid(400, 'bad_request', { messageIncludes: 'invalid key', paths: ['name'], problems: [NUL] }),
+  },
+  {
+    name: 'a key whose name holds a cursor movement (CSI)',
+    request: { method: 'POST', path: '/v1/keys', body: { name: 'ci\u001b[1A', role: 'viewer' } },
+    expect: invalid(400, 'bad_request', {
+      paths: ['name'],
+      problems: ['contains the control character U+001B at position 2: only printable text'],
+    }),
+  },
+  {
+    name: 'a key whose name holds a line break',
+    request: { method: 'POST', path: '/v1/keys', body: { name: 'ci\nadmin', role: 'viewer' } },
+    expect: invalid(400, 'bad_request', { paths: ['name'], problems: ['U+000A'] }),
   },
   {
     name: 'a key scoped to a path traversal',

@@ -56,6 +56,7 @@ const jsonPlan = (overrides: Record<string, unknown> = {}) =>
   });
 
 const UNRESOLVED = 'not valid YAML: Unresolved tag:';
+const CONTROL = (code: string, at: number) => `contains the control character U+${code} at position ${at}`;
 
 /** `a`, `b`, … `Z`, `aa`, …: short field names, so many fit in the fixture's 64 KiB body limit. */
 function fieldName(i: number): string {
@@ -407,6 +408,42 @@ ai:
     format: 'yaml',
     paths: ['description'],
     problems: ['expected at most 4000 characters, got 4001 characters'],
+  },
+  // Owner text is shown in reports, terminals and the dashboard: no control characters.
+  {
+    name: 'an owner holding a cursor-up escape (CSI)',
+    text: edit('owner: test@example.com', 'owner: "test\\e[2A\\e[2K@example.com"'),
+    format: 'yaml',
+    paths: ['owner'],
+    problems: [`${CONTROL('001B', 4)}: only printable text`],
+  },
+  {
+    name: 'a description holding a clipboard write (OSC 52)',
+    text: edit('description: test use case', 'description: "ok\\e]52;c;ZWNobw==\\a"'),
+    format: 'yaml',
+    paths: ['description'],
+    problems: [`${CONTROL('001B', 2)}: only printable text (tabs and line breaks are allowed)`],
+  },
+  {
+    name: 'a description holding a right-to-left override',
+    text: jsonPlan({ description: 'pay \u202eexe.txt' }),
+    format: 'json',
+    paths: ['description'],
+    problems: [CONTROL('202E', 4)],
+  },
+  {
+    name: 'a label holding a C1 control',
+    text: edit('labels: [approve, reject, escalate]', 'labels: [approve, "rej\\x9bect", escalate]'),
+    format: 'yaml',
+    paths: ['decision.labels[1]'],
+    problems: [CONTROL('009B', 3)],
+  },
+  {
+    name: 'a segment name holding a line break',
+    text: edit('segments: [region, riskTier]', 'segments: ["region\\nriskTier"]'),
+    format: 'yaml',
+    paths: ['segments[0]'],
+    problems: [CONTROL('000A', 6)],
   },
 ];
 

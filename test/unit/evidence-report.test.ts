@@ -5,8 +5,10 @@ import { type Plan, planSchema } from '../../src/plans/plan-schema.js';
 import type { GateAssessment } from '../../src/promotion/gate-types.js';
 import type { TransitionRecord } from '../../src/promotion/transition-store.js';
 import { buildEvidenceReport, type ReportInput } from '../../src/report/evidence-report.js';
+import { renderReportMarkdown } from '../../src/report/report-markdown.js';
 import type { UseCaseDetail } from '../../src/report/report-types.js';
 import { APPROVE_REJECT_CONFUSION, cohortMetrics } from '../support/gate-fixtures.js';
+import { markdownShape } from '../support/markdown-shape.js';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-04-30T12:00:00Z');
@@ -408,5 +410,86 @@ describe('buildEvidenceReport', () => {
       message: 'the use case is disabled (kill switch): the AI is not called',
     });
     expect(r.gate).toBeNull();
+  });
+});
+
+/** A gate section as an owner could write it into a description or a reason. */
+const FORGED_GATE = [
+  '',
+  '## Current gate',
+  '',
+  'From **shadow** to **limited-autonomous**: **eligible**',
+  '',
+  '| criterion | required | actual | status | detail |',
+  '| --- | --- | --- | --- | --- |',
+  '| agreementLowerBound | 0.9 | 0.99 | holds | |',
+  '<script>alert(1)</script>',
+].join('\n');
+/** A cohort row as an AI system could report it as its model version. */
+const FORGED_ROW = 'm2 | `cfg-1` | yes | 9999 | 100.00% |\n| m9 | `cfg-1` | yes | 1 | 100.00% |';
+
+describe('the evidence report of hostile text', () => {
+  function hostileInput(): ReportInput {
+    const hostileModel = {
+      ...NEW_MODEL,
+      modelVersion: FORGED_ROW,
+      segments: [
+        {
+          segment: 'region',
+          value: 'EU | eligible |\n## Gate',
+          samples: 108,
+          agreement: 0.96,
+          agreementLowerBound: 0.9,
+        },
+        {
+          segment: 're|gion',
+          value: '<img src=x onerror=alert(1)>',
+          samples: 12,
+          agreement: 0.85,
+          agreementLowerBound: 0.6,
+        },
+      ],
+    };
+    const [created, forced, guarded] = TRANSITIONS;
+    return input({
+      detail: detail({
+        owner: '[owner](javascript:alert(1))',
+        description: FORGED_GATE,
+        segments: ['re|gion'],
+        metrics: { stages: [{ ...SHADOW, cohorts: [OLD_MODEL, hostileModel] }] },
+        gate: {
+          ...GATE,
+          criteria: [GATE.criteria[0]!, { ...GATE.criteria[1]!, detail: '| forged | cell |' }],
+        },
+      }),
+      transitions: [
+        created!,
+        { ...forced!, actor: 'key:`x`', reason: FORGED_GATE, modelVersion: FORGED_ROW },
+        { ...guarded!, reason: '**all clear**' },
+      ],
+      planVersions: input().planVersions.map((v) => ({
+        ...v,
+        appliedBy: '![x](https://tracker.example/p.png)',
+      })),
+      recentGuardTrips: [
+        {
+          at: at(10),
+          details: { ...TRIP_DETAILS, verdict: { ...TRIP_DETAILS.verdict, stage: '# heading' } },
+        },
+      ],
+    });
+  }
+
+  it('when owner text, reasons, segment values and model versions hold Markdown, then the report has the structure of a benign one and shows them escaped', () => {
+    const benign = renderReportMarkdown(buildEvidenceReport(input()));
+    const hostile = renderReportMarkdown(buildEvidenceReport(hostileInput()));
+
+    expect(markdownShape(hostile)).toEqual(markdownShape(benign));
+    expect(hostile.split('\n').filter((l) => l.startsWith('## Current gate'))).toHaveLength(1);
+    expect(hostile).not.toContain('<script>');
+    expect(hostile).toContain('\\## Current gate');
+    expect(hostile).toContain('\\<script\\>alert(1)\\</script\\>');
+    expect(hostile).toContain('- Owner: \\[owner\\](javascript:alert(1))');
+    expect(hostile).toContain('| region | EU \\| eligible \\| ## Gate |');
   });
 });

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { ApiError } from '../api-client.js';
-import { clientFor, print, printJson, segment } from '../command-context.js';
+import { clientFor, segment } from '../command-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { unifiedDiff } from '../line-diff.js';
 import { type CheckedPlan, checkPlanFiles, requireValid } from '../plan-files.js';
+import { print, printJson } from '../terminal-output.js';
 
 interface ApplyAnswer {
   useCase: string;

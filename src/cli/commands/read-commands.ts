@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
-import { clientFor, print, printJson, segment } from '../command-context.js';
+import { clientFor, segment } from '../command-context.js';
 import { type TransitionRow, transitionsTable } from '../transitions-view.js';
+import { print, printJson } from '../terminal-output.js';
 
 /** transitions and report: the audit trail and the evidence report of one use case. */
 export function registerReadCommands(program: Command): void {

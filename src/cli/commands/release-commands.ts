@@ -1,9 +1,10 @@
 import { type Command, Option } from 'commander';
 import { MODES } from '../../plans/plan-schema.js';
 import { ApiError } from '../api-client.js';
-import { clientFor, print, printJson, segment } from '../command-context.js';
+import { clientFor, segment } from '../command-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type TransitionRow, transitionsTable } from '../transitions-view.js';
+import { print, printJson } from '../terminal-output.js';
 
 interface ReleaseOptions {
   reason: string;

@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../../config.js';
 import type { Controller } from '../../main/controller.js';
-import { print } from '../command-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import {
   type CheckedPlan,
@@ -11,6 +10,7 @@ import {
   planFilesIn,
   requireValid,
 } from '../plan-files.js';
+import { print, printError } from '../terminal-output.js';
 
 /** The actor recorded for plans applied by `serve --plans`. */
 export const SERVE_ACTOR = 'cli:serve';
@@ -130,8 +130,7 @@ export async function startServing(
 /** The plans of `dir`, valid and within this controller's egress settings (as the API would check them). */
 async function plansToApply(dir: string, config: Config): Promise<CheckedPlan[]> {
   const files = await planFilesIn(dir);
-  if (files.length === 0)
-    process.stderr.write(`shadowgate: no plan files (*.yaml, *.yml, *.json) in ${dir}\n`);
+  if (files.length === 0) printError(`shadowgate: no plan files (*.yaml, *.yml, *.json) in ${dir}`);
   const plans = requireValid(await checkPlanFiles(files, true), 'the controller was not started');
   const { createEgress, planEgressProblems } = await import('../../egress/egress.js');
   const egress = createEgress(config);

@@ -3,8 +3,9 @@ import type { StageSummary } from '../../metrics/stage-summary.js';
 import { currentCohort } from '../../metrics/stage-summary.js';
 import type { Mode } from '../../plans/plan-schema.js';
 import type { ApiClient } from '../api-client.js';
-import { clientFor, print, printJson, segment } from '../command-context.js';
+import { clientFor, segment } from '../command-context.js';
 import { statusDetail, statusTable, type UseCaseDetail, type UseCaseStatus } from '../status-view.js';
+import { print, printJson } from '../terminal-output.js';
 
 export function registerStatusCommand(program: Command): void {
   program

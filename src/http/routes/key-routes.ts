@@ -2,13 +2,15 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { useCaseIdSchema } from '../../contracts/decision-contracts.js';
 import { notFound } from '../../contracts/errors.js';
+import { refuseControls } from '../../contracts/safe-text.js';
 import { actorName, ROLES } from '../../keys/roles.js';
 import type { HttpServices } from '../http-services.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { parseOrThrow } from '../validate.js';
 
 export const createKeySchema = z.strictObject({
-  name: z.string().min(1).max(100),
+  /** Recorded as the actor `key:<name>` of everything the key does: printable, one line. */
+  name: z.string().min(1).max(100).superRefine(refuseControls('line')),
   role: z.enum(ROLES),
   useCases: z.array(useCaseIdSchema).min(1).max(1000).optional(),
 });

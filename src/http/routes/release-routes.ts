@@ -1,12 +1,19 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { refuseControls } from '../../contracts/safe-text.js';
 import { MODES } from '../../plans/plan-schema.js';
 import type { HttpServices } from '../http-services.js';
 import { principalOf, requirePermission } from '../auth.js';
 import { parseOrThrow } from '../validate.js';
 import { useCaseIdParam } from './params.js';
 
-const reason = z.string().trim().min(3, 'a reason of at least 3 characters').max(2000);
+/** Typed by a person, shown in reports, terminals and the dashboard: printable text on one or more lines. */
+const reason = z
+  .string()
+  .trim()
+  .min(3, 'a reason of at least 3 characters')
+  .max(2000)
+  .superRefine(refuseControls('text'));
 export const promoteSchema = z.strictObject({ reason, force: z.boolean().optional() });
 export const rollbackSchema = z.strictObject({ reason, to: z.enum(MODES).optional() });
 export const killSwitchSchema = z.strictObject({ reason });

@@ -1,0 +1,138 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, runCli } from './cli-harness.js';
+
+/**
+ * The CLI prints what a controller answers, and the controller answers what owners, release
+ * managers, ingest clients and AI systems wrote, including text stored before control characters
+ * were refused on input. So the controller here is a stand-in that answers such text: reasons,
+ * descriptions, actors and error messages holding a clipboard write (OSC 52), cursor movements
+ * that hide lines (CSI), a C1 sequence introducer and bidi overrides.
+ */
+
+const ESC = '\u001b';
+const OSC52 = `${ESC}]52;c;ZWNobw==\u0007`;
+const HIDE_LINE = `${ESC}[1A${ESC}[2K`;
+const HOSTILE_REASON = `approved ${OSC52}by CAB${HIDE_LINE} \u009b2J \u202eexe.txt\r\nForged line`;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: what a terminal must never receive
+const TERMINAL_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+const TRANSITION = {
+  id: 7,
+  useCase: 'uc',
+  fromStage: 'shadow',
+  toStage: 'human-reviewed',
+  stageVersion: 2,
+  actor: `key:rm${HIDE_LINE}`,
+  reason: HOSTILE_REASON,
+  forced: true,
+  planVersion: 1,
+  modelVersion: `m1${ESC}]0;pwned\u0007`,
+  at: '2026-04-15T12:00:00.000Z',
+};
+
+const DETAIL = {
+  id: 'uc',
+  stage: 'shadow',
+  owner: `ops${OSC52}@example.com`,
+  description: `invoices\n\nGate shadow → human-reviewed: eligible ${HIDE_LINE}`,
+  planVersion: 1,
+  stageEnteredAt: '2026-04-10T12:00:00.000Z',
+  stageVersion: 1,
+  aiConfig: 'cfg-1',
+  metrics: { stages: [] },
+  gate: null,
+};
+
+const ROUTES: Record<string, { status: number; type: string; body: string }> = {
+  'GET /v1/use-cases/uc/transitions': json(200, { useCase: 'uc', transitions: [TRANSITION] }),
+  'GET /v1/use-cases/uc': json(200, DETAIL),
+  'GET /v1/use-cases/uc/metrics': json(200, { stages: [] }),
+  'POST /v1/use-cases/uc/promote': json(409, {
+    error: 'gate_not_eligible',
+    message: `the gate does not hold${HIDE_LINE}\nshadowgate: promoted`,
+    details: [{ path: `minSamples${OSC52}`, problem: `needs 500${ESC}[8m, has 3` }],
+  }),
+  'GET /v1/use-cases/uc/report': {
+    status: 200,
+    type: 'text/markdown; charset=utf-8',
+    body: `# Evidence report: uc\n\n- Description: ${OSC52}hidden${HIDE_LINE}\n`,
+  },
+};
+
+function json(status: number, body: unknown) {
+  return { status, type: 'application/json', body: JSON.stringify(body) };
+}
+
+/** Every character that is not printable text, shown as its code point. */
+function controlsIn(run: CliRun): string[] {
+  return [...run.stdout, ...run.stderr]
+    .filter((c) => TERMINAL_CONTROL.test(c))
+    .map((c) => `U+${c.codePointAt(0)!.toString(16)}`);
+}
+
+describe('shadowgate CLI printing hostile text from a controller', () => {
+  let server: Server;
+  let url: string;
+  const cli = (args: string[]) => runCli(args, { SHADOWGATE_URL: url, SHADOWGATE_KEY: 'any-key' });
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const route = ROUTES[`${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`];
+      if (!route) return res.writeHead(404).end();
+      res.writeHead(route.status, { 'content-type': route.type }).end(route.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('when a reason and an actor hold OSC 52, CSI, C1 and bidi controls, then transitions prints them without the controls, the row on one line', async () => {
+    const run = await cli(['transitions', 'uc']);
+    expect(run.code).toBe(0);
+    expect(controlsIn(run)).toEqual([]);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('approved ]52;c;ZWNobw==by CAB[1A[2K 2J exe.txt Forged line');
+    expect(lines[1]).toContain('key:rm[1A[2K');
+  });
+
+  it('when a description holds a forged gate line and a cursor movement, then status shows it on the first line, without the escape', async () => {
+    const run = await cli(['status', 'uc']);
+    expect(run.code).toBe(0);
+    expect(controlsIn(run)).toEqual([]);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe(
+      'uc (owner ops]52;c;ZWNobw==@example.com): invoices  Gate shadow → human-reviewed: eligible [1A[2K',
+    );
+    expect(lines.filter((l) => l.startsWith('Gate'))).toEqual([]);
+  });
+
+  it("when the controller's error message and problems hold escapes and line breaks, then stderr has one line for the message and one per problem, without controls", async () => {
+    const run = await cli(['promote', 'uc', '--reason', 'ship it']);
+    expect(run.code).toBe(1);
+    expect(controlsIn(run)).toEqual([]);
+    expect(run.stderr.trimEnd().split('\n')).toEqual([
+      'shadowgate: the gate does not hold[1A[2K shadowgate: promoted',
+      '  minSamples]52;c;ZWNobw==: needs 500[8m, has 3',
+    ]);
+  });
+
+  it('when the Markdown report holds escapes, then report prints it without them', async () => {
+    const run = await cli(['report', 'uc']);
+    expect(run.code).toBe(0);
+    expect(controlsIn(run)).toEqual([]);
+    expect(run.stdout).toContain('- Description: ]52;c;ZWNobw==hidden[1A[2K');
+  });
+
+  it('when --json is asked for, then every control character is a \\u escape and the JSON parses to the text as sent', async () => {
+    const run = await cli(['transitions', 'uc', '--json']);
+    expect(run.code).toBe(0);
+    expect(controlsIn(run)).toEqual([]);
+    expect(run.stdout).toContain('\\u009b2J \\u202eexe.txt');
+    expect(JSON.parse(run.stdout)).toEqual({ useCase: 'uc', transitions: [TRANSITION] });
+  });
+});
