@@ -84,7 +84,11 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const database =
     options.database ??
-    (await openDatabase({ url: config.DATABASE_URL, dataDir: config.SHADOWGATE_DATA_DIR }));
+    (await openDatabase({
+      url: config.DATABASE_URL,
+      dataDir: config.SHADOWGATE_DATA_DIR,
+      readTimeoutMs: config.SHADOWGATE_READ_TIMEOUT_MS,
+    }));
   if (options.migrate !== false) await database.migrate();
   const queue =
     options.queue ??
@@ -123,7 +127,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
   });
   const reader = new UseCaseReader(
     new RollupStore(database),
-    new MetricsStore(database),
+    // Range and segment scans, the time series and the report's event counts are bounded reads.
+    new MetricsStore(database.boundedReads),
     ({ useCase, cohort, now }) => judge(useCase, cohort, now),
   );
   const gates = new GateEvaluator(reader);
@@ -173,8 +178,13 @@ export async function createController(options: ControllerOptions): Promise<Cont
       logger,
     }),
     reader,
-    report: new ReportService({ useCases, reader, transitions, events: new AuditEventReader(database) }),
-    timeseries: new TimeseriesStore(database),
+    report: new ReportService({
+      useCases,
+      reader,
+      transitions,
+      events: new AuditEventReader(database.boundedReads),
+    }),
+    timeseries: new TimeseriesStore(database.boundedReads),
     keys,
     release,
     clock,
