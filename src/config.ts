@@ -42,6 +42,8 @@ const envSchema = z.object({
   SHADOWGATE_RATE_LIMIT_API_PER_SEC: z.coerce.number().min(0).max(1e6).default(50),
   /** Statement timeout of the reads a viewer can ask for at will (filtered scans, time series), in ms. */
   SHADOWGATE_READ_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
+  /** `key`: /metrics needs a key that may read every use case (it names them all). */
+  SHADOWGATE_METRICS_AUTH: z.enum(['none', 'key']).default('none'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -33,6 +33,7 @@ import { TransitionStore } from '../promotion/transition-store.js';
 import { ControllerMetrics } from '../observability/metrics-registry.js';
 import { InstrumentedAiClients } from '../observability/instrumented-ai-clients.js';
 import { owedCallsByUseCase } from '../observability/owed-calls.js';
+import { cachedReadiness } from '../observability/readiness.js';
 import { AuditEventReader } from '../report/audit-event-reader.js';
 import { ReportService } from '../report/report-service.js';
 import { BudgetGuard } from '../shadow/budget-guard.js';
@@ -192,25 +193,16 @@ export async function createController(options: ControllerOptions): Promise<Cont
       await worker.sync(useCase);
       await flags.reconciler.reconcile(useCase.id);
     },
-    readiness: async () => ({
-      database: await database.ping().then(
-        () => 'ok',
-        (e: Error) => `unreachable: ${e.message}`,
-      ),
-      queue: await queue.ping().then(
-        () => 'ok',
-        (e: Error) => e.message,
-      ),
-      flags: await flags.store.ping().then(
-        () => 'ok',
-        (e: Error) => e.message,
-      ),
+    readiness: cachedReadiness({
+      checks: { database: () => database.ping(), queue: () => queue.ping(), flags: () => flags.store.ping() },
+      logger,
     }),
   };
   const app = createApp(services, {
     bodyLimit: config.SHADOWGATE_BODY_LIMIT,
     logger,
     metrics,
+    metricsAuth: config.SHADOWGATE_METRICS_AUTH,
     rateLimits: {
       ingest: config.SHADOWGATE_RATE_LIMIT_INGEST_PER_SEC,
       api: config.SHADOWGATE_RATE_LIMIT_API_PER_SEC,
