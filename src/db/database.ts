@@ -179,6 +179,11 @@ export function sqlstateOf(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Data errors (SQLSTATE class 22) and integrity errors (23) quote values in their message and detail. */
+export function quotesValues(sqlstate: string | undefined): boolean {
+  return sqlstate !== undefined && /^2[23]/.test(sqlstate);
+}
+
 /**
  * What a log line may say of a database error, or null when it is none. Data errors (SQLSTATE
  * class 22) and integrity errors (23) quote values of the request in their message and `detail`
@@ -191,8 +196,7 @@ export function loggableDatabaseError(error: unknown): Record<string, unknown> |
   const cause = (wrapper ? wrapper.cause : error) as Record<string, unknown> | null | undefined;
   const sqlstate = sqlstateOf(cause);
   if (!wrapper && !sqlstate) return null;
-  const quotesValues = sqlstate !== undefined && /^2[23]/.test(sqlstate);
-  const message = typeof cause?.message === 'string' && !quotesValues ? cause.message : undefined;
+  const message = typeof cause?.message === 'string' && !quotesValues(sqlstate) ? cause.message : undefined;
   const named = (key: string) => (typeof cause?.[key] === 'string' ? cause[key] : undefined);
   const fields: Record<string, unknown> = {
     sqlstate: sqlstate ?? named('code'),

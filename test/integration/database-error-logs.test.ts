@@ -4,6 +4,7 @@ import pino from 'pino';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorHandler } from '../../src/http/error-handler.js';
+import { createLogger } from '../../src/main/logger.js';
 import { AI_URL, BACKENDS } from '../support/store-fixtures.js';
 import { labelPlan, startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -54,6 +55,22 @@ describe.each(BACKENDS)('database errors in the log on %s', (_backend, create) =
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.db?.sqlstate)).toEqual(['22003', '23505']);
     expect(lines[1].db.constraint ?? lines[1].db.table).toBeDefined();
+  });
+
+  it("when a background task logs such an error with the controller's logger, then the line has its SQLSTATE and not the value", async () => {
+    let line = '';
+    const logger = createLogger('info', 'test', {
+      write(text: string) {
+        line += text;
+      },
+    });
+    const failed = await tdb.database.rows(sql`select ${SECRET}::int as n`).catch((e: unknown) => e);
+    logger.warn({ err: failed }, 'sweep failed; retried at the next interval');
+    expect(line).not.toContain(SECRET);
+    expect(JSON.parse(line).err).toMatchObject({
+      sqlstate: '22003',
+      message: expect.stringContaining('22003'),
+    });
   });
 });
 
