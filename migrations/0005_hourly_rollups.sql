@@ -91,11 +91,12 @@ DECLARE
     GROUP BY 2, 3 ORDER BY 2, 3
     ON CONFLICT ON CONSTRAINT daily_ai_spend_pk DO UPDATE SET cost = r.cost + excluded.cost;
   $q$;
-  -- Hours since the epoch: whole UTC hours whatever the session's time zone.
+  -- Hours since the epoch: whole UTC hours whatever the session's time zone. date_part's float8 is
+  -- exact to the microsecond at these magnitudes, and cheaper per row than extract's numeric.
   hourly_sql text := $q$
     INSERT INTO hourly_rollups AS r (stripe, use_case, hour, stage, decisions, compared, score_sum, ai_attempted,
       ai_errors, ai_cost)
-    SELECT (pg_backend_pid() %% 8)::smallint, c.use_case, floor(extract(epoch FROM c.received_at) / 3600)::int,
+    SELECT (pg_backend_pid() %% 8)::smallint, c.use_case, floor(date_part('epoch', c.received_at) / 3600)::int,
       c.stage, sum(c.sign), sum(c.sign * (c.score IS NOT NULL)::int), sum(c.sign * coalesce(c.score, 0)),
       sum(c.sign * (c.ai_state IN ('done', 'error'))::int), sum(c.sign * (c.ai_state = 'error')::int),
       sum(c.sign * coalesce(c.ai_cost, 0))
@@ -108,7 +109,7 @@ DECLARE
   $q$;
   hourly_latency_sql text := $q$
     INSERT INTO hourly_latency_rollups AS r (stripe, use_case, hour, stage, bucket, count)
-    SELECT (pg_backend_pid() %% 8)::smallint, c.use_case, floor(extract(epoch FROM c.received_at) / 3600)::int,
+    SELECT (pg_backend_pid() %% 8)::smallint, c.use_case, floor(date_part('epoch', c.received_at) / 3600)::int,
       c.stage, floor(ln(1 + greatest(c.ai_latency_ms, 0)) / ln(1.1))::int, sum(c.sign)
     FROM %1$s c
     WHERE c.ai_state = 'done' AND c.ai_latency_ms IS NOT NULL
