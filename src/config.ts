@@ -75,6 +75,10 @@ const envSchema = z.object({
   SHADOWGATE_RATE_LIMIT_UNKNOWN_KEYS_PER_SEC: z.coerce.number().min(0).max(1e6).default(10),
   /** Use cases one deployment holds at most: a plan that would create one more is refused. */
   SHADOWGATE_MAX_USE_CASES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  /** Statement timeout of the reads a viewer can ask for at will (filtered scans, time series), in ms. */
+  SHADOWGATE_READ_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
+  /** `key`: /metrics needs a key that may read every use case (it names them all). */
+  SHADOWGATE_METRICS_AUTH: z.enum(['none', 'key']).default('none'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

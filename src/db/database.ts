@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import type { SQL } from 'drizzle-orm';
+import { DrizzleQueryError, type SQL } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -30,10 +30,21 @@ export interface Database {
    * connection and can keep its plan, which for the metrics reads costs more than running them.
    */
   preparedRows<T>(query: SQL): Promise<T[]>;
+  /**
+   * The same database for the reads any key with `read` can ask for at will (filtered scans, the
+   * time series, the report's event counts): on PostgreSQL a pool of its own whose statements stop
+   * after the read timeout (SQLSTATE 57014, see `isStatementTimeout`), so a burst of them neither
+   * holds the database nor takes the connections ingest needs. PGlite cannot stop a statement (it
+   * runs on the controller's own thread): there it is the same handle, unbounded.
+   */
+  readonly boundedReads: Database;
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** How long a bounded read may run by default (`SHADOWGATE_READ_TIMEOUT_MS`). */
+export const READ_TIMEOUT_MS = 5_000;
 
 export interface DatabaseOptions {
   /** PostgreSQL connection string; unset: PGlite in `dataDir`. */
@@ -41,6 +52,8 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Pool size for PostgreSQL. */
   maxConnections?: number;
+  /** Statement timeout of `boundedReads` on PostgreSQL, in ms (default READ_TIMEOUT_MS). */
+  readTimeoutMs?: number;
 }
 
 /** The top-level migrations/ folder, found from this file whether run from src/ or dist/. */
@@ -55,7 +68,9 @@ export function migrationsFolder(): string {
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.url) return openPostgres(options.url, options.maxConnections ?? 10);
+  if (options.url) {
+    return openPostgres(options.url, options.maxConnections ?? 10, options.readTimeoutMs ?? READ_TIMEOUT_MS);
+  }
   return openPglite(resolve(options.dataDir ?? './.shadowgate', 'pglite'));
 }
 
@@ -70,38 +85,52 @@ export function reconnectDelaySeconds(failures: number): number {
 
 const dialect = new PgDialect();
 
-function openPostgres(url: string, max: number): Database {
-  const client = postgres(url, {
-    max,
-    onnotice: () => {},
-    connect_timeout: 5,
-    backoff: reconnectDelaySeconds,
-  });
-  const relaxedClient = postgres(url, {
-    max: Math.max(2, Math.ceil(max / 2)),
-    onnotice: () => {},
-    connect_timeout: 5,
-    backoff: reconnectDelaySeconds,
-    connection: { synchronous_commit: 'off' },
-  });
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+function openPostgres(url: string, max: number, readTimeoutMs: number): Database {
+  const pool = (size: number, connection: Record<string, string | number> = {}) =>
+    postgres(url, {
+      max: size,
+      onnotice: () => {},
+      connect_timeout: 5,
+      backoff: reconnectDelaySeconds,
+      connection,
+    });
+  const client = pool(max);
+  const relaxedClient = pool(Math.max(2, Math.ceil(max / 2)), { synchronous_commit: 'off' });
+  const readClient = pool(Math.max(2, Math.ceil(max / 2)), { statement_timeout: readTimeoutMs });
+  const handle = (sqlClient: postgres.Sql) => {
+    const db = drizzlePostgres(sqlClient, { schema }) as unknown as Db;
+    return {
+      kind: 'postgres' as const,
+      db,
+      rows: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
+      preparedRows: async <T>(query: SQL) => {
+        const { sql: text, params } = dialect.sqlToQuery(query);
+        return (await sqlClient.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
+          prepare: true,
+        })) as unknown as T[];
+      },
+      migrate: () => migratePostgres(drizzlePostgres(sqlClient), { migrationsFolder: migrationsFolder() }),
+      ping: async () => {
+        await sqlClient`select 1`;
+      },
+    };
+  };
+  const reads = handle(readClient);
+  const boundedReads: Database = {
+    ...reads,
+    relaxed: reads.db,
+    get boundedReads() {
+      return boundedReads;
+    },
+    // Its pool is closed with the database it belongs to.
+    close: async () => {},
+  };
   return {
-    kind: 'postgres',
-    db,
+    ...handle(client),
     relaxed: drizzlePostgres(relaxedClient, { schema }) as unknown as Db,
-    rows: async <T>(query: SQL) => (await db.execute(query)) as unknown as T[],
-    preparedRows: async <T>(query: SQL) => {
-      const { sql: text, params } = dialect.sqlToQuery(query);
-      return (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[], {
-        prepare: true,
-      })) as unknown as T[];
-    },
-    migrate: () => migratePostgres(drizzlePostgres(client), { migrationsFolder: migrationsFolder() }),
-    ping: async () => {
-      await client`select 1`;
-    },
+    boundedReads,
     close: async () => {
-      await Promise.all([client.end({ timeout: 5 }), relaxedClient.end({ timeout: 5 })]);
+      await Promise.all([client, relaxedClient, readClient].map((c) => c.end({ timeout: 5 })));
     },
   };
 }
@@ -119,7 +148,7 @@ export function openMemoryPglite(): Promise<Database> {
 async function wrapPglite(client: PGlite): Promise<Database> {
   await client.waitReady;
   const db = drizzlePglite(client, { schema }) as unknown as Db;
-  return {
+  const database: Database = {
     kind: 'pglite',
     db,
     relaxed: db,
@@ -130,5 +159,58 @@ async function wrapPglite(client: PGlite): Promise<Database> {
       await client.query('select 1');
     },
     close: () => client.close(),
+    get boundedReads() {
+      return database;
+    },
   };
+  return database;
+}
+
+/** SQLSTATE 57014: a statement stopped by its `statement_timeout` (a bounded read ran too long). */
+export function isStatementTimeout(error: unknown): boolean {
+  return sqlstateOf(error) === '57014';
+}
+
+/** The SQLSTATE of a database error, through drizzle's wrapper; undefined for anything else. */
+export function sqlstateOf(error: unknown): string | undefined {
+  const own = (error as { code?: unknown } | null)?.code;
+  if (typeof own === 'string' && /^[0-9A-Z]{5}$/.test(own)) return own;
+  if (error instanceof DrizzleQueryError) return sqlstateOf(error.cause);
+  return undefined;
+}
+
+/** Data errors (SQLSTATE class 22) and integrity errors (23) quote values in their message and detail. */
+export function quotesValues(sqlstate: string | undefined): boolean {
+  return sqlstate !== undefined && /^2[23]/.test(sqlstate);
+}
+
+/**
+ * What a log line may say of a database error, or null when it is none. Data errors (SQLSTATE
+ * class 22) and integrity errors (23) quote values of the request in their message and `detail`
+ * ("value "99999999999" is out of range for type integer", "Key (id)=(…) already exists"), and
+ * drizzle's wrapper quotes every parameter of the query: these are left out, the SQLSTATE and the
+ * names of what failed are kept. Other errors keep their message (a connection error names its host).
+ */
+export function loggableDatabaseError(error: unknown): Record<string, unknown> | null {
+  const wrapper = error instanceof DrizzleQueryError ? error : null;
+  const cause = (wrapper ? wrapper.cause : error) as Record<string, unknown> | null | undefined;
+  const sqlstate = sqlstateOf(cause);
+  if (!wrapper && !sqlstate) return null;
+  const message = typeof cause?.message === 'string' && !quotesValues(sqlstate) ? cause.message : undefined;
+  const named = (key: string) => (typeof cause?.[key] === 'string' ? cause[key] : undefined);
+  const fields: Record<string, unknown> = {
+    sqlstate: sqlstate ?? named('code'),
+    message,
+    routine: named('routine'),
+    table: named('table_name') ?? named('table'),
+    column: named('column_name') ?? named('column'),
+    constraint: named('constraint_name') ?? named('constraint'),
+    // The statement with its placeholders ($1, $2…), never their values.
+    query: wrapper?.query.slice(0, 500),
+    stack: (wrapper ?? (error as Error)).stack
+      ?.split('\n')
+      .filter((line) => line.startsWith('    at '))
+      .join('\n'),
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }

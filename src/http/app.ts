@@ -12,7 +12,7 @@ import { decisionRoutes } from './routes/decision-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { planRoutes } from './routes/plan-routes.js';
-import { observabilityRoutes } from './routes/observability-routes.js';
+import { type MetricsAuth, observabilityRoutes } from './routes/observability-routes.js';
 import { releaseRoutes } from './routes/release-routes.js';
 import { reportRoutes } from './routes/report-routes.js';
 import { timeseriesRoutes } from './routes/timeseries-routes.js';
@@ -27,6 +27,8 @@ export interface AppOptions {
   metrics?: ControllerMetrics;
   /** Requests per second per key on /v1, by budget; unset or 0: unlimited. */
   rateLimits?: RateLimits;
+  /** Whether /metrics needs a key (default `none`). */
+  metricsAuth?: MetricsAuth;
 }
 
 /** The controller's HTTP API; listening is the caller's business. */
@@ -40,7 +42,7 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
       onIngestRequest: (route, status, seconds) => options.metrics?.ingestRequest(route, status, seconds),
     }),
   );
-  app.use(observabilityRoutes(options.metrics));
+  app.use(observabilityRoutes(options.metrics, { mode: options.metricsAuth ?? 'none', keys: services.keys }));
   app.use(healthRoutes(services));
   app.use(dashboardRoutes());
 

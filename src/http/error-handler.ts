@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { ShadowgateError } from '../contracts/errors.js';
+import { isStatementTimeout, loggableDatabaseError } from '../db/database.js';
 
 /** Body-parser failures carry `type` and `status`; they are the client's fault. */
 interface BodyParserError extends Error {
@@ -88,15 +89,28 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       });
       return;
     }
+    // A database error is logged by its SQLSTATE and names only: its text can quote the request.
+    const logged = loggableDatabaseError(err);
+    const errorField = logged ? { db: logged } : { err };
+    if (isStatementTimeout(err)) {
+      logger.warn({ ...errorField, method: req.method, path: req.path }, 'read stopped at its time limit');
+      res.status(503).json({
+        error: 'read_timeout',
+        message:
+          'the read ran past its time limit and was stopped; ask a shorter time range, or the whole stage without a filter',
+        details: [],
+      });
+      return;
+    }
     if (isDatabaseUnavailable(err) || isDatabaseUnavailable((err as { cause?: unknown })?.cause)) {
-      logger.warn({ err, path: req.path }, 'database unavailable');
+      logger.warn({ ...errorField, path: req.path }, 'database unavailable');
       res.setHeader('Retry-After', '1');
       res
         .status(503)
         .json({ error: 'unavailable', message: 'the database is unavailable; retry shortly', details: [] });
       return;
     }
-    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    logger.error({ ...errorField, method: req.method, path: req.path }, 'unhandled error');
     res
       .status(500)
       .json({ error: 'internal', message: 'internal error; see the controller log', details: [] });

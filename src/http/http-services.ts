@@ -25,6 +25,6 @@ export interface HttpServices {
   egress: Egress;
   /** Called after a plan is applied (start or re-configure its shadow consumer). */
   onPlanApplied(useCase: UseCase): Promise<void>;
-  /** Each dependency's state: 'ok' or what is wrong. */
-  readiness(): Promise<Record<string, string>>;
+  /** Each dependency's state, `ok` or `unavailable` (what is wrong goes to the log). */
+  readiness(): Promise<Record<string, 'ok' | 'unavailable'>>;
 }

@@ -35,6 +35,7 @@ import { TransitionStore } from '../promotion/transition-store.js';
 import { ControllerMetrics } from '../observability/metrics-registry.js';
 import { InstrumentedAiClients } from '../observability/instrumented-ai-clients.js';
 import { owedCallsByUseCase } from '../observability/owed-calls.js';
+import { cachedReadiness } from '../observability/readiness.js';
 import { AuditEventReader } from '../report/audit-event-reader.js';
 import { ReportService } from '../report/report-service.js';
 import { BudgetGuard } from '../shadow/budget-guard.js';
@@ -86,7 +87,11 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const database =
     options.database ??
-    (await openDatabase({ url: config.DATABASE_URL, dataDir: config.SHADOWGATE_DATA_DIR }));
+    (await openDatabase({
+      url: config.DATABASE_URL,
+      dataDir: config.SHADOWGATE_DATA_DIR,
+      readTimeoutMs: config.SHADOWGATE_READ_TIMEOUT_MS,
+    }));
   if (options.migrate !== false) await database.migrate();
   const queue =
     options.queue ??
@@ -128,7 +133,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
   });
   const reader = new UseCaseReader(
     new RollupStore(database),
-    new MetricsStore(database),
+    // Range and segment scans, the time series and the report's event counts are bounded reads.
+    new MetricsStore(database.boundedReads),
     ({ useCase, cohort, now }) => judge(useCase, cohort, now),
   );
   const gates = new GateEvaluator(reader);
@@ -180,8 +186,13 @@ export async function createController(options: ControllerOptions): Promise<Cont
       logger,
     }),
     reader,
-    report: new ReportService({ useCases, reader, transitions, events: new AuditEventReader(database) }),
-    timeseries: new TimeseriesStore(database),
+    report: new ReportService({
+      useCases,
+      reader,
+      transitions,
+      events: new AuditEventReader(database.boundedReads),
+    }),
+    timeseries: new TimeseriesStore(database.boundedReads),
     keys,
     release,
     clock,
@@ -190,25 +201,16 @@ export async function createController(options: ControllerOptions): Promise<Cont
       await worker.sync(useCase);
       await flags.reconciler.reconcile(useCase.id);
     },
-    readiness: async () => ({
-      database: await database.ping().then(
-        () => 'ok',
-        (e: Error) => `unreachable: ${e.message}`,
-      ),
-      queue: await queue.ping().then(
-        () => 'ok',
-        (e: Error) => e.message,
-      ),
-      flags: await flags.store.ping().then(
-        () => 'ok',
-        (e: Error) => e.message,
-      ),
+    readiness: cachedReadiness({
+      checks: { database: () => database.ping(), queue: () => queue.ping(), flags: () => flags.store.ping() },
+      logger,
     }),
   };
   const app = createApp(services, {
     bodyLimit: config.SHADOWGATE_BODY_LIMIT,
     logger,
     metrics,
+    metricsAuth: config.SHADOWGATE_METRICS_AUTH,
     rateLimits: {
       ingest: config.SHADOWGATE_RATE_LIMIT_INGEST_PER_SEC,
       api: config.SHADOWGATE_RATE_LIMIT_API_PER_SEC,

@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { quotesValues, sqlstateOf } from '../db/database.js';
 
 /**
  * Fields never written to a log line: credentials wherever they appear (one level deep, as
@@ -52,19 +53,41 @@ type SerializedError = ReturnType<typeof pino.stdSerializers.err> & Record<strin
 /**
  * pino's error serializer, without query parameters: a failed drizzle query puts its
  * parameters (a decision's input, a key's hash) in its message and stack, and postgres.js
- * may attach them as `parameters`.
+ * may attach them as `parameters`. PostgreSQL's own message and detail of a data or integrity
+ * error quote values too: they are replaced by the SQLSTATE.
  */
 export function serializeError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const out = { ...pino.stdSerializers.err(error) } as SerializedError;
   const leaks = parameterTexts(error);
+  const sqlstate = sqlstateOf(error);
+  const quoting = quotesValues(sqlstate) ? databaseMessages(error) : [];
   const scrub = (text: string) =>
-    leaks.reduce((t, leak) => t.split(`params: ${leak}`).join(`params: ${CENSOR}`), text);
+    quoting.reduce(
+      (t, message) => t.split(message).join(`[SQLSTATE ${sqlstate}: message left out]`),
+      leaks.reduce((t, leak) => t.split(`params: ${leak}`).join(`params: ${CENSOR}`), text),
+    );
   out.message = scrub(out.message);
   if (typeof out.stack === 'string') out.stack = scrub(out.stack);
   delete out.params;
   delete out.parameters;
+  if (quoting.length > 0) {
+    out.sqlstate = sqlstate;
+    delete out.detail;
+  }
   return out;
+}
+
+/** The messages of the errors in a chain that carry a SQLSTATE (PostgreSQL's, through drizzle's wrapper). */
+function databaseMessages(error: Error): string[] {
+  const messages: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 10; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && current.message) messages.push(current.message);
+    current = current.cause;
+  }
+  return messages;
 }
 
 function parameterTexts(error: Error): string[] {

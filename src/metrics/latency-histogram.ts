@@ -1,24 +1,26 @@
 /**
- * The latency buckets of `latency_rollups` (migration 0004 computes the bucket in SQL the same
- * way): bucket b holds latencies in [1.02^b − 1, 1.02^(b+1) − 1) ms, so a bucket's middle is
- * within 1% of any latency in it, and a percentile read from the buckets is within 1% of the
- * latency at that rank.
+ * The latency buckets of the rollups (the migrations compute the bucket in SQL the same way):
+ * with growth g, bucket b holds latencies in [g^b − 1, g^(b+1) − 1) ms, so a bucket's middle is
+ * within √g − 1 of 1 ms + any latency in it, and a percentile read from the buckets is as close
+ * to the latency at that rank. `latency_rollups` (per cohort) grows by 2% (within 1%);
+ * `hourly_latency_rollups` (per hour, the time series) by 10% (within 5%), to stay small.
  */
-const GROWTH = Math.log(1.02);
+export const COHORT_GROWTH = 1.02;
+export const HOURLY_GROWTH = 1.1;
 
-export function latencyBucket(ms: number): number {
-  return Math.floor(Math.log(1 + Math.max(ms, 0)) / GROWTH);
+export function latencyBucket(ms: number, growth = COHORT_GROWTH): number {
+  return Math.floor(Math.log(1 + Math.max(ms, 0)) / Math.log(growth));
 }
 
 /** The middle of a bucket (geometric, in 1 + ms), in ms. */
-export function bucketLatencyMs(bucket: number): number {
-  return Math.exp((bucket + 0.5) * GROWTH) - 1;
+export function bucketLatencyMs(bucket: number, growth = COHORT_GROWTH): number {
+  return Math.exp((bucket + 0.5) * Math.log(growth)) - 1;
 }
 
 /** Between the middles of two buckets, `frac` of the way (percentile_cont's interpolation). */
-export function interpolatedLatencyMs(lo: number, hi: number, frac: number): number {
-  const low = bucketLatencyMs(lo);
-  return low + frac * (bucketLatencyMs(hi) - low);
+export function interpolatedLatencyMs(lo: number, hi: number, frac: number, growth = COHORT_GROWTH): number {
+  const low = bucketLatencyMs(lo, growth);
+  return low + frac * (bucketLatencyMs(hi, growth) - low);
 }
 
 /**
@@ -26,7 +28,11 @@ export function interpolatedLatencyMs(lo: number, hi: number, frac: number): num
  * ranks them: the value at rank p(n − 1), between the buckets of the values at ⌊p(n − 1)⌋ and
  * ⌈p(n − 1)⌉. Null when nothing was counted.
  */
-export function histogramPercentile(counts: ReadonlyMap<number, number>, p: number): number | null {
+export function histogramPercentile(
+  counts: ReadonlyMap<number, number>,
+  p: number,
+  growth = COHORT_GROWTH,
+): number | null {
   const buckets = [...counts.entries()].filter(([, n]) => n > 0).sort(([a], [b]) => a - b);
   const total = buckets.reduce((sum, [, n]) => sum + n, 0);
   if (total === 0) return null;
@@ -43,5 +49,6 @@ export function histogramPercentile(counts: ReadonlyMap<number, number>, p: numb
     bucketAt(Math.floor(rank)),
     bucketAt(Math.ceil(rank)),
     rank - Math.floor(rank),
+    growth,
   );
 }

@@ -73,6 +73,8 @@ const AUTH = {
   403: 'the key lacks the role or the scope',
 };
 const USE_CASE = { ...AUTH, 400: 'invalid use case id', 404: 'unknown use case' };
+/** Reads that can scan many decisions stop at SHADOWGATE_READ_TIMEOUT_MS. */
+const READ_TIMEOUT = { 503: 'read_timeout: the read ran past its time limit and was stopped' };
 const BODY = {
   400: 'invalid body: every problem with its path; nothing is stored',
   413: 'body over the limit',
@@ -89,9 +91,9 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'get',
     path: '/readyz',
-    summary: 'readiness: database, queue, flags',
+    summary: 'readiness: database, queue, flags, each `ok` or `unavailable` (checked at most once a second)',
     permission: null,
-    responses: { 200: 'ready', 503: 'a dependency fails (see checks)' },
+    responses: { 200: 'ready', 503: 'a dependency is unavailable (see checks; why is in the log)' },
   },
   {
     method: 'get',
@@ -100,7 +102,11 @@ export const ROUTES: RouteDoc[] = [
     permission: null,
     plain: true,
     produces: ['text/plain'],
-    responses: { 200: 'the metrics' },
+    responses: {
+      200: 'the metrics',
+      401: 'with SHADOWGATE_METRICS_AUTH=key: missing, malformed, unknown or revoked key',
+      403: 'with SHADOWGATE_METRICS_AUTH=key: the key may not read, or not every use case',
+    },
   },
   {
     method: 'get',
@@ -156,7 +162,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'the metrics, filtered by stage, time range or segment',
     permission: 'read',
     query: metricsQuerySchema,
-    responses: { 200: 'metrics per stage and cohort', ...USE_CASE },
+    responses: { 200: 'metrics per stage and cohort', ...USE_CASE, ...READ_TIMEOUT },
   },
   {
     method: 'get',
@@ -165,7 +171,7 @@ export const ROUTES: RouteDoc[] = [
     permission: 'read',
     query: reportQuerySchema,
     produces: ['text/markdown', 'application/json'],
-    responses: { 200: 'the evidence report', ...USE_CASE },
+    responses: { 200: 'the evidence report', ...USE_CASE, ...READ_TIMEOUT },
   },
   {
     method: 'get',
@@ -177,10 +183,16 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'get',
     path: '/v1/use-cases/:id/timeseries',
-    summary: 'agreement with its interval, AI error rate, p95 latency and AI cost per hour or day',
+    summary:
+      'agreement with its interval, AI error rate, p95 latency and AI cost per hour or day, over the last 30 days unless from/to say otherwise',
     permission: 'read',
     query: timeseriesQuerySchema,
-    responses: { 200: 'the points', ...USE_CASE },
+    responses: {
+      200: 'the points, with the range covered',
+      ...USE_CASE,
+      400: 'invalid use case id or query: a range over 744 hour or 366 day buckets, or from not before to',
+      ...READ_TIMEOUT,
+    },
   },
   {
     method: 'get',

@@ -71,6 +71,9 @@ const TABLE: Record<string, Outcome[]> = {
   'DELETE /v1/keys/:id':                            [F,    F,    F,      F,     A,    A,   U,   U,      F],
 };
 
+/** `GET /metrics` when the operator sets SHADOWGATE_METRICS_AUTH=key: a key that reads every use case. */
+const KEYED_METRICS: Outcome[] = [F, A, A, A, A, A, U, U, F];
+
 const TARGET = 'rr-target';
 const OTHER = 'rr-other';
 
@@ -242,6 +245,24 @@ describe('every route × every role', () => {
     for (const route of ROUTES) {
       const row = TABLE[`${route.method.toUpperCase()} ${route.path}`];
       expect(row?.slice(0, 8), `${route.method} ${route.path}`).toEqual(derived(route.permission));
+    }
+  });
+
+  it('when /metrics needs a key (SHADOWGATE_METRICS_AUTH=key), then each caller gets what its row says', async () => {
+    const keyed = await startTestController({
+      database: tdb.database,
+      queue: 'in-process',
+      env: { SHADOWGATE_METRICS_AUTH: 'key' },
+    });
+    try {
+      const got = [];
+      for (const column of COLUMNS) {
+        const res = await keyed.http.get('/metrics').set(headers.get(column)!);
+        got.push(res.status === 200 ? A : res.status);
+      }
+      expect(got).toEqual(KEYED_METRICS);
+    } finally {
+      await keyed.stop();
     }
   });
 

@@ -4,6 +4,13 @@ import { DecisionStore } from '../../src/ingest/decision-store.js';
 import type { CohortAggregate } from '../../src/metrics/metrics-types.js';
 import { MetricsStore } from '../../src/metrics/metrics-store.js';
 import { RollupStore } from '../../src/metrics/rollup-store.js';
+import { type Bucket, bucketRange } from '../../src/metrics/timeseries-range.js';
+import {
+  type TimeseriesPoint,
+  TimeseriesStore,
+  timeseriesPoint,
+} from '../../src/metrics/timeseries-store.js';
+import type { Mode } from '../../src/plans/plan-schema.js';
 import { aiConfigKey } from '../../src/plans/ai-config-key.js';
 import { parsePlanText } from '../../src/plans/plan-loader.js';
 import { UseCaseStore } from '../../src/plans/use-case-store.js';
@@ -64,6 +71,70 @@ function expectSameCohorts(fromRollups: CohortAggregate[], fromRaw: CohortAggreg
 }
 
 const round = (n: number) => Math.round(n * 1e9) / 1e9;
+
+/** The decisions' time span (97 minutes apart from 2024-03-01): 17 days, in both bucket sizes. */
+const SERIES_FROM = new Date('2024-03-01T00:00:00Z');
+const SERIES_TO = new Date('2024-03-18T00:00:00Z');
+
+/** The time series computed the exact way, over the raw decisions, for comparison. */
+async function exactSeries(
+  database: TestDatabase['database'],
+  bucket: Bucket,
+  stage?: Mode,
+): Promise<TimeseriesPoint[]> {
+  const seconds = bucket === 'hour' ? 3600 : 86_400;
+  const rows = await database.rows<{
+    b: number;
+    decisions: number;
+    compared: number;
+    score_sum: number;
+    ai_attempted: number;
+    ai_errors: number;
+    p95: number | null;
+    ai_cost: number;
+  }>(sql`
+    select floor(extract(epoch from received_at) / ${seconds}::int)::int as b, count(*)::int as decisions,
+      count(score)::int as compared, coalesce(sum(score), 0)::float8 as score_sum,
+      count(*) filter (where ai_state in ('done', 'error'))::int as ai_attempted,
+      count(*) filter (where ai_state = 'error')::int as ai_errors,
+      percentile_cont(0.95) within group (order by ai_latency_ms) filter (where ai_state = 'done') as p95,
+      coalesce(sum(ai_cost), 0)::float8 as ai_cost
+    from decisions where use_case = ${UC} and (${stage ?? null}::text is null or stage = ${stage ?? null})
+    group by 1 order by 1`);
+  return rows.map((r) =>
+    timeseriesPoint({
+      start: new Date(Number(r.b) * seconds * 1000).toISOString().replace('.000Z', 'Z'),
+      decisions: Number(r.decisions),
+      compared: Number(r.compared),
+      scoreSum: Number(r.score_sum),
+      aiAttempted: Number(r.ai_attempted),
+      aiErrors: Number(r.ai_errors),
+      latencyP95Ms: r.p95 === null ? null : Number(r.p95),
+      aiCostSum: Number(r.ai_cost),
+    }),
+  );
+}
+
+/**
+ * The series read from the hourly rollups must be the exact one: every count and ratio (floats
+ * to 1e-9), p95 latency within the 5% of 1 ms a 10% histogram bucket allows.
+ */
+function expectSameSeries(fromRollups: TimeseriesPoint[], exact: TimeseriesPoint[]) {
+  expect(fromRollups.map((p) => p.start)).toEqual(exact.map((p) => p.start));
+  for (const [i, point] of fromRollups.entries()) {
+    const want = exact[i]!;
+    const { latencyP95Ms, ...rest } = point;
+    for (const [key, value] of Object.entries(rest)) {
+      const expected = want[key as keyof TimeseriesPoint];
+      if (typeof value === 'number')
+        expect(value, `${point.start} ${key}`).toBeCloseTo(expected as number, 9);
+      else expect(value, `${point.start} ${key}`).toEqual(expected);
+    }
+    if (want.latencyP95Ms === null) expect(latencyP95Ms).toBeNull();
+    else
+      expect(Math.abs(latencyP95Ms! - want.latencyP95Ms)).toBeLessThanOrEqual(0.05 * (1 + want.latencyP95Ms));
+  }
+}
 
 describe.each(BACKENDS)('incremental rollups on %s', (_backend, create) => {
   let tdb: TestDatabase;
@@ -162,6 +233,30 @@ describe.each(BACKENDS)('incremental rollups on %s', (_backend, create) => {
     }
   });
 
+  it('when the time series is read per hour or per day, whole or by stage, then the hourly rollups give the exact series over the raw decisions', async () => {
+    const series = new TimeseriesStore(tdb.database);
+    for (const bucket of ['hour', 'day'] as const) {
+      const range = bucketRange(bucket, SERIES_TO, SERIES_FROM, SERIES_TO);
+      for (const stage of [undefined, 'shadow', 'human-reviewed'] as const) {
+        const points = await series.points({ useCase: UC, range, ...(stage ? { stage } : {}) });
+        expect(points.length).toBeGreaterThan(bucket === 'hour' ? 50 : 10);
+        expectSameSeries(points, await exactSeries(tdb.database, bucket, stage));
+      }
+    }
+  });
+
+  it('when the decisions table is out of reach, then the time series is still read whole: it reads the rollups alone', async () => {
+    const series = new TimeseriesStore(tdb.database);
+    const range = bucketRange('hour', SERIES_TO, SERIES_FROM, SERIES_TO);
+    const before = await series.points({ useCase: UC, range });
+    await tdb.database.rows(sql`alter table decisions rename to decisions_out_of_reach`);
+    try {
+      expect(await series.points({ useCase: UC, range })).toEqual(before);
+    } finally {
+      await tdb.database.rows(sql`alter table decisions_out_of_reach rename to decisions`);
+    }
+  });
+
   it('when a stage was entered again, then its stage version holds only the decisions of that visit', async () => {
     const third = await rollups.cohorts({ useCase: UC, stage: 'shadow', stageVersion: 3 }, SEGMENTS, true);
     const [{ n } = { n: -1 }] = await tdb.database.rows<{ n: number }>(
@@ -206,6 +301,11 @@ describe.each(BACKENDS)('incremental rollups on %s', (_backend, create) => {
     expectSameCohorts(
       await rollups.cohorts({ useCase: UC }, ['region', 'channel'], true),
       await raw.cohorts({ useCase: UC }, ['region', 'channel'], true),
+    );
+    const range = bucketRange('day', SERIES_TO, SERIES_FROM, SERIES_TO);
+    expectSameSeries(
+      await new TimeseriesStore(tdb.database).points({ useCase: UC, range }),
+      await exactSeries(tdb.database, 'day'),
     );
   });
 });

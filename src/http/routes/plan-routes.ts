@@ -13,7 +13,8 @@ import { useCaseIdParam } from './params.js';
 const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/i;
 
 export const planQuerySchema = z.strictObject({
-  version: z.coerce.number().int().positive().optional(),
+  // plan_versions.version is an int4 column.
+  version: z.coerce.number().int().positive().max(2_147_483_647).optional(),
 });
 
 /**

@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../contracts/errors.js';
 import { type Permission, principalAllows } from '../../keys/roles.js';
-import { BUCKETS, TIMESERIES_CONFIDENCE } from '../../metrics/timeseries-store.js';
+import { BUCKETS, bucketRange, bucketStart } from '../../metrics/timeseries-range.js';
+import { TIMESERIES_CONFIDENCE } from '../../metrics/timeseries-store.js';
 import { MODES } from '../../plans/plan-schema.js';
 import type { HttpServices } from '../http-services.js';
 import { principalOf, requirePermission, requireScope } from '../auth.js';
@@ -41,17 +42,23 @@ export function timeseriesRoutes(services: HttpServices): Router {
     requireScope(principalOf(req), id);
     if (!(await services.useCases.get(id))) throw notFound(`unknown use case ${id}`);
     const query = parseOrThrow(timeseriesQuerySchema, req.query, 'timeseries query');
+    const range = bucketRange(
+      query.bucket,
+      services.clock(),
+      query.from ? new Date(query.from) : undefined,
+      query.to ? new Date(query.to) : undefined,
+    );
     const points = await services.timeseries.points({
       useCase: id,
-      bucket: query.bucket,
+      range,
       ...(query.stage ? { stage: query.stage } : {}),
-      ...(query.from ? { from: new Date(query.from) } : {}),
-      ...(query.to ? { to: new Date(query.to) } : {}),
     });
     res.json({
       useCase: id,
       bucket: query.bucket,
       stage: query.stage ?? null,
+      from: bucketStart(range.bucket, range.first),
+      to: bucketStart(range.bucket, range.end),
       confidence: TIMESERIES_CONFIDENCE,
       points,
     });
