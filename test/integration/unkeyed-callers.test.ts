@@ -8,7 +8,7 @@ import { type Controller, createController } from '../../src/main/controller.js'
 import { createInProcessShadowQueue } from '../../src/shadow/in-process-shadow-queue.js';
 import { databaseUrl } from '../support/services.js';
 import { AI_URL } from '../support/store-fixtures.js';
-import { ADMIN_KEY, labelPlan } from '../support/test-controller.js';
+import { ADMIN_KEY, LOOPBACK_DESTINATIONS, labelPlan } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 const admin = { Authorization: `Bearer ${ADMIN_KEY}` };
@@ -39,7 +39,12 @@ describe('callers without a key', () => {
       },
     );
     const controller = await createController({
-      config: loadConfig({ SHADOWGATE_ADMIN_KEY: ADMIN_KEY, SHADOWGATE_SWEEP_MS: '3600000', ...env }),
+      config: loadConfig({
+        SHADOWGATE_ADMIN_KEY: ADMIN_KEY,
+        SHADOWGATE_SWEEP_MS: '3600000',
+        ...LOOPBACK_DESTINATIONS,
+        ...env,
+      }),
       logger,
       database,
       queue: createInProcessShadowQueue({ logger }),
@@ -114,7 +119,11 @@ describe('callers without a key', () => {
     beforeAll(async () => {
       const controller = await controllerWith({ SHADOWGATE_METRICS_AUTH: 'key' });
       http = supertest(controller.app);
-      await http.put('/v1/use-cases/metrics-auth/plan').set(admin).send(labelPlan('metrics-auth', AI_URL));
+      await http
+        .put('/v1/use-cases/metrics-auth/plan')
+        .set(admin)
+        .send(labelPlan('metrics-auth', AI_URL))
+        .expect(201);
       for (const [name, role, useCases] of [
         ['scraper', 'viewer', undefined],
         ['scoped', 'viewer', ['metrics-auth']],
