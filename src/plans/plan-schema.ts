@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_COST_USD } from '../contracts/ai-answer-bounds.js';
 import { refuseControls } from '../contracts/safe-text.js';
 import { STORE_INPUT_MODES } from '../privacy/input-policy.js';
 import { redactPathProblem } from '../privacy/redact.js';
@@ -40,17 +41,28 @@ const uniqueStrings = (item: z.ZodString) =>
   });
 
 const fraction = z.number().min(0).max(1);
-const usd = z.number().nonnegative();
+/** Any amount of money in a plan: bounded so that no product or sum of them leaves a float8. */
+const usd = z.number().nonnegative().max(1e9);
+/** Labels, field names and other short names a plan lists (shown in reports and the CLI). */
+const NAME_CHARS = 200;
+/** Entries of a plan's lists of names: labels, fields, redaction paths, constraints. */
+const MAX_LISTED = 100;
+/** A placeholder of an `openai-chat` prompt template, replaced by the request's value as JSON. */
+export const PLACEHOLDER = /\{\{\s*(input|context|labels)\s*\}\}/g;
+/** Each placeholder is a copy of the whole input (up to the body limit): a prompt holds a few. */
+const MAX_PLACEHOLDERS = 10;
 
 export const decisionSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('label'),
-    labels: uniqueStrings(z.string().min(1).superRefine(refuseControls('line'))).min(2),
+    labels: uniqueStrings(z.string().min(1).max(NAME_CHARS).superRefine(refuseControls('line')))
+      .min(2)
+      .max(MAX_LISTED),
   }),
   z.strictObject({
     type: z.literal('json'),
     /** Fields every decision object must have (a minimal schema; values are free). */
-    requiredFields: z.array(z.string().min(1)).optional(),
+    requiredFields: z.array(z.string().min(1).max(NAME_CHARS)).max(MAX_LISTED).optional(),
   }),
 ]);
 export type DecisionSpec = z.infer<typeof decisionSpecSchema>;
@@ -61,16 +73,17 @@ export const comparatorSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('numeric'), tolerance: z.number().nonnegative().default(0) }),
   z.strictObject({
     type: z.literal('fields'),
-    fields: z.array(z.string().min(1)).min(1),
+    fields: z.array(z.string().min(1).max(NAME_CHARS)).min(1).max(MAX_LISTED),
     tolerance: z.number().nonnegative().optional(),
   }),
 ]);
 export type ComparatorSpec = z.infer<typeof comparatorSchema>;
 
 export const pricingSchema = z.strictObject({
-  perCall: usd.default(0),
-  inputPerMTok: usd.default(0),
-  outputPerMTok: usd.default(0),
+  /** A call dearer than an AI answer may cost would make every call an out-of-range error. */
+  perCall: usd.max(MAX_COST_USD).default(0),
+  inputPerMTok: usd.max(100_000).default(0),
+  outputPerMTok: usd.max(100_000).default(0),
 });
 export type Pricing = z.infer<typeof pricingSchema>;
 
@@ -92,9 +105,16 @@ export const aiSpecSchema = z.discriminatedUnion('adapter', [
   z.strictObject({
     adapter: z.literal('openai-chat'),
     ...aiCommon,
-    model: z.string().min(1),
+    model: z.string().min(1).max(NAME_CHARS),
     /** Mustache-like template: {{input}}, {{context}}, {{labels}} are replaced. */
-    prompt: z.string().min(1),
+    prompt: z
+      .string()
+      .min(1)
+      .max(100_000)
+      .refine(
+        (prompt) => (prompt.match(PLACEHOLDER) ?? []).length <= MAX_PLACEHOLDERS,
+        `at most ${MAX_PLACEHOLDERS} placeholders: each is replaced by the whole input, context or labels`,
+      ),
     /** The bearer token's variable: one the operator allows (SHADOWGATE_AI_SECRETS), checked at apply. */
     apiKeyEnv: z
       .string()
@@ -117,8 +137,8 @@ export const promoteWhenSchema = z.strictObject({
   minDuration: durationSchema.optional(),
   ...agreementCriteria,
   maxAiErrorRate: fraction.optional(),
-  maxP95LatencyMs: z.number().positive().optional(),
-  maxAiCostPerDecision: usd.optional(),
+  maxP95LatencyMs: z.number().positive().max(3_600_000).optional(),
+  maxAiCostPerDecision: usd.max(MAX_COST_USD).optional(),
 });
 export type PromoteWhen = z.infer<typeof promoteWhenSchema>;
 
@@ -131,7 +151,7 @@ export const rollbackWhenSchema = z.strictObject({
 export type RollbackWhen = z.infer<typeof rollbackWhenSchema>;
 
 export const constraintSchema = z.strictObject({
-  contextName: z.string().min(1),
+  contextName: z.string().min(1).max(NAME_CHARS),
   operator: z.enum([
     'IN',
     'NOT_IN',
@@ -151,7 +171,7 @@ export const constraintSchema = z.strictObject({
 });
 
 export const boundarySchema = z.strictObject({
-  constraints: z.array(constraintSchema).default([]),
+  constraints: z.array(constraintSchema).max(MAX_LISTED).default([]),
   minConfidence: fraction.default(0),
   rolloutPercent: z.number().min(0).max(100).default(100),
 });
@@ -182,12 +202,18 @@ export const limitedAutonomousStageSchema = z.strictObject({
 
 /** What is masked before anything is stored, logged or sent (see README "Data protection"). */
 export const redactSchema = z.strictObject({
+  /** Paths are walked for every decision stored: a few hundred characters, a hundred paths. */
   fields: uniqueStrings(
-    z.string().superRefine((path, ctx) => {
-      const problem = redactPathProblem(path);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
-  ).optional(),
+    z
+      .string()
+      .max(500)
+      .superRefine((path, ctx) => {
+        const problem = redactPathProblem(path);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+  )
+    .max(MAX_LISTED)
+    .optional(),
   patterns: z
     .array(
       z.enum(PATTERN_NAMES, {

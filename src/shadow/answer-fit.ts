@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_COST_USD, MAX_TOKENS } from '../contracts/ai-answer-bounds.js';
 import { findUnstorable } from '../contracts/storable-json.js';
 import { describeTypedValue, describeValue, renderPath } from '../contracts/validation-problems.js';
 import { checkDecision } from '../plans/decision-fit.js';
@@ -12,14 +13,6 @@ import { elapsedMs } from './bounded-json.js';
  * number beyond what the columns and the rollups' sums hold a permanent `out-of-range` one.
  * Nothing the AI wrote goes into an error's message, only into its `upstreamText`.
  */
-
-/**
- * Token counts per call: far beyond any model's context (int columns hold 2^31; the rollups sum
- * them in bigint).
- */
-export const MAX_TOKENS = 100_000_000;
-/** USD per call, whether the AI reported it or the plan's price table gave it (the rollups sum it). */
-export const MAX_COST_USD = 1_000;
 
 /** A model version names a model and nothing else: it is shown in reports, the CLI and the dashboard. */
 export const modelVersionSchema = z

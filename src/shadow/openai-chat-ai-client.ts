@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AiSecrets } from '../egress/ai-secrets.js';
 import { EgressRefusedError } from '../egress/egress-refused-error.js';
 import type { GuardedHttp } from '../egress/guarded-http.js';
-import type { AiSpec, ComparatorSpec, DecisionSpec } from '../plans/plan-schema.js';
+import { type AiSpec, type ComparatorSpec, type DecisionSpec, PLACEHOLDER } from '../plans/plan-schema.js';
 import { AiCallError } from './ai-errors.js';
 import { boundedAnswer, fitDecision, modelVersionSchema, parseAnswer } from './answer-fit.js';
 import {
@@ -106,12 +106,18 @@ export class OpenAiChatAiClient implements AiSystemClient {
   }
 }
 
-/** Replaces {{input}}, {{context}} and {{labels}}; values that are not strings are JSON. */
+/** Replaces {{input}}, {{context}} and {{labels}}; values that are not strings are JSON, each written once. */
 export function renderPrompt(template: string, req: AiRequest, labels: string[]): string {
   const values: Record<string, unknown> = { input: req.input, context: req.context, labels };
-  return template.replace(/\{\{\s*(input|context|labels)\s*\}\}/g, (_, name: string) => {
-    const value = values[name];
-    return typeof value === 'string' ? value : JSON.stringify(value);
+  const rendered = new Map<string, string>();
+  return template.replace(PLACEHOLDER, (_, name: string) => {
+    let text = rendered.get(name);
+    if (text === undefined) {
+      const value = values[name];
+      text = typeof value === 'string' ? value : JSON.stringify(value);
+      rendered.set(name, text);
+    }
+    return text;
   });
 }
 

@@ -264,6 +264,7 @@ describe('the evidence report of the demo use case', () => {
   it('when the report is read without a format, then it is Markdown with every section and the figures of the JSON', async () => {
     const res = await tc.http.get(`/v1/use-cases/${USE_CASE}/report`).set(viewer).expect(200);
     expect(res.headers['content-type']).toBe('text/markdown; charset=utf-8');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
     const md = res.text;
     for (const heading of [
       '# Evidence report: invoice-triage',

@@ -445,6 +445,55 @@ ai:
     paths: ['segments[0]'],
     problems: [CONTROL('000A', 6)],
   },
+  // Plans whose size is fine but whose content would cost every decision or overflow a sum.
+  {
+    // Each placeholder is a copy of the whole input: 30,000 of them would build gigabytes per call.
+    name: 'a prompt with eleven placeholders',
+    text: jsonPlan({
+      ai: {
+        adapter: 'openai-chat',
+        url: 'https://ai.example.com/v1/chat/completions',
+        model: 'm',
+        prompt: '{{input}} '.repeat(10) + '{{ context }}',
+      },
+    }),
+    format: 'json',
+    paths: ['ai.prompt'],
+    problems: ['at most 10 placeholders'],
+  },
+  {
+    name: 'a price per call above what an AI answer may cost',
+    text: jsonPlan({
+      ai: { adapter: 'http', url: 'https://ai.example.com/decide', pricing: { perCall: 1001 } },
+    }),
+    format: 'json',
+    paths: ['ai.pricing.perCall'],
+    problems: ['expected at most 1000, got 1001'],
+  },
+  {
+    name: 'a human cost of 1e300 per decision',
+    text: jsonPlan({ humanCostPerDecision: 1e300 }),
+    format: 'json',
+    paths: ['humanCostPerDecision'],
+    problems: ['expected at most 1000000000, got 1e+300'],
+  },
+  {
+    name: '101 labels',
+    text: jsonPlan({ decision: { type: 'label', labels: Array.from({ length: 101 }, (_, i) => `l${i}`) } }),
+    format: 'json',
+    paths: ['decision.labels'],
+    problems: ['expected at most 100 items, got 101'],
+  },
+  {
+    name: '101 redaction paths',
+    text: jsonPlan({
+      storeInput: 'redacted',
+      redact: { fields: Array.from({ length: 101 }, (_, i) => `input.f${i}`) },
+    }),
+    format: 'json',
+    paths: ['redact.fields'],
+    problems: ['expected at most 100 items, got 101'],
+  },
 ];
 
 /** The table as requests to the API: each a 400 whose problems carry their line. */

@@ -25,6 +25,8 @@ export function reportRoutes(services: HttpServices): Router {
       res.json(report);
       return;
     }
+    // Browsers must not guess another type (HTML) for text that quotes untrusted values.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     res.type('text/markdown; charset=utf-8').send(renderReportMarkdown(report));
   });
   return router;
