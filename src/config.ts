@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { AiSecrets, parseSecretGrants } from './egress/ai-secrets.js';
 import { DEFAULT_DESTINATIONS, parseDestinations } from './egress/destination-policy.js';
 
-/** A setting parsed by `parse`, whose problems are reported under the variable's name; empty is unset. */
+/** A setting parsed by `parse`, whose problems are reported under the variable's name. */
 function listSetting<T>(parse: (text: string) => T | string[], unset: T) {
   return z
     .string()
     .optional()
     .transform((text, ctx) => {
-      if (text === undefined || text.trim() === '') return unset;
+      if (text === undefined) return unset;
       const parsed = parse(text);
       if (isProblemList(parsed)) {
         for (const message of parsed) ctx.addIssue({ code: 'custom', message });
@@ -24,8 +24,8 @@ function isProblemList(value: unknown): value is string[] {
 }
 
 /**
- * The only reader of process.env. Every variable is documented in the README
- * ("Configuration"); an invalid value stops the process with the variable named.
+ * The controller's settings, read through `readEnvironment`. Every variable is documented in the
+ * README ("Configuration"); an invalid value stops the process with the variable named.
  */
 const envSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
@@ -89,7 +89,25 @@ export type Config = Readonly<
   }
 >;
 
+/**
+ * The environment as every part of Shadowgate sees it: a variable that is empty or only
+ * whitespace is unset, as compose files and shells write an unset one (`UNLEASH_URL=`). Values
+ * that are set are kept as they are. The one place that reads process.env.
+ */
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Readonly<Record<string, string>> {
+  const set: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value.trim() !== '') set[name] = value;
+  }
+  return Object.freeze(set);
+}
+
+/** The controller's configuration from `env` (default: the process's), empty variables unset. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return parseConfig(readEnvironment(env));
+}
+
+function parseConfig(env: Readonly<Record<string, string>>): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw invalid(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));

@@ -35,7 +35,7 @@ export class ApiError extends CliError {
 /** Flags win over the environment; the key is required, the URL defaults to the local controller. */
 export function resolveTarget(
   flags: { url?: string | undefined; key?: string | undefined },
-  env: NodeJS.ProcessEnv,
+  env: Readonly<Record<string, string | undefined>>,
 ): ApiTarget {
   const raw = flags.url ?? env.SHADOWGATE_URL ?? DEFAULT_URL;
   let url: URL;

@@ -121,7 +121,7 @@ describe('shadowgate CLI: plan validate, serve and migrate', () => {
     ]);
   });
 
-  it('when serve is given a plans directory, then the controller starts with those use cases, applied as cli:serve, and stops on SIGTERM', async () => {
+  it('when serve is given a plans directory (and empty variables, as compose writes them), then the controller starts with those use cases, applied as cli:serve, and stops on SIGTERM', async () => {
     const plans = join(dir, 'plans');
     await mkdir(plans);
     await writeFile(join(plans, 'alpha.yaml'), plan('alpha'));
@@ -141,10 +141,14 @@ describe('shadowgate CLI: plan validate, serve and migrate', () => {
       DATABASE_URL: tdb.url,
       SHADOWGATE_ADMIN_KEY: ADMIN_KEY,
       LOG_LEVEL: 'info',
+      // Unset, as a compose file without a value writes them: the embedded defaults apply.
+      UNLEASH_URL: '',
+      REDIS_URL: ' ',
+      PORT: '',
     });
     try {
       const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-      const port = await new Promise<number>((resolve, reject) => {
+      const started = await new Promise<{ port: number; flags: string; queue: string }>((resolve, reject) => {
         let seen = '';
         let stderr = '';
         child.stderr.setEncoding('utf8').on('data', (d: string) => {
@@ -153,10 +157,13 @@ describe('shadowgate CLI: plan validate, serve and migrate', () => {
         child.stdout.setEncoding('utf8').on('data', (d: string) => {
           seen += d;
           const line = seen.split('\n').find((l) => l.includes('shadowgate controller listening'));
-          if (line) resolve((JSON.parse(line) as { port: number }).port);
+          if (line) resolve(JSON.parse(line) as { port: number; flags: string; queue: string });
         });
         child.on('close', (code) => reject(new Error(`serve exited with ${code}: ${stderr}${seen}`)));
       });
+      // The start line names the flag store and queue actually in use.
+      expect([started.flags, started.queue]).toEqual(['built-in', 'in-process']);
+      const port = started.port;
       const env = { SHADOWGATE_URL: `http://127.0.0.1:${port}`, SHADOWGATE_KEY: ADMIN_KEY };
       const [status, transitions] = await Promise.all([
         runCli(['status', '--json'], env),

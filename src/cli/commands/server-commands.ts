@@ -66,9 +66,9 @@ function parsePort(value: string): number {
  * fraction of the time without them.
  */
 async function configFrom(overrides: Record<string, string>): Promise<Config> {
-  const { loadConfig } = await import('../../config.js');
+  const { loadConfig, readEnvironment } = await import('../../config.js');
   try {
-    return loadConfig({ ...process.env, ...overrides });
+    return loadConfig({ ...readEnvironment(), ...overrides });
   } catch (error) {
     throw new CliError((error as Error).message, EXIT.usage);
   }
@@ -87,8 +87,8 @@ async function serve(options: ServeOptions): Promise<void> {
 
 /**
  * `serve` up to the listening controller (tests call it in-process). The controller's secrets are
- * taken out of process.env as soon as the configuration holds them: nothing it runs later can
- * read them from the environment.
+ * taken out of the environment as soon as the configuration holds them: nothing it runs later can
+ * read them there.
  */
 export async function startServing(
   options: ServeOptions,
@@ -115,7 +115,7 @@ export async function startServing(
         database:
           controller.database.kind === 'postgres' ? 'postgresql' : `pglite in ${config.SHADOWGATE_DATA_DIR}`,
         queue: controller.queue.kind,
-        flags: config.UNLEASH_URL ? 'unleash' : 'built-in',
+        flags: controller.flags.store.kind,
         plans: plans.length,
       },
       'shadowgate controller listening',
