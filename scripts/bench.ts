@@ -23,7 +23,7 @@ const USAGE = `usage: npm run bench -- [options]
                      45 s end to end
   --only LIST        some of: sdk,ingest,gates,e2e (comma-separated; default all)
   --json FILE        where the results go as JSON (default bench-results.json)
-  --markdown         also print the table as Markdown (for the README)
+  --markdown         also print the table as Markdown (for docs/performance.md)
   --profile          run the controller children under node --cpu-prof and summarise the profiles
   --profile-dir DIR  where the .cpuprofile files go (default a new directory under the temp dir)
   --postgres URL     PostgreSQL to create the benchmark databases in

@@ -2,7 +2,7 @@
  * The fault suite (`npm run faults`): sustained mirrored traffic through the real SDK into
  * controller processes on a real PostgreSQL and Redis with a simulated AI system, a fault
  * injected mid-run, and the final counts in the database checked against what was sent.
- * README "Reliability" lists each fault and the guarantee it tests.
+ * docs/reliability.md lists each fault and the guarantee it tests.
  *
  *   npm run faults                       every case (a few minutes)
  *   npm run faults -- --quick            fewer decisions, shorter phases

@@ -67,7 +67,7 @@ export function formatTable(results: BenchResult[], machine: Machine): string {
   return out.join('\n');
 }
 
-/** The same table in Markdown, for the README's "Performance" section. */
+/** The same table in Markdown, for docs/performance.md. */
 export function formatMarkdown(results: BenchResult[]): string {
   const out = [
     '| benchmark | metric | value | baseline (same run) | target | met |',

@@ -51,7 +51,7 @@ export const postgresRestart: FaultCase = {
     );
 
     return tallyLane(run, lane, {
-      // Calls in flight, plus answers committed without waiting for the WAL (README "Design")
+      // Calls in flight, plus answers committed without waiting for the WAL (docs/design.md)
       // in the moment before the crash: about a second of traffic at most.
       repeatsAllowed: CONCURRENCY + perSecond,
       everyDecisionOwesACall: true,

@@ -36,7 +36,7 @@ export interface CaseResult {
 
 export interface FaultCase {
   name: string;
-  /** The fault, as the README lists it. */
+  /** The fault, as docs/reliability.md lists it. */
   fault: string;
   /** The guarantee the case checks. */
   guarantee: string;

@@ -12,7 +12,7 @@ export function caseLines(r: CaseResult): string[] {
   ];
 }
 
-/** One row per case, as the README's "Reliability" section shows them. */
+/** One row per case, as docs/reliability.md shows them. */
 export function summaryTable(results: CaseResult[]): string {
   const header = [
     'case',

@@ -2,7 +2,7 @@ import type { Mode } from '../plans/plan-schema.js';
 
 /**
  * Metrics are kept per cohort: use case × stage × AI configuration × model version.
- * Evidence for a gate is only ever taken from one cohort (see README "Design").
+ * Evidence for a gate is only ever taken from one cohort (see README "Gates and guards").
  */
 export interface CohortKey {
   stage: Mode;
