@@ -1,22 +1,15 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import type { RateLimits } from '../keys/key-rate-limiter.js';
 import type { ControllerMetrics } from '../observability/metrics-registry.js';
 import { requestContext } from '../observability/request-context.js';
-import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
-import { authenticate } from './auth.js';
+import { authenticate, requirePermission } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
-import { rateLimitPerKey } from './rate-limit.js';
 import type { HttpServices } from './http-services.js';
-import { decisionRoutes } from './routes/decision-routes.js';
-import { healthRoutes } from './routes/health-routes.js';
-import { keyRoutes } from './routes/key-routes.js';
-import { planRoutes } from './routes/plan-routes.js';
-import { type MetricsAuth, observabilityRoutes } from './routes/observability-routes.js';
-import { releaseRoutes } from './routes/release-routes.js';
-import { reportRoutes } from './routes/report-routes.js';
-import { timeseriesRoutes } from './routes/timeseries-routes.js';
-import { useCaseRoutes } from './routes/use-case-routes.js';
+import { rateLimitPerKey } from './rate-limit.js';
+import type { MetricsAuth, RouteContext, RouteSpec } from './route-spec.js';
+import { ROUTE_TABLE, routeName } from './route-table.js';
 
 export interface AppOptions {
   bodyLimit: number;
@@ -31,7 +24,7 @@ export interface AppOptions {
   metricsAuth?: MetricsAuth;
 }
 
-/** The controller's HTTP API; listening is the caller's business. */
+/** The controller's HTTP API, mounted from the route table; listening is the caller's business. */
 export function createApp(services: HttpServices, options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -42,25 +35,49 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
       onIngestRequest: (route, status, seconds) => options.metrics?.ingestRequest(route, status, seconds),
     }),
   );
-  app.use(observabilityRoutes(options.metrics, { mode: options.metricsAuth ?? 'none', keys: services.keys }));
-  app.use(healthRoutes(services));
-  app.use(dashboardRoutes());
-
+  const context: RouteContext = {
+    services,
+    bodyLimit: options.bodyLimit,
+    metricsAuth: options.metricsAuth ?? 'none',
+    routes: ROUTE_TABLE,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  };
+  const limit = rateLimitPerKey(options.rateLimits ?? { ingest: 0, api: 0 });
   const v1 = express.Router();
   v1.use(authenticate(services.keys));
-  v1.use(rateLimitPerKey(options.rateLimits ?? { ingest: 0, api: 0 }));
-  v1.use(planRoutes(services, options.bodyLimit));
-  v1.use(express.json({ limit: options.bodyLimit, strict: false }));
-  v1.use(decisionRoutes(services));
-  v1.use(useCaseRoutes(services));
-  v1.use(releaseRoutes(services));
-  v1.use(reportRoutes(services));
-  v1.use(timeseriesRoutes(services));
-  v1.use(keyRoutes(services));
+  for (const route of ROUTE_TABLE) {
+    const handlers = route.handler(context);
+    if (handlers === null) continue;
+    if (route.permission === null) {
+      app[route.method](route.path, handlers);
+      continue;
+    }
+    if (!route.path.startsWith('/v1/') || route.budget === null) {
+      throw new Error(`${routeName(route)}: a keyed route lives under /v1 and has a budget`);
+    }
+    // The budget is spent before the permission is checked: a refused request counts too.
+    v1[route.method](
+      route.path.slice('/v1'.length),
+      limit(route.budget),
+      ...guards(route, context),
+      handlers,
+    );
+  }
+  // A keyed request that no route takes spends the api budget before its 404.
+  v1.use(limit('api'));
+  app.use(dashboardRoutes());
   app.use('/v1', v1);
   if (options.unleashClientApi) app.use('/api', options.unleashClientApi);
 
   app.use(notFoundHandler);
   app.use(errorHandler(options.logger));
   return app;
+}
+
+/** The permission check, then the body parser the route's body needs. */
+function guards(route: RouteSpec, context: RouteContext): RequestHandler[] {
+  const guards: RequestHandler[] = route.permission === 'any' ? [] : [requirePermission(route.permission!)];
+  if (route.textBody) guards.push(express.text({ type: () => true, limit: context.bodyLimit }));
+  else if (route.body) guards.push(express.json({ limit: context.bodyLimit, strict: false }));
+  return guards;
 }

@@ -3,30 +3,19 @@ import { type Budget, KeyRateLimiter, type RateLimits } from '../keys/key-rate-l
 import { principalOf, refuseOverRate } from './auth.js';
 
 /**
- * The SDK-facing writes, which spend the ingest budget (a batch of decisions is one request).
- * Express routes case-insensitively and with an optional trailing slash; so do these.
+ * Per-key rate limits for authenticated routes: one limiter, and a middleware per budget that
+ * each route mounts before its handlers (mount after `authenticate`; which budget a route spends
+ * is in the route table). Over its budget a key gets 429 with `Retry-After` in whole seconds.
+ * The bootstrap admin key has a bucket like any other key. Requests refused for their key (401)
+ * spend nothing here; unknown keys have a limit of their own (KeyStore.authenticate).
  */
-const INGEST_PATHS = [
-  /^\/v1\/decisions\/?$/i,
-  /^\/v1\/decisions\/[^/]+\/[^/]+\/human\/?$/i,
-  /^\/v1\/use-cases\/[^/]+\/suggest\/?$/i,
-];
-
-export function budgetOf(method: string, path: string): Budget {
-  return method === 'POST' && INGEST_PATHS.some((p) => p.test(path)) ? 'ingest' : 'api';
-}
-
-/**
- * Per-key rate limits for authenticated routes (mount after `authenticate`): over its budget a
- * key gets 429 with `Retry-After` in whole seconds. The bootstrap admin key has a bucket like
- * any other key. Requests refused for their key (401) spend nothing here; unknown keys have a
- * limit of their own (KeyStore.authenticate).
- */
-export function rateLimitPerKey(limits: RateLimits, nowMs?: () => number): RequestHandler {
+export function rateLimitPerKey(
+  limits: RateLimits,
+  nowMs?: () => number,
+): (budget: Budget) => RequestHandler {
   const limiter = new KeyRateLimiter(limits, nowMs);
-  return (req, res, next) => {
+  return (budget) => (req, res, next) => {
     const principal = principalOf(req);
-    const budget = budgetOf(req.method, req.originalUrl.split('?')[0] ?? '');
     const admission = limiter.admit(principal.keyId ?? `principal:${principal.name}`, budget);
     if (admission.allowed) {
       next();

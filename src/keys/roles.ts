@@ -6,7 +6,8 @@
 export const ROLES = ['ingest', 'owner', 'release', 'viewer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export type Permission = 'read' | 'ingest' | 'apply-plan' | 'release' | 'manage-keys';
+export const PERMISSIONS = ['read', 'ingest', 'apply-plan', 'release', 'manage-keys'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
 
 const granted: Record<Role, readonly Permission[]> = {
   ingest: ['ingest'],

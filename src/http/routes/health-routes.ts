@@ -1,16 +1,33 @@
-import { Router } from 'express';
-import type { HttpServices } from '../http-services.js';
+import type { RouteSpec } from '../route-spec.js';
 
 /** Liveness says the process answers; readiness checks what a request needs. */
-export function healthRoutes(services: HttpServices): Router {
-  const router = Router();
-  router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  router.get('/readyz', async (_req, res) => {
-    const checks = await services.readiness();
-    const ready = Object.values(checks).every((c) => c === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
-  });
-  return router;
-}
+export const healthRoutes: RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    permission: null,
+    budget: null,
+    summary: 'liveness',
+    responses: { 200: 'the process answers' },
+    handler: () => (_req, res) => {
+      res.json({ status: 'ok' });
+    },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    permission: null,
+    budget: null,
+    summary: 'readiness: database, queue, flags, each `ok` or `unavailable` (checked at most once a second)',
+    description:
+      'readiness with `checks: {database, queue, flags}`, each `ok` or `unavailable` (503 when one is; why is in the log), checked at most once a second whatever the number of probes',
+    responses: { 200: 'ready', 503: 'a dependency is unavailable (see checks; why is in the log)' },
+    handler:
+      ({ services }) =>
+      async (_req, res) => {
+        const checks = await services.readiness();
+        const ready = Object.values(checks).every((c) => c === 'ok');
+        res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+      },
+  },
+];

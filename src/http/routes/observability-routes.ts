@@ -1,36 +1,57 @@
-import { type RequestHandler, Router } from 'express';
+import type { RequestHandler } from 'express';
 import { forbidden } from '../../contracts/errors.js';
-import type { KeyStore } from '../../keys/key-store.js';
 import { principalAllows } from '../../keys/roles.js';
-import type { ControllerMetrics } from '../../observability/metrics-registry.js';
-import { openApiDocument } from '../../observability/openapi.js';
 import { authenticate, principalOf } from '../auth.js';
-
-/** Who may scrape /metrics: anyone (`none`, the default), or a key that may read every use case. */
-export type MetricsAuth = 'none' | 'key';
+import { buildOpenApiDocument } from '../openapi-document.js';
+import type { RouteSpec } from '../route-spec.js';
 
 /**
  * `GET /metrics` (Prometheus) and `GET /v1/openapi.json`: no key, like the health probes, unless
  * the operator asks for one on /metrics (`SHADOWGATE_METRICS_AUTH=key`): its series name every
  * use case, so the key must be allowed to read and scoped to all of them.
  */
-export function observabilityRoutes(
-  metrics: ControllerMetrics | undefined,
-  auth: { mode: MetricsAuth; keys: KeyStore },
-): Router {
-  const router = Router();
-  if (metrics) {
-    const guard: RequestHandler[] = auth.mode === 'key' ? [authenticate(auth.keys), readsEveryUseCase] : [];
-    router.get('/metrics', ...guard, async (_req, res) => {
-      const { contentType, body } = await metrics.exposition();
-      res.type(contentType).send(body);
-    });
-  }
-  router.get('/v1/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
-  });
-  return router;
-}
+export const observabilityRoutes: RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/metrics',
+    permission: null,
+    budget: null,
+    summary: 'Prometheus metrics (text exposition format)',
+    produces: ['text/plain'],
+    responses: {
+      200: 'the metrics',
+      401: 'with SHADOWGATE_METRICS_AUTH=key: missing, malformed, unknown or revoked key',
+      403: 'with SHADOWGATE_METRICS_AUTH=key: the key may not read, or not every use case',
+    },
+    handler: ({ metrics, metricsAuth, services }) => {
+      if (!metrics) return null;
+      const guard = metricsAuth === 'key' ? [authenticate(services.keys), readsEveryUseCase] : [];
+      return [
+        ...guard,
+        async (_req, res) => {
+          const { contentType, body } = await metrics.exposition();
+          res.type(contentType).send(body);
+        },
+      ];
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/openapi.json',
+    permission: null,
+    budget: null,
+    summary: 'this document',
+    description: 'the OpenAPI 3.1 document of this API',
+    responses: { 200: 'the OpenAPI document' },
+    handler: ({ routes }) => {
+      let document: object | undefined;
+      return (_req, res) => {
+        document ??= buildOpenApiDocument(routes);
+        res.json(document);
+      };
+    },
+  },
+];
 
 const readsEveryUseCase: RequestHandler = (req, _res, next) => {
   const principal = principalOf(req);

@@ -1,9 +1,8 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { refuseControls } from '../../contracts/safe-text.js';
 import { MODES } from '../../plans/plan-schema.js';
-import type { HttpServices } from '../http-services.js';
-import { principalOf, requirePermission } from '../auth.js';
+import { principalOf } from '../auth.js';
+import { BODY, type RouteSpec, USE_CASE } from '../route-spec.js';
 import { parseOrThrow } from '../validate.js';
 import { useCaseIdParam } from './params.js';
 
@@ -18,30 +17,71 @@ export const promoteSchema = z.strictObject({ reason, force: z.boolean().optiona
 export const rollbackSchema = z.strictObject({ reason, to: z.enum(MODES).optional() });
 export const killSwitchSchema = z.strictObject({ reason });
 
-/** Release managers' actions; each answers with the transition it recorded. */
-export function releaseRoutes(services: HttpServices): Router {
-  const router = Router();
-  const release = requirePermission('release');
+type Action = 'promote' | 'rollback' | 'disable' | 'enable';
 
-  router.post('/use-cases/:id/promote', release, async (req, res) => {
-    const body = parseOrThrow(promoteSchema, req.body ?? {}, 'promotion');
-    res.json(await services.release.promote(useCaseIdParam(req.params.id), body, principalOf(req)));
-  });
-  router.post('/use-cases/:id/rollback', release, async (req, res) => {
-    const body = parseOrThrow(rollbackSchema, req.body ?? {}, 'rollback');
-    res.json(await services.release.rollback(useCaseIdParam(req.params.id), body, principalOf(req)));
-  });
-  router.post('/use-cases/:id/disable', release, async (req, res) => {
-    const body = parseOrThrow(killSwitchSchema, req.body ?? {}, 'disable');
-    res.json(await services.release.disable(useCaseIdParam(req.params.id), body, principalOf(req)));
-  });
-  router.post('/use-cases/:id/enable', release, async (req, res) => {
-    const body = parseOrThrow(killSwitchSchema, req.body ?? {}, 'enable');
-    res.json(await services.release.enable(useCaseIdParam(req.params.id), body, principalOf(req)));
-  });
-  router.get('/use-cases/:id/transitions', requirePermission('read'), async (req, res) => {
-    const id = useCaseIdParam(req.params.id);
-    res.json({ useCase: id, transitions: await services.release.transitions(id, principalOf(req)) });
-  });
-  return router;
+/** A release manager's action: it answers with the transition it recorded. */
+function action(
+  name: Action,
+  body: { name: string; schema: z.ZodType },
+  what: string,
+  text: { summary: string; description: string; conflict: string },
+): RouteSpec {
+  return {
+    method: 'post',
+    path: `/v1/use-cases/:id/${name}`,
+    permission: 'release',
+    budget: 'api',
+    summary: text.summary,
+    description: text.description,
+    body: [body],
+    responses: { 200: 'the transition recorded', ...USE_CASE, ...BODY, 409: text.conflict },
+    handler:
+      ({ services }) =>
+      async (req, res) => {
+        // Each action's schema is the one its service method takes.
+        const input = parseOrThrow(body.schema, req.body ?? {}, what) as never;
+        res.json(await services.release[name](useCaseIdParam(req.params.id), input, principalOf(req)));
+      },
+  };
 }
+
+export const releaseRoutes: RouteSpec[] = [
+  action('promote', { name: 'Promote', schema: promoteSchema }, 'promotion', {
+    summary: 'promote to the next stage',
+    description:
+      '`{reason, force?}`; 409 with error `gate_not_eligible` listing the criteria that do not hold, unless `force`',
+    conflict:
+      'the gate does not hold (the criteria are listed) unless forced, or the stage changed meanwhile',
+  }),
+  action('rollback', { name: 'Rollback', schema: rollbackSchema }, 'rollback', {
+    summary: 'roll back to an earlier stage',
+    description: '`{reason, to?}`',
+    conflict: 'nothing to roll back to',
+  }),
+  action('disable', { name: 'KillSwitch', schema: killSwitchSchema }, 'disable', {
+    summary: 'the kill switch: no AI calls while disabled',
+    description: '`{reason}`: the kill switch (no AI calls while disabled)',
+    conflict: 'already disabled',
+  }),
+  action('enable', { name: 'KillSwitch', schema: killSwitchSchema }, 'enable', {
+    summary: 'back to the stage before disable',
+    description: '`{reason}`: back to the stage before disable',
+    conflict: 'not disabled',
+  }),
+  {
+    method: 'get',
+    path: '/v1/use-cases/:id/transitions',
+    permission: 'read',
+    budget: 'api',
+    summary: 'every stage change with actor, reason, forced and its evidence snapshot',
+    description:
+      'every stage change with actor, reason, forced, plan and model version and its evidence snapshot',
+    responses: { 200: 'the transitions', ...USE_CASE },
+    handler:
+      ({ services }) =>
+      async (req, res) => {
+        const id = useCaseIdParam(req.params.id);
+        res.json({ useCase: id, transitions: await services.release.transitions(id, principalOf(req)) });
+      },
+  },
+];

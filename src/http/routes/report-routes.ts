@@ -1,9 +1,8 @@
-import { Router } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../contracts/errors.js';
 import { renderReportMarkdown } from '../../report/report-markdown.js';
-import type { HttpServices } from '../http-services.js';
-import { principalOf, requirePermission, requireScope } from '../auth.js';
+import { principalOf, requireScope } from '../auth.js';
+import { READ_TIMEOUT, type RouteSpec, USE_CASE } from '../route-spec.js';
 import { parseOrThrow } from '../validate.js';
 import { useCaseIdParam } from './params.js';
 
@@ -12,22 +11,32 @@ export const reportQuerySchema = z.strictObject({
 });
 
 /** `GET /v1/use-cases/:id/report`: the evidence report, Markdown unless `?format=json`. */
-export function reportRoutes(services: HttpServices): Router {
-  const router = Router();
-  router.get('/use-cases/:id/report', requirePermission('read'), async (req, res) => {
-    const id = useCaseIdParam(req.params.id);
-    requireScope(principalOf(req), id);
-    const query = parseOrThrow(reportQuerySchema, req.query, 'report query');
-    const useCase = await services.useCases.get(id);
-    if (!useCase) throw notFound(`unknown use case ${id}`);
-    const report = await services.report.report(useCase, services.clock());
-    if (query.format === 'json') {
-      res.json(report);
-      return;
-    }
-    // Browsers must not guess another type (HTML) for text that quotes untrusted values.
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.type('text/markdown; charset=utf-8').send(renderReportMarkdown(report));
-  });
-  return router;
-}
+export const reportRoutes: RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/v1/use-cases/:id/report',
+    permission: 'read',
+    budget: 'api',
+    summary: 'the evidence report (Markdown unless format=json)',
+    query: reportQuerySchema,
+    produces: ['text/markdown', 'application/json'],
+    responses: { 200: 'the evidence report', ...USE_CASE, ...READ_TIMEOUT },
+    handler:
+      ({ services }) =>
+      async (req, res) => {
+        const id = useCaseIdParam(req.params.id);
+        requireScope(principalOf(req), id);
+        const query = parseOrThrow(reportQuerySchema, req.query, 'report query');
+        const useCase = await services.useCases.get(id);
+        if (!useCase) throw notFound(`unknown use case ${id}`);
+        const report = await services.report.report(useCase, services.clock());
+        if (query.format === 'json') {
+          res.json(report);
+          return;
+        }
+        // Browsers must not guess another type (HTML) for text that quotes untrusted values.
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        res.type('text/markdown; charset=utf-8').send(renderReportMarkdown(report));
+      },
+  },
+];

@@ -1,12 +1,13 @@
-import { Router } from 'express';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../contracts/errors.js';
 import { inScope } from '../../keys/roles.js';
+import { summarize } from '../../metrics/use-case-reader.js';
 import { MODES } from '../../plans/plan-schema.js';
 import type { UseCase } from '../../plans/use-case-store.js';
-import { summarize } from '../../metrics/use-case-reader.js';
 import type { HttpServices } from '../http-services.js';
-import { principalOf, requirePermission, requireScope } from '../auth.js';
+import { principalOf, requireScope } from '../auth.js';
+import { AUTH, READ_TIMEOUT, type RouteSpec, USE_CASE } from '../route-spec.js';
 import { parseOrThrow } from '../validate.js';
 import { useCaseIdParam } from './params.js';
 
@@ -20,40 +21,71 @@ export const metricsQuerySchema = z.strictObject({
     .optional(),
 });
 
-export function useCaseRoutes(services: HttpServices): Router {
-  const router = Router();
-  const read = requirePermission('read');
-
-  async function load(req: Parameters<Parameters<Router['get']>[1]>[0]): Promise<UseCase> {
-    const id = useCaseIdParam(req.params.id);
-    requireScope(principalOf(req), id);
-    const useCase = await services.useCases.get(id);
-    if (!useCase) throw notFound(`unknown use case ${id}`);
-    return useCase;
-  }
-
-  router.get('/use-cases', read, async (req, res) => {
-    const principal = principalOf(req);
-    const all = await services.useCases.list();
-    res.json({ useCases: all.filter((u) => inScope(principal, u.id)).map(summarize) });
-  });
-
-  router.get('/use-cases/:id', read, async (req, res) => {
-    res.json(await services.reader.detail(await load(req), services.clock()));
-  });
-
-  router.get('/use-cases/:id/metrics', read, async (req, res) => {
-    const useCase = await load(req);
-    const query = parseOrThrow(metricsQuerySchema, req.query, 'metrics query');
-    const [name, value] = query.segment ? query.segment.split(/[:=](.*)/s) : [];
-    const filter = {
-      ...(query.stage ? { stage: query.stage } : {}),
-      ...(query.from ? { from: new Date(query.from) } : {}),
-      ...(query.to ? { to: new Date(query.to) } : {}),
-      ...(name && value !== undefined ? { segment: { name, value } } : {}),
-    };
-    res.json({ useCase: useCase.id, filter: query, stages: await services.reader.stages(useCase, filter) });
-  });
-
-  return router;
+async function load(services: HttpServices, req: Request): Promise<UseCase> {
+  const id = useCaseIdParam(req.params.id);
+  requireScope(principalOf(req), id);
+  const useCase = await services.useCases.get(id);
+  if (!useCase) throw notFound(`unknown use case ${id}`);
+  return useCase;
 }
+
+export const useCaseRoutes: RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/v1/use-cases',
+    permission: 'read',
+    budget: 'api',
+    summary: "use cases in the key's scope, with their stage",
+    responses: { 200: 'the use cases', ...AUTH },
+    handler:
+      ({ services }) =>
+      async (req, res) => {
+        const principal = principalOf(req);
+        const all = await services.useCases.list();
+        res.json({ useCases: all.filter((u) => inScope(principal, u.id)).map(summarize) });
+      },
+  },
+  {
+    method: 'get',
+    path: '/v1/use-cases/:id',
+    permission: 'read',
+    budget: 'api',
+    summary: 'stage, plan version, metrics per stage and cohort, and the gate',
+    description:
+      'stage, plan version, `metrics.stages[]` (per stage: totals and one entry per cohort) and `gate`',
+    responses: { 200: 'the use case', ...USE_CASE },
+    handler:
+      ({ services }) =>
+      async (req, res) => {
+        res.json(await services.reader.detail(await load(services, req), services.clock()));
+      },
+  },
+  {
+    method: 'get',
+    path: '/v1/use-cases/:id/metrics',
+    permission: 'read',
+    budget: 'api',
+    summary: 'the metrics, filtered by stage, time range or segment',
+    description: 'the same metrics, filtered by stage, time range or segment (`segment=region:EU`)',
+    query: metricsQuerySchema,
+    responses: { 200: 'metrics per stage and cohort', ...USE_CASE, ...READ_TIMEOUT },
+    handler:
+      ({ services }) =>
+      async (req, res) => {
+        const useCase = await load(services, req);
+        const query = parseOrThrow(metricsQuerySchema, req.query, 'metrics query');
+        const [name, value] = query.segment ? query.segment.split(/[:=](.*)/s) : [];
+        const filter = {
+          ...(query.stage ? { stage: query.stage } : {}),
+          ...(query.from ? { from: new Date(query.from) } : {}),
+          ...(query.to ? { to: new Date(query.to) } : {}),
+          ...(name && value !== undefined ? { segment: { name, value } } : {}),
+        };
+        res.json({
+          useCase: useCase.id,
+          filter: query,
+          stages: await services.reader.stages(useCase, filter),
+        });
+      },
+  },
+];

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { PATH_PARAMETERS, REQUEST_SCHEMAS, ROUTES, type RouteDoc } from './openapi-routes.js';
+import { PATH_PARAMETERS, type RouteSpec } from './route-spec.js';
 
 /**
- * The OpenAPI 3.1 document of the controller's API, generated from the zod schemas the
- * routes validate with (`z.toJSONSchema`, as input: fields with defaults are optional).
+ * The OpenAPI 3.1 document of the controller's API, generated from the route table and the zod
+ * schemas the routes validate with (`z.toJSONSchema`, as input: fields with defaults are optional).
  */
 
 type JsonObject = Record<string, unknown>;
@@ -14,20 +14,21 @@ const ERROR_BODY = z.strictObject({
   details: z.array(z.strictObject({ path: z.string(), problem: z.string() })),
 });
 
-let cached: JsonObject | null = null;
-
-export function openApiDocument(): JsonObject {
-  cached ??= buildOpenApiDocument();
-  return cached;
-}
-
-export function buildOpenApiDocument(): JsonObject {
+export function buildOpenApiDocument(routes: readonly RouteSpec[]): JsonObject {
   const schemas: Record<string, JsonObject> = {};
-  for (const [name, schema] of Object.entries(REQUEST_SCHEMAS)) addComponent(schemas, name, schema);
+  const named = new Map<string, z.ZodType>();
+  for (const { body } of routes) {
+    for (const { name, schema } of body ?? []) {
+      if (named.get(name) === schema) continue;
+      if (named.has(name)) throw new Error(`two request schemas are named ${name}`);
+      named.set(name, schema);
+      addComponent(schemas, name, schema);
+    }
+  }
   addComponent(schemas, 'Error', ERROR_BODY);
 
   const paths: Record<string, Record<string, JsonObject>> = {};
-  for (const route of ROUTES) {
+  for (const route of routes) {
     const path = openApiPath(route.path);
     paths[path] ??= {};
     paths[path][route.method] = operation(route);
@@ -54,10 +55,11 @@ export function openApiPath(expressPath: string): string {
   return expressPath.replace(/:(\w+)/g, '{$1}');
 }
 
-function operation(route: RouteDoc): JsonObject {
+function operation(route: RouteSpec): JsonObject {
   const op: JsonObject = {
     operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(\w)?/g, (_, c?: string) => (c ?? '').toUpperCase())}`,
     summary: route.summary,
+    ...(route.description ? { description: route.description } : {}),
     security: route.permission === null ? [] : [{ bearer: [] }],
   };
   if (route.permission !== null) op['x-shadowgate-permission'] = route.permission;
@@ -73,15 +75,15 @@ function operation(route: RouteDoc): JsonObject {
   return op;
 }
 
-function pathParameters(route: RouteDoc): JsonObject[] {
+function pathParameters(route: RouteSpec): JsonObject[] {
   return [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => {
-    const schema = route.pathParameters?.[name!] ?? PATH_PARAMETERS[name!];
+    const schema = route.params?.[name!] ?? PATH_PARAMETERS[name!];
     if (!schema) throw new Error(`no schema for path parameter ${name} of ${route.path}`);
     return { name, in: 'path', required: true, schema: inline(schema) };
   });
 }
 
-function queryParameters(route: RouteDoc): JsonObject[] {
+function queryParameters(route: RouteSpec): JsonObject[] {
   if (!route.query) return [];
   const schema = inline(route.query);
   const properties = (schema.properties ?? {}) as Record<string, JsonObject>;
@@ -94,15 +96,15 @@ function queryParameters(route: RouteDoc): JsonObject[] {
   }));
 }
 
-function requestBody(route: RouteDoc): JsonObject {
-  const refs = (route.body ?? []).map((name) => ({ $ref: `#/components/schemas/${name}` }));
+function requestBody(route: RouteSpec): JsonObject {
+  const refs = (route.body ?? []).map(({ name }) => ({ $ref: `#/components/schemas/${name}` }));
   const schema = refs.length === 1 ? refs[0] : { oneOf: refs };
   const content: JsonObject = { 'application/json': { schema } };
-  if (route.yamlBody) content['application/yaml'] = { schema };
+  if (route.textBody) content['application/yaml'] = { schema };
   return { required: true, content };
 }
 
-function response(route: RouteDoc, status: number, description: string): JsonObject {
+function response(route: RouteSpec, status: number, description: string): JsonObject {
   if (status === 204) return { description };
   if (status >= 400) {
     return {
