@@ -44,7 +44,6 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
   };
   const limit = rateLimitPerKey(options.rateLimits ?? { ingest: 0, api: 0 });
   const v1 = express.Router();
-  v1.use(authenticate(services.keys));
   for (const route of ROUTE_TABLE) {
     const handlers = route.handler(context);
     if (handlers === null) continue;
@@ -55,16 +54,18 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
     if (!route.path.startsWith('/v1/') || route.budget === null) {
       throw new Error(`${routeName(route)}: a keyed route lives under /v1 and has a budget`);
     }
-    // The budget is spent before the permission is checked: a refused request counts too.
     v1[route.method](
       route.path.slice('/v1'.length),
+      ...measured(route),
+      authenticate(services.keys),
+      // The budget is spent before the permission is checked: a refused request counts too.
       limit(route.budget),
       ...guards(route, context),
       handlers,
     );
   }
-  // A keyed request that no route takes spends the api budget before its 404.
-  v1.use(limit('api'));
+  // A /v1 request no route takes needs a key all the same, and spends the api budget before its 404.
+  v1.use(authenticate(services.keys), limit('api'));
   app.use(dashboardRoutes());
   app.use('/v1', v1);
   if (options.unleashClientApi) app.use('/api', options.unleashClientApi);
@@ -72,6 +73,18 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
   app.use(notFoundHandler);
   app.use(errorHandler(options.logger));
   return app;
+}
+
+/** The SDK-facing routes (those on the ingest budget) have their handling time measured, refusals too. */
+function measured(route: RouteSpec): RequestHandler[] {
+  if (route.budget !== 'ingest') return [];
+  const name = routeName(route);
+  return [
+    (req, _res, next) => {
+      req.measuredRoute = name;
+      next();
+    },
+  ];
 }
 
 /** The permission check, then the body parser the route's body needs. */

@@ -8,6 +8,8 @@ declare module 'express-serve-static-core' {
     requestId?: string;
     /** A child logger carrying `reqId`. */
     log?: Logger;
+    /** Set by an SDK-facing route as it takes the request: its handling time is measured under this name. */
+    measuredRoute?: string;
   }
 }
 
@@ -18,17 +20,6 @@ const ACCEPTABLE_ID = /^[\w.:@/+=-]{1,128}$/;
 
 /** Probes, scrapes and flag polling come every few seconds: logged at debug, the rest at info. */
 const QUIET_PATHS = /^\/(?:healthz|readyz|metrics)$|^\/api\/client\//;
-
-/** The SDK-facing routes whose handling time is measured (the route label of the histogram). */
-const INGEST_ROUTES: Array<{ method: string; pattern: RegExp; route: string }> = [
-  { method: 'POST', pattern: /^\/v1\/decisions$/, route: 'POST /v1/decisions' },
-  {
-    method: 'POST',
-    pattern: /^\/v1\/decisions\/[^/]+\/[^/]+\/human$/,
-    route: 'POST /v1/decisions/:useCase/:requestId/human',
-  },
-  { method: 'POST', pattern: /^\/v1\/use-cases\/[^/]+\/suggest$/, route: 'POST /v1/use-cases/:id/suggest' },
-];
 
 export interface RequestContextOptions {
   logger: Logger;
@@ -67,8 +58,7 @@ export function requestContext(options: RequestContextOptions): RequestHandler {
       const level = QUIET_PATHS.test(path) ? 'debug' : 'info';
       req.log?.[level](line, 'request');
 
-      const ingest = INGEST_ROUTES.find((r) => r.method === req.method && r.pattern.test(path));
-      if (ingest && options.onIngestRequest) options.onIngestRequest(ingest.route, res.statusCode, seconds);
+      if (req.measuredRoute) options.onIngestRequest?.(req.measuredRoute, res.statusCode, seconds);
     });
     next();
   };
