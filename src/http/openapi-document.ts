@@ -113,13 +113,15 @@ function response(route: RouteSpec, status: number, description: string): JsonOb
     };
   }
   const types = route.produces ?? ['application/json'];
-  return { description, content: Object.fromEntries(types.map((t) => [t, {}])) };
+  const answer = (type: string) =>
+    type === 'application/json' && route.response ? { schema: inline(route.response, 'output') } : {};
+  return { description, content: Object.fromEntries(types.map((t) => [t, answer(t)])) };
 }
 
-/** A schema without `$defs`, for parameters (ids and query fields are flat). */
-function inline(schema: z.ZodType): JsonObject {
+/** A schema without `$defs`, for parameters (ids and query fields are flat) and answers. */
+function inline(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonObject {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, {
-    io: 'input',
+    io,
     unrepresentable: 'any',
   }) as JsonObject;
   return rest;

@@ -54,6 +54,11 @@ export interface RouteSpec {
   body?: BodySchema[];
   /** The body is text (YAML, or JSON with a JSON content type), parsed by the handler. */
   textBody?: boolean;
+  /**
+   * The JSON answer of a success (any 2xx status with a body), as a zod schema: the OpenAPI
+   * document shows it and the route × role test checks every such answer against it.
+   */
+  response?: z.ZodType;
   /** Status → what it means; error statuses answer with the error body. */
   responses: Record<number, string>;
   /** Media types of the 200 answer when not JSON alone. */

@@ -235,8 +235,9 @@ describe('every route × every role', () => {
     expect(Object.keys(TABLE).sort()).toEqual(served);
   });
 
-  it('when every caller calls every route, then each answer is the class the table says', async () => {
+  it('when every caller calls every route, then each answer is the class the table says, and a success the shape the table says', async () => {
     const mismatches: string[] = [];
+    const answers: string[] = [];
     for (const [route, outcomes] of Object.entries(TABLE)) {
       const method = route.split(' ')[0]!.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
       for (const [i, column] of COLUMNS.entries()) {
@@ -251,9 +252,15 @@ describe('every route × every role', () => {
             ? res.status !== 401 && res.status !== 403 && res.status < 500 && !message.startsWith('no route')
             : res.status === expected && res.body?.error === (expected === U ? 'unauthorized' : 'forbidden');
         if (!ok) mismatches.push(`${route} as ${column}: expected ${expected}, got ${res.status} ${message}`);
+        const answer = ROUTE_TABLE.find((r) => routeName(r) === route)?.response;
+        if (answer && res.status < 300 && res.type === 'application/json') {
+          const parsed = answer.safeParse(res.body);
+          if (!parsed.success) answers.push(`${route} as ${column}: ${parsed.error.message}`);
+        }
       }
     }
     expect(mismatches).toEqual([]);
+    expect(answers).toEqual([]);
   });
 
   it('when the spot checks written by hand are compared with the derived expectations, then they agree', () => {

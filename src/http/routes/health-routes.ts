@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { RouteSpec } from '../route-spec.js';
 
 /** Liveness says the process answers; readiness checks what a request needs. */
@@ -8,6 +9,7 @@ export const healthRoutes: RouteSpec[] = [
     permission: null,
     budget: null,
     summary: 'liveness',
+    response: z.strictObject({ status: z.literal('ok') }),
     responses: { 200: 'the process answers' },
     handler: () => (_req, res) => {
       res.json({ status: 'ok' });
@@ -21,6 +23,10 @@ export const healthRoutes: RouteSpec[] = [
     summary: 'readiness: database, queue, flags, each `ok` or `unavailable` (checked at most once a second)',
     description:
       'readiness with `checks: {database, queue, flags}`, each `ok` or `unavailable` (503 when one is; why is in the log), checked at most once a second whatever the number of probes',
+    response: z.strictObject({
+      status: z.enum(['ready', 'not ready']),
+      checks: z.record(z.string(), z.enum(['ok', 'unavailable'])),
+    }),
     responses: { 200: 'ready', 503: 'a dependency is unavailable (see checks; why is in the log)' },
     handler:
       ({ services }) =>

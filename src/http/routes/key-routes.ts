@@ -23,6 +23,13 @@ export const keyRoutes: RouteSpec[] = [
     summary: 'create an API key (its secret is shown once)',
     description: '`{name, role, useCases?}` → 201 with the key, shown once',
     body: [{ name: 'CreateKey', schema: createKeySchema }],
+    response: z.strictObject({
+      id: z.string(),
+      key: z.string().describe('the secret, shown this once'),
+      name: z.string(),
+      role: z.enum(ROLES),
+      useCases: z.array(z.string()).nullable(),
+    }),
     responses: { 201: 'the key, with its secret', ...AUTH, ...BODY },
     handler:
       ({ services }) =>

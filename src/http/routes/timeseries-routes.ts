@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { notFound } from '../../contracts/errors.js';
-import { PERMISSIONS, principalAllows } from '../../keys/roles.js';
+import { PERMISSIONS, principalAllows, ROLES } from '../../keys/roles.js';
 import { BUCKETS, bucketRange, bucketStart } from '../../metrics/timeseries-range.js';
 import { TIMESERIES_CONFIDENCE } from '../../metrics/timeseries-store.js';
 import { MODES } from '../../plans/plan-schema.js';
@@ -29,6 +29,12 @@ export const timeseriesRoutes: RouteSpec[] = [
     budget: 'api',
     summary: 'what the key may do',
     description: 'what the key may do: `{name, role, useCases, permissions}`',
+    response: z.strictObject({
+      name: z.string(),
+      role: z.enum(ROLES),
+      useCases: z.array(z.string()).nullable(),
+      permissions: z.array(z.enum(PERMISSIONS)),
+    }),
     responses: { 200: '{name, role, useCases, permissions}', 401: AUTH[401] },
     handler: () => (req, res) => {
       const principal = principalOf(req);
