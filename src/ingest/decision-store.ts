@@ -1,4 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { canonicalJson } from '../contracts/canonical-json.js';
 import { ShadowgateError } from '../contracts/errors.js';
 import type { Database } from '../db/database.js';
 import { decisions } from '../db/schema.js';
@@ -252,18 +253,5 @@ function pendingValue(row: NewDecision) {
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-/** Key-order-independent form of a JSON value. */
-export function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value as Record<string, unknown>)
-        .sort()
-        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
+  return canonicalJson(a, 'integers-first') === canonicalJson(b, 'integers-first');
 }

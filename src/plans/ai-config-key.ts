@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../contracts/canonical-json.js';
 import type { Plan } from './plan-schema.js';
 
 /**
@@ -18,7 +19,7 @@ export function aiConfigKey(plan: Plan): string {
       adapter: ai.adapter,
       url: ai.url,
       ...(ai.adapter === 'openai-chat'
-        ? // apiKeyEnv is left out when unset (canonicalJson drops undefined): older keys hold.
+        ? // apiKeyEnv is left out when unset (canonical JSON drops undefined): older keys hold.
           { model: ai.model, prompt: ai.prompt, temperature: ai.temperature, apiKeyEnv: ai.apiKeyEnv }
         : {}),
     },
@@ -32,21 +33,7 @@ export function aiConfigKey(plan: Plan): string {
             requiredFields: decision.requiredFields?.length ? sortedSet(decision.requiredFields) : undefined,
           },
   };
-  return createHash('sha256').update(canonicalJson(measured)).digest('hex').slice(0, 16);
-}
-
-/** JSON with object keys sorted and `undefined` members left out, so equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value))
-    return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+  return createHash('sha256').update(canonicalJson(measured, 'code-units')).digest('hex').slice(0, 16);
 }
 
 function sortedSet(list: readonly string[]): string[] {

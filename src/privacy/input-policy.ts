@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../plans/ai-config-key.js';
+import { canonicalJson } from '../contracts/canonical-json.js';
 import { maskPatterns } from './redaction-patterns.js';
 import { type RedactionRules, redact } from './redact.js';
 
@@ -30,7 +30,7 @@ export interface StoredForms {
 }
 
 export function hashInput(input: unknown): { sha256: string } {
-  return { sha256: createHash('sha256').update(canonicalJson(input)).digest('hex') };
+  return { sha256: createHash('sha256').update(canonicalJson(input, 'code-units')).digest('hex') };
 }
 
 /** The stored form of an input under `policy` (never the argument itself when it differs). */

@@ -1,4 +1,5 @@
-import { canonicalJson, stableIndex, stableUnit } from './stable-hash.js';
+import { canonicalJson } from '../contracts/canonical-json.js';
+import { stableIndex, stableUnit } from './stable-hash.js';
 
 /**
  * The ground truth of the simulations. Simulated humans decide with
@@ -38,7 +39,7 @@ const INVOICE_LABELS = ['approve', 'reject', 'escalate'];
 export function referenceLabel(input: unknown, labels: string[]): string {
   if (labels.length === 0) throw new Error('referenceLabel needs at least one label');
   if (INVOICE_LABELS.every((l) => labels.includes(l)) && isInvoiceLike(input)) return invoiceLabel(input);
-  return labels[stableIndex(labels.length, 'reference', canonicalJson(input))]!;
+  return labels[stableIndex(labels.length, 'reference', canonicalJson(input, 'integers-first'))]!;
 }
 
 /**

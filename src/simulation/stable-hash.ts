@@ -15,17 +15,3 @@ export function stableUnit(...parts: Array<string | number>): number {
 export function stableIndex(n: number, ...parts: Array<string | number>): number {
   return Math.min(n - 1, Math.floor(stableUnit(...parts) * n));
 }
-
-/** JSON with object keys sorted, so equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  const text = JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const obj = v as Record<string, unknown>;
-    return Object.fromEntries(
-      Object.keys(obj)
-        .sort()
-        .map((k) => [k, obj[k]]),
-    );
-  });
-  return text ?? 'undefined';
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aiConfigKey, canonicalJson } from '../../src/plans/ai-config-key.js';
+import { aiConfigKey } from '../../src/plans/ai-config-key.js';
 import { parsePlanText } from '../../src/plans/plan-loader.js';
 import type { Plan } from '../../src/plans/plan-schema.js';
 
@@ -105,14 +105,5 @@ describe('aiConfigKey', () => {
       json.replace('comparator: { type: exact }', 'comparator: { type: numeric, tolerance: 0 }'),
     ).plan;
     expect(aiConfigKey(explicit)).toBe(aiConfigKey(implicit));
-  });
-});
-
-describe('canonicalJson', () => {
-  it('when objects differ only in key order, then the text is the same; undefined members are left out', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } })).toBe(
-      '{"a":{"d":[1,{"x":1,"y":2}]},"b":1}',
-    );
-    expect(canonicalJson({ a: 1, b: 2 })).toBe(canonicalJson({ b: 2, a: 1 }));
   });
 });

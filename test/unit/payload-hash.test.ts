@@ -1,8 +1,21 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { MirroredDecision } from '../../src/contracts/decision-contracts.js';
-import { canonical } from '../../src/ingest/decision-store.js';
-import { canonicalText, payloadHash } from '../../src/ingest/payload-hash.js';
+import { canonicalJson } from '../../src/contracts/canonical-json.js';
+import { payloadHash } from '../../src/ingest/payload-hash.js';
+
+/** Key-order-independent copy of a JSON value: the definition's sorted rebuild. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value as Record<string, unknown>)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
 
 /** The definition stored hashes were made with: a retry must keep matching them. */
 function definitionHash(d: MirroredDecision): string {
@@ -102,8 +115,10 @@ describe('payload hash', () => {
 
   it('when keys look like integers, then they come first in numeric order, as a rebuilt object lists them', () => {
     const parsed = JSON.parse('{"b":1,"10":2,"2":3,"a":4,"01":5,"4294967295":6,"4294967294":7}');
-    expect(canonicalText(parsed)).toBe(JSON.stringify(canonical(parsed)));
-    expect(canonicalText(parsed)).toBe('{"2":3,"10":2,"4294967294":7,"01":5,"4294967295":6,"a":4,"b":1}');
+    expect(canonicalJson(parsed, 'integers-first')).toBe(JSON.stringify(canonical(parsed)));
+    expect(canonicalJson(parsed, 'integers-first')).toBe(
+      '{"2":3,"10":2,"4294967294":7,"01":5,"4294967295":6,"a":4,"b":1}',
+    );
   });
 
   it('when key order differs, then the hash is the same; when a value differs, it is not', () => {
