@@ -9,7 +9,7 @@
 import { fileURLToPath } from 'node:url';
 import { isSampled } from '../src/contracts/sampling.js';
 import type { StageSummary } from '../src/metrics/stage-summary.js';
-import { makeInvoice } from '../src/simulation/reference-labeler.js';
+import { makeInvoice } from './simulation/reference-labeler.js';
 import { closingReport, sdkCounterLines, type UseCaseDetail } from './demo/closing-report.js';
 import { DEMO_USAGE, type DemoOptions, parseDemoOptions, UsageError } from './demo/demo-options.js';
 import {

@@ -4,8 +4,8 @@
  * --latency takes milliseconds or a range such as 20-120.
  */
 import { parseArgs } from 'node:util';
-import type { SimFailure, SimRange } from '../src/simulation/simulated-answer.js';
-import { startSimulatedAiSystem } from '../src/simulation/simulated-ai-system.js';
+import type { SimFailure, SimRange } from './simulation/simulated-answer.js';
+import { startSimulatedAiSystem } from './simulation/simulated-ai-system.js';
 
 const FAILURES: SimFailure[] = ['none', 'http-500', 'timeout', 'malformed-json', 'huge', 'wrong-label'];
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Shadowgate } from '../../src/sdk/index.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
 import { applyPlan, createKey } from './admin-api.js';
 import { createBenchDatabase } from './bench-database.js';
 import { benchPlan, LABELS } from './bench-plans.js';

@@ -3,7 +3,7 @@ import Queue from 'bull';
 import { Redis } from 'ioredis';
 import type { MirroredDecision } from '../../src/contracts/decision-contracts.js';
 import { openDatabase } from '../../src/db/database.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
 import { applyPlan, createKey, getJson } from './admin-api.js';
 import { createBenchDatabase } from './bench-database.js';
 import { benchPlan, LABELS } from './bench-plans.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type HumanPath, Shadowgate } from '../../src/sdk/index.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
 import { applyPlan, createKey, getJson } from './admin-api.js';
 import { createBenchDatabase } from './bench-database.js';
 import { LABELS } from './bench-plans.js';

@@ -4,8 +4,8 @@ import {
   type SimOptions,
   type SimulatedAiSystem,
   startSimulatedAiSystem,
-} from '../../src/simulation/simulated-ai-system.js';
-import type { SimAnswerOptions } from '../../src/simulation/simulated-answer.js';
+} from '../simulation/simulated-ai-system.js';
+import type { SimAnswerOptions } from '../simulation/simulated-answer.js';
 import type { DemoOptions } from './demo-options.js';
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import type { SimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import type { SimulatedAiSystem } from '../simulation/simulated-ai-system.js';
 import { type ApiClient, createApiClient } from './api-client.js';
 import {
   type DemoPlan,

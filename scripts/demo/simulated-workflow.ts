@@ -1,4 +1,4 @@
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
 
 /**
  * The SIMULATED upstream of the example service: synthetic invoices sent to its

@@ -1,6 +1,6 @@
 import { isSampled, unitHash } from '../../src/contracts/sampling.js';
 import type { HumanPath } from '../../src/sdk/index.js';
-import { referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { referenceLabel } from '../simulation/reference-labeler.js';
 
 /**
  * The example service's SIMULATED clerks, its human path. A clerk decides most

@@ -1,11 +1,7 @@
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AuditRequest, Shadowgate } from '../../src/sdk/index.js';
-import {
-  type InvoiceContext,
-  type InvoiceInput,
-  referenceLabel,
-} from '../../src/simulation/reference-labeler.js';
+import { type InvoiceContext, type InvoiceInput, referenceLabel } from '../simulation/reference-labeler.js';
 import { ClerkDesk, clerkOf } from './clerk-desk.js';
 
 export { clerkOf, simulatedClerk } from './clerk-desk.js';

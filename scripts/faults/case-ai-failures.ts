@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { SimFailure } from '../../src/simulation/simulated-answer.js';
-import type { SimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import type { SimFailure } from '../simulation/simulated-answer.js';
+import type { SimulatedAiSystem } from '../simulation/simulated-ai-system.js';
 import { counterSum } from './admin-api.js';
 import { CaseRun, startSim } from './case-setup.js';
 import { type FaultCase, formatMs } from './fault-case.js';

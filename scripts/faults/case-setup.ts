@@ -4,7 +4,7 @@
  * plan, SDK and traffic on a fresh stack, and the final tally.
  */
 import type { ShadowgateOptions } from '../../src/sdk/index.js';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { type SimulatedAiSystem, startSimulatedAiSystem } from '../simulation/simulated-ai-system.js';
 import { startUnleashServer, type TestUnleash } from '../../test/support/unleash-server.js';
 import type { ControllerProcess } from './controller-process.js';
 import { type CaseContext, type CaseResult, Checks } from './fault-case.js';

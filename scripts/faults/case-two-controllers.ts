@@ -1,4 +1,4 @@
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
 import { counterSum } from './admin-api.js';
 import { CaseRun, startSim } from './case-setup.js';
 import type { FaultCase } from './fault-case.js';

@@ -1,4 +1,4 @@
-import type { SimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import type { SimulatedAiSystem } from '../simulation/simulated-ai-system.js';
 import type { AdminApi } from './admin-api.js';
 import type { CaseResult, Checks } from './fault-case.js';
 import type { FaultDatabase } from './fault-database.js';

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Mode, Shadowgate } from '../../src/sdk/index.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
 
 /** One use case served through one SDK instance; the driver spreads decisions over its lanes in turn. */
 export interface TrafficLane {

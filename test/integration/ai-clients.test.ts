@@ -13,8 +13,11 @@ import type { AiRequest, AiSystemClient } from '../../src/shadow/ai-system-clien
 import { aiEgress, readBoundedText } from '../../src/shadow/bounded-json.js';
 import { createAiSystemClient as createClient } from '../../src/shadow/create-ai-system-client.js';
 import { renderPrompt } from '../../src/shadow/openai-chat-ai-client.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
+import {
+  type SimulatedAiSystem,
+  startSimulatedAiSystem,
+} from '../../scripts/simulation/simulated-ai-system.js';
 
 const LABELS = ['approve', 'reject', 'escalate'];
 const decision: DecisionSpec = { type: 'label', labels: LABELS };

@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import {
+  type SimulatedAiSystem,
+  startSimulatedAiSystem,
+} from '../../scripts/simulation/simulated-ai-system.js';
 import { countRows } from '../support/db-snapshot.js';
 import {
   eventually,
@@ -24,7 +27,7 @@ const invoice = (amount: number, vendorVerified: boolean, poNumber: string) => (
 });
 
 /**
- * Reference labels (the invoice policy of src/simulation/reference-labeler.ts): over 50,000
+ * Reference labels (the invoice policy of scripts/simulation/reference-labeler.ts): over 50,000
  * escalate; an unverified vendor over 1,000 reject; a verified vendor with a PO approve.
  */
 const KNOWN = [

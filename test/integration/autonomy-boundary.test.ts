@@ -9,7 +9,10 @@ import { parsePlanText } from '../../src/plans/plan-loader.js';
 import type { Plan } from '../../src/plans/plan-schema.js';
 import { unleashContext } from '../../src/sdk/mode-source.js';
 import type { DecisionContext } from '../../src/sdk/sdk-types.js';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import {
+  type SimulatedAiSystem,
+  startSimulatedAiSystem,
+} from '../../scripts/simulation/simulated-ai-system.js';
 import { type FlagClient, startFlagClient } from '../support/flag-client.js';
 import { ADMIN_KEY, startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';

@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import {
+  type SimulatedAiSystem,
+  startSimulatedAiSystem,
+} from '../../scripts/simulation/simulated-ai-system.js';
 import { eventually, type FlagClient, startFlagClient } from '../support/flag-client.js';
 import { labelPlan, startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';

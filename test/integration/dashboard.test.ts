@@ -6,8 +6,11 @@ import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoSimOptions } from '../../scripts/demo/demo-ai-system.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
+import {
+  type SimulatedAiSystem,
+  startSimulatedAiSystem,
+} from '../../scripts/simulation/simulated-ai-system.js';
 import { wilsonInterval } from '../../src/statistics/wilson.js';
 import { launchChromium } from '../support/browser.js';
 import {

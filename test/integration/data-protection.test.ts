@@ -11,8 +11,11 @@ import { type Controller, createController } from '../../src/main/controller.js'
 import { createLogger } from '../../src/main/logger.js';
 import { RetentionPurge } from '../../src/privacy/retention-purge.js';
 import { createInProcessShadowQueue } from '../../src/shadow/in-process-shadow-queue.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
+import {
+  type SimulatedAiSystem,
+  startSimulatedAiSystem,
+} from '../../scripts/simulation/simulated-ai-system.js';
 import { eventually, LOOPBACK_DESTINATIONS } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 

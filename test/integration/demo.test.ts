@@ -11,8 +11,8 @@ import { DEMO_SET_ASIDE_RATE } from '../../scripts/demo/demo-service.js';
 import { setAside } from '../../scripts/example-workflow/clerk-desk.js';
 import { createInvoiceService } from '../../scripts/example-workflow/invoice-service.js';
 import { Shadowgate } from '../../src/sdk/index.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
-import { simulateOutcome } from '../../src/simulation/simulated-answer.js';
+import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
+import { simulateOutcome } from '../../scripts/simulation/simulated-answer.js';
 
 /**
  * `npm run demo` end to end, as a child process with a data directory of its own; and the

@@ -14,7 +14,7 @@ import { createLogger } from '../../src/main/logger.js';
 import { aiConfigKey } from '../../src/plans/ai-config-key.js';
 import { Notifier } from '../../src/promotion/notifier.js';
 import { parsePlanText } from '../../src/plans/plan-loader.js';
-import { makeInvoice } from '../../src/simulation/reference-labeler.js';
+import { makeInvoice } from '../../scripts/simulation/reference-labeler.js';
 import {
   ADMIN_KEY,
   eventually,

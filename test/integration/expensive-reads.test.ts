@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database.js';
-import { makeInvoice } from '../../src/simulation/reference-labeler.js';
+import { makeInvoice } from '../../scripts/simulation/reference-labeler.js';
 import { AI_URL } from '../support/store-fixtures.js';
 import { labelPlan, startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';

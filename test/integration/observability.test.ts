@@ -9,9 +9,12 @@ import { ROLES } from '../../src/keys/roles.js';
 import { type Controller, createController } from '../../src/main/controller.js';
 import { openApiPath } from '../../src/http/openapi-document.js';
 import { ROUTE_TABLE as ROUTES } from '../../src/http/route-table.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
-import { simulateOutcome } from '../../src/simulation/simulated-answer.js';
+import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
+import {
+  type SimulatedAiSystem,
+  startSimulatedAiSystem,
+} from '../../scripts/simulation/simulated-ai-system.js';
+import { simulateOutcome } from '../../scripts/simulation/simulated-answer.js';
 import { createInProcessShadowQueue } from '../../src/shadow/in-process-shadow-queue.js';
 import { ADMIN_KEY, eventually, LOOPBACK_DESTINATIONS, labelPlan } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';

@@ -4,9 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoSimOptions, pointPlanAt } from '../../scripts/demo/demo-ai-system.js';
 import type { StageSummary } from '../../src/metrics/stage-summary.js';
 import type { EvidenceReport } from '../../src/report/report-types.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
-import { simulateOutcome } from '../../src/simulation/simulated-answer.js';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
+import { simulateOutcome } from '../../scripts/simulation/simulated-answer.js';
+import {
+  type SimulatedAiSystem,
+  startSimulatedAiSystem,
+} from '../../scripts/simulation/simulated-ai-system.js';
 import { eventually, startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 

@@ -3,8 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteSpec } from '../../src/http/route-spec.js';
 import { ROUTE_TABLE, routeName } from '../../src/http/route-table.js';
 import { roleAllows, ROLES } from '../../src/keys/roles.js';
-import { makeInvoice } from '../../src/simulation/reference-labeler.js';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { makeInvoice } from '../../scripts/simulation/reference-labeler.js';
+import {
+  type SimulatedAiSystem,
+  startSimulatedAiSystem,
+} from '../../scripts/simulation/simulated-ai-system.js';
 import {
   ADMIN_KEY,
   labelPlan,

@@ -3,7 +3,7 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSampled } from '../../src/contracts/sampling.js';
 import { Shadowgate } from '../../src/sdk/index.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
 import { clerkOf, createInvoiceService } from '../../scripts/example-workflow/invoice-service.js';
 import { eventually } from '../support/test-controller.js';
 import { LABELS, laterStages, type SdkHarness, startSdkHarness } from './sdk-harness.js';

@@ -5,7 +5,7 @@ import {
   type SimOptions,
   type SimulatedAiSystem,
   startSimulatedAiSystem,
-} from '../../src/simulation/simulated-ai-system.js';
+} from '../../scripts/simulation/simulated-ai-system.js';
 import { labelPlan, startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 

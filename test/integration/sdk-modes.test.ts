@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSampled } from '../../src/contracts/sampling.js';
 import { type HumanContext, Shadowgate, type ShadowgateEvent } from '../../src/sdk/index.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
 import { eventually } from '../support/test-controller.js';
 import { LABELS, laterStages, type SdkHarness, sleep, startSdkHarness } from './sdk-harness.js';
 

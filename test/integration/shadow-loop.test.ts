@@ -3,8 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
+import {
+  type SimulatedAiSystem,
+  startSimulatedAiSystem,
+} from '../../scripts/simulation/simulated-ai-system.js';
 import { REDIS_HINT, REDIS_URL } from '../support/services.js';
 import {
   eventually,

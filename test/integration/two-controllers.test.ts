@@ -1,8 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
-import { type SimulatedAiSystem, startSimulatedAiSystem } from '../../src/simulation/simulated-ai-system.js';
+import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
+import {
+  type SimulatedAiSystem,
+  startSimulatedAiSystem,
+} from '../../scripts/simulation/simulated-ai-system.js';
 import {
   eventually,
   labelPlan,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { embeddedInput } from '../../src/simulation/embedded-input.js';
-import { makeInvoice, referenceLabel } from '../../src/simulation/reference-labeler.js';
+import { embeddedInput } from '../../scripts/simulation/embedded-input.js';
+import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
 
 const LABELS = ['approve', 'reject', 'escalate'];
 const invoice = (amount: number, vendorVerified: boolean, poNumber: string | null) => ({

@@ -1,4 +1,4 @@
-import { canonicalJson } from '../contracts/canonical-json.js';
+import { canonicalJson } from '../../src/contracts/canonical-json.js';
 import { stableIndex, stableUnit } from './stable-hash.js';
 
 /**
