@@ -1,6 +1,6 @@
 import type { Egress } from '../egress/egress.js';
 import type { IngestService } from '../ingest/ingest-service.js';
-import type { SuggestionService } from '../ingest/suggestion-service.js';
+import type { SuggestionService } from '../suggestions/suggestion-service.js';
 import type { KeyStore } from '../keys/key-store.js';
 import type { TimeseriesStore } from '../metrics/timeseries-store.js';
 import type { UseCaseReader } from '../metrics/use-case-reader.js';

@@ -2,44 +2,14 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { canonicalJson } from '../contracts/canonical-json.js';
 import { ShadowgateError } from '../contracts/errors.js';
 import type { Database } from '../db/database.js';
+import {
+  type ComparableRow,
+  comparableColumns,
+  type DecisionKey,
+  type NewDecision,
+} from '../db/decision-row.js';
 import { decisions } from '../db/schema.js';
 import { rawTransaction } from './raw-transaction.js';
-
-export type AiState = 'none' | 'owed' | 'done' | 'error';
-
-export interface NewDecision {
-  useCase: string;
-  requestId: string;
-  payloadHash: string;
-  /** The input in the plan's `storeInput` form. */
-  input: unknown;
-  /** The raw input to keep while the AI call is owed (see `storedForms`); undefined: nothing to keep. */
-  pendingInput?: unknown;
-  context: Record<string, unknown>;
-  stage: string;
-  /** The use case's `stageVersion` when the decision was received. */
-  stageVersion: number;
-  planVersion: number;
-  aiConfig: string;
-  human: { decision: unknown; decidedBy: string | null; handlingMs: number | null } | null;
-  aiState: AiState;
-}
-
-export interface DecisionKey {
-  useCase: string;
-  requestId: string;
-}
-
-/** What a comparison needs once one side has just been written. */
-export interface ComparableRow {
-  id: number;
-  useCase: string;
-  planVersion: number;
-  humanDecision: unknown;
-  aiDecision: unknown;
-  aiState: AiState;
-  score: number | null;
-}
 
 export type HumanOutcome =
   | { status: 'recorded'; row: ComparableRow }
@@ -113,17 +83,6 @@ function mirroredRecords(rows: readonly NewDecision[]): string {
     })),
   );
 }
-
-/** The columns of a `ComparableRow`, for RETURNING clauses. */
-export const comparableColumns = {
-  id: decisions.id,
-  useCase: decisions.useCase,
-  planVersion: decisions.planVersion,
-  humanDecision: decisions.humanDecision,
-  aiDecision: decisions.aiDecision,
-  aiState: decisions.aiState,
-  score: decisions.score,
-};
 
 export class DecisionStore {
   constructor(private readonly database: Database) {}

@@ -1,20 +1,16 @@
 import type { Logger } from 'pino';
-import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
+import type { ComparisonRecorder } from '../shadow/comparison-recorder.js';
 import type { HumanSide, IngestResult, MirroredDecision } from '../contracts/decision-contracts.js';
 import { badRequest, conflict, forbidden, notFound, type ProblemDetail } from '../contracts/errors.js';
 import { listProblems } from '../contracts/validation-problems.js';
 import { isSampled } from '../contracts/sampling.js';
 import { inScope, type Principal } from '../keys/roles.js';
-import { checkDecision } from '../plans/decision-fit.js';
+import { checkDecision } from '../comparison/decision-fit.js';
 import { storedForms, storedText } from '../privacy/input-policy.js';
+import type { NewDecision } from '../db/decision-row.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { ShadowQueue } from '../shadow/shadow-queue.js';
-import {
-  CONFLICT_PROBLEM,
-  ConflictingDecisions,
-  type DecisionStore,
-  type NewDecision,
-} from './decision-store.js';
+import { CONFLICT_PROBLEM, ConflictingDecisions, type DecisionStore } from './decision-store.js';
 import { payloadHash } from './payload-hash.js';
 
 export interface IngestDeps {

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import { ComparisonRecorder } from '../comparison/comparison-recorder.js';
+import { ComparisonRecorder } from '../shadow/comparison-recorder.js';
 import type { Config } from '../config.js';
 import { type Database, openDatabase } from '../db/database.js';
 import { createEgress } from '../egress/egress.js';
@@ -9,7 +9,7 @@ import { createApp } from '../http/app.js';
 import type { HttpServices } from '../http/http-services.js';
 import { DecisionStore } from '../ingest/decision-store.js';
 import { IngestService } from '../ingest/ingest-service.js';
-import { SuggestionService } from '../ingest/suggestion-service.js';
+import { SuggestionService } from '../suggestions/suggestion-service.js';
 import { KeyStore } from '../keys/key-store.js';
 import { MetricsStore } from '../metrics/metrics-store.js';
 import { RollupStore } from '../metrics/rollup-store.js';

@@ -1,3 +1,4 @@
+import type { LabelMetrics } from '../statistics/confusion-matrix.js';
 import type { Mode } from '../plans/plan-schema.js';
 
 /**
@@ -51,12 +52,8 @@ export interface SegmentMetrics extends AgreementStats {
   value: string;
 }
 
-export interface LabelMetrics {
-  label: string;
-  precision: number | null;
-  recall: number | null;
-  support: number;
-}
+/** Precision and recall per label come from the confusion matrix (statistics/), which defines them. */
+export type { LabelMetrics };
 
 export interface CohortMetrics extends CohortKey, AgreementStats {
   decisions: number;

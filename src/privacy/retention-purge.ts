@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.js';
-import type { UseCase } from '../plans/use-case-store.js';
 
 export interface RetentionOutcome {
   useCase: string;
@@ -25,11 +24,17 @@ const DEFAULT_BATCH = 5_000;
  * are skipped, counted and logged, and purged by a later run once answered. Batches are small
  * transactions, so a purge never holds many rows locked; concurrent purges skip each other's rows.
  */
+/** What a purge reads of a use case (the use-case store's rows have this shape). */
+export interface RetainedUseCase {
+  id: string;
+  plan: { retentionDays?: number | undefined };
+}
+
 export class RetentionPurge {
   constructor(
     private readonly deps: {
       database: Database;
-      useCases: { list(): Promise<UseCase[]> };
+      useCases: { list(): Promise<RetainedUseCase[]> };
       logger: Logger;
       batchSize?: number;
     },

@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/database.js';
 import { decisions } from '../db/schema.js';
-import { type ComparableRow, comparableColumns, type DecisionKey } from '../ingest/decision-store.js';
+import { type ComparableRow, comparableColumns, type DecisionKey } from '../db/decision-row.js';
 
 /** An owed AI call held by one worker until its lease runs out. */
 export interface ClaimedCall {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MAX_COST_USD, MAX_TOKENS } from '../contracts/ai-answer-bounds.js';
 import { findUnstorable } from '../contracts/storable-json.js';
 import { describeTypedValue, describeValue, renderPath } from '../contracts/validation-problems.js';
-import { checkDecision } from '../plans/decision-fit.js';
+import { checkDecision } from '../comparison/decision-fit.js';
 import type { ComparatorSpec, DecisionSpec } from '../plans/plan-schema.js';
 import { AiCallError } from './ai-errors.js';
 import type { AiAnswer } from './ai-system-client.js';

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import { createComparator } from '../comparison/comparators.js';
-import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
+import type { ComparisonRecorder } from './comparison-recorder.js';
 import type { PlanCache } from '../plans/plan-cache.js';
 import type { Plan } from '../plans/plan-schema.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import { storedAiError } from '../privacy/input-policy.js';
 import { AiCallError } from './ai-errors.js';
 import type { AiCallStore, AnswerRecord, ClaimedCall, ClaimRequest } from './ai-call-store.js';
-import type { ComparableRow } from '../ingest/decision-store.js';
+import type { ComparableRow } from '../db/decision-row.js';
 import { CallGate } from './call-gate.js';
 import { Coalescer } from './coalescer.js';
 import type { AiClients } from './ai-clients.js';

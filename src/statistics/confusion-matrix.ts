@@ -1,5 +1,12 @@
-import type { LabelMetrics } from '../metrics/metrics-types.js';
 import { checkCount, type LabelPairCount } from './label-counts.js';
+
+/** One label's precision (of the AI's answers with it) and recall (of the human's), null when undefined. */
+export interface LabelMetrics {
+  label: string;
+  precision: number | null;
+  recall: number | null;
+  support: number;
+}
 
 /** Rows are the human's label, columns the AI's, both in `labels` order. */
 export interface ConfusionMatrix {

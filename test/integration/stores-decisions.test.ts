@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComparisonRecorder } from '../../src/comparison/comparison-recorder.js';
+import { ComparisonRecorder } from '../../src/shadow/comparison-recorder.js';
 import { ShadowgateError } from '../../src/contracts/errors.js';
 import { DecisionStore } from '../../src/ingest/decision-store.js';
 import { PlanCache } from '../../src/plans/plan-cache.js';

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../src/db/database.js';
-import type { AiState, NewDecision } from '../../src/ingest/decision-store.js';
+import type { AiState, NewDecision } from '../../src/db/decision-row.js';
 import { aiConfigKey } from '../../src/plans/ai-config-key.js';
 import { parsePlanText } from '../../src/plans/plan-loader.js';
 import type { ApplyPlanInput } from '../../src/plans/use-case-store.js';

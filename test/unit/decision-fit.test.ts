@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDecision } from '../../src/plans/decision-fit.js';
+import { checkDecision } from '../../src/comparison/decision-fit.js';
 import type { DecisionSpec } from '../../src/plans/plan-schema.js';
 
 const labels: DecisionSpec = { type: 'label', labels: ['approve', 'reject', 'escalate'] };

@@ -8,7 +8,7 @@ import {
   plainDecisionBatch,
 } from '../../contracts/decision-contracts.js';
 import { badRequest } from '../../contracts/errors.js';
-import { suggestRequestSchema } from '../../ingest/suggestion-service.js';
+import { suggestRequestSchema } from '../../contracts/suggestion-contracts.js';
 import { principalOf } from '../auth.js';
 import { AUTH, BODY, type RouteSpec, USE_CASE } from '../route-spec.js';
 import { parseOrThrow } from '../validate.js';

@@ -1,7 +1,7 @@
-import { readPath } from '../comparison/field-path.js';
-import { numericValue } from '../comparison/numeric-value.js';
+import { readPath } from './field-path.js';
+import { numericValue } from './numeric-value.js';
 import { describeTypedValue, describeValue } from '../contracts/validation-problems.js';
-import type { ComparatorSpec, DecisionSpec } from './plan-schema.js';
+import type { ComparatorSpec, DecisionSpec } from '../plans/plan-schema.js';
 
 /**
  * Whether a decision fits the plan: null when it does, else what is wrong in plain words.

@@ -1,6 +1,13 @@
-import type { ComparableRow, DecisionStore } from '../ingest/decision-store.js';
+import type { ComparableRow } from '../db/decision-row.js';
 import type { PlanCache } from '../plans/plan-cache.js';
-import { createComparator } from './comparators.js';
+import { createComparator } from '../comparison/comparators.js';
+
+/** Where scores are written: the decision store, seen only as far as scoring needs. */
+export interface ScoreStore {
+  /** True when this call wrote the score (it was not scored yet). */
+  recordScore(id: number, score: number): Promise<boolean>;
+  uncompared(limit: number): Promise<ComparableRow[]>;
+}
 
 /**
  * Scores a decision once both sides exist, whichever arrived last, with the
@@ -9,7 +16,7 @@ import { createComparator } from './comparators.js';
 export class ComparisonRecorder {
   constructor(
     private readonly plans: PlanCache,
-    private readonly decisions: DecisionStore,
+    private readonly decisions: ScoreStore,
   ) {}
 
   /** Returns the score when this call recorded it, null when a side is missing or it was already scored. */

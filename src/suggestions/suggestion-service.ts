@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
-import type { ComparisonRecorder } from '../comparison/comparison-recorder.js';
-import { z } from 'zod';
-import { contextSchema, requestIdSchema } from '../contracts/decision-contracts.js';
+import type { ComparisonRecorder } from '../shadow/comparison-recorder.js';
 import { conflict, forbidden, notFound, ShadowgateError } from '../contracts/errors.js';
+import type { SuggestRequest, Suggestion } from '../contracts/suggestion-contracts.js';
 import { isSampled } from '../contracts/sampling.js';
 import { inScope, type Principal } from '../keys/roles.js';
 import { withinAutonomyBoundary } from '../flags/autonomy-boundary.js';
@@ -11,32 +10,8 @@ import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { AiCallStore } from '../shadow/ai-call-store.js';
 import type { AiClients } from '../shadow/ai-clients.js';
 import { AiCallError } from '../shadow/ai-errors.js';
-import type { DecisionStore } from './decision-store.js';
-import { payloadHash } from './payload-hash.js';
-
-export const suggestRequestSchema = z.strictObject({
-  requestId: requestIdSchema,
-  input: z.json().refine((v) => v !== undefined, 'required'),
-  context: contextSchema.optional(),
-});
-export type SuggestRequest = z.infer<typeof suggestRequestSchema>;
-
-export interface Suggestion {
-  requestId: string;
-  decision: unknown;
-  confidence: number | null;
-  modelVersion: string | null;
-  /**
-   * True in limited-autonomous for a request inside the boundary (its constraints on the context,
-   * its rollout percentage by request id, as the flag decides in the SDK) whose confidence reaches
-   * the boundary's minConfidence.
-   */
-  autonomous: boolean;
-  /** An autonomous decision drawn for human audit (the plan's auditRate, by a hash of the request id). */
-  audit: boolean;
-  stage: string;
-  latencyMs: number;
-}
+import type { DecisionStore } from '../ingest/decision-store.js';
+import { payloadHash } from '../ingest/payload-hash.js';
 
 const LEASE_MARGIN_MS = 5_000;
 

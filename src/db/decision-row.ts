@@ -1,0 +1,53 @@
+import { decisions } from './schema.js';
+
+/**
+ * A decision row as the stores that share the `decisions` table see it: ingest writes it, the
+ * shadow worker claims its AI call and records the answer, the comparison scores it.
+ */
+
+export type AiState = 'none' | 'owed' | 'done' | 'error';
+
+export interface NewDecision {
+  useCase: string;
+  requestId: string;
+  payloadHash: string;
+  /** The input in the plan's `storeInput` form. */
+  input: unknown;
+  /** The raw input to keep while the AI call is owed (see `storedForms`); undefined: nothing to keep. */
+  pendingInput?: unknown;
+  context: Record<string, unknown>;
+  stage: string;
+  /** The use case's `stageVersion` when the decision was received. */
+  stageVersion: number;
+  planVersion: number;
+  aiConfig: string;
+  human: { decision: unknown; decidedBy: string | null; handlingMs: number | null } | null;
+  aiState: AiState;
+}
+
+export interface DecisionKey {
+  useCase: string;
+  requestId: string;
+}
+
+/** What a comparison needs once one side has just been written. */
+export interface ComparableRow {
+  id: number;
+  useCase: string;
+  planVersion: number;
+  humanDecision: unknown;
+  aiDecision: unknown;
+  aiState: AiState;
+  score: number | null;
+}
+
+/** The columns of a `ComparableRow`, for RETURNING clauses. */
+export const comparableColumns = {
+  id: decisions.id,
+  useCase: decisions.useCase,
+  planVersion: decisions.planVersion,
+  humanDecision: decisions.humanDecision,
+  aiDecision: decisions.aiDecision,
+  aiState: decisions.aiState,
+  score: decisions.score,
+};

@@ -1,0 +1,160 @@
+import { type PlanShape, type PromotableStage, STAGES } from './plan-shape.js';
+
+export type RuleProblem = { path: (string | number)[]; message: string };
+
+const LIST_OPERATORS = new Set(['IN', 'NOT_IN', 'STR_CONTAINS', 'STR_STARTS_WITH', 'STR_ENDS_WITH']);
+
+/**
+ * Rules that span fields. They run once the plan's shape is right (zod skips them while a field
+ * has the wrong type) and are reported like any other problem, with the path to fix.
+ */
+export function planRuleProblems(plan: PlanShape): RuleProblem[] {
+  return [...comparatorFit(plan), ...stageRules(plan), ...boundaryRules(plan), ...dataRules(plan)];
+}
+
+/**
+ * `full` stores the input as sent, so rules for the input would silently do nothing; a context
+ * field that is a segment cannot be redacted without emptying the segment's breakdown.
+ */
+function dataRules({ redact, storeInput, segments }: PlanShape): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const fields = redact?.fields ?? [];
+  const inputRules = fields.some((f) => f.startsWith('input.')) || (redact?.patterns?.length ?? 0) > 0;
+  if (storeInput === 'full' && inputRules) {
+    problems.push({
+      path: ['storeInput'],
+      message:
+        'full (the default) stores the input as sent, so the redact rules for the input would be ignored: set storeInput to redacted, hash or none',
+    });
+  }
+  if (storeInput === 'redacted' && !inputRules) {
+    problems.push({
+      path: ['storeInput'],
+      message:
+        'redacted needs redact.patterns or redact.fields under input.; without them the input is stored as sent',
+    });
+  }
+  fields.forEach((field, i) => {
+    const [root, first] = field.split('.');
+    if (root !== 'context' || first === undefined) return;
+    const hit = first === '*' ? segments[0] : segments.find((s) => s === first);
+    if (hit !== undefined) {
+      problems.push({
+        path: ['redact', 'fields', i],
+        message: `redacts the segment ${hit} (agreement is broken down by it): remove it from segments or from redact.fields`,
+      });
+    }
+  });
+  return problems;
+}
+
+/** Label decisions are strings; JSON decisions with `requiredFields` are objects; other JSON decisions may be any value. */
+function comparatorFit({ decision, comparator }: PlanShape): RuleProblem[] {
+  const objects = decision.type === 'json' && (decision.requiredFields?.length ?? 0) > 0;
+  const at = ['comparator', 'type'];
+  if (comparator.type === 'fields' && decision.type !== 'json') {
+    return [{ path: at, message: 'fields compares fields of JSON objects: it needs decision.type json' }];
+  }
+  if (comparator.type === 'numeric' && (decision.type !== 'json' || objects)) {
+    return [
+      {
+        path: at,
+        message:
+          'numeric compares numbers: it needs decision.type json without requiredFields (decisions that are numbers)',
+      },
+    ];
+  }
+  if (comparator.type === 'normalized-text' && objects) {
+    return [
+      { path: at, message: 'normalized-text compares text, but decisions with requiredFields are objects' },
+    ];
+  }
+  return [];
+}
+
+function stageRules(plan: PlanShape): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const { stages } = plan;
+  if (stages['limited-autonomous'] && !stages['human-reviewed']) {
+    problems.push({
+      path: ['stages', 'human-reviewed'],
+      message: 'required when limited-autonomous is present: a use case reaches it through human-reviewed',
+    });
+  }
+  for (const name of STAGES) {
+    const stage = stages[name];
+    if (!stage) continue;
+    const at = ['stages', name];
+    const promoteWhen = 'promoteWhen' in stage ? stage.promoteWhen : undefined;
+    if (promoteWhen?.segmentAgreementLowerBound !== undefined && plan.segments.length === 0) {
+      problems.push({
+        path: [...at, 'promoteWhen', 'segmentAgreementLowerBound'],
+        message: 'needs at least one entry in segments (the context fields agreement is broken down by)',
+      });
+    }
+    const guard = stage.rollbackWhen;
+    if (guard && guard.agreementBelow === undefined && guard.aiErrorRateAbove === undefined) {
+      problems.push({
+        path: [...at, 'rollbackWhen'],
+        message: 'a guard needs agreementBelow or aiErrorRateAbove, otherwise it never trips',
+      });
+    }
+    if (name === 'shadow' && guard?.action === 'rollback') {
+      problems.push({
+        path: [...at, 'rollbackWhen', 'action'],
+        message:
+          'expected disable or notify in shadow (rollback, the default, has no stage below shadow to go to)',
+      });
+    }
+    if (stage.rollbackTo !== undefined)
+      problems.push(...rollbackTargetProblems(plan, name, stage.rollbackTo));
+  }
+  return problems;
+}
+
+function rollbackTargetProblems(plan: PlanShape, from: PromotableStage, to: PromotableStage): RuleProblem[] {
+  const path = ['stages', from, 'rollbackTo'];
+  const earlier = STAGES.slice(0, STAGES.indexOf(from));
+  if (earlier.length === 0) {
+    return [{ path, message: 'shadow is the first stage: there is nothing before it to roll back to' }];
+  }
+  if (!earlier.includes(to)) {
+    return [{ path, message: `expected a stage before ${from} (${earlier.join(' or ')}), got "${to}"` }];
+  }
+  if (!plan.stages[to]) return [{ path, message: `the stage ${to} is not in this plan` }];
+  return [];
+}
+
+/** Unleash reads `values` for list and string operators and `value` for numeric ones. */
+function boundaryRules(plan: PlanShape): RuleProblem[] {
+  const constraints = plan.stages['limited-autonomous']?.boundary.constraints ?? [];
+  return constraints.flatMap((c, i): RuleProblem[] => {
+    const at = ['stages', 'limited-autonomous', 'boundary', 'constraints', i];
+    if (LIST_OPERATORS.has(c.operator)) {
+      return c.values && c.values.length > 0
+        ? []
+        : [
+            {
+              path: [...at, 'values'],
+              message: `required for operator ${c.operator}: a list of at least one value`,
+            },
+          ];
+    }
+    if (c.value === undefined) {
+      return [
+        {
+          path: [...at, 'value'],
+          message: `required for operator ${c.operator}: a number as text, e.g. "100"`,
+        },
+      ];
+    }
+    return Number.isFinite(Number(c.value)) && c.value.trim() !== ''
+      ? []
+      : [
+          {
+            path: [...at, 'value'],
+            message: `expected a number as text for ${c.operator}, got "${c.value}"`,
+          },
+        ];
+  });
+}

@@ -1,0 +1,260 @@
+import { z } from 'zod';
+import { MAX_COST_USD } from '../contracts/ai-answer-bounds.js';
+import { refuseControls } from '../contracts/safe-text.js';
+import { STORE_INPUT_MODES } from '../privacy/input-policy.js';
+import { redactPathProblem } from '../privacy/redact.js';
+import { PATTERN_NAMES } from '../privacy/redaction-patterns.js';
+
+/**
+ * The rollout plan's shape: each field's type, bounds and defaults (see README "Rollout plan").
+ * Objects are strict: a misspelt field is an error, never silently ignored. Rules that span
+ * fields are in plan-rules.ts; plan-schema.ts composes both.
+ */
+
+export const STAGES = ['shadow', 'human-reviewed', 'limited-autonomous'] as const;
+export type PromotableStage = (typeof STAGES)[number];
+export const MODES = [...STAGES, 'disabled'] as const;
+export type Mode = (typeof MODES)[number];
+
+const slug = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a slug of lowercase letters, digits and single dashes');
+
+/** "7d", "12h", "30m", "45s", "500ms", or a number of seconds (see duration.ts). */
+export const durationSchema = z.union([
+  z.number().nonnegative(),
+  z.string().regex(/^\d{1,9}(?:\.\d{1,6})?(ms|s|m|h|d|w)$/, 'a duration such as 30m, 12h, 7d or 2w'),
+]);
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http or https URL' });
+
+/** A list used as a set: a repeated entry is a mistake worth naming. */
+const uniqueStrings = (item: z.ZodString) =>
+  z.array(item).superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((entry, i) => {
+      if (seen.has(entry))
+        ctx.addIssue({ code: 'custom', path: [i], message: `"${entry}" is already listed` });
+      seen.add(entry);
+    });
+  });
+
+const fraction = z.number().min(0).max(1);
+/** Any amount of money in a plan: bounded so that no product or sum of them leaves a float8. */
+const usd = z.number().nonnegative().max(1e9);
+/** Labels, field names and other short names a plan lists (shown in reports and the CLI). */
+const NAME_CHARS = 200;
+/** Entries of a plan's lists of names: labels, fields, redaction paths, constraints. */
+const MAX_LISTED = 100;
+/** A placeholder of an `openai-chat` prompt template, replaced by the request's value as JSON. */
+export const PLACEHOLDER = /\{\{\s*(input|context|labels)\s*\}\}/g;
+/** Each placeholder is a copy of the whole input (up to the body limit): a prompt holds a few. */
+const MAX_PLACEHOLDERS = 10;
+
+export const decisionSpecSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('label'),
+    labels: uniqueStrings(z.string().min(1).max(NAME_CHARS).superRefine(refuseControls('line')))
+      .min(2)
+      .max(MAX_LISTED),
+  }),
+  z.strictObject({
+    type: z.literal('json'),
+    /** Fields every decision object must have (a minimal schema; values are free). */
+    requiredFields: z.array(z.string().min(1).max(NAME_CHARS)).max(MAX_LISTED).optional(),
+  }),
+]);
+export type DecisionSpec = z.infer<typeof decisionSpecSchema>;
+
+export const comparatorSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('exact') }),
+  z.strictObject({ type: z.literal('normalized-text') }),
+  z.strictObject({ type: z.literal('numeric'), tolerance: z.number().nonnegative().default(0) }),
+  z.strictObject({
+    type: z.literal('fields'),
+    fields: z.array(z.string().min(1).max(NAME_CHARS)).min(1).max(MAX_LISTED),
+    tolerance: z.number().nonnegative().optional(),
+  }),
+]);
+export type ComparatorSpec = z.infer<typeof comparatorSchema>;
+
+export const pricingSchema = z.strictObject({
+  /** A call dearer than an AI answer may cost would make every call an out-of-range error. */
+  perCall: usd.max(MAX_COST_USD).default(0),
+  inputPerMTok: usd.max(100_000).default(0),
+  outputPerMTok: usd.max(100_000).default(0),
+});
+export type Pricing = z.infer<typeof pricingSchema>;
+
+const aiCommon = {
+  url: httpUrl,
+  timeoutMs: z.number().int().positive().max(600_000).default(3000),
+  pricing: pricingSchema.default({ perCall: 0, inputPerMTok: 0, outputPerMTok: 0 }),
+  maxDailyCost: usd.optional(),
+  /** Shadow calls in flight at once for this use case, per controller process. */
+  concurrency: z.number().int().min(1).max(1000).default(8),
+  /** Shadow calls started per second for this use case, across processes. */
+  rateLimitPerSecond: z.number().positive().max(100_000).optional(),
+  /** Attempts for transient failures (timeouts, 5xx, transport errors), the first included. */
+  maxAttempts: z.number().int().min(1).max(10).default(3),
+};
+
+export const aiSpecSchema = z.discriminatedUnion('adapter', [
+  z.strictObject({ adapter: z.literal('http'), ...aiCommon }),
+  z.strictObject({
+    adapter: z.literal('openai-chat'),
+    ...aiCommon,
+    model: z.string().min(1).max(NAME_CHARS),
+    /** Mustache-like template: {{input}}, {{context}}, {{labels}} are replaced. */
+    prompt: z
+      .string()
+      .min(1)
+      .max(100_000)
+      .refine(
+        (prompt) => (prompt.match(PLACEHOLDER) ?? []).length <= MAX_PLACEHOLDERS,
+        `at most ${MAX_PLACEHOLDERS} placeholders: each is replaced by the whole input, context or labels`,
+      ),
+    /** The bearer token's variable: one the operator allows (SHADOWGATE_AI_SECRETS), checked at apply. */
+    apiKeyEnv: z
+      .string()
+      .max(128)
+      .regex(/^[A-Z_][A-Z0-9_]*$/)
+      .optional(),
+    temperature: z.number().min(0).max(2).optional(),
+  }),
+]);
+export type AiSpec = z.infer<typeof aiSpecSchema>;
+
+const agreementCriteria = {
+  agreementLowerBound: fraction.optional(),
+  segmentAgreementLowerBound: fraction.optional(),
+  minSegmentSamples: z.number().int().positive().default(50),
+};
+
+export const promoteWhenSchema = z.strictObject({
+  minSamples: z.number().int().nonnegative().default(0),
+  minDuration: durationSchema.optional(),
+  ...agreementCriteria,
+  maxAiErrorRate: fraction.optional(),
+  maxP95LatencyMs: z.number().positive().max(3_600_000).optional(),
+  maxAiCostPerDecision: usd.max(MAX_COST_USD).optional(),
+});
+export type PromoteWhen = z.infer<typeof promoteWhenSchema>;
+
+export const rollbackWhenSchema = z.strictObject({
+  window: z.number().int().positive().max(100_000).default(200),
+  agreementBelow: fraction.optional(),
+  aiErrorRateAbove: fraction.optional(),
+  action: z.enum(['rollback', 'disable', 'notify']).default('rollback'),
+});
+export type RollbackWhen = z.infer<typeof rollbackWhenSchema>;
+
+export const constraintSchema = z.strictObject({
+  contextName: z.string().min(1).max(NAME_CHARS),
+  operator: z.enum([
+    'IN',
+    'NOT_IN',
+    'STR_CONTAINS',
+    'STR_STARTS_WITH',
+    'STR_ENDS_WITH',
+    'NUM_EQ',
+    'NUM_GT',
+    'NUM_GTE',
+    'NUM_LT',
+    'NUM_LTE',
+  ]),
+  values: z.array(z.string()).optional(),
+  value: z.string().optional(),
+  inverted: z.boolean().optional(),
+  caseInsensitive: z.boolean().optional(),
+});
+
+export const boundarySchema = z.strictObject({
+  constraints: z.array(constraintSchema).max(MAX_LISTED).default([]),
+  minConfidence: fraction.default(0),
+  rolloutPercent: z.number().min(0).max(100).default(100),
+});
+
+const stageCommon = {
+  approval: z.enum(['manual', 'automatic']).default('manual'),
+  rollbackWhen: rollbackWhenSchema.optional(),
+  rollbackTo: z.enum(STAGES).optional(),
+};
+
+export const shadowStageSchema = z.strictObject({
+  ...stageCommon,
+  promoteWhen: promoteWhenSchema.optional(),
+  /** Fraction of requests mirrored to the AI, by a hash of the request id. */
+  sampleRate: fraction.default(1),
+});
+
+export const humanReviewedStageSchema = z.strictObject({
+  ...stageCommon,
+  promoteWhen: promoteWhenSchema.optional(),
+});
+
+export const limitedAutonomousStageSchema = z.strictObject({
+  ...stageCommon,
+  boundary: boundarySchema.default({ constraints: [], minConfidence: 0, rolloutPercent: 100 }),
+  auditRate: fraction.default(0.05),
+});
+
+/** What is masked before anything is stored, logged or sent (see README "Data protection"). */
+export const redactSchema = z.strictObject({
+  /** Paths are walked for every decision stored: a few hundred characters, a hundred paths. */
+  fields: uniqueStrings(
+    z
+      .string()
+      .max(500)
+      .superRefine((path, ctx) => {
+        const problem = redactPathProblem(path);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+  )
+    .max(MAX_LISTED)
+    .optional(),
+  patterns: z
+    .array(
+      z.enum(PATTERN_NAMES, {
+        error: (issue) =>
+          `unknown pattern ${JSON.stringify(issue.input)}: expected one of ${PATTERN_NAMES.join(', ')}`,
+      }),
+    )
+    .optional(),
+});
+export type RedactSpec = z.infer<typeof redactSchema>;
+
+export const planShapeSchema = z.strictObject({
+  useCase: slug,
+  /** Owner text is shown in reports, terminals and the dashboard: printable only. */
+  owner: z.string().min(1).max(320).superRefine(refuseControls('line')),
+  description: z.string().max(4000).superRefine(refuseControls('text')).optional(),
+  decision: decisionSpecSchema,
+  comparator: comparatorSchema.default({ type: 'exact' }),
+  ai: aiSpecSchema,
+  humanCostPerDecision: usd.default(0),
+  segments: uniqueStrings(z.string().min(1).max(64).superRefine(refuseControls('line')))
+    .max(16)
+    .default([]),
+  statistics: z.enum(['sequential', 'fixed']).default('sequential'),
+  confidence: z.number().min(0.5).max(0.999).default(0.95),
+  /** Absent: the use case stays in shadow (evidence is gathered, nothing is promoted). */
+  stages: z
+    .strictObject({
+      shadow: shadowStageSchema.default({ approval: 'manual', sampleRate: 1 }),
+      'human-reviewed': humanReviewedStageSchema.optional(),
+      'limited-autonomous': limitedAutonomousStageSchema.optional(),
+    })
+    .prefault({}),
+  notify: z.strictObject({ webhook: httpUrl }).optional(),
+  redact: redactSchema.optional(),
+  /** What the `input` column keeps; the raw input is kept apart only while its AI call is owed. */
+  storeInput: z.enum(STORE_INPUT_MODES).default('full'),
+  /** Days after which stored inputs are purged (metrics are unaffected). */
+  retentionDays: z.number().int().min(1).max(36_500).optional(),
+});
+
+/** A plan whose every field has the right shape, before the cross-field rules. */
+export type PlanShape = z.output<typeof planShapeSchema>;
