@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { Shadowgate } from '../src/sdk/index.js';
+import { Shadowgate } from '@shadowgate/sdk';
 import { createInvoiceService } from './example-workflow/invoice-service.js';
 
 const USAGE = `An example workflow service (invoice triage) deciding through the Shadowgate SDK.

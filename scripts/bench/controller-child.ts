@@ -75,6 +75,8 @@ export async function startControllerChild(options: ControllerChildOptions): Pro
     : null;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  // The SDK's wire from its sources (src/sdk/package.json), as `npm run` does through .npmrc.
+  nodeArgs.push('--conditions=shadowgate-source');
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/cli/main.ts', 'serve'], {
     cwd: ROOT,
     env,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Shadowgate } from '../../src/sdk/index.js';
+import { Shadowgate } from '@shadowgate/sdk';
 import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
 import { applyPlan, createKey } from './admin-api.js';
 import { createBenchDatabase } from './bench-database.js';

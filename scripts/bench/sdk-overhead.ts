@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { type HumanPath, Shadowgate } from '../../src/sdk/index.js';
+import { type HumanPath, Shadowgate } from '@shadowgate/sdk';
 import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
 import { applyPlan, createKey, getJson } from './admin-api.js';
 import { createBenchDatabase } from './bench-database.js';

@@ -1,5 +1,5 @@
 import type { StageSummary } from '../../src/metrics/stage-summary.js';
-import type { ShadowgateEvent, ShadowgateStats } from '../../src/sdk/index.js';
+import type { ShadowgateEvent, ShadowgateStats } from '@shadowgate/sdk';
 import { gateLines } from './gate-summary.js';
 import { confusionTables, costTable, evidenceTable, observedPace, segmentTables } from './stage-table.js';
 import { percent, usdMicro, whole } from './text-table.js';

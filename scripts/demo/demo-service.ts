@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Mode, Shadowgate, type ShadowgateEvent } from '../../src/sdk/index.js';
+import { type Mode, Shadowgate, type ShadowgateEvent } from '@shadowgate/sdk';
 import { ClerkDesk } from '../example-workflow/clerk-desk.js';
 import { createInvoiceService } from '../example-workflow/invoice-service.js';
 

@@ -1,5 +1,5 @@
 import { isSampled, unitHash } from '../../src/contracts/sampling.js';
-import type { HumanPath } from '../../src/sdk/index.js';
+import type { HumanPath } from '@shadowgate/sdk';
 import { referenceLabel } from '../simulation/reference-labeler.js';
 
 /**

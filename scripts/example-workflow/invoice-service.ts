@@ -1,6 +1,6 @@
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { AuditRequest, Shadowgate } from '../../src/sdk/index.js';
+import type { AuditRequest, Shadowgate } from '@shadowgate/sdk';
 import { type InvoiceContext, type InvoiceInput, referenceLabel } from '../simulation/reference-labeler.js';
 import { ClerkDesk, clerkOf } from './clerk-desk.js';
 

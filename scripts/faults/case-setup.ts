@@ -3,7 +3,7 @@
  * the pieces a case owns so it may break them (Redis, PostgreSQL, Unleash), one use case's
  * plan, SDK and traffic on a fresh stack, and the final tally.
  */
-import type { ShadowgateOptions } from '../../src/sdk/index.js';
+import type { ShadowgateOptions } from '@shadowgate/sdk';
 import { type SimulatedAiSystem, startSimulatedAiSystem } from '../simulation/simulated-ai-system.js';
 import { startUnleashServer, type TestUnleash } from '../../test/support/unleash-server.js';
 import type { ControllerProcess } from './controller-process.js';

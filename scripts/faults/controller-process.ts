@@ -66,7 +66,8 @@ export function controllerProcess(spec: ControllerSpec): ControllerProcess {
       const started = spawnManaged(
         spec.name,
         process.execPath,
-        ['--import', 'tsx', 'src/cli/main.ts', 'serve'],
+        // The SDK's wire from its sources (src/sdk/package.json), as `npm run` does through .npmrc.
+        ['--conditions=shadowgate-source', '--import', 'tsx', 'src/cli/main.ts', 'serve'],
         { env, cwd: ROOT },
       );
       child = started;

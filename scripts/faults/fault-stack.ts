@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Shadowgate, type ShadowgateOptions } from '../../src/sdk/index.js';
+import { Shadowgate, type ShadowgateOptions } from '@shadowgate/sdk';
 import { AdminApi } from './admin-api.js';
 import { type ControllerProcess, controllerProcess } from './controller-process.js';
 import type { CaseContext } from './fault-case.js';

@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import type { Shadowgate } from '../../src/sdk/index.js';
+import type { Shadowgate } from '@shadowgate/sdk';
 import { waitFor } from './waiting.js';
 
 /** What the database holds for some use cases, against the request ids the workflow decided. */

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Mode, Shadowgate } from '../../src/sdk/index.js';
+import type { Mode, Shadowgate } from '@shadowgate/sdk';
 import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
 
 /** One use case served through one SDK instance; the driver spreads decisions over its lanes in turn. */

@@ -1,9 +1,11 @@
+import { MAX_BATCH } from '@shadowgate/sdk/wire';
 import { z } from 'zod';
 import { hasControls, oneLine } from './safe-text.js';
 
-/** Wire format of decisions, shared by the SDK and the API. */
-
-export const MAX_BATCH = 1000;
+/**
+ * The controller's checks of the decision wire (`@shadowgate/sdk/wire`): its types are what these
+ * schemas produce (src/contracts/wire-checks.ts holds them to it), with the limits the types cannot say.
+ */
 
 export const useCaseIdSchema = z
   .string()
@@ -53,15 +55,6 @@ export const decisionBatchSchema = z.strictObject({
     .min(1, 'at least one decision')
     .max(MAX_BATCH, `at most ${MAX_BATCH} decisions per batch`),
 });
-
-export interface IngestResult {
-  /** Newly stored decisions. */
-  accepted: number;
-  /** Decisions already stored with the same payload (retries): nothing changed. */
-  duplicates: number;
-  /** AI calls newly owed (shadow stage, sampled). */
-  aiCallsOwed: number;
-}
 
 export const lateHumanSchema = humanSideSchema;
 

@@ -2,10 +2,9 @@
  * The one error family: every refusal carries an HTTP status, a stable code, a
  * message for people and, where useful, the problems found with their paths.
  */
-export interface ProblemDetail {
-  path: string;
-  problem: string;
-}
+import type { ProblemDetail } from '@shadowgate/sdk/wire';
+
+export type { ProblemDetail };
 
 export class ShadowgateError extends Error {
   constructor(

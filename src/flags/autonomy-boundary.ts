@@ -1,8 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Plan } from '../plans/plan-schema.js';
-import { unleashContext } from '../sdk/mode-source.js';
-import type { DecisionContext } from '../sdk/sdk-types.js';
-import { desiredFlag, flagName } from './flag-store.js';
+import { type DecisionContext, flagName, unleashContext } from '@shadowgate/sdk/wire';
+import { desiredFlag } from './flag-store.js';
 import { unleashStrategy } from './unleash-strategy.js';
 
 /**

@@ -1,10 +1,10 @@
+import { flagName } from '@shadowgate/sdk/wire';
 import type { Mode, Plan } from '../plans/plan-schema.js';
 
 /**
- * Each use case has one flag, `shadowgate.<useCase>`, whose variant names the mode.
+ * Each use case has one flag (`flagName`) whose variant names the mode.
  * The database's stage is the desired state; a FlagStore makes the flag say it.
  */
-export const flagName = (useCase: string) => `shadowgate.${useCase}`;
 
 export interface FlagConstraint {
   contextName: string;

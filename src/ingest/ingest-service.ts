@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ComparisonRecorder } from '../shadow/comparison-recorder.js';
-import type { HumanSide, IngestResult, MirroredDecision } from '../contracts/decision-contracts.js';
+import type { IngestResult } from '@shadowgate/sdk/wire';
+import type { HumanSide, MirroredDecision } from '../contracts/decision-contracts.js';
 import { badRequest, conflict, forbidden, notFound, type ProblemDetail } from '../contracts/errors.js';
 import { listProblems } from '../contracts/validation-problems.js';
 import { isSampled } from '../contracts/sampling.js';

@@ -1,3 +1,4 @@
+import { MODES, type Mode, type Stage as PromotableStage, STAGES } from '@shadowgate/sdk/wire';
 import { z } from 'zod';
 import { MAX_COST_USD } from '../contracts/ai-answer-bounds.js';
 import { refuseControls } from '../contracts/safe-text.js';
@@ -11,10 +12,8 @@ import { PATTERN_NAMES } from '../privacy/redaction-patterns.js';
  * fields are in plan-rules.ts; plan-schema.ts composes both.
  */
 
-export const STAGES = ['shadow', 'human-reviewed', 'limited-autonomous'] as const;
-export type PromotableStage = (typeof STAGES)[number];
-export const MODES = [...STAGES, 'disabled'] as const;
-export type Mode = (typeof MODES)[number];
+/** The stages and modes are declared in the SDK's wire, which the flags carry. */
+export { MODES, type Mode, type PromotableStage, STAGES };
 
 const slug = z
   .string()

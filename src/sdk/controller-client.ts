@@ -1,4 +1,4 @@
-import type { ProblemDetail } from '../contracts/errors.js';
+import type { ProblemDetail, SuggestionAnswer } from './wire.js';
 import { retryAfterMs } from './backoff.js';
 
 /**
@@ -25,13 +25,11 @@ export type SendOutcome =
       undelivered?: boolean;
     };
 
-export interface SuggestionBody {
-  decision: unknown;
-  confidence: number | null;
-  modelVersion: string | null;
-  autonomous: boolean;
-  audit: boolean;
-}
+/** The part of the controller's answer the SDK acts on. */
+export type SuggestionBody = Pick<
+  SuggestionAnswer,
+  'decision' | 'confidence' | 'modelVersion' | 'autonomous' | 'audit'
+>;
 
 export type SuggestOutcome =
   | { kind: 'ok'; suggestion: SuggestionBody }

@@ -1,8 +1,5 @@
-import { type Context, InMemStorageProvider, Unleash } from 'unleash-client';
-import { type DecisionContext, MODES, type Mode } from './sdk-types.js';
-
-/** Each use case's flag; its variant's name is the mode. */
-export const flagName = (useCase: string) => `shadowgate.${useCase}`;
+import { InMemStorageProvider, Unleash } from 'unleash-client';
+import { type DecisionContext, flagName, MODES, type Mode, unleashContext } from './wire.js';
 
 export interface ModeSourceOptions {
   /** The Unleash client API base (`…/api`): a real Unleash or the controller. */
@@ -33,23 +30,6 @@ export function modeFromVariant(variant: {
 }): Mode {
   if (variant.enabled !== true || variant.feature_enabled === false) return 'shadow';
   return typeof variant.name === 'string' && KNOWN.has(variant.name) ? (variant.name as Mode) : 'shadow';
-}
-
-/**
- * The Unleash context of a request: the request id is the `sessionId`, the stickiness
- * key of the flag's rollout (`stickiness: default` hashes userId, else sessionId), so
- * a retried request lands on the same side of the rollout percentage. The request's
- * context fields become custom properties (strings, as Unleash compares them); `userId`
- * is never set, since it would take over the stickiness.
- */
-export function unleashContext(requestId: string, context: DecisionContext | undefined): Context {
-  const properties: Record<string, string> = {};
-  if (context) {
-    for (const [key, value] of Object.entries(context)) {
-      if (value !== null && value !== undefined && typeof value !== 'object') properties[key] = String(value);
-    }
-  }
-  return { sessionId: requestId, properties };
 }
 
 /**

@@ -1,5 +1,4 @@
-import type { ProblemDetail } from '../contracts/errors.js';
-import type { DecisionContext } from './sdk-types.js';
+import type { DecisionContext, ProblemDetail } from './wire.js';
 
 /** What the SDK owes the controller, as the caller handed it over (serialised later, off the live path). */
 

@@ -4,13 +4,9 @@
  * schema on the live path (the controller does, when it records it).
  */
 
-export const MODES = ['shadow', 'human-reviewed', 'limited-autonomous', 'disabled'] as const;
-export type Mode = (typeof MODES)[number];
+import type { ContextValue, DecisionContext, Mode } from './wire.js';
 
-export type ContextValue = string | number | boolean | null;
-
-/** Flat scalars only, as the controller accepts them; they drive segments and the autonomy boundary. */
-export type DecisionContext = Record<string, ContextValue>;
+export type { ContextValue, DecisionContext, Mode };
 
 /** Any object type whose fields are all scalars, interfaces included (they have no index signature). */
 export type ScalarFields<C> = { [K in keyof C]: ContextValue };

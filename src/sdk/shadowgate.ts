@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { MAX_BATCH } from '../contracts/decision-contracts.js';
 import { ControllerClient, type SuggestionBody } from './controller-client.js';
 import { ModeSource } from './mode-source.js';
 import { Outbox } from './outbox.js';
@@ -19,6 +18,7 @@ import type {
   ShadowgateOptions,
   ShadowgateStats,
 } from './sdk-types.js';
+import { MAX_BATCH } from './wire.js';
 
 /** Consecutive unreachable-controller suggestions after which suggestions are skipped for a while. */
 const BREAKER_THRESHOLD = 3;

@@ -1,7 +1,8 @@
+import type { SuggestionAnswer } from '@shadowgate/sdk/wire';
 import type { Logger } from 'pino';
 import type { ComparisonRecorder } from '../shadow/comparison-recorder.js';
 import { conflict, forbidden, notFound, ShadowgateError } from '../contracts/errors.js';
-import type { SuggestRequest, Suggestion } from '../contracts/suggestion-contracts.js';
+import type { SuggestRequest } from '../contracts/suggestion-contracts.js';
 import { isSampled } from '../contracts/sampling.js';
 import { inScope, type Principal } from '../keys/roles.js';
 import { withinAutonomyBoundary } from '../flags/autonomy-boundary.js';
@@ -32,7 +33,7 @@ export class SuggestionService {
     },
   ) {}
 
-  async suggest(id: string, request: SuggestRequest, principal: Principal): Promise<Suggestion> {
+  async suggest(id: string, request: SuggestRequest, principal: Principal): Promise<SuggestionAnswer> {
     if (!inScope(principal, id)) throw forbidden(`this key may not ask suggestions of use case ${id}`);
     const useCase = await this.deps.useCases.get(id);
     if (!useCase) throw notFound(`unknown use case ${id}`);
@@ -68,7 +69,11 @@ export class SuggestionService {
     return this.call(useCase, decisionId, request);
   }
 
-  private async call(useCase: UseCase, decisionId: number, request: SuggestRequest): Promise<Suggestion> {
+  private async call(
+    useCase: UseCase,
+    decisionId: number,
+    request: SuggestRequest,
+  ): Promise<SuggestionAnswer> {
     const client = this.deps.clients.for(useCase.id, useCase.planVersion, useCase.plan);
     try {
       const answer = await client.decide({
@@ -98,7 +103,7 @@ export class SuggestionService {
     }
   }
 
-  private async existing(useCase: UseCase, request: SuggestRequest, hash: string): Promise<Suggestion> {
+  private async existing(useCase: UseCase, request: SuggestRequest, hash: string): Promise<SuggestionAnswer> {
     const { requestId } = request;
     const stored = await this.deps.decisions.get({ useCase: useCase.id, requestId });
     if (!stored) throw conflict(`decision ${requestId} is being written; retry`);
@@ -125,7 +130,7 @@ export class SuggestionService {
     useCase: UseCase,
     { requestId, context }: SuggestRequest,
     answer: { decision: unknown; confidence: number | null; modelVersion: string | null; latencyMs: number },
-  ): Suggestion {
+  ): SuggestionAnswer {
     const autonomousStage = useCase.plan.stages['limited-autonomous'];
     const autonomous =
       useCase.stage === 'limited-autonomous' &&

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type DecisionContext, unleashContext } from '@shadowgate/sdk/wire';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withinAutonomyBoundary } from '../../src/flags/autonomy-boundary.js';
@@ -7,8 +8,6 @@ import { clientApiRoutes } from '../../src/flags/client-api-routes.js';
 import { desiredFlag } from '../../src/flags/flag-store.js';
 import { parsePlanText } from '../../src/plans/plan-loader.js';
 import type { Plan } from '../../src/plans/plan-schema.js';
-import { unleashContext } from '../../src/sdk/mode-source.js';
-import type { DecisionContext } from '../../src/sdk/sdk-types.js';
 import {
   type SimulatedAiSystem,
   startSimulatedAiSystem,

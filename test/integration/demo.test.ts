@@ -10,7 +10,7 @@ import { demoSimOptions } from '../../scripts/demo/demo-ai-system.js';
 import { DEMO_SET_ASIDE_RATE } from '../../scripts/demo/demo-service.js';
 import { setAside } from '../../scripts/example-workflow/clerk-desk.js';
 import { createInvoiceService } from '../../scripts/example-workflow/invoice-service.js';
-import { Shadowgate } from '../../src/sdk/index.js';
+import { Shadowgate } from '@shadowgate/sdk';
 import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
 import { simulateOutcome } from '../../scripts/simulation/simulated-answer.js';
 

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSampled } from '../../src/contracts/sampling.js';
-import { Shadowgate } from '../../src/sdk/index.js';
+import { Shadowgate } from '@shadowgate/sdk';
 import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
 import { clerkOf, createInvoiceService } from '../../scripts/example-workflow/invoice-service.js';
 import { eventually } from '../support/test-controller.js';

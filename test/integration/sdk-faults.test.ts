@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Shadowgate, type ShadowgateEvent, type ShadowgateOptions } from '../../src/sdk/index.js';
+import { Shadowgate, type ShadowgateEvent, type ShadowgateOptions } from '@shadowgate/sdk';
 import { eventually } from '../support/test-controller.js';
 import { type SdkHarness, sleep, startSdkHarness } from './sdk-harness.js';
 

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSampled } from '../../src/contracts/sampling.js';
-import { type HumanContext, Shadowgate, type ShadowgateEvent } from '../../src/sdk/index.js';
+import { type HumanContext, Shadowgate, type ShadowgateEvent } from '@shadowgate/sdk';
 import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
 import { eventually } from '../support/test-controller.js';
 import { LABELS, laterStages, type SdkHarness, sleep, startSdkHarness } from './sdk-harness.js';

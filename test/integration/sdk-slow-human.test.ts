@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Shadowgate } from '../../src/sdk/index.js';
+import { Shadowgate } from '@shadowgate/sdk';
 import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
 import { eventually } from '../support/test-controller.js';
 import { LABELS, type SdkHarness, sleep, startSdkHarness } from './sdk-harness.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HumanContext, Shadowgate, type ShadowgateOptions } from '../../src/sdk/index.js';
+import { type HumanContext, Shadowgate, type ShadowgateOptions } from '@shadowgate/sdk';
 import { eventually } from '../support/test-controller.js';
 import { startUnleashServer, type TestUnleash } from '../support/unleash-server.js';
 import { laterStages, type SdkHarness, startSdkHarness } from './sdk-harness.js';

@@ -1,7 +1,7 @@
+import { MAX_BATCH } from '@shadowgate/sdk/wire';
 import { describe, expect, it } from 'vitest';
 import {
   decisionBatchSchema,
-  MAX_BATCH,
   mirroredDecisionSchema,
   plainDecision,
   plainDecisionBatch,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, retryAfterMs } from '../../src/sdk/backoff.js';
 import { MirrorBuffer } from '../../src/sdk/mirror-buffer.js';
-import { modeFromVariant, unleashContext } from '../../src/sdk/mode-source.js';
+import { modeFromVariant } from '../../src/sdk/mode-source.js';
+import { unleashContext } from '../../src/sdk/wire.js';
 import { batchBody, type HumanItem, mirrorOf, namedItems, serialise } from '../../src/sdk/outbox-items.js';
 
 describe('the mirror buffer', () => {

@@ -1,7 +1,7 @@
+import type { IngestResult } from '@shadowgate/sdk/wire';
 import { z } from 'zod';
 import {
   decisionBatchSchema,
-  type IngestResult,
   lateHumanSchema,
   mirroredDecisionSchema,
   plainDecision,
