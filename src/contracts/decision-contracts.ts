@@ -58,6 +58,22 @@ export const decisionBatchSchema = z.strictObject({
 
 export const lateHumanSchema = humanSideSchema;
 
+/** The answer to a mirrored decision or batch (202). */
+export const ingestResultSchema = z.strictObject({
+  accepted: z.number().int().nonnegative(),
+  duplicates: z.number().int().nonnegative(),
+  aiCallsOwed: z.number().int().nonnegative(),
+});
+
+/** The answer to a late human decision. */
+export const lateHumanAnswerSchema = z.strictObject({
+  useCase: z.string(),
+  requestId: z.string(),
+  status: z.enum(['recorded', 'duplicate']),
+  score: z.number().nullable(),
+  compared: z.boolean(),
+});
+
 /**
  * The ingest fast path: a batch whose every item is plainly valid, checked in one walk without
  * zod (whose validation and copying were the largest cost of a batch after the insert). Anything

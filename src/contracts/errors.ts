@@ -3,8 +3,16 @@
  * message for people and, where useful, the problems found with their paths.
  */
 import type { ProblemDetail } from '@shadowgate/sdk/wire';
+import { z } from 'zod';
 
 export type { ProblemDetail };
+
+/** The body of every refusal (the wire's ErrorBody), as the OpenAPI document shows it. */
+export const errorBodySchema = z.strictObject({
+  error: z.string().describe('a stable code: bad_request, unauthorized, forbidden, not_found, conflict, …'),
+  message: z.string(),
+  details: z.array(z.strictObject({ path: z.string(), problem: z.string() })),
+});
 
 export class ShadowgateError extends Error {
   constructor(

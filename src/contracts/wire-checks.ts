@@ -18,10 +18,12 @@ import type {
   contextSchema,
   decisionBatchSchema,
   humanSideSchema,
+  ingestResultSchema,
+  lateHumanAnswerSchema,
   lateHumanSchema,
   mirroredDecisionSchema,
 } from './decision-contracts.js';
-import type { ShadowgateError } from './errors.js';
+import type { errorBodySchema, ShadowgateError } from './errors.js';
 import type { suggestRequestSchema } from './suggestion-contracts.js';
 
 /**
@@ -47,6 +49,9 @@ export type WireChecks = [
   Assert<Both<typeof mirroredDecisionSchema, MirroredDecisionWire>>,
   Assert<Both<typeof decisionBatchSchema, DecisionBatchWire>>,
   Assert<Both<typeof suggestRequestSchema, SuggestRequestWire>>,
+  Assert<Both<typeof ingestResultSchema, IngestResult>>,
+  Assert<Both<typeof lateHumanAnswerSchema, LateHumanAnswer>>,
+  Assert<Both<typeof errorBodySchema, ErrorBody>>,
   Assert<Equals<Awaited<ReturnType<IngestService['ingest']>>, IngestResult>>,
   Assert<
     Equals<Awaited<ReturnType<IngestService['recordLateHuman']>>, Pick<LateHumanAnswer, 'status' | 'score'>>

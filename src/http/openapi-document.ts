@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorBodySchema } from '../contracts/errors.js';
 import { PATH_PARAMETERS, type RouteSpec } from './route-spec.js';
 
 /**
@@ -7,12 +8,6 @@ import { PATH_PARAMETERS, type RouteSpec } from './route-spec.js';
  */
 
 type JsonObject = Record<string, unknown>;
-
-const ERROR_BODY = z.strictObject({
-  error: z.string().describe('a stable code: bad_request, unauthorized, forbidden, not_found, conflict, …'),
-  message: z.string(),
-  details: z.array(z.strictObject({ path: z.string(), problem: z.string() })),
-});
 
 export function buildOpenApiDocument(routes: readonly RouteSpec[]): JsonObject {
   const schemas: Record<string, JsonObject> = {};
@@ -25,7 +20,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[]): JsonObject {
       addComponent(schemas, name, schema);
     }
   }
-  addComponent(schemas, 'Error', ERROR_BODY);
+  addComponent(schemas, 'Error', errorBodySchema);
 
   const paths: Record<string, Record<string, JsonObject>> = {};
   for (const route of routes) {

@@ -1,7 +1,7 @@
-import type { IngestResult } from '@shadowgate/sdk/wire';
-import { z } from 'zod';
 import {
   decisionBatchSchema,
+  ingestResultSchema,
+  lateHumanAnswerSchema,
   lateHumanSchema,
   mirroredDecisionSchema,
   plainDecision,
@@ -24,11 +24,7 @@ export const decisionRoutes: RouteSpec[] = [
     summary: 'mirror one decision or a batch of up to 1000 (all or nothing)',
     description:
       'one decision `{useCase, requestId, input, context?, human?}` or `{decisions: [...]}` (≤ 1000); 202 `{accepted, duplicates, aiCallsOwed}`',
-    response: z.strictObject({
-      accepted: z.number().int().nonnegative(),
-      duplicates: z.number().int().nonnegative(),
-      aiCallsOwed: z.number().int().nonnegative(),
-    }) satisfies z.ZodType<IngestResult>,
+    response: ingestResultSchema,
     body: [
       { name: 'MirroredDecision', schema: mirroredDecisionSchema },
       { name: 'DecisionBatch', schema: decisionBatchSchema },
@@ -71,13 +67,7 @@ export const decisionRoutes: RouteSpec[] = [
     description:
       'a late human decision `{decision, decidedBy?, handlingMs?}`; 200 `{status, compared, score}`',
     body: [{ name: 'LateHumanDecision', schema: lateHumanSchema }],
-    response: z.strictObject({
-      useCase: z.string(),
-      requestId: z.string(),
-      status: z.enum(['recorded', 'duplicate']),
-      score: z.number().nullable(),
-      compared: z.boolean(),
-    }),
+    response: lateHumanAnswerSchema,
     responses: {
       200: '{status, compared, score}',
       ...AUTH,
