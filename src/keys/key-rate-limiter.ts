@@ -1,3 +1,5 @@
+import { TokenBucket } from '../rate/token-bucket.js';
+
 /**
  * Request budgets per API key: a token bucket per key and budget, refilled at `perSecond`
  * and holding at most two seconds' worth (at least one request). Buckets live in this
@@ -17,21 +19,13 @@ export type RateLimits = Record<Budget, number>;
 /** Seconds of traffic at the full rate a bucket holds: the burst a quiet key may send at once. */
 export const BURST_SECONDS = 2;
 
-/** Float dust from adding up refills must not turn a whole token into 0.9999…. */
-const EPSILON = 1e-9;
-
 /** Past this many buckets, those that have refilled completely are dropped (they hold no state). */
 const PRUNE_ABOVE = 10_000;
-
-interface Bucket {
-  tokens: number;
-  atMs: number;
-}
 
 /** One rate for many callers, each with a bucket of its own. */
 export class TokenBuckets {
   readonly capacity: number;
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
     readonly perSecond: number,
@@ -47,31 +41,21 @@ export class TokenBuckets {
   take(caller: string): Admission {
     if (this.perSecond === 0) return { allowed: true };
     const now = this.nowMs();
-    const bucket = this.refilled(this.buckets.get(caller), now);
-    if (bucket.tokens >= 1 - EPSILON) {
-      this.buckets.set(caller, { tokens: Math.max(0, bucket.tokens - 1), atMs: now });
-      this.prune(now);
-      return { allowed: true };
+    let bucket = this.buckets.get(caller);
+    if (!bucket) {
+      bucket = new TokenBucket(this.perSecond, this.capacity, now);
+      this.buckets.set(caller, bucket);
     }
-    this.buckets.set(caller, bucket);
-    const seconds = (1 - bucket.tokens) / this.perSecond;
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(seconds)) };
-  }
-
-  private refilled(bucket: Bucket | undefined, now: number): Bucket {
-    if (!bucket) return { tokens: this.capacity, atMs: now };
-    // A clock that steps back refills nothing rather than draining the bucket.
-    const elapsedMs = Math.max(0, now - bucket.atMs);
-    return {
-      tokens: Math.min(this.capacity, bucket.tokens + (elapsedMs * this.perSecond) / 1000),
-      atMs: now,
-    };
+    const taken = bucket.take(1, now);
+    if (!taken.allowed) return { allowed: false, retryAfterSeconds: Math.ceil(taken.waitMs / 1000) };
+    this.prune(now);
+    return { allowed: true };
   }
 
   private prune(now: number): void {
     if (this.buckets.size <= PRUNE_ABOVE) return;
     for (const [caller, bucket] of this.buckets) {
-      if (this.refilled(bucket, now).tokens >= this.capacity) this.buckets.delete(caller);
+      if (bucket.isFull(now)) this.buckets.delete(caller);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { TokenBucket } from '../rate/token-bucket.js';
 import {
   assertValidSettings,
   groupByUseCase,
@@ -21,31 +22,6 @@ export interface InProcessShadowQueueOptions {
   logger?: ShadowQueueLogger;
   /** How long close() waits for active handlers. Default 10 s. */
   closeTimeoutMs?: number;
-}
-
-/** Holds up to one second's worth of tokens (at least one) and refills continuously. */
-export class TokenBucket {
-  private readonly capacity: number;
-  private tokens: number;
-
-  constructor(
-    private readonly perSecond: number,
-    private last: number,
-  ) {
-    this.capacity = Math.max(1, perSecond);
-    this.tokens = this.capacity;
-  }
-
-  /** Takes a token and returns 0, or returns the milliseconds until one will be available. */
-  take(now: number): number {
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.perSecond) / 1000);
-    this.last = Math.max(this.last, now);
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - this.tokens) * 1000) / this.perSecond);
-  }
 }
 
 /** A FIFO with O(1) shift. */
@@ -123,13 +99,13 @@ export function createInProcessShadowQueue(options: InProcessShadowQueueOptions 
     if (!consumer || closing) return;
     while (lane.active.size < consumer.settings.concurrency && lane.waiting.size > 0) {
       if (consumer.bucket) {
-        const waitMs = consumer.bucket.take(Date.now());
-        if (waitMs > 0) {
+        const taken = consumer.bucket.take(1, Date.now());
+        if (!taken.allowed) {
           if (!lane.wakeTimer) {
             lane.wakeTimer = setTimeout(() => {
               lane.wakeTimer = null;
               pump(lane);
-            }, waitMs).unref();
+            }, taken.waitMs).unref();
           }
           return;
         }
@@ -216,7 +192,7 @@ export function createInProcessShadowQueue(options: InProcessShadowQueueOptions 
           ? previous.bucket
           : settings.rateLimitPerSecond === undefined
             ? null
-            : new TokenBucket(settings.rateLimitPerSecond, Date.now());
+            : laneRateBucket(settings.rateLimitPerSecond, Date.now());
       lane.consumer = { settings: { ...settings }, handler, bucket };
       pump(lane);
     },
@@ -261,4 +237,9 @@ export function createInProcessShadowQueue(options: InProcessShadowQueueOptions 
       return closing;
     },
   };
+}
+
+/** The AI call rate of a lane: a burst of at most one second's worth (at least one call). */
+export function laneRateBucket(perSecond: number, nowMs: number): TokenBucket {
+  return new TokenBucket(perSecond, Math.max(1, perSecond), nowMs);
 }

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bullLimiter, createBullShadowQueue, redactRedisUrl } from '../../src/shadow/bull-shadow-queue.js';
-import { createInProcessShadowQueue, TokenBucket } from '../../src/shadow/in-process-shadow-queue.js';
+import { createInProcessShadowQueue, laneRateBucket } from '../../src/shadow/in-process-shadow-queue.js';
 import {
   assertValidSettings,
   groupByUseCase,
@@ -37,20 +37,18 @@ describe('shadow queue helpers', () => {
     expect(bullLimiter(0.5)).toEqual({ max: 1, duration: 2000 });
   });
 
-  it('when a token bucket of 2 per second is drained, then the next token is 500 ms away and refills over time', () => {
-    const bucket = new TokenBucket(2, 1000);
-    expect([bucket.take(1000), bucket.take(1000)]).toEqual([0, 0]);
-    expect(bucket.take(1000)).toBe(500);
-    expect(bucket.take(1250)).toBe(250);
-    expect(bucket.take(1500)).toBe(0);
-    // Idle time refills up to one second's worth (2 tokens), not more.
-    expect([bucket.take(9000), bucket.take(9000), bucket.take(9000)]).toEqual([0, 0, 500]);
+  it('when a lane is limited to 2 calls per second, then it bursts at most one second of calls', () => {
+    const bucket = laneRateBucket(2, 1000);
+    expect([bucket.take(1, 1000), bucket.take(1, 1000)]).toEqual([{ allowed: true }, { allowed: true }]);
+    expect(bucket.take(1, 1000)).toEqual({ allowed: false, waitMs: 500 });
+    // Idle time refills up to 2 tokens, not more.
+    expect([9000, 9000, 9000].map((t) => bucket.take(1, t).allowed)).toEqual([true, true, false]);
   });
 
-  it('when a rate below 1 per second is given, then the bucket still holds one token', () => {
-    const bucket = new TokenBucket(0.5, 0);
-    expect(bucket.take(0)).toBe(0);
-    expect(bucket.take(0)).toBe(2000);
+  it('when a rate below 1 per second is given, then the lane still holds one call', () => {
+    const bucket = laneRateBucket(0.5, 0);
+    expect(bucket.take(1, 0)).toEqual({ allowed: true });
+    expect(bucket.take(1, 0)).toEqual({ allowed: false, waitMs: 2000 });
   });
 
   it('when jobs are grouped, then repeats in the batch are dropped and order is kept', () => {
