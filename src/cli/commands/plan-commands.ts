@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { ApiError } from '../api-client.js';
 import { clientFor, segment } from '../command-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { unifiedDiff } from '../line-diff.js';
 import { type CheckedPlan, checkPlanFiles, requireValid } from '../plan-files.js';
 import { print, printJson } from '../terminal-output.js';
 
@@ -163,7 +163,7 @@ export function comparePlans(local: CheckedPlan, applied: AppliedPlan | null): P
     evidenceRestarts: applied !== null && applied.aiConfig !== local.aiConfig,
   };
   if (applied === null) {
-    const diff = unifiedDiff('', local.text, { old: '/dev/null', new: local.file });
+    const diff = unifiedDiff('', local.text, '/dev/null', local.file);
     const summary = `${useCase} does not exist yet: applying ${local.file} creates it in shadow.\n${diff}`;
     return { useCase, changed: true, diff, aiConfig, summary };
   }
@@ -171,13 +171,30 @@ export function comparePlans(local: CheckedPlan, applied: AppliedPlan | null): P
     const summary = `${useCase}: no change (${local.file} is plan version ${applied.version} as applied).`;
     return { useCase, changed: false, diff: '', aiConfig, summary };
   }
-  const diff = unifiedDiff(applied.text, local.text, {
-    old: `${useCase} plan version ${applied.version} (applied by ${applied.appliedBy})`,
-    new: local.file,
-  });
+  const diff = unifiedDiff(
+    applied.text,
+    local.text,
+    `${useCase} plan version ${applied.version} (applied by ${applied.appliedBy})`,
+    local.file,
+  );
   const evidence = aiConfig.evidenceRestarts
     ? `The AI configuration changes (${applied.aiConfig} → ${local.aiConfig}): the evidence restarts; the gate counts only decisions under the new configuration.`
     : `The AI configuration is unchanged (${local.aiConfig}): the evidence is kept and judged again under the new plan.`;
   const summary = `${diff}\n\nApplying ${local.file} makes plan version ${applied.version + 1} of ${useCase}.\n${evidence}`;
   return { useCase, changed: true, diff, aiConfig, summary };
+}
+
+/** Unchanged lines shown around each change, as `diff -u` does. */
+const DIFF_CONTEXT = 3;
+
+/** `diff -u` of two texts with `---`/`+++` headers, without a final newline; empty when equal. */
+function unifiedDiff(oldText: string, newText: string, oldLabel: string, newLabel: string): string {
+  if (oldText === newText) return '';
+  const patch = createTwoFilesPatch(oldLabel, newLabel, oldText, newText, undefined, undefined, {
+    context: DIFF_CONTEXT,
+    stripTrailingCr: true,
+    headerOptions: FILE_HEADERS_ONLY,
+  }).replace(/\n$/, '');
+  // Texts can differ where lines (read without their CR) cannot show it.
+  return patch.includes('\n@@ ') ? patch : `${patch}\n(the texts differ only in line endings)`;
 }
