@@ -68,7 +68,7 @@ async function demo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
   out();
 
   const useCase = stage.applied.plan.useCase;
-  const detail = await stage.keys.viewer.get<UseCaseDetail>(`/v1/use-cases/${useCase}`);
+  const detail = await stage.keys.viewer.getJson<UseCaseDetail>(`/v1/use-cases/${useCase}`);
   for (const line of closingReport(detail, tally.agreementRate)) out(line);
   out();
   for (const line of sdkCounterLines(service.sg.stats(), service.events)) out(line);
@@ -87,7 +87,7 @@ async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup
   const service = await step('could not start the example service', () =>
     startDemoService({
       controllerUrl: stage.embedded.url,
-      apiKey: keys.service.key,
+      apiKey: keys.service.target.key,
       useCase,
       labels,
       batch: opts.batch,
@@ -126,7 +126,7 @@ async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup
   out();
 
   const watch = new ShadowWatch(async () => {
-    const r = await keys.viewer.get<{ stages: StageSummary[] }>(
+    const r = await keys.viewer.getJson<{ stages: StageSummary[] }>(
       `/v1/use-cases/${useCase}/metrics?stage=shadow`,
     );
     return r.stages.find((s) => s.stage === 'shadow');

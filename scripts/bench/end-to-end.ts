@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { ControllerApi } from '../../src/client/controller-api.js';
 import { Shadowgate } from '@shadowgate/sdk';
 import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
-import { applyPlan, createKey } from './admin-api.js';
 import { createBenchDatabase } from './bench-database.js';
 import { benchPlan, LABELS } from './bench-plans.js';
 import { atMost, type BenchOptions, type BenchResult } from './bench-types.js';
@@ -51,9 +51,12 @@ export async function benchEndToEnd(options: BenchOptions): Promise<BenchResult>
   });
   let sg: Shadowgate | undefined;
   try {
-    const admin = { url: controller.url, key: controller.adminKey };
-    await applyPlan(admin, benchPlan(USE_CASE, { url: `${sim.url}/decide`, concurrency: AI_CONCURRENCY }));
-    const apiKey = await createKey(admin, 'e2e-bench', 'ingest', [USE_CASE]);
+    const admin = new ControllerApi({ url: controller.url, key: controller.adminKey });
+    await admin.applyPlan(
+      USE_CASE,
+      benchPlan(USE_CASE, { url: `${sim.url}/decide`, concurrency: AI_CONCURRENCY }),
+    );
+    const apiKey = await admin.createKey('e2e-bench', 'ingest', [USE_CASE]);
     sg = new Shadowgate({ url: controller.url, apiKey, appName: 'e2e-bench' });
     if (!(await sg.ready())) throw new Error(`the SDK could not read flags from ${controller.url}/api`);
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type postgres from 'postgres';
+import { ControllerApi, type ControllerTarget } from '../../src/client/controller-api.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { type Controller, createController } from '../../src/main/controller.js';
-import { applyPlan } from './admin-api.js';
 import { createBenchDatabase } from './bench-database.js';
 import { benchPlan } from './bench-plans.js';
 import { atMost, type BenchOptions, type BenchResult, type BenchRow } from './bench-types.js';
@@ -61,9 +61,12 @@ export async function benchGateReads(options: BenchOptions): Promise<BenchResult
       background: false,
     });
     const server = await controller.listen(0, '127.0.0.1');
-    const api = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, key: adminKey };
+    const api = new ControllerApi({
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      key: adminKey,
+    });
     const ids = Array.from({ length: USE_CASES }, (_, i) => `${PREFIX}${String(i).padStart(3, '0')}`);
-    for (const id of ids) await applyPlan(api, benchPlan(id, { url: 'http://127.0.0.1:9/decide' }));
+    for (const id of ids) await api.applyPlan(id, benchPlan(id, { url: 'http://127.0.0.1:9/decide' }));
     // The decisions span the last 30 days, all in the stage the use cases are in now.
     await database.sql`update use_cases set stage_entered_at = now() - interval '31 days'`;
 
@@ -78,7 +81,7 @@ export async function benchGateReads(options: BenchOptions): Promise<BenchResult
           `vacuum ${round(load.vacuumSeconds, 0)} s; measuring`,
       );
       measurements.push({
-        ...(await measure(controller, recorder, api, database.sql, ids, options)),
+        ...(await measure(controller, recorder, api.target, database.sql, ids, options)),
         decisions: size,
         load,
       });
@@ -103,7 +106,7 @@ export async function benchGateReads(options: BenchOptions): Promise<BenchResult
 async function measure(
   controller: Controller,
   recorder: QueryRecorder,
-  api: { url: string; key: string },
+  api: ControllerTarget,
   sql: postgres.Sql,
   ids: string[],
   options: BenchOptions,

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import Queue from 'bull';
 import { Redis } from 'ioredis';
+import { ControllerApi } from '../../src/client/controller-api.js';
 import type { MirroredDecision } from '../../src/contracts/decision-contracts.js';
 import { openDatabase } from '../../src/db/database.js';
 import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
-import { applyPlan, createKey, getJson } from './admin-api.js';
 import { createBenchDatabase } from './bench-database.js';
 import { benchPlan, LABELS } from './bench-plans.js';
 import { atLeast, type BenchOptions, type BenchResult } from './bench-types.js';
@@ -60,11 +60,11 @@ export async function benchIngest(options: BenchOptions): Promise<BenchResult> {
   });
   const paused = new Queue(`ai-${USE_CASE}`, { prefix, redis: options.redisUrl });
   try {
-    const admin = { url: controller.url, key: controller.adminKey };
-    await applyPlan(admin, benchPlan(USE_CASE, { url: 'http://127.0.0.1:9/decide' }));
+    const admin = new ControllerApi({ url: controller.url, key: controller.adminKey });
+    await admin.applyPlan(USE_CASE, benchPlan(USE_CASE, { url: 'http://127.0.0.1:9/decide' }));
     await paused.pause();
-    const key = await createKey(admin, 'ingest-bench', 'ingest', [USE_CASE]);
-    const { aiConfig } = (await getJson(admin, `/v1/use-cases/${USE_CASE}`)) as { aiConfig: string };
+    const key = await admin.createKey('ingest-bench', 'ingest', [USE_CASE]);
+    const { aiConfig } = await admin.getJson<{ aiConfig: string }>(`/v1/use-cases/${USE_CASE}`);
 
     const postOnce = poster(controller.url, key);
     // A refused or dropped request says what the controller last logged.

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { ControllerApi } from '../../src/client/controller-api.js';
 import { type HumanPath, Shadowgate } from '@shadowgate/sdk';
 import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
-import { applyPlan, createKey, getJson } from './admin-api.js';
 import { createBenchDatabase } from './bench-database.js';
 import { LABELS } from './bench-plans.js';
 import { atMost, type BenchOptions, type BenchResult } from './bench-types.js';
@@ -32,16 +32,16 @@ export async function benchSdkOverhead(options: BenchOptions): Promise<BenchResu
   });
   let profile: string | null = null;
   try {
-    const admin = { url: controller.url, key: controller.adminKey };
+    const admin = new ControllerApi({ url: controller.url, key: controller.adminKey });
     // Nothing listens there: with sampleRate 0 no AI call is owed, the controller only ingests.
-    await applyPlan(admin, {
+    await admin.applyPlan(USE_CASE, {
       useCase: USE_CASE,
       owner: 'bench@example.com',
       decision: { type: 'label', labels: LABELS },
       ai: { adapter: 'http', url: 'http://127.0.0.1:9/decide' },
       stages: { shadow: { sampleRate: 0 } },
-    } as { useCase: string });
-    const apiKey = await createKey(admin, 'sdk-bench', 'ingest', [USE_CASE]);
+    });
+    const apiKey = await admin.createKey('sdk-bench', 'ingest', [USE_CASE]);
     const sg = new Shadowgate({ url: controller.url, apiKey, appName: 'sdk-bench' });
     if (!(await sg.ready())) throw new Error(`the SDK could not read flags from ${controller.url}/api`);
     const mode = sg.modeOf(USE_CASE, { requestId: 'probe' });
@@ -88,7 +88,7 @@ export async function benchSdkOverhead(options: BenchOptions): Promise<BenchResu
     const flushed = await sg.flush(60_000);
     const stats = sg.stats();
     await sg.close();
-    const detail = (await getJson(admin, `/v1/use-cases/${USE_CASE}`)) as {
+    const detail = (await admin.getJson(`/v1/use-cases/${USE_CASE}`)) as {
       metrics?: { stages?: Array<{ stage: string; decisions?: number }> };
     };
     const received = detail.metrics?.stages?.find((s) => s.stage === 'shadow')?.decisions ?? null;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { ControllerApi } from '../../src/client/controller-api.js';
 import type { SimulatedAiSystem } from '../simulation/simulated-ai-system.js';
-import { type ApiClient, createApiClient } from './api-client.js';
 import {
   type DemoPlan,
   demoSimOptions,
@@ -26,7 +26,7 @@ export interface DemoStage {
   sim: SimulatedAiSystem;
   applied: DemoPlan;
   labels: string[];
-  keys: { owner: ApiClient; service: ApiClient; viewer: ApiClient };
+  keys: { owner: ControllerApi; service: ControllerApi; viewer: ControllerApi };
 }
 
 export const shown = (path: string) => relative(process.cwd(), path) || '.';
@@ -74,10 +74,10 @@ export async function setUpDemo(
   );
   const applied = pointPlanAt(planText, shown(planFile), sim.url);
 
-  const admin = createApiClient(embedded.url, embedded.adminKey);
+  const admin = new ControllerApi({ url: embedded.url, key: embedded.adminKey });
   const keys = await step('could not create the API keys', async () => {
-    const make = (name: string, role: string) =>
-      admin.post<{ key: string }>('/v1/keys', { name, role }).then((r) => admin.withKey(r.key));
+    const make = (name: string, role: 'owner' | 'ingest' | 'viewer') =>
+      admin.createKey(name, role).then((key) => admin.withKey(key));
     return {
       owner: await make('demo product owner', 'owner'),
       service: await make('demo example service', 'ingest'),
@@ -93,11 +93,7 @@ export async function setUpDemo(
 
   const { useCase } = applied.plan;
   const put = await step('could not apply the rollout plan', () =>
-    keys.owner.putText<{ planVersion: number; stage: string; created: boolean }>(
-      `/v1/use-cases/${useCase}/plan`,
-      applied.text,
-      'application/yaml',
-    ),
+    keys.owner.applyPlan(useCase, applied.text),
   );
   out(
     say(

@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { counterSum, metricsText } from './prometheus-text.js';
 import type { SimFailure } from '../simulation/simulated-answer.js';
 import type { SimulatedAiSystem } from '../simulation/simulated-ai-system.js';
-import { counterSum } from './admin-api.js';
 import { CaseRun, startSim } from './case-setup.js';
 import { type FaultCase, formatMs } from './fault-case.js';
 import { faultPlan, LABELS } from './fault-plans.js';
@@ -9,6 +9,7 @@ import { startSdk, startStack } from './fault-stack.js';
 import { readLedger, settle, transitionsOf } from './ledger.js';
 import { percentile, TrafficDriver } from './traffic.js';
 import { sleep, waitFor } from './waiting.js';
+import { useCaseView } from './use-case-view.js';
 
 const NAME = 'ai-failures';
 const CONCURRENCY = 8;
@@ -87,7 +88,7 @@ export const aiFailures: FaultCase = {
         }),
       );
       if (f.stage !== 'shadow') {
-        await stack.admin.release(f.useCase, 'promote', {
+        await stack.admin.postJson(`/v1/use-cases/${f.useCase}/promote`, {
           reason: 'fault suite: start reviewed',
           force: true,
         });
@@ -123,7 +124,7 @@ export const aiFailures: FaultCase = {
       sims[i]!.setOptions({ failure: f.failure });
     });
 
-    const stageOf = async (id: string) => (await stack.admin.useCase(id)).stage;
+    const stageOf = async (id: string) => (await useCaseView(stack.admin, id)).stage;
     const tripped = new Map<string, number>();
     await waitFor(
       'every guard to trip',
@@ -190,11 +191,11 @@ export const aiFailures: FaultCase = {
       'ms a reviewed decide waited (deadline + 50 ms + the event loop lag)',
     );
 
-    const metrics = await stack.admin.metricsText();
+    const metrics = await metricsText(stack.admin.target.url);
     for (const f of FAILURES) {
       const ids = traffic.decidedIds(f.useCase);
       const ledger = await readLedger(stack.db.sql, [f.useCase], ids);
-      const view = await stack.admin.useCase(f.useCase);
+      const view = await useCaseView(stack.admin, f.useCase);
       const shadow = view.metrics.stages.find((s) => s.stage === f.stage);
       const calls = shadow?.cohorts.reduce((n, c) => n + c.aiCalls, 0) ?? 0;
       const errors = shadow?.cohorts.reduce((n, c) => n + c.aiErrors, 0) ?? 0;
@@ -225,7 +226,7 @@ export const aiFailures: FaultCase = {
 
     // The AI has recovered: enabling the use cases lets the calls still owed be made.
     for (const f of FAILURES.filter((f) => f.tripsTo === 'disabled')) {
-      await stack.admin.release(f.useCase, 'enable', { reason: 'the AI system recovered' });
+      await stack.admin.postJson(`/v1/use-cases/${f.useCase}/enable`, { reason: 'the AI system recovered' });
     }
     const useCases = FAILURES.map((f) => f.useCase);
     const settledMs = await settle([handle.sdk, reviewing.sdk], stack.db.sql, useCases, 60_000);

@@ -1,5 +1,5 @@
+import { counterSum, metricsText } from './prometheus-text.js';
 import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
-import { counterSum } from './admin-api.js';
 import { CaseRun, startSim } from './case-setup.js';
 import type { FaultCase } from './fault-case.js';
 import { faultPlan, LABELS } from './fault-plans.js';
@@ -7,6 +7,7 @@ import { startSdk, startStack } from './fault-stack.js';
 import { settle, transitionsOf } from './ledger.js';
 import { TrafficDriver } from './traffic.js';
 import { sleep, waitFor } from './waiting.js';
+import { useCaseView } from './use-case-view.js';
 
 const NAME = 'two-controllers';
 const AUTO = 'faults-two-auto';
@@ -54,7 +55,7 @@ export const twoControllers: FaultCase = {
     await waitFor(
       'the automatic promotion and the manual gate’s announcement',
       async () => {
-        const auto = (await stack.admin.useCase(AUTO)).stage === 'human-reviewed';
+        const auto = (await useCaseView(stack.admin, AUTO)).stage === 'human-reviewed';
         const [row] = await stack.db.sql<Array<{ n: number }>>`
           select count(*)::int as n from audit_events where use_case = ${MANUAL} and action = 'gate.eligible'`;
         return auto && (row?.n ?? 0) > 0 ? true : undefined;
@@ -99,7 +100,7 @@ export const twoControllers: FaultCase = {
 
     const ticks = await stack.db.sql<Array<{ owner: string; n: number }>>`
       select owner, count(*)::int as n from engine_ticks group by owner order by owner`;
-    const [metricsA, metricsB] = await Promise.all([stack.admin.metricsText(), metricsOf(b.url)]);
+    const [metricsA, metricsB] = await Promise.all([metricsText(stack.admin.target.url), metricsText(b.url)]);
     const calls = [metricsA, metricsB].map((m) => counterSum(m, 'shadowgate_ai_calls_total'));
     const promoteCount = [metricsA, metricsB].reduce(
       (n, m) => n + counterSum(m, 'shadowgate_transitions_total', { use_case: AUTO, kind: 'promote' }),
@@ -186,9 +187,4 @@ function raceBatches(urls: string[], key: string): { stop(): Promise<RaceTally> 
       return tally;
     },
   };
-}
-
-async function metricsOf(url: string): Promise<string> {
-  const response = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  return response.text();
 }

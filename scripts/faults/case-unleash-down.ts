@@ -2,6 +2,7 @@ import { CaseRun, ownUnleash, settleLane, startLane, startSim, tallyLane } from 
 import type { FaultCase } from './fault-case.js';
 import { transitionsOf } from './ledger.js';
 import { sleep, waitFor } from './waiting.js';
+import { useCaseView } from './use-case-view.js';
 
 const NAME = 'unleash-down';
 
@@ -39,7 +40,7 @@ export const unleashDown: FaultCase = {
     await unleash.stop();
     const downAt = Date.now();
 
-    const stage = async () => (await stack.admin.useCase(useCase)).stage;
+    const stage = async () => (await useCaseView(stack.admin, useCase)).stage;
     await waitFor(
       'the promotion to human-reviewed in the database',
       async () => ((await stage()) === 'human-reviewed' ? true : undefined),

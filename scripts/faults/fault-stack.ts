@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { ControllerApi } from '../../src/client/controller-api.js';
 import { Shadowgate, type ShadowgateOptions } from '@shadowgate/sdk';
-import { AdminApi } from './admin-api.js';
 import { type ControllerProcess, controllerProcess } from './controller-process.js';
 import type { CaseContext } from './fault-case.js';
 import { createFaultDatabase, type FaultDatabase } from './fault-database.js';
@@ -25,7 +25,7 @@ export interface Stack {
   db: FaultDatabase;
   controllers: ControllerProcess[];
   /** The admin API of the first controller. */
-  admin: AdminApi;
+  admin: ControllerApi;
   ingestKey: string;
   queuePrefix: string;
 }
@@ -54,7 +54,7 @@ export async function startStack(ctx: CaseContext, options: StackOptions): Promi
   // The first one migrates alone; the others start on a migrated database.
   await controllers[0]!.start();
   await Promise.all(controllers.slice(1).map((c) => c.start()));
-  const admin = new AdminApi(controllers[0]!.url, ADMIN_KEY);
+  const admin = new ControllerApi({ url: controllers[0]!.url, key: ADMIN_KEY }, { timeoutMs: 15_000 });
   const ingestKey = await admin.createKey(`faults-${options.label}`, 'ingest');
   return { db, controllers, admin, ingestKey, queuePrefix };
 }

@@ -1,10 +1,11 @@
+import type { ControllerApi } from '../../src/client/controller-api.js';
 import type { SimulatedAiSystem } from '../simulation/simulated-ai-system.js';
-import type { AdminApi } from './admin-api.js';
 import type { CaseResult, Checks } from './fault-case.js';
 import type { FaultDatabase } from './fault-database.js';
 import type { SdkHandle } from './fault-stack.js';
 import { type Ledger, readLedger, repeatedTransitions } from './ledger.js';
 import type { TrafficDriver } from './traffic.js';
+import { useCaseView } from './use-case-view.js';
 
 export interface TallyInput {
   name: string;
@@ -12,7 +13,7 @@ export interface TallyInput {
   startedAt: number;
   traffic: TrafficDriver;
   db: FaultDatabase;
-  admin: AdminApi;
+  admin: ControllerApi;
   useCases: string[];
   sims: SimulatedAiSystem[];
   sdks: SdkHandle[];
@@ -67,7 +68,7 @@ export async function tally(input: TallyInput): Promise<{ result: CaseResult; le
   let apiSamples = 0;
   let apiAiCalls = 0;
   for (const id of useCases) {
-    const view = await input.admin.useCase(id);
+    const view = await useCaseView(input.admin, id);
     for (const stage of view.metrics.stages) {
       apiDecisions += stage.decisions;
       apiSamples += stage.samples;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_URL } from './api-client.js';
+import { asCliError, DEFAULT_URL } from './command-context.js';
 import { registerKeyCommands } from './commands/key-commands.js';
 import { registerPlanCommands } from './commands/plan-commands.js';
 import { registerReadCommands } from './commands/read-commands.js';
@@ -39,7 +39,8 @@ function createProgram(): Command {
 }
 
 /** Writes what went wrong to stderr (commander has already written its own) and picks the exit code. */
-function exitCodeFor(error: unknown): ExitCode {
+function exitCodeFor(thrown: unknown): ExitCode {
+  const error = asCliError(thrown);
   if (error instanceof CommanderError) {
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }

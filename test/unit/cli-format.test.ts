@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveTarget, transportProblem } from '../../src/cli/api-client.js';
+import { transportProblem } from '../../src/client/controller-api.js';
+import { resolveTarget } from '../../src/cli/command-context.js';
 import { CliError, EXIT, exitCodeForStatus } from '../../src/cli/exit-codes.js';
 import { figure, formatTable, fraction, timestamp, usd } from '../../src/cli/format-table.js';
 import { formatPlanProblem } from '../../src/cli/plan-files.js';

@@ -1,19 +1,10 @@
 import type { Command } from 'commander';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
-import { ApiError } from '../api-client.js';
-import { clientFor, segment } from '../command-context.js';
+import { type ControllerApi, ControllerApiError, type PlanApplied } from '../../client/controller-api.js';
+import { asCliError, clientFor, segment } from '../command-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type CheckedPlan, checkPlanFiles, requireValid } from '../plan-files.js';
 import { print, printJson } from '../terminal-output.js';
-
-interface ApplyAnswer {
-  useCase: string;
-  planVersion: number;
-  created: boolean;
-  unchanged: boolean;
-  stage: string;
-  aiConfig: string;
-}
 
 /** `GET /v1/use-cases/:id/plan`. */
 export interface AppliedPlan {
@@ -63,7 +54,7 @@ export function registerPlanCommands(program: Command): void {
     .action(async (files: string[], options: { json?: boolean }, command: Command) => {
       const client = clientFor(command);
       const plans = requireValid(await checkPlanFiles(files, true), 'nothing was applied');
-      const answers: ApplyAnswer[] = [];
+      const answers: PlanApplied[] = [];
       for (const p of plans) {
         const answer = await applyOne(client, p).catch((error: unknown) => {
           throw withApplied(error, answers);
@@ -98,44 +89,46 @@ export function registerPlanCommands(program: Command): void {
     });
 }
 
-async function applyOne(client: ReturnType<typeof clientFor>, p: CheckedPlan): Promise<ApplyAnswer> {
+async function applyOne(client: ControllerApi, p: CheckedPlan): Promise<PlanApplied> {
   try {
-    return await client.putText<ApplyAnswer>(
+    return await client.putText<PlanApplied>(
       `/v1/use-cases/${segment(p.plan.useCase)}/plan`,
       p.text,
       CONTENT_TYPES[p.format],
     );
   } catch (error) {
     // The controller judged the plan and refused it: a negative answer, like plan validate's.
-    if (error instanceof ApiError && error.status === 400) {
-      throw new CliError(`${p.file}: ${error.message}`, EXIT.negative, error.details);
+    if (error instanceof ControllerApiError && error.status === 400) {
+      throw new CliError(
+        `${p.file}: ${error.apiMessage} (HTTP ${error.status})`,
+        EXIT.negative,
+        error.problemLines,
+      );
     }
     throw error;
   }
 }
 
-function withApplied(error: unknown, answers: readonly ApplyAnswer[]): unknown {
+function withApplied(thrown: unknown, answers: readonly PlanApplied[]): unknown {
+  const error = asCliError(thrown);
   if (!(error instanceof CliError) || answers.length === 0) return error;
   const done = answers.map((a) => `already applied: ${a.useCase} (plan version ${a.planVersion})`);
   return new CliError(error.message, error.exitCode, [...error.details, ...done]);
 }
 
-export function describeApply(a: ApplyAnswer): string {
+export function describeApply(a: PlanApplied): string {
   if (a.created) return `use case ${a.useCase} created in ${a.stage} (plan version ${a.planVersion})`;
   if (a.unchanged) return `${a.useCase} unchanged (plan version ${a.planVersion} is this text)`;
   return `${a.useCase} updated to plan version ${a.planVersion} (stage ${a.stage})`;
 }
 
 /** The applied plan, or null when the use case does not exist yet (applying would create it). */
-async function appliedPlan(
-  client: ReturnType<typeof clientFor>,
-  useCase: string,
-): Promise<AppliedPlan | null> {
+async function appliedPlan(client: ControllerApi, useCase: string): Promise<AppliedPlan | null> {
   try {
     return await client.getJson<AppliedPlan>(`/v1/use-cases/${segment(useCase)}/plan`);
   } catch (error) {
     if (
-      error instanceof ApiError &&
+      error instanceof ControllerApiError &&
       error.status === 404 &&
       error.apiMessage.startsWith('unknown use case')
     ) {

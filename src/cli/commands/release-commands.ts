@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { MODES } from '../../plans/plan-schema.js';
-import { ApiError } from '../api-client.js';
+import { ControllerApiError } from '../../client/controller-api.js';
 import { clientFor, segment } from '../command-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type TransitionRow, transitionsTable } from '../transitions-view.js';
@@ -108,8 +108,8 @@ async function release(
  * that does not hold; its other 409s (disabled, no next stage, the stage changed meanwhile) do not.
  */
 function gateRefusal(error: unknown, action: string): unknown {
-  if (action === 'promote' && error instanceof ApiError && error.code === 'gate_not_eligible') {
-    return new CliError(error.apiMessage, EXIT.negative, error.details);
+  if (action === 'promote' && error instanceof ControllerApiError && error.code === 'gate_not_eligible') {
+    return new CliError(error.apiMessage, EXIT.negative, error.problemLines);
   }
   return error;
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { StageSummary } from '../../metrics/stage-summary.js';
 import { currentCohort } from '../../metrics/stage-summary.js';
 import type { Mode } from '../../plans/plan-schema.js';
-import type { ApiClient } from '../api-client.js';
+import type { ControllerApi } from '../../client/controller-api.js';
 import { clientFor, segment } from '../command-context.js';
 import { statusDetail, statusTable, type UseCaseDetail, type UseCaseStatus } from '../status-view.js';
 import { print, printJson } from '../terminal-output.js';
@@ -35,7 +35,7 @@ export function registerStatusCommand(program: Command): void {
 }
 
 /** The cohort the gate counts: the current stage since it was entered, under the current AI configuration. */
-async function withGateCohort(client: ApiClient, detail: UseCaseDetail): Promise<UseCaseStatus> {
+async function withGateCohort(client: ControllerApi, detail: UseCaseDetail): Promise<UseCaseStatus> {
   const { stages } = await client.getJson<{ stages: StageSummary[] }>(
     `/v1/use-cases/${segment(detail.id)}/metrics`,
     { stage: detail.stage, from: detail.stageEnteredAt },
