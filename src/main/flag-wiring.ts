@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createBuiltInFlagStore } from '../flags/built-in-flag-store.js';
-import { clientApiRoutes } from '../flags/client-api-routes.js';
+import { clientApiRoutes } from '../http/routes/client-api-routes.js';
 import { FlagReconciler } from '../flags/flag-reconciler.js';
 import { type DesiredFlag, desiredFlag, type FlagStore } from '../flags/flag-store.js';
 import { createUnleashFlagStore } from '../flags/unleash-flag-store.js';

@@ -4,7 +4,7 @@ import { type DecisionContext, unleashContext } from '@shadowgate/sdk/wire';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withinAutonomyBoundary } from '../../src/flags/autonomy-boundary.js';
-import { clientApiRoutes } from '../../src/flags/client-api-routes.js';
+import { clientApiRoutes } from '../../src/http/routes/client-api-routes.js';
 import { desiredFlag } from '../../src/flags/flag-store.js';
 import { parsePlanText } from '../../src/plans/plan-loader.js';
 import type { Plan } from '../../src/plans/plan-schema.js';

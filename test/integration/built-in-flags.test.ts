@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltInFlagStore } from '../../src/flags/built-in-flag-store.js';
-import { clientApiRoutes } from '../../src/flags/client-api-routes.js';
+import { clientApiRoutes } from '../../src/http/routes/client-api-routes.js';
 import { type DesiredFlag, desiredFlag } from '../../src/flags/flag-store.js';
 import type { Principal } from '../../src/keys/roles.js';
 import {

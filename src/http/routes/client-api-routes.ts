@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { type Request, type Response, Router } from 'express';
-import { callerAddress, principalOf, refuseOverRate, refuseUnknownKeys } from '../http/auth.js';
-import { TokenBuckets } from '../keys/key-rate-limiter.js';
-import type { Authentication } from '../keys/key-store.js';
-import { inScope, principalAllows } from '../keys/roles.js';
-import type { DesiredFlag } from './flag-store.js';
-import { unleashStrategy } from './unleash-strategy.js';
+import { callerAddress, principalOf, refuseOverRate, refuseUnknownKeys } from '../auth.js';
+import { TokenBuckets } from '../../keys/key-rate-limiter.js';
+import type { Authentication } from '../../keys/key-store.js';
+import { inScope, principalAllows } from '../../keys/roles.js';
+import type { DesiredFlag } from '../../flags/flag-store.js';
+import { unleashStrategy } from '../../flags/unleash-strategy.js';
 
 export interface ClientApiOptions {
   /** The flags as the stages say they should be, read on every request. */
