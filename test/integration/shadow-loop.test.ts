@@ -15,6 +15,7 @@ import {
   startTestController,
   type TestController,
 } from '../support/test-controller.js';
+import { waitForProgress } from '../support/progress.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 const LABELS = ['approve', 'reject', 'escalate'];
@@ -30,6 +31,27 @@ function mirrored(useCase: string, i: number, withHuman = true) {
       ? { human: { decision: referenceLabel(invoice.input, LABELS), decidedBy: 'clerk-7' } }
       : {}),
   };
+}
+
+/**
+ * AI calls the simulated AI received beyond the attempts PostgreSQL recorded for their
+ * decision: a call made twice under one claim. A call retried after its lease expired (a
+ * stalled worker on a busy machine) is a second attempt, recorded as one, and not counted.
+ */
+async function duplicateAiCalls(tdb: TestDatabase, sim: SimulatedAiSystem, useCase: string) {
+  const rows = await tdb.database.rows<{ request_id: string; ai_attempts: number }>(
+    sql`select request_id, ai_attempts from decisions where use_case = ${useCase}`,
+  );
+  const { byRequest } = sim.stats();
+  const duplicates: string[] = [];
+  let uncalled = 0;
+  for (const row of rows) {
+    const calls = byRequest[row.request_id]?.calls ?? 0;
+    if (calls === 0) uncalled++;
+    if (calls > Number(row.ai_attempts))
+      duplicates.push(`${row.request_id}: ${calls} calls, ${row.ai_attempts} attempts`);
+  }
+  return { decisions: rows.length, uncalled, duplicates };
 }
 
 async function countRows(tdb: TestDatabase, where: string) {
@@ -66,7 +88,7 @@ describe('the shadow loop on PostgreSQL and Redis', () => {
     await tdb?.drop();
   });
 
-  it('when 10,000 decisions are mirrored in batches sent twice, then each is stored and called once and agreement matches the simulation', async () => {
+  it('when 1,000 decisions are mirrored in batches sent twice, then each is stored and called once and agreement matches the simulation', async () => {
     await tc.http
       .put('/v1/use-cases/invoices/plan')
       .set(tc.admin)
@@ -74,25 +96,32 @@ describe('the shadow loop on PostgreSQL and Redis', () => {
       .send(labelPlan('invoices', `${sim.url}/decide`))
       .expect(201);
 
-    const total = 10_000;
-    for (let start = 0; start < total; start += 500) {
-      const batch = { decisions: Array.from({ length: 500 }, (_, k) => mirrored('invoices', start + k)) };
+    // Exactly-once is about every batch being sent twice while calls run, not about volume
+    // (the benchmarks measure that): four batches overlap the calls of the ones before.
+    const total = 1_000;
+    const size = 250;
+    for (let start = 0; start < total; start += size) {
+      const batch = { decisions: Array.from({ length: size }, (_, k) => mirrored('invoices', start + k)) };
       const first = await tc.http.post('/v1/decisions').set(tc.admin).send(batch).expect(202);
-      expect(first.body).toEqual({ accepted: 500, duplicates: 0, aiCallsOwed: 500 });
+      expect(first.body).toEqual({ accepted: size, duplicates: 0, aiCallsOwed: size });
       const again = await tc.http.post('/v1/decisions').set(tc.admin).send(batch).expect(202);
-      expect(again.body).toEqual({ accepted: 0, duplicates: 500, aiCallsOwed: 0 });
+      expect(again.body).toEqual({ accepted: 0, duplicates: size, aiCallsOwed: 0 });
     }
 
-    await eventually(
-      async () => ((await countRows(tdb, `ai_state = 'owed'`)) === 0 ? true : undefined),
-      'every owed AI call to complete',
-      60_000,
-    );
-    expect(await countRows(tdb, 'true')).toBe(total);
+    await waitForProgress({
+      what: 'every owed AI call',
+      read: () => countRows(tdb, `use_case = 'invoices' and ai_state = 'owed'`),
+      done: (owed) => owed === 0,
+    });
+    expect(await countRows(tdb, `use_case = 'invoices'`)).toBe(total);
     const stats = sim.stats();
     expect(stats.distinctRequests).toBe(total);
-    expect(stats.duplicateCalls).toBe(0);
-    expect(await countRows(tdb, 'score is not null')).toBe(stats.answeredRequests);
+    expect(await duplicateAiCalls(tdb, sim, 'invoices')).toEqual({
+      decisions: total,
+      uncalled: 0,
+      duplicates: [],
+    });
+    expect(await countRows(tdb, `use_case = 'invoices' and score is not null`)).toBe(stats.answeredRequests);
 
     const detail = await tc.http.get('/v1/use-cases/invoices').set(tc.admin).expect(200);
     const shadow = detail.body.metrics.stages.find((s: { stage: string }) => s.stage === 'shadow');
@@ -105,7 +134,7 @@ describe('the shadow loop on PostgreSQL and Redis', () => {
     expect(cohort.modelVersion).toBe('sim-1');
     expect(cohort.aiCostPerDecision).toBeGreaterThan(0);
     expect(cohort.segments.map((s: { segment: string }) => s.segment)).toContain('region');
-  }, 90_000);
+  });
 
   it('when the human decision arrives after the AI answer, or before it, then both are compared', async () => {
     await tc.http
@@ -170,11 +199,11 @@ describe('the shadow loop on PostgreSQL and Redis', () => {
         .expect(201);
       const batch = { decisions: Array.from({ length: 200 }, (_, k) => mirrored('gated', 90_000 + k)) };
       await tc.http.post('/v1/decisions').set(tc.admin).send(batch).expect(202);
-      await eventually(
-        async () =>
-          (await countRows(tdb, `use_case = 'gated' and ai_state = 'done'`)) === 200 ? true : undefined,
-        'the 200 calls',
-      );
+      await waitForProgress({
+        what: 'the 200 calls',
+        read: () => countRows(tdb, `use_case = 'gated' and ai_state = 'done'`),
+        done: (calls) => calls === 200,
+      });
       expect(maxInFlight).toBe(4);
     } finally {
       ai.close();
@@ -202,15 +231,19 @@ describe('the shadow loop on PostgreSQL and Redis', () => {
     expect(lost).toBeGreaterThan(0);
 
     sim.setOptions({ latencyMs: 1 });
-    await eventually(
-      async () => {
+    await waitForProgress({
+      what: 'owed calls to complete after the sweep',
+      read: async () => {
         await tc.controller.worker.sweep();
-        return (await countRows(tdb, `use_case = 'flushed' and ai_state = 'owed'`)) === 0 ? true : undefined;
+        return countRows(tdb, `use_case = 'flushed' and ai_state = 'owed'`);
       },
-      'owed calls to complete after the sweep',
-      60_000,
-    );
+      done: (owed) => owed === 0,
+    });
     expect(await countRows(tdb, `use_case = 'flushed' and score is not null`)).toBe(1000);
-    expect(sim.stats().duplicateCalls).toBe(0);
+    expect(await duplicateAiCalls(tdb, sim, 'flushed')).toEqual({
+      decisions: 1000,
+      uncalled: 0,
+      duplicates: [],
+    });
   });
 });
