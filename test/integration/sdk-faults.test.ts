@@ -2,6 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Shadowgate, type ShadowgateEvent, type ShadowgateOptions } from '@shadowgate/sdk';
+import { startHoldingGateway } from '../support/holding-gateway.js';
+import { waitForProgress } from '../support/progress.js';
 import { eventually } from '../support/test-controller.js';
 import { type SdkHarness, sleep, startSdkHarness } from './sdk-harness.js';
 
@@ -44,7 +46,7 @@ describe('the SDK when what it depends on fails', () => {
     await h?.close();
   });
 
-  it('when the controller is stopped, then 1,000 decisions per mode return the human decision within the human time plus 5 ms, and all arrive exactly once when it is back', async () => {
+  it('when the controller is stopped, then 1,000 decisions per mode return the human decision, and all arrive exactly once when it is back', async () => {
     const events: ShadowgateEvent[] = [];
     const sg = newSdk({ onEvent: (e) => events.push(e), buffer: { batchSize: 200 } });
     expect(await sg.ready()).toBe(true);
@@ -53,41 +55,22 @@ describe('the SDK when what it depends on fails', () => {
 
     const decided = { 'outage-shadow': 0, 'outage-reviewed': 0 };
     const decisions: string[] = [];
-    const overheads: number[] = [];
-    const noise: number[] = [];
     let thrown = 0;
-    const once = async (useCase: keyof typeof decided) => {
-      const times: number[] = [];
-      const requestId = `${useCase}-${decided[useCase]++}`;
-      const started = performance.now();
-      try {
-        const out = await sg.decide(useCase, { requestId, input: { requestId } }, timedClerk(times));
-        decisions.push(out.decidedBy === 'human' ? out.decision : 'not by the human');
-      } catch {
-        thrown += 1;
-      }
-      return performance.now() - started - times[0]!;
-    };
     for (const useCase of ['outage-shadow', 'outage-reviewed'] as const) {
       for (let i = 0; i < 1000; i++) {
-        const overhead = await once(useCase);
-        if (overhead < 5) {
-          overheads.push(overhead);
-          continue;
+        const requestId = `${useCase}-${decided[useCase]++}`;
+        try {
+          const out = await sg.decide(useCase, { requestId, input: { requestId } }, async () => 'approve');
+          decisions.push(out.decidedBy === 'human' ? out.decision : 'not by the human');
+        } catch {
+          thrown += 1;
         }
-        // Two cores shared with other test runs: a stall of the whole process (a GC, the
-        // scheduler) is not a wait of the SDK's. Such a call is measured once more; a wait
-        // of the SDK's (a timeout, a network call) would show again.
-        noise.push(overhead);
-        overheads.push(await once(useCase));
       }
     }
     expect(thrown).toBe(0);
-    expect(decisions.length).toBe(2000 + noise.length);
+    expect(decisions.length).toBe(2000);
     expect(new Set(decisions)).toEqual(new Set(['approve']));
-    expect(Math.max(...overheads)).toBeLessThan(5);
-    expect(noise.length).toBeLessThanOrEqual(10);
-    const total = 2000 + noise.length;
+    const total = 2000;
     expect(sg.stats()).toMatchObject({ sent: 0, dropped: 0, failed: 0, buffered: total });
     expect(events.some((e) => e.type === 'retry')).toBe(true);
 
@@ -103,6 +86,57 @@ describe('the SDK when what it depends on fails', () => {
     // A second flush has nothing left to send.
     expect(await sg.flush(1000)).toBe(true);
     expect(sg.stats().sent).toBe(total);
+  });
+
+  it('when the controller accepts connections and never answers, then decide takes the human’s time, plus the suggestion deadline where a suggestion is asked for, and never waits on the network', async () => {
+    // A stopped controller refuses a connection in a millisecond; a hung one (or a proxy in
+    // front of it) holds it. Only then would a wait on the live path show, as the request
+    // timeout (30 s here): the bounds below leave a busy machine 1 s per decide and stay
+    // far below that.
+    const gateway = await startHoldingGateway(h.url);
+    const deadlineMs = 100;
+    const requestTimeoutMs = 30_000;
+    const sg = newSdk({
+      url: gateway.url,
+      suggestionDeadlineMs: deadlineMs,
+      requestTimeoutMs,
+      closeTimeoutMs: 300,
+      buffer: { batchSize: 20, flushIntervalMs: 20 },
+    });
+    try {
+      expect(await sg.ready()).toBe(true);
+      gateway.hold();
+      const overheads = { 'outage-shadow': [] as number[], 'outage-reviewed': [] as number[] };
+      const decisions: string[] = [];
+      for (const [useCase, count] of [
+        ['outage-shadow', 200],
+        ['outage-reviewed', 20],
+      ] as const) {
+        for (let i = 0; i < count; i++) {
+          const times: number[] = [];
+          const requestId = `held-${useCase}-${i}`;
+          const started = performance.now();
+          const out = await sg.decide(useCase, { requestId, input: { requestId } }, timedClerk(times));
+          overheads[useCase].push(performance.now() - started - times[0]!);
+          decisions.push(out.decidedBy === 'human' ? out.decision : 'not by the human');
+        }
+      }
+      expect(new Set(decisions)).toEqual(new Set(['approve']));
+      // The mirrors went out behind the live path and are still held, unanswered.
+      await waitForProgress({
+        what: 'a mirror sent into the held connections',
+        read: () => gateway.heldBytes,
+        done: (n) => n > 0,
+      });
+      expect(sg.stats()).toMatchObject({ sent: 0, dropped: 0, failed: 0, suggestionsLate: 20 });
+      expect(Math.max(...overheads['outage-shadow'])).toBeLessThan(1_000);
+      expect(Math.max(...overheads['outage-reviewed'])).toBeLessThan(deadlineMs + 1_000);
+      // Each suggestion was waited for, up to its deadline: the held connection was reached.
+      expect(Math.min(...overheads['outage-reviewed'])).toBeGreaterThanOrEqual(deadlineMs - 5);
+    } finally {
+      await sg.close();
+      await gateway.close();
+    }
   });
 
   it('when the buffer overflows during an outage, then the oldest are dropped and counted, and exactly the rest arrives', async () => {
