@@ -164,7 +164,7 @@ beforeAll(async () => {
   await eventually(async () => ((await owedCalls()) === 0 ? true : undefined), 'every AI call', 30_000);
   await spreadOverDays(USE_CASE, 7);
   await spreadOverDays(OTHER, 2);
-}, 90_000);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -232,7 +232,7 @@ describe('the dashboard', () => {
     expect(await page.locator('#actions').textContent()).toContain('Read-only');
     expect(errors).toEqual([]);
     await page.close();
-  }, 60_000);
+  });
 
   it('when buckets are asked per hour or per day, then each holds the decisions that arrived in that UTC hour or day, with the Wilson interval of its agreement', async () => {
     const rows = await tdb.database.rows<{ received_at: Date | string; score: number | null }>(
@@ -347,5 +347,5 @@ describe('the dashboard', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/status of 409/);
     await page.close();
-  }, 60_000);
+  });
 });

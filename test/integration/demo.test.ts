@@ -74,6 +74,9 @@ async function takenPort(): Promise<{ port: number; server: Server }> {
 }
 
 describe('the demo', () => {
+  // The demo starts a controller, the example service and the simulated AI in processes of
+  // their own and sends 400 invoices through them: on 2 cores running the rest of the suite
+  // (or the benchmark) beside it, that may take well past the 120 s other tests get.
   it('when it sends 400 invoices through the example service, then it exits 0 and its table shows what the simulation produced', async () => {
     const blocked = await takenPort();
     const dataDir = join(scratch, 'run');
@@ -166,7 +169,7 @@ describe('the demo', () => {
     expect(stdout).toMatch(/^ +riskTier +high +[\d,]+ +[\d.]+%/m);
     expect(stdout).toMatch(/^ +human \\ AI +approve +reject +escalate +total$/m);
     expect(existsSync(join(dataDir, 'controller.log'))).toBe(true);
-  }, 120_000);
+  }, 300_000);
 
   it('when the data directory holds files the demo did not make, then it refuses to wipe it and exits 1', async () => {
     const dataDir = join(scratch, 'foreign');
@@ -179,7 +182,7 @@ describe('the demo', () => {
       /^demo failed: could not prepare the data directory: refusing to wipe .*foreign: the demo did not make it/,
     );
     expect(existsSync(join(dataDir, 'precious.txt'))).toBe(true);
-  }, 60_000);
+  });
 
   it('when an option is malformed, then it says which in one line and exits 2', async () => {
     const { code, stderr } = await runDemo(['--decisions', 'many']);
@@ -187,7 +190,7 @@ describe('the demo', () => {
     expect(stderr.trim()).toBe(
       'demo: --decisions must be a whole number from 1 to 1000000, got "many" (npm run demo -- --help lists the options)',
     );
-  }, 60_000);
+  });
 });
 
 describe('the example service, as the demo drives it', () => {

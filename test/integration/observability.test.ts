@@ -186,7 +186,7 @@ describe('observability', () => {
       .set(admin)
       .send({ reason: 'observability test', force: true })
       .expect(200);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await controller?.stop();

@@ -124,7 +124,7 @@ describe('the evidence report of the demo use case', () => {
     const before = Date.now();
     report = (await tc.http.get(`/v1/use-cases/${USE_CASE}/report?format=json`).set(viewer).expect(200)).body;
     readAt = { before, after: Date.now() };
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await tc?.stop();

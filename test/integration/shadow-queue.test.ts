@@ -212,18 +212,21 @@ describe('bull shadow queue', () => {
       });
       await queue.consume('alpha', SETTINGS, async () => {});
 
+      // The bounds leave a busy machine 2 s past the 2 s ping timeout; the mistakes they catch
+      // wait much longer: a command queued until Redis is back (forever), or close waiting
+      // out its 10 s timeout.
       let t0 = Date.now();
       await expect(queue.ping()).rejects.toThrow(`Redis is not reachable at ${url}`);
-      expect(Date.now() - t0).toBeLessThan(2500);
+      expect(Date.now() - t0).toBeLessThan(4_000);
 
       t0 = Date.now();
       await expect(queue.enqueue(jobsFor('alpha', 1))).rejects.toThrow(`Redis at ${url}`);
       await expect(queue.depth()).rejects.toThrow(`Redis at ${url}`);
-      expect(Date.now() - t0).toBeLessThan(2500);
+      expect(Date.now() - t0).toBeLessThan(4_000);
 
       t0 = Date.now();
       await queue.close();
-      expect(Date.now() - t0).toBeLessThan(3000);
+      expect(Date.now() - t0).toBeLessThan(5_000);
     });
 
     it('when Redis restarts, then a running worker handles jobs enqueued after it is back', async () => {
@@ -264,7 +267,7 @@ describe('bull shadow queue', () => {
         await queue.close();
         await stopRedis(server);
       }
-    }, 45_000);
+    });
   });
 });
 

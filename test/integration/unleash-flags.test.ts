@@ -126,8 +126,10 @@ describe('flags in a real Unleash, read by a real unleash-client', () => {
       () => client.mode('shadowgate.invoices') === 'human-reviewed',
       'client sees human-reviewed',
     );
-    // The server refreshes its revision every second; then one or two polls of 250 ms.
-    expect(Date.now() - started).toBeLessThan(5000);
+    // The server refreshes its revision every second; then one or two polls of 250 ms. The
+    // bound leaves a busy machine room and still catches a client polling at unleash-client's
+    // default of 15 s.
+    expect(Date.now() - started).toBeLessThan(8_000);
   });
 
   it('when a use case is limited-autonomous, then a context inside the boundary is autonomous and one outside is human-reviewed', async () => {
