@@ -12,13 +12,9 @@ import {
   startSimulatedAiSystem,
 } from '../../scripts/simulation/simulated-ai-system.js';
 import { wilsonInterval } from '../../src/statistics/wilson.js';
+import { waitForProgress } from '../support/progress.js';
 import { launchChromium } from '../support/browser.js';
-import {
-  eventually,
-  labelPlan,
-  startTestController,
-  type TestController,
-} from '../support/test-controller.js';
+import { labelPlan, startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**
@@ -161,7 +157,7 @@ beforeAll(async () => {
 
   await mirror(USE_CASE, 0, INVOICES);
   await mirror(OTHER, 10_000, 120);
-  await eventually(async () => ((await owedCalls()) === 0 ? true : undefined), 'every AI call', 30_000);
+  await waitForProgress({ what: 'every AI call', read: owedCalls, done: (owed) => owed === 0 });
   await spreadOverDays(USE_CASE, 7);
   await spreadOverDays(OTHER, 2);
 });

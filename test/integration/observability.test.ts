@@ -16,6 +16,7 @@ import {
 } from '../../scripts/simulation/simulated-ai-system.js';
 import { simulateOutcome } from '../../scripts/simulation/simulated-answer.js';
 import { createInProcessShadowQueue } from '../../src/shadow/in-process-shadow-queue.js';
+import { waitForProgress } from '../support/progress.js';
 import { ADMIN_KEY, eventually, LOOPBACK_DESTINATIONS, labelPlan } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -171,15 +172,15 @@ describe('observability', () => {
       .set(admin)
       .send({ decisions: invoices('obs-budget', 0, 3) })
       .expect(202);
-    await eventually(
-      async () => {
+    await waitForProgress({
+      what: 'every AI call of obs-shadow answered or failed',
+      read: async () => {
         const body = (await http.get('/v1/use-cases/obs-shadow').set(admin)).body;
         const shadow = body.metrics.stages[0];
-        return shadow?.decisions === 101 && shadow.pendingAi === 0 ? true : undefined;
+        return shadow?.decisions === 101 ? shadow.pendingAi : -1;
       },
-      'every AI call of obs-shadow answered or failed',
-      60_000,
-    );
+      done: (pending) => pending === 0,
+    });
     await controller.engine.tick(new Date());
     await http
       .post('/v1/use-cases/obs-shadow/promote')

@@ -5,12 +5,8 @@ import {
   type SimulatedAiSystem,
   startSimulatedAiSystem,
 } from '../../scripts/simulation/simulated-ai-system.js';
-import {
-  eventually,
-  labelPlan,
-  startTestController,
-  type TestController,
-} from '../support/test-controller.js';
+import { labelPlan, startTestController, type TestController } from '../support/test-controller.js';
+import { waitForProgress } from '../support/progress.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 const LABELS = ['approve', 'reject', 'escalate'];
@@ -70,11 +66,12 @@ describe('promotion scenarios through the API', () => {
       const batch = decisions(useCase, start, Math.min(500, count - start), agree);
       await tc.http.post('/v1/decisions').set(tc.admin).send({ decisions: batch }).expect(202);
     }
-    await eventually(async () => {
-      const body = (await tc.http.get(`/v1/use-cases/${useCase}`).set(tc.admin)).body;
-      const shadow = body.metrics.stages[0];
-      return shadow?.samples === count ? body : undefined;
-    }, `${count} comparisons of ${useCase}`);
+    await waitForProgress({
+      what: `${count} comparisons of ${useCase}`,
+      read: async () =>
+        (await tc.http.get(`/v1/use-cases/${useCase}`).set(tc.admin)).body.metrics.stages[0]?.samples ?? 0,
+      done: (samples) => samples === count,
+    });
     return (await tc.http.get(`/v1/use-cases/${useCase}`).set(tc.admin).expect(200)).body;
   }
 

@@ -10,7 +10,8 @@ import {
   type SimulatedAiSystem,
   startSimulatedAiSystem,
 } from '../../scripts/simulation/simulated-ai-system.js';
-import { eventually, startTestController, type TestController } from '../support/test-controller.js';
+import { startTestController, type TestController } from '../support/test-controller.js';
+import { waitForProgress } from '../support/progress.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**
@@ -90,15 +91,15 @@ describe('the evidence report of the demo use case', () => {
         .send({ decisions: invoices(start, 200, true) })
         .expect(202);
     }
-    await eventually(
-      async () => {
+    await waitForProgress({
+      what: 'every AI call answered or failed',
+      read: async () => {
         const body = (await tc.http.get(`/v1/use-cases/${USE_CASE}`).set(tc.admin)).body;
         const shadow = body.metrics.stages[0];
-        return shadow?.decisions === MIRRORED && shadow.pendingAi === 0 ? body : undefined;
+        return shadow?.decisions === MIRRORED ? shadow.pendingAi : -1;
       },
-      'every AI call answered or failed',
-      60_000,
-    );
+      done: (pending) => pending === 0,
+    });
 
     // A release manager forces the promotion (minDuration 7d does not hold yet), five invoices
     // arrive in human-reviewed without their clerk's decision, and the promotion is rolled back.
