@@ -3,15 +3,14 @@ import { textTable } from './text-table.js';
 /**
  * The `gate` of `GET /v1/use-cases/:id`, in words. Read defensively: the
  * demo only relies on `verdict` and, when present, `targetStage`,
- * `approval` and `criteria: [{name, required, actual, holds, inconclusive?, detail?}]`.
+ * `approval` and `criteria: [{name, required, actual, status, detail?}]`.
  */
 
 interface CriterionLike {
   name?: unknown;
   required?: unknown;
   actual?: unknown;
-  holds?: unknown;
-  inconclusive?: unknown;
+  status?: unknown;
   detail?: unknown;
 }
 
@@ -43,7 +42,7 @@ export function gateLines(gate: unknown): string[] {
   ];
   const criteria = (gate as { criteria?: unknown }).criteria;
   if (Array.isArray(criteria) && verdict === 'inconclusive') {
-    const waiting = (criteria as CriterionLike[]).filter((c) => c.holds !== true && c.inconclusive === true);
+    const waiting = (criteria as CriterionLike[]).filter((c) => c.status === 'inconclusive');
     if (waiting.length > 0) lines.push(`  waiting on: ${waiting.map((c) => String(c.name)).join(', ')}`);
   }
   if (Array.isArray(criteria) && criteria.length > 0) {
@@ -55,7 +54,7 @@ export function gateLines(gate: unknown): string[] {
           String(c.name ?? '?'),
           show(c.required),
           show(c.actual),
-          c.holds === true ? 'holds' : c.inconclusive === true ? 'inconclusive' : 'blocked',
+          String(c.status ?? '?'),
         ]),
       ),
     );

@@ -87,11 +87,6 @@ function requirement(c: Criterion): string {
   return `${c.name.startsWith('max') ? '≤' : '≥'} ${figure(c.required)}`;
 }
 
-function criterionState(c: Criterion): string {
-  if (c.holds) return 'holds';
-  return c.inconclusive ? 'inconclusive' : 'blocked';
-}
-
 /** Everything `status USE_CASE` shows: the status line, the gate's criteria and every cohort. */
 export function statusDetail(item: UseCaseStatus): string {
   const { detail } = item;
@@ -114,13 +109,7 @@ function gateSection(gate: GateAssessment | null): string {
   }
   const confidence = `${Math.round(gate.confidence * 1000) / 10}%`;
   const header = `Gate ${gate.fromStage} → ${gate.targetStage}: ${gate.verdict} (approval ${gate.approval}; agreement bounds ${gate.statistics} at ${confidence})`;
-  const rows = gate.criteria.map((c) => [
-    c.name,
-    requirement(c),
-    figure(c.actual),
-    criterionState(c),
-    c.detail ?? '',
-  ]);
+  const rows = gate.criteria.map((c) => [c.name, requirement(c), figure(c.actual), c.status, c.detail ?? '']);
   const table = formatTable(
     [
       { header: 'CRITERION' },

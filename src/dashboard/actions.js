@@ -1,5 +1,5 @@
 import { api, useCasePath } from './api.js';
-import { clear, criterionStatus, el } from './dom.js';
+import { clear, el } from './dom.js';
 
 /**
  * Promote, roll back, disable and enable: each asks for the reason in a dialog, posts it to the
@@ -41,7 +41,7 @@ function summary(kind, detail) {
   if (kind === 'promote') {
     const failing = (detail.gate?.criteria ?? []).filter((c) => !c.holds);
     if (detail.gate?.verdict === 'eligible') return 'The gate holds: every criterion is met.';
-    const blocked = failing.filter((c) => criterionStatus(c) === 'blocked').length;
+    const blocked = failing.filter((c) => c.status === 'blocked').length;
     return `The gate is ${detail.gate?.verdict}: ${failing.length} criteria do not hold (${blocked} blocked). The API refuses unless you force it; a forced promotion is recorded as forced.`;
   }
   if (kind === 'rollback')

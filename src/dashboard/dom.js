@@ -45,12 +45,6 @@ export function verdictBadge(verdict) {
   );
 }
 
-/** As the API's criterionStatus: holds, inconclusive (more evidence may change it) or blocked. */
-export function criterionStatus(criterion) {
-  if (criterion.holds) return 'holds';
-  return criterion.inconclusive ? 'inconclusive' : 'blocked';
-}
-
 const STATUS_MARK = { holds: '✓', inconclusive: '…', blocked: '✕' };
 
 export function statusMark(status) {

@@ -1,4 +1,4 @@
-import { criterionStatus, el, num, stageBadge, statusMark, table, verdictBadge } from './dom.js';
+import { el, num, stageBadge, statusMark, table, verdictBadge } from './dom.js';
 import {
   criterionComparator,
   criterionLabel,
@@ -44,7 +44,7 @@ const CHIP_LABELS = {
 const chipLabel = (name) => CHIP_LABELS[name] ?? name.replace(/^segment:/, '');
 
 function criterionChip(c) {
-  const status = criterionStatus(c);
+  const { status } = c;
   const text = `${chipLabel(c.name)} ${criterionValue(c.name, c.actual)} ${criterionComparator(c.name)} ${criterionValue(c.name, c.required)}`;
   return el('li', { class: `chip chip-${status}`, title: `${status}${c.detail ? `: ${c.detail}` : ''}` }, [
     statusMark(status),
@@ -139,7 +139,7 @@ export function gatePanel(gate) {
   );
   if (gate.criteria.length === 0) return el('div', {}, intro);
   const rows = gate.criteria.map((c) => {
-    const status = criterionStatus(c);
+    const { status } = c;
     const observed =
       c.observed !== undefined && c.observed !== null
         ? el('div', { class: 'muted small' }, `observed ${pct(c.observed)} of ${int(c.samples)}`)

@@ -9,6 +9,26 @@ import { PATH_PARAMETERS, type RouteSpec } from './route-spec.js';
 
 type JsonObject = Record<string, unknown>;
 
+/** One criterion of a gate (`gate.criteria[]` of a use case, README "Gates and guards"). */
+const GATE_CRITERION = z.object({
+  name: z.string().describe('the plan field, or `segment:<field>=<value>` for one segment value'),
+  required: z.union([z.number(), z.string()]),
+  actual: z.union([z.number(), z.string(), z.null()]).describe('null while there is nothing to measure'),
+  status: z
+    .enum(['holds', 'inconclusive', 'blocked'])
+    .describe(
+      'inconclusive: does not hold yet, more evidence may change it; blocked: fails on the evidence the plan asks for',
+    ),
+  holds: z.boolean().describe("status === 'holds'"),
+  detail: z.string().optional(),
+  observed: z.number().nullable().optional().describe('agreement criteria: the mean agreement observed'),
+  samples: z
+    .number()
+    .int()
+    .optional()
+    .describe('agreement criteria: the compared decisions the bound counts'),
+});
+
 export function buildOpenApiDocument(routes: readonly RouteSpec[]): JsonObject {
   const schemas: Record<string, JsonObject> = {};
   const named = new Map<string, z.ZodType>();
@@ -21,6 +41,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[]): JsonObject {
     }
   }
   addComponent(schemas, 'Error', errorBodySchema);
+  addComponent(schemas, 'GateCriterion', GATE_CRITERION);
 
   const paths: Record<string, Record<string, JsonObject>> = {};
   for (const route of routes) {

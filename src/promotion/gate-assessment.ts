@@ -49,19 +49,19 @@ export function nextStage(plan: Plan, stage: Mode): PromotableStage | null {
   return STAGES.slice(STAGES.indexOf(stage) + 1).find((s) => plan.stages[s] !== undefined) ?? null;
 }
 
-export function criterionStatus(c: Criterion): CriterionStatus {
-  if (c.holds) return 'holds';
-  return c.inconclusive ? 'inconclusive' : 'blocked';
-}
-
-export function verdictOf(criteria: readonly Criterion[]): GateVerdict {
+export function verdictOf(criteria: readonly Pick<Criterion, 'status'>[]): GateVerdict {
   let verdict: GateVerdict = 'eligible';
   for (const c of criteria) {
-    if (c.holds) continue;
-    if (!c.inconclusive) return 'blocked';
-    verdict = 'inconclusive';
+    if (c.status === 'blocked') return 'blocked';
+    if (c.status === 'inconclusive') verdict = 'inconclusive';
   }
   return verdict;
+}
+
+/** A criterion in `status`, with `holds` derived from it (the two never disagree). */
+function criterion(status: CriterionStatus, fields: Omit<Criterion, 'status' | 'holds'>): Criterion {
+  const { name, required, actual, ...rest } = fields;
+  return { name, required, actual, status, holds: status === 'holds', ...rest };
 }
 
 function promoteWhenOf(plan: Plan, stage: Mode): PromoteWhen | undefined {
@@ -137,7 +137,7 @@ function floorCriterion(
   actual: number | string,
   holds: boolean,
 ): Criterion {
-  return holds ? { name, required, actual, holds } : { name, required, actual, holds, inconclusive: true };
+  return criterion(holds ? 'holds' : 'inconclusive', { name, required, actual });
 }
 
 /**
@@ -218,10 +218,8 @@ function agreement(
   status: CriterionStatus,
   detail?: string,
 ): Criterion {
-  const c: Criterion = { name, required, actual, holds: status === 'holds', observed, samples };
-  if (status === 'inconclusive') c.inconclusive = true;
-  if (detail !== undefined) c.detail = detail;
-  return c;
+  const fields = { name, required, actual, observed, samples };
+  return criterion(status, detail === undefined ? fields : { ...fields, detail });
 }
 
 /** maxAiErrorRate, maxP95LatencyMs, maxAiCostPerDecision: point values, judged past the floor. */
@@ -233,15 +231,13 @@ function maxCriterion(
   evidence: Evidence,
 ): Criterion {
   const base = { name, required: max, actual };
-  if (actual === null) return { ...base, holds: false, inconclusive: true, detail: none };
-  if (actual <= max) return { ...base, holds: true };
-  if (evidence.floorMet) return { ...base, holds: false };
-  return {
+  if (actual === null) return criterion('inconclusive', { ...base, detail: none });
+  if (actual <= max) return criterion('holds', base);
+  if (evidence.floorMet) return criterion('blocked', base);
+  return criterion('inconclusive', {
     ...base,
-    holds: false,
-    inconclusive: true,
     detail: 'above the maximum so far; judged once minSamples and minDuration are met',
-  };
+  });
 }
 
 function round(x: number): number {

@@ -8,25 +8,27 @@ import type { Mode, Plan, PromotableStage } from '../plans/plan-schema.js';
 export type GateVerdict = 'eligible' | 'inconclusive' | 'blocked' | 'none';
 
 /**
- * One criterion of `promoteWhen`. `holds` is true only when it passes; a criterion that does not
- * hold is `inconclusive` when more evidence may still change it, and blocks the gate otherwise.
+ * A criterion's state: it `holds`; it does not hold yet but more evidence may still change that
+ * (`inconclusive`); or it does not hold on the evidence the plan asks for and blocks the gate.
  */
+export type CriterionStatus = 'holds' | 'inconclusive' | 'blocked';
+
+/** One criterion of `promoteWhen`. */
 export interface Criterion {
   /** The plan's field name, or `segment:<field>=<value>` for one segment value. */
   name: string;
   required: number | string;
   /** Null when there is nothing to measure yet. */
   actual: number | string | null;
+  status: CriterionStatus;
+  /** `status === 'holds'`, kept for readers of the API that predate `status`. */
   holds: boolean;
-  inconclusive?: boolean;
   detail?: string;
   /** Agreement criteria: the mean agreement observed (null without samples)… */
   observed?: number | null;
   /** …and the compared decisions the bound is computed from. */
   samples?: number;
 }
-
-export type CriterionStatus = 'holds' | 'inconclusive' | 'blocked';
 
 export interface GateAssessment {
   fromStage: Mode;

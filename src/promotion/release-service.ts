@@ -3,7 +3,6 @@ import { actorName, inScope, type Principal } from '../keys/roles.js';
 import { forbidden } from '../contracts/errors.js';
 import { type Mode, STAGES } from '../plans/plan-schema.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
-import { criterionStatus } from './gate-assessment.js';
 import type { Evidence, GateEvaluator } from './gate-evaluator.js';
 import { rollbackTarget } from './guards.js';
 import type { Notifier } from './notifier.js';
@@ -55,7 +54,7 @@ export class ReleaseService {
           .filter((c) => !c.holds)
           .map((c) => ({
             path: c.name,
-            problem: `${criterionStatus(c)}: required ${c.required}, actual ${shown(c.actual)}${c.detail ? ` (${c.detail})` : ''}`,
+            problem: `${c.status}: required ${c.required}, actual ${shown(c.actual)}${c.detail ? ` (${c.detail})` : ''}`,
           })),
       );
     }

@@ -1,7 +1,6 @@
 import type { CohortMetrics } from '../metrics/metrics-types.js';
 import { currentCohort, type StageSummary } from '../metrics/stage-summary.js';
 import { type Mode, type Plan, type PromotableStage, STAGES } from '../plans/plan-schema.js';
-import { criterionStatus } from '../promotion/gate-assessment.js';
 import { rollbackTarget } from '../promotion/guards.js';
 import type { TransitionRecord } from '../promotion/transition-store.js';
 import { openRisks } from './report-risks.js';
@@ -126,7 +125,7 @@ export function buildEvidenceReport(input: ReportInput): EvidenceReport {
         name: c.name,
         required: c.required,
         actual: c.actual,
-        status: criterionStatus(c),
+        status: c.status,
         detail: c.detail ?? null,
         observed: c.observed ?? null,
         samples: c.samples ?? null,

@@ -1,6 +1,5 @@
 import type { TransitionRecord } from '../promotion/transition-store.js';
-import { criterionStatus } from '../promotion/gate-assessment.js';
-import type { Criterion } from '../promotion/gate-types.js';
+import type { CriterionStatus } from '../promotion/gate-types.js';
 import type { GuardTrip, TransitionEntry, TransitionEvidence } from './report-types.js';
 
 /**
@@ -53,7 +52,8 @@ export function snapshotEvidence(snapshot: unknown): TransitionEvidence | null {
   const metrics = obj(s?.metrics);
   const guard = obj(s?.guard);
   if (!gate && !metrics && !guard) return null;
-  const criteria = Array.isArray(gate?.criteria) ? (gate.criteria as Criterion[]) : [];
+  const stored: unknown[] = Array.isArray(gate?.criteria) ? gate.criteria : [];
+  const criteria = stored.map(obj).filter((c) => c !== null);
   return {
     verdict: str(gate?.verdict),
     targetStage: str(gate?.targetStage),
@@ -64,17 +64,26 @@ export function snapshotEvidence(snapshot: unknown): TransitionEvidence | null {
     latencyP95Ms: num(metrics?.latencyP95Ms),
     aiCostPerDecision: num(metrics?.aiCostPerDecision),
     modelVersion: str(metrics?.modelVersion),
-    notHolding: criteria
-      .filter((c) => obj(c) && !c.holds)
-      .map((c) => ({
-        name: c.name,
-        required: c.required,
-        actual: c.actual ?? null,
-        status: criterionStatus(c),
-      })),
+    notHolding: criteria.flatMap((c) => {
+      const status = storedStatus(c);
+      if (status === 'holds') return [];
+      return [{ name: String(c.name), required: figure(c.required) ?? '', actual: figure(c.actual), status }];
+    }),
     guard: guard ? guardChecks(guard.checks) : null,
   };
 }
+
+/**
+ * A stored criterion's status. Snapshots written before `status` existed carry `holds` and, when
+ * more evidence could still change a criterion that does not hold, `inconclusive: true`.
+ */
+export function storedStatus(c: Json): CriterionStatus {
+  if (c.status === 'holds' || c.status === 'inconclusive' || c.status === 'blocked') return c.status;
+  if (c.holds === true) return 'holds';
+  return c.inconclusive === true ? 'inconclusive' : 'blocked';
+}
+
+const figure = (v: unknown): number | string | null => num(v) ?? str(v);
 
 /** A `guard.tripped` audit event: `{stageVersion, verdict: GuardVerdict}`. */
 export function guardTrip(event: { at: Date; details: unknown }): GuardTrip {

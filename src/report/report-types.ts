@@ -107,7 +107,7 @@ export interface TransitionEvidence {
     name: string;
     required: number | string;
     actual: number | string | null;
-    status: string;
+    status: CriterionStatus;
   }>;
   /** A guard's checks, when a guard made the move. */
   guard: GuardTrip['checks'] | null;

@@ -127,7 +127,7 @@ describe('promotion scenarios through the API', () => {
     const detail = await setUp('young-300', gatedPlan('automatic'), 300, () => 0.97);
     expect(detail.gate.verdict).toBe('inconclusive');
     const minSamples = detail.gate.criteria.find((c: { name: string }) => c.name === 'minSamples');
-    expect(minSamples).toMatchObject({ required: 500, actual: 300, holds: false });
+    expect(minSamples).toMatchObject({ required: 500, actual: 300, status: 'inconclusive', holds: false });
     const report = await tick();
     expect(report.promoted).not.toContain('young-300');
   });

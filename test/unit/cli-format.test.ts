@@ -47,10 +47,10 @@ describe('figures', () => {
 
 describe('status view', () => {
   const failing: Criterion[] = [
-    { name: 'minSamples', required: 500, actual: 12, holds: false, inconclusive: true },
-    { name: 'maxAiErrorRate', required: 0.02, actual: 0.05, holds: false },
-    { name: 'agreementLowerBound', required: 0.9, actual: null, holds: false, inconclusive: true },
-    { name: 'segment:region=EU', required: 0.85, actual: 0.8123456, holds: false },
+    { name: 'minSamples', required: 500, actual: 12, status: 'inconclusive', holds: false },
+    { name: 'maxAiErrorRate', required: 0.02, actual: 0.05, status: 'blocked', holds: false },
+    { name: 'agreementLowerBound', required: 0.9, actual: null, status: 'inconclusive', holds: false },
+    { name: 'segment:region=EU', required: 0.85, actual: 0.8123456, status: 'blocked', holds: false },
   ];
 
   it('when criteria do not hold, then each is named with its figure and requirement, the rest counted', () => {
@@ -58,11 +58,15 @@ describe('status view', () => {
     expect(heldBackBy(gate(failing), 3)).toBe(
       'minSamples 12 (≥ 500), maxAiErrorRate 0.05 (≤ 0.02), agreementLowerBound — (≥ 0.9) (+1 more)',
     );
-    expect(heldBackBy(gate([{ name: 'minSamples', required: 1, actual: 2, holds: true }]))).toBe('—');
+    expect(
+      heldBackBy(gate([{ name: 'minSamples', required: 1, actual: 2, status: 'holds', holds: true }])),
+    ).toBe('—');
   });
 
   it("when the gate has an agreement criterion, then the lower bound is the gate's, else the cohort's Wilson bound", () => {
-    const withBound = gate([{ name: 'agreementLowerBound', required: 0.9, actual: 0.31, holds: false }]);
+    const withBound = gate([
+      { name: 'agreementLowerBound', required: 0.9, actual: 0.31, status: 'blocked', holds: false },
+    ]);
     expect(lowerBound(withBound, cohort({ agreementLowerBound: 0.4 }))).toBe(0.31);
     expect(lowerBound(gate([]), cohort({ agreementLowerBound: 0.4 }))).toBe(0.4);
     expect(lowerBound(gate(failing), cohort({ agreementLowerBound: 0.4 }))).toBeNull();

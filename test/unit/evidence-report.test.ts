@@ -6,6 +6,7 @@ import type { GateAssessment } from '../../src/promotion/gate-types.js';
 import type { TransitionRecord } from '../../src/promotion/transition-store.js';
 import { buildEvidenceReport, type ReportInput } from '../../src/report/evidence-report.js';
 import { renderReportMarkdown } from '../../src/report/report-markdown.js';
+import { snapshotEvidence } from '../../src/report/report-transitions.js';
 import type { UseCaseDetail } from '../../src/report/report-types.js';
 import { APPROVE_REJECT_CONFUSION, cohortMetrics } from '../support/gate-fixtures.js';
 import { markdownShape } from '../support/markdown-shape.js';
@@ -82,13 +83,13 @@ const GATE: GateAssessment = {
   statistics: 'sequential',
   confidence: 0.95,
   criteria: [
-    { name: 'minSamples', required: 100, actual: 120, holds: true },
+    { name: 'minSamples', required: 100, actual: 120, status: 'holds', holds: true },
     {
       name: 'agreementLowerBound',
       required: 0.9,
       actual: 0.88,
+      status: 'inconclusive',
       holds: false,
-      inconclusive: true,
       observed: 0.95,
       samples: 120,
       detail: 'below 0.9 so far',
@@ -314,6 +315,23 @@ describe('buildEvidenceReport', () => {
     });
     expect(r.transitions[2]!.evidence?.guard).toEqual([
       { name: 'agreementBelow', threshold: 0.85, actual: 0.7, samples: 200, trips: true },
+    ]);
+  });
+
+  it('when a snapshot was stored before criteria had a status, then holds and inconclusive give it', () => {
+    const stored = {
+      gate: {
+        verdict: 'blocked',
+        criteria: [
+          { name: 'minSamples', required: 100, actual: 120, holds: true },
+          { name: 'maxAiErrorRate', required: 0.02, actual: 0.01, holds: false, inconclusive: true },
+          { name: 'agreementLowerBound', required: 0.9, actual: 0.7, holds: false },
+        ],
+      },
+    };
+    expect(snapshotEvidence(stored)?.notHolding).toEqual([
+      { name: 'maxAiErrorRate', required: 0.02, actual: 0.01, status: 'inconclusive' },
+      { name: 'agreementLowerBound', required: 0.9, actual: 0.7, status: 'blocked' },
     ]);
   });
 

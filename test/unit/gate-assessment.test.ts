@@ -42,7 +42,7 @@ function criterion(a: GateAssessment, name: string): Criterion {
   return found;
 }
 
-const status = (c: Criterion) => (c.holds ? 'holds' : c.inconclusive ? 'inconclusive' : 'blocked');
+const status = (c: Criterion) => c.status;
 
 describe('assessGate: stages', () => {
   it('when in shadow, then the target is the next stage the plan has and approval is the stage’s', () => {
@@ -98,13 +98,17 @@ describe('assessGate: the evidence floor', () => {
   it('when there are no metrics yet, then the gate is inconclusive with nothing measured', () => {
     const a = assess(plan({ minSamples: 500, agreementLowerBound: 0.9, maxAiErrorRate: 0.02 }), null);
     expect(a.verdict).toBe('inconclusive');
-    expect(criterion(a, 'minSamples')).toMatchObject({ actual: 0, holds: false, inconclusive: true });
+    expect(criterion(a, 'minSamples')).toMatchObject({ actual: 0, status: 'inconclusive', holds: false });
     expect(criterion(a, 'agreementLowerBound')).toMatchObject({
       actual: null,
+      status: 'inconclusive',
       holds: false,
-      inconclusive: true,
     });
-    expect(criterion(a, 'maxAiErrorRate')).toMatchObject({ actual: null, holds: false, inconclusive: true });
+    expect(criterion(a, 'maxAiErrorRate')).toMatchObject({
+      actual: null,
+      status: 'inconclusive',
+      holds: false,
+    });
   });
 
   it.each([
@@ -131,7 +135,7 @@ describe('assessGate: the evidence floor', () => {
   it('when minDuration is a number of seconds, then it is shown as a duration', () => {
     const now = new Date(ENTERED.getTime() + 1800_000);
     const c = criterion(assess(plan({ minDuration: 3600 }), null, now), 'minDuration');
-    expect(c).toMatchObject({ required: '1h', actual: '30m', holds: false, inconclusive: true });
+    expect(c).toMatchObject({ required: '1h', actual: '30m', status: 'inconclusive', holds: false });
   });
 
   it('when the clock is behind the stage’s start, then no time has elapsed', () => {
@@ -139,7 +143,7 @@ describe('assessGate: the evidence floor', () => {
       assess(plan({ minDuration: '1h' }), null, new Date(ENTERED.getTime() - DAY)),
       'minDuration',
     );
-    expect(c).toMatchObject({ actual: '0s', holds: false });
+    expect(c).toMatchObject({ actual: '0s', status: 'inconclusive', holds: false });
   });
 });
 
@@ -171,8 +175,7 @@ describe('assessGate: agreementLowerBound', () => {
       cohort({ samples: 600, agreement: 0.85 }),
     );
     expect(a.verdict).toBe('blocked');
-    expect(criterion(a, 'agreementLowerBound')).toMatchObject({ holds: false });
-    expect(criterion(a, 'agreementLowerBound').inconclusive).toBeUndefined();
+    expect(criterion(a, 'agreementLowerBound')).toMatchObject({ status: 'blocked', holds: false });
   });
 
   it('when 97% of 300 agree with minSamples 500, then the gate is inconclusive, not blocked', () => {
@@ -190,7 +193,7 @@ describe('assessGate: agreementLowerBound', () => {
       plan({ minSamples: 500, agreementLowerBound: 0.9 }),
       cohort({ samples: 300, agreement: 0.88 }),
     );
-    expect(criterion(a, 'agreementLowerBound')).toMatchObject({ holds: false, inconclusive: true });
+    expect(criterion(a, 'agreementLowerBound')).toMatchObject({ status: 'inconclusive', holds: false });
     expect(a.verdict).toBe('inconclusive');
   });
 
@@ -262,7 +265,11 @@ describe('assessGate: point criteria', () => {
 
   it('when nothing was measured for a point criterion, then it is inconclusive', () => {
     const a = assess(plan({ maxP95LatencyMs: 2500 }), cohort({ samples: 600 }));
-    expect(criterion(a, 'maxP95LatencyMs')).toMatchObject({ actual: null, holds: false, inconclusive: true });
+    expect(criterion(a, 'maxP95LatencyMs')).toMatchObject({
+      actual: null,
+      status: 'inconclusive',
+      holds: false,
+    });
   });
 });
 
@@ -304,8 +311,8 @@ describe('assessGate: segments', () => {
       }),
     );
     expect(criterion(a, 'segment:region=APAC')).toMatchObject({
+      status: 'inconclusive',
       holds: false,
-      inconclusive: true,
       samples: 40,
     });
     expect(criterion(a, 'segment:region=APAC').detail).toContain('40 of the 50');
@@ -376,9 +383,9 @@ describe('assessGate: segments', () => {
 });
 
 describe('verdictOf', () => {
-  const holds: Criterion = { name: 'a', required: 1, actual: 1, holds: true };
-  const waits: Criterion = { name: 'b', required: 1, actual: 0, holds: false, inconclusive: true };
-  const fails: Criterion = { name: 'c', required: 1, actual: 0, holds: false };
+  const holds: Criterion = { name: 'a', required: 1, actual: 1, status: 'holds', holds: true };
+  const waits: Criterion = { name: 'b', required: 1, actual: 0, status: 'inconclusive', holds: false };
+  const fails: Criterion = { name: 'c', required: 1, actual: 0, status: 'blocked', holds: false };
 
   it.each([
     [[holds, holds], 'eligible'],
