@@ -438,6 +438,9 @@ describe('observability', () => {
       const promote = schemas.Promote!.properties as Record<string, { minLength?: number }>;
       expect(promote.reason?.minLength).toBe(3);
       expect(schemas.Plan?.required).toEqual(['useCase', 'owner', 'decision', 'ai']);
+      expect(schemas.GateCriterion?.required).toEqual(['name', 'required', 'actual', 'status', 'holds']);
+      const criterion = schemas.GateCriterion!.properties as Record<string, { enum?: unknown }>;
+      expect(criterion.status?.enum).toEqual(['holds', 'inconclusive', 'blocked']);
     });
 
     it('when the document is walked, then every $ref points at a component it holds', () => {
