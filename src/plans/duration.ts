@@ -19,30 +19,3 @@ export function parseDurationMs(d: number | string): number {
   if (!Number.isFinite(ms)) throw new RangeError(`not a duration: ${JSON.stringify(d)}`);
   return ms;
 }
-
-const DISPLAY_UNITS: ReadonlyArray<readonly [string, number]> = [
-  ['d', UNIT_MS.d],
-  ['h', UNIT_MS.h],
-  ['m', UNIT_MS.m],
-  ['s', UNIT_MS.s],
-  ['ms', UNIT_MS.ms],
-];
-
-/**
- * The largest unit and, when not zero, the next one: `7d 2h`, `45m`, `1s 500ms`, `0s`. The rest
- * is cut, never rounded up, so elapsed time shown next to a required one never looks longer.
- */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return String(ms);
-  const sign = ms < 0 ? '-' : '';
-  let rest = Math.floor(Math.abs(ms));
-  const parts: string[] = [];
-  for (const [unit, size] of DISPLAY_UNITS) {
-    if (parts.length === 2) break;
-    const count = Math.floor(rest / size);
-    rest -= count * size;
-    if (count > 0) parts.push(`${count}${unit}`);
-    else if (parts.length > 0) break;
-  }
-  return parts.length === 0 ? '0s' : sign + parts.join(' ');
-}

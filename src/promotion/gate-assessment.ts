@@ -1,5 +1,6 @@
 import type { CohortMetrics, SegmentMetrics } from '../metrics/metrics-types.js';
-import { formatDuration, parseDurationMs } from '../plans/duration.js';
+import { duration } from '../format/figures.js';
+import { parseDurationMs } from '../plans/duration.js';
 import {
   type Mode,
   type Plan,
@@ -92,9 +93,9 @@ function gateCriteria(plan: Plan, when: PromoteWhen, input: GateInput): Criterio
     floorCriterion('minSamples', when.minSamples, samples, samples >= when.minSamples),
   ];
   if (when.minDuration !== undefined) {
-    const required = typeof when.minDuration === 'string' ? when.minDuration : formatDuration(durationMs);
+    const required = typeof when.minDuration === 'string' ? when.minDuration : duration(durationMs);
     criteria.push(
-      floorCriterion('minDuration', required, formatDuration(elapsedMs), elapsedMs >= durationMs),
+      floorCriterion('minDuration', required, duration(elapsedMs), elapsedMs >= durationMs),
     );
   }
   if (when.agreementLowerBound !== undefined) {

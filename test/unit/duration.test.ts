@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDurationMs } from '../../src/plans/duration.js';
+import { parseDurationMs } from '../../src/plans/duration.js';
 
 describe('parseDurationMs', () => {
   it.each([
@@ -32,27 +32,5 @@ describe('parseDurationMs', () => {
   it('when given a negative or endless number, then it throws', () => {
     expect(() => parseDurationMs(-1)).toThrow(RangeError);
     expect(() => parseDurationMs(Number.POSITIVE_INFINITY)).toThrow(RangeError);
-  });
-});
-
-describe('formatDuration', () => {
-  it.each([
-    [0, '0s'],
-    [500, '500ms'],
-    [1_500, '1s 500ms'],
-    [45_000, '45s'],
-    [61_000, '1m 1s'],
-    [1_800_000, '30m'],
-    [7 * 86_400_000 + 2 * 3_600_000, '7d 2h'],
-    [7 * 86_400_000 + 2 * 3_600_000 + 59 * 60_000, '7d 2h'],
-    [7 * 86_400_000 + 30 * 60_000, '7d'],
-    [14 * 86_400_000, '14d'],
-    [-90_000, '-1m 30s'],
-  ])('when given %d ms, then it reads %s', (ms, text) => {
-    expect(formatDuration(ms)).toBe(text);
-  });
-
-  it('when just short of a day, then it never reads as a whole day', () => {
-    expect(formatDuration(86_400_000 - 1)).toBe('23h 59m');
   });
 });
