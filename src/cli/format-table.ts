@@ -1,4 +1,5 @@
 import { oneLine } from '../contracts/safe-text.js';
+import { NONE } from '../format/figures.js';
 
 /**
  * Plain-text tables for a terminal: a header row, columns padded to their widest cell, two spaces
@@ -30,29 +31,7 @@ function width(text: string): number {
   return [...text].length;
 }
 
-export const NONE = '—';
-
-/** A fraction such as an agreement rate, to three decimals. */
-export function fraction(value: number | null | undefined): string {
-  return value === null || value === undefined ? NONE : value.toFixed(3);
-}
-
-/** An amount in USD: four decimals below 10 (per-decision costs are small), else two. */
-export function usd(value: number | null | undefined): string {
-  if (value === null || value === undefined) return NONE;
-  return Math.abs(value) < 10 ? value.toFixed(4) : value.toFixed(2);
-}
-
-export function count(value: number | null | undefined): string {
-  return value === null || value === undefined ? NONE : String(value);
-}
-
-/** A criterion's figure as given: whole numbers unchanged, other numbers to at most four decimals. */
-export function figure(value: number | string | null | undefined): string {
-  if (value === null || value === undefined) return NONE;
-  if (typeof value === 'string') return value;
-  return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(4)));
-}
+/** Figures (money, rates, counts, durations) are written by src/format/figures.js. */
 
 /** `2025-01-31T10:00:00.000Z` → `2025-01-31 10:00:00Z`. */
 export function timestamp(value: string | null | undefined): string {

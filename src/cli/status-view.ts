@@ -2,7 +2,16 @@ import type { CohortMetrics } from '../metrics/metrics-types.js';
 import type { StageSummary } from '../metrics/stage-summary.js';
 import { oneLine } from '../contracts/safe-text.js';
 import type { Criterion, GateAssessment } from '../promotion/gate-types.js';
-import { type Column, count, figure, formatTable, fraction, NONE, timestamp, usd } from './format-table.js';
+import {
+  count,
+  criterionComparator,
+  criterionFigure,
+  duration,
+  NONE,
+  percent,
+  usd,
+} from '../format/figures.js';
+import { type Column, formatTable, timestamp } from './format-table.js';
 
 /** `GET /v1/use-cases/:id` as the CLI reads it. */
 export interface UseCaseDetail {
@@ -48,8 +57,8 @@ export function statusRow({ detail, cohort }: UseCaseStatus, maxReasons = 3): st
     detail.id,
     detail.stage,
     count(cohort?.samples ?? 0),
-    fraction(cohort?.agreement),
-    fraction(lowerBound(detail.gate, cohort)),
+    percent(cohort?.agreement),
+    percent(lowerBound(detail.gate, cohort)),
     verdictOf(detail.gate),
     heldBackBy(detail.gate, maxReasons),
     usd(cohort?.costPerDecision),
@@ -78,13 +87,13 @@ export function heldBackBy(gate: GateAssessment | null, maxReasons = Number.POSI
   return more > 0 ? `${named.join(', ')} (+${more} more)` : named.join(', ');
 }
 
-/** `minSamples 6 (≥ 500)`, `maxAiErrorRate 0.05 (≤ 0.02)`. */
+/** `minSamples 6 (≥ 500)`, `maxAiErrorRate 5.00% (≤ 2.00%)`. */
 export function describeCriterion(c: Criterion): string {
-  return `${c.name} ${figure(c.actual)} (${requirement(c)})`;
+  return `${c.name} ${criterionFigure(c.name, c.actual)} (${requirement(c)})`;
 }
 
 function requirement(c: Criterion): string {
-  return `${c.name.startsWith('max') ? '≤' : '≥'} ${figure(c.required)}`;
+  return `${criterionComparator(c.name)} ${criterionFigure(c.name, c.required)}`;
 }
 
 /** Everything `status USE_CASE` shows: the status line, the gate's criteria and every cohort. */
@@ -107,9 +116,15 @@ function gateSection(gate: GateAssessment | null): string {
   if (!gate || gate.verdict === 'none' || !gate.targetStage) {
     return `No gate: the plan has no promotion from ${gate?.fromStage ?? 'this stage'}.`;
   }
-  const confidence = `${Math.round(gate.confidence * 1000) / 10}%`;
+  const confidence = percent(gate.confidence, 1);
   const header = `Gate ${gate.fromStage} → ${gate.targetStage}: ${gate.verdict} (approval ${gate.approval}; agreement bounds ${gate.statistics} at ${confidence})`;
-  const rows = gate.criteria.map((c) => [c.name, requirement(c), figure(c.actual), c.status, c.detail ?? '']);
+  const rows = gate.criteria.map((c) => [
+    c.name,
+    requirement(c),
+    criterionFigure(c.name, c.actual),
+    c.status,
+    c.detail ?? '',
+  ]);
   const table = formatTable(
     [
       { header: 'CRITERION' },
@@ -130,10 +145,10 @@ function cohortTable(stages: readonly StageSummary[]): string | null {
       c.aiConfig,
       c.modelVersion ?? NONE,
       count(c.samples),
-      fraction(c.agreement),
-      fraction(c.agreementLowerBound),
-      fraction(c.aiErrorRate),
-      c.latencyP95Ms === null ? NONE : String(Math.round(c.latencyP95Ms)),
+      percent(c.agreement),
+      percent(c.agreementLowerBound),
+      percent(c.aiErrorRate),
+      duration(c.latencyP95Ms),
       usd(c.costPerDecision),
     ]),
   );
@@ -147,7 +162,7 @@ function cohortTable(stages: readonly StageSummary[]): string | null {
       { header: 'AGREEMENT', align: 'right' },
       { header: 'WILSON 95%', align: 'right' },
       { header: 'AI ERRORS', align: 'right' },
-      { header: 'P95 MS', align: 'right' },
+      { header: 'AI P95', align: 'right' },
       { header: 'COST/DECISION', align: 'right' },
     ],
     rows,

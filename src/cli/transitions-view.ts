@@ -1,4 +1,5 @@
-import { formatTable, NONE, timestamp } from './format-table.js';
+import { NONE } from '../format/figures.js';
+import { formatTable, timestamp } from './format-table.js';
 
 /** A stage transition as the API sends it (`GET /v1/use-cases/:id/transitions`, release actions). */
 export interface TransitionRow {

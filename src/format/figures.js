@@ -88,8 +88,9 @@ const UNITS = [
 /**
  * A duration in milliseconds, written as the plan writes durations: "850ms" below a second,
  * "1.5s" below a minute, then the largest unit and the next one when it is not zero: "3m",
- * "1m 30s", "2h 5m", "7d", "6d 23h". The rest is cut, never rounded up, so time elapsed shown
- * beside the time required never looks longer than it is. Zero is "0s".
+ * "1m 30s", "2h 5m", "7d", "6d 23h". Milliseconds are rounded; from a second on, the rest is
+ * cut, never rounded up, so time elapsed shown beside the time required never looks longer than
+ * it is. Zero is "0s".
  * @param {number | null | undefined} ms
  */
 export function duration(ms) {
@@ -97,7 +98,7 @@ export function duration(ms) {
   const sign = ms < 0 ? '-' : '';
   const abs = Math.abs(ms);
   if (abs === 0) return '0s';
-  if (abs < 1000) return `${sign}${Math.floor(abs)}ms`;
+  if (Math.round(abs) < 1000) return `${sign}${Math.round(abs)}ms`;
   if (abs < 60_000) return `${sign}${Math.floor(abs / 100) / 10}s`;
   /** @type {string[]} */
   const parts = [];

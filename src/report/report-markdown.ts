@@ -1,4 +1,4 @@
-import { fixed, ms, NONE, percent, usd, value, whole } from './markdown-format.js';
+import { count, criterionFigure, decimal, duration, NONE, percent, usd } from '../format/figures.js';
 import { code, type Markdown, markdownDocument, md, strong, table } from './markdown-text.js';
 import type { CohortEvidence, EvidenceReport, StageEvidence } from './report-types.js';
 
@@ -66,7 +66,7 @@ function baselineSection({ humanBaseline: b }: EvidenceReport): Markdown[] {
     BLANK,
     ...table(
       ['stage', 'decisions', 'monthly volume', 'all-human monthly cost'],
-      b.stages.map((s) => [s.stage, whole(s.decisions), whole(s.monthlyVolume), usd(s.allHumanMonthlyCost)]),
+      b.stages.map((s) => [s.stage, count(s.decisions), count(s.monthlyVolume), usd(s.allHumanMonthlyCost)]),
     ),
     BLANK,
   ];
@@ -93,7 +93,7 @@ function stageEvaluation(s: StageEvidence): Markdown[] {
   const lines = [
     md`### Stage ${s.stage}`,
     BLANK,
-    md`${whole(s.decisions)} decisions, ${whole(s.samples)} compared; pending: ${whole(s.pendingAi)} AI, ${whole(s.pendingHuman)} human.`,
+    md`${count(s.decisions)} decisions, ${count(s.samples)} compared; pending: ${count(s.pendingAi)} AI, ${count(s.pendingHuman)} human.`,
     BLANK,
   ];
   if (s.cohorts.length === 0) return [...lines, md`No AI answers yet.`, BLANK];
@@ -117,15 +117,15 @@ function stageEvaluation(s: StageEvidence): Markdown[] {
         c.modelVersion ?? NONE,
         code(c.aiConfig),
         c.current ? 'yes' : 'no',
-        whole(c.samples),
+        count(c.samples),
         percent(c.agreement),
         percent(c.agreementLowerBound),
-        fixed(c.kappa),
-        whole(c.aiCalls),
-        whole(c.aiErrors),
+        decimal(c.kappa),
+        count(c.aiCalls),
+        count(c.aiErrors),
         percent(c.aiErrorRate),
-        ms(c.latencyP50Ms),
-        ms(c.latencyP95Ms),
+        duration(c.latencyP50Ms),
+        duration(c.latencyP95Ms),
       ]),
     ),
     BLANK,
@@ -146,7 +146,7 @@ function cohortDetail(c: CohortEvidence): Markdown[] {
         c.segments.map((s) => [
           s.segment,
           s.value,
-          whole(s.samples),
+          count(s.samples),
           percent(s.agreement),
           percent(s.agreementLowerBound),
           s.underMinSamples ? 'under minSegmentSamples' : '',
@@ -164,7 +164,7 @@ function cohortDetail(c: CohortEvidence): Markdown[] {
       BLANK,
       ...table(
         ['human \\ AI', ...labels],
-        labels.map((label, i) => [label, ...labels.map((_, j) => whole(matrix[i]?.[j] ?? 0))]),
+        labels.map((label, i) => [label, ...labels.map((_, j) => count(matrix[i]?.[j] ?? 0))]),
       ),
       BLANK,
     );
@@ -175,7 +175,7 @@ function cohortDetail(c: CohortEvidence): Markdown[] {
       BLANK,
       ...table(
         ['label', 'precision', 'recall', 'support'],
-        c.perLabel.map((l) => [l.label, percent(l.precision), percent(l.recall), whole(l.support)]),
+        c.perLabel.map((l) => [l.label, percent(l.precision), percent(l.recall), count(l.support)]),
       ),
       BLANK,
     );
@@ -207,7 +207,7 @@ function guardsSection({ guards: g }: EvidenceReport): Markdown[] {
           when,
           w?.action ?? NONE,
           s.rollbackTo ?? NONE,
-          whole(s.trips.count),
+          count(s.trips.count),
           s.trips.last ?? 'never',
         ];
       }),
@@ -221,7 +221,9 @@ function guardsSection({ guards: g }: EvidenceReport): Markdown[] {
     for (const t of g.recentTrips) {
       const checks = t.checks
         .filter((c) => c.trips)
-        .map((c) => `${c.name} ${c.threshold} (actual ${fixed(c.actual)} over ${c.samples})`)
+        .map(
+          (c) => `${c.name} ${percent(c.threshold)} (actual ${percent(c.actual)} over ${count(c.samples)})`,
+        )
         .join('; ');
       lines.push(
         md`- ${t.at}: ${t.stage ?? NONE}, action ${t.action ?? NONE}: ${checks || 'no check recorded'}`,
@@ -243,7 +245,7 @@ function transitionsSection({ transitions }: EvidenceReport): Markdown[] {
         const evidence = e
           ? [
               e.verdict ? `gate ${e.verdict}` : null,
-              e.samples !== null ? `${whole(e.samples)} samples` : null,
+              e.samples !== null ? `${count(e.samples)} samples` : null,
               e.agreement !== null ? `agreement ${percent(e.agreement)}` : null,
               e.agreementLowerBound !== null ? `lower bound ${percent(e.agreementLowerBound)}` : null,
               e.aiErrorRate !== null ? `AI errors ${percent(e.aiErrorRate)}` : null,
@@ -301,7 +303,7 @@ function costsSection({ costs }: EvidenceReport): Markdown[] {
         usd(c.aiCostPerDecision),
         usd(c.humanCostPerDecision),
         usd(c.costPerDecision),
-        whole(c.monthlyVolume),
+        count(c.monthlyVolume),
         usd(c.monthlyCost),
         usd(c.allHumanMonthlyCost),
         usd(c.monthlySavings),
@@ -328,7 +330,13 @@ function gateSection({ gate }: EvidenceReport): Markdown[] {
     BLANK,
     ...table(
       ['criterion', 'required', 'actual', 'status', 'detail'],
-      gate.criteria.map((c) => [c.name, value(c.required), value(c.actual), c.status, c.detail ?? '']),
+      gate.criteria.map((c) => [
+        c.name,
+        criterionFigure(c.name, c.required),
+        criterionFigure(c.name, c.actual),
+        c.status,
+        c.detail ?? '',
+      ]),
     ),
     BLANK,
   ];

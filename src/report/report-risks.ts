@@ -1,3 +1,4 @@
+import { criterionFigure } from '../format/figures.js';
 import type { EventTally, EvidenceReport, Risk } from './report-types.js';
 
 /** Guard trips, budget exhaustion and flag repairs older than this are history, not open risks. */
@@ -30,7 +31,7 @@ export function openRisks(
     if (c.status === 'holds') continue;
     risks.push({
       kind: 'criterion',
-      message: `${c.name} ${c.status}: required ${c.required}, actual ${c.actual ?? 'none yet'}${c.detail ? ` (${c.detail})` : ''}`,
+      message: `${c.name} ${c.status}: required ${criterionFigure(c.name, c.required)}, actual ${c.actual === null ? 'none yet' : criterionFigure(c.name, c.actual)}${c.detail ? ` (${c.detail})` : ''}`,
     });
   }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { transportProblem } from '../../src/client/controller-api.js';
 import { resolveTarget } from '../../src/cli/command-context.js';
 import { CliError, EXIT, exitCodeForStatus } from '../../src/cli/exit-codes.js';
-import { figure, formatTable, fraction, timestamp, usd } from '../../src/cli/format-table.js';
+import { formatTable, timestamp } from '../../src/cli/format-table.js';
 import { formatPlanProblem } from '../../src/cli/plan-files.js';
 import { describeCriterion, heldBackBy, lowerBound, statusRow } from '../../src/cli/status-view.js';
 import type { CohortMetrics } from '../../src/metrics/metrics-types.js';
@@ -32,15 +32,8 @@ describe('formatTable', () => {
   });
 });
 
-describe('figures', () => {
-  it('when numbers are shown, then fractions have three decimals, small costs four, and criteria figures at most four', () => {
-    expect(fraction(2 / 3)).toBe('0.667');
-    expect(fraction(null)).toBe('—');
-    expect(usd(1.800157)).toBe('1.8002');
-    expect(usd(1234.5)).toBe('1234.50');
-    expect(figure(0.2999933)).toBe('0.3');
-    expect(figure(500)).toBe('500');
-    expect(figure('7d')).toBe('7d');
+describe('timestamp', () => {
+  it('when a time is shown, then it reads date, time and Z, without milliseconds', () => {
     expect(timestamp('2025-01-31T10:00:00.123Z')).toBe('2025-01-31 10:00:00Z');
   });
 });
@@ -54,10 +47,11 @@ describe('status view', () => {
   ];
 
   it('when criteria do not hold, then each is named with its figure and requirement, the rest counted', () => {
-    expect(describeCriterion(failing[1]!)).toBe('maxAiErrorRate 0.05 (≤ 0.02)');
+    expect(describeCriterion(failing[1]!)).toBe('maxAiErrorRate 5.00% (≤ 2.00%)');
     expect(heldBackBy(gate(failing), 3)).toBe(
-      'minSamples 12 (≥ 500), maxAiErrorRate 0.05 (≤ 0.02), agreementLowerBound — (≥ 0.9) (+1 more)',
+      'minSamples 12 (≥ 500), maxAiErrorRate 5.00% (≤ 2.00%), agreementLowerBound — (≥ 90.00%) (+1 more)',
     );
+    expect(describeCriterion(failing[3]!)).toBe('segment:region=EU 81.23% (≥ 85.00%)');
     expect(
       heldBackBy(gate([{ name: 'minSamples', required: 1, actual: 2, status: 'holds', holds: true }])),
     ).toBe('—');
@@ -70,6 +64,37 @@ describe('status view', () => {
     expect(lowerBound(withBound, cohort({ agreementLowerBound: 0.4 }))).toBe(0.31);
     expect(lowerBound(gate([]), cohort({ agreementLowerBound: 0.4 }))).toBe(0.4);
     expect(lowerBound(gate(failing), cohort({ agreementLowerBound: 0.4 }))).toBeNull();
+  });
+
+  it('when a use case has evidence, then its row writes counts, rates and cost as every other view does', () => {
+    const detail = {
+      id: 'x',
+      stage: 'shadow',
+      owner: 'o',
+      description: null,
+      planVersion: 1,
+      stageEnteredAt: '2025-01-01T00:00:00.000Z',
+      stageVersion: 1,
+      aiConfig: 'k',
+      metrics: { stages: [] },
+      gate: gate([]),
+    };
+    const evidence = cohort({
+      samples: 1234,
+      agreement: 2 / 3,
+      agreementLowerBound: 0.6,
+      costPerDecision: 1.800157,
+    });
+    expect(statusRow({ detail, cohort: evidence })).toEqual([
+      'x',
+      'shadow',
+      '1,234',
+      '66.67%',
+      '60.00%',
+      'eligible',
+      '—',
+      '$1.80',
+    ]);
   });
 
   it('when a use case has no evidence yet, then its row shows zero samples and dashes', () => {

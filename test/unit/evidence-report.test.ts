@@ -373,7 +373,7 @@ describe('buildEvidenceReport', () => {
       'flag-repaired',
     ]);
     expect(r.risks[0]!.message).toBe(
-      'agreementLowerBound inconclusive: required 0.9, actual 0.88 (below 0.9 so far)',
+      'agreementLowerBound inconclusive: required 90.00%, actual 88.00% (below 0.9 so far)',
     );
     expect(r.risks[1]!.message).toContain('region=APAC (12)');
     expect(r.risks[1]!.message).not.toContain('EU');

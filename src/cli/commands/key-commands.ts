@@ -1,7 +1,8 @@
 import { type Command, Option } from 'commander';
 import { ROLES } from '../../keys/roles.js';
 import { clientFor, segment } from '../command-context.js';
-import { formatTable, NONE, timestamp } from '../format-table.js';
+import { NONE } from '../../format/figures.js';
+import { formatTable, timestamp } from '../format-table.js';
 import { print, printJson } from '../terminal-output.js';
 
 interface KeyRow {
