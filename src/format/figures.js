@@ -99,7 +99,8 @@ export function duration(ms) {
   const abs = Math.abs(ms);
   if (abs === 0) return '0s';
   if (Math.round(abs) < 1000) return `${sign}${Math.round(abs)}ms`;
-  if (abs < 60_000) return `${sign}${Math.floor(abs / 100) / 10}s`;
+  // 999.6 ms rounds to a whole second: 1s, not 0.9s.
+  if (abs < 60_000) return `${sign}${Math.max(10, Math.floor(abs / 100)) / 10}s`;
   /** @type {string[]} */
   const parts = [];
   let rest = Math.floor(abs);
