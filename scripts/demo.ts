@@ -30,7 +30,7 @@ import {
   type WorkflowPlan,
 } from './demo/simulated-workflow.js';
 import { Cleanup, say, step } from './demo/steps.js';
-import { percent, whole } from './demo/text-table.js';
+import { count, percent } from '../src/format/figures.js';
 
 const PLAN_FILE = fileURLToPath(new URL('../rollout-plans/invoice-triage.yaml', import.meta.url));
 /** Invoices the simulated workflow sends a second time, as a client that timed out would. */
@@ -60,8 +60,8 @@ async function demo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
   out(
     say(
       'simulated AI',
-      `own tally: ${whole(tally.answeredRequests)} invoices answered, ${whole(tally.agreedWithReference)} with the clerk's label (${percent(tally.agreementRate, 2)});`,
-      `${whole(tally.distinctRequests - tally.answeredRequests)} invoices failed on every attempt (${whole(tally.errors)} calls)`,
+      `own tally: ${count(tally.answeredRequests)} invoices answered, ${count(tally.agreedWithReference)} with the clerk's label (${percent(tally.agreementRate, 2)});`,
+      `${count(tally.distinctRequests - tally.answeredRequests)} invoices failed on every attempt (${count(tally.errors)} calls)`,
     ),
   );
   out(`Done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`);
@@ -119,7 +119,7 @@ async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup
   out(
     say(
       'simulated workflow',
-      `sends ${whole(opts.decisions)} synthetic invoices to POST /invoices, ${opts.concurrency} at a time; the service's simulated`,
+      `sends ${count(opts.decisions)} synthetic invoices to POST /invoices, ${opts.concurrency} at a time; the service's simulated`,
       `clerk decides most at once (in ${DEMO_CLERK_MS} ms) and sets about ${percent(DEMO_SET_ASIDE_RATE, 0)} aside for later (the service answers 202)`,
     ),
   );
@@ -152,7 +152,7 @@ async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup
   progress.say(
     say(
       'simulated workflow',
-      `all ${whole(first.sent)} sent: ${whole(first.decided)} decided at once (200), ${whole(first.setAside)} set aside by the clerk (202); the service`,
+      `all ${count(first.sent)} sent: ${count(first.decided)} decided at once (200), ${count(first.setAside)} set aside by the clerk (202); the service`,
       `answered in ${quantile(first.answerMs, 0.5).toFixed(0)} ms at the median, ${quantile(first.answerMs, 0.95).toFixed(0)} ms at p95, the clerk's ${DEMO_CLERK_MS} ms included (this one process`,
       'also runs the controller and the AI; npm run bench measures what the SDK itself adds)',
     ),
@@ -164,9 +164,9 @@ async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup
   progress.say(
     say(
       'simulated workflow',
-      `resent its first ${whole(resend.resent)} invoices as a retrying client would: ${whole(resend.same)} got the same decision as the`,
-      `first time, ${whole(resend.stillWithClerk)} are still with the clerk (202 again), ${whole(resend.different)} a different one; the service answered`,
-      `${resend.replayed === resend.resent ? 'all' : `${whole(resend.replayed)} of`} ${whole(resend.resent)} from memory (Idempotent-Replayed): no clerk decided twice, nothing was mirrored twice`,
+      `resent its first ${count(resend.resent)} invoices as a retrying client would: ${count(resend.same)} got the same decision as the`,
+      `first time, ${count(resend.stillWithClerk)} are still with the clerk (202 again), ${count(resend.different)} a different one; the service answered`,
+      `${resend.replayed === resend.resent ? 'all' : `${count(resend.replayed)} of`} ${count(resend.resent)} from memory (Idempotent-Replayed): no clerk decided twice, nothing was mirrored twice`,
     ),
   );
 
@@ -177,7 +177,7 @@ async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup
   progress.say(
     say(
       'simulated clerk',
-      `decided the ${whole(clerk.decided)} invoices set aside (POST /invoices/:requestId/decision on the service),`,
+      `decided the ${count(clerk.decided)} invoices set aside (POST /invoices/:requestId/decision on the service),`,
       `${seconds(clerk.waitedMs.min)}–${seconds(clerk.waitedMs.max)} s after the service took them; the SDK had mirrored each of these invoices`,
       `alone after ${seconds(DEMO_EARLY_MIRROR_MS)} s (earlyMirrorMs), so the AI answered before the clerk; the decisions followed on their own`,
     ),
@@ -188,8 +188,8 @@ async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup
   progress.say(
     say(
       'example service',
-      `stopped; sg.close() delivered what its SDK still held (${whole(stats.sent)} items sent in all: one per invoice,`,
-      `plus the late decision of each invoice mirrored early; ${whole(stats.buffered)} left)`,
+      `stopped; sg.close() delivered what its SDK still held (${count(stats.sent)} items sent in all: one per invoice,`,
+      `plus the late decision of each invoice mirrored early; ${count(stats.buffered)} left)`,
     ),
   );
   await step('the AI calls did not finish', () => watch.untilAiCallsDone(owed, deadline));

@@ -2,7 +2,7 @@ import type { StageSummary } from '../../src/metrics/stage-summary.js';
 import type { ShadowgateEvent, ShadowgateStats } from '@shadowgate/sdk';
 import { gateLines } from './gate-summary.js';
 import { confusionTables, costTable, evidenceTable, observedPace, segmentTables } from './stage-table.js';
-import { percent, usdMicro, whole } from './text-table.js';
+import { percent, usd, count } from '../../src/format/figures.js';
 
 /** The part of `GET /v1/use-cases/:id` the closing report reads. */
 export interface UseCaseDetail {
@@ -28,11 +28,11 @@ export function closingReport(detail: UseCaseDetail, simulatedAgreement: number 
     'Cost per decision and per month (USD)',
     '',
     ...costTable(stages),
-    `  In shadow a person still decides every invoice, so the AI (${usdMicro(shadow?.aiCostPerDecision)} a call here) is an`,
+    `  In shadow a person still decides every invoice, so the AI (${usd(shadow?.aiCostPerDecision)} a call here) is an`,
     '  extra cost and the savings against all-human are negative until the AI decides on its own.',
     ...(pace
       ? [
-          `  The monthly figures project the pace the controller saw, ${whole(pace.decisions)} decisions in ${pace.seconds.toFixed(1)} s,`,
+          `  The monthly figures project the pace the controller saw, ${count(pace.decisions)} decisions in ${pace.seconds.toFixed(1)} s,`,
           '  to 30 days: far above any real invoice desk, which is why they are so large.',
         ]
       : []),
@@ -59,11 +59,11 @@ export function sdkCounterLines(
   return [
     "The live path's side: the example service's SDK (sg.stats() after sg.close())",
     '',
-    `  sent ${whole(stats.sent)} · retried ${whole(stats.retried)} · dropped ${whole(stats.dropped)} · failed ${whole(stats.failed)} · still buffered ${whole(stats.buffered)}`,
+    `  sent ${count(stats.sent)} · retried ${count(stats.retried)} · dropped ${count(stats.dropped)} · failed ${count(stats.failed)} · still buffered ${count(stats.buffered)}`,
     '  sent: decisions the controller took; retried: sends repeated after a transient failure;',
     '  dropped: lost to a full buffer or left when close() gave up; failed: refused by the controller for good.',
     ...(events.size === 0
       ? ['  The SDK reported no event: no warning, retry, drop or failure.']
-      : [...events].map(([type, e]) => `  SDK events: ${whole(e.count)} ${type}, the first: ${e.first}`)),
+      : [...events].map(([type, e]) => `  SDK events: ${count(e.count)} ${type}, the first: ${e.first}`)),
   ];
 }

@@ -13,7 +13,7 @@ import {
 import type { DemoOptions } from './demo-options.js';
 import { type EmbeddedController, prepareDataDir, startEmbeddedController } from './embedded-controller.js';
 import { type Cleanup, say, step } from './steps.js';
-import { percent } from './text-table.js';
+import { percent } from '../../src/format/figures.js';
 
 /**
  * The demo's first act: the controller, the simulated AI system, one API key

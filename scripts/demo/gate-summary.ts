@@ -1,3 +1,4 @@
+import { criterionFigure, percent } from '../../src/format/figures.js';
 import { textTable } from './text-table.js';
 
 /**
@@ -52,8 +53,8 @@ export function gateLines(gate: unknown): string[] {
         ['criterion', 'required', 'actual', 'status'],
         (criteria as CriterionLike[]).map((c) => [
           String(c.name ?? '?'),
-          show(c.required),
-          show(c.actual),
+          show(c.name, c.required),
+          show(c.name, c.actual),
           String(c.status ?? '?'),
         ]),
       ),
@@ -71,14 +72,10 @@ export function gateLines(gate: unknown): string[] {
 }
 
 function confidenceText(confidence: unknown): string {
-  return typeof confidence === 'number' ? `${Math.round(confidence * 1000) / 10}% confidence` : 'the plan';
+  return typeof confidence === 'number' ? `${percent(confidence, 1)} confidence` : 'the plan';
 }
 
-function show(value: unknown): string {
-  if (value === null || value === undefined) return '–';
-  if (typeof value === 'number') {
-    if (Number.isInteger(value)) return String(value);
-    return String(Math.abs(value) < 0.01 ? +value.toPrecision(2) : +value.toFixed(4));
-  }
-  return String(value);
+function show(name: unknown, value: unknown): string {
+  const figure = typeof value === 'number' || typeof value === 'string' ? value : null;
+  return criterionFigure(String(name ?? ''), figure);
 }

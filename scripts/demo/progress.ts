@@ -1,4 +1,4 @@
-import { percent, whole } from './text-table.js';
+import { count, percent } from '../../src/format/figures.js';
 
 /**
  * What the demo shows while it runs: what the workflow sent, what the example
@@ -25,12 +25,12 @@ export type MeasuredProgress = Pick<ProgressSnapshot, 'aiCallsDone' | 'compared'
 export function progressLine(s: ProgressSnapshot, elapsedMs: number): string {
   return [
     `  ${(elapsedMs / 1000).toFixed(1).padStart(5)} s`,
-    `sent ${whole(s.sent)}/${whole(s.total)}`,
-    `SDK sent ${whole(s.mirrored)}`,
-    `AI calls done ${whole(s.aiCallsDone)}/${whole(s.aiCallsOwed)}`,
-    `compared ${whole(s.compared)}`,
+    `sent ${count(s.sent)}/${count(s.total)}`,
+    `SDK sent ${count(s.mirrored)}`,
+    `AI calls done ${count(s.aiCallsDone)}/${count(s.aiCallsOwed)}`,
+    `compared ${count(s.compared)}`,
     `agreement ${percent(s.agreement)}`,
-    `awaiting clerk ${whole(s.awaitingClerk)}`,
+    `awaiting clerk ${count(s.awaitingClerk)}`,
   ].join(' | ');
 }
 

@@ -1,6 +1,7 @@
 import type { CohortMetrics } from '../../src/metrics/metrics-types.js';
 import type { StageSummary } from '../../src/metrics/stage-summary.js';
-import { fixed, ms, percent, textTable, usd, usdMicro, whole } from './text-table.js';
+import { decimal, duration, NONE, percent, usd, count } from '../../src/format/figures.js';
+import { textTable } from './text-table.js';
 
 /**
  * The demo's closing tables, rendered from the controller's own answer to
@@ -37,15 +38,15 @@ export function evidenceTable(stages: StageSummary[]): string[] {
     ],
     rows(stages).map(({ stage, cohort: c }) => [
       stage.stage,
-      c?.modelVersion ?? '–',
-      whole(c ? c.decisions : stage.decisions),
-      whole(c ? c.samples : stage.samples),
+      c?.modelVersion ?? NONE,
+      count(c ? c.decisions : stage.decisions),
+      count(c ? c.samples : stage.samples),
       percent(c?.agreement),
       percent(c?.agreementLowerBound),
-      fixed(c?.kappa, 3),
-      c?.aiErrorRate == null ? '–' : `${percent(c.aiErrorRate)} (${whole(c.aiErrors)})`,
-      ms(c?.latencyP50Ms),
-      ms(c?.latencyP95Ms),
+      decimal(c?.kappa),
+      c?.aiErrorRate == null ? NONE : `${percent(c.aiErrorRate)} (${count(c.aiErrors)})`,
+      duration(c?.latencyP50Ms),
+      duration(c?.latencyP95Ms),
     ]),
   );
 }
@@ -63,10 +64,10 @@ export function costTable(stages: StageSummary[]): string[] {
     ],
     rows(stages).map(({ stage, cohort: c }) => [
       stage.stage,
-      usdMicro(c?.aiCostPerDecision),
-      usdMicro(c?.humanCostPerDecision),
-      usdMicro(c?.costPerDecision),
-      whole(c?.monthlyVolume),
+      usd(c?.aiCostPerDecision),
+      usd(c?.humanCostPerDecision),
+      usd(c?.costPerDecision),
+      count(c?.monthlyVolume),
       usd(c?.monthlyCost),
       usd(c?.monthlySavings),
     ]),
@@ -85,7 +86,7 @@ export function segmentTables(stages: StageSummary[]): string[] {
         cohort.segments.map((s) => [
           s.segment,
           s.value,
-          whole(s.samples),
+          count(s.samples),
           percent(s.agreement),
           percent(s.agreementLowerBound),
         ]),
@@ -107,7 +108,7 @@ export function confusionTables(stages: StageSummary[]): string[] {
         ['human \\ AI', ...confusion.labels, 'total'],
         confusion.labels.map((label, r) => {
           const counts = confusion.matrix[r] ?? [];
-          return [label, ...counts.map((n) => whole(n)), whole(counts.reduce((a, b) => a + b, 0))];
+          return [label, ...counts.map((n) => count(n)), count(counts.reduce((a, b) => a + b, 0))];
         }),
       ),
     );

@@ -94,9 +94,7 @@ function gateCriteria(plan: Plan, when: PromoteWhen, input: GateInput): Criterio
   ];
   if (when.minDuration !== undefined) {
     const required = typeof when.minDuration === 'string' ? when.minDuration : duration(durationMs);
-    criteria.push(
-      floorCriterion('minDuration', required, duration(elapsedMs), elapsedMs >= durationMs),
-    );
+    criteria.push(floorCriterion('minDuration', required, duration(elapsedMs), elapsedMs >= durationMs));
   }
   if (when.agreementLowerBound !== undefined) {
     const sum = metrics?.agreement == null ? 0 : metrics.agreement * samples;

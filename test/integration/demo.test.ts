@@ -11,6 +11,7 @@ import { DEMO_SET_ASIDE_RATE } from '../../scripts/demo/demo-service.js';
 import { setAside } from '../../scripts/example-workflow/clerk-desk.js';
 import { createInvoiceService } from '../../scripts/example-workflow/invoice-service.js';
 import { Shadowgate } from '@shadowgate/sdk';
+import { usd } from '../../src/format/figures.js';
 import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
 import { simulateOutcome } from '../../scripts/simulation/simulated-answer.js';
 
@@ -155,7 +156,7 @@ describe('the demo', () => {
     const [, decisions, samples, agreement, lowerBound, , , errors] = row!;
     expect(decisions).toBe('400');
     expect(samples).toBe(String(answered));
-    expect(agreement).toBe(((agreed / answered) * 100).toFixed(1));
+    expect(agreement).toBe(((agreed / answered) * 100).toFixed(2));
     expect(Number(lowerBound)).toBeLessThan(Number(agreement));
     expect(errors).toBe(String(failed));
     expect(stdout).toContain(
@@ -164,7 +165,8 @@ describe('the demo', () => {
 
     // 400 input tokens at $0.15 and 20 output tokens at $0.60 per million, over every attempted call
     const aiPerDecision = (answered * (400 * 0.15 + 20 * 0.6)) / 1e6 / 400;
-    expect(stdout).toMatch(new RegExp(`^ +shadow +\\$${aiPerDecision.toFixed(6)} +\\$1\\.800000 `, 'm'));
+    const dollars = usd(aiPerDecision).replace(/[$.]/g, '\\$&');
+    expect(stdout).toMatch(new RegExp(`^ +shadow +${dollars} +\\$1\\.80 `, 'm'));
     expect(stdout).toMatch(/^ +region +EU +[\d,]+ +[\d.]+%/m);
     expect(stdout).toMatch(/^ +riskTier +high +[\d,]+ +[\d.]+%/m);
     expect(stdout).toMatch(/^ +human \\ AI +approve +reject +escalate +total$/m);
