@@ -1,4 +1,5 @@
-import { bucketLabel, ms, pct, usd } from './format.js';
+import { duration, percent, usd } from '../format/figures.js';
+import { bucketLabel } from './format.js';
 
 /**
  * The dashboard's charts, drawn by Chart.js (its UMD build, loaded before this module, defines
@@ -53,7 +54,7 @@ function agreementAxis(threshold, lowerBounds) {
   return {
     min: Math.max(0, Math.floor((lowest - 0.05) * 20) / 20),
     max: 1,
-    ticks: { callback: (v) => pct(v, 0) },
+    ticks: { callback: (v) => percent(v, 0) },
   };
 }
 
@@ -74,7 +75,7 @@ function thresholdLine(label, threshold, n, extra) {
 function agreementTooltip(detail) {
   return {
     callbacks: {
-      label: (ctx) => `${ctx.dataset.label}: ${pct(ctx.parsed.y)}`,
+      label: (ctx) => `${ctx.dataset.label}: ${percent(ctx.parsed.y)}`,
       afterBody: (items) => detail(items[0]?.dataIndex ?? -1),
     },
   };
@@ -85,7 +86,7 @@ export function agreementChart(canvas, series, threshold, targetStage) {
   const labels = series.points.map((p) => bucketLabel(p.start, series.bucket));
   const datasets = [
     {
-      label: `${pct(series.confidence, 0)} interval`,
+      label: `${percent(series.confidence, 0)} interval`,
       data: series.points.map((p) => p.agreementUpper),
       borderWidth: 0,
       pointRadius: 0,
@@ -111,7 +112,7 @@ export function agreementChart(canvas, series, threshold, targetStage) {
   ];
   if (threshold !== undefined && threshold !== null) {
     datasets.push(
-      thresholdLine(`gate to ${targetStage}: ${pct(threshold, 0)}`, threshold, labels.length, {
+      thresholdLine(`gate to ${targetStage}: ${percent(threshold, 0)}`, threshold, labels.length, {
         fill: false,
       }),
     );
@@ -170,13 +171,13 @@ export function latencyErrorChart(canvas, series) {
     options: {
       interaction: { mode: 'index', intersect: false },
       scales: {
-        latency: { position: 'left', beginAtZero: true, ticks: { callback: (v) => ms(v) } },
+        latency: { position: 'left', beginAtZero: true, ticks: { callback: (v) => duration(v) } },
         errors: {
           position: 'right',
           beginAtZero: true,
           suggestedMax: 0.05,
           grid: { drawOnChartArea: false },
-          ticks: { callback: (v) => pct(v, 0) },
+          ticks: { callback: (v) => percent(v, 0) },
         },
         x: { ticks: { maxTicksLimit: 8, maxRotation: 0 } },
       },
@@ -185,8 +186,8 @@ export function latencyErrorChart(canvas, series) {
           callbacks: {
             label: (ctx) =>
               ctx.dataset.yAxisID === 'errors'
-                ? `AI error rate: ${pct(ctx.parsed.y, 2)}`
-                : `p95 latency: ${ms(ctx.parsed.y)}`,
+                ? `AI error rate: ${percent(ctx.parsed.y)}`
+                : `p95 latency: ${duration(ctx.parsed.y)}`,
           },
         },
       },
@@ -255,7 +256,7 @@ export function segmentChart(canvas, segments, threshold) {
   ];
   if (threshold !== undefined && threshold !== null) {
     datasets.push(
-      thresholdLine(`gate ${pct(threshold, 0)}`, threshold, labels.length, { type: 'line', order: 0 }),
+      thresholdLine(`gate ${percent(threshold, 0)}`, threshold, labels.length, { type: 'line', order: 0 }),
     );
   }
   return draw(canvas, {

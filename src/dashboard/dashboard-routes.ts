@@ -8,6 +8,8 @@ import { Router } from 'express';
  * The dashboard's static files, served without authentication: they hold no data, and every
  * data call the page makes goes to /v1 with the key the user typed (kept in sessionStorage).
  * Chart.js is served from node_modules, so nothing is fetched from the internet at run time.
+ * The figures module the CLI and the report share is served as it is, at /format/figures.js,
+ * which the page's modules import as `../format/figures.js`.
  */
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -24,6 +26,11 @@ export function dashboardDirectory(): string {
 export function chartJsPath(): string {
   const main = createRequire(import.meta.url).resolve('chart.js');
   return join(dirname(main), 'chart.umd.js');
+}
+
+/** src/format/figures.js, beside the dashboard's directory (which is in src/ when running from dist/ too). */
+export function figuresPath(dashboardDir: string): string {
+  return resolve(dashboardDir, '../format/figures.js');
 }
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -48,6 +55,7 @@ export function dashboardRoutes(): Router {
   const files: Record<string, { path: string; type: string }> = {
     '/': { path: join(dir, 'index.html'), type: 'text/html; charset=utf-8' },
     '/dashboard/assets/chart.umd.js': { path: chartJsPath(), type: 'text/javascript; charset=utf-8' },
+    '/format/figures.js': { path: figuresPath(dir), type: 'text/javascript; charset=utf-8' },
   };
   // The page's own modules and stylesheet: what is in the directory at start, nothing else.
   for (const name of readdirSync(dir)) {

@@ -1,15 +1,15 @@
 import { el, num, stageBadge, statusMark, table, verdictBadge } from './dom.js';
 import {
+  count,
   criterionComparator,
-  criterionLabel,
-  criterionValue,
-  dateTime,
-  int,
-  ms,
-  pct,
-  since,
+  criterionFigure,
+  decimal,
+  duration,
+  NONE,
+  percent,
   usd,
-} from './format.js';
+} from '../format/figures.js';
+import { criterionLabel, dateTime, since } from './format.js';
 
 /** The tables and lists of the dashboard, each a pure function of the API's answers. */
 
@@ -45,7 +45,7 @@ const chipLabel = (name) => CHIP_LABELS[name] ?? name.replace(/^segment:/, '');
 
 function criterionChip(c) {
   const { status } = c;
-  const text = `${chipLabel(c.name)} ${criterionValue(c.name, c.actual)} ${criterionComparator(c.name)} ${criterionValue(c.name, c.required)}`;
+  const text = `${chipLabel(c.name)} ${criterionFigure(c.name, c.actual)} ${criterionComparator(c.name)} ${criterionFigure(c.name, c.required)}`;
   return el('li', { class: `chip chip-${status}`, title: `${status}${c.detail ? `: ${c.detail}` : ''}` }, [
     statusMark(status),
     ' ',
@@ -82,7 +82,7 @@ export function overviewTable(entries, selectedId, onSelect) {
         el(
           'td',
           {},
-          gate ? verdictBadge(gate.verdict) : '—',
+          gate ? verdictBadge(gate.verdict) : NONE,
           gate?.targetStage ? el('div', { class: 'muted small' }, `to ${gate.targetStage}`) : null,
           criteria.length > 0
             ? el('div', { class: 'muted small' }, `${holding} of ${criteria.length} hold`)
@@ -91,8 +91,8 @@ export function overviewTable(entries, selectedId, onSelect) {
         el('td', { class: 'criteria-cell' }, el('ul', { class: 'chips' }, criteria.map(criterionChip))),
         el(
           'td',
-          num(int(stage?.samples ?? 0), 'samples', stage?.samples ?? 0).props,
-          int(stage?.samples ?? 0),
+          num(count(stage?.samples ?? 0), 'samples', stage?.samples ?? 0).props,
+          count(stage?.samples ?? 0),
         ),
         el(
           'td',
@@ -100,9 +100,9 @@ export function overviewTable(entries, selectedId, onSelect) {
           el(
             'span',
             { dataset: { field: 'agreement', value: cohort?.agreement ?? '' } },
-            pct(cohort?.agreement),
+            percent(cohort?.agreement),
           ),
-          el('div', { class: 'muted small' }, `lower ${pct(cohort?.agreementLowerBound)}`),
+          el('div', { class: 'muted small' }, `lower ${percent(cohort?.agreementLowerBound)}`),
         ),
         el(
           'td',
@@ -135,19 +135,19 @@ export function gatePanel(gate) {
     { class: 'muted small' },
     gate.verdict === 'none'
       ? `No promotion gate from ${gate.fromStage}: the plan names no later stage or no promoteWhen.`
-      : `From ${gate.fromStage} to ${gate.targetStage}, approval ${gate.approval}; agreement bounds ${gate.statistics} at ${pct(gate.confidence, 0)} confidence.`,
+      : `From ${gate.fromStage} to ${gate.targetStage}, approval ${gate.approval}; agreement bounds ${gate.statistics} at ${percent(gate.confidence, 1)} confidence.`,
   );
   if (gate.criteria.length === 0) return el('div', {}, intro);
   const rows = gate.criteria.map((c) => {
     const { status } = c;
     const observed =
       c.observed !== undefined && c.observed !== null
-        ? el('div', { class: 'muted small' }, `observed ${pct(c.observed)} of ${int(c.samples)}`)
+        ? el('div', { class: 'muted small' }, `observed ${percent(c.observed)} of ${count(c.samples)}`)
         : null;
     return el('tr', { class: `criterion criterion-${status}`, dataset: { criterion: c.name, status } }, [
       el('td', {}, criterionLabel(c.name), c.detail ? el('div', { class: 'muted small' }, c.detail) : null),
-      el('td', { class: 'num' }, `${criterionComparator(c.name)} ${criterionValue(c.name, c.required)}`),
-      el('td', { class: 'num' }, criterionValue(c.name, c.actual), observed),
+      el('td', { class: 'num' }, `${criterionComparator(c.name)} ${criterionFigure(c.name, c.required)}`),
+      el('td', { class: 'num' }, criterionFigure(c.name, c.actual), observed),
       el('td', {}, statusMark(status), ' ', status),
     ]);
   });
@@ -181,9 +181,9 @@ export function stagesTable(detail) {
     if (stage.cohorts.length === 0) {
       rows.push([
         stageBadge(stage.stage),
-        '—',
-        num(int(stage.decisions)),
-        num(int(stage.samples)),
+        NONE,
+        num(count(stage.decisions)),
+        num(count(stage.samples)),
         '',
         '',
         '',
@@ -197,17 +197,17 @@ export function stagesTable(detail) {
         el('tr', { dataset: { stage: c.stage, model: c.modelVersion ?? '' } }, [
           el('td', {}, stageBadge(c.stage)),
           el('td', { class: 'small' }, c.modelVersion ?? 'pending'),
-          el('td', { class: 'num' }, int(c.decisions)),
-          el('td', { class: 'num', dataset: { field: 'samples', value: c.samples } }, int(c.samples)),
+          el('td', { class: 'num' }, count(c.decisions)),
+          el('td', { class: 'num', dataset: { field: 'samples', value: c.samples } }, count(c.samples)),
           el(
             'td',
             { class: 'num' },
-            el('span', { dataset: { field: 'agreement', value: c.agreement ?? '' } }, pct(c.agreement)),
-            el('div', { class: 'muted small' }, `lower ${pct(c.agreementLowerBound)}`),
+            el('span', { dataset: { field: 'agreement', value: c.agreement ?? '' } }, percent(c.agreement)),
+            el('div', { class: 'muted small' }, `lower ${percent(c.agreementLowerBound)}`),
           ),
-          el('td', { class: 'num' }, c.kappa === null ? '—' : c.kappa.toFixed(2)),
-          el('td', { class: 'num', dataset: { field: 'error-rate' } }, pct(c.aiErrorRate, 2)),
-          el('td', { class: 'num' }, `${ms(c.latencyP50Ms)} / ${ms(c.latencyP95Ms)}`),
+          el('td', { class: 'num' }, decimal(c.kappa)),
+          el('td', { class: 'num', dataset: { field: 'error-rate' } }, percent(c.aiErrorRate)),
+          el('td', { class: 'num' }, `${duration(c.latencyP50Ms)} / ${duration(c.latencyP95Ms)}`),
           el('td', { class: 'num' }, usd(c.aiCostPerDecision)),
           el(
             'td',
@@ -261,7 +261,7 @@ export function confusionPanel(cohort) {
             class: `num cell ${i === j ? 'diagonal' : 'off'} shade-${shade}`,
             title: `human ${human}, AI ${ai}: ${count}`,
           },
-          int(count),
+          count(count),
         );
       }),
     ]),
@@ -290,9 +290,9 @@ export function confusionPanel(cohort) {
     ],
     (cohort.perLabel ?? []).map((l) => [
       l.label,
-      num(pct(l.precision)),
-      num(pct(l.recall)),
-      num(int(l.support)),
+      num(percent(l.precision)),
+      num(percent(l.recall)),
+      num(count(l.support)),
     ]),
     { class: 'per-label' },
   );

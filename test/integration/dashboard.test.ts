@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoSimOptions } from '../../scripts/demo/demo-ai-system.js';
+import { usd } from '../../src/format/figures.js';
 import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
 import {
   type SimulatedAiSystem,
@@ -37,6 +38,7 @@ interface Cohort {
   samples: number;
   agreement: number | null;
   agreementLowerBound: number | null;
+  costPerDecision: number | null;
 }
 interface Detail {
   stage: string;
@@ -124,7 +126,7 @@ async function signIn(page: Page, key: string): Promise<void> {
   await page.waitForSelector('#transitions');
 }
 
-const percent = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+const percent = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`);
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -187,6 +189,8 @@ describe('the dashboard', () => {
       await expect.poll(() => row.locator('[data-field="stage"]').textContent()).toBe('shadow');
       expect(await row.locator('[data-field="samples"]').textContent()).toBe(String(stage.samples));
       expect(await row.locator('[data-field="agreement"]').textContent()).toBe(percent(cohort.agreement));
+      // The one formatting module the CLI and the report use too, served at /format/figures.js.
+      expect(await row.locator('[data-field="cost"]').textContent()).toBe(usd(cohort.costPerDecision));
       expect(await row.locator('[data-field="verdict"]').getAttribute('data-value')).toBe(
         detail.gate.verdict,
       );

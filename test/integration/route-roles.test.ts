@@ -83,6 +83,7 @@ const BESIDE_THE_TABLE: Record<string, Outcome[]> = {
   //                                                ingest owner release viewer admin boot none revoked elsewhere
   'GET /':                                          [A,    A,    A,      A,     A,    A,   A,   A,      A],
   'GET /dashboard/*':                               [A,    A,    A,      A,     A,    A,   A,   A,      A],
+  'GET /format/figures.js':                         [A,    A,    A,      A,     A,    A,   A,   A,      A],
   'GET /api/client/features':                       [A,    F,    F,      F,     A,    A,   U,   U,      A],
   'GET /api/client/features/:name':                 [A,    F,    F,      F,     A,    A,   U,   U,      A],
   'POST /api/client/register':                      [A,    F,    F,      F,     A,    A,   U,   U,      A],
@@ -115,6 +116,7 @@ function callFor(route: string, column: Column, planText: string): Call {
   const calls: Record<string, Call> = {
     'GET /': { path: '/' },
     'GET /dashboard/*': { path: '/dashboard/dashboard.css' },
+    'GET /format/figures.js': { path: '/format/figures.js' },
     'GET /healthz': { path: '/healthz' },
     'GET /readyz': { path: '/readyz' },
     'GET /metrics': { path: '/metrics' },
