@@ -130,16 +130,16 @@ describe('shadowgate CLI against a running controller', () => {
     // 4 of 6 agree; Wilson 95% lower bound of 4/6 is 0.29999; cost 1.8 (human) + 0.0001 + 300 × 0.15e-6 + 20 × 0.6e-6.
     expect(lines[1]).toMatch(/^cli-chat\s+shadow\s+0\s+—\s+—\s+inconclusive\s+minSamples 0 \(≥ 100\)\s+—$/);
     expect(lines[2]).toMatch(
-      /^cli-triage\s+shadow\s+6\s+0\.667\s+0\.300\s+inconclusive\s+minSamples 6 \(≥ 500\), agreementLowerBound 0\.3 \(≥ 0\.8\)\s+1\.8002$/,
+      /^cli-triage\s+shadow\s+6\s+66\.67%\s+30\.00%\s+inconclusive\s+minSamples 6 \(≥ 500\), agreementLowerBound 30\.00% \(≥ 80\.00%\)\s+\$1\.80$/,
     );
 
     expect(one.code).toBe(0);
     expect(one.stdout).toContain('cli-triage (owner ops@example.com): invoices, routed');
     expect(one.stdout).toContain(
-      'Gate shadow → human-reviewed: inconclusive (approval manual; agreement bounds fixed at 95%)',
+      'Gate shadow → human-reviewed: inconclusive (approval manual; agreement bounds fixed at 95.0%)',
     );
     expect(one.stdout).toMatch(/\nminSamples\s+≥ 500\s+6\s+inconclusive/);
-    expect(one.stdout).toMatch(/\nagreementLowerBound\s+≥ 0\.8\s+0\.3\s+inconclusive/);
+    expect(one.stdout).toMatch(/\nagreementLowerBound\s+≥ 80\.00%\s+30\.00%\s+inconclusive/);
 
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as { useCases: Array<{ id: string; stage: string }> };
