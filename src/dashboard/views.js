@@ -253,15 +253,15 @@ export function confusionPanel(cohort) {
     el('tr', {}, [
       el('th', { scope: 'row' }, human),
       ...labels.map((ai, j) => {
-        const count = matrix[i]?.[j] ?? 0;
-        const shade = Math.ceil((count / max) * 4);
+        const n = matrix[i]?.[j] ?? 0;
+        const shade = Math.ceil((n / max) * 4);
         return el(
           'td',
           {
             class: `num cell ${i === j ? 'diagonal' : 'off'} shade-${shade}`,
-            title: `human ${human}, AI ${ai}: ${count}`,
+            title: `human ${human}, AI ${ai}: ${n}`,
           },
-          count(count),
+          count(n),
         );
       }),
     ]),
