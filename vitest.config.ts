@@ -23,6 +23,9 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           isolate: false,
           testTimeout: 10_000,
+          // Projects with different worker counts run one after the other (vitest 4 asks
+          // for distinct groups): the unit tests first, so a broken pure function fails fast.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -32,6 +35,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },
