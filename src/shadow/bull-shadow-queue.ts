@@ -1,6 +1,7 @@
-import Queue from 'bull';
-import { Redis, type RedisOptions } from 'ioredis';
+import type Queue from 'bull';
+import type { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { bullLimiter, createBullConnections } from './bull-connections.js';
 import {
   assertValidSettings,
   groupByUseCase,
@@ -14,10 +15,10 @@ import {
 } from './shadow-queue.js';
 
 /**
- * The shadow queue on Redis with bull: one bull queue per use case, named `ai-<useCase>` under
- * `prefix`. Each use case has a producer (enqueue, depth) and, while consumed, a worker: a
- * separate bull queue instance holding the concurrency and the limiter, which bull fixes when
- * the worker starts. Re-configuring either closes that worker (waiting for its active jobs)
+ * The shadow queue on Redis with bull, on the connections and queues of bull-connections.ts:
+ * one bull queue per use case. Each use case has a producer (enqueue, depth) and, while
+ * consumed, a worker: a separate bull queue instance holding the concurrency and the limiter,
+ * which bull fixes when the worker starts. Re-configuring either closes that worker (waiting for its active jobs)
  * and starts a new one; handler, maxAttempts and backoffMs change in place.
  *
  * jobId = requestId, so adding a job that is still waiting, delayed or active is a no-op; jobs
@@ -39,8 +40,6 @@ interface JobData {
   useCase: string;
   requestId: string;
 }
-
-type ClientType = 'client' | 'subscriber' | 'bclient';
 
 interface Worker {
   queue: Queue.Queue<JobData>;
@@ -71,24 +70,6 @@ const JOB_OPTIONS = {
   removeOnComplete: true,
   removeOnFail: true,
 } as const;
-const QUEUE_ERROR_MUTE_MS = 30_000;
-
-/** Bull's fixed-window limiter for a rate per second: `max` jobs per `duration` ms, `max` >= 1. */
-export function bullLimiter(perSecond: number): { max: number; duration: number } {
-  const max = Math.max(1, Math.floor(perSecond));
-  return { max, duration: Math.round((1000 * max) / perSecond) };
-}
-
-/** The URL as it may appear in logs and errors: the password masked. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<invalid Redis URL>';
-  }
-}
 
 /** Resolves true when `work` settles within `ms`, false otherwise. */
 async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
@@ -112,87 +93,15 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
 export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQueue {
   const { redisUrl, prefix = 'shadowgate', closeTimeoutMs = 10_000, pingTimeoutMs = 2_000 } = options;
   const logger = options.logger ?? pino({ name: 'shadow-queue' });
-  const safeUrl = redactRedisUrl(redisUrl);
+  const conns = createBullConnections({ redisUrl, prefix, logger });
+  const { safeUrl } = conns;
   const lanes = new Map<string, Lane>();
-  const connections = new Set<Redis>();
-  let shared: { client?: Redis; subscriber?: Redis } = {};
   let closing: Promise<void> | null = null;
-  let lastQueueErrorAt = 0;
-
-  // Reconnect forever, at most 2 s apart, so workers resume soon after a Redis restart.
-  // Plain commands give up after 3 reconnection attempts so enqueue() fails instead of hanging;
-  // the subscriber and blocking connections must wait (bull requires maxRetriesPerRequest: null).
-  function connect(type: ClientType): Redis {
-    const redisOptions: RedisOptions = {
-      connectionName: `shadowgate-queue-${type}`,
-      enableReadyCheck: false,
-      maxRetriesPerRequest: type === 'client' ? 3 : null,
-      retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
-    };
-    const conn = new Redis(redisUrl, redisOptions);
-    conn.setMaxListeners(0);
-    let down = false;
-    conn.on('error', (err: Error) => {
-      if (down || closing) return;
-      down = true;
-      logger.warn(
-        { redis: safeUrl, connection: type, err: err.message },
-        'Redis connection lost; reconnecting',
-      );
-    });
-    conn.on('ready', () => {
-      if (!down) return;
-      down = false;
-      logger.info({ redis: safeUrl, connection: type }, 'Redis connection restored');
-    });
-    connections.add(conn);
-    return conn;
-  }
-
-  function sharedConnection(type: 'client' | 'subscriber'): Redis {
-    let conn = shared[type];
-    if (!conn) {
-      conn = connect(type);
-      shared[type] = conn;
-    }
-    return conn;
-  }
-
-  /** 'client' and 'subscriber' are shared by every queue; each blocking 'bclient' is its own. */
-  function clientFactory(bclients: Redis[]): (type: ClientType) => Redis {
-    return (type) => {
-      if (type !== 'bclient') return sharedConnection(type);
-      const bclient = connect('bclient');
-      bclients.push(bclient);
-      return bclient;
-    };
-  }
-
-  function newQueue(
-    useCase: string,
-    bclients: Redis[],
-    extra: Queue.QueueOptions = {},
-  ): Queue.Queue<JobData> {
-    const queueOptions: Queue.QueueOptions & { skipVersionCheck: boolean } = {
-      ...extra,
-      prefix,
-      createClient: clientFactory(bclients),
-      skipVersionCheck: true,
-    };
-    const queue = new Queue<JobData>(`ai-${useCase}`, queueOptions);
-    queue.on('error', (err: Error) => {
-      const now = Date.now();
-      if (closing || now - lastQueueErrorAt < QUEUE_ERROR_MUTE_MS) return;
-      lastQueueErrorAt = now;
-      logger.warn({ useCase, redis: safeUrl, err: err.message }, 'bull queue error (muted for 30 s)');
-    });
-    return queue;
-  }
 
   function laneFor(useCase: string): Lane {
     let lane = lanes.get(useCase);
     if (!lane) {
-      lane = { producer: newQueue(useCase, []), worker: null, lock: Promise.resolve() };
+      lane = { producer: conns.newQueue<JobData>(useCase, []), worker: null, lock: Promise.resolve() };
       lanes.set(useCase, lane);
     }
     return lane;
@@ -228,7 +137,7 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
     const bclients: Redis[] = [];
     const rate = settings.rateLimitPerSecond;
     const current = { settings: { ...settings }, handler };
-    const queue = newQueue(useCase, bclients, {
+    const queue = conns.newQueue<JobData>(useCase, bclients, {
       ...(rate === undefined ? {} : { limiter: bullLimiter(rate) }),
       settings: {
         // A job that was active in a process that died is handed out again once its lock lapses and
@@ -265,25 +174,11 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
     if (!(await settlesWithin(worker.queue.close(), closeTimeoutMs))) {
       logger.warn({ useCase, closeTimeoutMs }, 'shadow jobs still active after the close timeout');
     }
-    for (const bclient of worker.bclients) {
-      bclient.disconnect();
-      connections.delete(bclient);
-    }
+    conns.release(worker.bclients);
   }
 
   function assertOpen(): void {
     if (closing) throw new Error('the bull shadow queue is closed');
-  }
-
-  /**
-   * During an outage ioredis holds commands for several reconnection attempts (seconds);
-   * failing at once lets the caller move on (the Postgres sweep re-enqueues later).
-   */
-  function assertConnected(operation: string): void {
-    const status = shared.client?.status;
-    if (status === 'reconnecting' || status === 'close' || status === 'end') {
-      throw new Error(`${operation} on Redis at ${safeUrl} failed: the connection is down (${status})`);
-    }
   }
 
   return {
@@ -291,7 +186,7 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
 
     async enqueue(jobs) {
       assertOpen();
-      assertConnected('enqueue');
+      conns.assertConnected('enqueue');
       for (const [useCase, requestIds] of groupByUseCase(jobs)) {
         const { producer } = laneFor(useCase);
         for (let i = 0; i < requestIds.length; i += ADD_BATCH) {
@@ -312,7 +207,7 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
 
     async absent(jobs) {
       assertOpen();
-      assertConnected('absent');
+      conns.assertConnected('absent');
       const missing = new Set<string>();
       for (const [useCase, requestIds] of groupByUseCase(jobs)) {
         const { producer } = laneFor(useCase);
@@ -374,7 +269,7 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
     },
 
     async depth(useCase) {
-      assertConnected('depth');
+      conns.assertConnected('depth');
       const selected = useCase === undefined ? [...lanes.values()] : [laneFor(useCase)];
       const counts = await Promise.all(selected.map((lane) => lane.producer.getJobCounts()));
       const depth: ShadowQueueDepth = { waiting: 0, active: 0, delayed: 0 };
@@ -388,7 +283,7 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
 
     async ping() {
       assertOpen();
-      const client = sharedConnection('client');
+      const client = conns.client();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${pingTimeoutMs} ms`)), pingTimeoutMs);
@@ -403,7 +298,7 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
     },
 
     close() {
-      closing ??= (async () => {
+      closing ??= conns.close(async () => {
         const stops = [...lanes].map(async ([useCase, lane]) => {
           const running = lane.worker;
           lane.worker = null;
@@ -411,10 +306,7 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
           await lane.producer.close();
         });
         await settlesWithin(Promise.all(stops), closeTimeoutMs + 1000);
-        for (const conn of connections) conn.disconnect();
-        connections.clear();
-        shared = {};
-      })();
+      });
       return closing;
     },
   };

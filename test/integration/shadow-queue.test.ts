@@ -4,7 +4,8 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bullLimiter, createBullShadowQueue, redactRedisUrl } from '../../src/shadow/bull-shadow-queue.js';
+import { bullLimiter, redactRedisUrl } from '../../src/shadow/bull-connections.js';
+import { createBullShadowQueue } from '../../src/shadow/bull-shadow-queue.js';
 import { createInProcessShadowQueue, laneRateBucket } from '../../src/shadow/in-process-shadow-queue.js';
 import {
   assertValidSettings,
