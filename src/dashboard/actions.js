@@ -1,5 +1,6 @@
+// @ts-check
 import { api, useCasePath } from './api.js';
-import { clear, el } from './dom.js';
+import { byId, clear, el } from './dom.js';
 
 /**
  * Promote, roll back, disable and enable: each asks for the reason in a dialog, posts it to the
@@ -7,10 +8,22 @@ import { clear, el } from './dom.js';
  * says what the key may not do).
  */
 
+/**
+ * @typedef {import('./api.js').UseCaseDetail} UseCaseDetail
+ * @typedef {import('./api.js').ApiError} ApiError
+ * @typedef {'promote' | 'rollback' | 'disable' | 'enable'} ActionKind
+ * @typedef {{ kind: ActionKind, label: string, danger?: boolean }} Action
+ */
+
+/** @type {string[]} */
 const STAGE_ORDER = ['shadow', 'human-reviewed', 'limited-autonomous'];
 
-/** The actions a release key may take on this use case now. */
+/**
+ * The actions a release key may take on this use case now.
+ * @param {UseCaseDetail} detail
+ */
 export function availableActions(detail) {
+  /** @type {Action[]} */
   const actions = [];
   if (detail.stage === 'disabled') {
     actions.push({ kind: 'enable', label: 'Enable…' });
@@ -24,10 +37,14 @@ export function availableActions(detail) {
   return actions;
 }
 
+/**
+ * @param {ActionKind} kind
+ * @param {UseCaseDetail} detail
+ */
 function title(kind, detail) {
   switch (kind) {
     case 'promote':
-      return `Promote ${detail.id} to ${detail.gate.targetStage}`;
+      return `Promote ${detail.id} to ${detail.gate?.targetStage}`;
     case 'rollback':
       return `Roll back ${detail.id}`;
     case 'disable':
@@ -37,6 +54,10 @@ function title(kind, detail) {
   }
 }
 
+/**
+ * @param {ActionKind} kind
+ * @param {UseCaseDetail} detail
+ */
 function summary(kind, detail) {
   if (kind === 'promote') {
     const failing = (detail.gate?.criteria ?? []).filter((c) => !c.holds);
@@ -54,22 +75,31 @@ function summary(kind, detail) {
 /**
  * Opens the dialog for `kind` on `detail`; resolves true after the API accepted the action,
  * false when the dialog was cancelled.
+ * @param {ActionKind} kind
+ * @param {UseCaseDetail} detail
+ * @returns {Promise<boolean>}
  */
 export function openAction(kind, detail) {
-  const dialog = document.getElementById('action-dialog');
-  const form = document.getElementById('action-form');
-  const reason = document.getElementById('action-reason');
-  const force = document.getElementById('action-force');
-  const to = document.getElementById('action-to');
-  const error = document.getElementById('action-error');
-  const submit = document.getElementById('action-submit');
+  /** @type {HTMLDialogElement} */
+  const dialog = byId('action-dialog');
+  /** @type {HTMLFormElement} */
+  const form = byId('action-form');
+  /** @type {HTMLTextAreaElement} */
+  const reason = byId('action-reason');
+  /** @type {HTMLInputElement} */
+  const force = byId('action-force');
+  /** @type {HTMLSelectElement} */
+  const to = byId('action-to');
+  const error = byId('action-error');
+  /** @type {HTMLButtonElement} */
+  const submit = byId('action-submit');
 
-  document.getElementById('action-title').textContent = title(kind, detail);
-  document.getElementById('action-summary').textContent = summary(kind, detail);
+  byId('action-title').textContent = title(kind, detail);
+  byId('action-summary').textContent = summary(kind, detail);
   reason.value = '';
   force.checked = false;
-  document.getElementById('action-force-row').hidden = kind !== 'promote';
-  document.getElementById('action-to-row').hidden = kind !== 'rollback';
+  byId('action-force-row').hidden = kind !== 'promote';
+  byId('action-to-row').hidden = kind !== 'rollback';
   clear(to).append(
     el('option', { value: '' }, 'as the plan says'),
     ...STAGE_ORDER.slice(0, Math.max(0, STAGE_ORDER.indexOf(detail.stage))).map((s) =>
@@ -84,6 +114,7 @@ export function openAction(kind, detail) {
   submit.disabled = false;
 
   return new Promise((resolve) => {
+    /** @param {boolean} done */
     const finish = (done) => {
       form.removeEventListener('submit', onSubmit);
       dialog.removeEventListener('close', onClose);
@@ -91,9 +122,11 @@ export function openAction(kind, detail) {
       resolve(done);
     };
     const onClose = () => finish(false);
+    /** @param {SubmitEvent} event */
     const onSubmit = async (event) => {
       event.preventDefault();
-      if (event.submitter?.value === 'cancel') return finish(false);
+      if (/** @type {HTMLButtonElement | null} */ (event.submitter)?.value === 'cancel') return finish(false);
+      /** @type {{ reason: string, force?: boolean, to?: string }} */
       const body = { reason: reason.value.trim() };
       if (kind === 'promote' && force.checked) body.force = true;
       if (kind === 'rollback' && to.value) body.to = to.value;
@@ -103,7 +136,7 @@ export function openAction(kind, detail) {
         finish(true);
       } catch (failure) {
         submit.disabled = false;
-        showError(error, failure);
+        showError(error, /** @type {ApiError} */ (failure));
       }
     };
     form.addEventListener('submit', onSubmit);
@@ -113,6 +146,10 @@ export function openAction(kind, detail) {
   });
 }
 
+/**
+ * @param {HTMLElement} box
+ * @param {ApiError} failure
+ */
 function showError(box, failure) {
   clear(box);
   const status = failure.status ? `${failure.status}: ` : '';

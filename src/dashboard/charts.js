@@ -1,3 +1,4 @@
+// @ts-check
 import { duration, percent, usd } from '../format/figures.js';
 import { bucketLabel } from './format.js';
 
@@ -7,6 +8,13 @@ import { bucketLabel } from './format.js';
  */
 
 const { Chart } = window;
+
+/**
+ * @typedef {import('chart.js').ChartType} ChartType
+ * @typedef {import('./api.js').Timeseries} Timeseries
+ * @typedef {import('./api.js').CohortMetrics} CohortMetrics
+ * @typedef {import('./api.js').SegmentMetrics} SegmentMetrics
+ */
 
 const COLORS = {
   agreement: '#2563eb',
@@ -28,9 +36,15 @@ Chart.defaults.animation = false;
 Chart.defaults.maintainAspectRatio = false;
 Chart.defaults.plugins.legend.labels.boxWidth = 12;
 
+/** @type {Map<string, { destroy(): void }>} */
 const charts = new Map();
 
-/** Draws a chart in `canvas`, replacing whatever chart was there. */
+/**
+ * Draws a chart in `canvas`, replacing whatever chart was there.
+ * @template {ChartType} T
+ * @param {HTMLCanvasElement} canvas
+ * @param {import('chart.js').ChartConfiguration<T> | import('chart.js').ChartConfigurationCustomTypesPerDataset<T>} config
+ */
 function draw(canvas, config) {
   charts.get(canvas.id)?.destroy();
   const chart = new Chart(canvas, config);
@@ -43,22 +57,41 @@ export function destroyCharts() {
   charts.clear();
 }
 
+/**
+ * @template V
+ * @param {V} value
+ * @param {number} n
+ */
 const flat = (value, n) => Array.from({ length: n }, () => value);
 
-/** Points are drawn on a line only while there are few enough to tell apart. */
+/**
+ * Points are drawn on a line only while there are few enough to tell apart.
+ * @param {number} n
+ */
 const pointRadius = (n) => (n > 48 ? 0 : 2);
 
-/** An agreement axis from just below the lowest bound or threshold shown (a 5% step) up to 100%. */
+/**
+ * An agreement axis from just below the lowest bound or threshold shown (a 5% step) up to 100%.
+ * @param {number | null | undefined} threshold
+ * @param {Array<number | null>} lowerBounds
+ */
 function agreementAxis(threshold, lowerBounds) {
   const lowest = Math.min(threshold ?? 1, ...lowerBounds.filter((x) => x !== null));
   return {
     min: Math.max(0, Math.floor((lowest - 0.05) * 20) / 20),
     max: 1,
-    ticks: { callback: (v) => percent(v, 0) },
+    ticks: { callback: (/** @type {number | string} */ v) => percent(/** @type {number} */ (v), 0) },
   };
 }
 
-/** The gate's threshold as a dashed line across all `n` labels; `extra` places it in a mixed chart. */
+/**
+ * The gate's threshold as a dashed line across all `n` labels; `extra` places it in a mixed chart.
+ * @template {object} X
+ * @param {string} label
+ * @param {number} threshold
+ * @param {number} n
+ * @param {X} extra
+ */
 function thresholdLine(label, threshold, n, extra) {
   return {
     label,
@@ -71,19 +104,31 @@ function thresholdLine(label, threshold, n, extra) {
   };
 }
 
-/** Tooltips of an agreement chart: each value as a percentage, then what `detail(index)` says of the point. */
+/**
+ * Tooltips of an agreement chart: each value as a percentage, then what `detail(index)` says of the point.
+ * @param {(index: number) => string} detail
+ */
 function agreementTooltip(detail) {
   return {
     callbacks: {
+      /** @param {import('chart.js').TooltipItem<'line' | 'bar'>} ctx */
       label: (ctx) => `${ctx.dataset.label}: ${percent(ctx.parsed.y)}`,
+      /** @param {import('chart.js').TooltipItem<'line' | 'bar'>[]} items */
       afterBody: (items) => detail(items[0]?.dataIndex ?? -1),
     },
   };
 }
 
-/** Agreement per bucket with its Wilson interval as a filled band, and the gate's threshold. */
+/**
+ * Agreement per bucket with its Wilson interval as a filled band, and the gate's threshold.
+ * @param {HTMLCanvasElement} canvas
+ * @param {Timeseries} series
+ * @param {number | null | undefined} threshold the agreement criterion's `required`
+ * @param {string | null | undefined} targetStage
+ */
 export function agreementChart(canvas, series, threshold, targetStage) {
   const labels = series.points.map((p) => bucketLabel(p.start, series.bucket));
+  /** @type {import('chart.js').ChartDataset<'line', Array<number | null>>[]} */
   const datasets = [
     {
       label: `${percent(series.confidence, 0)} interval`,
@@ -140,7 +185,11 @@ export function agreementChart(canvas, series, threshold, targetStage) {
   });
 }
 
-/** AI latency p95 (left axis) and AI error rate (right axis) per bucket. */
+/**
+ * AI latency p95 (left axis) and AI error rate (right axis) per bucket.
+ * @param {HTMLCanvasElement} canvas
+ * @param {Timeseries} series
+ */
 export function latencyErrorChart(canvas, series) {
   const labels = series.points.map((p) => bucketLabel(p.start, series.bucket));
   return draw(canvas, {
@@ -171,13 +220,17 @@ export function latencyErrorChart(canvas, series) {
     options: {
       interaction: { mode: 'index', intersect: false },
       scales: {
-        latency: { position: 'left', beginAtZero: true, ticks: { callback: (v) => duration(v) } },
+        latency: {
+          position: 'left',
+          beginAtZero: true,
+          ticks: { callback: (v) => duration(/** @type {number} */ (v)) },
+        },
         errors: {
           position: 'right',
           beginAtZero: true,
           suggestedMax: 0.05,
           grid: { drawOnChartArea: false },
-          ticks: { callback: (v) => percent(v, 0) },
+          ticks: { callback: (v) => percent(/** @type {number} */ (v), 0) },
         },
         x: { ticks: { maxTicksLimit: 8, maxRotation: 0 } },
       },
@@ -195,7 +248,11 @@ export function latencyErrorChart(canvas, series) {
   });
 }
 
-/** Cost per decision of each cohort, AI and human parts stacked. */
+/**
+ * Cost per decision of each cohort, AI and human parts stacked.
+ * @param {HTMLCanvasElement} canvas
+ * @param {CohortMetrics[]} cohorts
+ */
 export function costChart(canvas, cohorts) {
   return draw(canvas, {
     type: 'bar',
@@ -217,7 +274,7 @@ export function costChart(canvas, cohorts) {
     options: {
       indexAxis: 'y',
       scales: {
-        x: { stacked: true, beginAtZero: true, ticks: { callback: (v) => usd(v) } },
+        x: { stacked: true, beginAtZero: true, ticks: { callback: (v) => usd(/** @type {number} */ (v)) } },
         y: { stacked: true },
       },
       plugins: {
@@ -227,9 +284,15 @@ export function costChart(canvas, cohorts) {
   });
 }
 
-/** Agreement of each segment value, its lower bound as a marker, and the gate's segment threshold. */
+/**
+ * Agreement of each segment value, its lower bound as a marker, and the gate's segment threshold.
+ * @param {HTMLCanvasElement} canvas
+ * @param {SegmentMetrics[]} segments
+ * @param {number | null | undefined} threshold the segment criteria's `required`
+ */
 export function segmentChart(canvas, segments, threshold) {
   const labels = segments.map((s) => [s.segment, s.value]);
+  /** @type {import('chart.js').ChartDatasetCustomTypesPerDataset<'bar' | 'line', Array<number | null>>[]} */
   const datasets = [
     {
       type: 'bar',

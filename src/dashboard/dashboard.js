@@ -1,7 +1,8 @@
+// @ts-check
 import { availableActions, openAction } from './actions.js';
 import { api, session, useCasePath } from './api.js';
 import { agreementChart, costChart, destroyCharts, latencyErrorChart, segmentChart } from './charts.js';
-import { clear, el } from './dom.js';
+import { byId, clear, el } from './dom.js';
 import {
   allCohorts,
   cohortName,
@@ -19,9 +20,25 @@ import {
  * selected (its id is the only thing kept in the address, as #id). Data comes from /v1 only.
  */
 
-const REFRESH_MS = 30_000;
-const $ = (id) => document.getElementById(id);
+/**
+ * @typedef {import('./api.js').ApiError} ApiError
+ * @typedef {import('./api.js').Whoami} Whoami
+ * @typedef {import('./api.js').UseCaseList} UseCaseList
+ * @typedef {import('./api.js').UseCaseDetail} UseCaseDetail
+ * @typedef {import('./api.js').Timeseries} Timeseries
+ * @typedef {import('./api.js').TransitionList} TransitionList
+ * @typedef {import('./api.js').Bucket} Bucket
+ * @typedef {import('./dom.js').Children} Children
+ * @typedef {import('./views.js').Entry} Entry
+ */
 
+const REFRESH_MS = 30_000;
+const $ = byId;
+
+/**
+ * @type {{ who: Whoami | null, entries: Entry[], selected: string | null, bucket: Bucket | null,
+ *   cohort: string | null, generation: number }}
+ */
 const state = {
   who: null,
   entries: [],
@@ -31,6 +48,7 @@ const state = {
   generation: 0,
 };
 
+/** @param {string} [message] */
 function showSignIn(message) {
   destroyCharts();
   state.who = null;
@@ -43,35 +61,39 @@ function showSignIn(message) {
   $('key-input').focus();
 }
 
-function showMain() {
+/** @param {Whoami} who */
+function showMain(who) {
   $('sign-in').hidden = true;
   $('main').hidden = false;
   $('who').hidden = false;
-  $('who-name').textContent = state.who.name;
-  $('who-role').textContent = state.who.role;
+  $('who-name').textContent = who.name;
+  $('who-role').textContent = who.role;
 }
 
+/** @param {string | null} message */
 function banner(message) {
   const box = $('banner');
   box.hidden = !message;
   box.textContent = message ?? '';
 }
 
+/** @param {ApiError} error */
 function refusal(error) {
   if (error.status === 401) return `The key was refused (${error.message}).`;
   return error.message;
 }
 
+/** @param {string} key */
 async function signIn(key) {
   try {
-    state.who = await api('/v1/whoami', { key });
+    state.who = /** @type {Whoami} */ (await api('/v1/whoami', { key }));
   } catch (error) {
     session.clear();
-    showSignIn(refusal(error));
+    showSignIn(refusal(/** @type {ApiError} */ (error)));
     return;
   }
   session.save(key);
-  showMain();
+  showMain(state.who);
   await refresh();
 }
 
@@ -87,10 +109,12 @@ function signOut() {
 async function refresh() {
   if (!state.who) return;
   const generation = ++state.generation;
+  /** @type {UseCaseList} */
   let list;
   try {
     list = await api('/v1/use-cases');
-  } catch (error) {
+  } catch (caught) {
+    const error = /** @type {ApiError} */ (caught);
     if (error.status === 401) return signOut();
     banner(
       error.status === 403
@@ -99,12 +123,13 @@ async function refresh() {
     );
     return;
   }
+  /** @type {Entry[]} */
   const entries = await Promise.all(
     list.useCases.map(async (summary) => {
       try {
-        return { summary, detail: await api(useCasePath(summary.id)) };
+        return { summary, detail: /** @type {UseCaseDetail} */ (await api(useCasePath(summary.id))) };
       } catch (error) {
-        return { summary, error: error.message };
+        return { summary, error: /** @type {ApiError} */ (error).message };
       }
     }),
   );
@@ -134,6 +159,7 @@ function renderOverview() {
   body.append(overviewTable(state.entries, state.selected, select));
 }
 
+/** @param {string} id */
 function select(id) {
   if (id === state.selected) return;
   state.selected = id;
@@ -144,7 +170,11 @@ function select(id) {
   renderDetail(state.generation);
 }
 
-/** Hourly buckets for up to three days of decisions, daily beyond. */
+/**
+ * Hourly buckets for up to three days of decisions, daily beyond.
+ * @param {UseCaseDetail} detail
+ * @returns {Bucket}
+ */
 function defaultBucket(detail) {
   const cohorts = allCohorts(detail);
   const first = Math.min(...cohorts.map((c) => Date.parse(c.firstDecisionAt ?? '') || Infinity));
@@ -152,10 +182,16 @@ function defaultBucket(detail) {
   return Number.isFinite(first) && last - first > 3 * 86_400_000 ? 'day' : 'hour';
 }
 
+/**
+ * @param {string} title
+ * @param {string} id
+ * @param {...Children} content
+ */
 function panel(title, id, ...content) {
   return el('section', { class: 'panel', id }, el('h3', {}, title), ...content);
 }
 
+/** @param {number} generation */
 async function renderDetail(generation) {
   const entry = state.entries.find((e) => e.summary.id === state.selected);
   const detailBox = $('detail');
@@ -167,15 +203,23 @@ async function renderDetail(generation) {
   const { detail } = entry;
   state.bucket ??= defaultBucket(detail);
   const [series, transitions] = await Promise.all([
-    api(useCasePath(detail.id, `/timeseries?bucket=${state.bucket}`)).catch((e) => ({ error: e.message })),
-    api(useCasePath(detail.id, '/transitions')).catch((e) => ({ error: e.message })),
+    /** @type {Promise<Timeseries & { error?: undefined }>} */ (
+      api(useCasePath(detail.id, `/timeseries?bucket=${state.bucket}`))
+    ).catch((e) => ({ error: /** @type {string} */ (e.message) })),
+    /** @type {Promise<TransitionList & { error?: undefined }>} */ (
+      api(useCasePath(detail.id, '/transitions'))
+    ).catch((e) => ({ error: /** @type {string} */ (e.message) })),
   ]);
-  if (generation !== state.generation || state.selected !== detail.id) return;
+  const { who } = state;
+  if (generation !== state.generation || state.selected !== detail.id || !who) return;
   destroyCharts();
 
   const criteria = detail.gate?.criteria ?? [];
-  const threshold = criteria.find((c) => c.name === 'agreementLowerBound')?.required;
-  const segmentThreshold = criteria.find((c) => c.name.startsWith('segment:'))?.required;
+  // Agreement criteria require a number (only minDuration's `required` is text).
+  const bound = criteria.find((c) => c.name === 'agreementLowerBound')?.required;
+  const threshold = typeof bound === 'number' ? bound : undefined;
+  const segmentBound = criteria.find((c) => c.name.startsWith('segment:'))?.required;
+  const segmentThreshold = typeof segmentBound === 'number' ? segmentBound : undefined;
   const cohorts = allCohorts(detail).filter((c) => c.samples > 0 || c.aiCalls > 0);
   const shown =
     cohorts.find((c) => cohortName(c) === state.cohort) ??
@@ -186,7 +230,7 @@ async function renderDetail(generation) {
   const bucketButtons = el(
     'div',
     { class: 'toggle', role: 'group', 'aria-label': 'bucket' },
-    ['hour', 'day'].map((b) =>
+    /** @type {Bucket[]} */ (['hour', 'day']).map((b) =>
       el(
         'button',
         {
@@ -208,7 +252,7 @@ async function renderDetail(generation) {
       id: 'cohort-select',
       'aria-label': 'cohort',
       onchange: (event) => {
-        state.cohort = event.target.value;
+        state.cohort = /** @type {HTMLSelectElement} */ (event.target).value;
         renderDetail(state.generation);
       },
     },
@@ -221,7 +265,7 @@ async function renderDetail(generation) {
       'section',
       { class: 'panel detail-head' },
       useCaseHeading(detail),
-      el('div', { class: 'actions', id: 'actions' }, actionButtons(detail)),
+      el('div', { class: 'actions', id: 'actions' }, actionButtons(detail, who)),
     ),
     el(
       'div',
@@ -275,14 +319,14 @@ async function renderDetail(generation) {
         'section',
         { class: 'panel wide', id: 'transitions-panel' },
         el('h3', {}, 'Transitions'),
-        transitions.error
+        transitions.error !== undefined
           ? el('p', { class: 'error' }, transitions.error)
           : transitionsList(transitions.transitions),
       ),
     ),
   );
 
-  if (!noSeries) {
+  if (!noSeries && series.error === undefined) {
     agreementChart($('agreement-chart'), series, threshold, detail.gate?.targetStage);
     latencyErrorChart($('latency-chart'), series);
   }
@@ -290,12 +334,16 @@ async function renderDetail(generation) {
   if (shown?.segments.length) segmentChart($('segment-chart'), shown.segments, segmentThreshold);
 }
 
-function actionButtons(detail) {
-  if (!state.who.permissions.includes('release')) {
+/**
+ * @param {UseCaseDetail} detail
+ * @param {Whoami} who
+ */
+function actionButtons(detail, who) {
+  if (!who.permissions.includes('release')) {
     return el(
       'p',
       { class: 'muted small' },
-      `Read-only: a ${state.who.role} key cannot promote, roll back or disable.`,
+      `Read-only: a ${who.role} key cannot promote, roll back or disable.`,
     );
   }
   return availableActions(detail).map((action) =>
@@ -317,8 +365,10 @@ function actionButtons(detail) {
 function start() {
   $('key-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    const key = $('key-input').value.trim();
-    $('key-input').value = '';
+    /** @type {HTMLInputElement} */
+    const input = $('key-input');
+    const key = input.value.trim();
+    input.value = '';
     if (key) signIn(key);
   });
   $('sign-out').addEventListener('click', signOut);

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * How the dashboard writes times and criterion names. Figures (money, rates, counts, durations)
  * are written by ../format/figures.js, as the CLI and the report write them.
@@ -22,24 +23,39 @@ const HOUR = new Intl.DateTimeFormat('en-GB', {
   timeZone: 'UTC',
 });
 
-/** Times are shown in UTC, as the API's buckets are. */
+/**
+ * Times are shown in UTC, as the API's buckets are.
+ * @param {string | null | undefined} iso
+ */
 export function dateTime(iso) {
   if (!iso) return NONE;
   return `${DATE_TIME.format(new Date(iso))} UTC`;
 }
 
+/**
+ * @param {string} iso
+ * @param {import('./api.js').Bucket} bucket
+ */
 export function bucketLabel(iso, bucket) {
   return (bucket === 'day' ? DAY : HOUR).format(new Date(iso));
 }
 
-/** The time since `iso`, at `now`: "3d 4h", "45m". */
+/**
+ * The time since `iso`, at `now`: "3d 4h", "45m".
+ * @param {string} iso
+ * @param {number} [now]
+ */
 export function since(iso, now = Date.now()) {
   return duration(Math.max(0, now - new Date(iso).getTime()));
 }
 
-/** A gate criterion's name as a person reads it. */
+/**
+ * A gate criterion's name as a person reads it.
+ * @param {string} name
+ */
 export function criterionLabel(name) {
   if (name.startsWith('segment:')) return `agreement bound, ${name.slice('segment:'.length)}`;
+  /** @type {Record<string, string>} */
   const labels = {
     minSamples: 'compared decisions',
     minDuration: 'time in stage',

@@ -1,3 +1,4 @@
+// @ts-check
 import { el, num, stageBadge, statusMark, table, verdictBadge } from './dom.js';
 import {
   count,
@@ -13,7 +14,27 @@ import { criterionLabel, dateTime, since } from './format.js';
 
 /** The tables and lists of the dashboard, each a pure function of the API's answers. */
 
-/** The cohort a gate judges, as the API picks it: current stage and AI configuration, latest model. */
+/**
+ * @typedef {import('./api.js').UseCaseSummary} UseCaseSummary
+ * @typedef {import('./api.js').UseCaseDetail} UseCaseDetail
+ * @typedef {import('./api.js').CohortMetrics} CohortMetrics
+ * @typedef {import('./api.js').GateAssessment} GateAssessment
+ * @typedef {import('./api.js').Criterion} Criterion
+ * @typedef {import('./api.js').Transition} Transition
+ * @typedef {import('./dom.js').Cell} Cell
+ * @typedef {import('./dom.js').Children} Children
+ */
+
+/**
+ * A use case of the overview: its summary, and its details or why they could not be read.
+ * @typedef {{ summary: UseCaseSummary, detail?: UseCaseDetail, error?: string }} Entry
+ */
+
+/**
+ * The cohort a gate judges, as the API picks it: current stage and AI configuration, latest model.
+ * @param {UseCaseDetail} detail
+ * @returns {CohortMetrics | null}
+ */
 export function currentCohort(detail) {
   const stage = detail.metrics.stages.find((s) => s.stage === detail.stage);
   const candidates = (stage?.cohorts ?? []).filter(
@@ -21,17 +42,20 @@ export function currentCohort(detail) {
   );
   return candidates.reduce(
     (latest, c) => (latest === null || (c.lastDecisionAt ?? '') > (latest.lastDecisionAt ?? '') ? c : latest),
-    null,
+    /** @type {CohortMetrics | null} */ (null),
   );
 }
 
+/** @param {UseCaseDetail} detail */
 export function allCohorts(detail) {
   return detail.metrics.stages.flatMap((s) => s.cohorts);
 }
 
+/** @param {CohortMetrics} c */
 export const cohortName = (c) =>
   `${c.stage} · model ${c.modelVersion ?? 'pending'} · config ${c.aiConfig.slice(0, 8)}`;
 
+/** @type {Record<string, string>} */
 const CHIP_LABELS = {
   minSamples: 'samples',
   minDuration: 'time',
@@ -41,8 +65,10 @@ const CHIP_LABELS = {
   maxAiCostPerDecision: 'AI cost',
 };
 
+/** @param {string} name */
 const chipLabel = (name) => CHIP_LABELS[name] ?? name.replace(/^segment:/, '');
 
+/** @param {Criterion} c */
 function criterionChip(c) {
   const { status } = c;
   const text = `${chipLabel(c.name)} ${criterionFigure(c.name, c.actual)} ${criterionComparator(c.name)} ${criterionFigure(c.name, c.required)}`;
@@ -53,7 +79,12 @@ function criterionChip(c) {
   ]);
 }
 
-/** One row per use case: stage, gate verdict and each criterion, headline numbers. */
+/**
+ * One row per use case: stage, gate verdict and each criterion, headline numbers.
+ * @param {Entry[]} entries
+ * @param {string | null} selectedId
+ * @param {(id: string) => void} onSelect
+ */
 export function overviewTable(entries, selectedId, onSelect) {
   const rows = entries.map(({ summary, detail, error }) => {
     const select = el(
@@ -127,7 +158,10 @@ export function overviewTable(entries, selectedId, onSelect) {
   );
 }
 
-/** Every criterion of the gate with what it asks, what was measured, and whether it holds. */
+/**
+ * Every criterion of the gate with what it asks, what was measured, and whether it holds.
+ * @param {GateAssessment | null | undefined} gate
+ */
 export function gatePanel(gate) {
   if (!gate) return el('p', { class: 'muted' }, 'The controller reports no gate for this use case.');
   const intro = el(
@@ -168,14 +202,21 @@ export function gatePanel(gate) {
   );
 }
 
-/** Against all-human work, per month at the observed volume. */
+/**
+ * Against all-human work, per month at the observed volume.
+ * @param {number | null | undefined} monthly
+ */
 function savings(monthly) {
   if (monthly === null || monthly === undefined) return '';
   return monthly >= 0 ? `saves ${usd(monthly)}/mo` : `${usd(-monthly)}/mo more than all-human`;
 }
 
-/** One row per cohort (stage × AI configuration × model version). */
+/**
+ * One row per cohort (stage × AI configuration × model version).
+ * @param {UseCaseDetail} detail
+ */
 export function stagesTable(detail) {
+  /** @type {Array<Node | Cell[]>} */
   const rows = [];
   for (const stage of detail.metrics.stages) {
     if (stage.cohorts.length === 0) {
@@ -219,6 +260,7 @@ export function stagesTable(detail) {
       );
     }
   }
+  /** @param {Children} content */
   const n = (content) => ({ props: { class: 'num' }, content });
   return table(
     [
@@ -238,7 +280,10 @@ export function stagesTable(detail) {
   );
 }
 
-/** Rows: the human's label; columns: the AI's. The diagonal is agreement. */
+/**
+ * Rows: the human's label; columns: the AI's. The diagonal is agreement.
+ * @param {CohortMetrics | null} cohort
+ */
 export function confusionPanel(cohort) {
   if (!cohort?.confusion) {
     return el(
@@ -299,7 +344,10 @@ export function confusionPanel(cohort) {
   return el('div', { class: 'confusion-wrap' }, matrixTable, perLabel);
 }
 
-/** Newest first: who moved the use case, from where to where, why, and whether it was forced. */
+/**
+ * Newest first: who moved the use case, from where to where, why, and whether it was forced.
+ * @param {Transition[]} transitions
+ */
 export function transitionsList(transitions) {
   if (transitions.length === 0) return el('p', { class: 'muted' }, 'No stage changes yet.');
   const items = [...transitions].reverse().map((t) => {
@@ -328,6 +376,10 @@ export function transitionsList(transitions) {
   return el('ol', { class: 'timeline', id: 'transitions' }, items);
 }
 
+/**
+ * @param {UseCaseDetail} detail
+ * @param {number} [now]
+ */
 export function useCaseHeading(detail, now = Date.now()) {
   return el(
     'div',
