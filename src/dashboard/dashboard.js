@@ -52,6 +52,8 @@ const state = {
 function showSignIn(message) {
   destroyCharts();
   state.who = null;
+  // A refresh still waiting for the previous key's answers must not draw them after sign-out.
+  state.generation += 1;
   $('main').hidden = true;
   $('who').hidden = true;
   $('sign-in').hidden = false;
@@ -114,6 +116,7 @@ async function refresh() {
   try {
     list = await api('/v1/use-cases');
   } catch (caught) {
+    if (generation !== state.generation) return;
     const error = /** @type {ApiError} */ (caught);
     if (error.status === 401) return signOut();
     banner(

@@ -234,6 +234,34 @@ describe('the dashboard', () => {
     await page.close();
   });
 
+  it('when the key signs out while a refresh still waits for the API, then the late answers draw nothing and nothing is logged as an error', async () => {
+    const { page, errors } = await openPage();
+    await signIn(page, keys.viewer);
+    // Hold each use case's details (not the list, not the time series) until the key signed out.
+    const DETAIL = /\/v1\/use-cases\/[^/?]+$/;
+    const held: Array<() => Promise<void>> = [];
+    let finished = 0;
+    page.on('requestfinished', (request) => {
+      if (DETAIL.test(request.url())) finished += 1;
+    });
+    await page.route(DETAIL, (route) => {
+      held.push(() => route.continue());
+    });
+    await page.click('#refresh');
+    await waitForProgress({ what: 'held detail requests', read: () => held.length, done: (n) => n >= 2 });
+    await page.click('#sign-out');
+    expect(await page.locator('#sign-in').isVisible()).toBe(true);
+
+    await Promise.all(held.map((release) => release()));
+    await waitForProgress({ what: 'released detail answers', read: () => finished, done: (n) => n >= 2 });
+    // The stale refresh continues as soon as the answers are read; let the page run it.
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 250)));
+    expect(await page.locator('#use-case-table').count()).toBe(0);
+    expect(await page.locator('#detail').textContent()).toBe('');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('when buckets are asked per hour or per day, then each holds the decisions that arrived in that UTC hour or day, with the Wilson interval of its agreement', async () => {
     const rows = await tdb.database.rows<{ received_at: Date | string; score: number | null }>(
       sql`select received_at, score from decisions where use_case = ${USE_CASE}`,
