@@ -8,8 +8,12 @@ import { authenticate, requirePermission } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import type { HttpServices } from './http-services.js';
 import { rateLimitPerKey } from './rate-limit.js';
-import type { MetricsAuth, RouteContext, RouteSpec } from './route-spec.js';
+import { useCasePathPrefixes, type MetricsAuth, type RouteContext, type RouteSpec } from './route-spec.js';
 import { ROUTE_TABLE, routeName } from './route-table.js';
+
+/** Where unleash-client polls the controller's own flags every few seconds (see unleashClientApi). */
+const UNLEASH_CLIENT_PATH = '/api/client/';
+const QUIET_PATHS = new Set(ROUTE_TABLE.filter((route) => route.quiet).map((route) => route.path));
 
 export interface AppOptions {
   bodyLimit: number;
@@ -32,6 +36,8 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
   app.use(
     requestContext({
       logger: options.logger,
+      quietPath: (path) => QUIET_PATHS.has(path) || path.startsWith(UNLEASH_CLIENT_PATH),
+      useCasePrefixes: useCasePathPrefixes(ROUTE_TABLE),
       onIngestRequest: (route, status, seconds) => options.metrics?.ingestRequest(route, status, seconds),
     }),
   );

@@ -63,6 +63,8 @@ export interface RouteSpec {
   responses: Record<number, string>;
   /** Media types of the 200 answer when not JSON alone. */
   produces?: string[];
+  /** Probes and scrapes call it every few seconds: its access log line is at debug, not info. */
+  quiet?: true;
   /** The handlers after authentication, rate limit, permission and body parsing; null: not served. */
   handler(context: RouteContext): RequestHandler | RequestHandler[] | null;
 }
@@ -73,6 +75,23 @@ export const PATH_PARAMETERS: Record<string, z.ZodType> = {
   useCase: useCaseIdSchema,
   requestId: requestIdSchema,
 };
+
+/**
+ * The path prefixes a use case id follows in `routes` (`/v1/use-cases/`): the text before the
+ * first path parameter checked as a use case id.
+ */
+export function useCasePathPrefixes(routes: readonly RouteSpec[]): string[] {
+  const prefixes = new Set<string>();
+  for (const route of routes) {
+    for (const match of route.path.matchAll(/:(\w+)/g)) {
+      const name = match[1] ?? '';
+      if ((route.params?.[name] ?? PATH_PARAMETERS[name]) !== useCaseIdSchema) continue;
+      prefixes.add(route.path.slice(0, match.index));
+      break;
+    }
+  }
+  return [...prefixes];
+}
 
 /** Answers many routes share. */
 export const AUTH = {

@@ -18,11 +18,12 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 /** A caller's id is taken as is when it is short and plain; anything else is replaced, not logged. */
 const ACCEPTABLE_ID = /^[\w.:@/+=-]{1,128}$/;
 
-/** Probes, scrapes and flag polling come every few seconds: logged at debug, the rest at info. */
-const QUIET_PATHS = /^\/(?:healthz|readyz|metrics)$|^\/api\/client\//;
-
 export interface RequestContextOptions {
   logger: Logger;
+  /** Whether a request to `path` is logged at debug (probes, scrapes, flag polling); the rest at info. */
+  quietPath: (path: string) => boolean;
+  /** The path prefixes a use case id follows (`/v1/use-cases/`): the access log names it. */
+  useCasePrefixes: readonly string[];
   /** Receives the handling time of the SDK-facing routes. */
   onIngestRequest?: (route: string, status: number, seconds: number) => void;
 }
@@ -51,11 +52,11 @@ export function requestContext(options: RequestContextOptions): RequestHandler {
         status: res.statusCode,
         durationMs: Math.round(seconds * 1e6) / 1e3,
       };
-      const useCase = useCaseOf(req, path);
+      const useCase = useCaseOf(req, path, options.useCasePrefixes);
       if (useCase) line.useCase = useCase;
       if (req.principal) line.actor = req.principal.name;
       if (!finished) line.aborted = true;
-      const level = QUIET_PATHS.test(path) ? 'debug' : 'info';
+      const level = options.quietPath(path) ? 'debug' : 'info';
       req.log?.[level](line, 'request');
 
       if (req.measuredRoute) options.onIngestRequest?.(req.measuredRoute, res.statusCode, seconds);
@@ -65,9 +66,16 @@ export function requestContext(options: RequestContextOptions): RequestHandler {
 }
 
 /** The use case a request is about: from the path, else from a mirrored decision (or a batch of one use case). */
-export function useCaseOf(req: Pick<Request, 'body'>, path: string): string | undefined {
-  const inPath = /^\/v1\/(?:use-cases|decisions)\/([a-z0-9-]{1,64})(?:\/|$)/.exec(path);
-  if (inPath) return inPath[1];
+export function useCaseOf(
+  req: Pick<Request, 'body'>,
+  path: string,
+  useCasePrefixes: readonly string[],
+): string | undefined {
+  for (const prefix of useCasePrefixes) {
+    if (!path.startsWith(prefix)) continue;
+    const id = path.slice(prefix.length).split('/')[0];
+    if (isUseCaseId(id)) return id;
+  }
   if (path !== '/v1/decisions') return undefined;
   const body = req.body as { useCase?: unknown; decisions?: Array<{ useCase?: unknown }> } | undefined;
   if (isUseCaseId(body?.useCase)) return body.useCase;

@@ -6,6 +6,7 @@ export const healthRoutes: RouteSpec[] = [
   {
     method: 'get',
     path: '/healthz',
+    quiet: true,
     permission: null,
     budget: null,
     summary: 'liveness',
@@ -18,6 +19,7 @@ export const healthRoutes: RouteSpec[] = [
   {
     method: 'get',
     path: '/readyz',
+    quiet: true,
     permission: null,
     budget: null,
     summary: 'readiness: database, queue, flags, each `ok` or `unavailable` (checked at most once a second)',

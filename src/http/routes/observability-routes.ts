@@ -14,6 +14,7 @@ export const observabilityRoutes: RouteSpec[] = [
   {
     method: 'get',
     path: '/metrics',
+    quiet: true,
     permission: null,
     budget: null,
     summary: 'Prometheus metrics (text exposition format)',
