@@ -109,16 +109,18 @@ export const aiFailures: FaultCase = {
 
     const traffic = new TrafficDriver({
       lanes: FAILURES.map((f) => ({ sdk: sdkFor(f), useCase: f.useCase })),
-      perSecond: ctx.quick ? 80 : 120,
+      perSecond: ctx.random.around(ctx.quick ? 80 : 120, 0.2),
       idPrefix: 'ai',
       labels: LABELS,
+      random: ctx.random.next,
     });
     // A timer of the suite's own process fires late when its event loop stalls: measured, so a late
     // deadline is not blamed on the SDK.
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
     traffic.start();
-    await sleep(2_000);
+    // How much healthy traffic precedes the fault (and so fills the guard's window) varies by seed.
+    await sleep(ctx.random.int(1_500, 3_000));
     const faultAt = Date.now();
     FAILURES.forEach((f, i) => {
       sims[i]!.setOptions({ failure: f.failure });
@@ -143,7 +145,7 @@ export const aiFailures: FaultCase = {
       },
       60_000,
     );
-    await sleep(1_500);
+    await sleep(ctx.random.int(1_000, 2_000));
     await traffic.stop();
     lag.disable();
     for (const sim of sims) sim.setOptions({ failure: 'none' });

@@ -7,6 +7,8 @@ const CONCURRENCY = 8;
 const LEASE_S = (1_000 * 2) / 1000 + 15;
 /** After the last kill, the calls it interrupted are made again within the lease and a few sweeps. */
 const RECOVERY_BOUND_S = LEASE_S + 15;
+/** How long the controller stays down after a kill, ms, drawn per kill. */
+const DOWN_MS = { min: 500, max: 2_500 };
 
 export const controllerKill: FaultCase = {
   name: 'controller-kill',
@@ -21,7 +23,7 @@ export const controllerKill: FaultCase = {
       stack: { label: 'kill' },
       useCase: 'faults-kill',
       plan: { concurrency: CONCURRENCY, timeoutMs: 1_000, maxAttempts: 2 },
-      perSecond: ctx.quick ? 60 : 100,
+      perSecond: ctx.random.around(ctx.quick ? 60 : 100, 0.2),
     });
     const { controller, traffic } = lane;
 
@@ -31,17 +33,20 @@ export const controllerKill: FaultCase = {
     const slice = (seconds * 1000) / (kills + 1);
     let lastKillAt = 0;
     for (let k = 1; k <= kills; k++) {
-      await sleep(slice - 1_000);
+      // When each kill strikes (so how many decisions and AI calls it catches) and how long the
+      // controller stays down vary by seed.
+      const downMs = ctx.random.int(DOWN_MS.min, DOWN_MS.max);
+      await sleep(ctx.random.around(slice - 1_000, 0.5));
       const inFlight = sim.stats().pending;
       const decidedBefore = traffic.records.length;
       await controller.kill();
       lastKillAt = Date.now();
-      await sleep(1_000);
+      await sleep(downMs);
       const restartAt = Date.now();
       await controller.start();
       facts.push(
         `kill ${k} after ${decidedBefore} decisions, ${inFlight} AI calls in flight; ` +
-          `down 1 s, ready again ${((Date.now() - restartAt) / 1000).toFixed(1)} s after the restart`,
+          `down ${(downMs / 1000).toFixed(1)} s, ready again ${((Date.now() - restartAt) / 1000).toFixed(1)} s after the restart`,
       );
     }
     await sleep(slice);

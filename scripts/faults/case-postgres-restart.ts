@@ -4,7 +4,8 @@ import { sleep } from './waiting.js';
 
 const NAME = 'postgres-restart';
 const CONCURRENCY = 8;
-const OUTAGE_MS = 3_000;
+/** How long PostgreSQL stays down, ms, drawn per run. */
+const OUTAGE_MS = { min: 2_000, max: 5_000 };
 
 export const postgresRestart: FaultCase = {
   name: NAME,
@@ -16,7 +17,7 @@ export const postgresRestart: FaultCase = {
     const { checks, facts } = run;
     const sim = await startSim(ctx, { min: 20, max: 150 });
     const postgres = await ownPostgres(ctx);
-    const perSecond = ctx.quick ? 60 : 100;
+    const perSecond = ctx.random.around(ctx.quick ? 60 : 100, 0.2);
     const lane = await startLane(ctx, sim, {
       stack: { label: 'pg', pgAdminUrl: postgres.adminUrl },
       useCase: 'faults-pg',
@@ -26,22 +27,23 @@ export const postgresRestart: FaultCase = {
     const { stack, controller, handle, traffic } = lane;
 
     const phaseMs = ctx.quick ? 4_000 : 7_000;
+    const outageMs = ctx.random.int(OUTAGE_MS.min, OUTAGE_MS.max);
     traffic.start();
-    await sleep(phaseMs);
+    await sleep(ctx.random.around(phaseMs, 0.4));
 
     const before = traffic.records.length;
     const inFlight = sim.stats().pending;
     await postgres.crash();
-    const probes = await probeIngest(controller.url, stack.ingestKey, OUTAGE_MS);
+    const probes = await probeIngest(controller.url, stack.ingestKey, outageMs);
     await postgres.start();
     facts.push(
-      `PostgreSQL down ${OUTAGE_MS / 1000} s after ${before} decisions, ${inFlight} AI calls in flight; ` +
+      `PostgreSQL down ${(outageMs / 1000).toFixed(1)} s after ${before} decisions, ${inFlight} AI calls in flight; ` +
         `${traffic.records.length - before} decisions made meanwhile; ingest answered ${summarize(probes.statuses)}` +
         `${probes.retryAfter ? ` (Retry-After: ${probes.retryAfter})` : ''}`,
     );
     checks.that(probes.statuses.includes(503), 'ingest never answered 503 while PostgreSQL was down');
     checks.that(probes.retryAfter !== null, 'the 503 carried no Retry-After');
-    await sleep(phaseMs);
+    await sleep(ctx.random.around(phaseMs, 0.4));
     await traffic.stop();
     const settledMs = await settleLane(lane, 90_000);
     facts.push(`settled ${(settledMs / 1000).toFixed(1)} s after the traffic stopped`);

@@ -111,6 +111,7 @@ export async function startLane(
     perSecond: options.perSecond,
     idPrefix: options.stack.label,
     labels: LABELS,
+    random: ctx.random.next,
   });
   return { stack, controller, useCase, sim, handle, traffic, ready };
 }

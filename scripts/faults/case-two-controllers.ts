@@ -5,6 +5,7 @@ import type { FaultCase } from './fault-case.js';
 import { faultPlan, LABELS } from './fault-plans.js';
 import { startSdk, startStack } from './fault-stack.js';
 import { settle, transitionsOf } from './ledger.js';
+import type { SeededRandom } from './seeded-random.js';
 import { TrafficDriver } from './traffic.js';
 import { sleep, waitFor } from './waiting.js';
 import { useCaseView } from './use-case-view.js';
@@ -13,7 +14,8 @@ const NAME = 'two-controllers';
 const AUTO = 'faults-two-auto';
 const MANUAL = 'faults-two-manual';
 const RACE = 'faults-two-race';
-const RACE_BATCH = 20;
+/** Items per raced batch, drawn per batch from the run's seed. */
+const RACE_BATCH = { min: 10, max: 30 };
 
 export const twoControllers: FaultCase = {
   name: NAME,
@@ -45,12 +47,13 @@ export const twoControllers: FaultCase = {
         { sdk: sdkA.sdk, useCase: MANUAL },
         { sdk: sdkB.sdk, useCase: MANUAL },
       ],
-      perSecond: ctx.quick ? 80 : 120,
+      perSecond: ctx.random.around(ctx.quick ? 80 : 120, 0.2),
       idPrefix: 'two',
       labels: LABELS,
+      random: ctx.random.next,
     });
     traffic.start();
-    const race = raceBatches([a.url, b.url], stack.ingestKey);
+    const race = raceBatches([a.url, b.url], stack.ingestKey, ctx.random);
 
     await waitFor(
       'the automatic promotion and the manual gate’s announcement',
@@ -62,7 +65,7 @@ export const twoControllers: FaultCase = {
       },
       90_000,
     );
-    await sleep(2_000);
+    await sleep(ctx.random.int(1_000, 3_000));
     await traffic.stop();
     const raced = await race.stop();
     const settledMs = await settle([sdkA.sdk, sdkB.sdk], stack.db.sql, [AUTO, MANUAL, RACE], 60_000);
@@ -74,7 +77,7 @@ export const twoControllers: FaultCase = {
              count(*) filter (where ai_state in ('done', 'error'))::int as ended
       from decisions where use_case = ${RACE}`;
     facts.push(
-      `${raced.batches} batches of ${RACE_BATCH} posted to both at once: accepted ${raced.accepted}, ` +
+      `${raced.batches} batches of ${RACE_BATCH.min}–${RACE_BATCH.max} (${raced.items} items) posted to both at once: accepted ${raced.accepted}, ` +
         `duplicates ${raced.duplicates}, statuses ${[...new Set(raced.statuses)].join('/')}; ` +
         `${raceRows?.rows ?? 0} rows, ${raceRows?.ended ?? 0} AI calls`,
     );
@@ -138,14 +141,15 @@ interface RaceTally {
   statuses: number[];
 }
 
-/** Posts the same batch to every controller at the same instant, one batch every 100 ms, until stopped. */
-function raceBatches(urls: string[], key: string): { stop(): Promise<RaceTally> } {
+/** Posts the same batch to every controller at the same instant, one batch every 50–150 ms, until stopped. */
+function raceBatches(urls: string[], key: string, random: SeededRandom): { stop(): Promise<RaceTally> } {
   const tally: RaceTally = { batches: 0, items: 0, ids: [], accepted: 0, duplicates: 0, statuses: [] };
   let running = true;
   const loop = (async () => {
     for (let batch = 0; running; batch++) {
-      const decisions = Array.from({ length: RACE_BATCH }, (_, i) => {
-        const invoice = makeInvoice(100_000 + batch * RACE_BATCH + i);
+      const size = random.int(RACE_BATCH.min, RACE_BATCH.max);
+      const decisions = Array.from({ length: size }, (_, i) => {
+        const invoice = makeInvoice(100_000 + tally.items + i);
         return {
           useCase: RACE,
           requestId: `race-${batch}-${i}`,
@@ -171,13 +175,13 @@ function raceBatches(urls: string[], key: string): { stop(): Promise<RaceTally> 
         }),
       );
       tally.batches++;
-      tally.items += RACE_BATCH;
+      tally.items += size;
       for (const answer of answers) {
         tally.statuses.push(answer.status);
         tally.accepted += answer.body.accepted ?? 0;
         tally.duplicates += answer.body.duplicates ?? 0;
       }
-      await sleep(100);
+      await sleep(random.int(50, 150));
     }
   })();
   return {

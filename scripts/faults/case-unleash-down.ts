@@ -29,14 +29,14 @@ export const unleashDown: FaultCase = {
     approval: automatic
   human-reviewed: {}`,
       },
-      perSecond: ctx.quick ? 60 : 80,
+      perSecond: ctx.random.around(ctx.quick ? 60 : 80, 0.2),
       sdk: { unleash: { url: `${unleash.url}/api`, apiKey: unleash.clientToken } },
     });
     const { stack, useCase, traffic } = lane;
     checks.that(lane.ready, 'the SDK did not get its flags from Unleash');
 
     traffic.start();
-    await sleep(1_500);
+    await sleep(ctx.random.int(1_000, 3_000));
     await unleash.stop();
     const downAt = Date.now();
 
@@ -47,7 +47,7 @@ export const unleashDown: FaultCase = {
       90_000,
     );
     const promotedAt = Date.now();
-    await sleep(2_000);
+    await sleep(ctx.random.int(1_000, 3_000));
     await unleash.restart();
     const backAt = Date.now();
     const firstReviewed = await waitFor(
@@ -55,7 +55,7 @@ export const unleashDown: FaultCase = {
       () => traffic.records.find((r) => r.mode === 'human-reviewed'),
       30_000,
     );
-    await sleep(2_000);
+    await sleep(ctx.random.int(1_000, 3_000));
     await traffic.stop();
     const settledMs = await settleLane(lane, 60_000);
 

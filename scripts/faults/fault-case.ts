@@ -1,7 +1,13 @@
 /** The shape of a fault case and of what it reports. */
+import type { SeededRandom } from './seeded-random.js';
 
 export interface CaseContext {
   quick: boolean;
+  /**
+   * This run's timings: when the fault strikes, how long it lasts, the traffic's pace. Each run
+   * of a case gets its own seed (seeded-random.ts); --seed replays them.
+   */
+  random: SeededRandom;
   /** The machine's PostgreSQL, where each case creates (and drops) a database of its own. */
   pgAdminUrl: string;
   /** The machine's Redis, where each case uses a queue prefix of its own. */
@@ -14,6 +20,10 @@ export interface CaseContext {
 
 export interface CaseResult {
   name: string;
+  /** The seed of this run: `--seed` with the suite's base seed replays it (set by the runner). */
+  seed?: number;
+  /** Which run of the case this was, from 1 (set by the runner). */
+  run?: number;
   /** Decisions the workflow made through the SDK (each mirrored once). */
   sent: number;
   /** Of those, stored with their human decision. */

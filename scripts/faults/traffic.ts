@@ -17,6 +17,8 @@ export interface TrafficOptions {
   labels: string[];
   /** How long the simulated human takes, ms (uniform in the range). */
   humanMs?: { min: number; max: number };
+  /** Draws the human's delays and the tick sizes; a case passes its seeded generator's. */
+  random?: () => number;
 }
 
 export interface DecisionRecord {
@@ -46,20 +48,34 @@ export class TrafficDriver {
   /** decide calls that threw (the SDK promises none: only a human path's own error may propagate). */
   readonly thrown: string[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly random: () => number;
   private timer: NodeJS.Timeout | undefined;
   private issued = 0;
   private startedAt = 0;
 
-  constructor(private readonly options: TrafficOptions) {}
+  constructor(private readonly options: TrafficOptions) {
+    this.random = options.random ?? Math.random;
+  }
 
   start(): void {
     this.startedAt = performance.now();
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.schedule();
+  }
+
+  /** The next tick comes after TICK_MS ± half, so decisions arrive in batches of varying size. */
+  private schedule(): void {
+    this.timer = setTimeout(
+      () => {
+        this.tick();
+        if (this.timer !== undefined) this.schedule();
+      },
+      TICK_MS * (0.5 + this.random()),
+    );
   }
 
   /** Stops starting decisions and waits for those under way. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
@@ -93,7 +109,7 @@ export class TrafficDriver {
           async () => {
             const humanStarted = performance.now();
             await new Promise((resolve) =>
-              setTimeout(resolve, human.min + Math.random() * (human.max - human.min)),
+              setTimeout(resolve, human.min + this.random() * (human.max - human.min)),
             );
             const label = referenceLabel(invoice.input, labels);
             humanMs = performance.now() - humanStarted;
