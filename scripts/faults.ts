@@ -45,21 +45,30 @@ const CASES: FaultCase[] = [
   twoControllers,
 ];
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    only: { type: 'string', multiple: true },
-    json: { type: 'string' },
-    repeat: { type: 'string' },
-    seed: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
-
 const USAGE = `usage: npm run faults -- [--quick] [--only NAME]... [--repeat N] [--seed S] [--json FILE]
 
   --repeat N  runs each selected case N times (1..${MAX_REPEAT}, default 1), each run with a seed of its own
   --seed S    the first run's seed (0..${MAX_SEED}); run k uses S + k - 1; default random, printed`;
+
+const { values } = parseOptions();
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        only: { type: 'string', multiple: true },
+        json: { type: 'string' },
+        repeat: { type: 'string' },
+        seed: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`faults: ${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
 
 if (values.help) {
   console.log(`${USAGE}
