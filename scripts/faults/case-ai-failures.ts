@@ -195,14 +195,11 @@ export const aiFailures: FaultCase = {
 
     const metrics = await metricsText(stack.admin.target.url);
     for (const f of FAILURES) {
-      const ids = traffic.decidedIds(f.useCase);
-      const ledger = await readLedger(stack.db.sql, [f.useCase], ids);
       const view = await useCaseView(stack.admin, f.useCase);
       const shadow = view.metrics.stages.find((s) => s.stage === f.stage);
       const calls = shadow?.cohorts.reduce((n, c) => n + c.aiCalls, 0) ?? 0;
       const errors = shadow?.cohorts.reduce((n, c) => n + c.aiErrors, 0) ?? 0;
       const rate = shadow?.cohorts.find((c) => c.aiErrors > 0)?.aiErrorRate ?? null;
-      const allErrors = view.metrics.stages.flatMap((s) => s.cohorts).reduce((n, c) => n + c.aiErrors, 0);
       const ofKind = counterSum(metrics, 'shadowgate_ai_errors_total', { use_case: f.useCase, kind: f.kind });
       const guard = (await transitionsOf(stack.db.sql, f.useCase)).find(
         (t) => t.to === f.tripsTo && t.actor === 'system',
@@ -213,11 +210,6 @@ export const aiFailures: FaultCase = {
           `${ofKind} attempts counted as ${f.kind}; ${guard?.reason ?? 'no transition'}`,
       );
       checks.that(errors > 0, `${f.useCase}: no AI error counted in ${f.stage}`);
-      checks.equal(
-        allErrors,
-        ledger.aiErrors,
-        `${f.useCase}: AI errors in GET /v1/use-cases/:id against rows`,
-      );
       checks.that(rate !== null && rate > 0, `${f.useCase}: aiErrorRate is ${rate}`);
       checks.that(ofKind > 0, `${f.useCase}: no failed attempt counted with kind ${f.kind}`);
       checks.that(
@@ -233,6 +225,17 @@ export const aiFailures: FaultCase = {
     const useCases = FAILURES.map((f) => f.useCase);
     const settledMs = await settle([handle.sdk, reviewing.sdk], stack.db.sql, useCases, 60_000);
     facts.push(`enabled again and settled in ${(settledMs / 1000).toFixed(1)} s`);
+    // Compared once settled: before, a call of the human-reviewed use case (rolled back to shadow,
+    // still working) may end in error between reading the rows and reading the view.
+    for (const f of FAILURES) {
+      const ledger = await readLedger(stack.db.sql, [f.useCase], traffic.decidedIds(f.useCase));
+      const view = await useCaseView(stack.admin, f.useCase);
+      checks.equal(
+        view.metrics.stages.flatMap((s) => s.cohorts).reduce((n, c) => n + c.aiErrors, 0),
+        ledger.aiErrors,
+        `${f.useCase}: AI errors in GET /v1/use-cases/:id against rows`,
+      );
+    }
 
     return run.tally(stack, {
       traffic,
