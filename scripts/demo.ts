@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { isSampled } from '../src/contracts/sampling.js';
 import type { StageSummary } from '../src/metrics/stage-summary.js';
 import { makeInvoice } from './simulation/reference-labeler.js';
+import { challengerAct } from './demo/challenger-act.js';
 import { closingReport, sdkCounterLines, type UseCaseDetail } from './demo/closing-report.js';
 import { DEMO_USAGE, type DemoOptions, parseDemoOptions, UsageError } from './demo/demo-options.js';
 import {
@@ -44,6 +45,7 @@ let interrupted = false;
 const out = (text = '') => process.stdout.write(`${text}\n`);
 
 async function demo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
+  if (opts.challenger) return challengerDemo(opts, cleanup);
   const startedAt = Date.now();
   out('Shadowgate demo: one use case (invoice triage) in shadow mode, all on this machine.');
   out('In shadow mode people keep deciding; each decision is mirrored to the AI system on the side,');
@@ -75,6 +77,26 @@ async function demo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
   out();
 
   if (opts.keep) await keepRunning(stage.embedded.url, stage.embedded.adminKey, useCase);
+}
+
+/** `--challenger`: champion and challenger instead of the shadow loop (scripts/demo/challenger-act.ts). */
+async function challengerDemo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
+  const startedAt = Date.now();
+  out('Shadowgate demo: champion and challenger. One use case (invoice triage) in limited-autonomous, where');
+  out(
+    'its AI (the champion) decides low-risk invoices alone; a plan version points it at another AI. That one',
+  );
+  out(
+    '(the challenger) does not take over: it is asked the same invoices on the side and judged against the',
+  );
+  out(
+    'clerks and against the champion, until the controller swaps it in. The AIs and the clerks are simulations.',
+  );
+  out();
+  const stage = await setUpDemo(opts, PLAN_FILE, cleanup, out);
+  await challengerAct(opts, stage, PLAN_FILE, cleanup, out);
+  out(`Done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`);
+  if (opts.keep) await keepRunning(stage.embedded.url, stage.embedded.adminKey, stage.applied.plan.useCase);
 }
 
 /**

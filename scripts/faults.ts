@@ -20,12 +20,20 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PG_ADMIN_URL, PG_HINT, REDIS_HINT, REDIS_URL } from '../test/support/services.js';
 import { aiFailures } from './faults/case-ai-failures.js';
+import { challenger } from './faults/case-challenger.js';
+import { clockSkew } from './faults/case-clock-skew.js';
 import { controllerKill } from './faults/case-controller-kill.js';
+import { postgresNetwork } from './faults/case-postgres-network.js';
+import { postgresTerminate } from './faults/case-postgres-terminate.js';
 import { postgresRestart } from './faults/case-postgres-restart.js';
+import { redisNetwork } from './faults/case-redis-network.js';
 import { redisLoss } from './faults/case-redis-loss.js';
+import { rollingUpgrade } from './faults/case-rolling-upgrade.js';
+import { sigterm } from './faults/case-sigterm.js';
 import { twoControllers } from './faults/case-two-controllers.js';
 import { unleashDown } from './faults/case-unleash-down.js';
 import type { CaseContext, CaseResult, FaultCase } from './faults/fault-case.js';
+import { ensureBuilt } from './faults/controller-process.js';
 import { checkPostgres } from './faults/fault-database.js';
 import { caseLines, repeatSummary, summaryTable } from './faults/fault-report.js';
 import { caseRandom, freshSeed, MAX_SEED, parseSeed, runSeed } from './faults/seeded-random.js';
@@ -43,6 +51,13 @@ const CASES: FaultCase[] = [
   unleashDown,
   aiFailures,
   twoControllers,
+  postgresNetwork,
+  sigterm,
+  rollingUpgrade,
+  redisNetwork,
+  postgresTerminate,
+  clockSkew,
+  challenger,
 ];
 
 const USAGE = `usage: npm run faults -- [--quick] [--only NAME]... [--repeat N] [--seed S] [--json FILE]
@@ -129,6 +144,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   await checkPostgres(PG_ADMIN_URL, PG_HINT);
   await checkRedis(REDIS_URL, REDIS_HINT);
+  // The controllers run dist/, as production does: built here when older than src/.
+  console.log(`controller build: ${await ensureBuilt()}`);
 } catch (error) {
   console.error(`faults: ${(error as Error).message}`);
   process.exit(1);

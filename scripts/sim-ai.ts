@@ -2,6 +2,9 @@
  * Starts the SIMULATED AI system (no model behind it) for demos and manual tests:
  *   tsx scripts/sim-ai.ts --port 9000 --agreement 0.92 --latency 40 --error-rate 0.01
  * --latency takes milliseconds or a range such as 20-120.
+ * --always-answer approve: the "majority trap" AI, one label for every request.
+ * --fail-on-reference reject: HTTP 500 on every attempt for the requests of those reference labels.
+ * An input carrying a `referenceLabel` among the labels sets that request's reference label.
  */
 import { parseArgs } from 'node:util';
 import type { SimFailure, SimRange } from './simulation/simulated-answer.js';
@@ -19,6 +22,8 @@ const { values } = parseArgs({
     failure: { type: 'string', default: 'none' },
     labels: { type: 'string', default: 'approve,reject,escalate' },
     seed: { type: 'string', default: 'sim' },
+    'always-answer': { type: 'string' },
+    'fail-on-reference': { type: 'string' },
     'model-version': { type: 'string', default: 'sim-1' },
     'input-tokens': { type: 'string', default: '400' },
     'output-tokens': { type: 'string', default: '20' },
@@ -40,6 +45,13 @@ function range(name: string, text: string): SimRange {
   return max === undefined ? num(name, min) : { min: num(name, min), max: num(name, max) };
 }
 
+function list(text: string): string[] {
+  return text
+    .split(',')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+}
+
 if (!FAILURES.includes(values.failure as SimFailure)) {
   throw new Error(`--failure must be one of ${FAILURES.join(', ')}`);
 }
@@ -51,8 +63,10 @@ const sim = await startSimulatedAiSystem({
   latencyMs: range('latency', values.latency),
   errorRate: num('error-rate', values['error-rate']),
   failure: values.failure as SimFailure,
-  labels: values.labels.split(',').map((l) => l.trim()),
+  labels: list(values.labels),
   seed: values.seed,
+  alwaysAnswer: values['always-answer']?.trim(),
+  failOnReference: values['fail-on-reference'] === undefined ? [] : list(values['fail-on-reference']),
   modelVersion: values['model-version'],
   inputTokens: num('input-tokens', values['input-tokens']),
   outputTokens: num('output-tokens', values['output-tokens']),

@@ -2,10 +2,18 @@
  * Gate simulation harness (issue 8): runs the real assessGate over many simulated use cases,
  * checking the gate after every decision, and reports how often a gate promotes an AI whose true
  * agreement is at or below the threshold, and how many decisions a good AI needs to be promoted,
- * for the sequential (anytime-valid) bound and the fixed-sample Wilson bound side by side.
+ * for the sequential (anytime-valid) bound and the fixed-sample Wilson bound side by side; and how
+ * often a challenger's paired non-inferiority criterion (lower bound on challenger − champion
+ * agreement ≥ −margin, src/statistics/paired-difference.ts) holds for a challenger exactly the
+ * margin worse than its champion, and how soon for one as good as its champion. Label rows
+ * (issue 14, scripts/simulate-gates/label-traffic.ts): per-label recall exactly at its bar and a mean
+ * error cost exactly at its maximum on 90/7/3 invoice traffic, and how soon an AI right 97% of the
+ * time on every label passes each, the cohort's metrics computed by computeCohortMetrics from its
+ * confusion counts after every decision.
  *
- *   tsx scripts/simulate-gates.ts [--use-cases 2000] [--segment-use-cases N] [--decisions 20000]
- *     [--segment-decisions 2500] [--seed 1] [--workers N] [--only below,at,…] [--json FILE] [--quick]
+ *   tsx scripts/simulate-gates.ts [--use-cases 2000] [--segment-use-cases N] [--label-use-cases N]
+ *     [--decisions 20000] [--segment-decisions 2500] [--seed 1] [--workers N] [--only below,at,…]
+ *     [--json FILE] [--quick]
  *
  * Deterministic: each use case draws from its own seeded stream, the same for both bounds, so the
  * figures do not depend on the number of workers. Exits 1 when a full run misses a target.
@@ -14,12 +22,28 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { emptyCohortMetrics } from '../src/metrics/cohort-metrics.js';
 import type { CohortMetrics, SegmentMetrics } from '../src/metrics/metrics-types.js';
 import { type Plan, planSchema } from '../src/plans/plan-schema.js';
+import { assessChallenger } from '../src/promotion/challenger-assessment.js';
 import { assessGate } from '../src/promotion/gate-assessment.js';
+import {
+  addPairedDifference,
+  emptyPairedDifference,
+  pairedDifferenceBounds,
+} from '../src/statistics/paired-difference.js';
+import {
+  falseCriteria,
+  type LabelTraffic,
+  labelPlan,
+  labelScenarios,
+  simulateLabelUseCase,
+} from './simulate-gates/label-traffic.js';
 
 const THRESHOLD = 0.9;
 const CONFIDENCE = 0.95;
+/** A challenger's plan default: it may be at most this much worse than its champion. */
+const MARGIN = 0.02;
 type Method = Plan['statistics'];
 const METHODS: Method[] = ['sequential', 'fixed'];
 
@@ -33,11 +57,23 @@ interface Scenario {
   horizon: number;
   /** Set when the truth is above the threshold: promotion within this many decisions per value counts. */
   budget?: number;
+  /**
+   * A challenger row: `truth` is the challenger's agreement, this the champion's on the same
+   * requests (independent errors, the hardest case: correlated errors make pairs agree more).
+   */
+  champion?: number;
+  /**
+   * A label row: invoices drawn from this (human, AI) distribution and judged by its plan's label
+   * or error-cost criteria (`truth` is empty; `bound` names the deciding bound).
+   */
+  traffic?: LabelTraffic;
+  bound?: string;
 }
 
 interface Options {
   useCases: number;
   segmentUseCases: number;
+  labelUseCases: number;
   decisions: number;
   segmentDecisions: number;
   seed: number;
@@ -67,7 +103,36 @@ function scenarios(o: Options): Scenario[] {
       horizon: Math.max(o.segmentDecisions, 3000),
       budget: 3000,
     },
+    {
+      id: 'challenger-at-margin',
+      label: 'challenger 0.93 vs champion 0.95',
+      truth: [0.93],
+      champion: 0.95,
+      ...plain,
+    },
+    {
+      id: 'challenger-equal',
+      label: 'challenger 0.95 vs champion 0.95',
+      truth: [0.95],
+      champion: 0.95,
+      useCases: o.useCases,
+      horizon: 5000,
+      budget: 5000,
+    },
+    ...labelScenarios(o.decisions).map((s) => ({ ...s, truth: [], useCases: o.labelUseCases })),
   ];
+}
+
+/** The paired criterion and the label rows are judged as the plan default (sequential) judges them. */
+function methodsFor(scenario: Scenario): Method[] {
+  return scenario.champion === undefined && scenario.traffic === undefined ? METHODS : ['sequential'];
+}
+
+/** Its truth is at or below what the criterion must exclude: every pass is a false one. */
+function falseIfPassed(scenario: Scenario): boolean {
+  if (scenario.traffic) return falseCriteria(scenario.traffic).length > 0;
+  if (scenario.champion !== undefined) return scenario.truth[0]! - scenario.champion <= -MARGIN + 1e-12;
+  return scenario.truth.some((p) => p <= THRESHOLD);
 }
 
 // ---------------------------------------------------------------- one simulated use case
@@ -104,38 +169,10 @@ function emptyMetrics(segmentCount: number): CohortMetrics {
       samples: 0,
       agreement: null,
       agreementLowerBound: null,
+      aiFailures: 0,
     });
   }
-  return {
-    stage: 'shadow',
-    aiConfig: 'simulated',
-    modelVersion: null,
-    samples: 0,
-    agreement: null,
-    agreementLowerBound: null,
-    decisions: 0,
-    kappa: null,
-    aiCalls: 0,
-    aiErrors: 0,
-    aiErrorRate: null,
-    latencyP50Ms: null,
-    latencyP95Ms: null,
-    inputTokens: 0,
-    outputTokens: 0,
-    aiCostPerDecision: null,
-    humanCostPerDecision: 0,
-    costPerDecision: null,
-    monthlyVolume: null,
-    monthlyCost: null,
-    monthlySavings: null,
-    pendingHuman: 0,
-    pendingAi: 0,
-    firstDecisionAt: null,
-    lastDecisionAt: null,
-    confusion: null,
-    perLabel: null,
-    segments,
-  };
+  return { ...emptyCohortMetrics({ stage: 'shadow', aiConfig: 'simulated', modelVersion: null }), segments };
 }
 
 /** A Weyl sequence through the murmur3 finaliser: fast, 32-bit, good enough for coin flips. */
@@ -201,11 +238,56 @@ interface Job {
   seed: number;
 }
 
+/**
+ * A challenger beside its champion on the same requests, judged as the controller judges it
+ * (assessChallenger): the shadow gate above on its own cohort against the humans, and the paired
+ * sequence of (challenger − champion) score differences, read after every pair. Returns the pairs
+ * seen when the verdict first said eligible, or 0 if it never did within the horizon.
+ */
+function simulateChallenger(scenario: Scenario, plan: Plan, seed: number): number {
+  const challengerCutoff = Math.floor(scenario.truth[0]! * 2 ** 32);
+  const championCutoff = Math.floor(scenario.champion! * 2 ** 32);
+  const next = random32(seed);
+  const state = emptyPairedDifference(1 - CONFIDENCE);
+  const metrics = emptyMetrics(0);
+  const at = new Date(0);
+  let hits = 0;
+  for (let t = 1; t <= scenario.horizon; t++) {
+    const challenger = next() < challengerCutoff ? 1 : 0;
+    const champion = next() < championCutoff ? 1 : 0;
+    addPairedDifference(state, challenger - champion);
+    hits += challenger;
+    metrics.samples = t;
+    metrics.agreement = hits / t;
+    const verdict = assessChallenger({
+      plan,
+      stage: 'human-reviewed',
+      cohort: metrics,
+      paired: pairedDifferenceBounds(state),
+      margin: MARGIN,
+      startedAt: at,
+      now: at,
+    }).verdict;
+    if (verdict === 'eligible') return t;
+  }
+  return 0;
+}
+
 function runJob(job: Job): number[] {
-  const plan = gatePlan(job.method, job.scenario.truth.length > 1);
+  const { scenario } = job;
+  const plan = scenario.traffic
+    ? labelPlan(scenario.traffic, CONFIDENCE)
+    : gatePlan(job.method, scenario.truth.length > 1);
   const out: number[] = [];
   for (let i = job.from; i < job.to; i++) {
-    out.push(simulateUseCase(job.scenario, plan, streamSeed(`${job.seed}:${job.scenario.id}:${i}`)));
+    const seed = streamSeed(`${job.seed}:${scenario.id}:${i}`);
+    if (scenario.traffic) {
+      out.push(simulateLabelUseCase(scenario.traffic, plan, scenario.horizon, random32(seed)));
+    } else if (scenario.champion === undefined) {
+      out.push(simulateUseCase(scenario, plan, seed));
+    } else {
+      out.push(simulateChallenger(scenario, plan, seed));
+    }
   }
   return out;
 }
@@ -223,6 +305,7 @@ async function main(): Promise<void> {
     options: {
       'use-cases': { type: 'string' },
       'segment-use-cases': { type: 'string' },
+      'label-use-cases': { type: 'string' },
       decisions: { type: 'string' },
       'segment-decisions': { type: 'string' },
       seed: { type: 'string', default: '1' },
@@ -238,6 +321,7 @@ async function main(): Promise<void> {
   const options: Options = {
     useCases,
     segmentUseCases: Number(values['segment-use-cases'] ?? useCases),
+    labelUseCases: Number(values['label-use-cases'] ?? useCases),
     decisions,
     // By default a segmented use case sees as many decisions in all as an unsegmented one.
     segmentDecisions: Number(values['segment-decisions'] ?? Math.floor(decisions / 8)),
@@ -251,12 +335,13 @@ async function main(): Promise<void> {
   const pool = startPool(workers);
   const rows: Row[] = [];
   for (const scenario of chosen) {
-    for (const method of METHODS) {
+    for (const method of methodsFor(scenario)) {
       const rowStarted = Date.now();
       const promotedAt = await pool.run(scenario, method, options.seed);
       const row = summarise(scenario, method, promotedAt, (Date.now() - rowStarted) / 1000);
+      const header = rows.length === 0 || (scenario.traffic !== undefined && !rows.some((r) => r.labelRow));
       rows.push(row);
-      printRow(row, rows.length === 1);
+      printRow(row, header);
     }
   }
   await pool.close();
@@ -311,6 +396,10 @@ interface Row {
   scenario: string;
   label: string;
   statistics: Method;
+  /** The bound that decides the row, as the table names it. */
+  bound: string;
+  /** A label row (issue 14), printed under its own header. */
+  labelRow: boolean;
   useCases: number;
   /** Per segment value (per use case without segments). */
   horizon: number;
@@ -328,7 +417,7 @@ interface Row {
 }
 
 function summarise(scenario: Scenario, method: Method, promotedAt: number[], seconds: number): Row {
-  const k = scenario.truth.length;
+  const k = Math.max(1, scenario.truth.length);
   const perValue = promotedAt.map((t) => (t === 0 ? Number.POSITIVE_INFINITY : t / k)).sort((a, b) => a - b);
   const quantile = (p: number) => {
     const v = perValue[Math.min(perValue.length - 1, Math.ceil(p * perValue.length) - 1)]!;
@@ -339,10 +428,14 @@ function summarise(scenario: Scenario, method: Method, promotedAt: number[], sec
     scenario: scenario.id,
     label: scenario.label,
     statistics: method,
+    bound:
+      scenario.bound ??
+      (method === 'fixed' ? 'Wilson' : scenario.champion !== undefined ? 'paired' : 'sequential'),
+    labelRow: scenario.traffic !== undefined,
     useCases: promotedAt.length,
     horizon: scenario.horizon,
     promoted: promotedAt.filter((t) => t > 0).length / promotedAt.length,
-    falsePromotion: scenario.truth.some((p) => p <= THRESHOLD),
+    falsePromotion: falseIfPassed(scenario),
     median: quantile(0.5),
     p95: quantile(0.95),
     budget,
@@ -353,7 +446,7 @@ function summarise(scenario: Scenario, method: Method, promotedAt: number[], sec
 }
 
 function printRow(r: Row, header: boolean): void {
-  const cols = [34, 11, 10, 10, 16, 16, 8, 8];
+  const cols = [r.labelRow ? 56 : 34, 13, 10, 10, 16, 16, 8, 8];
   const line = (cells: string[]) =>
     console.log(
       cells
@@ -361,14 +454,25 @@ function printRow(r: Row, header: boolean): void {
         .join(' ')
         .trimEnd(),
     );
-  if (header) {
+  if (header && r.labelRow) {
+    console.log(
+      "\nLabel rows: 90/7/3 approve/reject/escalate invoices, the cohort's metrics computed from its\n" +
+        'confusion counts and the gate assessed after every decision; labelRecallLowerBound (minLabelSamples\n' +
+        '50) or maxErrorCostPerDecision with errorCosts {approve: {reject: 500, escalate: 40},\n' +
+        'reject: {approve: 25}}. A recall at its bar or a cost at its maximum makes every promotion false.\n',
+    );
+    line(['scenario', 'bound', 'use cases', 'decisions', 'false promotion', 'promoted', 'median', 'p95']);
+  } else if (header) {
     console.log(
       `Gate: agreement lower bound ≥ ${THRESHOLD} (and every segment value's ≥ ${THRESHOLD}), ` +
         `confidence ${CONFIDENCE * 100}%, checked after every decision.`,
     );
     console.log(
       'Decisions are per segment value in segmented rows. Where some true agreement is at or below\n' +
-        'the threshold, every promotion is a false one; elsewhere: decisions needed to be promoted.\n',
+        'the threshold, every promotion is a false one; elsewhere: decisions needed to be promoted.\n' +
+        `Challenger rows: the challenger's verdict (the gate above on its own cohort, and the paired lower\n` +
+        `bound on challenger − champion agreement ≥ −${MARGIN}) after every pair; a challenger exactly\n` +
+        'the margin worse is swapped falsely when it is eligible.\n',
     );
     line(['scenario', 'bound', 'use cases', 'decisions', 'false promotion', 'promoted', 'median', 'p95']);
   }
@@ -378,7 +482,7 @@ function printRow(r: Row, header: boolean): void {
     r.budget === null ? '' : `${pct(r.promotedWithinBudget!)} ≤ ${r.budget.toLocaleString('en-US')}`;
   line([
     r.label,
-    r.statistics === 'fixed' ? 'Wilson' : 'sequential',
+    r.bound,
     r.useCases.toLocaleString('en-US'),
     r.horizon.toLocaleString('en-US'),
     r.falsePromotion ? pct(r.promoted) : '',
@@ -388,7 +492,7 @@ function printRow(r: Row, header: boolean): void {
   ]);
 }
 
-/** Issue 8's "Done when", for the sequential bound (the default). */
+/** Issues 8's and 14's "Done when", for the sequential bound (the default). */
 function targets(rows: Row[]) {
   const seq = (id: string) => rows.find((r) => r.scenario === id && r.statistics === 'sequential');
   const checks: Array<{ target: string; measured: string; met: boolean }> = [];
@@ -426,5 +530,36 @@ function targets(rows: Row[]) {
     (r) => r.promotedWithinBudget!,
     (x) => x >= 0.9,
   );
+  add(
+    'challenger-at-margin',
+    `challenger exactly ${MARGIN} worse than its champion: swapped < 5%`,
+    (r) => r.promoted,
+    (x) => x < 0.05,
+  );
+  add(
+    'challenger-equal',
+    'challenger equal to its champion (0.95): ≥ 90% swapped within 5,000 pairs',
+    (r) => r.promotedWithinBudget!,
+    (x) => x >= 0.9,
+  );
+  add(
+    'recall-at',
+    'reject recall exactly at its 0.90 bar: promoted < 5%',
+    (r) => r.promoted,
+    (x) => x < 0.05,
+  );
+  add(
+    'recall-one-at',
+    'reject recall at its bar, approve and escalate well above theirs: promoted < 5%',
+    (r) => r.promoted,
+    (x) => x < 0.05,
+  );
+  add(
+    'cost-at',
+    'mean error cost exactly at its 5 USD maximum: promoted < 5%',
+    (r) => r.promoted,
+    (x) => x < 0.05,
+  );
+  // The label power rows (recall-good, cost-good) are measurements: issue 14 sets no share for them.
   return checks;
 }

@@ -77,8 +77,19 @@ const envSchema = z.object({
   SHADOWGATE_MAX_USE_CASES: z.coerce.number().int().min(1).max(1_000_000).default(1000),
   /** Statement timeout of the reads a viewer can ask for at will (filtered scans, time series), in ms. */
   SHADOWGATE_READ_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
+  /**
+   * How long a request waits for the database on the SDK's paths (its key lookup, an ingest)
+   * before it answers 503 with Retry-After, in ms: a connection gone silent (a network
+   * partition) answers nothing for minutes.
+   */
+  SHADOWGATE_DATABASE_WAIT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** `key`: /metrics needs a key that may read every use case (it names them all). */
   SHADOWGATE_METRICS_AUTH: z.enum(['none', 'key']).default('none'),
+  /**
+   * How long a stopping process lets its in-flight AI calls finish before it hands back the rest
+   * (ms); below Kubernetes' default 30 s termination grace, so the hand-back runs before SIGKILL.
+   */
+  SHADOWGATE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

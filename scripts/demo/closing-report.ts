@@ -1,7 +1,14 @@
 import type { StageSummary } from '../../src/metrics/stage-summary.js';
 import type { ShadowgateEvent, ShadowgateStats } from '@shadowgate/sdk';
 import { gateLines } from './gate-summary.js';
-import { confusionTables, costTable, evidenceTable, observedPace, segmentTables } from './stage-table.js';
+import {
+  confusionTables,
+  costTable,
+  evidenceTable,
+  labelTable,
+  observedPace,
+  segmentTables,
+} from './stage-table.js';
 import { percent, usd, count } from '../../src/format/figures.js';
 
 /** The part of `GET /v1/use-cases/:id` the closing report reads. */
@@ -25,6 +32,7 @@ export function closingReport(detail: UseCaseDetail, simulatedAgreement: number 
     '  AI errors: calls that failed on every attempt (no sample). p50/p95: AI answer time seen by the controller.',
     `  Check: the controller measured ${percent(shadow?.agreement, 2)}; the simulation's own tally is ${percent(simulatedAgreement, 2)}.`,
     '',
+    ...labelLines(stages, detail.gate),
     'Cost per decision and per month (USD)',
     '',
     ...costTable(stages),
@@ -48,6 +56,24 @@ export function closingReport(detail: UseCaseDetail, simulatedAgreement: number 
     'Gate: may the use case move to its next stage?',
     '',
     ...gateLines(detail.gate),
+  ];
+}
+
+/** Recall per label and the error cost per decision, with how to read them; nothing for other decisions. */
+function labelLines(stages: StageSummary[], gate: unknown): string[] {
+  const table = labelTable(stages);
+  if (table.length === 0) return [];
+  const confidence = (gate as { confidence?: unknown } | null)?.confidence;
+  const level = typeof confidence === 'number' ? percent(confidence, 0) : "the plan's";
+  return [
+    "Recall per label and the cost of the AI's errors (USD, priced by the plan's errorCosts)",
+    '',
+    ...table,
+    '  recall: of the invoices the clerks gave a label, the share the AI gave it too. An AI that approved',
+    '  everything would agree with most clerks and still show 0% for reject: the gate asks for each label.',
+    "  error cost/decision: what the AI's wrong answers would have cost, per invoice compared; upper bound:",
+    `  its ${level} anytime-valid upper bound, which the gate holds against maxErrorCostPerDecision.`,
+    '',
   ];
 }
 

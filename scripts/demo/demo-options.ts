@@ -15,21 +15,40 @@ export interface DemoOptions {
   dataDir: string;
   /** Port tried first for the simulated AI system; null: the port of the plan's `ai.url`; 0: any free port. */
   aiPort: number | null;
+  /** The champion-and-challenger act instead of the shadow loop (README "Champion and challenger"). */
+  challenger: boolean;
   help: boolean;
 }
+
+/** The simulated AI's agreement unless --agreement says otherwise: the champion's is higher with --challenger. */
+export const DEFAULT_AGREEMENT = 0.93;
+export const DEFAULT_CHAMPION_AGREEMENT = 0.96;
+/**
+ * The simulated AIs' failures unless --error-rate says otherwise: none with --challenger, whose
+ * bursts of invoices make the failures retried last land together in the limited-autonomous
+ * guard's window of the last 200 AI calls (`aiErrorRateAbove: 0.05`).
+ */
+export const DEFAULT_ERROR_RATE = 0.01;
+export const DEFAULT_CHALLENGER_ERROR_RATE = 0;
 
 export const DEMO_USAGE = `Usage: npm run demo -- [options]
 
   --decisions N     invoices the simulated workflow sends to the example service (default 3000)
-  --agreement R     how often the simulated AI gives the clerk's label, 0..1 (default 0.93)
+  --agreement R     how often the simulated AI gives the clerk's label, 0..1 (default 0.93;
+                    0.96 with --challenger, where it is the champion)
   --latency MS      the simulated AI's mean answer time in ms; answers take 0.5-1.5x this (default 40)
-  --error-rate R    share of invoices the simulated AI answers with HTTP 500, 0..1 (default 0.01)
+  --error-rate R    share of invoices the simulated AI answers with HTTP 500, 0..1 (default 0.01;
+                    0 with --challenger)
   --concurrency N   invoices in flight to the example service at once, 1..256 (default 32)
   --batch N         at most this many decisions per POST /v1/decisions from the service's SDK,
                     1..1000 (default 200)
   --keep            leave the controller running after the tables, until Ctrl-C
   --data-dir DIR    the demo's data directory, wiped at start (default ./.shadowgate/demo)
   --ai-port N       port tried first for the simulated AI (default: the plan's, 9000; 0 = any free port)
+  --challenger      champion and challenger instead of the shadow loop: the use case is moved to
+                    limited-autonomous (forced), a plan version points it at a second simulated AI
+                    (agreement 0.99) as challenger with approval automatic, and invoices are sent,
+                    at most --decisions, until the controller swaps it in
   --help            this text`;
 
 export class UsageError extends Error {
@@ -45,14 +64,15 @@ export function parseDemoOptions(args: string[]): DemoOptions {
       allowPositionals: false,
       options: {
         decisions: { type: 'string', default: '3000' },
-        agreement: { type: 'string', default: '0.93' },
+        agreement: { type: 'string' },
         latency: { type: 'string', default: '40' },
-        'error-rate': { type: 'string', default: '0.01' },
+        'error-rate': { type: 'string' },
         batch: { type: 'string', default: '200' },
         concurrency: { type: 'string', default: '32' },
         keep: { type: 'boolean', default: false },
         'data-dir': { type: 'string', default: './.shadowgate/demo' },
         'ai-port': { type: 'string' },
+        challenger: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -61,17 +81,29 @@ export function parseDemoOptions(args: string[]): DemoOptions {
   }
   const text = (name: string) => String(values[name]);
   const dataDir = text('data-dir');
+  const challenger = values.challenger === true;
   if (dataDir.trim() === '') throw new UsageError('--data-dir must not be empty');
   return {
     decisions: integer('decisions', text('decisions'), 1, 1_000_000),
-    agreement: fraction('agreement', text('agreement')),
+    agreement:
+      values.agreement === undefined
+        ? challenger
+          ? DEFAULT_CHAMPION_AGREEMENT
+          : DEFAULT_AGREEMENT
+        : fraction('agreement', text('agreement')),
     latencyMs: integer('latency', text('latency'), 0, 60_000),
-    errorRate: fraction('error-rate', text('error-rate')),
+    errorRate:
+      values['error-rate'] === undefined
+        ? challenger
+          ? DEFAULT_CHALLENGER_ERROR_RATE
+          : DEFAULT_ERROR_RATE
+        : fraction('error-rate', text('error-rate')),
     batch: integer('batch', text('batch'), 1, 1000),
     concurrency: integer('concurrency', text('concurrency'), 1, 256),
     keep: values.keep === true,
     dataDir,
     aiPort: values['ai-port'] === undefined ? null : integer('ai-port', text('ai-port'), 0, 65_535),
+    challenger,
     help: values.help === true,
   };
 }

@@ -56,6 +56,8 @@ export async function startDemoService(options: DemoServiceOptions): Promise<Dem
     // The clerk's quick decisions (10 ms) go out with their invoice; an invoice set aside is
     // mirrored after 0.1 s without one, so the AI answers before the clerk has decided.
     earlyMirrorMs: DEMO_EARLY_MIRROR_MS,
+    // A demo can wait for the controller at the end, however loaded the machine: nothing is left.
+    closeTimeoutMs: 60_000,
     onEvent: (event) => {
       const seen = events.get(event.type);
       if (seen) seen.count += 1;

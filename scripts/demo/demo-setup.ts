@@ -44,14 +44,23 @@ export async function setUpDemo(
   if (labels.length === 0) throw new Error(`${shown(planFile)} must have label decisions for the demo`);
 
   const dataDir = await step('could not prepare the data directory', () => prepareDataDir(opts.dataDir));
-  const embedded = await step('could not start the controller', () => startEmbeddedController(dataDir));
+  // The champion-and-challenger act waits on the tick, which judges and swaps: every second there.
+  const tickMs = opts.challenger ? 1_000 : null;
+  const embedded = await step('could not start the controller', () =>
+    startEmbeddedController(dataDir, tickMs === null ? {} : { SHADOWGATE_TICK_MS: String(tickMs) }),
+  );
   cleanup.add(embedded.stop);
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   out(
     say(
       'controller',
       `listening on ${embedded.url} after ${seconds} s (embedded PGlite in`,
-      `${shown(dataDir)}/pglite, in-process queue); its JSON logs go to ${shown(embedded.logFile)}`,
+      ...(tickMs === null
+        ? [`${shown(dataDir)}/pglite, in-process queue); its JSON logs go to ${shown(embedded.logFile)}`]
+        : [
+            `${shown(dataDir)}/pglite, in-process queue, its tick every ${tickMs / 1000} s instead of 10 s);`,
+            `its JSON logs go to ${shown(embedded.logFile)}`,
+          ]),
     ),
   );
 

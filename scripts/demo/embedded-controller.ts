@@ -41,7 +41,11 @@ export function prepareDataDir(dir: string): string {
   return absolute;
 }
 
-export async function startEmbeddedController(dataDir: string): Promise<EmbeddedController> {
+/** `env`: more of the controller's configuration (README "Configuration"), e.g. a shorter tick. */
+export async function startEmbeddedController(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<EmbeddedController> {
   const adminKey = `demo-admin-${randomBytes(16).toString('hex')}`;
   // Only what the demo means: DATABASE_URL and REDIS_URL stay unset whatever the shell holds.
   const config = loadConfig({
@@ -52,6 +56,7 @@ export async function startEmbeddedController(dataDir: string): Promise<Embedded
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'info',
+    ...env,
   });
   const logFile = join(dataDir, 'controller.log');
   const destination = pino.destination({ dest: logFile, sync: true });
@@ -66,7 +71,10 @@ export async function startEmbeddedController(dataDir: string): Promise<Embedded
   const controller = await createController({ config, logger });
   let stopped: Promise<void> | null = null;
   const stop = () => {
-    stopped ??= controller.stop().finally(() => destination.flushSync());
+    stopped ??= controller
+      .stop()
+      .then(() => undefined)
+      .finally(() => destination.flushSync());
     return stopped;
   };
   try {

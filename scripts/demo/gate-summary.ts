@@ -62,6 +62,10 @@ export function gateLines(gate: unknown): string[] {
     const details = (criteria as CriterionLike[]).filter((c) => typeof c.detail === 'string' && c.detail);
     for (const c of details) lines.push(`  ${String(c.name)}: ${String(c.detail)}`);
   }
+  const warnings = (gate as { warnings?: unknown }).warnings;
+  for (const w of Array.isArray(warnings) ? (warnings as Array<{ message?: unknown }>) : []) {
+    if (typeof w?.message === 'string') lines.push(`  warning: ${w.message}`);
+  }
   if (g.statistics === 'sequential') {
     lines.push(
       `  The gate's agreement bounds are sequential (${confidenceText(g.confidence)}): they stay valid however often`,

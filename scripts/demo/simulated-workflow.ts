@@ -12,6 +12,8 @@ export interface WorkflowPlan {
   serviceUrl: string;
   labels: string[];
   decisions: number;
+  /** The number of the first invoice sent (default 0): invoices first .. first + decisions − 1. */
+  first?: number;
   /** Requests in flight at once. */
   concurrency: number;
 }
@@ -79,7 +81,7 @@ async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Prom
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
 
 export async function sendInvoices(
   plan: WorkflowPlan,
@@ -93,7 +95,7 @@ export async function sendInvoices(
     answers: new Map(),
     answerMs: [],
   };
-  await eachLimited(range(plan.decisions), plan.concurrency, async (i) => {
+  await eachLimited(range(plan.decisions, plan.first), plan.concurrency, async (i) => {
     const started = performance.now();
     const reply = await post(`${plan.serviceUrl}/invoices`, makeInvoice(i));
     report.answerMs.push(performance.now() - started);

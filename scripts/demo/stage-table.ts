@@ -74,6 +74,33 @@ export function costTable(stages: StageSummary[]): string[] {
   );
 }
 
+/**
+ * What matters beyond agreement, per stage and cohort: the recall of each label (of the requests
+ * the human gave it, the share the AI gave it too) and the mean cost of the AI's errors per
+ * compared decision with the upper bound the gate judges `maxErrorCostPerDecision` on. Empty when
+ * no cohort has label decisions.
+ */
+export function labelTable(stages: StageSummary[]): string[] {
+  const labels: string[] = [];
+  for (const { cohort } of rows(stages)) {
+    for (const l of cohort?.perLabel ?? []) if (!labels.includes(l.label)) labels.push(l.label);
+  }
+  if (labels.length === 0) return [];
+  return textTable(
+    ['stage', 'model', ...labels.map((l) => `recall ${l}`), 'error cost/decision', 'upper bound'],
+    rows(stages).map(({ stage, cohort: c }) => {
+      const byLabel = new Map((c?.perLabel ?? []).map((l) => [l.label, l]));
+      return [
+        stage.stage,
+        c?.modelVersion ?? NONE,
+        ...labels.map((l) => percent(byLabel.get(l)?.recall)),
+        usd(c?.errorCost?.perDecision),
+        usd(c?.errorCost?.upperBound),
+      ];
+    }),
+  );
+}
+
 /** Agreement per value of each plan segment, one block per cohort that has any. */
 export function segmentTables(stages: StageSummary[]): string[] {
   const lines: string[] = [];

@@ -7,8 +7,12 @@ export interface PlanOptions {
   concurrency?: number;
   timeoutMs?: number;
   maxAttempts?: number;
+  /** Shadow calls started per second for the use case, across processes. */
+  rateLimitPerSecond?: number;
   /** YAML of `stages:` entries, indented by two spaces (default: shadow only). */
   stages?: string;
+  /** The plan's `challenger:` settings as a YAML flow mapping, e.g. `{ approval: manual }` (default: none). */
+  challenger?: string;
 }
 
 /**
@@ -27,10 +31,10 @@ ai:
   timeoutMs: ${options.timeoutMs ?? 1000}
   maxAttempts: ${options.maxAttempts ?? 2}
   concurrency: ${options.concurrency ?? 8}
-  pricing: { perCall: 0.0001, inputPerMTok: 0.15, outputPerMTok: 0.6 }
+${options.rateLimitPerSecond === undefined ? '' : `  rateLimitPerSecond: ${options.rateLimitPerSecond}\n`}  pricing: { perCall: 0.0001, inputPerMTok: 0.15, outputPerMTok: 0.6 }
 humanCostPerDecision: 1.8
 segments: [region]
 stages:
 ${options.stages ?? '  shadow: {}'}
-`;
+${options.challenger === undefined ? '' : `challenger: ${options.challenger}\n`}`;
 }

@@ -15,9 +15,15 @@ export interface StackOptions {
   pgAdminUrl?: string;
   /** Default: the machine's Redis. */
   redisUrl?: string;
+  /** The controllers reach the case's database at this URL instead (e.g. through a fault proxy). */
+  controllerDatabaseUrl?: (databaseUrl: string) => string;
+  /** The controllers reach `redisUrl` at this URL instead (e.g. through a fault proxy). */
+  controllerRedisUrl?: string;
   /** Controller processes on the same database and queue (default 1). */
   controllers?: number;
   env?: Record<string, string>;
+  /** More configuration for the i-th controller (from 0) alone, over `env`. */
+  envOf?: (index: number) => Record<string, string>;
 }
 
 /** A fresh database, one or more controller processes on it, and an ingest key for the SDKs. */
@@ -41,11 +47,11 @@ export async function startStack(ctx: CaseContext, options: StackOptions): Promi
     const controller = controllerProcess({
       name: `controller-${String.fromCharCode(97 + i)}`,
       port: await freePort(),
-      databaseUrl: db.url,
-      redisUrl,
+      databaseUrl: options.controllerDatabaseUrl?.(db.url) ?? db.url,
+      redisUrl: options.controllerRedisUrl ?? redisUrl,
       queuePrefix,
       adminKey: ADMIN_KEY,
-      ...(options.env ? { env: options.env } : {}),
+      ...(options.env || options.envOf ? { env: { ...options.env, ...options.envOf?.(i) } } : {}),
     });
     ctx.defer(() => controller.kill());
     ctx.onFailure(() => `${controller.name}, last log lines:\n${controller.tail(20)}`);

@@ -29,7 +29,7 @@ export function spawnManaged(
   name: string,
   command: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; cwd?: string },
+  options: { env: NodeJS.ProcessEnv; cwd?: string; onOutput?: (chunk: string) => void },
 ): ManagedProcess {
   const child = spawn(command, args, {
     env: options.env,
@@ -39,7 +39,9 @@ export function spawnManaged(
   live.add(child);
   let output = '';
   const collect = (chunk: Buffer) => {
-    output += chunk.toString('utf8');
+    const text = chunk.toString('utf8');
+    options.onOutput?.(text);
+    output += text;
     if (output.length > TAIL_BYTES * 2) output = output.slice(-TAIL_BYTES);
   };
   child.stdout?.on('data', collect);

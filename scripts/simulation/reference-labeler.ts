@@ -6,6 +6,11 @@ import { stableIndex, stableUnit } from './stable-hash.js';
  * `referenceLabel`, and the simulated AI system agrees with a human exactly
  * when it returns the reference label, so the agreement a simulation
  * produces can be checked against what Shadowgate measures.
+ *
+ * A test that wants to set the human labels itself (a traffic mix of exactly
+ * 90/7/3, say) puts the label in the input as `referenceLabel`: when that
+ * field is one of the labels, it is the reference label, and an AI with
+ * `agreement: 0.97` gives it for 97% of the requests of every label.
  */
 
 export interface InvoiceInput {
@@ -35,9 +40,14 @@ export interface SyntheticInvoice {
 
 const INVOICE_LABELS = ['approve', 'reject', 'escalate'];
 
-/** Invoice policy (when the labels are the invoice labels); else a hash of the canonical input. */
+/**
+ * The input's own `referenceLabel` when it is one of the labels; else the invoice policy (when the
+ * labels are the invoice labels); else a hash of the canonical input.
+ */
 export function referenceLabel(input: unknown, labels: string[]): string {
   if (labels.length === 0) throw new Error('referenceLabel needs at least one label');
+  const carried = carriedReference(input);
+  if (carried !== undefined && labels.includes(carried)) return carried;
   if (INVOICE_LABELS.every((l) => labels.includes(l)) && isInvoiceLike(input)) return invoiceLabel(input);
   return labels[stableIndex(labels.length, 'reference', canonicalJson(input, 'integers-first'))]!;
 }
@@ -52,6 +62,12 @@ function invoiceLabel(inv: Pick<InvoiceInput, 'amount' | 'vendorVerified' | 'poN
   if (inv.poNumber === null && inv.amount > 10_000) return 'reject';
   if (!inv.vendorVerified || inv.poNumber === null) return 'escalate';
   return 'approve';
+}
+
+function carriedReference(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  const value = (input as Record<string, unknown>).referenceLabel;
+  return typeof value === 'string' ? value : undefined;
 }
 
 function isInvoiceLike(

@@ -13,6 +13,11 @@ import { respond, sendJson } from './simulated-responses.js';
  * the per-request detail). Behind the chat endpoint the request id is the
  * `x-request-id` header, percent-decoded (else a hash of the prompt), and the input is
  * recovered from the prompt (see `embeddedInput`).
+ *
+ * Two hooks for scenario tests, both options (at start or through `setOptions`): `alwaysAnswer`
+ * makes it answer one label to everything (the "majority trap" AI), and `failOnReference` makes it
+ * fail for good on the requests of some reference labels (an AI that fails on the hard cases). A
+ * request input carrying `referenceLabel` sets its reference label (see reference-labeler.ts).
  */
 
 export interface SimOptions extends Partial<SimAnswerOptions> {
@@ -219,9 +224,19 @@ export type ResolvedSimOptions = SimAnswerOptions &
   Required<Pick<SimOptions, 'inputTokens' | 'outputTokens' | 'modelVersion' | 'fenceJson' | 'log'>> &
   Pick<SimOptions, 'cost' | 'requireApiKey'>;
 
+/** Options as the simulation runs with them; throws on a hook naming a label it does not have. */
 function withDefaults(o: SimOptions): ResolvedSimOptions {
+  const labels = o.labels ?? ['approve', 'reject', 'escalate'];
+  const failOnReference = o.failOnReference ?? [];
+  for (const label of [...(o.alwaysAnswer === undefined ? [] : [o.alwaysAnswer]), ...failOnReference]) {
+    if (!labels.includes(label)) {
+      throw new Error(
+        `simulated AI: ${JSON.stringify(label)} is not one of its labels (${labels.join(', ')})`,
+      );
+    }
+  }
   return {
-    labels: o.labels ?? ['approve', 'reject', 'escalate'],
+    labels,
     agreement: o.agreement ?? 0.92,
     latencyMs: o.latencyMs ?? 0,
     errorRate: o.errorRate ?? 0,
@@ -229,6 +244,8 @@ function withDefaults(o: SimOptions): ResolvedSimOptions {
     failure: o.failure ?? 'none',
     confidence: o.confidence ?? null,
     seed: o.seed ?? 'sim',
+    ...(o.alwaysAnswer === undefined ? {} : { alwaysAnswer: o.alwaysAnswer }),
+    failOnReference,
     inputTokens: o.inputTokens ?? 400,
     outputTokens: o.outputTokens ?? 20,
     modelVersion: o.modelVersion ?? 'sim-1',

@@ -4,7 +4,10 @@ import { stableIndex, stableUnit } from './stable-hash.js';
 /**
  * What the simulated AI system does with one call, as a pure function of its
  * options, the request id, the input and the attempt number. Nothing here is
- * a model: the "AI" returns the reference label with probability `agreement`.
+ * a model: the "AI" returns the reference label with probability `agreement`
+ * (the reference label: see `referenceLabel`, which a test can set per request
+ * with an input field `referenceLabel`), or, with `alwaysAnswer`, one label
+ * whatever the request.
  */
 
 export type SimFailure = 'none' | 'http-500' | 'timeout' | 'malformed-json' | 'huge' | 'wrong-label';
@@ -27,6 +30,19 @@ export interface SimAnswerOptions {
   /** Fixed, a range, or null for a spread that is higher when the AI agrees. */
   confidence: SimRange | null;
   seed: string;
+  /**
+   * The "majority trap": when set, the AI answers this label to every request it answers
+   * (`agreement` is then ignored). On traffic where 90% of the requests are `approve`, an AI that
+   * always answers `approve` agrees 90% of the time and catches none of the other labels. Must be
+   * one of `labels`.
+   */
+  alwaysAnswer?: string;
+  /**
+   * An AI that fails on the hard cases: requests whose reference label is in this list are
+   * answered HTTP 500 on every attempt, so the controller's call fails for good. Each must be one
+   * of `labels`; empty or unset: no such failures.
+   */
+  failOnReference?: string[];
 }
 
 export type SimOutcome =
@@ -58,9 +74,13 @@ export function simulateOutcome(
   if (errorDraw < o.errorRate) return { kind: 'http-500', latencyMs };
 
   const reference = referenceLabel(input, o.labels);
+  if (o.failOnReference?.includes(reference)) return { kind: 'http-500', latencyMs };
   const others = o.labels.filter((l) => l !== reference);
-  const agreed = others.length === 0 || u('agree') < o.agreement;
-  const decision = agreed ? reference : others[stableIndex(others.length, o.seed, requestId, 'other')]!;
+  let decision: string;
+  if (o.alwaysAnswer !== undefined) decision = o.alwaysAnswer;
+  else if (others.length === 0 || u('agree') < o.agreement) decision = reference;
+  else decision = others[stableIndex(others.length, o.seed, requestId, 'other')]!;
+  const agreed = decision === reference;
   const spread = u('confidence');
   const confidence =
     o.confidence === null

@@ -4,7 +4,7 @@
  */
 export const EXIT = {
   ok: 0,
-  /** The command ran and its answer is negative: an invalid plan, a gate that does not hold, a diff. */
+  /** The command ran and its answer is negative: an invalid plan, a gate or challenger that does not hold, a diff. */
   negative: 1,
   /** Wrong arguments or configuration: a missing option, an unknown command, no key, a 400. */
   usage: 2,
@@ -23,7 +23,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  ok
-  1  the answer is negative: invalid plan, gate not eligible on promote, plan diff found changes
+  1  the answer is negative: invalid plan, gate (or challenger) not eligible on promote, plan diff found changes
   2  usage error: bad or missing arguments, no key, a request the controller refused (400)
   3  authentication or authorization (401, 403)
   4  not found (404)

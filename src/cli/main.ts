@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { asCliError, DEFAULT_URL } from './command-context.js';
+import { registerChallengerCommands } from './commands/challenger-commands.js';
 import { registerKeyCommands } from './commands/key-commands.js';
 import { registerPlanCommands } from './commands/plan-commands.js';
 import { registerReadCommands } from './commands/read-commands.js';
@@ -33,6 +34,7 @@ function createProgram(): Command {
   registerPlanCommands(program);
   registerStatusCommand(program);
   registerReleaseCommands(program);
+  registerChallengerCommands(program);
   registerReadCommands(program);
   registerKeyCommands(program);
   return program;

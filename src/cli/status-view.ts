@@ -7,10 +7,13 @@ import {
   criterionComparator,
   criterionFigure,
   duration,
+  kappa,
   NONE,
   percent,
   usd,
 } from '../format/figures.js';
+import { type ActiveChallengerView, type ChampionView, challengerStatusLine } from './challenger-view.js';
+import { criterionLegend, evidenceLines, perLabelTable, warningLines } from './evidence-view.js';
 import { type Column, formatTable, timestamp } from './format-table.js';
 
 /** `GET /v1/use-cases/:id` as the CLI reads it. */
@@ -23,8 +26,12 @@ export interface UseCaseDetail {
   stageEnteredAt: string;
   stageVersion: number;
   aiConfig: string;
+  earnedModelVersion: string | null;
   metrics: { stages: StageSummary[] };
   gate: GateAssessment | null;
+  /** The configuration that answers; absent from controllers before champion and challenger. */
+  champion?: ChampionView;
+  challenger?: ActiveChallengerView | null;
 }
 
 /** A use case with the cohort its gate counts (current stage since entered, current AI configuration). */
@@ -50,6 +57,12 @@ export function statusTable(items: readonly UseCaseStatus[], maxReasons = 3): st
     STATUS_COLUMNS,
     items.map((item) => statusRow(item, maxReasons)),
   );
+}
+
+/** `status` of every use case: the table, then each gate's warnings, a line each. */
+export function statusOverview(items: readonly UseCaseStatus[]): string {
+  const warnings = items.flatMap((item) => warningLines(item.detail.gate?.warnings, item.detail.id));
+  return [statusTable(items), ...(warnings.length > 0 ? ['', ...warnings] : [])].join('\n');
 }
 
 export function statusRow({ detail, cohort }: UseCaseStatus, maxReasons = 3): string[] {
@@ -101,12 +114,35 @@ export function statusDetail(item: UseCaseStatus): string {
   const { detail } = item;
   const lines = [
     oneLine(`${detail.id} (owner ${detail.owner})${detail.description ? `: ${detail.description}` : ''}`),
-    `stage ${detail.stage} since ${timestamp(detail.stageEnteredAt)}, plan version ${detail.planVersion}, AI configuration ${detail.aiConfig}`,
-    '',
-    statusTable([item], Number.POSITIVE_INFINITY),
-    '',
-    gateSection(detail.gate),
+    `stage ${detail.stage} since ${timestamp(detail.stageEnteredAt)}, plan version ${detail.planVersion}, AI configuration ${detail.aiConfig}` +
+      // While a challenger is judged, the configuration that answers is the champion's plan version's.
+      (detail.champion && detail.champion.planVersion !== detail.planVersion
+        ? ` (the champion's, plan version ${detail.champion.planVersion})`
+        : '') +
+      (detail.earnedModelVersion === null ? '' : `, earned with model ${detail.earnedModelVersion}`),
   ];
+  const challenger = challengerStatusLine(detail.id, detail.challenger ?? null);
+  if (challenger) lines.push(challenger);
+  lines.push('', statusTable([item], Number.POSITIVE_INFINITY));
+  const warnings = warningLines(detail.gate?.warnings);
+  if (warnings.length > 0) lines.push('', ...warnings);
+  lines.push('', gateSection(detail.gate));
+  const evidence = evidenceLines(item.cohort);
+  if (evidence) {
+    lines.push(
+      '',
+      `Evidence the gate counts (${detail.stage} since ${timestamp(detail.stageEnteredAt)}, model ${item.cohort?.modelVersion ?? NONE}):`,
+      ...evidence,
+    );
+  }
+  const labels = perLabelTable(item.cohort);
+  if (labels) {
+    lines.push(
+      '',
+      "Per label (recall: of the requests a person gave the label, the share the AI gave it too; precision: of the AI's answers with it, the share a person agreed with):",
+      labels,
+    );
+  }
   const cohorts = cohortTable(detail.metrics.stages);
   if (cohorts) lines.push('', 'Evidence per stage and cohort (all time):', cohorts);
   return lines.join('\n');
@@ -122,6 +158,7 @@ function gateSection(gate: GateAssessment | null): string {
     c.name,
     requirement(c),
     criterionFigure(c.name, c.actual),
+    observedText(c),
     c.status,
     c.detail ?? '',
   ]);
@@ -130,12 +167,21 @@ function gateSection(gate: GateAssessment | null): string {
       { header: 'CRITERION' },
       { header: 'REQUIRED' },
       { header: 'ACTUAL', align: 'right' },
+      { header: 'OBSERVED', align: 'right' },
       { header: 'STATUS' },
       { header: 'DETAIL' },
     ],
     rows,
   );
-  return `${header}\n${table}`;
+  const legend = criterionLegend(gate.criteria);
+  return [header, table, ...(legend.length > 0 ? ['What the criteria measure:', ...legend] : [])].join('\n');
+}
+
+/** What a bound or the error cost was computed from: the observed rate or mean, and over how many. */
+function observedText(c: Criterion): string {
+  if (c.observed === undefined) return '';
+  const over = c.samples === undefined ? '' : ` of ${count(c.samples)}`;
+  return `${criterionFigure(c.name, c.observed)}${over}`;
 }
 
 function cohortTable(stages: readonly StageSummary[]): string | null {
@@ -147,8 +193,12 @@ function cohortTable(stages: readonly StageSummary[]): string | null {
       count(c.samples),
       percent(c.agreement),
       percent(c.agreementLowerBound),
+      percent(c.agreementWithFailures),
+      percent(c.coverage),
+      kappa(c.kappa, c.kappaInterval),
       percent(c.aiErrorRate),
       duration(c.latencyP95Ms),
+      usd(c.errorCost?.perDecision),
       usd(c.costPerDecision),
     ]),
   );
@@ -161,8 +211,12 @@ function cohortTable(stages: readonly StageSummary[]): string | null {
       { header: 'SAMPLES', align: 'right' },
       { header: 'AGREEMENT', align: 'right' },
       { header: 'WILSON 95%', align: 'right' },
+      { header: 'W/ AI FAILURES', align: 'right' },
+      { header: 'COVERAGE', align: 'right' },
+      { header: 'KAPPA (95%)', align: 'right' },
       { header: 'AI ERRORS', align: 'right' },
       { header: 'AI P95', align: 'right' },
+      { header: 'ERROR COST', align: 'right' },
       { header: 'COST/DECISION', align: 'right' },
     ],
     rows,

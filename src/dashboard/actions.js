@@ -3,15 +3,15 @@ import { api, useCasePath } from './api.js';
 import { byId, clear, el } from './dom.js';
 
 /**
- * Promote, roll back, disable and enable: each asks for the reason in a dialog, posts it to the
- * API, and shows the API's refusal as it came (a 409 lists the criteria that do not hold; a 403
- * says what the key may not do).
+ * Promote, roll back, disable and enable, and a challenger's swap and discard: each asks for the
+ * reason in a dialog, posts it to the API, and shows the API's refusal as it came (a 409 lists the
+ * criteria that do not hold; a 403 says what the key may not do).
  */
 
 /**
  * @typedef {import('./api.js').UseCaseDetail} UseCaseDetail
  * @typedef {import('./api.js').ApiError} ApiError
- * @typedef {'promote' | 'rollback' | 'disable' | 'enable'} ActionKind
+ * @typedef {'promote' | 'rollback' | 'disable' | 'enable' | 'swap' | 'discard'} ActionKind
  * @typedef {{ kind: ActionKind, label: string, danger?: boolean }} Action
  */
 
@@ -38,11 +38,48 @@ export function availableActions(detail) {
 }
 
 /**
+ * What a release key may do with the use case's challenger: swap it in, or discard it.
+ * @param {UseCaseDetail} detail
+ * @returns {Action[]}
+ */
+export function challengerActions(detail) {
+  if (!detail.challenger) return [];
+  return [
+    { kind: 'swap', label: 'Swap in…' },
+    { kind: 'discard', label: 'Discard…', danger: true },
+  ];
+}
+
+/** @type {Record<ActionKind, string>} */
+const PATHS = {
+  promote: '/promote',
+  rollback: '/rollback',
+  disable: '/disable',
+  enable: '/enable',
+  swap: '/challenger/promote',
+  discard: '/challenger/discard',
+};
+
+/** @type {Record<ActionKind, string>} */
+const SUBMIT = {
+  promote: 'Promote',
+  rollback: 'Roll back',
+  disable: 'Disable',
+  enable: 'Enable',
+  swap: 'Swap in',
+  discard: 'Discard',
+};
+
+/**
  * @param {ActionKind} kind
  * @param {UseCaseDetail} detail
  */
 function title(kind, detail) {
   switch (kind) {
+    case 'swap':
+      return `Swap the challenger (plan v${detail.challenger?.planVersion}) in for ${detail.id}`;
+    case 'discard':
+      return `Discard the challenger of ${detail.id}`;
     case 'promote':
       return `Promote ${detail.id} to ${detail.gate?.targetStage}`;
     case 'rollback':
@@ -65,6 +102,16 @@ function summary(kind, detail) {
     const blocked = failing.filter((c) => c.status === 'blocked').length;
     return `The gate is ${detail.gate?.verdict}: ${failing.length} criteria do not hold (${blocked} blocked). The API refuses unless you force it; a forced promotion is recorded as forced.`;
   }
+  if (kind === 'swap') {
+    const challenger = detail.challenger;
+    if (challenger?.verdict === 'eligible')
+      return `Every criterion of the challenger holds. Its configuration serves from now on; the stage stays ${detail.stage}.`;
+    const failing = (challenger?.criteria ?? []).filter((c) => !c.holds);
+    const blocked = failing.filter((c) => c.status === 'blocked').length;
+    return `The challenger is ${challenger?.verdict}: ${failing.length} criteria do not hold (${blocked} blocked). The API refuses unless you force it; a forced swap is recorded as forced.`;
+  }
+  if (kind === 'discard')
+    return `The champion's plan version ${detail.champion.planVersion} is applied again as a new plan version; what was changed with the challenger's version ${detail.challenger?.planVersion} is not carried over.`;
   if (kind === 'rollback')
     return `Now in ${detail.stage}. Without a choice, the plan's rollbackTo (else the stage before) applies.`;
   if (kind === 'disable')
@@ -98,7 +145,16 @@ export function openAction(kind, detail) {
   byId('action-summary').textContent = summary(kind, detail);
   reason.value = '';
   force.checked = false;
-  byId('action-force-row').hidden = kind !== 'promote';
+  const forceable = kind === 'promote' || kind === 'swap';
+  byId('action-force-row').hidden = !forceable;
+  byId('action-force-text').textContent =
+    kind === 'swap'
+      ? 'Force: swap in although the challenger’s criteria do not hold'
+      : 'Force: promote although the gate does not hold';
+  byId('action-reason-label').textContent =
+    kind === 'swap' || kind === 'discard'
+      ? 'Reason, recorded with the challenger’s end'
+      : 'Reason, recorded with the transition';
   byId('action-to-row').hidden = kind !== 'rollback';
   clear(to).append(
     el('option', { value: '' }, 'as the plan says'),
@@ -108,9 +164,7 @@ export function openAction(kind, detail) {
   );
   error.hidden = true;
   clear(error);
-  submit.textContent = { promote: 'Promote', rollback: 'Roll back', disable: 'Disable', enable: 'Enable' }[
-    kind
-  ];
+  submit.textContent = SUBMIT[kind];
   submit.disabled = false;
 
   return new Promise((resolve) => {
@@ -128,11 +182,11 @@ export function openAction(kind, detail) {
       if (/** @type {HTMLButtonElement | null} */ (event.submitter)?.value === 'cancel') return finish(false);
       /** @type {{ reason: string, force?: boolean, to?: string }} */
       const body = { reason: reason.value.trim() };
-      if (kind === 'promote' && force.checked) body.force = true;
+      if (forceable && force.checked) body.force = true;
       if (kind === 'rollback' && to.value) body.to = to.value;
       submit.disabled = true;
       try {
-        await api(useCasePath(detail.id, `/${kind}`), { method: 'POST', body });
+        await api(useCasePath(detail.id, PATHS[kind]), { method: 'POST', body });
         finish(true);
       } catch (failure) {
         submit.disabled = false;

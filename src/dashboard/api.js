@@ -12,7 +12,9 @@
  * @typedef {import('../keys/roles.js').Role} Role
  * @typedef {import('../keys/roles.js').Permission} Permission
  * @typedef {import('../metrics/use-case-reader.js').UseCaseSummary} UseCaseSummary
- * @typedef {import('../report/report-types.js').UseCaseDetail} UseCaseDetail
+ * @typedef {import('../promotion/challenger-view.js').ChallengerView} ChallengerView
+ * @typedef {NonNullable<ChallengerView['challenger']>} Challenger
+ * @typedef {import('../report/report-types.js').UseCaseDetail & Pick<ChallengerView, 'champion' | 'challenger'>} UseCaseDetail
  * @typedef {import('../metrics/stage-summary.js').StageSummary} StageSummary
  * @typedef {import('../metrics/metrics-types.js').CohortMetrics} CohortMetrics
  * @typedef {import('../metrics/metrics-types.js').SegmentMetrics} SegmentMetrics

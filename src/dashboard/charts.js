@@ -249,7 +249,8 @@ export function latencyErrorChart(canvas, series) {
 }
 
 /**
- * Cost per decision of each cohort, AI and human parts stacked.
+ * Cost per decision of each cohort, AI and human parts stacked, and in limited-autonomous the
+ * expected cost of the AI's errors where it decides alone.
  * @param {HTMLCanvasElement} canvas
  * @param {CohortMetrics[]} cohorts
  */
@@ -268,6 +269,12 @@ export function costChart(canvas, cohorts) {
           label: 'human',
           data: cohorts.map((c) => c.humanCostPerDecision),
           backgroundColor: COLORS.human,
+        },
+        {
+          // limited-autonomous only: what the AI's errors are expected to cost where it decides.
+          label: 'expected errors',
+          data: cohorts.map((c) => c.expectedErrorCostPerDecision ?? 0),
+          backgroundColor: COLORS.errors,
         },
       ],
     },

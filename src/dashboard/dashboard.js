@@ -1,14 +1,19 @@
 // @ts-check
-import { availableActions, openAction } from './actions.js';
+import { availableActions, challengerActions, openAction } from './actions.js';
 import { api, session, useCasePath } from './api.js';
 import { agreementChart, costChart, destroyCharts, latencyErrorChart, segmentChart } from './charts.js';
+import { challengerPanel } from './challenger.js';
 import { byId, clear, el } from './dom.js';
+import { usd } from '../format/figures.js';
 import {
   allCohorts,
   cohortName,
   confusionPanel,
   currentCohort,
+  evidencePanel,
   gatePanel,
+  gateWarnings,
+  labelPanel,
   overviewTable,
   stagesTable,
   transitionsList,
@@ -263,6 +268,7 @@ async function renderDetail(generation) {
   );
   const noSeries = series.error ?? (series.points.length === 0 ? 'No decisions yet.' : null);
 
+  const warnings = gateWarnings(detail.gate);
   clear(detailBox).append(
     el(
       'section',
@@ -270,9 +276,12 @@ async function renderDetail(generation) {
       useCaseHeading(detail),
       el('div', { class: 'actions', id: 'actions' }, actionButtons(detail, who)),
     ),
+    // Above every panel: a bar a trivial AI clears must not be missed beside an `eligible`.
+    ...(warnings ? [warnings] : []),
     el(
       'div',
       { class: 'grid' },
+      challengerPanel(detail, challengerButtons(detail, who)),
       panel(
         detail.gate?.targetStage ? `Gate to ${detail.gate.targetStage}` : 'Gate',
         'gate-panel',
@@ -294,9 +303,22 @@ async function renderDetail(generation) {
           : el('div', { class: 'chart' }, el('canvas', { id: 'latency-chart' })),
       ),
       panel(
+        'Evidence beyond agreement',
+        'evidence-panel',
+        el('p', { class: 'muted small' }, shown ? cohortName(shown) : ''),
+        evidencePanel(shown),
+      ),
+      panel(
+        'Per label',
+        'label-panel',
+        el('p', { class: 'muted small' }, shown ? cohortName(shown) : ''),
+        labelPanel(shown, shown !== null && shown === currentCohort(detail) ? detail.gate : null),
+      ),
+      panel(
         'Cost per decision by stage',
         'cost-panel',
         el('div', { class: 'chart short' }, el('canvas', { id: 'cost-chart' })),
+        expectedErrorCosts(cohorts),
       ),
       el(
         'section',
@@ -338,6 +360,27 @@ async function renderDetail(generation) {
 }
 
 /**
+ * In limited-autonomous the AI decides alone, so a cohort's cost holds the expected cost of its
+ * errors: one line per such cohort, beside the chart's stacked part.
+ * @param {import('./api.js').CohortMetrics[]} cohorts
+ */
+function expectedErrorCosts(cohorts) {
+  const autonomous = cohorts.filter((c) => c.expectedErrorCostPerDecision !== null);
+  if (autonomous.length === 0) return null;
+  return el(
+    'ul',
+    { class: 'muted small expected-error-costs' },
+    autonomous.map((c) =>
+      el(
+        'li',
+        { dataset: { field: 'expected-error-cost', value: c.expectedErrorCostPerDecision ?? '' } },
+        `${cohortName(c)}: expected error cost ${usd(c.expectedErrorCostPerDecision)} per decision, in the total of ${usd(c.costPerDecision)}`,
+      ),
+    ),
+  );
+}
+
+/**
  * @param {UseCaseDetail} detail
  * @param {Whoami} who
  */
@@ -349,7 +392,24 @@ function actionButtons(detail, who) {
       `Read-only: a ${who.role} key cannot promote, roll back or disable.`,
     );
   }
-  return availableActions(detail).map((action) =>
+  return buttons(detail, availableActions(detail));
+}
+
+/**
+ * Swap in and discard, for a key that may; nothing otherwise (the head says the key is read-only).
+ * @param {UseCaseDetail} detail
+ * @param {Whoami} who
+ */
+function challengerButtons(detail, who) {
+  return who.permissions.includes('release') ? buttons(detail, challengerActions(detail)) : null;
+}
+
+/**
+ * @param {UseCaseDetail} detail
+ * @param {import('./actions.js').Action[]} actions
+ */
+function buttons(detail, actions) {
+  return actions.map((action) =>
     el(
       'button',
       {

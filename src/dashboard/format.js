@@ -55,6 +55,12 @@ export function since(iso, now = Date.now()) {
  */
 export function criterionLabel(name) {
   if (name.startsWith('segment:')) return `agreement bound, ${name.slice('segment:'.length)}`;
+  if (name.startsWith('labelRecallLowerBound:')) {
+    return `recall of ${name.slice('labelRecallLowerBound:'.length)}, lower bound`;
+  }
+  if (name.startsWith('labelPrecisionLowerBound:')) {
+    return `precision of ${name.slice('labelPrecisionLowerBound:'.length)}, lower bound`;
+  }
   /** @type {Record<string, string>} */
   const labels = {
     minSamples: 'compared decisions',
@@ -63,6 +69,8 @@ export function criterionLabel(name) {
     maxAiErrorRate: 'AI error rate',
     maxP95LatencyMs: 'AI latency p95',
     maxAiCostPerDecision: 'AI cost per decision',
+    maxErrorCostPerDecision: 'error cost per decision, upper bound',
+    championNonInferiority: 'no worse than the champion (paired)',
   };
   return labels[name] ?? name;
 }

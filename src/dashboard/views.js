@@ -4,8 +4,8 @@ import {
   count,
   criterionComparator,
   criterionFigure,
-  decimal,
   duration,
+  kappa,
   NONE,
   percent,
   usd,
@@ -63,10 +63,15 @@ const CHIP_LABELS = {
   maxAiErrorRate: 'AI errors',
   maxP95LatencyMs: 'p95',
   maxAiCostPerDecision: 'AI cost',
+  maxErrorCostPerDecision: 'error cost',
 };
 
 /** @param {string} name */
-const chipLabel = (name) => CHIP_LABELS[name] ?? name.replace(/^segment:/, '');
+function chipLabel(name) {
+  if (name.startsWith('labelRecallLowerBound:')) return `recall ${name.slice(name.indexOf(':') + 1)}`;
+  if (name.startsWith('labelPrecisionLowerBound:')) return `precision ${name.slice(name.indexOf(':') + 1)}`;
+  return CHIP_LABELS[name] ?? name.replace(/^segment:/, '');
+}
 
 /** @param {Criterion} c */
 function criterionChip(c) {
@@ -118,6 +123,13 @@ export function overviewTable(entries, selectedId, onSelect) {
           criteria.length > 0
             ? el('div', { class: 'muted small' }, `${holding} of ${criteria.length} hold`)
             : null,
+          (gate?.warnings ?? []).map((w) =>
+            el(
+              'div',
+              { class: 'warning-chip', title: w.message, dataset: { field: 'warning', code: w.code } },
+              `⚠ ${w.code}`,
+            ),
+          ),
         ),
         el('td', { class: 'criteria-cell' }, el('ul', { class: 'chips' }, criteria.map(criterionChip))),
         el(
@@ -176,7 +188,11 @@ export function gatePanel(gate) {
     const { status } = c;
     const observed =
       c.observed !== undefined && c.observed !== null
-        ? el('div', { class: 'muted small' }, `observed ${percent(c.observed)} of ${count(c.samples)}`)
+        ? el(
+            'div',
+            { class: 'muted small', dataset: { field: 'observed', value: c.observed } },
+            `observed ${criterionFigure(c.name, c.observed)} of ${count(c.samples)}`,
+          )
         : null;
     return el('tr', { class: `criterion criterion-${status}`, dataset: { criterion: c.name, status } }, [
       el('td', {}, criterionLabel(c.name), c.detail ? el('div', { class: 'muted small' }, c.detail) : null),
@@ -231,6 +247,8 @@ export function stagesTable(detail) {
         '',
         '',
         '',
+        '',
+        '',
       ]);
     }
     for (const c of stage.cohorts) {
@@ -245,11 +263,30 @@ export function stagesTable(detail) {
             { class: 'num' },
             el('span', { dataset: { field: 'agreement', value: c.agreement ?? '' } }, percent(c.agreement)),
             el('div', { class: 'muted small' }, `lower ${percent(c.agreementLowerBound)}`),
+            el(
+              'div',
+              {
+                class: 'muted small',
+                dataset: { field: 'with-failures', value: c.agreementWithFailures ?? '' },
+              },
+              `with failures ${percent(c.agreementWithFailures)}`,
+            ),
           ),
-          el('td', { class: 'num' }, decimal(c.kappa)),
+          el(
+            'td',
+            { class: 'num', dataset: { field: 'coverage', value: c.coverage ?? '' } },
+            percent(c.coverage),
+          ),
+          el('td', { class: 'num wrap', dataset: { field: 'kappa' } }, kappa(c.kappa, c.kappaInterval)),
           el('td', { class: 'num', dataset: { field: 'error-rate' } }, percent(c.aiErrorRate)),
           el('td', { class: 'num' }, `${duration(c.latencyP50Ms)} / ${duration(c.latencyP95Ms)}`),
           el('td', { class: 'num' }, usd(c.aiCostPerDecision)),
+          el(
+            'td',
+            { class: 'num', dataset: { field: 'error-cost', value: c.errorCost?.perDecision ?? '' } },
+            usd(c.errorCost?.perDecision),
+            c.errorCost ? el('div', { class: 'muted small' }, `upper ${usd(c.errorCost.upperBound)}`) : null,
+          ),
           el(
             'td',
             { class: 'num' },
@@ -269,10 +306,12 @@ export function stagesTable(detail) {
       n('Decisions'),
       n('Samples'),
       n('Agreement'),
-      n('κ'),
+      n('Coverage'),
+      n('κ (95%)'),
       n('AI errors'),
       n('p50 / p95'),
       n('AI cost'),
+      n('Error cost'),
       n('Cost / decision'),
     ],
     rows,
@@ -326,22 +365,172 @@ export function confusionPanel(cohort) {
     ),
     el('tbody', {}, rows),
   );
-  const perLabel = table(
-    [
-      'Label',
-      { props: { class: 'num' }, content: 'Precision' },
-      { props: { class: 'num' }, content: 'Recall' },
-      { props: { class: 'num' }, content: 'Support' },
-    ],
-    (cohort.perLabel ?? []).map((l) => [
-      l.label,
-      num(percent(l.precision)),
-      num(percent(l.recall)),
-      num(count(l.support)),
+  return el('div', { class: 'confusion-wrap' }, matrixTable);
+}
+
+/**
+ * Per label: recall (of the requests a person gave it, the share the AI gave it too) with its
+ * support, precision (of the AI's answers with it, the share a person agreed with), the AI calls
+ * that failed on it, and the gate's per-label criteria with their status (for the gate's cohort).
+ * @param {CohortMetrics | null} cohort
+ * @param {GateAssessment | null | undefined} gate the gate, when `cohort` is the one it counts
+ */
+export function labelPanel(cohort, gate) {
+  if (!cohort?.perLabel || cohort.perLabel.length === 0) {
+    return el(
+      'p',
+      { class: 'muted' },
+      'No per-label evidence: the decisions are not labels, or none were compared yet.',
+    );
+  }
+  const criteria = gate?.criteria ?? [];
+  /** @param {string} label */
+  const labelCriteria = (label) =>
+    criteria.filter(
+      (c) => c.name === `labelRecallLowerBound:${label}` || c.name === `labelPrecisionLowerBound:${label}`,
+    );
+  const rows = cohort.perLabel.map((l) =>
+    el('tr', { dataset: { label: l.label } }, [
+      el('th', { scope: 'row' }, l.label),
+      el('td', { class: 'num', dataset: { field: 'support', value: l.support } }, count(l.support)),
+      el(
+        'td',
+        { class: 'num', dataset: { field: 'recall', value: l.recall ?? '' } },
+        percent(l.recall),
+        el('div', { class: 'muted small' }, `${count(l.hits)} of ${count(l.support)}`),
+      ),
+      el('td', { class: 'num', dataset: { field: 'predicted', value: l.predicted } }, count(l.predicted)),
+      el(
+        'td',
+        { class: 'num', dataset: { field: 'precision', value: l.precision ?? '' } },
+        percent(l.precision),
+        el('div', { class: 'muted small' }, `${count(l.hits)} of ${count(l.predicted)}`),
+      ),
+      el('td', { class: 'num', dataset: { field: 'ai-failures', value: l.aiFailures } }, count(l.aiFailures)),
+      el('td', {}, el('ul', { class: 'chips' }, labelCriteria(l.label).map(criterionChip))),
     ]),
-    { class: 'per-label' },
   );
-  return el('div', { class: 'confusion-wrap' }, matrixTable, perLabel);
+  const baseline = cohort.majorityBaseline
+    ? el(
+        'p',
+        {
+          class: 'muted small',
+          dataset: { field: 'majority-baseline', value: cohort.majorityBaseline.agreement },
+        },
+        `Always answering “${cohort.majorityBaseline.label}” would agree ${percent(cohort.majorityBaseline.agreement)} on this cohort.`,
+      )
+    : null;
+  return el(
+    'div',
+    {},
+    table(
+      [
+        'Label',
+        {
+          props: { class: 'num', title: 'compared requests a person gave the label' },
+          content: 'Person gave it',
+        },
+        { props: { class: 'num', title: 'of those, the share the AI gave it too' }, content: 'Recall' },
+        { props: { class: 'num', title: 'compared answers the AI gave the label' }, content: 'AI gave it' },
+        { props: { class: 'num', title: 'of those, the share a person agreed with' }, content: 'Precision' },
+        {
+          props: { class: 'num', title: 'requests a person gave the label whose AI call failed for good' },
+          content: 'AI failures',
+        },
+        'Gate',
+      ],
+      rows,
+      { class: 'per-label' },
+    ),
+    baseline,
+  );
+}
+
+/**
+ * What the gate's cohort shows beyond agreement: failures counted, coverage, kappa with its
+ * interval, the majority baseline and the cost of the AI's errors.
+ * @param {CohortMetrics | null} cohort
+ */
+export function evidencePanel(cohort) {
+  if (!cohort) return el('p', { class: 'muted' }, 'No compared decisions in this cohort yet.');
+  /** @type {Array<[string, string, Children, string | number | null]>} */
+  const items = [
+    [
+      'agreement',
+      'Agreement',
+      `${percent(cohort.agreement)} of ${count(cohort.samples)} compared`,
+      cohort.agreement,
+    ],
+    [
+      'with-failures',
+      'With AI failures as disagreements',
+      `${percent(cohort.agreementWithFailures)} (${count(cohort.aiFailedWithHuman)} failed for good)`,
+      cohort.agreementWithFailures,
+    ],
+    ['coverage', 'Coverage (decisions with an AI answer)', percent(cohort.coverage), cohort.coverage],
+    ['kappa', 'Cohen’s κ (95% interval)', kappa(cohort.kappa, cohort.kappaInterval), cohort.kappa],
+  ];
+  if (cohort.majorityBaseline) {
+    items.push([
+      'majority-baseline',
+      'Majority baseline',
+      `always “${cohort.majorityBaseline.label}”: ${percent(cohort.majorityBaseline.agreement)}`,
+      cohort.majorityBaseline.agreement,
+    ]);
+  }
+  const e = cohort.errorCost;
+  if (e) {
+    items.push([
+      'error-cost',
+      'Error cost per compared decision',
+      [
+        usd(e.perDecision),
+        el(
+          'div',
+          { class: 'muted small', dataset: { field: 'error-cost-upper', value: e.upperBound ?? '' } },
+          `upper bound ${usd(e.upperBound)}, lower ${usd(e.lowerBound)}, over ${count(e.samples)}`,
+        ),
+      ],
+      e.perDecision,
+    ]);
+  }
+  if (cohort.expectedErrorCostPerDecision !== null) {
+    items.push([
+      'expected-error-cost',
+      'Expected error cost per decision (the share the AI decides)',
+      usd(cohort.expectedErrorCostPerDecision),
+      cohort.expectedErrorCostPerDecision,
+    ]);
+  }
+  return el(
+    'dl',
+    { class: 'evidence' },
+    items.map(([field, term, value, raw]) => [
+      el('dt', {}, term),
+      el('dd', { class: 'num', dataset: { field, value: raw ?? '' } }, value),
+    ]),
+  );
+}
+
+/**
+ * The gate's warnings (a threshold a trivial AI clears), each on a line of its own; null without.
+ * @param {GateAssessment | null | undefined} gate
+ */
+export function gateWarnings(gate) {
+  const warnings = gate?.warnings ?? [];
+  if (warnings.length === 0) return null;
+  return el(
+    'div',
+    { class: 'gate-warnings', id: 'gate-warnings', role: 'alert' },
+    warnings.map((w) =>
+      el(
+        'p',
+        { class: 'gate-warning', dataset: { code: w.code } },
+        el('strong', {}, '⚠ Warning: '),
+        w.message,
+      ),
+    ),
+  );
 }
 
 /**
@@ -389,7 +578,8 @@ export function useCaseHeading(detail, now = Date.now()) {
     el(
       'p',
       { class: 'muted small' },
-      `owner ${detail.owner} · plan v${detail.planVersion} · in ${detail.stage} for ${since(detail.stageEnteredAt, now)} (since ${dateTime(detail.stageEnteredAt)})`,
+      `owner ${detail.owner} · plan v${detail.planVersion} · in ${detail.stage} for ${since(detail.stageEnteredAt, now)} (since ${dateTime(detail.stageEnteredAt)})` +
+        (detail.earnedModelVersion === null ? '' : ` · earned with model ${detail.earnedModelVersion}`),
     ),
   );
 }

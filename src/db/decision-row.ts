@@ -23,6 +23,11 @@ export interface NewDecision {
   aiConfig: string;
   human: { decision: unknown; decidedBy: string | null; handlingMs: number | null } | null;
   aiState: AiState;
+  /**
+   * Set when the use case's challenger is asked this request too (sampled): the raw input its call
+   * is made with, kept in the challenger call until its outcome is written.
+   */
+  challengerInput?: { input: unknown };
 }
 
 export interface DecisionKey {

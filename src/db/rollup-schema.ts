@@ -49,6 +49,8 @@ export const cohortRollups = pgTable(
     humanDecisions: count('human_decisions'),
     pendingHuman: count('pending_human'),
     pendingAi: count('pending_ai'),
+    /** AI calls failed for good on decisions a human decided (migration 0009): `aiFailures: disagree`. */
+    aiFailedWithHuman: count('ai_failed_with_human'),
   },
   (t) => [
     primaryKey({
@@ -68,6 +70,8 @@ export const segmentRollups = pgTable(
     value: text('value').notNull(),
     compared: count('compared'),
     scoreSum: sum('score_sum'),
+    /** AI calls failed for good on decisions a human decided, per segment value (migration 0009). */
+    failed: count('failed'),
   },
   (t) => [
     primaryKey({
@@ -91,6 +95,26 @@ export const confusionRollups = pgTable(
     primaryKey({
       name: 'confusion_rollups_pk',
       columns: [t.useCase, t.stageVersion, t.stage, t.aiConfig, t.modelVersion, t.human, t.ai, t.stripe],
+    }),
+  ],
+);
+
+/**
+ * AI calls failed for good on decisions a human labelled, by that label (migration 0009): the
+ * requests of a label the AI never answered, counted against its recall under `aiFailures: disagree`.
+ */
+export const labelFailureRollups = pgTable(
+  'label_failure_rollups',
+  {
+    ...stripe,
+    ...cohortColumns,
+    human: text('human').notNull(),
+    count: count('count'),
+  },
+  (t) => [
+    primaryKey({
+      name: 'label_failure_rollups_pk',
+      columns: [t.useCase, t.stageVersion, t.stage, t.aiConfig, t.modelVersion, t.human, t.stripe],
     }),
   ],
 );

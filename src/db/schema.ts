@@ -25,6 +25,13 @@ export const useCases = pgTable('use_cases', {
   stageEnteredAt: at('stage_entered_at').notNull().defaultNow(),
   /** Where `enable` returns to after `disable`. */
   stageBeforeDisable: text('stage_before_disable'),
+  /**
+   * The AI's model version the current stage was earned with (the gate's cohort at the move,
+   * carried over by moves without evidence). Only an answer from this version may decide alone in
+   * limited-autonomous; null: not pinned yet (the AI reported none, or a forced move had no
+   * evidence: the next tick pins the version the stage answers with).
+   */
+  earnedModelVersion: text('earned_model_version'),
   planVersion: integer('plan_version').notNull(),
   createdAt: at('created_at').notNull().defaultNow(),
   updatedAt: at('updated_at').notNull().defaultNow(),
@@ -120,9 +127,15 @@ export const decisions = pgTable(
     index('decisions_guard_window_compared')
       .on(t.useCase, t.stageVersion, t.comparedAt, t.score)
       .where(sql`score is not null`),
+    // Calls in order of the requests' arrival, not of the calls' end: a failure retried after a
+    // burst would otherwise crowd the window with the burst's failures.
     index('decisions_guard_window_calls')
-      .on(t.useCase, t.stageVersion, t.aiAt, t.aiState)
+      .on(t.useCase, t.stageVersion, t.receivedAt, t.aiState)
       .where(sql`ai_state in ('done', 'error')`),
+    // The trailing window of one human label (a `labelRecallBelow` guard), read from the index alone.
+    index('decisions_guard_window_label')
+      .on(t.useCase, t.stageVersion, sql`(human_decision #>> '{}')`, t.comparedAt, t.score)
+      .where(sql`score is not null and jsonb_typeof(human_decision) = 'string'`),
     // What the retention purge has left to clear: an input, or an AI error's text beyond its kind.
     index('decisions_retention')
       .on(t.useCase, t.receivedAt)
@@ -189,3 +202,79 @@ export const engineTicks = pgTable('engine_ticks', {
   owner: text('owner').notNull(),
   at: at('at').notNull().defaultNow(),
 });
+
+/**
+ * Challengers (issue 13): a new AI configuration applied while the use case holds authority
+ * (human-reviewed or limited-autonomous). The champion, the configuration that earned the stage,
+ * keeps serving; the challenger is asked the same requests off the live path and judged against the
+ * humans and against the champion. At most one is active per use case.
+ */
+export const challengers = pgTable(
+  'challengers',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    useCase: text('use_case')
+      .notNull()
+      .references(() => useCases.id),
+    /** The plan version whose AI configuration is the challenger. */
+    planVersion: integer('plan_version').notNull(),
+    aiConfig: text('ai_config').notNull(),
+    /** The plan version whose AI configuration serves meanwhile (the champion). */
+    championPlanVersion: integer('champion_plan_version').notNull(),
+    championAiConfig: text('champion_ai_config').notNull(),
+    /** active | promoted | discarded | replaced | ended (the use case left the stages with authority) */
+    state: text('state').notNull().default('active'),
+    startedAt: at('started_at').notNull().defaultNow(),
+    startedBy: text('started_by').notNull(),
+    endedAt: at('ended_at'),
+    endedBy: text('ended_by'),
+    endReason: text('end_reason'),
+    /** The paired confidence sequence (statistics/paired-difference.ts), folded by the tick. */
+    paired: jsonb('paired'),
+    /** When `challenger.eligible` was told, so it is told once. */
+    eligibleNotifiedAt: at('eligible_notified_at'),
+  },
+  (t) => [uniqueIndex('challengers_one_active').on(t.useCase).where(sql`state = 'active'`)],
+);
+
+/**
+ * The challenger's AI calls: one per sampled decision received while it is active, owed in
+ * PostgreSQL like a shadow call (claimed under a lease, swept back into the queue when lost).
+ */
+export const challengerCalls = pgTable(
+  'challenger_calls',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    challengerId: bigint('challenger_id', { mode: 'number' })
+      .notNull()
+      .references(() => challengers.id),
+    useCase: text('use_case').notNull(),
+    requestId: text('request_id').notNull(),
+    receivedAt: at('received_at').notNull().defaultNow(),
+    /** The raw input while the call is owed; cleared with its outcome. */
+    pendingInput: jsonb('pending_input'),
+    /** owed | done | error | cancelled (its challenger ended first) */
+    state: text('state').notNull().default('owed'),
+    leaseUntil: at('lease_until'),
+    attempts: integer('attempts').notNull().default(0),
+    decision: jsonb('decision'),
+    confidence: doublePrecision('confidence'),
+    modelVersion: text('model_version'),
+    latencyMs: doublePrecision('latency_ms'),
+    inputTokens: integer('input_tokens'),
+    outputTokens: integer('output_tokens'),
+    cost: doublePrecision('cost'),
+    error: text('error'),
+    aiAt: at('ai_at'),
+    /** Against the human decision of the same request, once both exist. */
+    score: doublePrecision('score'),
+    /** Folded into the challenger's paired sequence (with the champion's score of the same request). */
+    paired: boolean('paired').notNull().default(false),
+  },
+  (t) => [
+    uniqueIndex('challenger_calls_once').on(t.challengerId, t.requestId),
+    index('challenger_calls_owed').on(t.id).where(sql`state = 'owed'`),
+    index('challenger_calls_unscored').on(t.challengerId, t.id).where(sql`state = 'done' and score is null`),
+    index('challenger_calls_unpaired').on(t.challengerId, t.id).where(sql`score is not null and not paired`),
+  ],
+);

@@ -77,6 +77,18 @@ export function decimal(x, digits = 3) {
   return x.toFixed(digits);
 }
 
+/**
+ * Cohen's kappa, with its interval when there is one: 0.81234 and {0.78, 0.845} → "0.812 (0.780 to
+ * 0.845)"; the kappa alone without one.
+ * @param {number | null | undefined} k
+ * @param {{ lower: number, upper: number } | null | undefined} [interval]
+ */
+export function kappa(k, interval) {
+  if (!measured(k)) return NONE;
+  if (!interval || !measured(interval.lower) || !measured(interval.upper)) return decimal(k);
+  return `${decimal(k)} (${decimal(interval.lower)} to ${decimal(interval.upper)})`;
+}
+
 /** @type {ReadonlyArray<readonly [string, number]>} */
 const UNITS = [
   ['d', 86_400_000],
@@ -115,19 +127,29 @@ export function duration(ms) {
 }
 
 /**
- * A gate criterion's figure (its `required` or `actual`) in the unit of its kind: samples as a
- * count, agreement bounds and the error rate as percentages, latency as a duration, cost in
- * dollars. Text (a duration the plan wrote) is shown as it is.
- * @param {string} name the criterion's name: a `promoteWhen` field or `segment:<field>=<value>`
+ * A gate criterion's figure (its `required`, `actual` or `observed`) in the unit of its kind:
+ * samples as a count, agreement bounds (overall, per segment value, per label) and the error rate
+ * as percentages, latency as a duration, costs (the AI's, the error cost per decision) in dollars.
+ * Text (a duration the plan wrote) is shown as it is.
+ * @param {string} name the criterion's name: a `promoteWhen` field, `segment:<field>=<value>`,
+ *   `labelRecallLowerBound:<label>` or `labelPrecisionLowerBound:<label>`
  * @param {number | string | null | undefined} value
  */
 export function criterionFigure(name, value) {
   if (typeof value === 'string') return value;
   if (!measured(value)) return NONE;
+  if (name === PAIRED_CRITERION) return points(value);
+  name = baseCriterion(name);
   if (name === 'minSamples') return count(value);
   if (name === 'maxP95LatencyMs') return duration(value);
-  if (name === 'maxAiCostPerDecision') return usd(value);
-  if (name === 'agreementLowerBound' || name === 'maxAiErrorRate' || name.startsWith('segment:')) {
+  if (name === 'maxAiCostPerDecision' || name === 'maxErrorCostPerDecision') return usd(value);
+  if (
+    name === 'agreementLowerBound' ||
+    name === 'maxAiErrorRate' ||
+    name.startsWith('segment:') ||
+    name.startsWith('labelRecallLowerBound:') ||
+    name.startsWith('labelPrecisionLowerBound:')
+  ) {
     return percent(value);
   }
   return String(value);
@@ -138,5 +160,32 @@ export function criterionFigure(name, value) {
  * @param {string} name the criterion's name
  */
 export function criterionComparator(name) {
-  return name.startsWith('max') ? '≤' : '≥';
+  return baseCriterion(name).startsWith('max') ? '≤' : '≥';
+}
+
+/** A challenger's paired criterion (its agreement minus its champion's, on the same requests). */
+export const PAIRED_CRITERION = 'championNonInferiority';
+
+/** The stages whose gates a challenger is judged by; its criteria are named `<stage>.<criterion>`. */
+const GATE_STAGES = ['shadow', 'human-reviewed', 'limited-autonomous'];
+
+/**
+ * The `promoteWhen` field a criterion's name stands for: `shadow.minSamples` → `minSamples`.
+ * @param {string} name
+ */
+export function baseCriterion(name) {
+  const dot = name.indexOf('.');
+  return dot > 0 && GATE_STAGES.includes(name.slice(0, dot)) ? name.slice(dot + 1) : name;
+}
+
+/**
+ * A difference of two agreements (a challenger's minus its champion's) in percentage points,
+ * signed: 0.008 → "+0.8 pp", -0.02 → "-2.0 pp", 0 → "0.0 pp".
+ * @param {number | null | undefined} x
+ */
+export function points(x) {
+  if (!measured(x)) return NONE;
+  const text = (Math.abs(x) * 100).toFixed(1);
+  const sign = text === '0.0' ? '' : x < 0 ? '-' : '+';
+  return `${sign}${text} pp`;
 }

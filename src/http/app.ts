@@ -48,6 +48,12 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
     routes: ROUTE_TABLE,
     ...(options.metrics ? { metrics: options.metrics } : {}),
   };
+  // A stopping controller finishes the requests it has and closes each connection after its
+  // answer, so clients reconnect to a controller that stays.
+  app.use((_req, res, next) => {
+    if (services.stopping?.()) res.setHeader('Connection', 'close');
+    next();
+  });
   const limit = rateLimitPerKey(options.rateLimits ?? { ingest: 0, api: 0 });
   const v1 = express.Router();
   for (const route of ROUTE_TABLE) {
@@ -63,6 +69,7 @@ export function createApp(services: HttpServices, options: AppOptions): Express 
     v1[route.method](
       route.path.slice('/v1'.length),
       ...measured(route),
+      ...refusedWhileStopping(route, services),
       authenticate(services.keys),
       // The budget is spent before the permission is checked: a refused request counts too.
       limit(route.budget),
@@ -89,6 +96,23 @@ function measured(route: RouteSpec): RequestHandler[] {
     (req, _res, next) => {
       req.measuredRoute = name;
       next();
+    },
+  ];
+}
+
+/**
+ * The SDK's routes bring work (decisions that owe AI calls, suggestions that make one): a stopping
+ * controller answers them 503 with Retry-After, which the SDK retries, and takes none of it on.
+ */
+function refusedWhileStopping(route: RouteSpec, services: HttpServices): RequestHandler[] {
+  if (route.budget !== 'ingest') return [];
+  return [
+    (_req, res, next) => {
+      if (!services.stopping?.()) return next();
+      res.setHeader('Retry-After', '1');
+      res
+        .status(503)
+        .json({ error: 'unavailable', message: 'the controller is stopping; retry', details: [] });
     },
   ];
 }

@@ -20,6 +20,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
     code === 'CONNECTION_ENDED' ||
     code === 'CONNECTION_DESTROYED' ||
     code === 'CONNECT_TIMEOUT' ||
+    code === 'DATABASE_DEADLINE' || // no answer in time: a silent connection (database-deadline.ts)
     code === '57P01' || // admin_shutdown
     code === '57P03' // cannot_connect_now
   );

@@ -6,6 +6,7 @@ import type { TimeseriesStore } from '../metrics/timeseries-store.js';
 import type { UseCaseReader } from '../metrics/use-case-reader.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { ReleaseService } from '../promotion/release-service.js';
+import type { ChallengerService } from '../promotion/challenger-service.js';
 import type { ReportService } from '../report/report-service.js';
 
 /** What the HTTP layer needs from the rest of the controller. */
@@ -20,6 +21,8 @@ export interface HttpServices {
   timeseries: TimeseriesStore;
   keys: KeyStore;
   release: ReleaseService;
+  /** Champion and challenger: the verdict, the swap and the discard. */
+  challengers: ChallengerService;
   clock: () => Date;
   /** Where plans may send AI calls and webhooks, and which secrets they may name. */
   egress: Egress;
@@ -27,4 +30,6 @@ export interface HttpServices {
   onPlanApplied(useCase: UseCase): Promise<void>;
   /** Each dependency's state, `ok` or `unavailable` (what is wrong goes to the log). */
   readiness(): Promise<Record<string, 'ok' | 'unavailable'>>;
+  /** True once the process is stopping: /readyz answers 503 and the SDK's routes are refused. */
+  stopping?(): boolean;
 }

@@ -11,7 +11,11 @@ type JsonObject = Record<string, unknown>;
 
 /** One criterion of a gate (`gate.criteria[]` of a use case, README "Gates and guards"). */
 const GATE_CRITERION = z.object({
-  name: z.string().describe('the plan field, or `segment:<field>=<value>` for one segment value'),
+  name: z
+    .string()
+    .describe(
+      'the plan field; `segment:<field>=<value>` for one segment value; `labelRecallLowerBound:<label>` or `labelPrecisionLowerBound:<label>` for one label',
+    ),
   required: z.union([z.number(), z.string()]),
   actual: z.union([z.number(), z.string(), z.null()]).describe('null while there is nothing to measure'),
   status: z
@@ -21,12 +25,25 @@ const GATE_CRITERION = z.object({
     ),
   holds: z.boolean().describe("status === 'holds'"),
   detail: z.string().optional(),
-  observed: z.number().nullable().optional().describe('agreement criteria: the mean agreement observed'),
+  observed: z
+    .number()
+    .nullable()
+    .optional()
+    .describe(
+      'agreement criteria: the mean agreement observed; maxErrorCostPerDecision: the mean cost (USD)',
+    ),
   samples: z
     .number()
     .int()
     .optional()
-    .describe('agreement criteria: the compared decisions the bound counts'),
+    .describe(
+      'agreement criteria: the decisions the bound counts (AI failures on decided requests included under aiFailures: disagree)',
+    ),
+});
+
+const GATE_WARNING = z.object({
+  code: z.enum(['majority-baseline']),
+  message: z.string(),
 });
 
 export function buildOpenApiDocument(routes: readonly RouteSpec[]): JsonObject {
@@ -42,6 +59,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[]): JsonObject {
   }
   addComponent(schemas, 'Error', errorBodySchema);
   addComponent(schemas, 'GateCriterion', GATE_CRITERION);
+  addComponent(schemas, 'GateWarning', GATE_WARNING);
 
   const paths: Record<string, Record<string, JsonObject>> = {};
   for (const route of routes) {

@@ -56,6 +56,25 @@ from jsonb_to_recordset($1::text::jsonb) as r(u text, q text, h text, i jsonb, p
 on conflict do nothing
 returning use_case, request_id`;
 
+/**
+ * Owes the use case's active challenger a call for each row given (README "Champion and
+ * challenger"), in the transaction that stored the decisions; nothing when none is active any more.
+ * The raw input travels wrapped in an array, as the pending input above does.
+ */
+export const ENLIST_CHALLENGER = `
+insert into challenger_calls (challenger_id, use_case, request_id, pending_input)
+select c.id, r.u, r.q, r.i -> 0
+from jsonb_to_recordset($1::text::jsonb) as r(u text, q text, i jsonb)
+join challengers c on c.use_case = r.u and c.state = 'active'
+on conflict do nothing`;
+
+/** The JSON document ENLIST_CHALLENGER reads, for the rows that ask the challenger. */
+export function challengerRecords(rows: readonly NewDecision[]): string | null {
+  const asked = rows.filter((r) => r.challengerInput);
+  if (asked.length === 0) return null;
+  return JSON.stringify(asked.map((r) => ({ u: r.useCase, q: r.requestId, i: [r.challengerInput!.input] })));
+}
+
 const PAYLOAD_HASHES = `
 select d.use_case, d.request_id, d.payload_hash
 from decisions d
@@ -97,10 +116,16 @@ export class DecisionStore {
     return rawTransaction(this.database, async (run) => {
       const returned = await run<DecisionKeyRow>(INSERT_MIRRORED, [mirroredRecords(rows)]);
       // The common case: every row is new (RETURNING gives back exactly the rows inserted).
-      if (returned.length === rows.length) return { inserted: rows, duplicates: 0 };
+      if (returned.length === rows.length) {
+        const asked = challengerRecords(rows);
+        if (asked) await run(ENLIST_CHALLENGER, [asked]);
+        return { inserted: rows, duplicates: 0 };
+      }
       const insertedKeys = new Set(returned.map((k) => `${k.use_case}\u0000${k.request_id}`));
       const inserted = rows.filter((r) => insertedKeys.has(keyOf(r)));
       const others = rows.filter((r) => !insertedKeys.has(keyOf(r)));
+      const asked = challengerRecords(inserted);
+      if (asked) await run(ENLIST_CHALLENGER, [asked]);
 
       const found = await run<DecisionKeyRow & { payload_hash: string }>(PAYLOAD_HASHES, [
         JSON.stringify(others.map((k) => ({ u: k.useCase, q: k.requestId }))),
@@ -117,7 +142,27 @@ export class DecisionStore {
    * inserted already claimed, so no worker calls for it meanwhile. Null when the key exists.
    */
   async insertClaimed(row: NewDecision, leaseMs: number): Promise<number | null> {
-    const [inserted] = await this.database.db
+    const asked = challengerRecords([row]);
+    if (asked) {
+      // With the challenger's call, in one transaction: a stored suggestion always owes it.
+      return this.database.db.transaction(async (tx) => {
+        const id = await this.insertClaimedIn(tx, row, leaseMs);
+        if (id !== null) {
+          const [before, after] = ENLIST_CHALLENGER.split('$1') as [string, string];
+          await tx.execute(sql`${sql.raw(before)}${asked}${sql.raw(after)}`);
+        }
+        return id;
+      });
+    }
+    return this.insertClaimedIn(this.database.db, row, leaseMs);
+  }
+
+  private async insertClaimedIn(
+    db: Pick<Database['db'], 'insert'>,
+    row: NewDecision,
+    leaseMs: number,
+  ): Promise<number | null> {
+    const [inserted] = await db
       .insert(decisions)
       .values({
         useCase: row.useCase,

@@ -9,10 +9,15 @@ import { inScope, type Principal } from '../keys/roles.js';
 import { checkDecision } from '../comparison/decision-fit.js';
 import { storedForms, storedText } from '../privacy/input-policy.js';
 import type { NewDecision } from '../db/decision-row.js';
+import { withinDeadline } from '../db/database-deadline.js';
+import { askChallenger, challengerQueueKey } from '../shadow/challenger-sampling.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { ShadowQueue } from '../shadow/shadow-queue.js';
 import { CONFLICT_PROBLEM, ConflictingDecisions, type DecisionStore } from './decision-store.js';
 import { payloadHash } from './payload-hash.js';
+
+/** The default of `IngestDeps.timeoutMs` (SHADOWGATE_DATABASE_WAIT_MS). */
+export const INGEST_TIMEOUT_MS = 5_000;
 
 export interface IngestDeps {
   useCases: UseCaseStore;
@@ -20,6 +25,11 @@ export interface IngestDeps {
   queue: ShadowQueue;
   comparisons: ComparisonRecorder;
   logger: Logger;
+  /**
+   * How long a request waits for the database before it answers 503 (default 5 s, below the
+   * SDK's 10 s request timeout so the SDK hears why and resends).
+   */
+  timeoutMs?: number;
   /** Told, per use case, how many decisions were newly stored and how many were retries (metrics). */
   onIngested?: (useCase: string, outcome: 'accepted' | 'duplicate', count: number) => void;
 }
@@ -31,8 +41,40 @@ export interface IngestDeps {
 export class IngestService {
   constructor(private readonly deps: IngestDeps) {}
 
-  /** `paths[i]` is the prefix under which item i's problems are reported (`decisions[3]`). */
+  /**
+   * `paths[i]` is the prefix under which item i's problems are reported (`decisions[3]`). Storing
+   * waits for the database at most `timeoutMs`; enqueuing is best effort and bounded by the
+   * queue's own command timeout (a silent Redis must not hold ingest: the sweep re-enqueues).
+   */
   async ingest(items: MirroredDecision[], principal: Principal, paths: string[]): Promise<IngestResult> {
+    const { inserted, duplicates } = await withinDeadline(
+      () => this.store(items, principal, paths),
+      this.timeoutMs,
+      'ingest',
+    );
+    const owed = inserted.filter((r) => r.aiState === 'owed');
+    const jobs = owed.map((r) => ({ useCase: r.useCase, requestId: r.requestId }));
+    for (const r of inserted) {
+      if (r.challengerInput) jobs.push({ useCase: challengerQueueKey(r.useCase), requestId: r.requestId });
+    }
+    if (jobs.length > 0) {
+      // Enqueuing is best effort: PostgreSQL holds what is owed and the sweep re-enqueues it.
+      await this.deps.queue
+        .enqueue(jobs)
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: error, count: owed.length }, 'enqueue failed; the sweep will retry'),
+        );
+    }
+    if (this.deps.onIngested) this.countIngested(items, inserted, this.deps.onIngested);
+    return { accepted: inserted.length, duplicates, aiCallsOwed: owed.length };
+  }
+
+  private get timeoutMs(): number {
+    return this.deps.timeoutMs ?? INGEST_TIMEOUT_MS;
+  }
+
+  /** Checks the items against their plans and stores them: what was newly inserted, and how many were not. */
+  private async store(items: MirroredDecision[], principal: Principal, paths: string[]) {
     const useCases = await this.loadUseCases(items, principal, paths);
     const problems: ProblemDetail[] = [];
     const repeats: ProblemDetail[] = [];
@@ -87,21 +129,24 @@ export class IngestService {
           ),
         );
       });
-    const owed = inserted.filter((r) => r.aiState === 'owed');
-    if (owed.length > 0) {
-      // Enqueuing is best effort: PostgreSQL holds what is owed and the sweep re-enqueues it.
-      await this.deps.queue
-        .enqueue(owed.map((r) => ({ useCase: r.useCase, requestId: r.requestId })))
-        .catch((error: unknown) =>
-          this.deps.logger.warn({ err: error, count: owed.length }, 'enqueue failed; the sweep will retry'),
-        );
-    }
-    if (this.deps.onIngested) this.countIngested(items, inserted, this.deps.onIngested);
-    return { accepted: inserted.length, duplicates: duplicates + batchDuplicates, aiCallsOwed: owed.length };
+    return { inserted, duplicates: duplicates + batchDuplicates };
   }
 
   /** A human decision arriving after the mirror (possibly after the AI's answer). */
-  async recordLateHuman(
+  recordLateHuman(
+    useCaseId: string,
+    requestId: string,
+    human: HumanSide,
+    principal: Principal,
+  ): Promise<{ status: 'recorded' | 'duplicate'; score: number | null }> {
+    return withinDeadline(
+      () => this.recordLateHumanNow(useCaseId, requestId, human, principal),
+      this.timeoutMs,
+      'late human decision',
+    );
+  }
+
+  private async recordLateHumanNow(
     useCaseId: string,
     requestId: string,
     human: HumanSide,
@@ -169,8 +214,8 @@ export class IngestService {
       context: stored.context,
       stage: useCase.stage,
       stageVersion: useCase.stageVersion,
-      planVersion: useCase.planVersion,
-      aiConfig: useCase.aiConfig,
+      planVersion: useCase.serving.planVersion,
+      aiConfig: useCase.serving.aiConfig,
       human: item.human
         ? {
             decision: item.human.decision,
@@ -179,6 +224,7 @@ export class IngestService {
           }
         : null,
       aiState: owesAi ? 'owed' : 'none',
+      ...(askChallenger(useCase, item.requestId) ? { challengerInput: { input: item.input } } : {}),
     };
   }
 

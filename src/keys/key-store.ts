@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
+import { withinDeadline } from '../db/database-deadline.js';
 import { apiKeys, auditEvents } from '../db/schema.js';
 import type { Principal, Role } from './roles.js';
 import { UnknownKeyLimiter } from './unknown-key-limiter.js';
@@ -26,6 +27,8 @@ export type Authentication =
 
 /** How often a key's last-used time is written, at most. */
 const TOUCH_EVERY_MS = 60_000;
+/** The default of the constructor's `lookupTimeoutMs` (SHADOWGATE_DATABASE_WAIT_MS). */
+export const KEY_LOOKUP_TIMEOUT_MS = 5_000;
 
 /**
  * API keys, stored as sha256 of the secret (the secret is random, 32 bytes, so a fast hash
@@ -39,14 +42,20 @@ export class KeyStore {
   private readonly touched = new Map<string, number>();
   private readonly nowMs: () => number;
   private readonly unknownKeys: UnknownKeyLimiter;
+  private readonly lookupTimeoutMs: number;
 
-  /** `unknownKeysPerSecond`: lookups of keys not accepted lately, per client address (0 or unset: no limit). */
+  /**
+   * `unknownKeysPerSecond`: lookups of keys not accepted lately, per client address (0 or unset:
+   * no limit). `lookupTimeoutMs`: how long a request waits for its key's row (default 5 s); every
+   * request but the bootstrap admin's waits for it, so a silent database would hold them all.
+   */
   constructor(
     private readonly database: Database,
     private readonly bootstrapAdminKey?: string,
-    options: { nowMs?: () => number; unknownKeysPerSecond?: number } = {},
+    options: { nowMs?: () => number; unknownKeysPerSecond?: number; lookupTimeoutMs?: number } = {},
   ) {
     this.nowMs = options.nowMs ?? Date.now;
+    this.lookupTimeoutMs = options.lookupTimeoutMs ?? KEY_LOOKUP_TIMEOUT_MS;
     this.unknownKeys = new UnknownKeyLimiter(options.unknownKeysPerSecond ?? 0, this.nowMs);
   }
 
@@ -55,7 +64,7 @@ export class KeyStore {
     const hash = hashSecret(secret);
     const admission = this.unknownKeys.admit(hash, address);
     if (!admission.allowed) return { outcome: 'limited', retryAfterSeconds: admission.retryAfterSeconds };
-    const principal = await this.resolve(secret);
+    const principal = await withinDeadline(() => this.resolve(secret), this.lookupTimeoutMs, 'key lookup');
     this.unknownKeys.settle(hash, principal !== null);
     return principal ? { outcome: 'accepted', principal } : { outcome: 'unknown' };
   }

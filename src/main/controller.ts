@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ComparisonRecorder } from '../shadow/comparison-recorder.js';
 import type { Config } from '../config.js';
 import { type Database, openDatabase } from '../db/database.js';
+import { databaseClock } from '../db/database-clock.js';
 import { createEgress } from '../egress/egress.js';
 import { createApp } from '../http/app.js';
 import type { HttpServices } from '../http/http-services.js';
@@ -26,15 +27,21 @@ import { createBullShadowQueue } from '../shadow/bull-shadow-queue.js';
 import { createInProcessShadowQueue } from '../shadow/in-process-shadow-queue.js';
 import type { ShadowQueue } from '../shadow/shadow-queue.js';
 import { ShadowWorker } from '../shadow/shadow-worker.js';
+import { InFlightCalls } from '../shadow/in-flight-calls.js';
 import { GateEvaluator, judge } from '../promotion/gate-evaluator.js';
 import { GuardWindowStore } from '../promotion/guard-window-store.js';
 import { Notifier } from '../promotion/notifier.js';
 import { PromotionEngine } from '../promotion/promotion-engine.js';
 import { ReleaseService } from '../promotion/release-service.js';
 import { TransitionStore } from '../promotion/transition-store.js';
+import { ChallengerService } from '../promotion/challenger-service.js';
+import { ChallengerStore } from '../promotion/challenger-store.js';
+import { ChallengerCallStore } from '../shadow/challenger-call-store.js';
+import { ChallengerWorker } from '../shadow/challenger-worker.js';
 import { ControllerMetrics } from '../observability/metrics-registry.js';
 import { InstrumentedAiClients } from '../observability/instrumented-ai-clients.js';
-import { owedCallsByUseCase } from '../observability/owed-calls.js';
+import { challengerOwedCallsByUseCase, owedCallsByUseCase } from '../observability/owed-calls.js';
+import { gateReadings } from '../observability/gate-metrics.js';
 import { cachedReadiness } from '../observability/readiness.js';
 import { AuditEventReader } from '../report/audit-event-reader.js';
 import { ReportService } from '../report/report-service.js';
@@ -42,6 +49,10 @@ import { BudgetGuard } from '../shadow/budget-guard.js';
 import { createLogger } from './logger.js';
 import { createFlags, type Flags } from './flag-wiring.js';
 import { periodic } from './periodic.js';
+import { settlesWithin } from '../contracts/settles-within.js';
+
+/** A host clock drifts by well under a millisecond a minute; a stepped one is corrected within this. */
+const CLOCK_SYNC_MS = 60_000;
 
 /** Retention is counted in days: an hourly purge keeps inputs at most an hour past it. */
 const RETENTION_PURGE_MS = 3_600_000;
@@ -52,7 +63,10 @@ export interface ControllerOptions {
   /** An already open database (tests); otherwise opened from the configuration. */
   database?: Database;
   queue?: ShadowQueue;
+  /** Default: PostgreSQL's clock (database-clock.ts), so processes on one database agree on the time. */
   clock?: () => Date;
+  /** The host clock the default clock corrects, ms (tests skew it). Default Date.now. */
+  hostClock?: () => number;
   aiClientFactory?: (plan: Plan) => AiSystemClient;
   /** Run the sweep and the tick on timers after start() (default true; tests drive them by hand). */
   background?: boolean;
@@ -79,8 +93,35 @@ export interface Controller {
   /** Starts consumers, the periodic sweep and the tick (no HTTP listener). */
   start(): Promise<void>;
   listen(port: number, host?: string): Promise<Server>;
-  stop(): Promise<void>;
+  /**
+   * Stops taking work, lets in-flight AI calls and requests finish for the grace period (default
+   * SHADOWGATE_SHUTDOWN_GRACE_MS; `hurry` aborted ends it early), hands back the claims of the
+   * calls still running, then closes the queue and the database. Called again, it returns the
+   * first call's result.
+   */
+  stop(options?: StopOptions): Promise<StopReport>;
 }
+
+export interface StopOptions {
+  graceMs?: number;
+  /** Aborted (a second signal): the grace period ends now. */
+  hurry?: AbortSignal;
+}
+
+export interface StopReport {
+  /** AI calls held (or being claimed) when the stop began. */
+  inFlight: number;
+  /** Calls whose claim was released because they had not finished within the grace period. */
+  handedBack: number;
+  /** Claim statements that had not returned at the hand-back: their calls wait for their lease. */
+  unanswered: number;
+  ms: number;
+}
+
+/** After the hand-back, how long the queue, the HTTP server and webhooks get to finish. */
+const AFTER_HAND_BACK_MS = 3_000;
+/** How long the hand-back waits for claim statements still running. */
+const CLAIM_WAIT_MS = 2_000;
 
 export async function createController(options: ControllerOptions): Promise<Controller> {
   const { config } = options;
@@ -93,25 +134,58 @@ export async function createController(options: ControllerOptions): Promise<Cont
       readTimeoutMs: config.SHADOWGATE_READ_TIMEOUT_MS,
     }));
   if (options.migrate !== false) await database.migrate();
+  // The queue's close waits for its active jobs past the grace period: by then they were handed back.
+  const closeTimeoutMs = config.SHADOWGATE_SHUTDOWN_GRACE_MS + AFTER_HAND_BACK_MS;
   const queue =
     options.queue ??
     (config.REDIS_URL
-      ? createBullShadowQueue({ redisUrl: config.REDIS_URL, prefix: config.SHADOWGATE_QUEUE_PREFIX, logger })
-      : createInProcessShadowQueue({ logger }));
+      ? createBullShadowQueue({
+          redisUrl: config.REDIS_URL,
+          prefix: config.SHADOWGATE_QUEUE_PREFIX,
+          logger,
+          closeTimeoutMs,
+        })
+      : createInProcessShadowQueue({ logger, closeTimeoutMs }));
 
-  const clock = options.clock ?? (() => new Date());
+  const dbClock = databaseClock(database, options.hostClock);
+  if (!options.clock) {
+    // A controller starts while its database is away (it reports not ready and recovers by
+    // itself); the tick syncs first and does not run on the host's clock alone.
+    await dbClock
+      .sync()
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, "the database's clock could not be read; synced before the first tick"),
+      );
+  }
+  const clock = options.clock ?? dbClock.now;
   const useCases = new UseCaseStore(database, { maxUseCases: config.SHADOWGATE_MAX_USE_CASES });
   const decisions = new DecisionStore(database);
   const plans = new PlanCache(useCases);
   const comparisons = new ComparisonRecorder(plans, decisions);
   const guardWindows = new GuardWindowStore(database);
+  const reader = new UseCaseReader(
+    new RollupStore(database),
+    // Range and segment scans, the time series and the report's event counts are bounded reads.
+    new MetricsStore(database.boundedReads),
+    ({ useCase, cohort, now }) => judge(useCase, cohort, now),
+  );
+  const gates = new GateEvaluator(reader);
   const metrics = new ControllerMetrics(
     {
-      useCases: async () => (await useCases.list()).map((u) => ({ id: u.id, stage: u.stage })),
+      useCases: async () =>
+        (await useCases.list()).map((u) => ({
+          id: u.id,
+          stage: u.stage,
+          challenger: u.challenger?.id ?? null,
+        })),
       queueDepth: (useCase) => queue.depth(useCase),
       owedCalls: () => owedCallsByUseCase(database),
+      challengerOwedCalls: () => challengerOwedCallsByUseCase(database),
+      gates: gateReadings({ useCases, gates, clock }),
+      readiness: () => services.readiness(),
     },
     logger,
+    { challengerVerdictTtlMs: 5 * config.SHADOWGATE_TICK_MS },
   );
   const egress = createEgress(config);
   const aiClients = new InstrumentedAiClients(metrics, {
@@ -121,7 +195,10 @@ export async function createController(options: ControllerOptions): Promise<Cont
     ...(options.aiClientFactory ? { factory: options.aiClientFactory } : {}),
   });
   const calls = new AiCallStore(database);
+  const inFlight = new InFlightCalls();
+  let stopping: Promise<StopReport> | null = null;
   const worker = new ShadowWorker({
+    inFlight,
     queue,
     calls,
     useCases,
@@ -131,19 +208,35 @@ export async function createController(options: ControllerOptions): Promise<Cont
     budget: new BudgetGuard((id, now) => guardWindows.spendToday(id, now), clock),
     clients: aiClients,
   });
-  const reader = new UseCaseReader(
-    new RollupStore(database),
-    // Range and segment scans, the time series and the report's event counts are bounded reads.
-    new MetricsStore(database.boundedReads),
-    ({ useCase, cohort, now }) => judge(useCase, cohort, now),
-  );
-  const gates = new GateEvaluator(reader);
+  const challengerWorker = new ChallengerWorker({
+    queue,
+    calls: new ChallengerCallStore(database),
+    useCases,
+    plans,
+    clients: aiClients,
+    logger,
+    budget: new BudgetGuard((id, now) => guardWindows.spendToday(id, now), clock),
+  });
   const transitions = new TransitionStore(database);
   const notifier = new Notifier(logger, { destinations: egress.webhooks });
   const keys = new KeyStore(database, config.SHADOWGATE_ADMIN_KEY, {
     unknownKeysPerSecond: config.SHADOWGATE_RATE_LIMIT_UNKNOWN_KEYS_PER_SEC,
+    lookupTimeoutMs: config.SHADOWGATE_DATABASE_WAIT_MS,
   });
   const flags = createFlags({ config, useCases, keys, transitions, notifier, logger, clock });
+  const challengers = new ChallengerService({
+    useCases,
+    store: new ChallengerStore(database),
+    plans,
+    notifier,
+    clock,
+    onChanged: async (useCase) => {
+      await worker.sync(useCase);
+      await challengerWorker.sync(useCase);
+    },
+    onJudged: (useCase, challenger, verdict) => metrics.challengerJudged(useCase, challenger, verdict),
+    onSwapped: (useCase) => metrics.challengerSwapped(useCase),
+  });
   const release = new ReleaseService({
     useCases,
     transitions,
@@ -152,7 +245,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
     clock,
     onTransition: (useCase, kind) => metrics.transition(useCase, kind),
     onStageChanged: async (useCase) => {
+      await challengers.afterStageChange(useCase);
       await worker.sync(useCase);
+      await challengerWorker.sync(useCase);
       await flags.reconciler.reconcile(useCase.id);
     },
   });
@@ -166,6 +261,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     logger,
     tickMs: config.SHADOWGATE_TICK_MS,
     onGuardTripped: (useCase, guard) => metrics.guardTripped(useCase, guard),
+    challengers,
   });
   const services: HttpServices = {
     useCases,
@@ -175,6 +271,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       queue,
       comparisons,
       logger,
+      timeoutMs: config.SHADOWGATE_DATABASE_WAIT_MS,
       onIngested: (useCase, outcome, count) => metrics.decisions(useCase, outcome, count),
     }),
     suggestions: new SuggestionService({
@@ -184,6 +281,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
       clients: aiClients,
       comparisons,
       logger,
+      inFlight,
+      plans,
+      queue,
     }),
     reader,
     report: new ReportService({
@@ -191,20 +291,24 @@ export async function createController(options: ControllerOptions): Promise<Cont
       reader,
       transitions,
       events: new AuditEventReader(database.boundedReads),
+      challengers,
     }),
     timeseries: new TimeseriesStore(database.boundedReads),
     keys,
     release,
     clock,
     egress,
+    challengers,
     onPlanApplied: async (useCase) => {
       await worker.sync(useCase);
+      await challengerWorker.sync(useCase);
       await flags.reconciler.reconcile(useCase.id);
     },
     readiness: cachedReadiness({
       checks: { database: () => database.ping(), queue: () => queue.ping(), flags: () => flags.store.ping() },
       logger,
     }),
+    stopping: () => stopping !== null,
   };
   const app = createApp(services, {
     bodyLimit: config.SHADOWGATE_BODY_LIMIT,
@@ -225,10 +329,20 @@ export async function createController(options: ControllerOptions): Promise<Cont
     async () => {
       await worker.syncAll();
       await worker.sweep();
+      await challengerWorker.syncAll();
+      await challengerWorker.sweep();
     },
     logger,
   );
-  const ticker = periodic('tick', config.SHADOWGATE_TICK_MS, () => engine.tick(clock()), logger);
+  const ticker = periodic(
+    'tick',
+    config.SHADOWGATE_TICK_MS,
+    async () => {
+      if (!options.clock && !dbClock.synced) await dbClock.sync();
+      return engine.tick(clock());
+    },
+    logger,
+  );
   const flagSync = periodic(
     'flag sync',
     config.SHADOWGATE_FLAG_SYNC_MS,
@@ -237,7 +351,69 @@ export async function createController(options: ControllerOptions): Promise<Cont
   );
   const retention = new RetentionPurge({ database, useCases, logger });
   const purger = periodic('retention purge', RETENTION_PURGE_MS, () => retention.purge(clock()), logger);
-  const loops = [sweeper, ticker, flagSync, purger];
+  const clockSync = periodic('clock sync', CLOCK_SYNC_MS, () => dbClock.sync(), logger);
+  const loops = options.clock
+    ? [sweeper, ticker, flagSync, purger]
+    : [sweeper, ticker, flagSync, purger, clockSync];
+
+  async function stopController({ graceMs = config.SHADOWGATE_SHUTDOWN_GRACE_MS, hurry }: StopOptions) {
+    const started = Date.now();
+    const challengerCalls = challengerWorker.inFlight;
+    const inFlightAtStart = inFlight.count + challengerCalls.count;
+    inFlight.stopTaking();
+    challengerCalls.stopTaking();
+    const grace = AbortSignal.any([AbortSignal.timeout(Math.max(0, graceMs)), ...(hurry ? [hurry] : [])]);
+    // No new connection; those open finish their request and close (app.ts), idle ones at once.
+    const serversClosed = Promise.all(
+      servers.map((s) => {
+        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeIdleConnections();
+        return closed;
+      }),
+    );
+    const loopsStopped = Promise.all(loops.map((l) => l.stop()));
+    // The queue takes no more jobs and waits for its active ones (whose calls may be handed back).
+    const queueClosed = queue.close();
+    const [ownIdle, challengerIdle] = await Promise.all([inFlight.idle(grace), challengerCalls.idle(grace)]);
+    const finished = ownIdle && challengerIdle;
+    let handedBack = 0;
+    let unanswered = 0;
+    if (!challengerIdle) {
+      const back = await challengerCalls
+        .handBack(challengerWorker.calls, CLAIM_WAIT_MS)
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'handing back the challenger calls failed; their lease frees them');
+          return { handedBack: 0, unanswered: challengerCalls.count };
+        });
+      handedBack += back.handedBack;
+      unanswered += back.unanswered;
+    }
+    if (!ownIdle) {
+      const back = await inFlight.handBack(calls, CLAIM_WAIT_MS).catch((error: unknown) => {
+        logger.error({ err: error }, 'handing back the AI calls failed; their lease frees them');
+        return { handedBack: 0, unanswered: inFlight.count };
+      });
+      handedBack += back.handedBack;
+      unanswered += back.unanswered;
+    }
+    if (!finished) {
+      logger.warn(
+        { handedBack, unanswered, graceMs, hurried: hurry?.aborted ?? false },
+        'AI calls still running at the end of the grace period were handed back',
+      );
+    }
+    const rest = await settlesWithin(
+      Promise.all([serversClosed, loopsStopped, queueClosed, notifier.settled()]),
+      finished ? Math.max(0, graceMs - (Date.now() - started)) + AFTER_HAND_BACK_MS : AFTER_HAND_BACK_MS,
+    );
+    if (!rest) {
+      logger.warn('requests, the queue or webhooks were still busy when the controller stopped');
+      for (const s of servers) s.closeAllConnections();
+    }
+    metrics.close();
+    if (!options.database) await database.close();
+    return { inFlight: inFlightAtStart, handedBack, unanswered, ms: Date.now() - started };
+  }
 
   return {
     app,
@@ -263,12 +439,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
         servers.push(server);
       });
     },
-    async stop() {
-      await Promise.all(loops.map((l) => l.stop()));
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-      await notifier.settled();
-      await queue.close();
-      if (!options.database) await database.close();
+    stop(stopOptions = {}) {
+      stopping ??= stopController(stopOptions);
+      return stopping;
     },
   };
 }

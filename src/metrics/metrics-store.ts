@@ -12,7 +12,8 @@ export interface MetricsFilter {
   segment?: { name: string; value: string };
 }
 
-interface CohortRow {
+/** One cohort's aggregate as SQL answers it (the column names both cohort queries use). */
+export interface CohortRow {
   stage: Mode;
   ai_config: string;
   model_version: string | null;
@@ -29,6 +30,7 @@ interface CohortRow {
   human_decisions: number;
   pending_human: number;
   pending_ai: number;
+  ai_failed_with_human: number;
   first_at: Date | string | null;
   last_at: Date | string | null;
 }
@@ -60,36 +62,14 @@ export class MetricsStore {
         count(human_decision)::int as human_decisions,
         count(*) filter (where human_decision is null)::int as pending_human,
         count(*) filter (where ai_state = 'owed')::int as pending_ai,
+        count(*) filter (where ai_state = 'error' and human_decision is not null)::int as ai_failed_with_human,
         min(received_at) as first_at, max(received_at) as last_at
       from decisions where ${where}
       group by stage, ai_config, ai_model_version
       order by min(received_at)`);
 
     const cohorts = new Map<string, CohortAggregate>();
-    for (const r of rows) {
-      cohorts.set(cohortKey(r.stage, r.ai_config, r.model_version), {
-        stage: r.stage,
-        aiConfig: r.ai_config,
-        modelVersion: r.model_version,
-        decisions: Number(r.decisions),
-        compared: Number(r.compared),
-        scoreSum: Number(r.score_sum),
-        aiAttempted: Number(r.ai_attempted),
-        aiErrors: Number(r.ai_errors),
-        latencyP50Ms: r.p50 === null ? null : Number(r.p50),
-        latencyP95Ms: r.p95 === null ? null : Number(r.p95),
-        aiCostSum: Number(r.ai_cost),
-        inputTokensSum: Number(r.input_tokens),
-        outputTokensSum: Number(r.output_tokens),
-        humanDecisions: Number(r.human_decisions),
-        pendingHuman: Number(r.pending_human),
-        pendingAi: Number(r.pending_ai),
-        firstDecisionAt: toDate(r.first_at),
-        lastDecisionAt: toDate(r.last_at),
-        confusion: [],
-        segments: [],
-      });
-    }
+    for (const r of rows) cohorts.set(cohortKey(r.stage, r.ai_config, r.model_version), cohortAggregate(r));
     if (cohorts.size === 0) return [];
 
     if (segments.length > 0) {
@@ -101,11 +81,13 @@ export class MetricsStore {
         value: string;
         compared: number;
         score_sum: number;
+        failed: number;
       }>(sql`
         select d.stage, d.ai_config, d.ai_model_version as model_version, s.name as segment,
-          d.context ->> s.name as value, count(*)::int as compared, sum(d.score)::float8 as score_sum
+          d.context ->> s.name as value, count(d.score)::int as compared,
+          coalesce(sum(d.score), 0)::float8 as score_sum, count(*) filter (where d.score is null)::int as failed
         from decisions d cross join unnest(${sql.param(segments)}::text[]) as s(name)
-        where ${where} and d.score is not null and d.context ? s.name
+        where ${where} and ${SCORED_OR_FAILED} and d.context ? s.name
         group by 1, 2, 3, 4, 5`);
       for (const r of segmentRows) {
         cohorts.get(cohortKey(r.stage, r.ai_config, r.model_version))?.segments.push({
@@ -113,6 +95,7 @@ export class MetricsStore {
           value: r.value ?? 'null',
           compared: Number(r.compared),
           scoreSum: Number(r.score_sum),
+          failed: Number(r.failed),
         });
       }
     }
@@ -135,10 +118,57 @@ export class MetricsStore {
           .get(cohortKey(r.stage, r.ai_config, r.model_version))
           ?.confusion.push({ human: r.human, ai: r.ai, count: Number(r.count) });
       }
+      const failures = await this.database.rows<{
+        stage: string;
+        ai_config: string;
+        model_version: string | null;
+        human: string;
+        count: number;
+      }>(sql`
+        select stage, ai_config, ai_model_version as model_version, human_decision #>> '{}' as human,
+          count(*)::int as count
+        from decisions d where ${where} and ai_state = 'error' and jsonb_typeof(human_decision) = 'string'
+        group by 1, 2, 3, 4`);
+      for (const r of failures) {
+        cohorts
+          .get(cohortKey(r.stage, r.ai_config, r.model_version))
+          ?.labelFailures.push({ human: r.human, count: Number(r.count) });
+      }
     }
     return [...cohorts.values()];
   }
 }
+
+/** A cohort row as the pure metrics computation takes it, without its segments and confusion yet. */
+export function cohortAggregate(r: CohortRow): CohortAggregate {
+  return {
+    stage: r.stage,
+    aiConfig: r.ai_config,
+    modelVersion: r.model_version,
+    decisions: Number(r.decisions),
+    compared: Number(r.compared),
+    scoreSum: Number(r.score_sum),
+    aiAttempted: Number(r.ai_attempted),
+    aiErrors: Number(r.ai_errors),
+    latencyP50Ms: r.p50 === null ? null : Number(r.p50),
+    latencyP95Ms: r.p95 === null ? null : Number(r.p95),
+    aiCostSum: Number(r.ai_cost),
+    inputTokensSum: Number(r.input_tokens),
+    outputTokensSum: Number(r.output_tokens),
+    humanDecisions: Number(r.human_decisions),
+    pendingHuman: Number(r.pending_human),
+    pendingAi: Number(r.pending_ai),
+    aiFailedWithHuman: Number(r.ai_failed_with_human ?? 0),
+    firstDecisionAt: toDate(r.first_at),
+    lastDecisionAt: toDate(r.last_at),
+    confusion: [],
+    segments: [],
+    labelFailures: [],
+  };
+}
+
+/** A decision counted per segment value: compared, or its AI call failed for good on a human decision. */
+const SCORED_OR_FAILED = sql`(d.score is not null or (d.ai_state = 'error' and d.human_decision is not null))`;
 
 function whereClause(filter: MetricsFilter): SQL {
   const parts: SQL[] = [sql`use_case = ${filter.useCase}`];

@@ -1,5 +1,6 @@
 import type { LabelMetrics } from '../statistics/confusion-matrix.js';
 import type { Mode } from '../plans/plan-schema.js';
+import type { ErrorCostEvidence } from './error-cost.js';
 
 /**
  * Metrics are kept per cohort: use case × stage × AI configuration × model version.
@@ -32,12 +33,16 @@ export interface CohortAggregate extends CohortKey {
   humanDecisions: number;
   pendingHuman: number;
   pendingAi: number;
+  /** AI calls failed for good on decisions a human decided: disagreements under `aiFailures: disagree`. */
+  aiFailedWithHuman: number;
   firstDecisionAt: Date | null;
   lastDecisionAt: Date | null;
   /** For `label` decisions: compared decisions counted by (human label, AI label). */
   confusion: Array<{ human: string; ai: string; count: number }>;
   /** Compared decisions per value of each plan segment. */
-  segments: Array<{ segment: string; value: string; compared: number; scoreSum: number }>;
+  segments: Array<{ segment: string; value: string; compared: number; scoreSum: number; failed: number }>;
+  /** For `label` decisions: AI calls failed for good, by the human's label. */
+  labelFailures: Array<{ human: string; count: number }>;
 }
 
 export interface AgreementStats {
@@ -50,6 +55,8 @@ export interface AgreementStats {
 export interface SegmentMetrics extends AgreementStats {
   segment: string;
   value: string;
+  /** AI calls failed for good on this value's human-decided requests (not in `samples`). */
+  aiFailures: number;
 }
 
 /** Precision and recall per label come from the confusion matrix (statistics/), which defines them. */
@@ -65,8 +72,26 @@ export interface CohortMetrics extends CohortKey, AgreementStats {
   latencyP95Ms: number | null;
   inputTokens: number;
   outputTokens: number;
+  /** AI calls failed for good on requests a human decided: disagreements under `aiFailures: disagree`. */
+  aiFailedWithHuman: number;
+  /** Agreement with those failures counted as disagreements: scoreSum / (samples + aiFailedWithHuman). */
+  agreementWithFailures: number | null;
+  /** Decisions with an AI answer / decisions owed one (answered, failed for good, or still owed). */
+  coverage: number | null;
+  /** Cohen's kappa's interval at 95% (a fixed-sample one, for reading; no gate uses it). */
+  kappaInterval: { lower: number; upper: number } | null;
+  /** The agreement of always answering the human's most common label (label decisions). */
+  majorityBaseline: { label: string; agreement: number } | null;
+  /** The mean cost of the AI's errors per compared decision, when the plan prices errors. */
+  errorCost: ErrorCostEvidence | null;
+  /**
+   * limited-autonomous: the error cost per decision the AI decides (errorCost × its share of the
+   * decisions), part of `costPerDecision`; null elsewhere (a human decides).
+   */
+  expectedErrorCostPerDecision: number | null;
   aiCostPerDecision: number | null;
   humanCostPerDecision: number;
+  /** AI cost + human cost of the share a human decided or audited + `expectedErrorCostPerDecision`. */
   costPerDecision: number | null;
   /** Decisions per 30 days at the rate observed between the first and last decision. */
   monthlyVolume: number | null;

@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import type { Mode } from '../plans/plan-schema.js';
 import { histogramPercentile } from './latency-histogram.js';
+import { cohortAggregate } from './metrics-store.js';
 import type { CohortAggregate } from './metrics-types.js';
 
 /** Which rollups to read: a use case, optionally one stage, optionally one stage version of it. */
@@ -36,6 +37,7 @@ interface CohortRow extends KeyRow {
   human_decisions: number;
   pending_human: number;
   pending_ai: number;
+  ai_failed_with_human: number;
   first_at: Date | string | null;
   last_at: Date | string | null;
 }
@@ -75,7 +77,7 @@ export class RollupStore {
     const matches = sql`r.use_case = f.use_case and (f.stage is null or r.stage = f.stage)
       and (f.stage_version is null or r.stage_version = f.stage_version)`;
     const preparedRows = <T>(query: SQL) => this.database.preparedRows<T>(query);
-    const [rows, latencies, segmentRows, pairs] = await Promise.all([
+    const [rows, latencies, segmentRows, pairs, failures] = await Promise.all([
       preparedRows<CohortRow>(sql`
         with r as (
           select r.use_case, r.stage_version, r.stage, r.ai_config, r.model_version,
@@ -83,7 +85,7 @@ export class RollupStore {
             sum(r.ai_attempted) as ai_attempted, sum(r.ai_errors) as ai_errors, sum(r.ai_cost) as ai_cost,
             sum(r.input_tokens) as input_tokens, sum(r.output_tokens) as output_tokens,
             sum(r.human_decisions) as human_decisions, sum(r.pending_human) as pending_human,
-            sum(r.pending_ai) as pending_ai
+            sum(r.pending_ai) as pending_ai, sum(r.ai_failed_with_human) as ai_failed_with_human
           from ${filters} cross join lateral (select * from cohort_rollups r where ${matches} offset 0) r
           group by 1, 2, 3, 4, 5 having sum(r.decisions) <> 0)
         select r.use_case, r.stage, r.ai_config, r.model_version,
@@ -92,7 +94,8 @@ export class RollupStore {
           sum(r.ai_errors)::float8 as ai_errors, sum(r.ai_cost)::float8 as ai_cost,
           sum(r.input_tokens)::float8 as input_tokens, sum(r.output_tokens)::float8 as output_tokens,
           sum(r.human_decisions)::float8 as human_decisions, sum(r.pending_human)::float8 as pending_human,
-          sum(r.pending_ai)::float8 as pending_ai, min(e.first_at) as first_at, max(e.last_at) as last_at
+          sum(r.pending_ai)::float8 as pending_ai,
+          sum(r.ai_failed_with_human)::float8 as ai_failed_with_human, min(e.first_at) as first_at, max(e.last_at) as last_at
         from r cross join lateral (select ${edges('asc')}, ${edges('desc')}) e(first_at, last_at)
         group by 1, 2, 3, 4
         order by min(e.first_at)`),
@@ -103,17 +106,26 @@ export class RollupStore {
         from ${filters} cross join lateral (select * from latency_rollups r where ${matches} offset 0) r
         where r.count <> 0`),
       requests.some((r) => r.segments.length > 0)
-        ? preparedRows<KeyRow & { segment: string; value: string; compared: number; score_sum: number }>(sql`
+        ? preparedRows<
+            KeyRow & { segment: string; value: string; compared: number; score_sum: number; failed: number }
+          >(sql`
           select r.use_case, r.stage, r.ai_config, r.model_version, r.segment, r.value,
-            sum(r.compared)::float8 as compared, sum(r.score_sum)::float8 as score_sum
+            sum(r.compared)::float8 as compared, sum(r.score_sum)::float8 as score_sum,
+            sum(r.failed)::float8 as failed
           from ${filters} cross join lateral (select * from segment_rollups r where ${matches} offset 0) r
-          group by 1, 2, 3, 4, 5, 6 having sum(r.compared) <> 0`)
+          group by 1, 2, 3, 4, 5, 6 having sum(r.compared) <> 0 or sum(r.failed) <> 0`)
         : [],
       requests.some((r) => r.labels)
         ? preparedRows<KeyRow & { human: string; ai: string; count: number }>(sql`
           select r.use_case, r.stage, r.ai_config, r.model_version, r.human, r.ai, sum(r.count)::float8 as count
           from ${filters} cross join lateral (select * from confusion_rollups r where ${matches} offset 0) r
           group by 1, 2, 3, 4, 5, 6 having sum(r.count) <> 0`)
+        : [],
+      requests.some((r) => r.labels)
+        ? preparedRows<KeyRow & { human: string; count: number }>(sql`
+          select r.use_case, r.stage, r.ai_config, r.model_version, r.human, sum(r.count)::float8 as count
+          from ${filters} cross join lateral (select * from label_failure_rollups r where ${matches} offset 0) r
+          group by 1, 2, 3, 4, 5 having sum(r.count) <> 0`)
         : [],
     ]);
 
@@ -144,39 +156,29 @@ export class RollupStore {
         value: r.value,
         compared: Number(r.compared),
         scoreSum: Number(r.score_sum),
+        failed: Number(r.failed),
       });
     }
     for (const r of pairs) {
       if (!wanted.get(r.use_case)?.labels) continue;
       cohorts.get(keyOf(r))?.confusion.push({ human: r.human, ai: r.ai, count: Number(r.count) });
     }
+    for (const r of failures) {
+      if (!wanted.get(r.use_case)?.labels) continue;
+      cohorts.get(keyOf(r))?.labelFailures.push({ human: r.human, count: Number(r.count) });
+    }
     return byUseCase;
   }
 }
 
+/** A rollup row as a cohort aggregate: '' stands for no model version; percentiles come later. */
 function toAggregate(r: CohortRow): CohortAggregate {
-  return {
-    stage: r.stage,
-    aiConfig: r.ai_config,
-    modelVersion: r.model_version === '' ? null : r.model_version,
-    decisions: Number(r.decisions),
-    compared: Number(r.compared),
-    scoreSum: Number(r.score_sum),
-    aiAttempted: Number(r.ai_attempted),
-    aiErrors: Number(r.ai_errors),
-    latencyP50Ms: null,
-    latencyP95Ms: null,
-    aiCostSum: Number(r.ai_cost),
-    inputTokensSum: Number(r.input_tokens),
-    outputTokensSum: Number(r.output_tokens),
-    humanDecisions: Number(r.human_decisions),
-    pendingHuman: Number(r.pending_human),
-    pendingAi: Number(r.pending_ai),
-    firstDecisionAt: toDate(r.first_at),
-    lastDecisionAt: toDate(r.last_at),
-    confusion: [],
-    segments: [],
-  };
+  return cohortAggregate({
+    ...r,
+    model_version: r.model_version === '' ? null : r.model_version,
+    p50: null,
+    p95: null,
+  });
 }
 
 /** The first (asc) or last (desc) decision of rollup row r: one probe of the decisions_cohort index. */
@@ -191,9 +193,4 @@ function edges(order: 'asc' | 'desc'): SQL {
   return sql`coalesce(
     ${probe(sql`r.model_version = '' and d.ai_model_version is null`)},
     ${probe(sql`r.model_version <> '' and d.ai_model_version = r.model_version`)})`;
-}
-
-function toDate(value: Date | string | null): Date | null {
-  if (value === null) return null;
-  return value instanceof Date ? value : new Date(value);
 }

@@ -1,5 +1,5 @@
 import type { Mode, Plan } from '../plans/plan-schema.js';
-import { computeCohortMetrics } from './cohort-metrics.js';
+import { type CohortMetricsOptions, computeCohortMetrics } from './cohort-metrics.js';
 import type { CohortAggregate, CohortMetrics } from './metrics-types.js';
 
 /** A stage's totals, with the metrics of each cohort (AI configuration × model version) in it. */
@@ -18,7 +18,6 @@ export interface StageSummary {
  */
 export function summarizeStages(aggregates: CohortAggregate[], plan: Plan): StageSummary[] {
   const byStage = new Map<Mode, StageSummary>();
-  const labels = plan.decision.type === 'label' ? plan.decision.labels : undefined;
   for (const agg of aggregates) {
     let summary = byStage.get(agg.stage);
     if (!summary) {
@@ -30,16 +29,26 @@ export function summarizeStages(aggregates: CohortAggregate[], plan: Plan): Stag
     summary.pendingHuman += agg.pendingHuman;
     summary.pendingAi += agg.pendingAi;
     if (agg.aiAttempted > 0 || agg.compared > 0) {
-      summary.cohorts.push(
-        computeCohortMetrics(agg, {
-          humanCostPerDecision: plan.humanCostPerDecision,
-          ...(labels ? { labels } : {}),
-        }),
-      );
+      summary.cohorts.push(computeCohortMetrics(agg, cohortMetricsOptions(plan, agg.stage)));
     }
   }
   const order: Mode[] = ['shadow', 'human-reviewed', 'limited-autonomous', 'disabled'];
   return [...byStage.values()].sort((a, b) => order.indexOf(a.stage) - order.indexOf(b.stage));
+}
+
+/** What a cohort's metrics take from the plan, for a cohort of `stage`. */
+export function cohortMetricsOptions(plan: Plan, stage: Mode): CohortMetricsOptions {
+  const labels = plan.decision.type === 'label';
+  const autonomous = stage === 'limited-autonomous' ? plan.stages['limited-autonomous'] : undefined;
+  return {
+    humanCostPerDecision: plan.humanCostPerDecision,
+    ...(plan.decision.type === 'label' ? { labels: plan.decision.labels } : {}),
+    ...(labels && (plan.errorCosts !== undefined || plan.defaultErrorCost > 0)
+      ? { errorCosts: { costs: plan.errorCosts, defaultCost: plan.defaultErrorCost } }
+      : {}),
+    gateConfidence: plan.confidence,
+    ...(autonomous ? { autonomousAuditRate: autonomous.auditRate } : {}),
+  };
 }
 
 /** The cohort a gate judges: current stage and AI configuration, the model version seen last. */

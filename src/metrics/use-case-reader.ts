@@ -76,7 +76,7 @@ export class UseCaseReader {
     return new Map(
       useCases.map((u) => [
         u.id,
-        currentCohort(summarizeStages(read.get(u.id) ?? [], u.plan), u.stage, u.aiConfig),
+        currentCohort(summarizeStages(read.get(u.id) ?? [], u.plan), u.stage, u.serving.aiConfig),
       ]),
     );
   }
@@ -88,7 +88,9 @@ export class UseCaseReader {
       ...summarize(useCase),
       stageVersion: useCase.stageVersion,
       planHash: useCase.planHash,
-      aiConfig: useCase.aiConfig,
+      // The configuration that answers and that the gate judges (the champion's while a challenger runs).
+      aiConfig: useCase.serving.aiConfig,
+      earnedModelVersion: useCase.earnedModelVersion,
       segments: useCase.plan.segments,
       metrics: { stages },
       gate,

@@ -2,26 +2,67 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Logger } from 'pino';
 import type { Mode } from '../plans/plan-schema.js';
 import type { ShadowQueueDepth } from '../shadow/shadow-queue.js';
+import { abandonedWork } from '../db/database-deadline.js';
+import { watchEventLoopStalls } from './event-loop-stalls.js';
+import { GateScrape, type GateReading, registerGateGauges } from './gate-metrics.js';
+
+interface UseCaseState {
+  id: string;
+  stage: Mode;
+  /** The id of the use case's active challenger; null or absent without one. */
+  challenger?: number | null;
+}
 
 /** What the gauges read at scrape time: the record (PostgreSQL) and the queue, not counters kept here. */
 export interface ScrapeSources {
-  useCases(): Promise<Array<{ id: string; stage: Mode }>>;
+  useCases(): Promise<UseCaseState[]>;
   queueDepth(useCase: string): Promise<ShadowQueueDepth>;
   /** Owed AI calls per use case (use cases owing none may be left out). */
   owedCalls(): Promise<Map<string, number>>;
+  /** Calls owed to active challengers per use case (use cases owing none may be left out). */
+  challengerOwedCalls?(): Promise<Map<string, number>>;
+  /** Every use case's gate and the cohort it judges, in one batched read (gate-metrics.ts). */
+  gates?(): Promise<GateReading[]>;
+  /** The readiness checks /readyz answers with (shared with the probes: at most a run a second). */
+  readiness?(): Promise<Record<string, 'ok' | 'unavailable'>>;
+}
+
+export interface MetricsOptions {
+  /**
+   * A challenger's verdict is shown while this process judged it this recently (the tick judges
+   * every active challenger; a read of the use case judges it too). Another controller may have
+   * taken the ticks meanwhile: an older verdict is left out rather than shown stale. 5 minutes
+   * unless told (the controller passes a few ticks).
+   */
+  challengerVerdictTtlMs?: number;
+  /** A read of the gate cohorts serves the scrapes of this long (default 5 s). */
+  gateReadTtlMs?: number;
+  /** How long a scrape waits for the gate cohorts before leaving their gauges out (default 3 s). */
+  gateReadWaitMs?: number;
 }
 
 interface Snapshot {
-  useCases: Array<{ id: string; stage: Mode }>;
+  useCases: UseCaseState[];
   depth: Map<string, ShadowQueueDepth>;
   owed: Map<string, number>;
+  challengerOwed: Map<string, number>;
 }
 
 export type IngestOutcome = 'accepted' | 'duplicate';
 export type GuardKind = 'rollbackWhen' | 'maxDailyCost';
+export type ChallengerVerdict = 'eligible' | 'inconclusive' | 'blocked';
 
-/** The three gauges collect from one snapshot; a scrape reads the sources once, not three times. */
+/** The gauges collect from one snapshot; a scrape reads the sources once, not once per gauge. */
 const SNAPSHOT_TTL_MS = 1_000;
+const CHALLENGER_VERDICT_TTL_MS = 5 * 60_000;
+/**
+ * The gate cohorts are the tick's read (rollups of every use case): scrapes share one read for
+ * this long, and wait for it no longer than the wait, well within Prometheus's 10 s scrape timeout.
+ */
+const GATE_READ_TTL_MS = 5_000;
+const GATE_READ_WAIT_MS = 3_000;
+/** The event loop blocked this long is counted as a stall. */
+const STALL_THRESHOLD_MS = 1_000;
 
 /**
  * The Prometheus metrics of one controller, on a registry of its own (several controllers
@@ -37,13 +78,23 @@ export class ControllerMetrics {
   private readonly transitions: Counter<'use_case' | 'kind'>;
   private readonly guardTrips: Counter<'use_case' | 'guard'>;
   private readonly ingestDuration: Histogram<'route' | 'status'>;
+  private readonly challengerSwaps: Counter<'use_case'>;
+  /** The latest verdict this process judged, per use case, for the challenger it was judged on. */
+  private readonly challengerVerdicts = new Map<
+    string,
+    { challenger: number; verdict: ChallengerVerdict; at: number }
+  >();
+  private readonly challengerVerdictTtlMs: number;
   private snapshotAt = 0;
   private snapshotValue: Promise<Snapshot | null> | null = null;
+  private readonly stopStallWatch: () => void;
 
   constructor(
     private readonly sources: ScrapeSources,
     private readonly logger?: Logger,
+    options: MetricsOptions = {},
   ) {
+    this.challengerVerdictTtlMs = options.challengerVerdictTtlMs ?? CHALLENGER_VERDICT_TTL_MS;
     const registers = [this.registry];
     this.decisionsIngested = new Counter({
       name: 'shadowgate_decisions_ingested_total',
@@ -72,7 +123,7 @@ export class ControllerMetrics {
     });
     this.transitions = new Counter({
       name: 'shadowgate_transitions_total',
-      help: 'Stage changes made by this process, by kind (promote, rollback, guard, disable, enable)',
+      help: 'Stage changes made by this process, by kind (promote, rollback, guard, disable, enable, model-change)',
       labelNames: ['use_case', 'kind'],
       registers,
     });
@@ -87,6 +138,12 @@ export class ControllerMetrics {
       help: 'Handling time of the SDK-facing requests (mirror, late human decision, suggestion), as the SDK sees it',
       labelNames: ['route', 'status'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.challengerSwaps = new Counter({
+      name: 'shadowgate_challenger_swaps_total',
+      help: 'Challengers swapped in over their champion by this process (automatically at the tick, or by a release key)',
+      labelNames: ['use_case'],
       registers,
     });
 
@@ -120,6 +177,14 @@ export class ControllerMetrics {
       },
     });
     new Gauge({
+      name: 'shadowgate_database_abandoned_requests',
+      help: 'Requests of this process that stopped waiting for the database at their deadline and whose work has not settled yet',
+      registers,
+      collect() {
+        this.set(abandonedWork());
+      },
+    });
+    new Gauge({
       name: 'shadowgate_use_case_stage',
       help: 'The stage each use case is in: one series per use case, with value 1, labelled with the stage',
       labelNames: ['use_case', 'stage'],
@@ -130,7 +195,80 @@ export class ControllerMetrics {
         for (const { id, stage } of snapshot?.useCases ?? []) this.set({ use_case: id, stage }, 1);
       },
     });
+    new Gauge({
+      name: 'shadowgate_challenger_verdict',
+      help: "The active challenger's verdict (eligible, inconclusive, blocked) as this process last judged it: one series per use case with value 1; absent without a challenger or without a recent judgement",
+      labelNames: ['use_case', 'verdict'],
+      registers,
+      async collect() {
+        this.reset();
+        const snapshot = await metrics.snapshot();
+        const now = Date.now();
+        for (const { id, challenger } of snapshot?.useCases ?? []) {
+          const judged = metrics.challengerVerdicts.get(id);
+          if (challenger == null || judged?.challenger !== challenger) continue;
+          if (now - judged.at > metrics.challengerVerdictTtlMs) continue;
+          this.set({ use_case: id, verdict: judged.verdict }, 1);
+        }
+      },
+    });
+    new Gauge({
+      name: 'shadowgate_challenger_calls_owed',
+      help: 'Calls owed in PostgreSQL to the active challenger, by use case; absent without a challenger',
+      labelNames: ['use_case'],
+      registers,
+      async collect() {
+        this.reset();
+        const snapshot = await metrics.snapshot();
+        for (const { id, challenger } of snapshot?.useCases ?? []) {
+          if (challenger == null) continue;
+          this.set({ use_case: id }, snapshot?.challengerOwed.get(id) ?? 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'shadowgate_readiness_check',
+      help: 'The readiness checks of /readyz (database, queue, flags): 1 ok, 0 unavailable',
+      labelNames: ['check'],
+      registers,
+      async collect() {
+        this.reset();
+        const checks = (await sources.readiness?.()) ?? {};
+        for (const [check, state] of Object.entries(checks)) this.set({ check }, state === 'ok' ? 1 : 0);
+      },
+    });
+    const gates = new GateScrape(() => sources.gates?.() ?? Promise.resolve([]), {
+      ttlMs: options.gateReadTtlMs ?? GATE_READ_TTL_MS,
+      waitMs: options.gateReadWaitMs ?? GATE_READ_WAIT_MS,
+      logger,
+    });
+    registerGateGauges(this.registry, () => gates.current());
     collectDefaultMetrics({ register: this.registry });
+    // nodejs_eventloop_lag_seconds is measured when scraped and its _max_ is reset by every
+    // scrape, so a stall between two scrapes (or seen first by another scraper) may never show.
+    const stalls = new Counter({
+      name: 'shadowgate_event_loop_stalls_total',
+      help: 'Times the event loop of this process was blocked for more than 1 s',
+      registers,
+    });
+    const stalledSeconds = new Counter({
+      name: 'shadowgate_event_loop_stalled_seconds_total',
+      help: 'Time the event loop spent blocked in those stalls',
+      registers,
+    });
+    this.stopStallWatch = watchEventLoopStalls(
+      (ms) => {
+        stalls.inc();
+        stalledSeconds.inc(ms / 1000);
+        this.logger?.warn({ stalledMs: Math.round(ms) }, 'event loop blocked');
+      },
+      { thresholdMs: STALL_THRESHOLD_MS },
+    );
+  }
+
+  /** Stops the stall watch (its timer never keeps the process alive). */
+  close(): void {
+    this.stopStallWatch();
   }
 
   decisions(useCase: string, outcome: IngestOutcome, count: number): void {
@@ -155,6 +293,16 @@ export class ControllerMetrics {
     this.guardTrips.inc({ use_case: useCase, guard });
   }
 
+  /** A challenger was judged (by the tick or a read): its verdict is the gauge's until judged again. */
+  challengerJudged(useCase: string, challenger: number, verdict: ChallengerVerdict): void {
+    this.challengerVerdicts.set(useCase, { challenger, verdict, at: Date.now() });
+  }
+
+  challengerSwapped(useCase: string): void {
+    this.challengerSwaps.inc({ use_case: useCase });
+    this.challengerVerdicts.delete(useCase);
+  }
+
   ingestRequest(route: string, status: number, seconds: number): void {
     this.ingestDuration.observe({ route, status: String(status) }, seconds);
   }
@@ -177,9 +325,13 @@ export class ControllerMetrics {
   }
 
   private async readSnapshot(): Promise<Snapshot> {
-    const [useCases, owed] = await Promise.all([this.sources.useCases(), this.sources.owedCalls()]);
+    const [useCases, owed, challengerOwed] = await Promise.all([
+      this.sources.useCases(),
+      this.sources.owedCalls(),
+      this.sources.challengerOwedCalls?.() ?? new Map<string, number>(),
+    ]);
     const depth = new Map<string, ShadowQueueDepth>();
     for (const { id } of useCases) depth.set(id, await this.sources.queueDepth(id));
-    return { useCases, depth, owed };
+    return { useCases, depth, owed, challengerOwed };
   }
 }

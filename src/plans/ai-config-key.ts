@@ -13,8 +13,37 @@ import type { Plan } from './plan-schema.js';
  * lists that are sets (labels, required fields, compared fields) are sorted too.
  */
 export function aiConfigKey(plan: Plan): string {
+  return createHash('sha256')
+    .update(canonicalJson(measuredConfig(plan), 'code-units'))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/**
+ * What differs between the AI configurations of two plans, as field paths (`ai.model`,
+ * `ai.prompt`, `comparator`, `decision`, …): empty exactly when their keys are equal. Shown beside
+ * a new configuration so a reviewer sees why its evidence starts over.
+ */
+export function aiConfigChanges(before: Plan, after: Plan): string[] {
+  const a = measuredConfig(before);
+  const b = measuredConfig(after);
+  const changes: string[] = [];
+  for (const field of new Set([...Object.keys(a.ai), ...Object.keys(b.ai)])) {
+    const key = field as keyof typeof a.ai;
+    if (canonicalJson(a.ai[key] ?? null, 'code-units') !== canonicalJson(b.ai[key] ?? null, 'code-units')) {
+      changes.push(`ai.${field}`);
+    }
+  }
+  for (const field of ['comparator', 'decision'] as const) {
+    if (canonicalJson(a[field], 'code-units') !== canonicalJson(b[field], 'code-units')) changes.push(field);
+  }
+  return changes;
+}
+
+/** The fields of a plan that make its AI configuration, in a form that compares as sets compare. */
+function measuredConfig(plan: Plan) {
   const { ai, comparator, decision } = plan;
-  const measured = {
+  return {
     ai: {
       adapter: ai.adapter,
       url: ai.url,
@@ -22,6 +51,13 @@ export function aiConfigKey(plan: Plan): string {
         ? // apiKeyEnv is left out when unset (canonical JSON drops undefined): older keys hold.
           { model: ai.model, prompt: ai.prompt, temperature: ai.temperature, apiKeyEnv: ai.apiKeyEnv }
         : {}),
+    } as {
+      adapter: string;
+      url: string;
+      model?: string;
+      prompt?: string;
+      temperature?: number;
+      apiKeyEnv?: string;
     },
     comparator:
       comparator.type === 'fields' ? { ...comparator, fields: sortedSet(comparator.fields) } : comparator,
@@ -33,7 +69,6 @@ export function aiConfigKey(plan: Plan): string {
             requiredFields: decision.requiredFields?.length ? sortedSet(decision.requiredFields) : undefined,
           },
   };
-  return createHash('sha256').update(canonicalJson(measured, 'code-units')).digest('hex').slice(0, 16);
 }
 
 function sortedSet(list: readonly string[]): string[] {

@@ -9,7 +9,75 @@ const LIST_OPERATORS = new Set(['IN', 'NOT_IN', 'STR_CONTAINS', 'STR_STARTS_WITH
  * has the wrong type) and are reported like any other problem, with the path to fix.
  */
 export function planRuleProblems(plan: PlanShape): RuleProblem[] {
-  return [...comparatorFit(plan), ...stageRules(plan), ...boundaryRules(plan), ...dataRules(plan)];
+  return [
+    ...comparatorFit(plan),
+    ...stageRules(plan),
+    ...boundaryRules(plan),
+    ...dataRules(plan),
+    ...labelRules(plan),
+  ];
+}
+
+/**
+ * Per-label criteria, guards and error costs name the plan's labels, so they need label
+ * decisions; a label the plan does not have would be a criterion that never gets evidence.
+ */
+function labelRules(plan: PlanShape): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const labels = plan.decision.type === 'label' ? new Set(plan.decision.labels) : null;
+  const check = (path: (string | number)[], record: Record<string, unknown> | undefined) => {
+    if (record === undefined) return;
+    if (labels === null) {
+      problems.push({ path, message: 'names labels: it needs decision.type label' });
+      return;
+    }
+    for (const label of Object.keys(record)) {
+      if (!labels.has(label)) {
+        problems.push({ path: [...path, label], message: `"${label}" is not one of decision.labels` });
+      }
+    }
+  };
+  for (const name of STAGES) {
+    const stage = plan.stages[name];
+    if (!stage) continue;
+    const promoteWhen = 'promoteWhen' in stage ? stage.promoteWhen : undefined;
+    const at = ['stages', name, 'promoteWhen'];
+    check([...at, 'labelRecallLowerBound'], promoteWhen?.labelRecallLowerBound);
+    check([...at, 'labelPrecisionLowerBound'], promoteWhen?.labelPrecisionLowerBound);
+    check(['stages', name, 'rollbackWhen', 'labelRecallBelow'], stage.rollbackWhen?.labelRecallBelow);
+    if (promoteWhen?.maxErrorCostPerDecision !== undefined && maxErrorCost(plan) === 0) {
+      problems.push({
+        path: [...at, 'maxErrorCostPerDecision'],
+        message: 'needs errorCosts (or defaultErrorCost above 0): with every error costing 0 it always holds',
+      });
+    }
+  }
+  check(['errorCosts'], plan.errorCosts);
+  for (const [ai, row] of labels === null ? [] : Object.entries(plan.errorCosts ?? {})) {
+    check(['errorCosts', ai], row);
+    if ((row[ai] ?? 0) !== 0) {
+      problems.push({
+        path: ['errorCosts', ai, ai],
+        message: 'agreeing costs nothing: expected 0 or no entry',
+      });
+    }
+  }
+  if (plan.defaultErrorCost > 0 && labels === null) {
+    problems.push({
+      path: ['defaultErrorCost'],
+      message: 'prices label errors: it needs decision.type label',
+    });
+  }
+  return problems;
+}
+
+/** The largest cost any (AI, human) pair of different labels can have under the plan. */
+export function maxErrorCost(plan: Pick<PlanShape, 'errorCosts' | 'defaultErrorCost'>): number {
+  let max = plan.defaultErrorCost;
+  for (const row of Object.values(plan.errorCosts ?? {})) {
+    for (const cost of Object.values(row)) if (cost > max) max = cost;
+  }
+  return max;
 }
 
 /**
@@ -93,10 +161,16 @@ function stageRules(plan: PlanShape): RuleProblem[] {
       });
     }
     const guard = stage.rollbackWhen;
-    if (guard && guard.agreementBelow === undefined && guard.aiErrorRateAbove === undefined) {
+    if (
+      guard &&
+      guard.agreementBelow === undefined &&
+      guard.aiErrorRateAbove === undefined &&
+      Object.keys(guard.labelRecallBelow ?? {}).length === 0
+    ) {
       problems.push({
         path: [...at, 'rollbackWhen'],
-        message: 'a guard needs agreementBelow or aiErrorRateAbove, otherwise it never trips',
+        message:
+          'a guard needs agreementBelow, aiErrorRateAbove or labelRecallBelow, otherwise it never trips',
       });
     }
     if (name === 'shadow' && guard?.action === 'rollback') {

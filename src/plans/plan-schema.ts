@@ -16,7 +16,7 @@ export type PlanInput = z.input<typeof planSchema>;
 /** A plan after validation, defaults filled in. */
 export type Plan = z.output<typeof planSchema>;
 
-export { planRuleProblems } from './plan-rules.js';
+export { maxErrorCost, planRuleProblems } from './plan-rules.js';
 export {
   type AiSpec,
   aiSpecSchema,
@@ -27,6 +27,7 @@ export {
   type DecisionSpec,
   decisionSpecSchema,
   durationSchema,
+  type ErrorCosts,
   humanReviewedStageSchema,
   limitedAutonomousStageSchema,
   MODES,

@@ -126,6 +126,19 @@ export const aiSpecSchema = z.discriminatedUnion('adapter', [
 ]);
 export type AiSpec = z.infer<typeof aiSpecSchema>;
 
+/** A value per plan label (label decisions only; plan-rules.ts checks the labels). */
+const perLabel = <T extends z.ZodType>(value: T) =>
+  z
+    .record(z.string().min(1).max(NAME_CHARS), value)
+    .refine((o) => Object.keys(o).length <= MAX_LISTED, `at most ${MAX_LISTED} labels`);
+
+/**
+ * What it costs (USD) when the AI answers X and the human said Y: `{X: {Y: cost}}`. Unlisted
+ * pairs cost the plan's `defaultErrorCost`; agreeing costs nothing.
+ */
+export const errorCostsSchema = perLabel(perLabel(usd));
+export type ErrorCosts = z.infer<typeof errorCostsSchema>;
+
 const agreementCriteria = {
   agreementLowerBound: fraction.optional(),
   segmentAgreementLowerBound: fraction.optional(),
@@ -139,6 +152,14 @@ export const promoteWhenSchema = z.strictObject({
   maxAiErrorRate: fraction.optional(),
   maxP95LatencyMs: z.number().positive().max(3_600_000).optional(),
   maxAiCostPerDecision: usd.max(MAX_COST_USD).optional(),
+  /** Of the requests the human labelled X, the share the AI also labelled X: its lower bound. */
+  labelRecallLowerBound: perLabel(fraction).optional(),
+  /** Of the requests the AI labelled X, the share the human also labelled X: its lower bound. */
+  labelPrecisionLowerBound: perLabel(fraction).optional(),
+  /** A label with fewer compared decisions than this is inconclusive for the two above. */
+  minLabelSamples: z.number().int().positive().max(1_000_000).default(50),
+  /** The upper bound of the mean error cost per compared decision (USD, `errorCosts`). */
+  maxErrorCostPerDecision: usd.optional(),
 });
 export type PromoteWhen = z.infer<typeof promoteWhenSchema>;
 
@@ -146,6 +167,9 @@ export const rollbackWhenSchema = z.strictObject({
   window: z.number().int().positive().max(100_000).default(200),
   agreementBelow: fraction.optional(),
   aiErrorRateAbove: fraction.optional(),
+  /** Recall of a label over the last `labelWindow` compared requests the human gave that label. */
+  labelRecallBelow: perLabel(fraction).optional(),
+  labelWindow: z.number().int().positive().max(100_000).default(50),
   action: z.enum(['rollback', 'disable', 'notify']).default('rollback'),
 });
 export type RollbackWhen = z.infer<typeof rollbackWhenSchema>;
@@ -198,7 +222,29 @@ export const limitedAutonomousStageSchema = z.strictObject({
   ...stageCommon,
   boundary: boundarySchema.default({ constraints: [], minConfidence: 0, rolloutPercent: 100 }),
   auditRate: fraction.default(0.05),
+  /**
+   * When the AI answers with a model version the stage was not earned with (its answers never
+   * decide alone either way): `demote` to human-reviewed at the next tick, where the new version
+   * earns autonomy through the gate; `keep` records and notifies, and the new version decides
+   * alone once human-reviewed's gate holds for its own cohort here.
+   */
+  onModelChange: z.enum(['demote', 'keep']).default('demote'),
 });
+
+/**
+ * How a new AI configuration applied while the use case holds authority (human-reviewed or
+ * limited-autonomous) earns it: it runs beside the champion as a challenger (README "Champion and
+ * challenger").
+ */
+export const challengerSchema = z.strictObject({
+  /** Share of the live requests also sent to the challenger, by a hash of the request id. */
+  sampleRate: fraction.refine((r) => r > 0, 'a challenger asked nothing is never judged: above 0').default(1),
+  /** How much worse than the champion (agreement with the humans, paired per request) it may be. */
+  margin: z.number().min(0).max(0.2).default(0.02),
+  /** automatic: swapped in at the first tick its verdict is eligible; manual: a release key swaps it. */
+  approval: z.enum(['manual', 'automatic']).default('manual'),
+});
+export type ChallengerSpec = z.output<typeof challengerSchema>;
 
 /** What is masked before anything is stored, logged or sent (see README "Data protection"). */
 export const redactSchema = z.strictObject({
@@ -238,6 +284,14 @@ export const planShapeSchema = z.strictObject({
     .max(16)
     .default([]),
   statistics: z.enum(['sequential', 'fixed']).default('sequential'),
+  /**
+   * A request whose AI call failed for good, once a human decided it: a disagreement in every
+   * agreement bound of the gates (`disagree`), or left out of them (`exclude`).
+   */
+  aiFailures: z.enum(['disagree', 'exclude']).default('disagree'),
+  errorCosts: errorCostsSchema.optional(),
+  /** The cost of an (AI, human) pair of different labels that `errorCosts` does not list. */
+  defaultErrorCost: usd.default(0),
   confidence: z.number().min(0.5).max(0.999).default(0.95),
   /** Absent: the use case stays in shadow (evidence is gathered, nothing is promoted). */
   stages: z
@@ -247,6 +301,7 @@ export const planShapeSchema = z.strictObject({
       'limited-autonomous': limitedAutonomousStageSchema.optional(),
     })
     .prefault({}),
+  challenger: challengerSchema.prefault({}),
   notify: z.strictObject({ webhook: httpUrl }).optional(),
   redact: redactSchema.optional(),
   /** What the `input` column keeps; the raw input is kept apart only while its AI call is owed. */

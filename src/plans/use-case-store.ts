@@ -1,7 +1,9 @@
 import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
 import { ShadowgateError } from '../contracts/errors.js';
 import type { Database } from '../db/database.js';
-import { auditEvents, planVersions, stageTransitions, useCases } from '../db/schema.js';
+import { auditEvents, challengers, planVersions, stageTransitions, useCases } from '../db/schema.js';
+import { cancelOwedCalls } from '../db/challenger-call-cancel.js';
+import { aiConfigChanges } from './ai-config-key.js';
 import type { Mode, Plan } from './plan-schema.js';
 
 /** A use case as the rest of the controller sees it: its stage and its current plan. */
@@ -11,12 +13,37 @@ export interface UseCase {
   stageVersion: number;
   stageEnteredAt: Date;
   stageBeforeDisable: Mode | null;
+  /** The model version the stage was earned with; null: not pinned (see schema.ts). */
+  earnedModelVersion: string | null;
   planVersion: number;
   plan: Plan;
   planHash: string;
+  /** The AI configuration of the current plan version (the challenger's, while one is active). */
   aiConfig: string;
+  /**
+   * The AI configuration that answers: suggestions and shadow calls are made with it, decisions
+   * are stored under it and the gate judges it. The current plan's, unless a challenger is
+   * active: then the champion's.
+   */
+  serving: { planVersion: number; aiConfig: string };
+  challenger: ActiveChallenger | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A new AI configuration judged beside the one that earned the stage (README "Champion and challenger"). */
+export interface ActiveChallenger {
+  id: number;
+  planVersion: number;
+  aiConfig: string;
+  startedAt: Date;
+  startedBy: string;
+}
+
+/** The stages in which an AI configuration has authority, so a new one must earn it as a challenger. */
+export function holdsAuthority(stage: Mode, stageBeforeDisable: Mode | null): boolean {
+  const effective = stage === 'disabled' ? stageBeforeDisable : stage;
+  return effective === 'human-reviewed' || effective === 'limited-autonomous';
 }
 
 export interface PlanVersionRecord {
@@ -38,6 +65,8 @@ export interface ApplyPlanInput {
   format: 'yaml' | 'json';
   aiConfig: string;
   actor: string;
+  /** Why, when a person gave a reason (a challenger discarded through the API). */
+  reason?: string;
 }
 
 export interface ApplyPlanResult {
@@ -45,7 +74,25 @@ export interface ApplyPlanResult {
   /** True when the text is the one already applied: no new version. */
   unchanged: boolean;
   useCase: UseCase;
+  /** What the new version did to the challenger, if anything (audited; told by webhook). */
+  challengerEvent: ChallengerEvent | null;
 }
+
+export interface ChallengerEvent {
+  action: 'challenger.started' | 'challenger.discarded';
+  details: Record<string, unknown>;
+}
+
+interface CurrentPlan {
+  planVersion: number;
+  textHash: string;
+  plan: unknown;
+  aiConfig: string;
+  stage: string;
+  stageBeforeDisable: string | null;
+}
+
+type Tx = Parameters<Parameters<Database['db']['transaction']>[0]>[0];
 
 const useCaseColumns = {
   id: useCases.id,
@@ -53,18 +100,48 @@ const useCaseColumns = {
   stageVersion: useCases.stageVersion,
   stageEnteredAt: useCases.stageEnteredAt,
   stageBeforeDisable: useCases.stageBeforeDisable,
+  earnedModelVersion: useCases.earnedModelVersion,
   planVersion: useCases.planVersion,
   createdAt: useCases.createdAt,
   updatedAt: useCases.updatedAt,
   plan: planVersions.plan,
   planHash: planVersions.textHash,
   aiConfig: planVersions.aiConfig,
+  challengerId: challengers.id,
+  challengerPlanVersion: challengers.planVersion,
+  challengerStartedAt: challengers.startedAt,
+  challengerStartedBy: challengers.startedBy,
+  championPlanVersion: challengers.championPlanVersion,
+  championAiConfig: challengers.championAiConfig,
 };
 
 type UseCaseRow = { [K in keyof typeof useCaseColumns]: unknown };
 
 function toUseCase(row: UseCaseRow): UseCase {
-  return row as unknown as UseCase;
+  const {
+    challengerId,
+    challengerPlanVersion,
+    challengerStartedAt,
+    challengerStartedBy,
+    championPlanVersion,
+    championAiConfig,
+    ...rest
+  } = row;
+  const base = rest as unknown as Omit<UseCase, 'serving' | 'challenger'>;
+  if (challengerId == null) {
+    return { ...base, serving: { planVersion: base.planVersion, aiConfig: base.aiConfig }, challenger: null };
+  }
+  return {
+    ...base,
+    serving: { planVersion: championPlanVersion as number, aiConfig: championAiConfig as string },
+    challenger: {
+      id: Number(challengerId),
+      planVersion: challengerPlanVersion as number,
+      aiConfig: base.aiConfig,
+      startedAt: challengerStartedAt as Date,
+      startedBy: challengerStartedBy as string,
+    },
+  };
 }
 
 export class UseCaseStore {
@@ -85,7 +162,8 @@ export class UseCaseStore {
       .innerJoin(
         planVersions,
         and(eq(planVersions.useCase, useCases.id), eq(planVersions.version, useCases.planVersion)),
-      );
+      )
+      .leftJoin(challengers, and(eq(challengers.useCase, useCases.id), eq(challengers.state, 'active')));
   }
 
   async get(id: string): Promise<UseCase | null> {
@@ -122,6 +200,7 @@ export class UseCaseStore {
    */
   async applyPlan(input: ApplyPlanInput): Promise<ApplyPlanResult> {
     const outcome = await this.database.db.transaction(async (tx) => {
+      let challengerEvent: ChallengerEvent | null = null;
       // Serialises concurrent applies of one use case, including the very first one.
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`plan:${input.id}`}))`);
       const [current] = await tx
@@ -129,6 +208,9 @@ export class UseCaseStore {
           planVersion: useCases.planVersion,
           textHash: planVersions.textHash,
           plan: planVersions.plan,
+          aiConfig: planVersions.aiConfig,
+          stage: useCases.stage,
+          stageBeforeDisable: useCases.stageBeforeDisable,
         })
         .from(useCases)
         .innerJoin(
@@ -136,7 +218,8 @@ export class UseCaseStore {
           and(eq(planVersions.useCase, useCases.id), eq(planVersions.version, useCases.planVersion)),
         )
         .where(eq(useCases.id, input.id));
-      if (current && current.textHash === input.textHash) return { created: false, unchanged: true };
+      if (current && current.textHash === input.textHash)
+        return { created: false, unchanged: true, challengerEvent: null };
 
       const version = (current?.planVersion ?? 0) + 1;
       if (!current) {
@@ -171,6 +254,7 @@ export class UseCaseStore {
         if (!sameList((current.plan as Plan).segments, input.plan.segments)) {
           await tx.execute(sql`select rebuild_segment_rollups(${input.id})`);
         }
+        challengerEvent = await this.followChallenger(tx, input, version, current as CurrentPlan);
       } else {
         await tx.insert(stageTransitions).values({
           useCase: input.id,
@@ -180,6 +264,14 @@ export class UseCaseStore {
           actor: input.actor,
           reason: 'use case created by its first plan',
           planVersion: version,
+        });
+      }
+      if (challengerEvent) {
+        await tx.insert(auditEvents).values({
+          actor: input.actor,
+          action: challengerEvent.action,
+          useCase: input.id,
+          details: challengerEvent.details,
         });
       }
       await tx.insert(auditEvents).values({
@@ -196,11 +288,89 @@ export class UseCaseStore {
             : {}),
         },
       });
-      return { created: !current, unchanged: false };
+      return { created: !current, unchanged: false, challengerEvent };
     });
     const useCase = await this.get(input.id);
     if (!useCase) throw new Error(`use case ${input.id} vanished after its plan was applied`);
     return { ...outcome, useCase };
+  }
+
+  /**
+   * What a new plan version does to the challenger (README "Champion and challenger"): while the
+   * use case holds authority, a new AI configuration becomes the challenger (replacing one already
+   * there, whose evidence ends) and the one serving stays champion; the champion's own configuration
+   * again discards the challenger. Without authority (shadow) the new configuration simply serves.
+   */
+  private async followChallenger(
+    tx: Tx,
+    input: ApplyPlanInput,
+    version: number,
+    current: CurrentPlan,
+  ): Promise<ChallengerEvent | null> {
+    const [active] = await tx
+      .select()
+      .from(challengers)
+      .where(and(eq(challengers.useCase, input.id), eq(challengers.state, 'active')))
+      .for('update');
+    const champion = active
+      ? { planVersion: active.championPlanVersion, aiConfig: active.championAiConfig }
+      : { planVersion: current.planVersion, aiConfig: current.aiConfig };
+    const end = async (state: 'replaced' | 'discarded' | 'ended', reason: string) => {
+      await tx
+        .update(challengers)
+        .set({ state, endedAt: sql`now()`, endedBy: input.actor, endReason: reason })
+        .where(eq(challengers.id, active!.id));
+      await tx.execute(cancelOwedCalls(active!.id));
+    };
+    if (input.aiConfig === champion.aiConfig) {
+      if (!active) return null;
+      await end(
+        'discarded',
+        input.reason ?? `plan version ${version} returns to the champion's AI configuration`,
+      );
+      return {
+        action: 'challenger.discarded',
+        details: { challenger: active.id, planVersion: version, reason: 'the champion configuration again' },
+      };
+    }
+    if (active && active.aiConfig === input.aiConfig) {
+      // The same challenger configuration under other thresholds: its evidence is kept.
+      await tx.update(challengers).set({ planVersion: version }).where(eq(challengers.id, active.id));
+      return null;
+    }
+    if (!holdsAuthority(current.stage as Mode, current.stageBeforeDisable as Mode | null)) {
+      if (active) await end('ended', 'the use case holds no authority: the new configuration serves');
+      return null;
+    }
+    if (active) await end('replaced', `replaced by the AI configuration of plan version ${version}`);
+    const championPlan = (
+      await tx
+        .select({ plan: planVersions.plan })
+        .from(planVersions)
+        .where(and(eq(planVersions.useCase, input.id), eq(planVersions.version, champion.planVersion)))
+    )[0]?.plan as Plan | undefined;
+    const [started] = await tx
+      .insert(challengers)
+      .values({
+        useCase: input.id,
+        planVersion: version,
+        aiConfig: input.aiConfig,
+        championPlanVersion: champion.planVersion,
+        championAiConfig: champion.aiConfig,
+        startedBy: input.actor,
+      })
+      .returning({ id: challengers.id });
+    return {
+      action: 'challenger.started',
+      details: {
+        challenger: started!.id,
+        planVersion: version,
+        aiConfig: input.aiConfig,
+        champion,
+        changes: championPlan ? aiConfigChanges(championPlan, input.plan) : [],
+        ...(active ? { replaced: active.id } : {}),
+      },
+    };
   }
 }
 

@@ -90,8 +90,15 @@ export class RetentionPurge {
         select count(*)::int as n from purged`);
       const n = Number(row?.n ?? 0);
       total += n;
-      if (n < batch) return total;
+      if (n < batch) break;
     }
+    // A challenger's failed calls keep their error text the same way; their inputs are never
+    // stored (only kept while owed).
+    await this.deps.database.rows(sql`
+      update challenger_calls set error = split_part(error, ':', 1)
+      where use_case = ${useCase} and received_at < ${cutoff.toISOString()}::timestamptz
+        and error like '%:%'`);
+    return total;
   }
 
   private async owedBefore(useCase: string, cutoff: Date): Promise<number> {

@@ -13,7 +13,14 @@ import {
   agreementLowerBoundFor,
   agreementUpperBoundFor,
 } from '../statistics/agreement-bound.js';
-import type { Criterion, CriterionStatus, GateAssessment, GateInput, GateVerdict } from './gate-types.js';
+import type {
+  Criterion,
+  CriterionStatus,
+  GateAssessment,
+  GateInput,
+  GateVerdict,
+  GateWarning,
+} from './gate-types.js';
 
 /**
  * The gate of a stage, as a pure function of the plan, the stage's evidence and the clock.
@@ -26,10 +33,15 @@ import type { Criterion, CriterionStatus, GateAssessment, GateInput, GateVerdict
  * - Once the floor is met, an agreement lower bound still under its threshold blocks, as any other
  *   failing criterion does; a segment value under `minSegmentSamples` stays inconclusive.
  *
- * Segments do not split the error budget. A promotion needs every criterion to hold, so if any one
- * of them is false in truth the gate passes only when that criterion's own bound is wrong, which
- * happens with probability at most α = 1 − confidence (an intersection-union test). Splitting α
- * would guard against "some segment passes by luck", which never promotes on its own.
+ * Segments, labels and the error cost do not split the error budget. A promotion needs every
+ * criterion to hold, so if any one of them is false in truth the gate passes only when that
+ * criterion's own bound is wrong, which happens with probability at most α = 1 − confidence (an
+ * intersection-union test). Splitting α would guard against "some segment or label passes by
+ * luck", which never promotes on its own. (docs/gates.md measures it with one label at its bar.)
+ *
+ * Under `aiFailures: disagree` (the default) a request whose AI call failed for good, once a human
+ * decided it, counts as a disagreement in every agreement bound (overall, segment, label recall):
+ * an AI that fails on the hard cases does not look better than it is.
  */
 export function assessGate(input: GateInput): GateAssessment {
   const { plan, stage } = input;
@@ -37,11 +49,38 @@ export function assessGate(input: GateInput): GateAssessment {
   const approval = stage === 'disabled' ? 'manual' : (plan.stages[stage]?.approval ?? 'manual');
   const promoteWhen = promoteWhenOf(plan, stage);
   const statistics = { statistics: plan.statistics, confidence: plan.confidence };
+  const majorityBaseline = input.metrics?.majorityBaseline ?? null;
+  const base = { approval, ...statistics, majorityBaseline };
   if (targetStage === null || promoteWhen === undefined) {
-    return { fromStage: stage, targetStage, verdict: 'none', criteria: [], approval, ...statistics };
+    return { fromStage: stage, targetStage, verdict: 'none', criteria: [], ...base, warnings: [] };
   }
   const criteria = gateCriteria(plan, promoteWhen, input);
-  return { fromStage: stage, targetStage, verdict: verdictOf(criteria), criteria, approval, ...statistics };
+  const warnings = gateWarnings(promoteWhen, majorityBaseline);
+  return { fromStage: stage, targetStage, verdict: verdictOf(criteria), criteria, ...base, warnings };
+}
+
+/**
+ * An agreement bar at or below what always answering the most common label reaches lets a
+ * useless AI through, unless per-label or error-cost criteria look at the rare labels.
+ */
+export function gateWarnings(
+  when: PromoteWhen,
+  baseline: { label: string; agreement: number } | null,
+): GateWarning[] {
+  const bar = when.agreementLowerBound;
+  if (baseline === null || bar === undefined || bar > baseline.agreement) return [];
+  const perLabel =
+    Object.keys(when.labelRecallLowerBound ?? {}).length > 0 ||
+    Object.keys(when.labelPrecisionLowerBound ?? {}).length > 0 ||
+    when.maxErrorCostPerDecision !== undefined;
+  if (perLabel) return [];
+  const share = `${Math.round(baseline.agreement * 1000) / 10}%`;
+  return [
+    {
+      code: 'majority-baseline',
+      message: `agreementLowerBound ${bar} is at or below the ${share} an AI that always answers "${baseline.label}" agrees on this traffic; add labelRecallLowerBound or maxErrorCostPerDecision so the rarer labels are judged`,
+    },
+  ];
 }
 
 /** The next stage the plan has after `stage` (shadow → human-reviewed → limited-autonomous). */
@@ -76,6 +115,8 @@ interface Evidence {
   confidence: number;
   /** minSamples and minDuration are both met. */
   floorMet: boolean;
+  /** `aiFailures: disagree`: failures on human-decided requests count as disagreements. */
+  failuresDisagree: boolean;
 }
 
 function gateCriteria(plan: Plan, when: PromoteWhen, input: GateInput): Criterion[] {
@@ -87,7 +128,9 @@ function gateCriteria(plan: Plan, when: PromoteWhen, input: GateInput): Criterio
     statistics: plan.statistics,
     confidence: plan.confidence,
     floorMet: samples >= when.minSamples && elapsedMs >= durationMs,
+    failuresDisagree: plan.aiFailures === 'disagree',
   };
+  const failures = (n: number) => (evidence.failuresDisagree ? n : 0);
 
   const criteria: Criterion[] = [
     floorCriterion('minSamples', when.minSamples, samples, samples >= when.minSamples),
@@ -98,7 +141,8 @@ function gateCriteria(plan: Plan, when: PromoteWhen, input: GateInput): Criterio
   }
   if (when.agreementLowerBound !== undefined) {
     const sum = metrics?.agreement == null ? 0 : metrics.agreement * samples;
-    criteria.push(boundCriterion('agreementLowerBound', when.agreementLowerBound, sum, samples, 0, evidence));
+    const n = samples + failures(metrics?.aiFailedWithHuman ?? 0);
+    criteria.push(boundCriterion('agreementLowerBound', when.agreementLowerBound, sum, n, 0, evidence));
   }
   if (when.maxAiErrorRate !== undefined) {
     const actual = metrics?.aiErrorRate ?? null;
@@ -126,7 +170,81 @@ function gateCriteria(plan: Plan, when: PromoteWhen, input: GateInput): Criterio
       evidence,
     );
   }
+  labelCriteria(criteria, when, metrics, evidence);
+  if (when.maxErrorCostPerDecision !== undefined) {
+    criteria.push(errorCostCriterion(when.maxErrorCostPerDecision, metrics, evidence));
+  }
   return criteria;
+}
+
+/**
+ * Recall and precision of each label the plan names: agreement rates on the sub-streams the human
+ * (recall) or the AI (precision) gave that label, so the same bound applies with their own counts.
+ * A label with fewer than `minLabelSamples` of them is inconclusive, never a pass.
+ */
+function labelCriteria(
+  into: Criterion[],
+  when: PromoteWhen,
+  metrics: CohortMetrics | null,
+  evidence: Evidence,
+): void {
+  const recall = when.labelRecallLowerBound ?? {};
+  const precision = when.labelPrecisionLowerBound ?? {};
+  const byLabel = new Map((metrics?.perLabel ?? []).map((l) => [l.label, l]));
+  for (const label of Object.keys(recall).sort()) {
+    const l = byLabel.get(label);
+    const n = (l?.support ?? 0) + (evidence.failuresDisagree ? (l?.aiFailures ?? 0) : 0);
+    const name = `labelRecallLowerBound:${label}`;
+    into.push(boundCriterion(name, recall[label]!, l?.hits ?? 0, n, when.minLabelSamples, evidence, 'label'));
+  }
+  for (const label of Object.keys(precision).sort()) {
+    const l = byLabel.get(label);
+    const name = `labelPrecisionLowerBound:${label}`;
+    const threshold = precision[label]!;
+    into.push(
+      boundCriterion(
+        name,
+        threshold,
+        l?.hits ?? 0,
+        l?.predicted ?? 0,
+        when.minLabelSamples,
+        evidence,
+        'label',
+      ),
+    );
+  }
+}
+
+/**
+ * The mean cost of the AI's errors per compared decision against its maximum, on the upper end of
+ * its confidence sequence (metrics/error-cost.ts): holds when even that is at or below the
+ * maximum; blocks past the evidence floor, or earlier when even the lower end is above it.
+ */
+function errorCostCriterion(max: number, metrics: CohortMetrics | null, evidence: Evidence): Criterion {
+  const cost = metrics?.errorCost ?? null;
+  const name = 'maxErrorCostPerDecision';
+  const fields = (actual: number | null) => ({
+    name,
+    required: max,
+    actual,
+    observed: cost?.perDecision ?? null,
+    samples: cost?.samples ?? 0,
+  });
+  if (cost === null || cost.upperBound === null) {
+    return criterion('inconclusive', { ...fields(null), detail: 'no compared decisions yet' });
+  }
+  const upper = cost.upperBound;
+  if (upper <= max) return criterion('holds', fields(upper));
+  if (evidence.floorMet) {
+    const why = `the upper bound is above ${max} on the evidence the plan asks for`;
+    return criterion('blocked', { ...fields(upper), detail: why });
+  }
+  if (cost.lowerBound !== null && cost.lowerBound > max) {
+    const why = `even the lower bound ${round(cost.lowerBound)} is above ${max}`;
+    return criterion('blocked', { ...fields(upper), detail: why });
+  }
+  const why = `above ${max} so far (lower bound ${round(cost.lowerBound ?? 0)}); judged once minSamples and minDuration are met`;
+  return criterion('inconclusive', { ...fields(upper), detail: why });
 }
 
 /** minSamples and minDuration: short of them, the gate waits (inconclusive), never blocks. */
@@ -163,7 +281,8 @@ function segmentCriteria(
     if (!plan.segments.includes(s.segment)) continue;
     const sum = s.agreement === null ? 0 : s.agreement * s.samples;
     const name = `segment:${s.segment}=${s.value}`;
-    into.push(boundCriterion(name, threshold, sum, s.samples, minSegmentSamples, evidence));
+    const n = s.samples + (evidence.failuresDisagree ? s.aiFailures : 0);
+    into.push(boundCriterion(name, threshold, sum, n, minSegmentSamples, evidence));
   }
 }
 
@@ -184,6 +303,7 @@ function boundCriterion(
   n: number,
   minSamples: number,
   evidence: Evidence,
+  subset: 'segment value' | 'label' = 'segment value',
 ): Criterion {
   const lower = agreementLowerBoundFor(evidence.statistics, sum, n, evidence.confidence);
   if (lower === null) {
@@ -203,7 +323,7 @@ function boundCriterion(
   }
   const why =
     n < minSamples
-      ? `${n} of the ${minSamples} samples a segment value needs`
+      ? `${n} of the ${minSamples} samples a ${subset} needs`
       : `below ${threshold} so far (upper bound ${round(upper)}); judged once minSamples and minDuration are met`;
   return agreement(name, threshold, lower, observed, n, 'inconclusive', why);
 }

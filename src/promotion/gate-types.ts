@@ -39,6 +39,15 @@ export interface GateAssessment {
   /** The plan's bound for the agreement criteria (README "Gates and guards") and its confidence. */
   statistics: Plan['statistics'];
   confidence: number;
+  /** Label decisions: what always answering the most common human label would agree (the cohort's). */
+  majorityBaseline: { label: string; agreement: number } | null;
+  /** What a reader should know before trusting the verdict (e.g. a threshold a trivial AI clears). */
+  warnings: GateWarning[];
+}
+
+export interface GateWarning {
+  code: 'majority-baseline';
+  message: string;
 }
 
 export interface GateInput {

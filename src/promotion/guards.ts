@@ -9,10 +9,16 @@ export interface GuardWindow {
   /** The last `window` ended AI calls: how many, and how many failed. */
   aiCalls: number;
   aiErrors: number;
+  /**
+   * Per label a `labelRecallBelow` guard names: the last `labelWindow` compared requests the human
+   * gave that label, and how many of them the AI labelled the same.
+   */
+  labels: Record<string, { compared: number; hits: number }>;
 }
 
 export interface GuardCheck {
-  name: 'agreementBelow' | 'aiErrorRateAbove';
+  /** `agreementBelow`, `aiErrorRateAbove`, or `labelRecallBelow:<label>`. */
+  name: string;
   threshold: number;
   actual: number | null;
   /** How many observations the actual value is computed from. */
@@ -58,6 +64,18 @@ export function evaluateGuard(plan: Plan, stage: Mode, w: GuardWindow): GuardVer
       actual,
       samples: w.aiCalls,
       trips: w.aiCalls >= guard.window && actual !== null && actual > guard.aiErrorRateAbove,
+    });
+  }
+  const labels = guard.labelRecallBelow ?? {};
+  for (const label of Object.keys(labels).sort()) {
+    const seen = w.labels[label] ?? { compared: 0, hits: 0 };
+    const actual = seen.compared > 0 ? seen.hits / seen.compared : null;
+    checks.push({
+      name: `labelRecallBelow:${label}`,
+      threshold: labels[label]!,
+      actual,
+      samples: seen.compared,
+      trips: seen.compared >= guard.labelWindow && actual !== null && actual < labels[label]!,
     });
   }
   return {

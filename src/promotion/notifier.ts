@@ -6,7 +6,17 @@ import { redact } from '../privacy/redact.js';
 import { PATTERN_NAMES } from '../privacy/redaction-patterns.js';
 
 export interface RolloutEvent {
-  type: 'stage.changed' | 'gate.eligible' | 'guard.tripped' | 'budget.exhausted' | 'flag.repaired';
+  type:
+    | 'stage.changed'
+    | 'gate.eligible'
+    | 'guard.tripped'
+    | 'budget.exhausted'
+    | 'flag.repaired'
+    | 'model.changed'
+    | 'challenger.started'
+    | 'challenger.eligible'
+    | 'challenger.promoted'
+    | 'challenger.discarded';
   useCase: string;
   at: string;
   [key: string]: unknown;

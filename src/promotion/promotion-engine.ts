@@ -1,13 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CohortMetrics } from '../metrics/metrics-types.js';
+import type { PromotableStage } from '../plans/plan-schema.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
+import { assessGate } from './gate-assessment.js';
 import { type GateEvaluator, judge } from './gate-evaluator.js';
 import type { GuardWindowStore } from './guard-window-store.js';
 import { evaluateGuard, type GuardVerdict, type GuardWindow } from './guards.js';
+import { checkModel } from './model-pinning.js';
 import type { Notifier } from './notifier.js';
 import type { ReleaseService } from './release-service.js';
 import type { TransitionStore } from './transition-store.js';
+import type { ChallengerService } from './challenger-service.js';
 
 export interface EngineDeps {
   useCases: UseCaseStore;
@@ -20,6 +24,8 @@ export interface EngineDeps {
   tickMs: number;
   /** Told of every guard trip recorded: a rollbackWhen window, or the daily budget once a day (metrics). */
   onGuardTripped?: (useCase: string, guard: 'rollbackWhen' | 'maxDailyCost') => void;
+  /** Judges active challengers each tick (README "Champion and challenger"). */
+  challengers?: ChallengerService;
 }
 
 export interface TickReport {
@@ -31,6 +37,12 @@ export interface TickReport {
   eligible: string[];
   guardTrips: string[];
   overBudget: string[];
+  /** Use cases whose stage answered with a model version it was not earned with (recorded once). */
+  modelChanges: string[];
+  /** Use cases whose challenger was swapped in (automatic approval)… */
+  challengersSwapped: string[];
+  /** …or is eligible and waits for a release key. */
+  challengersEligible: string[];
   errors: string[];
 }
 
@@ -41,6 +53,7 @@ interface TickFacts {
   windows: Map<string, GuardWindow>;
   spends: Map<string, number>;
   eligibleNotices: Map<string, { details: unknown }>;
+  modelNotices: Map<string, { details: unknown }>;
 }
 
 /**
@@ -63,6 +76,9 @@ export class PromotionEngine {
       eligible: [],
       guardTrips: [],
       overBudget: [],
+      modelChanges: [],
+      challengersSwapped: [],
+      challengersEligible: [],
       errors: [],
     };
     const slot = Math.floor(now.getTime() / this.deps.tickMs);
@@ -89,19 +105,21 @@ export class PromotionEngine {
   private async readFacts(useCases: readonly UseCase[], now: Date): Promise<TickFacts> {
     const guarded = useCases.flatMap((u) => {
       const rollbackWhen = u.stage === 'disabled' ? undefined : u.plan.stages[u.stage]?.rollbackWhen;
-      return rollbackWhen ? [{ useCase: u.id, stageVersion: u.stageVersion, size: rollbackWhen.window }] : [];
+      if (!rollbackWhen) return [];
+      const labels = Object.keys(rollbackWhen.labelRecallBelow ?? {});
+      const window = { useCase: u.id, stageVersion: u.stageVersion, size: rollbackWhen.window };
+      return [labels.length > 0 ? { ...window, labels, labelWindow: rollbackWhen.labelWindow } : window];
     });
     const budgeted = useCases.filter((u) => u.plan.ai.maxDailyCost !== undefined).map((u) => u.id);
-    const [cohorts, windows, spends, eligibleNotices] = await Promise.all([
+    const ids = useCases.map((u) => u.id);
+    const [cohorts, windows, spends, eligibleNotices, modelNotices] = await Promise.all([
       this.deps.gates.cohorts(useCases),
       this.deps.guards.windows(guarded),
       this.deps.guards.spendsToday(budgeted, now),
-      this.deps.transitions.lastEvents(
-        useCases.map((u) => u.id),
-        'gate.eligible',
-      ),
+      this.deps.transitions.lastEvents(ids, 'gate.eligible'),
+      this.deps.transitions.lastEvents(ids, 'model.changed'),
     ]);
-    return { cohorts, windows, spends, eligibleNotices };
+    return { cohorts, windows, spends, eligibleNotices, modelNotices };
   }
 
   private async evaluate(useCase: UseCase, now: Date, report: TickReport, facts: TickFacts): Promise<void> {
@@ -117,6 +135,18 @@ export class PromotionEngine {
     }
 
     const cohort = facts.cohorts.get(useCase.id) ?? null;
+    if (await this.checkModel(useCase, cohort, now, report, facts)) return;
+
+    if (useCase.challenger && this.deps.challengers) {
+      const outcome = await this.deps.challengers.tick(useCase, now);
+      if (outcome === 'swapped') {
+        // The configuration that serves changed: its gate starts from its own evidence next tick.
+        report.challengersSwapped.push(useCase.id);
+        return;
+      }
+      if (outcome === 'eligible') report.challengersEligible.push(useCase.id);
+    }
+
     const evidence = { cohort, gate: judge(useCase, cohort, now) };
     const { gate } = evidence;
     if (gate.verdict !== 'eligible' || !gate.targetStage) return;
@@ -136,13 +166,17 @@ export class PromotionEngine {
     report.eligible.push(useCase.id);
     const last = facts.eligibleNotices.get(useCase.id);
     if ((last?.details as { stageVersion?: number } | null)?.stageVersion === useCase.stageVersion) return;
-    await this.deps.transitions.recordEvent({
-      actor: SYSTEM_ACTOR,
-      action: 'gate.eligible',
-      useCase: useCase.id,
-      details: { stageVersion: useCase.stageVersion, targetStage: gate.targetStage, gate },
-      at: now,
-    });
+    const told = await this.deps.transitions.recordEventOnce(
+      {
+        actor: SYSTEM_ACTOR,
+        action: 'gate.eligible',
+        useCase: useCase.id,
+        details: { stageVersion: useCase.stageVersion, targetStage: gate.targetStage, gate },
+        at: now,
+      },
+      { stageVersion: useCase.stageVersion },
+    );
+    if (!told) return;
     this.deps.notifier.notify(useCase.plan.notify?.webhook, {
       type: 'gate.eligible',
       useCase: useCase.id,
@@ -151,6 +185,109 @@ export class PromotionEngine {
       to: gate.targetStage,
       criteria: gate.criteria,
     });
+  }
+
+  /**
+   * The model version the stage answers with against the one it was earned with (model-pinning.ts):
+   * pins it after a move without evidence; records and tells a change once; in limited-autonomous
+   * demotes (onModelChange: demote) or lets the new version earn the stage on human-reviewed's gate
+   * (keep). True when the use case changed stage.
+   */
+  private async checkModel(
+    useCase: UseCase,
+    cohort: CohortMetrics | null,
+    now: Date,
+    report: TickReport,
+    facts: TickFacts,
+  ): Promise<boolean> {
+    const last = (facts.modelNotices.get(useCase.id)?.details ?? null) as {
+      stageVersion?: number;
+      to?: string;
+      at?: string;
+    } | null;
+    const check = checkModel(useCase, cohort?.modelVersion ?? null, last);
+    if (check.action === 'none') return false;
+    const { transitions } = this.deps;
+    if (check.action === 'pin') {
+      await transitions.earnModelVersion({
+        useCase: useCase.id,
+        stageVersion: useCase.stageVersion,
+        modelVersion: check.version,
+        actor: SYSTEM_ACTOR,
+        action: 'model.pinned',
+        details: { stage: useCase.stage, reason: 'the first version answered after a move without evidence' },
+        at: now,
+      });
+      return false;
+    }
+    const { from, to } = check;
+    const changedAt = check.record ? now : new Date(last?.at ?? now.toISOString());
+    const recorded =
+      check.record &&
+      (await transitions.recordEventOnce(
+        {
+          actor: SYSTEM_ACTOR,
+          action: 'model.changed',
+          useCase: useCase.id,
+          details: {
+            stageVersion: useCase.stageVersion,
+            stage: useCase.stage,
+            from,
+            to,
+            at: now.toISOString(),
+          },
+          at: now,
+        },
+        { stageVersion: useCase.stageVersion, to },
+      ));
+    if (recorded) {
+      report.modelChanges.push(useCase.id);
+      this.deps.notifier.notify(useCase.plan.notify?.webhook, {
+        type: 'model.changed',
+        useCase: useCase.id,
+        at: now.toISOString(),
+        stage: useCase.stage,
+        from,
+        to,
+      });
+    }
+    const autonomous = useCase.plan.stages['limited-autonomous'];
+    if (useCase.stage !== 'limited-autonomous' || !autonomous) return false;
+    if (autonomous.onModelChange === 'keep') {
+      // The new version's own cohort here, judged by the gate that earns autonomy, since it appeared.
+      const gate = assessGate({
+        plan: useCase.plan,
+        stage: 'human-reviewed',
+        metrics: cohort,
+        stageEnteredAt: changedAt,
+        now,
+      });
+      if (gate.verdict === 'eligible') {
+        await transitions.earnModelVersion({
+          useCase: useCase.id,
+          stageVersion: useCase.stageVersion,
+          modelVersion: to,
+          actor: SYSTEM_ACTOR,
+          action: 'model.earned',
+          details: { from, gate },
+          at: now,
+        });
+      }
+      return false;
+    }
+    const below: PromotableStage = useCase.plan.stages['human-reviewed'] ? 'human-reviewed' : 'shadow';
+    await this.deps.release.move({
+      useCase,
+      to: below,
+      actor: SYSTEM_ACTOR,
+      reason: `the AI answered with model version ${to}, not ${from} that limited-autonomous was earned with (onModelChange: demote)`,
+      forced: false,
+      kind: 'model-change',
+      evidence: { cohort, gate: judge(useCase, cohort, now) },
+      extra: { modelChange: { from, to } },
+    });
+    report.rolledBack.push(useCase.id);
+    return true;
   }
 
   /** Runs a tripped guard's action; true when the use case changed stage. */
@@ -203,13 +340,17 @@ export class PromotionEngine {
     const day = now.toISOString().slice(0, 10);
     const last = await this.deps.transitions.lastEvent(useCase.id, 'guard.budget');
     if ((last?.details as { day?: string } | null)?.day === day) return;
-    await this.deps.transitions.recordEvent({
-      actor: SYSTEM_ACTOR,
-      action: 'guard.budget',
-      useCase: useCase.id,
-      details: { day, spent, maxDailyCost: limit },
-      at: now,
-    });
+    const told = await this.deps.transitions.recordEventOnce(
+      {
+        actor: SYSTEM_ACTOR,
+        action: 'guard.budget',
+        useCase: useCase.id,
+        details: { day, spent, maxDailyCost: limit },
+        at: now,
+      },
+      { day },
+    );
+    if (!told) return;
     this.deps.onGuardTripped?.(useCase.id, 'maxDailyCost');
     this.deps.notifier.notify(useCase.plan.notify?.webhook, {
       type: 'budget.exhausted',

@@ -26,7 +26,7 @@ export interface MoveRequest {
   actor: string;
   reason: string;
   forced: boolean;
-  kind: 'promote' | 'rollback' | 'guard' | 'disable' | 'enable';
+  kind: 'promote' | 'rollback' | 'guard' | 'disable' | 'enable' | 'model-change';
   evidence: Evidence | null;
   extra?: Record<string, unknown>;
 }

@@ -52,6 +52,9 @@ export class TransitionStore {
           stageVersion: sql`${useCases.stageVersion} + 1`,
           stageEnteredAt: input.at,
           stageBeforeDisable: input.to === 'disabled' ? input.from : null,
+          // A move on evidence pins the version the evidence came from; one without (enable, a
+          // forced move before any answer) carries the pinned version over.
+          earnedModelVersion: sql`coalesce(${input.modelVersion}::text, ${useCases.earnedModelVersion})`,
           updatedAt: input.at,
         })
         .where(
@@ -101,6 +104,38 @@ export class TransitionStore {
     });
   }
 
+  /**
+   * Pins the model version of the stage the use case is in, if it is still in that stage version:
+   * the first version seen after a move without one, or (onModelChange: keep) a new version once
+   * it has earned the stage. Recorded in the audit log; false if the stage moved meanwhile.
+   */
+  async earnModelVersion(input: {
+    useCase: string;
+    stageVersion: number;
+    modelVersion: string;
+    actor: string;
+    action: 'model.pinned' | 'model.earned';
+    details: Record<string, unknown>;
+    at: Date;
+  }): Promise<boolean> {
+    return this.database.db.transaction(async (tx) => {
+      const updated = await tx
+        .update(useCases)
+        .set({ earnedModelVersion: input.modelVersion })
+        .where(and(eq(useCases.id, input.useCase), eq(useCases.stageVersion, input.stageVersion)))
+        .returning({ id: useCases.id });
+      if (updated.length === 0) return false;
+      await tx.insert(auditEvents).values({
+        actor: input.actor,
+        action: input.action,
+        useCase: input.useCase,
+        details: { stageVersion: input.stageVersion, modelVersion: input.modelVersion, ...input.details },
+        at: input.at,
+      });
+      return true;
+    });
+  }
+
   async list(useCase: string): Promise<TransitionRecord[]> {
     const rows = await this.database.db
       .select()
@@ -125,6 +160,37 @@ export class TransitionStore {
 
   async recordEvent(event: { actor: string; action: string; useCase: string; details: unknown; at: Date }) {
     await this.database.db.insert(auditEvents).values(event);
+  }
+
+  /**
+   * Records an event unless one of its kind for the use case already has the details `once`
+   * names (its stage version, its day): true when recorded. Ticks of two controllers may overlap
+   * (a slow tick runs on while the next slot's starts elsewhere), so "told once" cannot rest on
+   * what each read before: the check and the insert run under a lock on the use case and kind.
+   */
+  async recordEventOnce(
+    event: { actor: string; action: string; useCase: string; details: Record<string, unknown>; at: Date },
+    once: Record<string, string | number>,
+  ): Promise<boolean> {
+    return this.database.db.transaction(async (tx) => {
+      await tx.execute(
+        sql`select pg_advisory_xact_lock(hashtext(${`event:${event.useCase}:${event.action}`}))`,
+      );
+      const [seen] = await tx
+        .select({ id: auditEvents.id })
+        .from(auditEvents)
+        .where(
+          and(
+            eq(auditEvents.useCase, event.useCase),
+            eq(auditEvents.action, event.action),
+            sql`${auditEvents.details} @> ${JSON.stringify(once)}::jsonb`,
+          ),
+        )
+        .limit(1);
+      if (seen) return false;
+      await tx.insert(auditEvents).values(event);
+      return true;
+    });
   }
 
   /** The latest audit event of a kind for a use case (to notify once per stage version). */

@@ -3,6 +3,12 @@ import { currentCohort, type StageSummary } from '../metrics/stage-summary.js';
 import { type Mode, type Plan, type PromotableStage, STAGES } from '../plans/plan-schema.js';
 import { rollbackTarget } from '../promotion/guards.js';
 import type { TransitionRecord } from '../promotion/transition-store.js';
+import {
+  type ChallengerViewInput,
+  challengerSection,
+  noChallengers,
+  type PromotionEvent,
+} from './report-challengers.js';
 import { openRisks } from './report-risks.js';
 import { guardTrip, transitionEntries, transitionKinds } from './report-transitions.js';
 import type {
@@ -38,6 +44,12 @@ export interface ReportInput {
   recentGuardTrips: ReadonlyArray<{ at: Date; details: unknown }>;
   budgetExhausted: EventCount | null;
   flagRepairs: EventCount | null;
+  /** `model.changed` events: the AI answered with a model version its stage was not earned with. */
+  modelChanges: EventCount | null;
+  /** The champion, the active challenger and the history, as `GET …/challenger` answers them. */
+  challengers?: ChallengerViewInput;
+  /** The `challenger.promoted` audit events (the evidence of each swap), newest first. */
+  challengerPromotions?: readonly PromotionEvent[];
 }
 
 /** The production-readiness case of one use case, as plain JSON (rendered by `renderReportMarkdown`). */
@@ -83,6 +95,9 @@ export function buildEvidenceReport(input: ReportInput): EvidenceReport {
       adapter: plan.ai.adapter,
       statistics: plan.statistics,
       confidence: plan.confidence,
+      aiFailures: plan.aiFailures,
+      errorCosts: plan.errorCosts ?? null,
+      defaultErrorCost: plan.defaultErrorCost,
       history,
     },
     humanBaseline: {
@@ -130,11 +145,20 @@ export function buildEvidenceReport(input: ReportInput): EvidenceReport {
         observed: c.observed ?? null,
         samples: c.samples ?? null,
       })),
+      majorityBaseline: detail.gate.majorityBaseline ?? null,
+      warnings: detail.gate.warnings ?? [],
     },
+    challengers: input.challengers
+      ? challengerSection(input.challengers, input.challengerPromotions ?? [], detail.earnedModelVersion)
+      : noChallengers(detail),
   };
   return {
     ...report,
-    risks: openRisks(report, { flagRepairs: tally(input.flagRepairs), now: input.generatedAt }),
+    risks: openRisks(report, {
+      flagRepairs: tally(input.flagRepairs),
+      modelChanges: tally(input.modelChanges),
+      now: input.generatedAt,
+    }),
   };
 }
 
@@ -161,6 +185,12 @@ function stageEvidence(
         agreement: c.agreement,
         agreementLowerBound: c.agreementLowerBound,
         kappa: c.kappa,
+        kappaInterval: c.kappaInterval ?? null,
+        aiFailedWithHuman: c.aiFailedWithHuman ?? 0,
+        agreementWithFailures: c.agreementWithFailures ?? null,
+        coverage: c.coverage ?? null,
+        majorityBaseline: c.majorityBaseline ?? null,
+        errorCost: c.errorCost ?? null,
         aiCalls: c.aiCalls,
         aiErrors: c.aiErrors,
         aiErrorRate: c.aiErrorRate,
@@ -176,6 +206,7 @@ function stageEvidence(
           samples: seg.samples,
           agreement: seg.agreement,
           agreementLowerBound: seg.agreementLowerBound,
+          aiFailures: seg.aiFailures,
           // Only the current cohort is held to the current gate's minimum.
           underMinSamples: current && minSegmentSamples !== null ? seg.samples < minSegmentSamples : null,
         })),
@@ -192,6 +223,8 @@ function cohortCosts(c: CohortMetrics, current: boolean, plan: Plan): CohortCost
     current,
     aiCostPerDecision: c.aiCostPerDecision,
     humanCostPerDecision: c.humanCostPerDecision,
+    errorCostPerDecision: c.errorCost?.perDecision ?? null,
+    expectedErrorCostPerDecision: c.expectedErrorCostPerDecision ?? null,
     costPerDecision: c.costPerDecision,
     monthlyVolume: c.monthlyVolume,
     monthlyCost: c.monthlyCost,

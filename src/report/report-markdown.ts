@@ -1,6 +1,17 @@
-import { count, criterionFigure, decimal, duration, NONE, percent, usd } from '../format/figures.js';
+import {
+  count,
+  criterionComparator,
+  criterionFigure,
+  decimal,
+  duration,
+  kappa,
+  NONE,
+  percent,
+  usd,
+  points,
+} from '../format/figures.js';
 import { code, type Markdown, markdownDocument, md, strong, table } from './markdown-text.js';
-import type { CohortEvidence, EvidenceReport, StageEvidence } from './report-types.js';
+import type { CohortEvidence, EvidenceReport, GateCriterionEntry, StageEvidence } from './report-types.js';
 
 const BLANK = md``;
 
@@ -24,6 +35,7 @@ export function renderReportMarkdown(r: EvidenceReport): string {
     ...transitionsSection(r),
     ...costsSection(r),
     ...gateSection(r),
+    ...challengersSection(r),
     ...risksSection(r),
   ]);
 }
@@ -49,12 +61,26 @@ function planSection({ plan: p }: EvidenceReport): Markdown[] {
     md`- Version ${p.version}, text sha256 ${code(p.textHash)} (${p.format}), applied ${p.appliedAt} by ${p.appliedBy}`,
     md`- AI adapter ${code(p.adapter)}, AI configuration ${code(p.aiConfig)}`,
     md`- Gate statistics: ${p.statistics} bounds at ${percent(p.confidence, 1)} confidence`,
+    md`- AI failures (${code(`aiFailures: ${p.aiFailures}`)}): ${p.aiFailures === 'exclude' ? 'a request whose AI call failed for good is left out of the agreement bounds' : 'a request whose AI call failed for good counts as a disagreement in the agreement bounds'}`,
+    ...errorCostLines(p),
     BLANK,
     ...table(
       ['version', 'text sha256', 'AI configuration', 'applied at', 'applied by'],
       p.history.map((v) => [v.version, code(v.textHash), code(v.aiConfig), v.appliedAt, v.appliedBy]),
     ),
     BLANK,
+  ];
+}
+
+/** The plan's price of each kind of error, as `AI answer → human answer: USD`. */
+function errorCostLines(p: EvidenceReport['plan']): Markdown[] {
+  const pairs = Object.entries(p.errorCosts ?? {}).flatMap(([ai, row]) =>
+    Object.entries(row).map(([human, cost]) => `${ai} → ${human} ${usd(cost)}`),
+  );
+  if (pairs.length === 0 && p.defaultErrorCost === 0) return [md`- Error costs: none priced`];
+  const listed = pairs.length > 0 ? `${pairs.join(', ')}; ` : '';
+  return [
+    md`- Error costs (the AI answered → a person decided, per decision): ${listed}any other disagreement ${usd(p.defaultErrorCost)}`,
   ];
 }
 
@@ -136,7 +162,7 @@ function stageEvaluation(s: StageEvidence): Markdown[] {
 
 function cohortDetail(c: CohortEvidence): Markdown[] {
   const name = md`model ${c.modelVersion ?? NONE}${c.current ? ', current' : ''}`;
-  const lines: Markdown[] = [];
+  const lines: Markdown[] = [md`#### Evidence (${name})`, BLANK, ...evidenceLines(c), BLANK];
   if (c.segments.length > 0) {
     lines.push(
       md`#### Segments (${name})`,
@@ -173,11 +199,42 @@ function cohortDetail(c: CohortEvidence): Markdown[] {
     lines.push(
       md`#### Precision and recall (${name})`,
       BLANK,
+      md`Recall: of the requests a person gave the label, the share the AI gave it too. Precision: of the AI's answers with the label, the share a person agreed with. AI failures: requests a person gave the label whose AI call failed for good (not in the counts).`,
+      BLANK,
       ...table(
-        ['label', 'precision', 'recall', 'support'],
-        c.perLabel.map((l) => [l.label, percent(l.precision), percent(l.recall), count(l.support)]),
+        ['label', 'person gave it', 'AI too', 'recall', 'AI gave it', 'precision', 'AI failures'],
+        c.perLabel.map((l) => [
+          l.label,
+          count(l.support),
+          count(l.hits),
+          percent(l.recall),
+          count(l.predicted),
+          percent(l.precision),
+          count(l.aiFailures),
+        ]),
       ),
       BLANK,
+    );
+  }
+  return lines;
+}
+
+/** Agreement with failures, coverage, kappa's interval, the majority baseline and the error cost of a cohort. */
+function evidenceLines(c: CohortEvidence): Markdown[] {
+  const lines = [
+    md`- Agreement ${percent(c.agreement)} over ${count(c.samples)} compared; ${percent(c.agreementWithFailures)} counting the ${count(c.aiFailedWithHuman)} AI call(s) that failed for good on decided requests as disagreements`,
+    md`- Coverage ${percent(c.coverage)}: decisions with an AI answer of those owed one`,
+    md`- Kappa${c.kappaInterval ? ' with its 95% interval' : ''}: ${kappa(c.kappa, c.kappaInterval)}`,
+  ];
+  if (c.majorityBaseline) {
+    lines.push(
+      md`- Majority baseline: always answering ${code(c.majorityBaseline.label)} would agree ${percent(c.majorityBaseline.agreement)}`,
+    );
+  }
+  const e = c.errorCost;
+  if (e) {
+    lines.push(
+      md`- Error cost ${usd(e.perDecision)} per compared decision, bounds ${usd(e.lowerBound)} to ${usd(e.upperBound)} (${count(e.samples)} decisions; one error costs at most ${usd(e.maxCost)})`,
     );
   }
   return lines;
@@ -198,6 +255,9 @@ function guardsSection({ guards: g }: EvidenceReport): Markdown[] {
               `window ${w.window}`,
               w.agreementBelow !== undefined ? `agreement below ${w.agreementBelow}` : null,
               w.aiErrorRateAbove !== undefined ? `AI error rate above ${w.aiErrorRateAbove}` : null,
+              ...Object.entries(w.labelRecallBelow ?? {}).map(
+                ([label, bar]) => `recall of ${label} below ${bar} (last ${w.labelWindow} with it)`,
+              ),
             ]
               .filter((x) => x !== null)
               .join(', ')
@@ -281,7 +341,7 @@ function costsSection({ costs }: EvidenceReport): Markdown[] {
   return [
     md`## Costs`,
     BLANK,
-    md`Per decision and projected to a month at the observed volume; savings against all-human.`,
+    md`Per decision and projected to a month at the observed volume; savings against all-human. In limited-autonomous the total holds the expected cost of the AI's errors on the decisions it makes (the error cost per compared decision × its share), and the savings are net of it.`,
     BLANK,
     ...table(
       [
@@ -290,6 +350,8 @@ function costsSection({ costs }: EvidenceReport): Markdown[] {
         'current',
         'AI / decision',
         'human / decision',
+        'error cost / compared decision',
+        'expected error cost / decision',
         'total / decision',
         'monthly volume',
         'monthly cost',
@@ -302,6 +364,8 @@ function costsSection({ costs }: EvidenceReport): Markdown[] {
         c.current ? 'yes' : 'no',
         usd(c.aiCostPerDecision),
         usd(c.humanCostPerDecision),
+        usd(c.errorCostPerDecision),
+        usd(c.expectedErrorCostPerDecision),
         usd(c.costPerDecision),
         count(c.monthlyVolume),
         usd(c.monthlyCost),
@@ -328,18 +392,156 @@ function gateSection({ gate }: EvidenceReport): Markdown[] {
     BLANK,
     md`From ${strong(gate.fromStage)} to ${strong(gate.targetStage ?? NONE)}: ${strong(gate.verdict)} (approval ${gate.approval}; ${gate.statistics} bounds at ${percent(gate.confidence, 1)} confidence).`,
     BLANK,
+    ...gate.warnings.map((w) => md`- ${strong('Warning')} (${code(w.code)}): ${w.message}`),
+    ...(gate.warnings.length > 0 ? [BLANK] : []),
+    ...(gate.majorityBaseline
+      ? [
+          md`Majority baseline of the gate's cohort: always answering ${code(gate.majorityBaseline.label)} would agree ${percent(gate.majorityBaseline.agreement)}.`,
+          BLANK,
+        ]
+      : []),
     ...table(
-      ['criterion', 'required', 'actual', 'status', 'detail'],
+      ['criterion', 'required', 'actual', 'observed', 'status', 'detail'],
       gate.criteria.map((c) => [
         c.name,
-        criterionFigure(c.name, c.required),
+        `${criterionComparator(c.name)} ${criterionFigure(c.name, c.required)}`,
         criterionFigure(c.name, c.actual),
+        c.observed === null
+          ? ''
+          : `${criterionFigure(c.name, c.observed)}${c.samples === null ? '' : ` of ${count(c.samples)}`}`,
         c.status,
         c.detail ?? '',
       ]),
     ),
     BLANK,
+    ...criteriaNotes(gate.criteria),
   ];
+}
+
+/** What the bound and observed figures of label and error-cost criteria are, when the gate has them. */
+function criteriaNotes(criteria: readonly GateCriterionEntry[]): Markdown[] {
+  const has = (prefix: string) => criteria.some((c) => c.name.startsWith(prefix));
+  const notes: Markdown[] = [];
+  if (has('labelRecallLowerBound:')) {
+    notes.push(
+      md`- ${code('labelRecallLowerBound:<label>')}: of the requests a person gave the label, the share the AI gave it too; actual is its lower bound, observed the share and the requests.`,
+    );
+  }
+  if (has('labelPrecisionLowerBound:')) {
+    notes.push(
+      md`- ${code('labelPrecisionLowerBound:<label>')}: of the AI's answers with the label, the share a person agreed with; actual is its lower bound, observed the share and the answers.`,
+    );
+  }
+  if (has('maxErrorCostPerDecision')) {
+    notes.push(
+      md`- ${code('maxErrorCostPerDecision')}: the mean cost of the AI's errors per compared decision; actual is the upper bound of its confidence sequence, observed the mean and the decisions.`,
+    );
+  }
+  return notes.length > 0 ? [...notes, BLANK] : [];
+}
+
+function challengersSection({ challengers: c }: EvidenceReport): Markdown[] {
+  const champion = c.champion;
+  const lines = [
+    md`## Champion and challenger`,
+    BLANK,
+    md`Champion: plan version ${champion.planVersion}, AI configuration ${code(champion.aiConfig)}, model the stage was earned with ${champion.earnedModelVersion ?? NONE}.`,
+    BLANK,
+  ];
+  const a = c.active;
+  if (!a) {
+    lines.push(md`No active challenger.`, BLANK);
+  } else {
+    const paired = a.paired
+      ? md`${count(a.paired.n)} pairs, mean ${points(a.paired.mean)}, bounds ${points(a.paired.lower)} to ${points(a.paired.upper)}; the lower bound must reach ${points(a.paired.required)}`
+      : md`no paired answers yet; the lower bound must reach ${points(-a.margin)}`;
+    lines.push(
+      md`### Active challenger`,
+      BLANK,
+      md`- Plan version ${a.planVersion}, AI configuration ${code(a.aiConfig)}; changed: ${a.changes.length > 0 ? a.changes.join(', ') : NONE}`,
+      md`- Since ${a.startedAt} (started by ${a.startedBy}); approval ${a.approval}, margin ${percent(a.margin)}, sample rate ${percent(a.sampleRate)}`,
+      md`- Verdict: ${strong(a.verdict)}`,
+      md`- Paired with the champion on the same requests (challenger − champion agreement): ${paired}`,
+      md`- Calls still owed to the challenger: ${count(a.owedCalls)}`,
+      BLANK,
+    );
+    const k = a.cohort;
+    lines.push(
+      ...(k
+        ? table(
+            [
+              'model',
+              'decisions',
+              'samples',
+              'agreement',
+              'lower bound',
+              'AI calls',
+              'AI error rate',
+              'p50',
+              'p95',
+              'AI / decision',
+            ],
+            [
+              [
+                k.modelVersion ?? NONE,
+                count(k.decisions),
+                count(k.samples),
+                percent(k.agreement),
+                percent(k.agreementLowerBound),
+                count(k.aiCalls),
+                percent(k.aiErrorRate),
+                duration(k.latencyP50Ms),
+                duration(k.latencyP95Ms),
+                usd(k.aiCostPerDecision),
+              ],
+            ],
+          )
+        : [md`No decisions in the challenger's cohort yet.`]),
+      BLANK,
+      ...table(
+        ['criterion', 'required', 'actual', 'status', 'detail'],
+        a.criteria.map((x) => [
+          x.name,
+          criterionFigure(x.name, x.required),
+          criterionFigure(x.name, x.actual),
+          x.status,
+          x.detail ?? '',
+        ]),
+      ),
+      BLANK,
+    );
+  }
+  lines.push(md`### Earlier challengers`, BLANK);
+  if (c.history.length === 0) return [...lines, md`None.`, BLANK];
+  lines.push(
+    ...table(
+      ['plan', 'champion plan', 'state', 'started', 'ended', 'by', 'reason', 'evidence'],
+      c.history.map((h) => {
+        const p = h.promotion;
+        const evidence = p
+          ? [
+              `verdict ${p.verdict ?? NONE}`,
+              p.paired ? `${count(p.paired.n)} pairs, lower bound ${points(p.paired.lower)}` : null,
+              p.notHolding.length > 0 ? `not holding: ${p.notHolding.map((x) => x.name).join(', ')}` : null,
+            ]
+              .filter((x) => x !== null)
+              .join('; ')
+          : NONE;
+        return [
+          h.planVersion,
+          h.championPlanVersion,
+          p?.forced ? md`${h.state}, ${strong('forced')}` : h.state,
+          h.startedAt,
+          h.endedAt ?? NONE,
+          h.endedBy ?? NONE,
+          h.endReason ?? NONE,
+          evidence,
+        ];
+      }),
+    ),
+    BLANK,
+  );
+  return lines;
 }
 
 function risksSection({ risks }: EvidenceReport): Markdown[] {

@@ -1,18 +1,23 @@
 import type { UseCaseReader } from '../metrics/use-case-reader.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { TransitionStore } from '../promotion/transition-store.js';
+import type { ChallengerViewInput } from './report-challengers.js';
 import type { AuditEventReader } from './audit-event-reader.js';
 import { buildEvidenceReport, type EventCount } from './evidence-report.js';
 import type { EvidenceReport, UseCaseDetail } from './report-types.js';
 
 /** Latest guard trips shown in full. */
 const RECENT_TRIPS = 10;
+/** `challenger.promoted` events read: one per promoted challenger, and the view lists the latest 20 challengers. */
+const PROMOTIONS = 20;
 
 export interface ReportServiceDeps {
   useCases: UseCaseStore;
   reader: UseCaseReader;
   transitions: TransitionStore;
   events: AuditEventReader;
+  /** Champion and challenger as `GET …/challenger` shows them (`ChallengerService`). */
+  challengers: { view(id: string, now: Date): Promise<ChallengerViewInput> };
 }
 
 /**
@@ -23,18 +28,29 @@ export class ReportService {
   constructor(private readonly deps: ReportServiceDeps) {}
 
   async report(useCase: UseCase, now: Date): Promise<EvidenceReport> {
-    const { reader, useCases, transitions, events } = this.deps;
+    const { reader, useCases, transitions, events, challengers } = this.deps;
     const id = useCase.id;
-    const [detail, planVersions, transitionList, stageEvents, guardTrips, recentTrips, counts] =
-      await Promise.all([
-        reader.detail(useCase, now),
-        useCases.planVersions(id),
-        transitions.list(id),
-        events.stageEvents(id),
-        events.guardTripsByStage(id),
-        events.latest(id, 'guard.tripped', RECENT_TRIPS),
-        events.counts(id, ['guard.budget', 'flag.repaired']),
-      ]);
+    const [
+      detail,
+      planVersions,
+      transitionList,
+      stageEvents,
+      guardTrips,
+      recentTrips,
+      counts,
+      challengerView,
+      promotions,
+    ] = await Promise.all([
+      reader.detail(useCase, now),
+      useCases.planVersions(id),
+      transitions.list(id),
+      events.stageEvents(id),
+      events.guardTripsByStage(id),
+      events.latest(id, 'guard.tripped', RECENT_TRIPS),
+      events.counts(id, ['guard.budget', 'flag.repaired', 'model.changed']),
+      challengers.view(id, now),
+      events.latest(id, 'challenger.promoted', PROMOTIONS),
+    ]);
     const count = (action: string): EventCount | null => counts.find((c) => c.action === action) ?? null;
     return buildEvidenceReport({
       generatedAt: now,
@@ -48,6 +64,9 @@ export class ReportService {
       recentGuardTrips: recentTrips,
       budgetExhausted: count('guard.budget'),
       flagRepairs: count('flag.repaired'),
+      modelChanges: count('model.changed'),
+      challengers: challengerView,
+      challengerPromotions: promotions,
     });
   }
 }

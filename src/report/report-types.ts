@@ -1,14 +1,17 @@
+import type { ErrorCostEvidence } from '../metrics/error-cost.js';
 import type { LabelMetrics } from '../metrics/metrics-types.js';
 import type { StageSummary } from '../metrics/stage-summary.js';
 import type { UseCaseSummary } from '../metrics/use-case-reader.js';
-import type { Mode, RollbackWhen } from '../plans/plan-schema.js';
-import type { CriterionStatus, GateAssessment } from '../promotion/gate-types.js';
+import type { ErrorCosts, Mode, RollbackWhen } from '../plans/plan-schema.js';
+import type { CriterionStatus, GateAssessment, GateWarning } from '../promotion/gate-types.js';
 
 /** `GET /v1/use-cases/:id` as the reader answers it: the report takes its figures from here. */
 export interface UseCaseDetail extends UseCaseSummary {
   stageVersion: number;
   planHash: string;
   aiConfig: string;
+  /** The model version the stage was earned with; null: not pinned (see README "Gates and guards"). */
+  earnedModelVersion: string | null;
   segments: string[];
   metrics: { stages: StageSummary[] };
   gate: GateAssessment | null;
@@ -26,6 +29,8 @@ export interface SegmentEvidence {
   samples: number;
   agreement: number | null;
   agreementLowerBound: number | null;
+  /** AI calls failed for good on this value's human-decided requests (disagreements by default). */
+  aiFailures: number;
   /** Fewer compared decisions than the current stage's `minSegmentSamples` (null without a gate). */
   underMinSamples: boolean | null;
 }
@@ -38,6 +43,17 @@ export interface CohortEvidence extends CohortRef {
   agreement: number | null;
   agreementLowerBound: number | null;
   kappa: number | null;
+  /** Cohen's kappa's 95% interval (one-look, for reading). */
+  kappaInterval: { lower: number; upper: number } | null;
+  /** AI calls failed for good on requests a person decided, and agreement counting them as disagreements. */
+  aiFailedWithHuman: number;
+  agreementWithFailures: number | null;
+  /** Decisions with an AI answer / decisions owed one. */
+  coverage: number | null;
+  /** Label decisions: the agreement of always answering the people's most common label. */
+  majorityBaseline: { label: string; agreement: number } | null;
+  /** The mean cost of the AI's errors per compared decision with its bounds, when the plan prices errors. */
+  errorCost: ErrorCostEvidence | null;
   aiCalls: number;
   aiErrors: number;
   aiErrorRate: number | null;
@@ -63,11 +79,16 @@ export interface CohortCosts extends CohortRef {
   current: boolean;
   aiCostPerDecision: number | null;
   humanCostPerDecision: number;
+  /** The mean cost of the AI's errors per compared decision (priced plans; what the gate bounds). */
+  errorCostPerDecision: number | null;
+  /** limited-autonomous: that cost × the share the AI decides, part of `costPerDecision`. */
+  expectedErrorCostPerDecision: number | null;
   costPerDecision: number | null;
   monthlyVolume: number | null;
   monthlyCost: number | null;
   /** `humanCostPerDecision` of the plan × `monthlyVolume`: what the same volume costs all-human. */
   allHumanMonthlyCost: number | null;
+  /** Net of the expected error cost. */
   monthlySavings: number | null;
 }
 
@@ -147,11 +168,97 @@ export type RiskKind =
   | 'forced-promotion'
   | 'guard-tripped'
   | 'budget-exhausted'
-  | 'flag-repaired';
+  | 'flag-repaired'
+  | 'model-changed'
+  | 'forced-challenger-promotion'
+  | 'challenger-blocked'
+  | 'majority-baseline'
+  | 'low-coverage';
 
 export interface Risk {
   kind: RiskKind;
   message: string;
+}
+
+/** The paired comparison of a challenger with its champion: challenger − champion agreement. */
+export interface PairedComparison {
+  /** Requests both answered and a person decided. */
+  n: number;
+  mean: number;
+  /** Anytime-valid bounds on the difference (the plan's confidence). */
+  lower: number;
+  upper: number;
+  /** −margin: the lower bound must reach it. */
+  required: number;
+}
+
+/** The active challenger's own cohort since it started, against the humans. */
+export interface ChallengerCohort {
+  modelVersion: string | null;
+  decisions: number;
+  samples: number;
+  agreement: number | null;
+  agreementLowerBound: number | null;
+  aiCalls: number;
+  aiErrors: number;
+  aiErrorRate: number | null;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  aiCostPerDecision: number | null;
+}
+
+export interface ActiveChallengerEntry {
+  id: number;
+  planVersion: number;
+  aiConfig: string;
+  /** What differs from the champion's AI configuration (`ai.model`, `comparator`, …). */
+  changes: string[];
+  startedAt: string;
+  startedBy: string;
+  approval: string;
+  margin: number;
+  sampleRate: number;
+  verdict: string;
+  /** Lower stages' criteria named `<stage>.<criterion>`, and `championNonInferiority`. */
+  criteria: GateCriterionEntry[];
+  paired: PairedComparison | null;
+  cohort: ChallengerCohort | null;
+  /** Calls still owed to the challenger in PostgreSQL. */
+  owedCalls: number;
+}
+
+/** The evidence a swap recorded (`challenger.promoted` audit event). */
+export interface ChallengerPromotion {
+  at: string;
+  actor: string;
+  verdict: string | null;
+  forced: boolean;
+  paired: Omit<PairedComparison, 'required'> | null;
+  /** Criteria that did not hold at the swap (a forced one has some). */
+  notHolding: Array<{ name: string; status: string }>;
+}
+
+export interface EndedChallengerEntry {
+  id: number;
+  /** promoted, discarded, replaced or ended. */
+  state: string;
+  planVersion: number;
+  aiConfig: string;
+  championPlanVersion: number;
+  startedAt: string;
+  endedAt: string | null;
+  endedBy: string | null;
+  endReason: string | null;
+  /** Promoted challengers only: the evidence of the swap; null otherwise or when not found. */
+  promotion: ChallengerPromotion | null;
+}
+
+export interface ChallengerSection {
+  /** The configuration that answers and that the stage was earned with. */
+  champion: { planVersion: number; aiConfig: string; earnedModelVersion: string | null };
+  active: ActiveChallengerEntry | null;
+  /** Challengers that ended, newest first. */
+  history: EndedChallengerEntry[];
 }
 
 export interface PlanVersionEntry {
@@ -180,6 +287,11 @@ export interface EvidenceReport {
     adapter: string;
     statistics: string;
     confidence: number;
+    /** How the gate counts a request whose AI call failed for good: `disagree` or `exclude`. */
+    aiFailures: string;
+    /** What an error costs, `errorCosts[ai][human]` (USD), and the price of pairs it does not list. */
+    errorCosts: ErrorCosts | null;
+    defaultErrorCost: number;
     /** Every version, newest first. */
     history: PlanVersionEntry[];
   };
@@ -211,6 +323,11 @@ export interface EvidenceReport {
     statistics: string;
     confidence: number;
     criteria: GateCriterionEntry[];
+    /** Label decisions: the agreement of always answering the most common label, on the gate's cohort. */
+    majorityBaseline: { label: string; agreement: number } | null;
+    warnings: GateWarning[];
   } | null;
+  /** Champion and challenger (README "Champion and challenger"). */
+  challengers: ChallengerSection;
   risks: Risk[];
 }

@@ -53,13 +53,13 @@ export class ControllerClient {
   }
 
   /** `POST /v1/decisions` with a body already serialised (`{"decisions":[…]}`). */
-  postBatch(body: string): Promise<SendOutcome> {
-    return this.post('/v1/decisions', body, this.options.requestTimeoutMs);
+  postBatch(body: string, stop?: AbortSignal): Promise<SendOutcome> {
+    return this.post('/v1/decisions', body, this.options.requestTimeoutMs, stop);
   }
 
-  postLateHuman(useCase: string, requestId: string, body: string): Promise<SendOutcome> {
+  postLateHuman(useCase: string, requestId: string, body: string, stop?: AbortSignal): Promise<SendOutcome> {
     const path = `/v1/decisions/${encodeURIComponent(useCase)}/${encodeURIComponent(requestId)}/human`;
-    return this.post(path, body, this.options.requestTimeoutMs);
+    return this.post(path, body, this.options.requestTimeoutMs, stop);
   }
 
   /**
@@ -110,11 +110,18 @@ export class ControllerClient {
     }
   }
 
-  private post(path: string, body: string, timeoutMs: number): Promise<SendOutcome> {
+  /** Aborted at `timeoutMs`, or at once when `stop` fires (the SDK is closing). */
+  private post(path: string, body: string, timeoutMs: number, stop?: AbortSignal): Promise<SendOutcome> {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     timer.unref();
-    return this.request(path, body, abort.signal).finally(() => clearTimeout(timer));
+    const onStop = () => abort.abort();
+    if (stop?.aborted) abort.abort();
+    else stop?.addEventListener('abort', onStop, { once: true });
+    return this.request(path, body, abort.signal).finally(() => {
+      clearTimeout(timer);
+      stop?.removeEventListener('abort', onStop);
+    });
   }
 
   private async request(path: string, body: string, signal: AbortSignal): Promise<SendOutcome> {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { backoffDelay } from './backoff.js';
 import type { ControllerClient, SendOutcome } from './controller-client.js';
 import { MirrorBuffer } from './mirror-buffer.js';
@@ -47,6 +48,8 @@ export class Outbox {
   private readonly timer: NodeJS.Timeout;
   private readonly drops = new Map<'overflow' | 'closed', string[]>();
   private dropsScheduled = false;
+  /** Fired by `stop()`: a request still out is aborted, so closing never waits on a silent controller. */
+  private readonly halt = haltSignal();
 
   constructor(private readonly options: OutboxOptions) {
     this.waiting = new MirrorBuffer(options.maxItems);
@@ -95,15 +98,23 @@ export class Outbox {
     return this.buffered === 0;
   }
 
-  /** Stops sending; what is still waiting (and, unless a request is out, in flight) is dropped and counted. */
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    clearInterval(this.timer);
-    this.wake?.();
-    for (const entry of this.waiting.take(this.waiting.size)) this.drop(entry, 'closed');
-    if (!this.sending) this.dropInFlight();
-    this.emitDrops();
+  /**
+   * Stops sending: what is waiting is dropped and counted at once; a request still out is
+   * aborted and its items are dropped and counted when it settles, which the promise
+   * awaits. (The controller may have stored an aborted item: `dropped` counts what the SDK
+   * could not confirm, and a later send of it would count once, keyed by request id.)
+   */
+  stop(): Promise<void> {
+    if (!this.stopped) {
+      this.stopped = true;
+      clearInterval(this.timer);
+      this.wake?.();
+      this.halt.abort();
+      for (const entry of this.waiting.take(this.waiting.size)) this.drop(entry, 'closed');
+      if (!this.sending) this.dropInFlight();
+      this.emitDrops();
+    }
+    return this.running ?? Promise.resolve();
   }
 
   private kick(): Promise<void> {
@@ -174,7 +185,12 @@ export class Outbox {
     await forEachLimited(humans, this.options.humanConcurrency ?? 16, async (entry) => {
       const item = entry.item;
       if (item.kind !== 'human' || !this.serialised(entry)) return;
-      const outcome = await this.options.client.postLateHuman(item.useCase, item.requestId, entry.json!);
+      const outcome = await this.options.client.postLateHuman(
+        item.useCase,
+        item.requestId,
+        entry.json!,
+        this.halt.signal,
+      );
       if (outcome.kind === 'ok') this.counters.sent += 1;
       else if (outcome.kind === 'transient') again(entry, outcome);
       else {
@@ -187,7 +203,10 @@ export class Outbox {
     const sendMirrors = async (entries: Entry[]): Promise<void> => {
       let batch = entries;
       while (batch.length > 0) {
-        const outcome = await this.options.client.postBatch(batchBody(batch.map((e) => e.json!)));
+        const outcome = await this.options.client.postBatch(
+          batchBody(batch.map((e) => e.json!)),
+          this.halt.signal,
+        );
         if (outcome.kind === 'ok') {
           this.counters.sent += batch.length;
           return;
@@ -289,4 +308,11 @@ async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => P
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** One listener per request in flight (late human decisions go out 16 at a time): no cap. */
+function haltSignal(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }

@@ -131,7 +131,7 @@ export interface ShadowgateStats {
   sent: number;
   /** Item sends repeated after a transient failure. */
   retried: number;
-  /** Items dropped unsent: buffer overflow, or still buffered when `close()` gave up. */
+  /** Items dropped unconfirmed: buffer overflow, still buffered when `close()` gave up, or in a request `close()` aborted. */
   dropped: number;
   /** Items the controller refused for good (conflict, bad request, key refused, attempts exhausted). */
   failed: number;

@@ -181,7 +181,7 @@ export class Shadowgate {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.flush(this.closeTimeoutMs);
-      this.outbox.stop();
+      await this.outbox.stop();
       try {
         this.modes.close();
       } catch (error) {

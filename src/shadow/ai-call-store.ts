@@ -170,6 +170,27 @@ export class AiCallStore {
   }
 
   /**
+   * Gives back the claims of calls whose outcome is not written (a stopping process hands back
+   * what it still holds), so they can be claimed again at once; a call answered or failed
+   * meanwhile is left as it is. Returns how many claims were given back.
+   */
+  async releaseMany(ids: readonly number[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const rows = await this.database.relaxed
+      .update(decisions)
+      .set({ aiLeaseUntil: null })
+      .where(
+        and(
+          sql`${decisions.id} = any(${`{${ids.map((id) => Math.trunc(id)).join(',')}}`}::bigint[])`,
+          eq(decisions.aiState, 'owed'),
+          sql`${decisions.aiLeaseUntil} is not null`,
+        ),
+      )
+      .returning({ id: decisions.id });
+    return rows.length;
+  }
+
+  /**
    * Records the AI side. `score` is the comparison with the human side known at claim
    * time (a human side never changes once set), so the common case needs one write.
    */

@@ -38,6 +38,11 @@ export interface BullConnections {
 type ClientType = 'client' | 'subscriber' | 'bclient';
 
 const QUEUE_ERROR_MUTE_MS = 30_000;
+/**
+ * How long a command on the shared connection waits for Redis: far above a loaded Redis's
+ * milliseconds, short enough that an ingest waiting on its enqueue still answers in time.
+ */
+export const CLIENT_COMMAND_TIMEOUT_MS = 2_000;
 
 /** Bull's fixed-window limiter for a rate per second: `max` jobs per `duration` ms, `max` >= 1. */
 export function bullLimiter(perSecond: number): { max: number; duration: number } {
@@ -67,11 +72,16 @@ export function createBullConnections(options: BullConnectionsOptions): BullConn
   // Reconnect forever, at most 2 s apart, so workers resume soon after a Redis restart.
   // Plain commands give up after 3 reconnection attempts so enqueue() fails instead of hanging;
   // the subscriber and blocking connections must wait (bull requires maxRetriesPerRequest: null).
+  // On a connection that is up but silent (a partition: no reset, keepalives answered nearby)
+  // ioredis waits for a reply for as long as TCP does, minutes; plain commands stop waiting after
+  // CLIENT_COMMAND_TIMEOUT_MS, so ingest's enqueue gives up and the sweep re-enqueues. Not on the
+  // blocking connection: its BRPOPLPUSH waits by design, and resumes when the network does.
   function connect(type: ClientType): Redis {
     const redisOptions: RedisOptions = {
       connectionName: `shadowgate-queue-${type}`,
       enableReadyCheck: false,
       maxRetriesPerRequest: type === 'client' ? 3 : null,
+      ...(type === 'client' ? { commandTimeout: CLIENT_COMMAND_TIMEOUT_MS } : {}),
       retryStrategy: (times) => Math.min(50 * 2 ** times, 2000),
     };
     const conn = new Redis(redisUrl, redisOptions);

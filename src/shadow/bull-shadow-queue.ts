@@ -1,5 +1,5 @@
 import type Queue from 'bull';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { pino } from 'pino';
 import { bullLimiter, createBullConnections } from './bull-connections.js';
 import {
@@ -13,6 +13,7 @@ import {
   type ShadowQueueLogger,
   type ShadowQueueSettings,
 } from './shadow-queue.js';
+import { settlesWithin } from '../contracts/settles-within.js';
 
 /**
  * The shadow queue on Redis with bull, on the connections and queues of bull-connections.ts:
@@ -71,24 +72,11 @@ const JOB_OPTIONS = {
   removeOnFail: true,
 } as const;
 
-/** Resolves true when `work` settles within `ms`, false otherwise. */
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms).unref();
-  });
-  try {
-    return await Promise.race([
-      work.then(
-        () => true,
-        () => true,
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** 1 when the job hash holds a job; else 0, deleting a hash without data (a job Redis lost) if there is one. */
+const JOB_WITH_DATA = `
+if redis.call('HEXISTS', KEYS[1], 'data') == 1 then return 1 end
+redis.call('DEL', KEYS[1])
+return 0`;
 
 export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQueue {
   const { redisUrl, prefix = 'shadowgate', closeTimeoutMs = 10_000, pingTimeoutMs = 2_000 } = options;
@@ -115,7 +103,14 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
 
   async function runJob(useCase: string, worker: Worker, job: Queue.Job<JobData>): Promise<void> {
     const { settings, handler } = worker.current;
-    const requestId = job.data.requestId;
+    const requestId = job.data?.requestId;
+    if (typeof requestId !== 'string') {
+      // Redis lost the job (a flush) between bull taking its id off the wait list and reading it:
+      // bull's moveToActive wrote a job hash with no data. Nothing to run; `absent` counts such a
+      // hash as no job, so the sweep enqueues again what PostgreSQL still owes.
+      logger.warn({ useCase, jobId: job.id }, 'a job without data (Redis lost it): dropped');
+      return;
+    }
     const attempt = job.attemptsMade + 1;
     const { maxAttempts } = settings;
     try {
@@ -206,6 +201,24 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
     },
 
     async absent(jobs) {
+      /** One pipeline's replies, in order; a failed command fails the whole. */
+      const run = async (client: Redis, fill: (pipeline: ChainableCommander) => void): Promise<unknown[]> => {
+        const pipeline = client.pipeline();
+        fill(pipeline);
+        if (pipeline.length === 0) return [];
+        let results: Array<[Error | null, unknown]> | null;
+        try {
+          results = await pipeline.exec();
+        } catch (err) {
+          throw new Error(`absent on Redis at ${safeUrl} failed: ${(err as Error).message}`, { cause: err });
+        }
+        return Array.from({ length: pipeline.length }, (_, k) => {
+          const [error, value] = results?.[k] ?? [new Error('no reply'), null];
+          if (error)
+            throw new Error(`absent on Redis at ${safeUrl} failed: ${error.message}`, { cause: error });
+          return value;
+        });
+      };
       assertOpen();
       conns.assertConnected('absent');
       const missing = new Set<string>();
@@ -213,22 +226,18 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
         const { producer } = laneFor(useCase);
         for (let i = 0; i < requestIds.length; i += ADD_BATCH) {
           const batch = requestIds.slice(i, i + ADD_BATCH);
-          // A job's hash lives while it waits, is delayed or active: finished jobs are removed.
-          const pipeline = producer.client.pipeline();
-          for (const requestId of batch) pipeline.exists(producer.toKey(requestId));
-          let results: Array<[Error | null, unknown]> | null;
-          try {
-            results = await pipeline.exec();
-          } catch (err) {
-            throw new Error(`absent on Redis at ${safeUrl} failed: ${(err as Error).message}`, {
-              cause: err,
-            });
-          }
-          batch.forEach((requestId, k) => {
-            const [error, exists] = results?.[k] ?? [new Error('no reply'), 0];
-            if (error)
-              throw new Error(`absent on Redis at ${safeUrl} failed: ${error.message}`, { cause: error });
-            if (exists === 0) missing.add(`${useCase}\u0000${requestId}`);
+          // A job's hash lives while it waits, is delayed or active: finished jobs are removed. A
+          // hash without data is what bull leaves of a job Redis lost while it was being taken
+          // (see runJob): it is deleted, or adding the job again would be a no-op for good.
+          const found = await run(producer.client, (p) => {
+            for (const requestId of batch) p.hexists(producer.toKey(requestId), 'data');
+          });
+          const without = batch.filter((_, k) => found[k] === 0);
+          const kept = await run(producer.client, (p) => {
+            for (const requestId of without) p.eval(JOB_WITH_DATA, 1, producer.toKey(requestId));
+          });
+          without.forEach((requestId, k) => {
+            if (kept[k] === 0) missing.add(`${useCase}\u0000${requestId}`);
           });
         }
       }

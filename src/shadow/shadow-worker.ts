@@ -10,6 +10,8 @@ import type { AiCallStore, AnswerRecord, ClaimedCall, ClaimRequest } from './ai-
 import type { ComparableRow } from '../db/decision-row.js';
 import { CallGate } from './call-gate.js';
 import { Coalescer } from './coalescer.js';
+import { InFlightCalls } from './in-flight-calls.js';
+import { UseCaseCache } from './use-case-cache.js';
 import type { AiClients } from './ai-clients.js';
 import { RetryLater, type ShadowJobRun, type ShadowQueue } from './shadow-queue.js';
 
@@ -25,6 +27,8 @@ export interface ShadowWorkerDeps {
   /** Daily AI budget; without one every owed call is made. */
   budget?: { allows(useCase: UseCase): Promise<boolean> };
   clients: AiClients;
+  /** The calls this process holds, handed back when it stops (default: the worker's own). */
+  inFlight?: InFlightCalls;
 }
 
 export interface ShadowCallCounters {
@@ -39,7 +43,6 @@ const LEASE_MARGIN_MS = 15_000;
 const SWEEP_BATCH = 5_000;
 /** Owed calls the sweep compares with what the queue holds, per run. */
 const SWEEP_SCAN_LIMIT = 50_000;
-const USE_CASE_TTL_MS = 1_000;
 /**
  * Claims and answers of calls running at once go to PostgreSQL together: a few statements in
  * flight, each for up to this many calls, however high the plans' concurrency.
@@ -69,15 +72,18 @@ export class ShadowWorker {
   readonly counters: ShadowCallCounters = { answered: 0, failed: 0, retried: 0, skipped: 0 };
   private readonly modelVersions = new Map<string, string | null>();
   private readonly consuming = new Map<string, string>();
-  private readonly useCaseCache = new Map<string, { at: number; value: Promise<UseCase | null> }>();
+  private readonly useCaseCache: UseCaseCache;
   private readonly gates = new Map<string, CallGate>();
   /** Where the next sweep goes on: the id after which it looks at owed calls. */
   private sweepCursor = 0;
 
+  readonly inFlight: InFlightCalls;
   private readonly claims: Coalescer<ClaimRequest, ClaimedCall | null>;
   private readonly answers: Coalescer<AnswerRecord, ComparableRow | null>;
 
   constructor(private readonly deps: ShadowWorkerDeps) {
+    this.inFlight = deps.inFlight ?? new InFlightCalls();
+    this.useCaseCache = new UseCaseCache(deps.useCases);
     this.claims = new Coalescer((requests) => claimEach(deps.calls, requests), DB_BATCH);
     this.answers = new Coalescer(async (records) => {
       const rows = new Map((await deps.calls.recordAnswers(records)).map((row) => [row.id, row]));
@@ -88,7 +94,7 @@ export class ShadowWorker {
   /** Starts, re-configures or pauses a use case's consumer to match its stage and plan. */
   async sync(useCase: UseCase): Promise<void> {
     const { queue } = this.deps;
-    this.useCaseCache.set(useCase.id, { at: Date.now(), value: Promise.resolve(useCase) });
+    this.useCaseCache.set(useCase);
     if (useCase.stage === 'disabled') {
       if (this.consuming.delete(useCase.id)) await queue.pause(useCase.id);
       return;
@@ -150,32 +156,57 @@ export class ShadowWorker {
   }
 
   private async handle(job: ShadowJobRun): Promise<void> {
-    const { plans } = this.deps;
-    const useCase = await this.currentUseCase(job.useCase);
+    const { plans, logger } = this.deps;
+    const { inFlight } = this;
+    // A stopping process claims nothing: the job goes back to the queue for another controller.
+    if (!inFlight.accepting) throw new RetryLater('the controller is stopping');
+    const useCase = await this.useCaseCache.get(job.useCase);
     if (!useCase || useCase.stage === 'disabled' || !(await (this.deps.budget?.allows(useCase) ?? true))) {
       this.counters.skipped++;
       return; // the call stays owed; the sweep brings it back once enabled or within budget
     }
+    if (!inFlight.accepting) throw new RetryLater('the controller is stopping');
     const plan0 = useCase.plan;
-    const claim = await this.claims.submit({
-      useCase: job.useCase,
-      requestId: job.requestId,
-      leaseMs: plan0.ai.timeoutMs * plan0.ai.maxAttempts + LEASE_MARGIN_MS,
-    });
+    const claim = await inFlight.track(
+      this.claims.submit({
+        useCase: job.useCase,
+        requestId: job.requestId,
+        leaseMs: plan0.ai.timeoutMs * plan0.ai.maxAttempts + LEASE_MARGIN_MS,
+      }),
+      (claimed) => claimed?.id ?? null,
+    );
     if (!claim) {
       this.counters.skipped++;
       return; // answered already, or another worker holds it
     }
-    const plan = (await plans.get(claim.useCase, claim.planVersion)) ?? plan0;
-    // The plan's concurrency counts calls from the request to the AI until their outcome is
-    // written, as a call interrupted in that span is the one made again.
-    const gate = this.gateFor(claim.useCase);
-    const limit = useCase.plan.ai.concurrency;
-    await gate.enter(limit);
     try {
-      await this.call(claim, plan);
+      // Claimed as the process hands its calls back: handed back with them, not made.
+      if (inFlight.handedBack) throw new RetryLater('the controller is stopping');
+      const plan = (await plans.get(claim.useCase, claim.planVersion)) ?? plan0;
+      // The plan's concurrency counts calls from the request to the AI until their outcome is
+      // written, as a call interrupted in that span is the one made again.
+      const gate = this.gateFor(claim.useCase);
+      const limit = useCase.plan.ai.concurrency;
+      await gate.enter(limit);
+      try {
+        if (inFlight.handedBack) throw new RetryLater('the controller is stopping');
+        if (!inFlight.accepting) {
+          // Claimed before the stop, not started: given back now rather than begun in the grace period.
+          await this.deps.calls.release(claim.id).catch(() => {}); // unreachable database: the lease frees it
+          throw new RetryLater('the controller is stopping');
+        }
+        await this.call(claim, plan);
+      } finally {
+        gate.leave(limit);
+      }
+    } catch (error) {
+      if (inFlight.handedBack && !(error instanceof RetryLater)) {
+        logger.debug({ useCase: claim.useCase, requestId: claim.requestId }, 'AI call handed back at stop');
+        throw new RetryLater('the controller is stopping');
+      }
+      throw error;
     } finally {
-      gate.leave(limit);
+      inFlight.settle(claim.id);
     }
   }
 
@@ -192,12 +223,15 @@ export class ShadowWorker {
       return;
     }
     try {
-      const answer = await this.deps.clients.for(claim.useCase, claim.planVersion, plan).decide({
-        useCase: claim.useCase,
-        requestId: claim.requestId,
-        input: claim.input,
-        context: claim.context,
-      });
+      const answer = await this.deps.clients.for(claim.useCase, claim.planVersion, plan).decide(
+        {
+          useCase: claim.useCase,
+          requestId: claim.requestId,
+          input: claim.input,
+          context: claim.context,
+        },
+        this.inFlight.signal,
+      );
       this.modelVersions.set(`${claim.useCase}@${claim.aiConfig}`, answer.modelVersion);
       const score =
         claim.humanDecision == null
@@ -214,6 +248,8 @@ export class ShadowWorker {
       // The human side may have arrived while the AI was answering.
       if (row && row.score === null) await this.deps.comparisons.compareIfComplete(row);
     } catch (error) {
+      // Aborted by the hand-back at stop: its claim was released with the others, nothing is written.
+      if (this.inFlight.handedBack) throw new RetryLater('the controller is stopping', { cause: error });
       if (!(error instanceof AiCallError)) {
         // A database message may quote a value of the row (the AI's answer): only its code is told.
         const code = databaseErrorCode(error);
@@ -251,16 +287,6 @@ export class ShadowWorker {
       this.gates.set(useCase, gate);
     }
     return gate;
-  }
-
-  /** Use case state read at most once a second per use case: a kill switch takes effect within that. */
-  private async currentUseCase(id: string): Promise<UseCase | null> {
-    const cached = this.useCaseCache.get(id);
-    if (cached && Date.now() - cached.at < USE_CASE_TTL_MS) return cached.value;
-    const value = this.deps.useCases.get(id);
-    this.useCaseCache.set(id, { at: Date.now(), value });
-    value.catch(() => this.useCaseCache.delete(id));
-    return value;
   }
 
   private async lastModelVersion(useCase: string, aiConfig: string): Promise<string | null> {

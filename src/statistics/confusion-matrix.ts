@@ -5,7 +5,14 @@ export interface LabelMetrics {
   label: string;
   precision: number | null;
   recall: number | null;
+  /** Compared decisions the human labelled with it. */
   support: number;
+  /** Compared decisions both labelled with it. */
+  hits: number;
+  /** Compared decisions the AI labelled with it. */
+  predicted: number;
+  /** Requests the human labelled with it whose AI call failed for good (not in `support`). */
+  aiFailures: number;
 }
 
 /** Rows are the human's label, columns the AI's, both in `labels` order. */
@@ -57,8 +64,35 @@ export function perLabelPrecisionRecall({ labels, matrix }: ConfusionMatrix): La
       precision: predicted > 0 ? hits / predicted : null,
       recall: support > 0 ? hits / support : null,
       support,
+      hits,
+      predicted,
+      aiFailures: 0,
     };
   });
+}
+
+/**
+ * The agreement of an AI that always answers the human's most common label: the bar an
+ * agreement threshold must clear to mean anything on this traffic. Ties go to the label listed
+ * first. Null without compared decisions.
+ */
+export function majorityBaseline({
+  labels,
+  matrix,
+}: ConfusionMatrix): { label: string; agreement: number } | null {
+  let total = 0;
+  let best = -1;
+  let bestCount = -1;
+  matrix.forEach((row, i) => {
+    const count = sum(row);
+    total += count;
+    if (count > bestCount) {
+      best = i;
+      bestCount = count;
+    }
+  });
+  if (total === 0 || best < 0) return null;
+  return { label: labels[best]!, agreement: bestCount / total };
 }
 
 function sum(values: readonly number[]): number {

@@ -1,16 +1,22 @@
 import type { SuggestionAnswer } from '@shadowgate/sdk/wire';
 import type { Logger } from 'pino';
 import type { ComparisonRecorder } from '../shadow/comparison-recorder.js';
-import { conflict, forbidden, notFound, ShadowgateError } from '../contracts/errors.js';
+import { conflict, forbidden, notFound, ShadowgateError, unavailable } from '../contracts/errors.js';
 import type { SuggestRequest } from '../contracts/suggestion-contracts.js';
 import { isSampled } from '../contracts/sampling.js';
 import { inScope, type Principal } from '../keys/roles.js';
 import { withinAutonomyBoundary } from '../flags/autonomy-boundary.js';
+import { isEarnedModel } from '../promotion/model-pinning.js';
 import { storedAiError, storedForms } from '../privacy/input-policy.js';
+import type { PlanCache } from '../plans/plan-cache.js';
+import type { Plan } from '../plans/plan-schema.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
+import { askChallenger, challengerQueueKey } from '../shadow/challenger-sampling.js';
+import type { ShadowQueue } from '../shadow/shadow-queue.js';
 import type { AiCallStore } from '../shadow/ai-call-store.js';
 import type { AiClients } from '../shadow/ai-clients.js';
 import { AiCallError } from '../shadow/ai-errors.js';
+import type { InFlightCalls } from '../shadow/in-flight-calls.js';
 import type { DecisionStore } from '../ingest/decision-store.js';
 import { payloadHash } from '../ingest/payload-hash.js';
 
@@ -30,6 +36,12 @@ export class SuggestionService {
       clients: AiClients;
       comparisons: ComparisonRecorder;
       logger: Logger;
+      /** The calls this process holds, handed back when it stops. */
+      inFlight: InFlightCalls;
+      /** The champion's plan version while a challenger is active (its AI configuration answers). */
+      plans: PlanCache;
+      /** Where the challenger's call is scheduled (PostgreSQL owes it either way). */
+      queue: Pick<ShadowQueue, 'enqueue'>;
     },
   ) {}
 
@@ -38,6 +50,8 @@ export class SuggestionService {
     const useCase = await this.deps.useCases.get(id);
     if (!useCase) throw notFound(`unknown use case ${id}`);
     if (useCase.stage === 'disabled') throw conflict(`use case ${id} is disabled: no AI calls are made`);
+    const { inFlight } = this.deps;
+    if (!inFlight.accepting) throw stopping();
     const hash = payloadHash({
       useCase: id,
       requestId: request.requestId,
@@ -56,44 +70,68 @@ export class SuggestionService {
       context: stored.context,
       stage: useCase.stage,
       stageVersion: useCase.stageVersion,
-      planVersion: useCase.planVersion,
-      aiConfig: useCase.aiConfig,
+      planVersion: useCase.serving.planVersion,
+      aiConfig: useCase.serving.aiConfig,
       human: null,
       aiState: 'owed' as const,
+      ...(askChallenger(useCase, request.requestId) ? { challengerInput: { input: request.input } } : {}),
     };
-    const decisionId = await this.deps.decisions.insertClaimed(
-      row,
-      useCase.plan.ai.timeoutMs + LEASE_MARGIN_MS,
+    // The AI configuration that serves: the champion's while a challenger is judged beside it.
+    const plan =
+      useCase.challenger === null
+        ? useCase.plan
+        : ((await this.deps.plans.get(id, useCase.serving.planVersion)) ?? useCase.plan);
+    const decisionId = await inFlight.track(
+      this.deps.decisions.insertClaimed(row, plan.ai.timeoutMs + LEASE_MARGIN_MS),
+      (id) => id,
     );
     if (decisionId === null) return this.existing(useCase, request, hash);
-    return this.call(useCase, decisionId, request);
+    if (row.challengerInput) {
+      // Best effort: the sweep schedules what the queue did not take.
+      this.deps.queue
+        .enqueue([{ useCase: challengerQueueKey(id), requestId: request.requestId }])
+        .catch(() => {});
+    }
+    try {
+      // Stored as the process hands its calls back: handed back with them (the shadow worker makes it).
+      if (inFlight.handedBack) throw stopping();
+      return await this.call(useCase, plan, decisionId, request);
+    } finally {
+      inFlight.settle(decisionId);
+    }
   }
 
   private async call(
     useCase: UseCase,
+    plan: Plan,
     decisionId: number,
     request: SuggestRequest,
   ): Promise<SuggestionAnswer> {
-    const client = this.deps.clients.for(useCase.id, useCase.planVersion, useCase.plan);
+    const client = this.deps.clients.for(useCase.id, useCase.serving.planVersion, plan);
     try {
-      const answer = await client.decide({
-        useCase: useCase.id,
-        requestId: request.requestId,
-        input: request.input,
-        context: request.context ?? {},
-      });
+      const answer = await client.decide(
+        {
+          useCase: useCase.id,
+          requestId: request.requestId,
+          input: request.input,
+          context: request.context ?? {},
+        },
+        this.deps.inFlight.signal,
+      );
       const row = await this.deps.calls.recordAnswer(decisionId, answer, null);
       // The human side may already be there (it arrived while the AI was answering).
       if (row) await this.deps.comparisons.compareIfComplete(row);
       return this.toSuggestion(useCase, request, answer);
     } catch (error) {
+      // Aborted by the hand-back at stop: its claim was released with the others, nothing is written.
+      if (this.deps.inFlight.handedBack) throw stopping();
       if (!(error instanceof AiCallError)) throw error;
       if (error.transient) {
         // Owed again: the shadow worker retries it for the metrics' sake.
         await this.deps.calls.release(decisionId);
       } else {
         await this.deps.calls.recordFailure(decisionId, {
-          error: storedAiError(error, useCase.plan),
+          error: storedAiError(error, plan),
           latencyMs: error.latencyMs,
           modelVersion: null,
         });
@@ -134,6 +172,8 @@ export class SuggestionService {
     const autonomousStage = useCase.plan.stages['limited-autonomous'];
     const autonomous =
       useCase.stage === 'limited-autonomous' &&
+      // An answer from a model version the stage was not earned with never decides alone.
+      isEarnedModel(useCase, answer.modelVersion) &&
       (answer.confidence ?? 0) >= (autonomousStage?.boundary.minConfidence ?? 0) &&
       withinAutonomyBoundary(useCase.id, useCase.plan, requestId, context ?? {});
     return {
@@ -147,4 +187,9 @@ export class SuggestionService {
       latencyMs: answer.latencyMs,
     };
   }
+}
+
+/** A suggestion asked of a stopping controller: another one (or this one restarted) answers it. */
+function stopping(): ShadowgateError {
+  return unavailable('the controller is stopping; retry');
 }

@@ -254,9 +254,17 @@ describe('the v1 API as its users depend on it', () => {
         ],
       });
       expect(c.perLabel).toEqual([
-        { label: 'approve', precision: 2 / 3, recall: 2 / 3, support: 3 },
-        { label: 'reject', precision: 1, recall: 1 / 2, support: 2 },
-        { label: 'escalate', precision: 1 / 2, recall: 1, support: 1 },
+        {
+          label: 'approve',
+          precision: 2 / 3,
+          recall: 2 / 3,
+          support: 3,
+          hits: 2,
+          predicted: 3,
+          aiFailures: 0,
+        },
+        { label: 'reject', precision: 1, recall: 1 / 2, support: 2, hits: 1, predicted: 1, aiFailures: 0 },
+        { label: 'escalate', precision: 1 / 2, recall: 1, support: 1, hits: 1, predicted: 2, aiFailures: 0 },
       ]);
       // Per call 0.0001 + 300 × 0.15/1e6 + 20 × 0.60/1e6 = 0.000157 USD.
       expect(c.aiCostPerDecision).toBeCloseTo(0.000157, 10);
@@ -274,8 +282,16 @@ describe('the v1 API as its users depend on it', () => {
           samples: 4,
           agreement: 0.5,
           agreementLowerBound: expect.any(Number),
+          aiFailures: 0,
         },
-        { segment: 'region', value: 'US', samples: 2, agreement: 1, agreementLowerBound: expect.any(Number) },
+        {
+          segment: 'region',
+          value: 'US',
+          samples: 2,
+          agreement: 1,
+          agreementLowerBound: expect.any(Number),
+          aiFailures: 0,
+        },
       ]);
     });
 

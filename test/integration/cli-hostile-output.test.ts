@@ -32,6 +32,50 @@ const TRANSITION = {
   at: '2026-04-15T12:00:00.000Z',
 };
 
+const CHALLENGER = {
+  id: 4,
+  planVersion: 2,
+  aiConfig: 'cfg-2',
+  changes: [`ai.url${OSC52}`, `ai.model\nGate shadow → human-reviewed: eligible`],
+  startedAt: '2026-04-12T12:00:00.000Z',
+  startedBy: `key:rm${HIDE_LINE}`,
+  approval: 'manual',
+  margin: 0.02,
+  sampleRate: 1,
+  verdict: 'inconclusive',
+  criteria: [
+    {
+      name: 'championNonInferiority',
+      required: -0.02,
+      actual: -0.1,
+      status: 'inconclusive',
+      holds: false,
+      detail: `not yet${HIDE_LINE}\r\nForged line`,
+    },
+  ],
+  paired: { n: 3, mean: 0, lower: -0.1, upper: 0.1 },
+  cohort: null,
+  owedCalls: 0,
+};
+
+const CHALLENGERS = {
+  champion: { planVersion: 1, aiConfig: 'cfg-1' },
+  challenger: CHALLENGER,
+  history: [
+    {
+      id: 3,
+      planVersion: 1,
+      aiConfig: 'cfg-0',
+      championPlanVersion: 1,
+      state: 'discarded',
+      startedAt: '2026-04-01T12:00:00.000Z',
+      endedAt: '2026-04-02T12:00:00.000Z',
+      endedBy: `key:rm${HIDE_LINE}`,
+      endReason: HOSTILE_REASON,
+    },
+  ],
+};
+
 const DETAIL = {
   id: 'uc',
   stage: 'shadow',
@@ -43,12 +87,15 @@ const DETAIL = {
   aiConfig: 'cfg-1',
   metrics: { stages: [] },
   gate: null,
+  champion: { planVersion: 1, aiConfig: 'cfg-1' },
+  challenger: CHALLENGER,
 };
 
 const ROUTES: Record<string, { status: number; type: string; body: string }> = {
   'GET /v1/use-cases/uc/transitions': json(200, { useCase: 'uc', transitions: [TRANSITION] }),
   'GET /v1/use-cases/uc': json(200, DETAIL),
   'GET /v1/use-cases/uc/metrics': json(200, { stages: [] }),
+  'GET /v1/use-cases/uc/challenger': json(200, CHALLENGERS),
   'POST /v1/use-cases/uc/promote': json(409, {
     error: 'gate_not_eligible',
     message: `the gate does not hold${HIDE_LINE}\nshadowgate: promoted`,
@@ -119,6 +166,31 @@ describe('shadowgate CLI printing hostile text from a controller', () => {
       'shadowgate: the gate does not hold[1A[2K shadowgate: promoted',
       '  minSamples]52;c;ZWNobw==: needs 500[8m, has 3',
     ]);
+  });
+
+  it('when a challenger, its criteria and earlier challengers hold escapes and line breaks, then challenger and status print each on its line, without controls', async () => {
+    const [run, status] = await Promise.all([cli(['challenger', 'uc']), cli(['status', 'uc'])]);
+    expect(run.code).toBe(0);
+    expect(controlsIn(run)).toEqual([]);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines).toContain(
+      '  changed     ai.url]52;c;ZWNobw==, ai.model Gate shadow → human-reviewed: eligible',
+    );
+    expect(lines).toContain('  since       2026-04-12 12:00:00Z, by key:rm[1A[2K');
+    expect(lines.filter((l) => l.startsWith('Gate') || l.startsWith('Forged'))).toEqual([]);
+    expect(run.stdout).toMatch(
+      /\nchampionNonInferiority\s+≥ -2\.0 pp\s+-10\.0 pp\s+inconclusive\s+not yet\[1A\[2K Forged line\n/,
+    );
+    expect(lines.at(-1)).toMatch(
+      /\s+discarded\s.*key:rm\[1A\[2K\s+approved \]52;c;ZWNobw==by CAB\[1A\[2K 2J exe\.txt Forged line$/,
+    );
+
+    expect(status.code).toBe(0);
+    expect(controlsIn(status)).toEqual([]);
+    expect(status.stdout).toContain(
+      '\nchallenger plan version 2 (ai.url]52;c;ZWNobw==, ai.model Gate shadow → human-reviewed: eligible) since 2026-04-12 12:00:00Z: inconclusive (shadowgate challenger uc)\n',
+    );
+    expect(status.stdout.split('\n').filter((l) => l.startsWith('Gate shadow'))).toEqual([]);
   });
 
   it('when the Markdown report holds escapes, then report prints it without them', async () => {

@@ -43,6 +43,22 @@ stages:
 `;
 }
 
+/**
+ * A label use case whose bar always answering the most common label clears; `recall` adds a
+ * per-label criterion (which judges the rare labels, so the gate no longer warns).
+ */
+function labelsPlan(aiUrl: string, options: { priced?: boolean; recall?: boolean } = {}): string {
+  return `useCase: cli-labels
+owner: ops@example.com
+decision: { type: label, labels: [approve, reject, escalate] }
+ai: { adapter: http, url: ${aiUrl}, timeoutMs: 2000 }
+${options.priced ? 'errorCosts: { approve: { reject: 450, escalate: 40 } }\n' : ''}stages:
+  shadow:
+    promoteWhen: { minSamples: 500, agreementLowerBound: 0.5${options.recall ? ', labelRecallLowerBound: { reject: 0.7 }' : ''} }
+  human-reviewed: {}
+`;
+}
+
 function chatPlan(aiUrl: string, model = 'sim-model-1'): string {
   return `useCase: cli-chat
 owner: ops@example.com
@@ -139,7 +155,7 @@ describe('shadowgate CLI against a running controller', () => {
       'Gate shadow → human-reviewed: inconclusive (approval manual; agreement bounds fixed at 95.0%)',
     );
     expect(one.stdout).toMatch(/\nminSamples\s+≥ 500\s+6\s+inconclusive/);
-    expect(one.stdout).toMatch(/\nagreementLowerBound\s+≥ 80\.00%\s+30\.00%\s+inconclusive/);
+    expect(one.stdout).toMatch(/\nagreementLowerBound\s+≥ 80\.00%\s+30\.00%\s+66\.67% of 6\s+inconclusive/);
 
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as { useCases: Array<{ id: string; stage: string }> };
@@ -207,6 +223,124 @@ describe('shadowgate CLI against a running controller', () => {
     const missing = await tc.http.get('/v1/use-cases/cli-chat/plan?version=9').set(tc.admin).expect(404);
     expect(missing.body.message).toBe('use case cli-chat has no plan version 9 (the latest is 1)');
     await tc.http.get('/v1/use-cases/cli-chat/plan?version=first').set(tc.admin).expect(400);
+  });
+
+  it('when a bar the majority label clears is validated against the controller, applied and shown, then each says so in a warning line until a per-label criterion judges the rare labels', async () => {
+    const aiUrl = `${sim.url}/decide`;
+    await writeFile(file('labels.yaml'), labelsPlan(aiUrl));
+    await writeFile(file('labels-priced.yaml'), labelsPlan(aiUrl, { priced: true }));
+    await writeFile(file('labels-recall.yaml'), labelsPlan(aiUrl, { priced: true, recall: true }));
+    const created = await cli(['plan', 'apply', file('labels.yaml')]);
+    // Nothing measured yet: nothing to compare the bar with.
+    expect(created.stdout).toBe(
+      `${file('labels.yaml')}: use case cli-labels created in shadow (plan version 1)\n`,
+    );
+
+    // The simulated AI answers the reference label; the people agree on 16 of 20.
+    const decisions = Array.from({ length: 20 }, (_, k) => {
+      const invoice = makeInvoice(100 + k);
+      const reference = referenceLabel(invoice.input, LABELS);
+      const other = LABELS[(LABELS.indexOf(reference) + 1) % LABELS.length]!;
+      return {
+        useCase: 'cli-labels',
+        requestId: `labels-${k}`,
+        input: invoice.input,
+        context: invoice.context,
+        human: { decision: k < 16 ? reference : other },
+      };
+    });
+    await tc.http.post('/v1/decisions').set(tc.admin).send({ decisions }).expect(202);
+    await eventually(async () => {
+      const body = (await tc.http.get('/v1/use-cases/cli-labels').set(tc.admin)).body;
+      return body.metrics.stages[0]?.samples === 20 ? true : undefined;
+    }, 'twenty comparisons');
+    const detail = (await tc.http.get('/v1/use-cases/cli-labels').set(tc.admin)).body as {
+      gate: { majorityBaseline: { label: string; agreement: number }; warnings: Array<{ message: string }> };
+    };
+    const people = new Map<string, number>();
+    for (const d of decisions) people.set(d.human.decision, (people.get(d.human.decision) ?? 0) + 1);
+    const [label, most] = [...people].sort((a, b) => b[1] - a[1])[0]!;
+    expect(detail.gate.majorityBaseline).toEqual({ label, agreement: most / 20 });
+    expect(most / 20).toBeGreaterThanOrEqual(0.5);
+    expect(detail.gate.warnings).toHaveLength(1);
+    const message = detail.gate.warnings[0]!.message;
+    expect(message).toContain(`always answers "${label}"`);
+
+    const [offline, checked, checkedJson, unknownUrl] = await Promise.all([
+      // The controller in the environment alone leaves validate offline.
+      cli(['plan', 'validate', file('labels.yaml')]),
+      runCli([
+        '--url',
+        url,
+        '--key',
+        ADMIN_KEY,
+        'plan',
+        'validate',
+        file('labels.yaml'),
+        file('labels-recall.yaml'),
+      ]),
+      runCli(['--url', url, '--key', ADMIN_KEY, 'plan', 'validate', '--json', file('labels.yaml')]),
+      runCli([
+        '--url',
+        `http://127.0.0.1:${closedPort}`,
+        '--key',
+        ADMIN_KEY,
+        'plan',
+        'validate',
+        file('labels.yaml'),
+      ]),
+    ]);
+    expect(offline).toMatchObject({ code: 0, stderr: '' });
+    expect(offline.stdout).toBe(`${file('labels.yaml')}: ok (use case cli-labels)\n`);
+    expect(checked.code).toBe(0);
+    expect(checked.stdout.split('\n')).toEqual([
+      `${file('labels.yaml')}: ok (use case cli-labels)`,
+      `${file('labels-recall.yaml')}: ok (use case cli-labels)`,
+      `warning: ${file('labels.yaml')}: ${message}`,
+      '',
+    ]);
+    expect(JSON.parse(checkedJson.stdout)).toMatchObject({
+      valid: true,
+      warnings: [{ file: file('labels.yaml'), useCase: 'cli-labels', code: 'majority-baseline', message }],
+    });
+    // A controller that cannot be asked leaves a note; the plan is still valid.
+    expect(unknownUrl.code).toBe(0);
+    expect(unknownUrl.stdout).toBe(`${file('labels.yaml')}: ok (use case cli-labels)\n`);
+    expect(unknownUrl.stderr).toBe(
+      `shadowgate: note: the gate's warnings were not checked on the controller: cannot reach the controller at http://127.0.0.1:${closedPort}: connection refused\n`,
+    );
+
+    const priced = await cli(['plan', 'apply', file('labels-priced.yaml')]);
+    expect(priced.code).toBe(0);
+    expect(priced.stdout.split('\n')).toEqual([
+      `${file('labels-priced.yaml')}: cli-labels updated to plan version 2 (stage shadow)`,
+      `warning: cli-labels: ${message}`,
+      '',
+    ]);
+    const [all, one] = await Promise.all([cli(['status']), cli(['status', 'cli-labels'])]);
+    expect(all.stdout).toContain(`\nwarning: cli-labels: ${message}\n`);
+    expect(one.stdout).toContain(`\nwarning: ${message}\n`);
+    expect(one.stdout).toMatch(/\n {2}error cost +\$\d+\.\d\d per compared decision, upper bound \$/);
+    expect(one.stdout).toContain(
+      '  coverage              100.00% of the decisions owed an AI answer have one\n',
+    );
+    const rejects = decisions.filter((d) => d.human.decision === 'reject').length;
+    expect(one.stdout).toMatch(new RegExp(`\\nreject +${rejects} +`));
+
+    const diff = await cli(['plan', 'diff', file('labels-recall.yaml')]);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toContain(
+      'The criteria that change judge that evidence again: stages.shadow.promoteWhen.labelRecallLowerBound.\n',
+    );
+    const judged = await cli(['plan', 'apply', file('labels-recall.yaml')]);
+    expect(judged.stdout).toBe(
+      `${file('labels-recall.yaml')}: cli-labels updated to plan version 3 (stage shadow)\n`,
+    );
+    const after = await cli(['status', 'cli-labels']);
+    expect(after.stdout).not.toContain('warning:');
+    expect(after.stdout).toMatch(
+      /\nlabelRecallLowerBound:reject +≥ 70\.00% +\d+\.\d\d% +\d+\.\d\d% of \d+ +(blocked|inconclusive)/,
+    );
   });
 
   it('when a promotion is refused, forced, rolled back, disabled and enabled, then exit codes and transitions follow', async () => {

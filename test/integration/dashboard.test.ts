@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoSimOptions } from '../../scripts/demo/demo-ai-system.js';
-import { usd } from '../../src/format/figures.js';
+import { count, kappa, usd } from '../../src/format/figures.js';
 import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
 import {
   type SimulatedAiSystem,
@@ -40,19 +40,65 @@ interface Cohort {
   agreementLowerBound: number | null;
   costPerDecision: number | null;
 }
+interface Criterion {
+  name: string;
+  actual: unknown;
+  status: string;
+  holds: boolean;
+}
 interface Detail {
   stage: string;
+  planVersion: number;
   metrics: { stages: Array<{ stage: string; samples: number; decisions: number; cohorts: Cohort[] }> };
   gate: {
     verdict: string;
     targetStage: string | null;
-    criteria: Array<{ name: string; actual: unknown; status: string; holds: boolean }>;
+    criteria: Criterion[];
+  };
+  champion: { planVersion: number; aiConfig: string };
+  challenger: {
+    planVersion: number;
+    aiConfig: string;
+    changes: string[];
+    verdict: string;
+    criteria: Criterion[];
+    paired: { n: number; mean: number; lower: number; upper: number } | null;
+    cohort: { samples: number; agreement: number | null } | null;
+    owedCalls: number;
+  } | null;
+}
+
+interface LabelCohort extends Cohort {
+  aiFailedWithHuman: number;
+  agreementWithFailures: number | null;
+  coverage: number | null;
+  kappa: number | null;
+  kappaInterval: { lower: number; upper: number } | null;
+  majorityBaseline: { label: string; agreement: number } | null;
+  errorCost: { perDecision: number | null; upperBound: number | null; samples: number } | null;
+  expectedErrorCostPerDecision: number | null;
+  perLabel: Array<{
+    label: string;
+    recall: number | null;
+    precision: number | null;
+    support: number;
+    hits: number;
+    predicted: number;
+    aiFailures: number;
+  }> | null;
+}
+interface LabelDetail extends Omit<Detail, 'metrics' | 'gate'> {
+  metrics: { stages: Array<{ stage: string; samples: number; decisions: number; cohorts: LabelCohort[] }> };
+  gate: Detail['gate'] & {
+    majorityBaseline: { label: string; agreement: number } | null;
+    warnings: Array<{ code: string; message: string }>;
   };
 }
 
 let tdb: TestDatabase;
 let tc: TestController;
 let sim: SimulatedAiSystem;
+let challengerSim: SimulatedAiSystem | undefined;
 let server: Server;
 let browser: Browser;
 let baseUrl: string;
@@ -61,6 +107,13 @@ const keys = { viewer: '', release: '' };
 async function owedCalls(): Promise<number> {
   const [row] = await tdb.database.rows<{ n: number }>(
     sql`select count(*)::int as n from decisions where ai_state = 'owed'`,
+  );
+  return Number(row!.n);
+}
+
+async function owedChallengerCalls(useCase: string): Promise<number> {
+  const [row] = await tdb.database.rows<{ n: number }>(
+    sql`select count(*)::int as n from challenger_calls where use_case = ${useCase} and state = 'owed'`,
   );
   return Number(row!.n);
 }
@@ -78,6 +131,37 @@ async function mirror(useCase: string, from: number, count: number): Promise<voi
       };
     });
     await tc.http.post('/v1/decisions').set(tc.admin).send({ decisions }).expect(202);
+  }
+}
+
+/**
+ * In human-reviewed the AI answers live: a suggestion for each invoice (the champion answers it,
+ * a challenger is owed the same request), then the person's decision. The demo's AI system fails
+ * 1% of its calls, answered 502: the decision is recorded all the same.
+ */
+async function suggestAndDecide(useCase: string, from: number, count: number): Promise<void> {
+  for (let start = from; start < from + count; start += 25) {
+    const invoices = Array.from({ length: Math.min(25, from + count - start) }, (_, k) =>
+      makeInvoice(start + k),
+    );
+    await Promise.all(
+      invoices.map((invoice) =>
+        tc.http
+          .post(`/v1/use-cases/${useCase}/suggest`)
+          .set(tc.admin)
+          .send({ requestId: invoice.requestId, input: invoice.input, context: invoice.context })
+          .expect((response) => expect([200, 502]).toContain(response.status)),
+      ),
+    );
+    await Promise.all(
+      invoices.map((invoice) =>
+        tc.http
+          .post(`/v1/decisions/${useCase}/${invoice.requestId}/human`)
+          .set(tc.admin)
+          .send({ decision: referenceLabel(invoice.input, LABELS), decidedBy: 'compliance' })
+          .expect(200),
+      ),
+    );
   }
 }
 
@@ -143,10 +227,16 @@ beforeAll(async () => {
     `${sim.url}/decide`,
   );
   await tc.http.put(`/v1/use-cases/${USE_CASE}/plan`).set(tc.admin).send(demoPlan).expect(201);
-  const otherPlan = labelPlan(OTHER, `${sim.url}/decide`, '  human-reviewed: { approval: manual }\n').replace(
-    'description: test use case',
-    'description: Approve new suppliers or send them to compliance',
-  );
+  // A bar always answering "approve" clears on this traffic (about 63% of its decisions), and priced errors.
+  const otherPlan = labelPlan(OTHER, `${sim.url}/decide`, '  human-reviewed: { approval: manual }\n')
+    .replace('description: test use case', 'description: Approve new suppliers or send them to compliance')
+    .replace('agreementLowerBound: 0.9', 'agreementLowerBound: 0.6')
+    .replace(
+      'humanCostPerDecision: 1.8',
+      'humanCostPerDecision: 1.8\nerrorCosts: { approve: { reject: 450, escalate: 40 } }\ndefaultErrorCost: 5',
+    );
+  expect(otherPlan).toContain('agreementLowerBound: 0.6');
+  expect(otherPlan).toContain('errorCosts:');
   await tc.http.put(`/v1/use-cases/${OTHER}/plan`).set(tc.admin).send(otherPlan).expect(201);
   for (const role of ['viewer', 'release'] as const) {
     const created = await tc.http
@@ -168,6 +258,7 @@ afterAll(async () => {
   await browser?.close();
   await tc?.stop();
   await sim?.close();
+  await challengerSim?.close();
   await tdb?.drop();
 });
 
@@ -201,6 +292,14 @@ describe('the dashboard', () => {
     expect(detail.gate.verdict).toBe('inconclusive');
     await page.click(`#use-case-table tr[data-use-case="${USE_CASE}"] button.link`);
     await page.waitForSelector('#gate-panel tr[data-criterion="minSamples"]');
+    // A gate without warnings shows no warning box (and nothing in its place).
+    expect(await page.locator('#gate-warnings').count()).toBe(
+      (detail as unknown as LabelDetail).gate.warnings.length > 0 ? 1 : 0,
+    );
+    expect(await page.locator('#detail').textContent()).not.toMatch(/null|undefined|NaN/);
+    // No challenger: no champion-and-challenger panel.
+    expect(detail.challenger).toBeNull();
+    expect(await page.locator('#challenger-panel').count()).toBe(0);
     const minSamples = page.locator('#gate-panel tr[data-criterion="minSamples"]');
     expect(await minSamples.getAttribute('data-status')).toBe('inconclusive');
     expect(await minSamples.textContent()).toContain(`≥ 500${detail.gate.criteria[0]!.actual}`);
@@ -230,6 +329,127 @@ describe('the dashboard', () => {
     // A viewer key is offered no stage changes.
     expect(await page.locator('#actions button').count()).toBe(0);
     expect(await page.locator('#actions').textContent()).toContain('Read-only');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("when a label use case prices its errors under a bar the majority label clears, then its view shows the gate's warning, recall and precision per label with support and AI failures, the error cost with its upper bound, coverage, agreement with failures and kappa with its interval, as the API answers them", async () => {
+    const detail = await get<LabelDetail>(`/v1/use-cases/${OTHER}`);
+    const cohort = detail.metrics.stages.find((s) => s.stage === 'shadow')!.cohorts[0]!;
+    // The plan's 0.6 is at or below what always answering the most common label agrees here.
+    expect(detail.gate.majorityBaseline!.label).toBe('approve');
+    expect(detail.gate.majorityBaseline!.agreement).toBeGreaterThanOrEqual(0.6);
+    expect(detail.gate.warnings.map((w) => w.code)).toEqual(['majority-baseline']);
+    expect(cohort.errorCost!.samples).toBe(cohort.samples);
+    expect(cohort.perLabel!.map((l) => l.label)).toEqual(LABELS);
+
+    const { page, errors } = await openPage();
+    await signIn(page, keys.viewer);
+    // The overview marks the use case whose gate warns, and only it.
+    const chip = page.locator(`#use-case-table tr[data-use-case="${OTHER}"] [data-field="warning"]`);
+    expect(await chip.getAttribute('data-code')).toBe('majority-baseline');
+    expect(await chip.getAttribute('title')).toBe(detail.gate.warnings[0]!.message);
+    const demo = await get<LabelDetail>(`/v1/use-cases/${USE_CASE}`);
+    expect(
+      await page.locator(`#use-case-table tr[data-use-case="${USE_CASE}"] [data-field="warning"]`).count(),
+    ).toBe(demo.gate.warnings.length);
+
+    await page.click(`#use-case-table tr[data-use-case="${OTHER}"] button.link`);
+    // invoice-triage's view (selected first) has the same labels: wait for this use case's own.
+    await page.waitForSelector(`#detail h2:has-text("${OTHER}")`);
+    await page.waitForSelector('#label-panel tr[data-label="approve"]');
+    const warnings = page.locator('#gate-warnings .gate-warning');
+    expect(await warnings.count()).toBe(1);
+    expect(await warnings.textContent()).toBe(`⚠ Warning: ${detail.gate.warnings[0]!.message}`);
+
+    for (const l of cohort.perLabel!) {
+      const row = page.locator(`#label-panel tr[data-label="${l.label}"]`);
+      const field = (name: string) => row.locator(`[data-field="${name}"]`);
+      expect(await field('support').textContent(), l.label).toBe(count(l.support));
+      expect(await field('recall').getAttribute('data-value'), l.label).toBe(String(l.recall ?? ''));
+      expect(await field('recall').textContent()).toBe(
+        `${percent(l.recall)}${count(l.hits)} of ${count(l.support)}`,
+      );
+      expect(await field('predicted').textContent()).toBe(count(l.predicted));
+      expect(await field('precision').getAttribute('data-value'), l.label).toBe(String(l.precision ?? ''));
+      expect(await field('ai-failures').textContent()).toBe(count(l.aiFailures));
+    }
+    expect(
+      await page.locator('#label-panel [data-field="majority-baseline"]').getAttribute('data-value'),
+    ).toBe(String(cohort.majorityBaseline!.agreement));
+
+    const evidence = (name: string) => page.locator(`#evidence-panel [data-field="${name}"]`);
+    expect(await evidence('with-failures').getAttribute('data-value')).toBe(
+      String(cohort.agreementWithFailures),
+    );
+    expect(await evidence('with-failures').textContent()).toBe(
+      `${percent(cohort.agreementWithFailures)} (${count(cohort.aiFailedWithHuman)} failed for good)`,
+    );
+    expect(await evidence('coverage').getAttribute('data-value')).toBe(String(cohort.coverage));
+    expect(await evidence('kappa').textContent()).toBe(kappa(cohort.kappa, cohort.kappaInterval));
+    expect(cohort.kappaInterval).not.toBeNull();
+    expect(await evidence('error-cost').getAttribute('data-value')).toBe(
+      String(cohort.errorCost!.perDecision),
+    );
+    expect(await evidence('error-cost').textContent()).toContain(usd(cohort.errorCost!.perDecision));
+    expect(await evidence('error-cost-upper').getAttribute('data-value')).toBe(
+      String(cohort.errorCost!.upperBound),
+    );
+    expect(await evidence('error-cost-upper').textContent()).toContain(
+      `upper bound ${usd(cohort.errorCost!.upperBound)}`,
+    );
+    // In shadow a person decides: no expected error cost.
+    expect(await evidence('expected-error-cost').count()).toBe(0);
+
+    const stageRow = page.locator('#stages-panel tr[data-stage="shadow"]');
+    expect(await stageRow.locator('[data-field="coverage"]').textContent()).toBe(percent(cohort.coverage));
+    expect(await stageRow.locator('[data-field="kappa"]').textContent()).toBe(
+      kappa(cohort.kappa, cohort.kappaInterval),
+    );
+    expect(await stageRow.locator('[data-field="with-failures"]').getAttribute('data-value')).toBe(
+      String(cohort.agreementWithFailures),
+    );
+    expect(await stageRow.locator('[data-field="error-cost"]').getAttribute('data-value')).toBe(
+      String(cohort.errorCost!.perDecision),
+    );
+    const expectedPart =
+      "Chart.getChart('cost-chart').data.datasets.find((d) => d.label === 'expected errors').data";
+    expect(await page.evaluate(expectedPart)).toEqual([0]);
+    expect(await page.locator('#cost-panel [data-field="expected-error-cost"]').count()).toBe(0);
+
+    // No cohort here reaches limited-autonomous (that takes the boundary's live traffic): the page
+    // is handed the API's answer with one added, to show how it draws the AI's expected errors.
+    const autonomous = {
+      ...cohort,
+      stage: 'limited-autonomous',
+      expectedErrorCostPerDecision: 0.37,
+      costPerDecision: 0.52,
+    };
+    const withAutonomy = {
+      ...detail,
+      metrics: {
+        stages: [
+          ...detail.metrics.stages,
+          {
+            stage: 'limited-autonomous',
+            decisions: 1,
+            samples: 1,
+            pendingHuman: 0,
+            pendingAi: 0,
+            cohorts: [autonomous],
+          },
+        ],
+      },
+    };
+    await page.route(new RegExp(`/v1/use-cases/${OTHER}$`), (route) => route.fulfill({ json: withAutonomy }));
+    await page.click('#refresh');
+    const line = page.locator('#cost-panel [data-field="expected-error-cost"]');
+    await line.waitFor();
+    expect(await line.getAttribute('data-value')).toBe('0.37');
+    expect(await line.textContent()).toContain(
+      'expected error cost $0.37 per decision, in the total of $0.52',
+    );
+    expect(await page.evaluate(expectedPart)).toEqual([0, 0.37]);
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -372,6 +592,138 @@ describe('the dashboard', () => {
       String(last.stageVersion),
     );
     // The refused attempt is the one error the browser logged: the API's 409 answer.
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/status of 409/);
+    await page.close();
+  });
+
+  it("when a plan version changes the AI system of a use case in human-reviewed, then its view sets the challenger beside the champion with the API's verdict and paired interval, and a release key discards it through the page", async () => {
+    // supplier-onboarding earns human-reviewed with the demo's AI system (the champion), then a
+    // plan version points it at a worse one: the challenger, asked the same requests off the live path.
+    challengerSim = await startSimulatedAiSystem({
+      ...demoSimOptions({ agreement: 0.6, latencyMs: 40, errorRate: 0.01 }, LABELS),
+      seed: 'challenger',
+      modelVersion: 'challenger-1',
+    });
+    await tc.http
+      .post(`/v1/use-cases/${OTHER}/promote`)
+      .set(tc.admin)
+      .send({ reason: 'dashboard test set-up', force: true })
+      .expect(200);
+    const plan = labelPlan(
+      OTHER,
+      `${challengerSim.url}/decide`,
+      '  human-reviewed: { approval: manual }\n',
+    ).replace('description: test use case', 'description: Approve new suppliers or send them to compliance');
+    const applied = await tc.http.put(`/v1/use-cases/${OTHER}/plan`).set(tc.admin).send(plan).expect(200);
+    expect(applied.body.challenger).toMatchObject({ action: 'challenger.started' });
+    await suggestAndDecide(OTHER, 20_000, 150);
+    // A suggestion that failed is owed again, for the metrics: the sweep hands it to the worker.
+    await tc.controller.worker.sweep();
+    await waitForProgress({ what: 'every AI call', read: owedCalls, done: (owed) => owed === 0 });
+    await waitForProgress({
+      what: 'every challenger call',
+      read: () => owedChallengerCalls(OTHER),
+      done: (owed) => owed === 0,
+    });
+    // The tick folds the pairs into the paired comparison (a read judges what the last fold left).
+    const tick = await tc.controller.engine.tick(new Date());
+    expect(tick.challengersSwapped).toEqual([]);
+
+    const detail = await get<Detail>(`/v1/use-cases/${OTHER}`);
+    const challenger = detail.challenger!;
+    expect(detail.stage).toBe('human-reviewed');
+    expect(detail.champion.planVersion).toBe(1);
+    expect(challenger).toMatchObject({ planVersion: 2, changes: ['ai.url'], owedCalls: 0 });
+    // 60% against the champion's 93% on 150 requests: below the champion by far more than the margin.
+    expect(challenger.verdict).toBe('blocked');
+    expect(challenger.paired!.n).toBeGreaterThan(140);
+
+    // A viewer sees the panel, without the buttons.
+    const viewer = await openPage();
+    await signIn(viewer.page, keys.viewer);
+    await viewer.page.click(`#use-case-table tr[data-use-case="${OTHER}"] button.link`);
+    await viewer.page.waitForSelector('#challenger-panel');
+    expect(await viewer.page.locator('#challenger-actions button').count()).toBe(0);
+    expect(viewer.errors).toEqual([]);
+    await viewer.page.close();
+
+    const { page, errors } = await openPage();
+    await signIn(page, keys.release);
+    await page.click(`#use-case-table tr[data-use-case="${OTHER}"] button.link`);
+    const panel = page.locator('#challenger-panel');
+    await panel.waitFor();
+    const champion = panel.locator('[data-side="champion"]');
+    const side = panel.locator('[data-side="challenger"]');
+    expect(await panel.getAttribute('data-verdict')).toBe(challenger.verdict);
+    expect(await side.locator('[data-field="verdict"]').getAttribute('data-value')).toBe(challenger.verdict);
+    expect(await champion.locator('[data-field="plan-version"]').textContent()).toBe('v1');
+    expect(await champion.locator('[data-field="ai-config"] code').getAttribute('title')).toBe(
+      detail.champion.aiConfig,
+    );
+    expect(await side.locator('[data-field="plan-version"]').textContent()).toBe('v2');
+    expect(await side.locator('[data-field="ai-config"] code').getAttribute('title')).toBe(
+      challenger.aiConfig,
+    );
+    expect(await side.locator('[data-field="changes"]').textContent()).toBe('ai.url');
+    expect(await side.locator('[data-field="model"]').textContent()).toBe('challenger-1');
+    expect(await side.locator('[data-field="owed-calls"]').textContent()).toBe('0');
+    expect(await side.locator('[data-field="agreement"] [data-value]').getAttribute('data-value')).toBe(
+      String(challenger.cohort!.agreement),
+    );
+    const paired = challenger.paired!;
+    expect(await panel.locator('[data-field="paired-n"] [data-value]').getAttribute('data-value')).toBe(
+      String(paired.n),
+    );
+    const interval = panel.locator('[data-field="paired-interval"] span');
+    expect(await interval.getAttribute('data-lower')).toBe(String(paired.lower));
+    expect(await interval.getAttribute('data-upper')).toBe(String(paired.upper));
+    const chart = panel.locator('svg.paired-chart');
+    expect(await chart.getAttribute('data-lower')).toBe(String(paired.lower));
+    expect(await chart.getAttribute('data-margin')).toBe('0.02');
+    // The interval lies left of the dashed −margin line: the challenger is shown worse than allowed.
+    const bar = chart.locator('rect.interval');
+    const barRight = Number(await bar.getAttribute('x')) + Number(await bar.getAttribute('width'));
+    const marginX = Number(await chart.locator('line.margin').getAttribute('x1'));
+    expect(barRight).toBeLessThan(marginX);
+    expect(await chart.locator('rect.interval').getAttribute('class')).toContain('interval-blocked');
+    for (const criterion of challenger.criteria) {
+      expect(
+        await panel.locator(`tr[data-criterion="${criterion.name}"]`).getAttribute('data-status'),
+        criterion.name,
+      ).toBe(criterion.status);
+    }
+
+    // Swapping it in unforced is refused with what does not hold; the dialog stays open.
+    await page.click('#challenger-actions button[data-action="swap"]');
+    await page.fill('#action-reason', 'try the new system');
+    await page.click('#action-submit');
+    const refusal = page.locator('#action-error');
+    await refusal.waitFor({ state: 'visible' });
+    expect(await refusal.textContent()).toContain('409');
+    expect(await refusal.textContent()).toContain('championNonInferiority');
+    await page.click('#action-form button[value="cancel"]');
+    await page.waitForSelector('#action-dialog', { state: 'hidden' });
+
+    const reason = 'The new system agrees far less often than the one serving';
+    await page.click('#challenger-actions button[data-action="discard"]');
+    await page.fill('#action-reason', reason);
+    await page.click('#action-submit');
+    await page.waitForSelector('#action-dialog', { state: 'hidden' });
+    await page.waitForSelector('#challenger-panel', { state: 'detached' });
+
+    const after = await get<Detail>(`/v1/use-cases/${OTHER}`);
+    expect(after).toMatchObject({ stage: 'human-reviewed', planVersion: 3, challenger: null });
+    expect(after.champion.aiConfig).toBe(detail.champion.aiConfig);
+    const view = await get<{ history: Array<{ state: string; endedBy: string; endReason: string }> }>(
+      `/v1/use-cases/${OTHER}/challenger`,
+    );
+    expect(view.history[0]).toMatchObject({
+      state: 'discarded',
+      endedBy: 'key:dashboard release',
+      endReason: reason,
+    });
+    // The refused swap is the one error the browser logged: the API's 409 answer.
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/status of 409/);
     await page.close();

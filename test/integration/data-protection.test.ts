@@ -483,8 +483,19 @@ describe('data protection on PostgreSQL', () => {
       sql`update decisions set received_at = now() - interval '40 days' where use_case = 'echo-kept'`,
     );
     expect((await rowsOf(tdb, 'echo-kept')).every((r) => r.aiError?.includes(SSN))).toBe(true);
+    // A challenger's failed call of the same age keeps its error text the same way.
+    const [challenger] = await tdb.database.rows<{ id: number }>(sql`
+      insert into challengers (use_case, plan_version, ai_config, champion_plan_version, champion_ai_config, started_by, state)
+      values ('echo-kept', 1, 'challenger', 1, 'champion', 'test', 'ended') returning id`);
+    await tdb.database.rows(sql`
+      insert into challenger_calls (challenger_id, use_case, request_id, state, error, received_at)
+      values (${challenger!.id}, 'echo-kept', 'kept-1', 'error', ${`http-status: 400 ${SSN}`}, now() - interval '40 days')`);
 
     const outcomes = await running.controller.retention.purge(new Date());
+    const [challengerCall] = await tdb.database.rows<{ error: string }>(
+      sql`select error from challenger_calls where use_case = 'echo-kept'`,
+    );
+    expect(challengerCall?.error).toBe('http-status');
     expect(outcomes).toEqual(expect.arrayContaining([{ useCase: 'echo-kept', purged: 2, keptOwed: 0 }]));
     const rows = await rowsOf(tdb, 'echo-kept');
     expect(rows.map((r) => [r.input, r.aiState, r.aiError])).toEqual([

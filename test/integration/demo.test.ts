@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,9 @@ import { DEMO_SET_ASIDE_RATE } from '../../scripts/demo/demo-service.js';
 import { setAside } from '../../scripts/example-workflow/clerk-desk.js';
 import { createInvoiceService } from '../../scripts/example-workflow/invoice-service.js';
 import { Shadowgate } from '@shadowgate/sdk';
-import { usd } from '../../src/format/figures.js';
+import { percent, usd } from '../../src/format/figures.js';
+import { errorCostEvidence } from '../../src/metrics/error-cost.js';
+import { parsePlanText } from '../../src/plans/plan-loader.js';
 import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
 import { simulateOutcome } from '../../scripts/simulation/simulated-answer.js';
 
@@ -21,6 +23,7 @@ import { simulateOutcome } from '../../scripts/simulation/simulated-answer.js';
  */
 
 const ROOT = resolve(import.meta.dirname, '../..');
+const PLAN_FILE = join(ROOT, 'rollout-plans/invoice-triage.yaml');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const LABELS = ['approve', 'reject', 'escalate'];
 const scratch = mkdtempSync(join(tmpdir(), 'sg-demo-test-'));
@@ -43,19 +46,32 @@ function runDemo(args: string[]): Promise<{ code: number | null; stdout: string;
   });
 }
 
-/** What the simulation does with invoices 0..n-1, counted here from its pure outcome function. */
+/**
+ * What the simulation does with invoices 0..n-1, counted here from its pure outcome function: the
+ * answers, the agreements, each label's recall, and the (AI, clerk) pairs the error cost is priced on.
+ */
 function expectedOutcomes(n: number, agreement: number, errorRate: number) {
   const options = demoSimOptions({ agreement, errorRate, latencyMs: 4 }, LABELS);
   let answered = 0;
   let agreed = 0;
+  const support = new Map<string, number>();
+  const hits = new Map<string, number>();
+  const pairs = new Map<string, { ai: string; human: string; count: number }>();
   for (let i = 0; i < n; i++) {
     const invoice = makeInvoice(i);
     const outcome = simulateOutcome(options, invoice.requestId, invoice.input, 1);
     if (outcome.kind !== 'answer') continue;
     answered++;
     if (outcome.agreed) agreed++;
+    const { decision: ai, reference: human } = outcome;
+    support.set(human, (support.get(human) ?? 0) + 1);
+    if (outcome.agreed) hits.set(human, (hits.get(human) ?? 0) + 1);
+    const pair = pairs.get(`${ai}|${human}`) ?? { ai, human, count: 0 };
+    pair.count++;
+    pairs.set(`${ai}|${human}`, pair);
   }
-  return { answered, agreed };
+  const recall = (label: string) => (hits.get(label) ?? 0) / (support.get(label) ?? 0);
+  return { answered, agreed, recall, pairs: [...pairs.values()] };
 }
 
 /** Matches `text` whatever the line breaks and indentation the demo's narration puts between its words. */
@@ -94,7 +110,7 @@ describe('the demo', () => {
     expect(stderr, stdout).not.toMatch(/demo failed/);
     expect(code, stderr).toBe(0);
 
-    const { answered, agreed } = expectedOutcomes(400, 0.9, 0.03);
+    const { answered, agreed, recall, pairs } = expectedOutcomes(400, 0.9, 0.03);
     const failed = 400 - answered;
     // the hash-drawn outcomes for these 400 invoices: a handful of errors, agreement near the rate asked for
     expect(failed).toBeGreaterThan(0);
@@ -170,8 +186,66 @@ describe('the demo', () => {
     expect(stdout).toMatch(/^ +region +EU +[\d,]+ +[\d.]+%/m);
     expect(stdout).toMatch(/^ +riskTier +high +[\d,]+ +[\d.]+%/m);
     expect(stdout).toMatch(/^ +human \\ AI +approve +reject +escalate +total$/m);
+
+    // recall per label and the error cost per decision with its upper bound, priced by the plan
+    expect(stdout).toMatch(
+      /^ +stage +model +recall approve +recall reject +recall escalate +error cost\/decision +upper bound$/m,
+    );
+    const parsed = parsePlanText(readFileSync(PLAN_FILE, 'utf8'));
+    if (!parsed.ok) throw new Error('the example plan does not parse');
+    const { errorCosts, defaultErrorCost, confidence } = parsed.plan;
+    const cost = errorCostEvidence(pairs, { costs: errorCosts, defaultCost: defaultErrorCost }, confidence);
+    expect(cost.perDecision).toBeGreaterThan(0);
+    expect(cost.upperBound).toBeGreaterThan(cost.perDecision!);
+    const labelRow = [
+      'shadow',
+      'simulated-v1',
+      ...LABELS.map((l) => percent(recall(l))),
+      usd(cost.perDecision),
+      usd(cost.upperBound),
+    ];
+    expect(stdout).toMatch(
+      new RegExp(`^ +${labelRow.map((c) => c.replace(/[$.]/g, '\\$&')).join(' +')}$`, 'm'),
+    );
     expect(existsSync(join(dataDir, 'controller.log'))).toBe(true);
   }, 300_000);
+
+  // About 1,350 invoices through limited-autonomous (a suggestion each) on PGlite: the human-reviewed
+  // gate the challenger must pass asks for 1,000 samples.
+  it('with --challenger, then the challenger is judged beside the champion, swapped in, and answers from then on', async () => {
+    const dataDir = join(scratch, 'challenger');
+    const { code, stdout, stderr } = await runDemo([
+      ...['--challenger', '--decisions', '2000', '--latency', '4', '--ai-port', '0'],
+      ...['--data-dir', dataDir],
+    ]);
+    expect(stderr, stdout).not.toMatch(/demo failed/);
+    expect(code, stderr).toBe(0);
+
+    expect(stdout).toMatch(words('promoted invoice-triage to human-reviewed, then to limited-autonomous'));
+    expect(stdout).toMatch(words('the controller answered challenger.started (changes: ai.url)'));
+    // Judged before it is swapped: the first round is short of the gates' 500 and 1,000 samples.
+    expect(stdout).toMatch(
+      /250 invoices sent: challenger inconclusive · its agreement [\d.]+% on [\d,]+\s+samples · paired with the champion on [\d,]+: mean [+−]\d\.\d{3}, bounds \[[+−]\d\.\d{3}, [+−]\d\.\d{3}\]/,
+    );
+    expect(stdout).toMatch(words('the challenger was promoted by system'));
+    expect(stdout).toMatch(/^ +verdict eligible: the challenger's agreement with the clerks/m);
+    expect(stdout).toMatch(/^ +human-reviewed\.minSamples +1,000 +1,\d{3} +holds$/m);
+    const paired = stdout.match(/^ +championNonInferiority +−0\.020 +([+−]\d\.\d{3}) +holds$/m);
+    expect(paired, stdout).not.toBeNull();
+    expect(Number(paired![1]!.replace('−', '-'))).toBeGreaterThanOrEqual(-0.02);
+
+    // The stage and its version stay; the challenger's configuration serves and decides from then on.
+    expect(stdout).toMatch(
+      words('Now: stage limited-autonomous (stage version 3; 3 before the swap), champion plan version 2,'),
+    );
+    expect(stdout).toMatch(words('the stage is earned with model simulated-v2.'));
+    expect(stdout).not.toContain('The stage moved since');
+    expect(stdout).toMatch(
+      words(
+        'The next 100 invoices: simulated-v2 was asked for 100 of them, simulated-v1 (the champion before) for 0.',
+      ),
+    );
+  }, 400_000);
 
   it('when the data directory holds files the demo did not make, then it refuses to wipe it and exits 1', async () => {
     const dataDir = join(scratch, 'foreign');

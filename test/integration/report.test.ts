@@ -66,7 +66,12 @@ describe('the evidence report of the demo use case', () => {
     planVersion: number;
     planHash: string;
     metrics: { stages: StageSummary[] };
-    gate: { verdict: string; criteria: Array<{ name: string; required: unknown; actual: unknown }> };
+    gate: {
+      verdict: string;
+      criteria: Array<{ name: string; required: unknown; actual: unknown }>;
+      majorityBaseline: { label: string; agreement: number } | null;
+      warnings: Array<{ code: string; message: string }>;
+    };
   };
   let transitions: Array<{ actor: string; reason: string; forced: boolean }>;
   let report: EvidenceReport;
@@ -145,6 +150,7 @@ describe('the evidence report of the demo use case', () => {
       'transitions',
       'costs',
       'gate',
+      'challengers',
       'risks',
     ]);
     expect(report.useCase).toMatchObject({
@@ -181,6 +187,12 @@ describe('the evidence report of the demo use case', () => {
       'latencyP95Ms',
       'confusion',
       'perLabel',
+      'kappaInterval',
+      'aiFailedWithHuman',
+      'agreementWithFailures',
+      'coverage',
+      'majorityBaseline',
+      'errorCost',
     ] as const) {
       expect(cohort[field], field).toEqual(api[field]);
     }
@@ -204,6 +216,8 @@ describe('the evidence report of the demo use case', () => {
         modelVersion: api.modelVersion,
         aiCostPerDecision: api.aiCostPerDecision,
         humanCostPerDecision: api.humanCostPerDecision,
+        errorCostPerDecision: api.errorCost?.perDecision ?? null,
+        expectedErrorCostPerDecision: api.expectedErrorCostPerDecision,
         costPerDecision: api.costPerDecision,
         monthlyVolume: api.monthlyVolume,
         monthlyCost: api.monthlyCost,
@@ -229,6 +243,15 @@ describe('the evidence report of the demo use case', () => {
     const figures = (c: { name: string; required: unknown; actual: unknown }) =>
       c.name === 'minDuration' ? [c.name, c.required] : [c.name, c.required, c.actual];
     expect(report.gate?.criteria.map(figures)).toEqual(detail.gate.criteria.map(figures));
+    expect(report.gate?.majorityBaseline).toEqual(detail.gate.majorityBaseline);
+    expect(report.gate?.warnings).toEqual(detail.gate.warnings);
+    // Rolled back, shadow is a new visit with no evidence yet: nothing to compare a bar with.
+    expect(report.gate?.majorityBaseline).toBeNull();
+    // The shadow cohort (all time) has one: the invoices are mostly approvals.
+    const shadow = report.evaluation.stages.find((s) => s.stage === 'shadow')!.cohorts[0]!;
+    const approve = shadow.perLabel!.find((l) => l.label === 'approve')!;
+    const supports = shadow.perLabel!.reduce((sum, l) => sum + l.support, 0);
+    expect(shadow.majorityBaseline).toEqual({ label: 'approve', agreement: approve.support / supports });
     expect(report.transitions).toHaveLength(transitions.length);
     expect(report.transitions.map((t) => [t.kind, t.actor, t.reason, t.forced])).toEqual([
       ['create', 'bootstrap-admin', 'use case created by its first plan', false],
@@ -243,6 +266,12 @@ describe('the evidence report of the demo use case', () => {
       modelVersion: 'simulated-v1',
     });
     expect(report.transitions[1]!.evidence?.notHolding.map((c) => c.name)).toContain('minDuration');
+    // In shadow a new configuration has nothing to earn: no challenger, ever.
+    expect(report.challengers).toMatchObject({
+      champion: { planVersion: detail.planVersion, aiConfig: report.plan.aiConfig },
+      active: null,
+      history: [],
+    });
   });
 
   it('when guards and risks are reported, then the plan guards are listed untripped and the forced promotion and pending decisions are open risks', () => {
@@ -260,6 +289,13 @@ describe('the evidence report of the demo use case', () => {
     const kinds = report.risks.map((r) => r.kind);
     expect(kinds).toContain('forced-promotion');
     expect(kinds).toContain('criterion');
+    // The gate's warnings are risks, and so is a coverage under 95%, each only when it is so.
+    expect(report.risks.filter((r) => r.kind === 'majority-baseline').map((r) => r.message)).toEqual(
+      detail.gate.warnings.map((w) => w.message),
+    );
+    const coverage = report.evaluation.stages[0]!.cohorts[0]!.coverage!;
+    expect(coverage).toBeGreaterThan(0.9);
+    expect(kinds.includes('low-coverage')).toBe(coverage < 0.95);
     expect(report.risks.find((r) => r.kind === 'pending')?.message).toBe(
       'human-reviewed: 0 AI calls still owed, 5 decisions waiting for a human (not counted either way)',
     );
@@ -277,6 +313,7 @@ describe('the evidence report of the demo use case', () => {
       '## Human baseline',
       '## Evaluation results',
       '### Stage shadow',
+      '#### Evidence (model simulated-v1, current)',
       '#### Segments (model simulated-v1, current)',
       '#### Confusion matrix (model simulated-v1, current)',
       '#### Precision and recall (model simulated-v1, current)',
@@ -284,12 +321,16 @@ describe('the evidence report of the demo use case', () => {
       '## Transitions',
       '## Costs',
       '## Current gate',
+      '## Champion and challenger',
       '## Open risks',
     ]) {
       expect(md).toContain(`${heading}\n`);
     }
     const cohort = report.evaluation.stages[0]!.cohorts[0]!;
     expect(md).toContain(`| ${cohort.samples} | ${((cohort.agreement ?? 0) * 100).toFixed(2)}% |`);
+    expect(md).toContain(
+      `- Coverage ${((cohort.coverage ?? 0) * 100).toFixed(2)}%: decisions with an AI answer of those owed one`,
+    );
     expect(md).toContain(detail.planHash);
     expect(md).toContain('pilot week agreed with AP operations');
   });

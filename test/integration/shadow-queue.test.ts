@@ -182,6 +182,45 @@ describe('bull shadow queue', () => {
       );
     });
 
+    // A FLUSHALL between bull taking a job's id off the wait list and reading the job leaves an id
+    // without its job; bull's moveToActive then writes a job hash with no data (found by the fault
+    // suite's challenger case: the hash outlived the job and hid the call from the sweep).
+    it('when a job id comes without its job, then the handler never sees it and the sweep can enqueue it again', async () => {
+      const prefix = newPrefix();
+      prefixes.push(prefix);
+      const { logger, entries } = recordingLogger();
+      const queue = createBullShadowQueue({ redisUrl: REDIS_URL, prefix, logger });
+      opened.push(queue);
+      const handled: unknown[] = [];
+      await queue.consume('alpha', SETTINGS, async (job) => {
+        handled.push(job.requestId);
+      });
+      await admin.lpush(`${prefix}:ai-alpha:wait`, 'lost');
+      await queue.enqueue(jobsFor('alpha', 1));
+      await waitFor(
+        async () => handled.includes('r0') && entries.some((e) => e.obj['jobId'] === 'lost'),
+        'the job and the id without one',
+      );
+      await waitFor(() => isIdle(queue), 'an idle queue');
+      expect(handled).toEqual(['r0']);
+      expect(entries.find((e) => e.obj['jobId'] === 'lost')).toMatchObject({
+        level: 'warn',
+        msg: 'a job without data (Redis lost it): dropped',
+      });
+      // What bull left of it: a hash without data, which adding the job again would take for the job.
+      expect(await admin.hexists(`${prefix}:ai-alpha:lost`, 'data')).toBe(0);
+      const lost = { useCase: 'alpha', requestId: 'lost' };
+      await admin.hset(`${prefix}:ai-alpha:lost`, 'processedOn', Date.now());
+
+      // The sweep's view: the job is absent (a job that waits is not), and enqueued again it runs.
+      const waiting = { useCase: 'beta', requestId: 'waits' };
+      await queue.enqueue([waiting]);
+      expect(await queue.absent([lost, waiting])).toEqual([lost]);
+      expect(await admin.exists(`${prefix}:ai-alpha:lost`)).toBe(0);
+      await queue.enqueue([lost]);
+      await waitFor(() => handled.includes('lost'), 'the job enqueued again');
+    });
+
     it('when two processes consume one use case at 20 per second, then the limit holds across both', async () => {
       const prefix = newPrefix();
       const [one, two] = [open(prefix), open(prefix)];

@@ -178,11 +178,14 @@ describe.each(BACKENDS)('cohort metrics on %s', (_backend, create) => {
     expect(m1.latencyP95Ms).toBeCloseTo(88, 9);
     expect(m1.aiCostSum).toBeCloseTo(0.015, 12);
     expect([...m1.segments].sort(bySegment)).toEqual([
-      { segment: 'region', value: 'eu', compared: 3, scoreSum: 2 },
-      { segment: 'region', value: 'us', compared: 1, scoreSum: 0 },
-      { segment: 'riskTier', value: 'high', compared: 1, scoreSum: 0 },
-      { segment: 'riskTier', value: 'low', compared: 1, scoreSum: 1 },
+      // The failed call was on a decided request in eu: a failure of that value, not a comparison.
+      { segment: 'region', value: 'eu', compared: 3, scoreSum: 2, failed: 1 },
+      { segment: 'region', value: 'us', compared: 1, scoreSum: 0, failed: 0 },
+      { segment: 'riskTier', value: 'high', compared: 1, scoreSum: 0, failed: 0 },
+      { segment: 'riskTier', value: 'low', compared: 1, scoreSum: 1, failed: 0 },
     ]);
+    expect(m1.aiFailedWithHuman).toBe(1);
+    expect(m1.labelFailures.reduce((n, f) => n + f.count, 0)).toBe(1);
     expect([...m1.confusion].sort(byPair)).toEqual([
       { human: 'approve', ai: 'approve', count: 2 },
       { human: 'escalate', ai: 'reject', count: 1 },
@@ -238,7 +241,7 @@ describe.each(BACKENDS)('cohort metrics on %s', (_backend, create) => {
       scoreSum: 1,
       latencyP50Ms: 50,
       latencyP95Ms: 50,
-      segments: [{ segment: 'region', value: 'eu', compared: 1, scoreSum: 1 }],
+      segments: [{ segment: 'region', value: 'eu', compared: 1, scoreSum: 1, failed: 0 }],
     });
     expect(reviewed['human-reviewed/-']).toMatchObject({
       decisions: 1,

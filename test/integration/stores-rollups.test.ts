@@ -47,7 +47,8 @@ function expectSameCohorts(fromRollups: CohortAggregate[], fromRaw: CohortAggreg
   const raw = new Map(fromRaw.map((c) => [keyOf(c), c]));
   for (const rolled of fromRollups) {
     const expected = raw.get(keyOf(rolled))!;
-    const { latencyP50Ms, latencyP95Ms, scoreSum, aiCostSum, segments, confusion, ...counts } = rolled;
+    const { latencyP50Ms, latencyP95Ms, scoreSum, aiCostSum, segments, confusion, labelFailures, ...counts } =
+      rolled;
     expect(counts).toEqual({
       ...counts,
       ...Object.fromEntries(Object.keys(counts).map((k) => [k, expected[k as keyof CohortAggregate]])),
@@ -67,6 +68,8 @@ function expectSameCohorts(fromRollups: CohortAggregate[], fromRaw: CohortAggreg
     );
     const byPair = (p: { human: string; ai: string }) => `${p.human}/${p.ai}`;
     expect(ordered(confusion, byPair)).toEqual(ordered(expected.confusion, byPair));
+    const byHuman = (f: { human: string }) => f.human;
+    expect(ordered(labelFailures, byHuman)).toEqual(ordered(expected.labelFailures, byHuman));
   }
 }
 
@@ -224,6 +227,9 @@ describe.each(BACKENDS)('incremental rollups on %s', (_backend, create) => {
   it('when decisions are stored, answered, failed, joined by their human later and scored, then the rollups give the aggregate over the raw decisions', async () => {
     const all = await rollups.cohorts({ useCase: UC }, SEGMENTS, true);
     expect(all.length).toBeGreaterThanOrEqual(5);
+    // Failed calls on human-decided requests are counted per cohort, segment value and label.
+    expect(all.reduce((n, c) => n + c.aiFailedWithHuman, 0)).toBeGreaterThan(0);
+    expect(all.some((c) => c.labelFailures.length > 0 && c.segments.some((s) => s.failed > 0))).toBe(true);
     expectSameCohorts(all, await raw.cohorts({ useCase: UC }, SEGMENTS, true));
     for (const stage of ['shadow', 'human-reviewed'] as const) {
       expectSameCohorts(
@@ -275,6 +281,32 @@ describe.each(BACKENDS)('incremental rollups on %s', (_backend, create) => {
     expect(cost).toBeGreaterThan(0);
     expect(await guards.spendToday(UC, new Date())).toBeCloseTo(cost, 9);
     expect(await guards.spendToday(UC, new Date(Date.now() + 86_400_000))).toBe(0);
+  });
+
+  it('when guard windows are read, then calls come in the order their requests arrived and each label has its own window', async () => {
+    const guards = new GuardWindowStore(tdb.database);
+    const read = await guards.windows([
+      { useCase: UC, stageVersion: 1, size: 60, labels: ['reject', 'approve'], labelWindow: 7 },
+    ]);
+    const window = read.get(UC)!;
+    // The same windows computed over the raw decisions, by their definition.
+    const [calls] = await tdb.database.rows<{ n: number; e: number }>(sql`
+      select count(*)::int as n, count(*) filter (where ai_state = 'error')::int as e from (
+        select ai_state from decisions where use_case = ${UC} and stage_version = 1
+          and ai_state in ('done', 'error') order by received_at desc limit 60) x`);
+    expect({ aiCalls: window.aiCalls, aiErrors: window.aiErrors }).toEqual({
+      aiCalls: calls!.n,
+      aiErrors: calls!.e,
+    });
+    expect(calls!.e).toBeGreaterThan(0);
+    for (const label of ['reject', 'approve']) {
+      const [w] = await tdb.database.rows<{ n: number; h: number }>(sql`
+        select count(*)::int as n, count(*) filter (where score = 1)::int as h from (
+          select score from decisions where use_case = ${UC} and stage_version = 1 and score is not null
+            and human_decision = to_jsonb(${label}::text) order by compared_at desc limit 7) x`);
+      expect(window.labels[label]).toEqual({ compared: w!.n, hits: w!.h });
+      expect(w!.n).toBeGreaterThan(0);
+    }
   });
 
   it('when a plan changes its segments, then the new ones are counted over the decisions already stored', async () => {

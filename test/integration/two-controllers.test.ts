@@ -94,4 +94,52 @@ describe('two controller processes against one database', () => {
     expect(perUseCase).toHaveLength(USE_CASES.length);
     expect(perUseCase.every((r) => Number(r.n) === 1)).toBe(true);
   });
+
+  it('when their ticks overlap over 30 manual use cases that just became eligible, then each gate.eligible is announced once', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `manual-${i}`);
+    const plan = (id: string) =>
+      labelPlan(id, `${sim.url}/decide`).replace(
+        /stages:[\s\S]*$/,
+        `stages:
+  shadow:
+    promoteWhen: { minSamples: 10, agreementLowerBound: 0.5 }
+  human-reviewed: {}
+`,
+      );
+    for (const [i, id] of ids.entries()) {
+      await first.http.put(`/v1/use-cases/${id}/plan`).set(first.admin).send(plan(id)).expect(201);
+      const batch = Array.from({ length: PER_USE_CASE }, (_, k) => {
+        const invoice = makeInvoice(50_000 + i * 100 + k);
+        return {
+          useCase: id,
+          requestId: invoice.requestId,
+          input: invoice.input,
+          context: invoice.context,
+          human: { decision: referenceLabel(invoice.input, ['approve', 'reject', 'escalate']) },
+        };
+      });
+      await first.http.post('/v1/decisions').set(first.admin).send({ decisions: batch }).expect(202);
+    }
+    await eventually(async () => {
+      const [row] = await tdb.database.rows<{ n: number }>(
+        sql`select count(*)::int as n from decisions where use_case like 'manual-%' and score is not null`,
+      );
+      return Number(row!.n) === ids.length * PER_USE_CASE ? true : undefined;
+    }, 'every comparison');
+
+    // Two slots at once, as when a slow tick runs on while another process takes the next slot:
+    // both read that nothing was announced yet.
+    const now = Date.now() + 10 * 3_600_000;
+    const overlapping = await Promise.all([
+      first.controller.engine.tick(new Date(now)),
+      second.controller.engine.tick(new Date(now + 3_600_000)),
+    ]);
+    expect(overlapping.every((r) => r.ran)).toBe(true);
+    expect(overlapping.map((r) => r.eligible.length)).toEqual([ids.length, ids.length]);
+    const announced = await tdb.database.rows<{ use_case: string; n: number }>(sql`
+      select use_case, count(*)::int as n from audit_events
+      where action = 'gate.eligible' and use_case like 'manual-%' group by use_case`);
+    expect(announced).toHaveLength(ids.length);
+    expect(announced.filter((r) => Number(r.n) !== 1)).toEqual([]);
+  });
 });

@@ -351,6 +351,11 @@ describe('flags in a real Unleash, read by a real unleash-client', () => {
         updated: [],
         failed: [],
       });
+      // The client must have read the reconciled flag before Unleash goes (a loaded run stopped it first).
+      await eventually(
+        () => client.mode('shadowgate.invoices', { properties: { riskTier: 'low' } }) === 'human-reviewed',
+        'the client to read the reconciled flag',
+      );
       await unleash.stop();
 
       // The promotion happens in the database regardless.

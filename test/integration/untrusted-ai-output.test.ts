@@ -247,9 +247,14 @@ describe('untrusted AI output against a running controller', () => {
     expect(pricedSim.stats().calls).toBe(2);
     expect((await rows('budget', later)).map((r) => r.ai_state)).toEqual(later.map(() => 'owed'));
 
-    const now = Date.now();
-    const first = await tc.controller.engine.tick(new Date(now));
-    const second = await tc.controller.engine.tick(new Date(now + TICK_MS));
+    // Two tick slots (an hour apart) inside the UTC day the spend was booked on: ticks an hour
+    // apart from the time of the test would cross midnight when it runs after 23:00 UTC.
+    const [spend] = await tdb.database.rows<{ day: string }>(
+      sql`select day::text as day from daily_ai_spend where use_case = 'budget' limit 1`,
+    );
+    const dayStart = Date.parse(`${spend!.day}T00:00:01Z`);
+    const first = await tc.controller.engine.tick(new Date(dayStart));
+    const second = await tc.controller.engine.tick(new Date(dayStart + TICK_MS));
     expect([first.ran, second.ran]).toEqual([true, true]);
     expect(first.overBudget).toContain('budget');
     expect(second.overBudget).toContain('budget');

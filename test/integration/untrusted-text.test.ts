@@ -106,6 +106,7 @@ describe('untrusted text through the API and the evidence report', () => {
       '## Human baseline',
       '## Evaluation results',
       '### Stage shadow',
+      '#### Evidence (model simulated-v1)',
       '#### Segments (model simulated-v1)',
       '#### Confusion matrix (model simulated-v1)',
       '#### Precision and recall (model simulated-v1)',
@@ -113,6 +114,8 @@ describe('untrusted text through the API and the evidence report', () => {
       '## Transitions',
       '## Costs',
       '## Current gate',
+      '## Champion and challenger',
+      '### Earlier challengers',
       '## Open risks',
     ]);
     expect(md).not.toContain('<script>');

@@ -366,7 +366,7 @@ ai:
     text: withStages('  human-reviewed:\n    rollbackWhen: { window: 100 }\n'),
     format: 'yaml',
     paths: ['stages.human-reviewed.rollbackWhen'],
-    problems: ['a guard needs agreementBelow or aiErrorRateAbove'],
+    problems: ['a guard needs agreementBelow, aiErrorRateAbove or labelRecallBelow'],
   },
   {
     name: 'a numeric boundary constraint that is not a number',

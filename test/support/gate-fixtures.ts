@@ -1,3 +1,4 @@
+import { emptyCohortMetrics } from '../../src/metrics/cohort-metrics.js';
 import type { CohortMetrics, LabelMetrics } from '../../src/metrics/metrics-types.js';
 
 /**
@@ -5,37 +6,7 @@ import type { CohortMetrics, LabelMetrics } from '../../src/metrics/metrics-type
  * the human cost or the cohort's identity set them; the defaults are not asserted on.
  */
 export function cohortMetrics(over: Partial<CohortMetrics>): CohortMetrics {
-  return {
-    stage: 'shadow',
-    aiConfig: 'cfg-1',
-    modelVersion: 'm1',
-    samples: 0,
-    agreement: null,
-    agreementLowerBound: null,
-    decisions: 0,
-    kappa: null,
-    aiCalls: 0,
-    aiErrors: 0,
-    aiErrorRate: null,
-    latencyP50Ms: null,
-    latencyP95Ms: null,
-    inputTokens: 0,
-    outputTokens: 0,
-    aiCostPerDecision: null,
-    humanCostPerDecision: 0,
-    costPerDecision: null,
-    monthlyVolume: null,
-    monthlyCost: null,
-    monthlySavings: null,
-    pendingHuman: 0,
-    pendingAi: 0,
-    firstDecisionAt: null,
-    lastDecisionAt: null,
-    confusion: null,
-    perLabel: null,
-    segments: [],
-    ...over,
-  };
+  return { ...emptyCohortMetrics({ stage: 'shadow', aiConfig: 'cfg-1', modelVersion: 'm1' }), ...over };
 }
 
 /**
@@ -54,7 +25,23 @@ export const APPROVE_REJECT_CONFUSION: {
     ],
   },
   perLabel: [
-    { label: 'approve', precision: 100 / 102, recall: 100 / 104, support: 104 },
-    { label: 'reject', precision: 14 / 18, recall: 14 / 16, support: 16 },
+    {
+      label: 'approve',
+      precision: 100 / 102,
+      recall: 100 / 104,
+      support: 104,
+      hits: 100,
+      predicted: 102,
+      aiFailures: 0,
+    },
+    {
+      label: 'reject',
+      precision: 14 / 18,
+      recall: 14 / 16,
+      support: 16,
+      hits: 14,
+      predicted: 18,
+      aiFailures: 0,
+    },
   ],
 };

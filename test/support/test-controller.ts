@@ -40,6 +40,8 @@ export async function startTestController(options: {
   queue: 'bull' | 'in-process';
   env?: Record<string, string>;
   clock?: () => Date;
+  /** The host clock under the controller's database clock, ms (a skewed one, say). */
+  hostClock?: () => number;
   /** Where the controller logs (default: stdout at TEST_LOG_LEVEL, else silent). */
   logger?: Logger;
 }): Promise<TestController> {
@@ -66,6 +68,8 @@ export async function startTestController(options: {
     database: options.database,
     queue,
     migrate: false,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.hostClock ? { hostClock: options.hostClock } : {}),
     // A timer's tick would take the tick slot a test's own tick(now) asks for.
     tick: false,
   });
@@ -75,7 +79,7 @@ export async function startTestController(options: {
     http: supertest(controller.app),
     queuePrefix,
     admin: { Authorization: `Bearer ${ADMIN_KEY}` },
-    stop: () => controller.stop(),
+    stop: () => controller.stop().then(() => undefined),
   };
 }
 

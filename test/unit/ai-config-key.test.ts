@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aiConfigKey } from '../../src/plans/ai-config-key.js';
+import { aiConfigChanges, aiConfigKey } from '../../src/plans/ai-config-key.js';
 import { parsePlanText } from '../../src/plans/plan-loader.js';
 import type { Plan } from '../../src/plans/plan-schema.js';
 
@@ -62,20 +62,27 @@ describe('aiConfigKey', () => {
     ['the human cost', 'humanCostPerDecision: 1.8', 'humanCostPerDecision: 2.5'],
     ['the owner', 'owner: ap@example.com', 'owner: finance@example.com'],
     ['the order of labels', '[approve, reject, escalate]', '[escalate, approve, reject]'],
-  ])('when %s changes, then the key stays', (_what, from, to) => {
+  ])('when %s changes, then the key stays and no AI configuration change is named', (_what, from, to) => {
     expect(aiConfigKey(edited(from, to))).toBe(baseKey);
+    expect(aiConfigChanges(parse(BASE).plan, edited(from, to))).toEqual([]);
   });
 
   it.each([
-    ['the model', 'model: small-1', 'model: small-2'],
-    ['the url', '9000/v1/chat', '9001/v1/chat'],
-    ['the prompt', 'Route this invoice', 'Triage this invoice'],
-    ['the comparator', 'comparator: { type: exact }', 'comparator: { type: normalized-text }'],
-    ['the labels', '[approve, reject, escalate]', '[approve, reject, escalate, hold]'],
-    ['the temperature', '  timeoutMs: 3000', '  temperature: 0.7\n  timeoutMs: 3000'],
-    ['the API key variable', '  timeoutMs: 3000', '  apiKeyEnv: OPENAI_KEY\n  timeoutMs: 3000'],
-  ])('when %s changes, then the key changes', (_what, from, to) => {
+    ['the model', 'model: small-1', 'model: small-2', 'ai.model'],
+    ['the url', '9000/v1/chat', '9001/v1/chat', 'ai.url'],
+    ['the prompt', 'Route this invoice', 'Triage this invoice', 'ai.prompt'],
+    ['the comparator', 'comparator: { type: exact }', 'comparator: { type: normalized-text }', 'comparator'],
+    ['the labels', '[approve, reject, escalate]', '[approve, reject, escalate, hold]', 'decision'],
+    ['the temperature', '  timeoutMs: 3000', '  temperature: 0.7\n  timeoutMs: 3000', 'ai.temperature'],
+    [
+      'the API key variable',
+      '  timeoutMs: 3000',
+      '  apiKeyEnv: OPENAI_KEY\n  timeoutMs: 3000',
+      'ai.apiKeyEnv',
+    ],
+  ])('when %s changes, then the key changes and the change is named', (_what, from, to, path) => {
     expect(aiConfigKey(edited(from, to))).not.toBe(baseKey);
+    expect(aiConfigChanges(parse(BASE).plan, edited(from, to))).toEqual([path]);
   });
 
   it('when the API key variable changes from one name to another, then the key changes', () => {
@@ -96,6 +103,7 @@ describe('aiConfigKey', () => {
         .replace('  prompt: "Route this invoice: {{input}}"\n', ''),
     ).plan;
     expect(aiConfigKey(http)).not.toBe(baseKey);
+    expect(aiConfigChanges(parse(BASE).plan, http)).toEqual(['ai.adapter', 'ai.model', 'ai.prompt']);
   });
 
   it('when a comparator default is written out, then the key is the same as when it is left out', () => {

@@ -16,6 +16,8 @@ const gate = (criteria: Criterion[]): GateAssessment => ({
   approval: 'manual',
   statistics: 'sequential',
   confidence: 0.95,
+  majorityBaseline: null,
+  warnings: [],
 });
 const cohort = (values: Partial<CohortMetrics>) => values as CohortMetrics;
 
@@ -76,6 +78,7 @@ describe('status view', () => {
       stageEnteredAt: '2025-01-01T00:00:00.000Z',
       stageVersion: 1,
       aiConfig: 'k',
+      earnedModelVersion: null,
       metrics: { stages: [] },
       gate: gate([]),
     };
@@ -107,6 +110,7 @@ describe('status view', () => {
       stageEnteredAt: '2025-01-01T00:00:00.000Z',
       stageVersion: 1,
       aiConfig: 'k',
+      earnedModelVersion: null,
       metrics: { stages: [] },
       gate: gate([failing[0]!]),
     };

@@ -2,16 +2,33 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppliedPlan, comparePlans } from '../../src/cli/commands/plan-commands.js';
+import {
+  type AppliedPlan,
+  applyLines,
+  comparePlans,
+  describeApply,
+} from '../../src/cli/commands/plan-commands.js';
 import { type CheckedPlan, checkPlanFiles } from '../../src/cli/plan-files.js';
 
-/** Thirteen lines; `model` changes the AI configuration, `minSamples` only the gate. */
-function planText(options: { model?: string; minSamples?: number; description?: boolean } = {}): string {
+/**
+ * Thirteen lines; `model` changes the AI configuration, `minSamples` (or more of `promoteWhen`)
+ * only the gate; `top` adds top-level lines (error costs).
+ */
+function planText(
+  options: {
+    model?: string;
+    minSamples?: number;
+    description?: boolean;
+    promoteWhen?: string;
+    top?: string[];
+  } = {},
+): string {
   return [
     'useCase: diff-chat',
     'owner: ops@example.com',
     ...(options.description === false ? [] : ['description: invoices, routed']),
     'decision: { type: label, labels: [approve, reject, escalate] }',
+    ...(options.top ?? []),
     'ai:',
     '  adapter: openai-chat',
     '  url: http://127.0.0.1:9/v1/chat/completions',
@@ -19,7 +36,7 @@ function planText(options: { model?: string; minSamples?: number; description?: 
     '  prompt: "Route this invoice: {{input}}"',
     'stages:',
     '  shadow:',
-    `    promoteWhen: { minSamples: ${options.minSamples ?? 100} }`,
+    `    promoteWhen: { minSamples: ${options.minSamples ?? 100}${options.promoteWhen ?? ''} }`,
     '  human-reviewed: {}',
     '',
   ].join('\n');
@@ -82,9 +99,51 @@ describe('plan diff', () => {
       ].join('\n'),
     );
     expect(result.aiConfig.evidenceRestarts).toBe(false);
+    expect(result.criteria).toEqual(['stages.shadow.promoteWhen.minSamples']);
     expect(result.summary).toBe(
       `${result.diff}\n\nApplying ${local.file} makes plan version 4 of diff-chat.\n` +
-        `The AI configuration is unchanged (${local.aiConfig}): the evidence is kept and judged again under the new plan.`,
+        `The AI configuration is unchanged (${local.aiConfig}): the evidence is kept and judged again under the new plan.\n` +
+        'The criteria that change judge that evidence again: stages.shadow.promoteWhen.minSamples.',
+    );
+  });
+
+  it('when error costs and per-label criteria change, then each changed price and label bar is named as a criterion that judges the kept evidence again', async () => {
+    const before = await checked(
+      'costs-before.yaml',
+      planText({
+        top: ['errorCosts: { approve: { reject: 450, escalate: 40 } }'],
+        promoteWhen: ', labelRecallLowerBound: { reject: 0.7 }',
+      }),
+    );
+    const local = await checked(
+      'costs-after.yaml',
+      planText({
+        top: ['errorCosts: { approve: { reject: 500, escalate: 40 }, reject: { approve: 25 } }'],
+        promoteWhen:
+          ', labelRecallLowerBound: { reject: 0.8, escalate: 0.6 }, maxErrorCostPerDecision: 5, minLabelSamples: 50',
+      }),
+    );
+    const result = comparePlans(local, applied(before));
+    expect(result.aiConfig.evidenceRestarts).toBe(false);
+    // minLabelSamples: 50 is its default: written out, it changes nothing.
+    expect(result.criteria).toEqual([
+      'errorCosts.approve.reject',
+      'errorCosts.reject',
+      'stages.shadow.promoteWhen.labelRecallLowerBound.reject',
+      'stages.shadow.promoteWhen.labelRecallLowerBound.escalate',
+      'stages.shadow.promoteWhen.maxErrorCostPerDecision',
+    ]);
+    expect(result.summary.split('\n').at(-1)).toBe(
+      `The criteria that change judge that evidence again: ${result.criteria!.join(', ')}.`,
+    );
+    // A new model restarts the evidence: the changed criteria judge the new evidence.
+    const restarted = comparePlans(
+      await checked('costs-model.yaml', planText({ model: 'model-2', top: ['defaultErrorCost: 10'] })),
+      applied(before),
+    );
+    expect(restarted.aiConfig.evidenceRestarts).toBe(true);
+    expect(restarted.summary.split('\n').at(-1)).toBe(
+      'The criteria that change: errorCosts, defaultErrorCost, stages.shadow.promoteWhen.labelRecallLowerBound.',
     );
   });
 
@@ -155,5 +214,94 @@ describe('plan diff', () => {
         '(the texts differ only in line endings)',
       ].join('\n'),
     );
+  });
+
+  it('when the use case holds authority, then a new model is judged as a challenger instead of restarting the evidence', async () => {
+    const champion = await checked('champion.yaml', planText());
+    const local = await checked('challenger.yaml', planText({ model: 'model-2' }));
+    const result = comparePlans(local, applied(champion), {
+      stage: 'limited-autonomous',
+      champion: { planVersion: 3, aiConfig: champion.aiConfig },
+      challenger: null,
+    });
+    expect(result.challenger).toBe('starts');
+    expect(result.aiConfig.evidenceRestarts).toBe(false);
+    expect(result.summary).toContain(
+      `The AI configuration changes (${champion.aiConfig} → ${local.aiConfig}): in limited-autonomous it is judged as the challenger beside the champion, which keeps answering; the stage and the gate's evidence stay (shadowgate challenger diff-chat).`,
+    );
+    // In shadow nothing has authority: the evidence restarts, as before.
+    const inShadow = comparePlans(local, applied(champion), {
+      stage: 'shadow',
+      champion: { planVersion: 3, aiConfig: champion.aiConfig },
+      challenger: null,
+    });
+    expect([inShadow.challenger, inShadow.aiConfig.evidenceRestarts]).toEqual([null, true]);
+  });
+
+  it("when a challenger is active, then another model replaces it, the champion's discards it, and its own keeps it", async () => {
+    const champion = await checked('champion2.yaml', planText());
+    const current = await checked('current.yaml', planText({ model: 'model-2' }));
+    const context = {
+      stage: 'human-reviewed',
+      champion: { planVersion: 1, aiConfig: champion.aiConfig },
+      challenger: { planVersion: 3, aiConfig: current.aiConfig },
+    };
+    const other = await checked('other.yaml', planText({ model: 'model-3' }));
+    const replaced = comparePlans(other, applied(current), context);
+    expect(replaced.challenger).toBe('replaces');
+    expect(replaced.summary).toContain('it replaces the challenger of plan version 3 (whose evidence ends)');
+    const discarded = comparePlans(champion, applied(current), context);
+    expect([discarded.challenger, discarded.aiConfig.evidenceRestarts]).toEqual(['discards', false]);
+    expect(discarded.summary).toContain(
+      `The AI configuration returns to the champion's (${champion.aiConfig}): the challenger of plan version 3 is discarded.`,
+    );
+    const kept = comparePlans(
+      await checked('stricter.yaml', planText({ model: 'model-2', minSamples: 200 })),
+      applied(current),
+      context,
+    );
+    expect([kept.challenger, kept.aiConfig.evidenceRestarts]).toEqual([null, false]);
+    expect(kept.summary).toContain('the evidence is kept');
+  });
+});
+
+describe('plan apply', () => {
+  const base = {
+    useCase: 'uc',
+    planVersion: 2,
+    created: false,
+    unchanged: false,
+    stage: 'human-reviewed',
+    aiConfig: 'c',
+  };
+  it('when a plan version starts or discards a challenger, then the line says so', () => {
+    expect(describeApply(base)).toBe('uc updated to plan version 2 (stage human-reviewed)');
+    expect(
+      describeApply({
+        ...base,
+        challenger: { action: 'challenger.started', details: { changes: ['ai.model'] } },
+      }),
+    ).toBe(
+      'uc updated to plan version 2 (stage human-reviewed); its AI configuration (ai.model) is judged as a challenger while the champion keeps answering (shadowgate challenger uc)',
+    );
+    expect(describeApply({ ...base, challenger: { action: 'challenger.discarded', details: {} } })).toBe(
+      "uc updated to plan version 2 (stage human-reviewed); the champion's AI configuration again: the challenger is discarded",
+    );
+  });
+
+  it('when the controller answers warnings, then each follows the line as a warning of the use case', () => {
+    const message =
+      'agreementLowerBound 0.85 is at or below the 90% an AI that always answers "approve" agrees';
+    expect(
+      applyLines('p.yaml', {
+        ...base,
+        majorityBaseline: { label: 'approve', agreement: 0.9 },
+        warnings: [{ code: 'majority-baseline', message }],
+      }),
+    ).toEqual(['p.yaml: uc updated to plan version 2 (stage human-reviewed)', `warning: uc: ${message}`]);
+    // A controller before warnings answers none.
+    expect(applyLines('p.yaml', base)).toEqual([
+      'p.yaml: uc updated to plan version 2 (stage human-reviewed)',
+    ]);
   });
 });

@@ -22,6 +22,9 @@ const shadow: CohortAggregate = {
   humanDecisions: 61,
   pendingHuman: 0,
   pendingAi: 19,
+  // Both failed AI calls were on requests the human rejected.
+  aiFailedWithHuman: 2,
+  labelFailures: [{ human: 'reject', count: 2 }],
   firstDecisionAt: new Date('2024-03-01T00:00:00.000Z'),
   lastDecisionAt: new Date('2024-03-04T00:00:00.000Z'),
   // Rows = human, columns = AI. The AI once answered "hold", a label outside the plan.
@@ -40,11 +43,11 @@ const shadow: CohortAggregate = {
     { human: 'escalate', ai: 'escalate', count: 4 },
   ],
   segments: [
-    { segment: 'riskTier', value: 'low', compared: 30, scoreSum: 27 },
-    { segment: 'region', value: 'US', compared: 15, scoreSum: 12 },
-    { segment: 'riskTier', value: 'high', compared: 10, scoreSum: 7 },
-    { segment: 'region', value: 'EU', compared: 25, scoreSum: 22 },
-    { segment: 'region', value: 'APAC', compared: 0, scoreSum: 0 },
+    { segment: 'riskTier', value: 'low', compared: 30, scoreSum: 27, failed: 0 },
+    { segment: 'region', value: 'US', compared: 15, scoreSum: 12, failed: 0 },
+    { segment: 'riskTier', value: 'high', compared: 10, scoreSum: 7, failed: 0 },
+    { segment: 'region', value: 'EU', compared: 25, scoreSum: 22, failed: 0 },
+    { segment: 'region', value: 'APAC', compared: 0, scoreSum: 0, failed: 0 },
   ],
 };
 
@@ -124,10 +127,34 @@ describe('computeCohortMetrics', () => {
 
   it('when labels are given, then precision runs down AI columns and recall along human rows', () => {
     expect(metrics.perLabel).toEqual([
-      { label: 'approve', precision: 20 / 22, recall: 20 / 23, support: 23 },
-      { label: 'reject', precision: 10 / 12, recall: 10 / 11, support: 11 },
-      { label: 'escalate', precision: 4 / 5, recall: 4 / 6, support: 6 },
-      { label: 'hold', precision: 0, recall: null, support: 0 },
+      {
+        label: 'approve',
+        precision: 20 / 22,
+        recall: 20 / 23,
+        support: 23,
+        hits: 20,
+        predicted: 22,
+        aiFailures: 0,
+      },
+      {
+        label: 'reject',
+        precision: 10 / 12,
+        recall: 10 / 11,
+        support: 11,
+        hits: 10,
+        predicted: 12,
+        aiFailures: 2,
+      },
+      {
+        label: 'escalate',
+        precision: 4 / 5,
+        recall: 4 / 6,
+        support: 6,
+        hits: 4,
+        predicted: 5,
+        aiFailures: 0,
+      },
+      { label: 'hold', precision: 0, recall: null, support: 0, hits: 0, predicted: 1, aiFailures: 0 },
     ]);
   });
 
@@ -152,8 +179,8 @@ describe('computeCohortMetrics', () => {
       {
         ...shadow,
         segments: [
-          { segment: 'region', value: 'EU', compared: 10, scoreSum: 9 },
-          { segment: 'region', value: 'EU', compared: 15, scoreSum: 13 },
+          { segment: 'region', value: 'EU', compared: 10, scoreSum: 9, failed: 0 },
+          { segment: 'region', value: 'EU', compared: 15, scoreSum: 13, failed: 0 },
         ],
       },
       { humanCostPerDecision: 1.8 },
@@ -165,6 +192,7 @@ describe('computeCohortMetrics', () => {
         samples: 25,
         agreement: 0.88,
         agreementLowerBound: expect.closeTo(0.700442061, 9),
+        aiFailures: 0,
       },
     ]);
   });

@@ -39,7 +39,9 @@ const OLD_MODEL = cohort({
   agreementLowerBound: 0.6,
   lastDecisionAt: at(20).toISOString(),
   monthlyVolume: 1000,
-  segments: [{ segment: 'region', value: 'EU', samples: 40, agreement: 0.75, agreementLowerBound: 0.6 }],
+  segments: [
+    { segment: 'region', value: 'EU', samples: 40, agreement: 0.75, agreementLowerBound: 0.6, aiFailures: 0 },
+  ],
 });
 const NEW_MODEL = cohort({
   modelVersion: 'm2',
@@ -61,8 +63,22 @@ const NEW_MODEL = cohort({
   lastDecisionAt: at(1).toISOString(),
   ...APPROVE_REJECT_CONFUSION,
   segments: [
-    { segment: 'region', value: 'EU', samples: 108, agreement: 0.96, agreementLowerBound: 0.9 },
-    { segment: 'region', value: 'APAC', samples: 12, agreement: 0.85, agreementLowerBound: 0.6 },
+    {
+      segment: 'region',
+      value: 'EU',
+      samples: 108,
+      agreement: 0.96,
+      agreementLowerBound: 0.9,
+      aiFailures: 0,
+    },
+    {
+      segment: 'region',
+      value: 'APAC',
+      samples: 12,
+      agreement: 0.85,
+      agreementLowerBound: 0.6,
+      aiFailures: 0,
+    },
   ],
 });
 
@@ -82,6 +98,8 @@ const GATE: GateAssessment = {
   approval: 'manual',
   statistics: 'sequential',
   confidence: 0.95,
+  majorityBaseline: null,
+  warnings: [],
   criteria: [
     { name: 'minSamples', required: 100, actual: 120, status: 'holds', holds: true },
     {
@@ -108,6 +126,7 @@ function detail(over: Partial<UseCaseDetail> = {}): UseCaseDetail {
     stageVersion: 3,
     planHash: 'hash-2',
     aiConfig: 'cfg-1',
+    earnedModelVersion: null,
     segments: ['region'],
     metrics: { stages: [SHADOW] },
     gate: GATE,
@@ -210,6 +229,7 @@ function input(over: Partial<ReportInput> = {}): ReportInput {
     recentGuardTrips: [{ at: at(10), details: TRIP_DETAILS }],
     budgetExhausted: { count: 2, first: at(60), last: at(45) },
     flagRepairs: { count: 1, first: at(3), last: at(3) },
+    modelChanges: { count: 2, first: at(5), last: at(2) },
     ...over,
   };
 }
@@ -268,6 +288,8 @@ describe('buildEvidenceReport', () => {
         current: false,
         aiCostPerDecision: null,
         humanCostPerDecision: 1.8,
+        errorCostPerDecision: null,
+        expectedErrorCostPerDecision: null,
         costPerDecision: null,
         monthlyVolume: 1000,
         monthlyCost: null,
@@ -281,6 +303,8 @@ describe('buildEvidenceReport', () => {
         current: true,
         aiCostPerDecision: 0.002,
         humanCostPerDecision: 1.8,
+        errorCostPerDecision: null,
+        expectedErrorCostPerDecision: null,
         costPerDecision: 1.802,
         monthlyVolume: 3000,
         monthlyCost: 5406,
@@ -362,7 +386,7 @@ describe('buildEvidenceReport', () => {
     });
   });
 
-  it('when the gate does not hold, then the open risks name the criterion, the thin segment, pending sides, the forced promotion and the recent trip and repair, but not a budget exhausted 45 days ago', () => {
+  it('when the gate does not hold, then the open risks name the criterion, the thin segment, pending sides, the forced promotion, the recent trip, repair and model change, but not a budget exhausted 45 days ago', () => {
     const r = buildEvidenceReport(input());
     expect(r.risks.map((x) => x.kind)).toEqual([
       'criterion',
@@ -371,7 +395,9 @@ describe('buildEvidenceReport', () => {
       'forced-promotion',
       'guard-tripped',
       'flag-repaired',
+      'model-changed',
     ]);
+    expect(r.risks.at(-1)!.message).toContain('a model version its stage was not earned with 2 time(s)');
     expect(r.risks[0]!.message).toBe(
       'agreementLowerBound inconclusive: required 90.00%, actual 88.00% (below 0.9 so far)',
     );
@@ -398,6 +424,7 @@ describe('buildEvidenceReport', () => {
         recentGuardTrips: [],
         budgetExhausted: null,
         flagRepairs: null,
+        modelChanges: null,
       }),
     );
     expect(empty.risks).toEqual([
@@ -419,6 +446,101 @@ describe('buildEvidenceReport', () => {
     ]);
     expect(empty.humanBaseline.stages).toEqual([]);
     expect(empty.guards.budget.exhaustedDays).toEqual({ count: 0, first: null, last: null });
+  });
+
+  it('when the gate warns of the majority baseline, then the report carries the warning and the baseline, and the risks name it', () => {
+    const message =
+      'agreementLowerBound 0.9 is at or below the 93.3% an AI that always answers "approve" agrees on this traffic';
+    const r = buildEvidenceReport(
+      input({
+        detail: detail({
+          gate: {
+            ...GATE,
+            majorityBaseline: { label: 'approve', agreement: 0.9333 },
+            warnings: [{ code: 'majority-baseline', message }],
+          },
+        }),
+      }),
+    );
+    expect(r.gate).toMatchObject({
+      majorityBaseline: { label: 'approve', agreement: 0.9333 },
+      warnings: [{ code: 'majority-baseline', message }],
+    });
+    expect(r.risks.filter((x) => x.kind === 'majority-baseline')).toEqual([
+      { kind: 'majority-baseline', message },
+    ]);
+    // Without the warning, no such risk.
+    expect(buildEvidenceReport(input()).risks.map((x) => x.kind)).not.toContain('majority-baseline');
+  });
+
+  it("when the current cohort's coverage is under 95%, then a risk says so and how the gate counts the failures; an old cohort's does not count", () => {
+    const covered = (current: number, old: number, aiFailures: 'disagree' | 'exclude' = 'disagree') =>
+      buildEvidenceReport(
+        input({
+          plan: { ...PLAN, aiFailures },
+          detail: detail({
+            metrics: {
+              stages: [
+                {
+                  ...SHADOW,
+                  cohorts: [
+                    { ...OLD_MODEL, coverage: old },
+                    { ...NEW_MODEL, coverage: current },
+                  ],
+                },
+              ],
+            },
+          }),
+        }),
+      ).risks.filter((x) => x.kind === 'low-coverage');
+    expect(covered(0.9412, 0.5)).toEqual([
+      {
+        kind: 'low-coverage',
+        message:
+          'coverage of the current cohort is 94.12% (under 95%): the rest of the decisions owed an AI answer have none, failed for good or still owed; the gate counts the requests whose AI call failed for good, once a person decided them, as disagreements',
+      },
+    ]);
+    expect(covered(0.9412, 1, 'exclude')[0]!.message).toContain(
+      'the gate leaves out the requests whose AI call failed (aiFailures: exclude)',
+    );
+    expect(covered(0.95, 0.5)).toEqual([]);
+  });
+
+  it('when cohorts carry failures, coverage, kappa interval, baseline and error cost, then the evaluation keeps them and the costs the error cost per decision', () => {
+    const errorCost = { perDecision: 12.5, upperBound: 30, lowerBound: 4, samples: 120, maxCost: 450 };
+    const priced = {
+      ...NEW_MODEL,
+      stage: 'limited-autonomous' as const,
+      aiFailedWithHuman: 5,
+      agreementWithFailures: 114 / 125,
+      coverage: 125 / 130,
+      kappaInterval: { lower: 0.8, upper: 0.96 },
+      majorityBaseline: { label: 'approve', agreement: 104 / 120 },
+      errorCost,
+      expectedErrorCostPerDecision: 0.625,
+    };
+    const r = buildEvidenceReport(
+      input({
+        plan: planSchema.parse({ ...PLAN, errorCosts: { approve: { reject: 450 } }, defaultErrorCost: 10 }),
+        detail: detail({
+          metrics: { stages: [{ ...SHADOW, stage: 'limited-autonomous', cohorts: [priced] }] },
+        }),
+      }),
+    );
+    expect(r.evaluation.stages[0]!.cohorts[0]).toMatchObject({
+      aiFailedWithHuman: 5,
+      agreementWithFailures: 114 / 125,
+      coverage: 125 / 130,
+      kappaInterval: { lower: 0.8, upper: 0.96 },
+      majorityBaseline: { label: 'approve', agreement: 104 / 120 },
+      errorCost,
+    });
+    expect(r.costs[0]).toMatchObject({ errorCostPerDecision: 12.5, expectedErrorCostPerDecision: 0.625 });
+    expect(r.plan).toMatchObject({
+      aiFailures: 'disagree',
+      errorCosts: { approve: { reject: 450 } },
+      defaultErrorCost: 10,
+    });
   });
 
   it('when the use case is disabled, then that is the first risk', () => {
@@ -458,6 +580,7 @@ describe('the evidence report of hostile text', () => {
           samples: 108,
           agreement: 0.96,
           agreementLowerBound: 0.9,
+          aiFailures: 0,
         },
         {
           segment: 're|gion',
@@ -465,6 +588,7 @@ describe('the evidence report of hostile text', () => {
           samples: 12,
           agreement: 0.85,
           agreementLowerBound: 0.6,
+          aiFailures: 0,
         },
       ],
     };

@@ -5,8 +5,10 @@ import {
   criterionFigure,
   decimal,
   duration,
+  kappa,
   NONE,
   percent,
+  points,
   usd,
 } from '../../src/format/figures.js';
 
@@ -72,6 +74,13 @@ describe('figures', () => {
     expect(decimal(0.81234, 2)).toBe('0.81');
   });
 
+  it('when kappa has an interval, then both ends follow it in the same decimals; without one the kappa stands alone', () => {
+    expect(kappa(0.81234, { lower: 0.78, upper: 0.8451 })).toBe('0.812 (0.780 to 0.845)');
+    expect(kappa(-0.05, { lower: -0.2, upper: 0.1 })).toBe('-0.050 (-0.200 to 0.100)');
+    expect(kappa(0.5, null)).toBe('0.500');
+    expect(kappa(null, { lower: 0, upper: 1 })).toBe('—');
+  });
+
   it.each([
     [0, '0s'],
     [0.4, '0ms'],
@@ -109,6 +118,10 @@ describe('figures', () => {
     expect(criterionFigure('maxAiErrorRate', 0.02)).toBe('2.00%');
     expect(criterionFigure('maxP95LatencyMs', 1500)).toBe('1.5s');
     expect(criterionFigure('maxAiCostPerDecision', 0.002)).toBe('$0.002');
+    expect(criterionFigure('labelRecallLowerBound:reject', 0.70123)).toBe('70.12%');
+    expect(criterionFigure('labelPrecisionLowerBound:approve', 0.98)).toBe('98.00%');
+    expect(criterionFigure('maxErrorCostPerDecision', 4.567)).toBe('$4.57');
+    expect(criterionFigure('maxErrorCostPerDecision', 0.0123)).toBe('$0.012');
     expect(criterionFigure('minDuration', '6d 23h')).toBe('6d 23h');
     expect(criterionFigure('somethingNew', 0.25)).toBe('0.25');
   });
@@ -117,5 +130,20 @@ describe('figures', () => {
     expect(criterionComparator('maxAiErrorRate')).toBe('≤');
     expect(criterionComparator('minSamples')).toBe('≥');
     expect(criterionComparator('segment:region=EU')).toBe('≥');
+    expect(criterionComparator('labelRecallLowerBound:reject')).toBe('≥');
+    expect(criterionComparator('maxErrorCostPerDecision')).toBe('≤');
+  });
+  it("when a challenger's criterion carries its stage's prefix, then it reads in the gate's units; the paired one in signed percentage points", () => {
+    expect(criterionFigure('shadow.minSamples', 1234)).toBe('1,234');
+    expect(criterionFigure('human-reviewed.agreementLowerBound', 0.91234)).toBe('91.23%');
+    expect(criterionFigure('shadow.labelRecallLowerBound:reject', 0.8)).toBe('80.00%');
+    expect(criterionFigure('shadow.maxErrorCostPerDecision', 5)).toBe('$5.00');
+    expect(criterionFigure('limited-autonomous.maxP95LatencyMs', 1500)).toBe(duration(1500));
+    expect(criterionFigure('shadow.minDuration', '7d')).toBe('7d');
+    expect(criterionFigure('championNonInferiority', -0.0612)).toBe('-6.1 pp');
+    expect(criterionFigure('championNonInferiority', 0.008)).toBe('+0.8 pp');
+    expect(criterionFigure('championNonInferiority', null)).toBe('—');
+    expect(criterionComparator('shadow.maxAiErrorRate')).toBe('≤');
+    expect(points(-0.00001)).toBe('0.0 pp');
   });
 });

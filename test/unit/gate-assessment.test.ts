@@ -29,7 +29,7 @@ function plan(promoteWhen: PromoteWhenInput, extra: Partial<PlanInput> = {}): Pl
 }
 
 function segment(segmentName: string, value: string, samples: number, agreement: number): SegmentMetrics {
-  return { segment: segmentName, value, samples, agreement, agreementLowerBound: null };
+  return { segment: segmentName, value, samples, agreement, agreementLowerBound: null, aiFailures: 0 };
 }
 
 function assess(p: Plan, metrics: CohortMetrics | null, now = LATER, stage: Mode = 'shadow'): GateAssessment {

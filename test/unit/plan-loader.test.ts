@@ -303,7 +303,8 @@ describe('parsePlanText: rules across fields', () => {
     expect(problemsOf(broken(['{ window: 200, agreementBelow: 0.85 }', '{ window: 200 }']))).toEqual([
       {
         path: 'stages.human-reviewed.rollbackWhen',
-        problem: 'a guard needs agreementBelow or aiErrorRateAbove, otherwise it never trips',
+        problem:
+          'a guard needs agreementBelow, aiErrorRateAbove or labelRecallBelow, otherwise it never trips',
         line: 21,
         column: 5,
       },

@@ -13,6 +13,12 @@ const COHORT: CohortEvidence = {
   agreement: 0.95,
   agreementLowerBound: 0.90123,
   kappa: 0.8766,
+  kappaInterval: { lower: 0.7512, upper: 1 },
+  aiFailedWithHuman: 3,
+  agreementWithFailures: 114 / 123,
+  coverage: 123 / 130,
+  majorityBaseline: { label: 'approve', agreement: 104 / 120 },
+  errorCost: { perDecision: 8.5, upperBound: 21.25, lowerBound: 2.1, samples: 120, maxCost: 450 },
   aiCalls: 1250,
   aiErrors: 5,
   aiErrorRate: 0.004,
@@ -28,6 +34,7 @@ const COHORT: CohortEvidence = {
       samples: 12,
       agreement: 0.75,
       agreementLowerBound: 0.5,
+      aiFailures: 0,
       underMinSamples: true,
     },
   ],
@@ -57,6 +64,9 @@ function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
       adapter: 'http',
       statistics: 'sequential',
       confidence: 0.95,
+      aiFailures: 'disagree',
+      errorCosts: { approve: { reject: 450 }, reject: { approve: 25 } },
+      defaultErrorCost: 0,
       history: [
         {
           version: 2,
@@ -82,7 +92,13 @@ function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
       stages: [
         {
           stage: 'human-reviewed',
-          rollbackWhen: { window: 200, agreementBelow: 0.85, action: 'rollback' },
+          rollbackWhen: {
+            window: 200,
+            labelWindow: 50,
+            agreementBelow: 0.85,
+            labelRecallBelow: { reject: 0.8 },
+            action: 'rollback',
+          },
           rollbackTo: 'shadow',
           trips: { count: 1, first: '2026-04-20T12:00:00.000Z', last: '2026-04-20T12:00:00.000Z' },
         },
@@ -125,6 +141,8 @@ function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
         current: true,
         aiCostPerDecision: 0.000123456,
         humanCostPerDecision: 1.8,
+        errorCostPerDecision: 8.5,
+        expectedErrorCostPerDecision: null,
         costPerDecision: 1.800123456,
         monthlyVolume: 31234.4,
         monthlyCost: 56225.78,
@@ -158,7 +176,32 @@ function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
           observed: null,
           samples: null,
         },
+        {
+          name: 'labelRecallLowerBound:reject',
+          required: 0.7,
+          actual: 0.62,
+          status: 'inconclusive',
+          detail: '16 of the 50 samples a label needs',
+          observed: 14 / 16,
+          samples: 16,
+        },
+        {
+          name: 'maxErrorCostPerDecision',
+          required: 5,
+          actual: 21.25,
+          status: 'inconclusive',
+          detail: null,
+          observed: 8.5,
+          samples: 120,
+        },
       ],
+      majorityBaseline: { label: 'approve', agreement: 104 / 120 },
+      warnings: [],
+    },
+    challengers: {
+      champion: { planVersion: 2, aiConfig: 'cfg-1', earnedModelVersion: null },
+      active: null,
+      history: [],
     },
     risks: [
       { kind: 'criterion', message: 'agreementLowerBound inconclusive: required 0.9, actual 0.881234' },
@@ -181,6 +224,7 @@ describe('renderReportMarkdown', () => {
       '## Transitions',
       '## Costs',
       '## Current gate',
+      '## Champion and challenger',
       '## Open risks',
     ]);
   });
@@ -200,8 +244,11 @@ describe('renderReportMarkdown', () => {
     expect(md).toContain('| approve | 100 | 4 |');
     expect(md).toContain('| reject | 2 | 14 |');
     // 100/102 and 100/104; 14/18 and 14/16
-    expect(md).toContain('| approve | 98.04% | 96.15% | 104 |');
-    expect(md).toContain('| reject | 77.78% | 87.50% | 16 |');
+    expect(md).toContain(
+      '| label | person gave it | AI too | recall | AI gave it | precision | AI failures |',
+    );
+    expect(md).toContain('| approve | 104 | 100 | 96.15% | 102 | 98.04% | 0 |');
+    expect(md).toContain('| reject | 16 | 14 | 87.50% | 18 | 77.78% | 0 |');
   });
 
   it('when a reason holds a pipe and a line break, then the transition row stays one table row', () => {
@@ -214,7 +261,7 @@ describe('renderReportMarkdown', () => {
   it('when costs are rendered, then small per-decision costs keep two significant digits, sums under $1,000 cents, larger sums whole dollars with separators', () => {
     const md = renderReportMarkdown(report());
     expect(md).toContain(
-      '| shadow | m2 | yes | $0.00012 | $1.80 | $1.80 | 31,234 | $56,226 | $56,222 | -$3.86 |',
+      '| shadow | m2 | yes | $0.00012 | $1.80 | $8.50 | — | $1.80 | 31,234 | $56,226 | $56,222 | -$3.86 |',
     );
   });
 
@@ -223,8 +270,97 @@ describe('renderReportMarkdown', () => {
     expect(md).toContain(
       'From **shadow** to **human-reviewed**: **inconclusive** (approval manual; sequential bounds at 95.0% confidence).',
     );
-    expect(md).toContain('| agreementLowerBound | 90.00% | 88.12% | inconclusive | below 0.9 so far |');
-    expect(md).toContain('| minDuration | 7d | 10d | holds |  |');
+    expect(md).toContain(
+      '| agreementLowerBound | ≥ 90.00% | 88.12% | 95.00% of 120 | inconclusive | below 0.9 so far |',
+    );
+    expect(md).toContain('| minDuration | ≥ 7d | 10d |  | holds |  |');
+  });
+
+  it('when the gate judges a label and the error cost, then their rows read in percent and dollars and notes say what bound and observed are', () => {
+    const md = renderReportMarkdown(report());
+    expect(md).toContain(
+      '| labelRecallLowerBound:reject | ≥ 70.00% | 62.00% | 87.50% of 16 | inconclusive | 16 of the 50 samples a label needs |',
+    );
+    expect(md).toContain('| maxErrorCostPerDecision | ≤ $5.00 | $21.25 | $8.50 of 120 | inconclusive |  |');
+    expect(md).toContain(
+      '- `labelRecallLowerBound:<label>`: of the requests a person gave the label, the share the AI gave it too; actual is its lower bound, observed the share and the requests.',
+    );
+    expect(md).toContain(
+      "- `maxErrorCostPerDecision`: the mean cost of the AI's errors per compared decision; actual is the upper bound of its confidence sequence, observed the mean and the decisions.",
+    );
+    expect(md).not.toContain('labelPrecisionLowerBound');
+    expect(md).toContain(
+      "Majority baseline of the gate's cohort: always answering `approve` would agree 86.67%.",
+    );
+  });
+
+  it('when the gate carries a warning, then it is a bold Warning line before the criteria, and nothing else says Warning without one', () => {
+    const message =
+      'agreementLowerBound 0.85 is at or below the 86.7% an AI that always answers "approve" agrees';
+    const gate = report().gate!;
+    const md = renderReportMarkdown(
+      report({ gate: { ...gate, warnings: [{ code: 'majority-baseline', message }] } }),
+    );
+    const at = lines(md).indexOf(`- **Warning** (\`majority-baseline\`): ${message}`);
+    expect(at).toBeGreaterThan(lines(md).indexOf('## Current gate'));
+    expect(at).toBeLessThan(
+      lines(md).indexOf('| criterion | required | actual | observed | status | detail |'),
+    );
+    expect(renderReportMarkdown(report())).not.toContain('**Warning**');
+  });
+
+  it('when a cohort is rendered, then its evidence lists agreement with failures, coverage, kappa with its interval, the majority baseline and the error cost with its bounds', () => {
+    const md = lines(renderReportMarkdown(report()));
+    const at = md.indexOf('#### Evidence (model m2, current)');
+    expect(md.slice(at + 2, at + 7)).toEqual([
+      '- Agreement 95.00% over 120 compared; 92.68% counting the 3 AI call(s) that failed for good on decided requests as disagreements',
+      '- Coverage 94.62%: decisions with an AI answer of those owed one',
+      '- Kappa with its 95% interval: 0.877 (0.751 to 1.000)',
+      '- Majority baseline: always answering `approve` would agree 86.67%',
+      '- Error cost $8.50 per compared decision, bounds $2.10 to $21.25 (120 decisions; one error costs at most $450.00)',
+    ]);
+  });
+
+  it('when the plan prices errors and counts failures, then the plan section lists each priced pair and how failures count', () => {
+    const md = renderReportMarkdown(report());
+    expect(md).toContain(
+      '- AI failures (`aiFailures: disagree`): a request whose AI call failed for good counts as a disagreement in the agreement bounds',
+    );
+    expect(md).toContain(
+      '- Error costs (the AI answered → a person decided, per decision): approve → reject $450.00, reject → approve $25.00; any other disagreement $0.00',
+    );
+    const plan = report().plan;
+    expect(renderReportMarkdown(report({ plan: { ...plan, errorCosts: null } }))).toContain(
+      '- Error costs: none priced',
+    );
+  });
+
+  it('when a label and its prices hold Markdown, then they stay literal text in the cohort, the plan and the gate', () => {
+    const label = '*bold* | [x](y)';
+    const base = report();
+    const hostile = report({
+      plan: { ...base.plan, errorCosts: { [label]: { '<b>': 5 } } },
+      evaluation: {
+        ...base.evaluation,
+        stages: [
+          {
+            ...base.evaluation.stages[0]!,
+            cohorts: [{ ...COHORT, majorityBaseline: { label, agreement: 0.9 } }],
+          },
+        ],
+      },
+      gate: {
+        ...base.gate!,
+        majorityBaseline: { label: 'a`b', agreement: 0.9 },
+        warnings: [{ code: 'majority-baseline', message: `always "${label}"\n## heading` }],
+      },
+    });
+    const md = renderReportMarkdown(hostile);
+    expect(md).toContain('\\*bold\\* \\| \\[x\\](y) → \\<b\\> $5.00');
+    expect(md).toContain('always answering `*bold* \\| [x](y)` would agree 90.00%');
+    expect(md).toContain("always answering `a'b` would agree");
+    expect(md).toContain('always "\\*bold\\* \\| \\[x\\](y)" ## heading');
+    expect(lines(md).filter((l) => l.startsWith('## heading'))).toEqual([]);
   });
 
   it('when there are no risks and no transitions, then the sections say so rather than disappear', () => {
@@ -236,7 +372,7 @@ describe('renderReportMarkdown', () => {
   it('when the guard has tripped, then its stage row names the window, threshold, action and last trip', () => {
     const md = renderReportMarkdown(report());
     expect(md).toContain(
-      '| human-reviewed | window 200, agreement below 0.85 | rollback | shadow | 1 | 2026-04-20T12:00:00.000Z |',
+      '| human-reviewed | window 200, agreement below 0.85, recall of reject below 0.8 (last 50 with it) | rollback | shadow | 1 | 2026-04-20T12:00:00.000Z |',
     );
     expect(md).toContain('Daily AI budget (`ai.maxDailyCost`): $200.00 per day; exhausted on 0 day(s).');
   });

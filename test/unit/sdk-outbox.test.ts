@@ -252,4 +252,29 @@ describe('the outbox', () => {
     outbox.stop();
     expect(outbox.counters.dropped).toBe(9 - (outbox.counters.sent + outbox.counters.failed));
   });
+  it('when stopped while a request hangs, then the request is aborted and stop() resolves with its items counted dropped', async () => {
+    const seen: AbortSignal[] = [];
+    const hanging = {
+      // A controller that never answers: only the abort settles the request.
+      postBatch: (_body: string, stop?: AbortSignal) =>
+        new Promise<SendOutcome>((resolve) => {
+          if (stop) seen.push(stop);
+          stop?.addEventListener('abort', () => resolve(unreachable()));
+        }),
+      postLateHuman: async () => unreachable(),
+    };
+    const events: ShadowgateEvent[] = [];
+    const outbox = makeOutbox({ calls: [], client: hanging }, events);
+    outbox.add(mirror(0));
+    outbox.add(mirror(1));
+    expect(await outbox.flush(20)).toBe(false);
+    expect(seen).toHaveLength(1);
+    expect(outbox.buffered).toBe(2);
+    await outbox.stop();
+    expect(outbox.buffered).toBe(0);
+    expect(outbox.counters).toMatchObject({ sent: 0, dropped: 2, failed: 0 });
+    expect(events.filter((e) => e.type === 'dropped')).toEqual([
+      { type: 'dropped', count: 2, reason: 'closed', requestIds: ['r0', 'r1'] },
+    ]);
+  });
 });

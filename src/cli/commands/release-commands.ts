@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { MODES } from '../../plans/plan-schema.js';
 import { ControllerApiError } from '../../client/controller-api.js';
 import { clientFor, segment } from '../command-context.js';
+import { promoteChallenger } from './challenger-commands.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type TransitionRow, transitionsTable } from '../transitions-view.js';
 import { print, printJson } from '../terminal-output.js';
@@ -9,6 +10,7 @@ import { print, printJson } from '../terminal-output.js';
 interface ReleaseOptions {
   reason: string;
   force?: boolean;
+  challenger?: boolean;
   to?: string;
   json?: boolean;
 }
@@ -23,23 +25,31 @@ export function registerReleaseCommands(program: Command): void {
 
   program
     .command('promote')
-    .description("move a use case to its plan's next stage when its gate is eligible")
+    .description(
+      "move a use case to its plan's next stage when its gate is eligible; with --challenger, swap its challenger in",
+    )
     .argument('<useCase>')
     .addOption(reason())
     .option('--force', 'promote even though the gate does not hold (recorded as forced)')
-    .option('--json', 'print the transition as JSON')
+    .option(
+      '--challenger',
+      'swap the active challenger in as champion instead (the stage does not change; shadowgate challenger USE_CASE)',
+    )
+    .option('--json', 'print the transition (with --challenger: the champion and challengers) as JSON')
     .addHelpText(
       'after',
-      '\nExit status 1 when the gate does not hold (the criteria that do not are listed); --force overrides.',
+      '\nExit status 1 when the gate (with --challenger: a criterion of the challenger) does not hold, listing the criteria that do not; --force overrides.',
     )
     .action((useCase: string, options: ReleaseOptions, command: Command) =>
-      release(
-        command,
-        useCase,
-        'promote',
-        { reason: options.reason, ...(options.force ? { force: true } : {}) },
-        options,
-      ),
+      options.challenger
+        ? promoteChallenger(command, useCase, options)
+        : release(
+            command,
+            useCase,
+            'promote',
+            { reason: options.reason, ...(options.force ? { force: true } : {}) },
+            options,
+          ),
     );
 
   program

@@ -81,8 +81,8 @@ export interface ServeOptions {
 }
 
 async function serve(options: ServeOptions): Promise<void> {
-  const { controller } = await startServing(options);
-  stopOnSignals(controller);
+  const { controller, config } = await startServing(options);
+  stopOnSignals(controller, config.SHADOWGATE_SHUTDOWN_GRACE_MS);
 }
 
 /**
@@ -92,7 +92,7 @@ async function serve(options: ServeOptions): Promise<void> {
  */
 export async function startServing(
   options: ServeOptions,
-): Promise<{ controller: Controller; server: Server }> {
+): Promise<{ controller: Controller; server: Server; config: Config }> {
   const config = await configFrom({
     ...(options.port !== undefined ? { PORT: String(options.port) } : {}),
     ...(options.host !== undefined ? { HOST: options.host } : {}),
@@ -120,7 +120,7 @@ export async function startServing(
       },
       'shadowgate controller listening',
     );
-    return { controller, server };
+    return { controller, server, config };
   } catch (error) {
     await controller?.stop().catch(() => {});
     throw new CliError(`cannot start the controller: ${(error as Error).message}`, EXIT.unavailable);
@@ -173,15 +173,48 @@ async function applyAtStart(controller: Controller, p: CheckedPlan): Promise<voi
   );
 }
 
-function stopOnSignals(controller: Controller): void {
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    controller.logger.info({ signal }, 'stopping');
-    await controller.stop().catch((error: unknown) => controller.logger.error({ err: error }, 'stop failed'));
-    process.exit(0);
+/** Past the grace period, how long the stop may take before the process exits regardless. */
+const STOP_BACKSTOP_MS = 15_000;
+
+/**
+ * SIGTERM or SIGINT stops the controller gracefully (Controller.stop) and exits 0; a second
+ * signal ends the grace period at once (the calls still running are handed back), a third exits
+ * without waiting.
+ */
+function stopOnSignals(controller: Controller, graceMs: number): void {
+  const { logger } = controller;
+  const hurry = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 2) {
+      logger.warn({ signal }, 'second signal: the AI calls still running are handed back now');
+      hurry.abort();
+      return;
+    }
+    if (signals > 2) {
+      logger.error({ signal }, 'third signal: exiting without waiting for the stop');
+      process.exit(1);
+    }
+    logger.info(
+      { signal, graceMs, inFlight: controller.worker.inFlight.count },
+      'stopping: no new work taken; in-flight AI calls finish within the grace period or are handed back',
+    );
+    setTimeout(() => {
+      logger.error({ graceMs, backstopMs: STOP_BACKSTOP_MS }, 'the stop did not finish in time; exiting');
+      process.exit(1);
+    }, graceMs + STOP_BACKSTOP_MS).unref();
+    controller.stop({ hurry: hurry.signal }).then(
+      (report) => {
+        logger.info(report, 'stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }

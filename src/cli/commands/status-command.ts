@@ -4,16 +4,19 @@ import { currentCohort } from '../../metrics/stage-summary.js';
 import type { Mode } from '../../plans/plan-schema.js';
 import type { ControllerApi } from '../../client/controller-api.js';
 import { clientFor, segment } from '../command-context.js';
-import { statusDetail, statusTable, type UseCaseDetail, type UseCaseStatus } from '../status-view.js';
+import { statusDetail, statusOverview, type UseCaseDetail, type UseCaseStatus } from '../status-view.js';
 import { print, printJson } from '../terminal-output.js';
 
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
     .description(
-      'stage, samples, agreement and its lower bound, gate verdict and what holds it back, cost per decision',
+      "stage, samples, agreement and its lower bound, gate verdict and what holds it back, cost per decision, the gate's warnings",
     )
-    .argument('[useCase]', 'one use case: also its gate criteria and every cohort')
+    .argument(
+      '[useCase]',
+      'one use case: also its gate criteria, the evidence per label, error cost and coverage, and every cohort',
+    )
     .option('--json', 'print the API JSON (GET /v1/use-cases/:id; for all, {useCases: [...]})')
     .action(async (useCase: string | undefined, options: { json?: boolean }, command: Command) => {
       const client = clientFor(command);
@@ -30,7 +33,7 @@ export function registerStatusCommand(program: Command): void {
       if (options.json) return printJson({ useCases: details });
       if (details.length === 0)
         return print('no use cases yet: apply a rollout plan (shadowgate plan apply FILE)');
-      print(statusTable(await Promise.all(details.map((d) => withGateCohort(client, d)))));
+      print(statusOverview(await Promise.all(details.map((d) => withGateCohort(client, d)))));
     });
 }
 

@@ -5,6 +5,7 @@ import { actorName } from '../../keys/roles.js';
 import { aiConfigKey } from '../../plans/ai-config-key.js';
 import { checkUseCaseId, parsePlanText } from '../../plans/plan-loader.js';
 import { planSchema } from '../../plans/plan-schema.js';
+import { judge } from '../../promotion/gate-evaluator.js';
 import { principalOf, requireScope } from '../auth.js';
 import { AUTH, BODY, type RouteSpec, USE_CASE } from '../route-spec.js';
 import { parseOrThrow } from '../validate.js';
@@ -34,7 +35,7 @@ export const planRoutes: RouteSpec[] = [
     body: [{ name: 'Plan', schema: planSchema }],
     textBody: true,
     responses: {
-      200: 'a new plan version, or `unchanged: true` for the same text',
+      200: 'a new plan version, or `unchanged: true` for the same text; `warnings` (GateWarning) and `majorityBaseline` judged on the evidence already there',
       201: 'the use case is created, in shadow',
       ...AUTH,
       ...BODY,
@@ -78,6 +79,10 @@ export const planRoutes: RouteSpec[] = [
           actor: actorName(principal),
         });
         await services.onPlanApplied(result.useCase);
+        services.challengers.planApplied(result);
+        // Judged on the evidence already there: e.g. a bar a constant answer clears on this traffic.
+        const cohort = result.created ? null : await services.reader.gateCohort(result.useCase);
+        const { warnings, majorityBaseline } = judge(result.useCase, cohort, services.clock());
         res.status(result.created ? 201 : 200).json({
           useCase: id,
           planVersion: result.useCase.planVersion,
@@ -85,6 +90,10 @@ export const planRoutes: RouteSpec[] = [
           unchanged: result.unchanged,
           stage: result.useCase.stage,
           aiConfig: result.useCase.aiConfig,
+          // A new AI configuration of a use case holding authority is judged as a challenger first.
+          challenger: result.challengerEvent,
+          majorityBaseline,
+          warnings,
         });
       },
   },

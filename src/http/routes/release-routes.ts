@@ -45,6 +45,66 @@ function action(
   };
 }
 
+export const challengerPromoteSchema = z.strictObject({ reason, force: z.boolean().optional() });
+export const challengerDiscardSchema = z.strictObject({ reason });
+
+/** Champion and challenger (README): the verdict, the swap and the discard. */
+const challengerRoutes: RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/v1/use-cases/:id/challenger',
+    permission: 'read',
+    budget: 'api',
+    summary: 'the champion, the active challenger with its verdict, and earlier challengers',
+    description:
+      '`{champion: {planVersion, aiConfig}, challenger: {id, planVersion, aiConfig, changes, startedAt, verdict, criteria, paired, cohort, owedCalls, …} | null, history}`',
+    responses: { 200: 'the champion and challenger', ...USE_CASE },
+    handler:
+      ({ services }) =>
+      async (req, res) => {
+        res.json(await services.challengers.show(useCaseIdParam(req.params.id), principalOf(req)));
+      },
+  },
+  {
+    method: 'post',
+    path: '/v1/use-cases/:id/challenger/promote',
+    permission: 'release',
+    budget: 'api',
+    summary: 'swap the challenger in as champion',
+    description:
+      '`{reason, force?}`; 409 with error `challenger_not_eligible` listing the criteria that do not hold, unless `force` (recorded as forced)',
+    body: [{ name: 'ChallengerPromote', schema: challengerPromoteSchema }],
+    responses: {
+      200: 'the champion and challenger after the swap',
+      ...USE_CASE,
+      ...BODY,
+      409: 'no challenger, or its criteria do not hold (listed) and it was not forced',
+    },
+    handler:
+      ({ services }) =>
+      async (req, res) => {
+        const body = parseOrThrow(challengerPromoteSchema, req.body ?? {}, 'challenger promotion');
+        res.json(await services.challengers.promote(useCaseIdParam(req.params.id), body, principalOf(req)));
+      },
+  },
+  {
+    method: 'post',
+    path: '/v1/use-cases/:id/challenger/discard',
+    permission: 'release',
+    budget: 'api',
+    summary: "discard the challenger: the champion's plan version is applied again",
+    description: "`{reason}`: the champion's plan version becomes a new plan version, the actor recorded",
+    body: [{ name: 'ChallengerDiscard', schema: challengerDiscardSchema }],
+    responses: { 200: 'the champion, without a challenger', ...USE_CASE, ...BODY, 409: 'no challenger' },
+    handler:
+      ({ services }) =>
+      async (req, res) => {
+        const body = parseOrThrow(challengerDiscardSchema, req.body ?? {}, 'challenger discard');
+        res.json(await services.challengers.discard(useCaseIdParam(req.params.id), body, principalOf(req)));
+      },
+  },
+];
+
 export const releaseRoutes: RouteSpec[] = [
   action('promote', { name: 'Promote', schema: promoteSchema }, 'promotion', {
     summary: 'promote to the next stage',
@@ -84,4 +144,5 @@ export const releaseRoutes: RouteSpec[] = [
         res.json({ useCase: id, transitions: await services.release.transitions(id, principalOf(req)) });
       },
   },
+  ...challengerRoutes,
 ];

@@ -57,7 +57,13 @@ export const useCaseRoutes: RouteSpec[] = [
     handler:
       ({ services }) =>
       async (req, res) => {
-        res.json(await services.reader.detail(await load(services, req), services.clock()));
+        const useCase = await load(services, req);
+        const now = services.clock();
+        const [detail, { champion, challenger }] = await Promise.all([
+          services.reader.detail(useCase, now),
+          services.challengers.view(useCase.id, now),
+        ]);
+        res.json({ ...detail, champion, challenger });
       },
   },
   {
