@@ -199,7 +199,14 @@ async function upgradeStack(
   await old.start();
   // The admin API of the previous release until the new one serves (the case switches it).
   const admin = new ControllerApi({ url: old.url, key: ADMIN_KEY }, { timeoutMs: 15_000 });
-  const stack: Stack = { db, controllers: [old, neu], admin, ingestKey: '', queuePrefix };
+  const stack: Stack = {
+    db,
+    controllers: [old, neu],
+    admin,
+    ingestKey: '',
+    queuePrefix,
+    redisUrl: ctx.redisUrl,
+  };
   return { stack, old, neu, oldLog, newLog };
 }
 

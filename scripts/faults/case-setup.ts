@@ -12,7 +12,7 @@ import { faultPlan, LABELS, type PlanOptions } from './fault-plans.js';
 import { type SdkHandle, type Stack, type StackOptions, startSdk, startStack } from './fault-stack.js';
 import { settle } from './ledger.js';
 import { type OwnPostgres, startOwnPostgres } from './postgres-cluster.js';
-import { type OwnRedis, startOwnRedis } from './redis-server.js';
+import { jobStates, type OwnRedis, startOwnRedis } from './redis-server.js';
 import { type TallyInput, tally } from './tally.js';
 import { TrafficDriver } from './traffic.js';
 
@@ -118,7 +118,10 @@ export async function startLane(
 
 /** Waits until the lane's SDK has sent everything and nothing is owed; the ms it took. */
 export function settleLane(lane: Lane, timeoutMs: number): Promise<number> {
-  return settle([lane.handle.sdk], lane.stack.db.sql, [lane.useCase], timeoutMs);
+  const { stack, useCase } = lane;
+  return settle([lane.handle.sdk], stack.db.sql, [useCase], timeoutMs, (ids) =>
+    jobStates(stack.redisUrl, stack.queuePrefix, `ai-${useCase}`, ids),
+  );
 }
 
 export function tallyLane(

@@ -34,6 +34,8 @@ export interface Stack {
   admin: ControllerApi;
   ingestKey: string;
   queuePrefix: string;
+  /** The Redis the queue lives on, as the fault suite reaches it. */
+  redisUrl: string;
 }
 
 export async function startStack(ctx: CaseContext, options: StackOptions): Promise<Stack> {
@@ -62,7 +64,7 @@ export async function startStack(ctx: CaseContext, options: StackOptions): Promi
   await Promise.all(controllers.slice(1).map((c) => c.start()));
   const admin = new ControllerApi({ url: controllers[0]!.url, key: ADMIN_KEY }, { timeoutMs: 15_000 });
   const ingestKey = await admin.createKey(`faults-${options.label}`, 'ingest');
-  return { db, controllers, admin, ingestKey, queuePrefix };
+  return { db, controllers, admin, ingestKey, queuePrefix, redisUrl };
 }
 
 /** An SDK as a workflow service would hold it, with what it reported counted. */

@@ -90,6 +90,8 @@ export async function settle(
   sql: postgres.Sql,
   useCases: string[],
   timeoutMs: number,
+  /** Says where the queue holds the calls still owed (by request id), for the failure message. */
+  queueStates?: (requestIds: string[]) => Promise<Map<string, string>>,
 ): Promise<number> {
   const started = Date.now();
   const deadline = started + timeoutMs;
@@ -111,7 +113,22 @@ export async function settle(
         from decisions where use_case in ${sql(useCases)}`;
       if (!row) return undefined;
       if (row.owed === 0 && row.uncompared === 0) return true;
-      throw new Error(`${row.owed} AI calls and ${row.uncompared} comparisons still owed`);
+      // A few of the calls still owed, as the worker and the sweep see them: what a replay looks at.
+      const owed = await sql<Array<{ request_id: string; ai_attempts: number; lease_ms: number | null }>>`
+        select request_id, ai_attempts,
+               (extract(epoch from ai_lease_until - now()) * 1000)::int as lease_ms
+        from decisions where use_case in ${sql(useCases)} and ai_state = 'owed' order by id limit 5`;
+      const queued = await queueStates?.(owed.map((o) => o.request_id)).catch(() => undefined);
+      const shown = owed
+        .map(
+          (o) =>
+            `${o.request_id} (attempts ${o.ai_attempts}, lease ${o.lease_ms ?? 'none'} ms, ` +
+            `queue ${queued?.get(o.request_id) ?? 'unknown'})`,
+        )
+        .join(', ');
+      throw new Error(
+        `${row.owed} AI calls and ${row.uncompared} comparisons still owed${shown ? `: ${shown}` : ''}`,
+      );
     },
     Math.max(1_000, deadline - Date.now()),
     500,

@@ -101,3 +101,36 @@ export async function deletePrefix(url: string, prefix: string): Promise<number>
     return deleted;
   });
 }
+
+/**
+ * Where bull holds each job of a queue, by job id: `active`, `wait`, `delayed`, `paused`, `hash`
+ * (a job hash in no list) or `none`. What a case prints for the calls still owed when it fails.
+ */
+export async function jobStates(
+  url: string,
+  prefix: string,
+  queue: string,
+  jobIds: readonly string[],
+): Promise<Map<string, string>> {
+  return withClient(url, async (redis) => {
+    const key = (part: string) => `${prefix}:${queue}:${part}`;
+    const [active, wait, paused, delayed] = await Promise.all([
+      redis.lrange(key('active'), 0, -1),
+      redis.lrange(key('wait'), 0, -1),
+      redis.lrange(key('paused'), 0, -1),
+      redis.zrange(key('delayed'), 0, -1),
+    ]);
+    const lists: Array<[string, Set<string>]> = [
+      ['active', new Set(active)],
+      ['wait', new Set(wait)],
+      ['paused', new Set(paused)],
+      ['delayed', new Set(delayed)],
+    ];
+    const states = new Map<string, string>();
+    for (const id of jobIds) {
+      const listed = lists.find(([, ids]) => ids.has(id))?.[0];
+      states.set(id, listed ?? ((await redis.exists(key(id))) ? 'hash' : 'none'));
+    }
+    return states;
+  });
+}

@@ -9,6 +9,7 @@ import type { ChallengerCallStore } from './challenger-call-store.js';
 import { challengerQueueKey, challengerUseCase } from './challenger-sampling.js';
 import { InFlightCalls } from './in-flight-calls.js';
 import { UseCaseCache } from './use-case-cache.js';
+import { databaseStep as step } from './database-step.js';
 import { RetryLater, type ShadowJobRun, type ShadowQueue } from './shadow-queue.js';
 
 export interface ChallengerWorkerDeps {
@@ -99,24 +100,29 @@ export class ChallengerWorker {
     const useCaseId = challengerUseCase(job.useCase);
     if (useCaseId === null) return;
     if (!inFlight.accepting) throw new RetryLater('the controller is stopping');
-    const useCase = await this.useCaseCache.get(useCaseId);
+    const useCase = await step('use case lookup', () => this.useCaseCache.get(useCaseId));
     if (
       !useCase ||
       useCase.stage === 'disabled' ||
       useCase.challenger === null ||
-      !(await (this.deps.budget?.allows(useCase) ?? true))
+      !(await step('budget check', async () => this.deps.budget?.allows(useCase) ?? true))
     ) {
       this.counters.skipped++;
       return; // owed still (the sweep brings it back), or owed to a challenger that is gone
     }
     const plan0 = useCase.plan;
-    const claim = await inFlight.track(
+    const claiming = inFlight.track(
       this.deps.calls.claim(
         { useCase: useCaseId, requestId: job.requestId },
         plan0.ai.timeoutMs * plan0.ai.maxAttempts + LEASE_MARGIN_MS,
       ),
       (claimed) => claimed?.id ?? null,
     );
+    const claim = await step('challenger call claim', () => claiming).catch((error: unknown) => {
+      // A claim that lands after its deadline is not made by this job: its lease lapses.
+      claiming.then((late) => late && inFlight.settle(late.id)).catch(() => {});
+      throw error;
+    });
     if (!claim) {
       this.counters.skipped++;
       return;
@@ -141,26 +147,30 @@ export class ChallengerWorker {
           claim.humanDecision == null
             ? null
             : createComparator(plan.comparator)(claim.humanDecision, answer.decision);
-        await this.deps.calls.recordAnswer(claim.id, answer, score);
+        await step('challenger answer write', () => this.deps.calls.recordAnswer(claim.id, answer, score));
         this.counters.answered++;
       } catch (error) {
         if (inFlight.handedBack) throw new RetryLater('the controller is stopping', { cause: error });
         if (!(error instanceof AiCallError)) {
-          await this.deps.calls.releaseMany([claim.id]).catch(() => {});
+          await step('challenger call release', () => this.deps.calls.releaseMany([claim.id])).catch(
+            () => {},
+          );
           throw new RetryLater('challenger call bookkeeping failed', { cause: error });
         }
         if (error.transient && claim.attempts < plan.ai.maxAttempts) {
           this.counters.retried++;
-          await this.deps.calls.releaseMany([claim.id]);
+          await step('challenger call release', () => this.deps.calls.releaseMany([claim.id]));
           throw new RetryLater(error.message, { cause: error });
         }
         this.counters.failed++;
         this.deps.logger.info({ ...where, kind: error.kind }, 'challenger call failed');
-        await this.deps.calls.recordFailure(claim.id, {
-          error: storedAiError(error, plan),
-          latencyMs: error.latencyMs ?? null,
-          modelVersion: null,
-        });
+        await step('challenger failure write', () =>
+          this.deps.calls.recordFailure(claim.id, {
+            error: storedAiError(error, plan),
+            latencyMs: error.latencyMs ?? null,
+            modelVersion: null,
+          }),
+        );
       }
     } finally {
       inFlight.settle(claim.id);

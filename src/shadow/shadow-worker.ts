@@ -8,6 +8,7 @@ import { storedAiError } from '../privacy/input-policy.js';
 import { AiCallError } from './ai-errors.js';
 import type { AiCallStore, AnswerRecord, ClaimedCall, ClaimRequest } from './ai-call-store.js';
 import type { ComparableRow } from '../db/decision-row.js';
+import { DB_STEP_MS, databaseStep } from './database-step.js';
 import { CallGate } from './call-gate.js';
 import { Coalescer } from './coalescer.js';
 import { InFlightCalls } from './in-flight-calls.js';
@@ -29,6 +30,8 @@ export interface ShadowWorkerDeps {
   clients: AiClients;
   /** The calls this process holds, handed back when it stops (default: the worker's own). */
   inFlight?: InFlightCalls;
+  /** How long a job waits for one statement of its bookkeeping (default DB_STEP_MS). */
+  dbStepMs?: number;
 }
 
 export interface ShadowCallCounters {
@@ -160,14 +163,16 @@ export class ShadowWorker {
     const { inFlight } = this;
     // A stopping process claims nothing: the job goes back to the queue for another controller.
     if (!inFlight.accepting) throw new RetryLater('the controller is stopping');
-    const useCase = await this.useCaseCache.get(job.useCase);
-    if (!useCase || useCase.stage === 'disabled' || !(await (this.deps.budget?.allows(useCase) ?? true))) {
+    const useCase = await this.step('use case lookup', () => this.useCaseCache.get(job.useCase));
+    const allowed =
+      useCase && (await this.step('budget check', async () => this.deps.budget?.allows(useCase) ?? true));
+    if (!useCase || useCase.stage === 'disabled' || !allowed) {
       this.counters.skipped++;
       return; // the call stays owed; the sweep brings it back once enabled or within budget
     }
     if (!inFlight.accepting) throw new RetryLater('the controller is stopping');
     const plan0 = useCase.plan;
-    const claim = await inFlight.track(
+    const claiming = inFlight.track(
       this.claims.submit({
         useCase: job.useCase,
         requestId: job.requestId,
@@ -175,6 +180,11 @@ export class ShadowWorker {
       }),
       (claimed) => claimed?.id ?? null,
     );
+    const claim = await this.step('AI call claim', () => claiming).catch((error: unknown) => {
+      // A claim that lands after its deadline is not made by this job: its lease lapses.
+      claiming.then((late) => late && inFlight.settle(late.id)).catch(() => {});
+      throw error;
+    });
     if (!claim) {
       this.counters.skipped++;
       return; // answered already, or another worker holds it
@@ -192,7 +202,8 @@ export class ShadowWorker {
         if (inFlight.handedBack) throw new RetryLater('the controller is stopping');
         if (!inFlight.accepting) {
           // Claimed before the stop, not started: given back now rather than begun in the grace period.
-          await this.deps.calls.release(claim.id).catch(() => {}); // unreachable database: the lease frees it
+          // Unreachable database: the lease frees it.
+          await this.step('AI call release', () => this.deps.calls.release(claim.id)).catch(() => {});
           throw new RetryLater('the controller is stopping');
         }
         await this.call(claim, plan);
@@ -219,7 +230,9 @@ export class ShadowWorker {
       this.counters.failed++;
       const error = `unrecorded: ${claim.attempts - 1} attempts ended without their outcome written; the call is not made again`;
       logger.warn({ ...where, kind: 'unrecorded' }, 'AI call given up');
-      await calls.recordFailure(claim.id, { error, latencyMs: null, modelVersion: null });
+      await this.step('AI failure write', () =>
+        calls.recordFailure(claim.id, { error, latencyMs: null, modelVersion: null }),
+      );
       return;
     }
     try {
@@ -237,7 +250,9 @@ export class ShadowWorker {
         claim.humanDecision == null
           ? null
           : createComparator(plan.comparator)(claim.humanDecision, answer.decision);
-      const row = await this.answers.submit({ id: claim.id, answer, score });
+      const row = await this.step('AI answer write', () =>
+        this.answers.submit({ id: claim.id, answer, score }),
+      );
       this.counters.answered++;
       if (logger.isLevelEnabled('debug')) {
         logger.debug(
@@ -246,7 +261,10 @@ export class ShadowWorker {
         );
       }
       // The human side may have arrived while the AI was answering.
-      if (row && row.score === null) await this.deps.comparisons.compareIfComplete(row);
+      if (row && row.score === null) {
+        const complete = row;
+        await this.step('comparison', () => this.deps.comparisons.compareIfComplete(complete));
+      }
     } catch (error) {
       // Aborted by the hand-back at stop: its claim was released with the others, nothing is written.
       if (this.inFlight.handedBack) throw new RetryLater('the controller is stopping', { cause: error });
@@ -254,7 +272,7 @@ export class ShadowWorker {
         // A database message may quote a value of the row (the AI's answer): only its code is told.
         const code = databaseErrorCode(error);
         logger.warn({ ...where, code }, 'AI call outcome not written; the call is given back');
-        await calls.release(claim.id).catch(() => {});
+        await this.step('AI call release', () => calls.release(claim.id)).catch(() => {});
         throw new RetryLater(`shadow call bookkeeping failed (${code})`);
       }
       if (error.transient && claim.attempts < plan.ai.maxAttempts) {
@@ -263,7 +281,7 @@ export class ShadowWorker {
           { ...where, kind: error.kind, latencyMs: error.latencyMs },
           'AI call failed; retried after backoff',
         );
-        await calls.release(claim.id);
+        await this.step('AI call release', () => calls.release(claim.id));
         throw new RetryLater(error.message, { cause: error });
       }
       this.counters.failed++;
@@ -272,12 +290,22 @@ export class ShadowWorker {
         { ...where, kind: error.kind, latencyMs: error.latencyMs, error: error.message },
         'AI call failed',
       );
-      await calls.recordFailure(claim.id, {
-        error: storedAiError(error, plan),
-        latencyMs: error.latencyMs ?? null,
-        modelVersion: await this.lastModelVersion(claim.useCase, claim.aiConfig),
-      });
+      const modelVersion = await this.step('model version lookup', () =>
+        this.lastModelVersion(claim.useCase, claim.aiConfig),
+      );
+      await this.step('AI failure write', () =>
+        calls.recordFailure(claim.id, {
+          error: storedAiError(error, plan),
+          latencyMs: error.latencyMs ?? null,
+          modelVersion,
+        }),
+      );
     }
+  }
+
+  /** One statement of a job's bookkeeping, waited for at most `dbStepMs`. */
+  private step<T>(what: string, start: () => Promise<T>): Promise<T> {
+    return databaseStep(what, start, this.deps.dbStepMs ?? DB_STEP_MS);
   }
 
   private gateFor(useCase: string): CallGate {
