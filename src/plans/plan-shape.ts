@@ -302,6 +302,11 @@ export const planShapeSchema = z.strictObject({
     })
     .prefault({}),
   challenger: challengerSchema.prefault({}),
+  /**
+   * Four eyes: N further distinct keys with the release role, never the author, must approve every
+   * plan change and every manual stage change except `disable` (the kill switch is never held back).
+   */
+  changeControl: z.strictObject({ approvals: z.number().int().min(0).max(5).default(0) }).prefault({}),
   notify: z.strictObject({ webhook: httpUrl }).optional(),
   redact: redactSchema.optional(),
   /** What the `input` column keeps; the raw input is kept apart only while its AI call is owed. */
