@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import { oneLine } from '../contracts/safe-text.js';
 import type { DesiredFlag, FlagStore } from './flag-store.js';
-import { isUnreachable } from './flag-store-error.js';
+import { FlagStoreError, type FlagStoreProblem } from './flag-store-error.js';
+import { afterCheck, type FlagSyncStatus, NEEDS_A_PERSON, UNCHECKED } from './flag-sync-status.js';
 
 export interface FlagReconcilerOptions {
   store: FlagStore;
@@ -13,6 +15,8 @@ export interface FlagReconcilerOptions {
    */
   onRepair?: (useCase: string, drift: string[]) => Promise<void> | void;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** The time of a check, for `status()` (default: the host's clock). */
+  clock?: () => Date;
 }
 
 export interface ReconcileSummary {
@@ -42,10 +46,15 @@ export type ReconcileOutcome =
  * before (it drifted since) or, on this process's first sight of it, when it was not
  * simply missing; otherwise it is an update. Call `reconcileAll` once at start so a
  * restarted controller knows what it wrote.
+ *
+ * Each use case's flag has a sync status (`status`): in sync, pending approval in Unleash (a
+ * project whose changes need change requests, a token that may not skip them), refused (the
+ * token), failed (another rejection) or unreachable. A state that needs a person is logged once
+ * when it begins (or its reason changes), not at every sync; the return to in sync is logged too.
  */
 export class FlagReconciler {
   private outage = false;
-  private readonly lastFailure = new Map<string, string>();
+  private readonly statuses = new Map<string, FlagSyncStatus>();
   /** The last desired flag written or confirmed, per use case, as JSON. */
   private readonly lastApplied = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -56,12 +65,17 @@ export class FlagReconciler {
     const summary: ReconcileSummary = { applied: [], repaired: [], updated: [], failed: [] };
     const flags = await this.readDesired();
     if (!flags) return summary;
+    const wanted = new Set(flags.map((f) => f.useCase));
+    for (const useCase of this.statuses.keys()) if (!wanted.has(useCase)) this.statuses.delete(useCase);
     for (const [i, flag] of flags.entries()) {
       const outcome = await this.serialized(() => this.applyOne(flag));
       if (outcome.status === 'failed') {
         summary.failed.push(flag.useCase);
         if (outcome.unreachable) {
-          summary.failed.push(...flags.slice(i + 1).map((f) => f.useCase));
+          const rest = flags.slice(i + 1);
+          summary.failed.push(...rest.map((f) => f.useCase));
+          const reason = this.statuses.get(flag.useCase)?.reason ?? null;
+          for (const f of rest) this.observe(f.useCase, 'unreachable', reason, outcome.error);
           break;
         }
         continue;
@@ -80,8 +94,16 @@ export class FlagReconciler {
       return { useCase, status: 'failed', error: 'the desired flags could not be read', unreachable: false };
     }
     const flag = flags.find((f) => f.useCase === useCase);
-    if (!flag) return { useCase, status: 'unknown' };
+    if (!flag) {
+      this.statuses.delete(useCase);
+      return { useCase, status: 'unknown' };
+    }
     return this.serialized(() => this.applyOne(flag));
+  }
+
+  /** Whether the use case's flag says what its stage says, as the last check found it. */
+  status(useCase: string): FlagSyncStatus {
+    return this.statuses.get(useCase) ?? UNCHECKED;
   }
 
   private async readDesired(): Promise<DesiredFlag[] | undefined> {
@@ -111,7 +133,7 @@ export class FlagReconciler {
       this.outage = false;
       logger.info({ store: store.kind }, 'Unleash reachable again; flags are being reconciled');
     }
-    this.lastFailure.delete(flag.useCase);
+    this.observe(flag.useCase, 'in-sync', null);
     const key = JSON.stringify(flag);
     const previous = this.lastApplied.get(flag.useCase);
     this.lastApplied.set(flag.useCase, key);
@@ -136,19 +158,52 @@ export class FlagReconciler {
   private failed(useCase: string, error: unknown): ReconcileOutcome {
     const message = (error as Error)?.message ?? String(error);
     const { logger, store } = this.options;
-    const unreachable = isUnreachable(error);
-    if (unreachable) {
-      if (!this.outage) {
-        this.outage = true;
-        logger.warn(
-          { store: store.kind, error: message },
-          'Unleash unreachable; flags will catch up when it returns',
-        );
-      }
-    } else if (this.lastFailure.get(useCase) !== message) {
-      this.lastFailure.set(useCase, message);
-      logger.error({ useCase, error: message }, 'flag could not be written; retrying at the next reconcile');
+    const problem: FlagStoreProblem = error instanceof FlagStoreError ? error.problem : 'failed';
+    const unreachable = problem === 'unreachable';
+    if (unreachable && !this.outage) {
+      this.outage = true;
+      logger.warn(
+        { store: store.kind, error: message },
+        'Unleash unreachable; flags will catch up when it returns',
+      );
     }
+    // Any key that may read the use case sees the reason: a FlagStoreError's says no address.
+    const reason = error instanceof FlagStoreError ? error.reason : oneLine(message).slice(0, 300);
+    this.observe(useCase, problem, reason, message);
     return { useCase, status: 'failed', error: message, unreachable };
+  }
+
+  /** Records a check's finding; logs a state that needs a person once, and the way back. */
+  private observe(
+    useCase: string,
+    state: 'in-sync' | FlagStoreProblem,
+    reason: string | null,
+    message = reason ?? '',
+  ): void {
+    const previous = this.statuses.get(useCase);
+    const next = afterCheck(previous, state, reason, (this.options.clock ?? (() => new Date()))());
+    this.statuses.set(useCase, next);
+    if (previous?.state === state && previous.reason === next.reason) return;
+    const { logger } = this.options;
+    const fields = { useCase, flagSync: state, error: message };
+    switch (state) {
+      case 'in-sync':
+        if (previous && NEEDS_A_PERSON.has(previous.state)) {
+          logger.info({ useCase, flagSync: state, was: previous.state }, 'flag in sync again');
+        }
+        return;
+      case 'pending-approval':
+        logger.warn(fields, 'flag change pending approval in Unleash; checked again at every flag sync');
+        return;
+      case 'refused':
+        logger.warn(fields, 'flag write refused by Unleash; checked again at every flag sync');
+        return;
+      case 'failed':
+        logger.error(fields, 'flag could not be written; retrying at the next reconcile');
+        return;
+      case 'unreachable':
+        // Logged once per outage, for every flag at once (`failed`).
+        return;
+    }
   }
 }

@@ -1,4 +1,5 @@
-import { FlagStoreError } from './flag-store-error.js';
+import { FlagStoreError, type FlagStoreProblem } from './flag-store-error.js';
+import { classifyAnswer } from './unleash-answer.js';
 
 export interface UnleashAdminHttpOptions {
   /** Unleash's base URL; a trailing `/api` is tolerated and dropped. */
@@ -22,9 +23,10 @@ export type AdminRequest = (
 ) => Promise<AdminResponse>;
 
 /**
- * One Admin API call with a timeout. A status outside 2xx and `accept` throws a
- * FlagStoreError naming Unleash, its URL, what was being done and what went wrong;
- * the token never appears in a message.
+ * One Admin API call with a timeout. A status outside 2xx and `accept`, or a write answered with
+ * a change request instead of the change, throws a FlagStoreError naming Unleash, its URL, what
+ * was being done and what went wrong (its `problem` says what kind: unleash-answer.ts); the
+ * token never appears in a message.
  */
 export function unleashAdminHttp(options: UnleashAdminHttpOptions): {
   baseUrl: string;
@@ -35,14 +37,11 @@ export function unleashAdminHttp(options: UnleashAdminHttpOptions): {
   const timeoutMs = options.timeoutMs ?? 3_000;
 
   const request: AdminRequest = async (method, path, what, { body, accept = [] } = {}) => {
-    const fail = (problem: string, unreachable: boolean, cause?: unknown) =>
-      new FlagStoreError(
-        `Unleash at ${baseUrl}: ${what} (${method} ${path}) failed: ${problem}`,
-        unreachable,
-        {
-          cause,
-        },
-      );
+    const fail = (problem: string, kind: FlagStoreProblem, cause?: unknown) =>
+      new FlagStoreError(`Unleash at ${baseUrl}: ${what} (${method} ${path}) failed: ${problem}`, kind, {
+        cause,
+        reason: `${what}: ${problem}`,
+      });
     let response: Response;
     let text: string;
     try {
@@ -58,14 +57,13 @@ export function unleashAdminHttp(options: UnleashAdminHttpOptions): {
       });
       text = await response.text();
     } catch (error) {
-      throw fail(connectionProblem(error, timeoutMs), true, error);
+      throw fail(connectionProblem(error, timeoutMs), 'unreachable', error);
     }
     const parsed = parseJson(text);
-    if (response.ok || accept.includes(response.status)) return { status: response.status, body: parsed };
-    if (response.status === 401 || response.status === 403) {
-      throw fail(`the admin token was refused (${response.status}): ${messageOf(parsed, text)}`, false);
-    }
-    throw fail(`answered ${response.status}: ${messageOf(parsed, text)}`, response.status >= 500);
+    if (!response.ok && accept.includes(response.status)) return { status: response.status, body: parsed };
+    const answer = classifyAnswer(method, response.status, parsed, text);
+    if (answer.kind !== 'done') throw fail(answer.problem, answer.kind);
+    return { status: response.status, body: parsed };
   };
   return { baseUrl, request };
 }
@@ -85,9 +83,4 @@ function parseJson(text: string): unknown {
   } catch {
     return text;
   }
-}
-
-function messageOf(parsed: unknown, text: string): string {
-  const message = (parsed as { message?: unknown } | null)?.message;
-  return typeof message === 'string' ? message : text.slice(0, 200) || '(empty body)';
 }

@@ -55,10 +55,8 @@ export function createUnleashFlagStore(options: UnleashFlagStoreOptions): FlagSt
     });
     if (created.status !== 409) return 'flag was missing';
     if (!/archived/i.test(JSON.stringify(created.body ?? ''))) {
-      throw new FlagStoreError(
-        `Unleash at ${baseUrl}: flag ${flag} cannot be managed: the name is taken by a flag outside project ${options.project}`,
-        false,
-      );
+      const reason = `flag ${flag} cannot be managed: the name is taken by a flag outside project ${options.project}`;
+      throw new FlagStoreError(`Unleash at ${baseUrl}: ${reason}`, 'failed', { reason });
     }
     await request(
       'POST',
@@ -104,7 +102,7 @@ export function createUnleashFlagStore(options: UnleashFlagStoreOptions): FlagSt
 
     async apply(desired: DesiredFlag): Promise<FlagApplyResult> {
       if (desired.strategies.length === 0) {
-        throw new FlagStoreError(`flag ${desired.name}: a flag needs at least one strategy`, false);
+        throw new FlagStoreError(`flag ${desired.name}: a flag needs at least one strategy`, 'failed');
       }
       let feature = await readFeature(desired.name, [404]);
       let created: string | undefined;
@@ -114,11 +112,8 @@ export function createUnleashFlagStore(options: UnleashFlagStoreOptions): FlagSt
       }
       const view = feature?.environments?.find((e) => e.name === env);
       if (!view) {
-        const problem = `the flag has no environment ${env} in project ${options.project}`;
-        throw new FlagStoreError(
-          `Unleash at ${baseUrl}: flag ${desired.name} cannot be managed: ${problem}`,
-          false,
-        );
+        const reason = `flag ${desired.name} cannot be managed: the flag has no environment ${env} in project ${options.project}`;
+        throw new FlagStoreError(`Unleash at ${baseUrl}: ${reason}`, 'failed', { reason });
       }
       const actual = [...(view.strategies ?? [])].sort((a, b) => (a.sortOrder ?? 0) - (b.sortOrder ?? 0));
       const strategyChanges = await writeStrategies(desired, actual);
