@@ -1,6 +1,7 @@
 import type { CohortMetrics } from '../metrics/metrics-types.js';
 import type { StageSummary } from '../metrics/stage-summary.js';
 import { oneLine } from '../contracts/safe-text.js';
+import type { FlagSyncStatus } from '../flags/flag-sync-status.js';
 import type { Criterion, GateAssessment } from '../promotion/gate-types.js';
 import {
   count,
@@ -32,6 +33,8 @@ export interface UseCaseDetail {
   /** The configuration that answers; absent from controllers before champion and challenger. */
   champion?: ChampionView;
   challenger?: ActiveChallengerView | null;
+  /** Whether the flag says what the stage says; absent from controllers before it was reported. */
+  flag?: FlagSyncStatus;
 }
 
 /** A use case with the cohort its gate counts (current stage since entered, current AI configuration). */
@@ -59,10 +62,30 @@ export function statusTable(items: readonly UseCaseStatus[], maxReasons = 3): st
   );
 }
 
-/** `status` of every use case: the table, then each gate's warnings, a line each. */
+/** `status` of every use case: the table, then each gate's warnings and each flag not in sync, a line each. */
 export function statusOverview(items: readonly UseCaseStatus[]): string {
-  const warnings = items.flatMap((item) => warningLines(item.detail.gate?.warnings, item.detail.id));
-  return [statusTable(items), ...(warnings.length > 0 ? ['', ...warnings] : [])].join('\n');
+  const notes = items.flatMap((item) => [
+    ...warningLines(item.detail.gate?.warnings, item.detail.id),
+    ...(flagOutOfSync(item.detail.flag)
+      ? [oneLine(`${item.detail.id}: flag: ${item.detail.flag.detail}`)]
+      : []),
+  ]);
+  return [statusTable(items), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
+}
+
+/** True when the flag does not say what the stage says (not yet checked is not shown). */
+function flagOutOfSync(flag: FlagSyncStatus | undefined): flag is FlagSyncStatus {
+  return flag !== undefined && flag.state !== 'in-sync' && flag.state !== 'unknown';
+}
+
+/**
+ * `flag: pending approval in Unleash since …, last checked …` and what Unleash answered, when the
+ * flag does not say what the stage says; nothing when it does.
+ */
+export function flagLines(flag: FlagSyncStatus | undefined): string[] {
+  if (!flagOutOfSync(flag)) return [];
+  const head = `flag: ${flag.detail} since ${timestamp(flag.since)}, last checked ${timestamp(flag.checkedAt)} (checked again at every flag sync)`;
+  return [oneLine(head), ...(flag.reason ? [oneLine(`  ${flag.reason}`)] : [])];
 }
 
 export function statusRow({ detail, cohort }: UseCaseStatus, maxReasons = 3): string[] {
@@ -121,6 +144,7 @@ export function statusDetail(item: UseCaseStatus): string {
         : '') +
       (detail.earnedModelVersion === null ? '' : `, earned with model ${detail.earnedModelVersion}`),
   ];
+  lines.push(...flagLines(detail.flag));
   const challenger = challengerStatusLine(detail.id, detail.challenger ?? null);
   if (challenger) lines.push(challenger);
   lines.push('', statusTable([item], Number.POSITIVE_INFINITY));

@@ -23,6 +23,7 @@ import { criterionLabel, dateTime, since } from './format.js';
  * @typedef {import('./api.js').Transition} Transition
  * @typedef {import('./dom.js').Cell} Cell
  * @typedef {import('./dom.js').Children} Children
+ * @typedef {import('../flags/flag-sync-status.js').FlagSyncStatus} FlagSyncStatus
  */
 
 /**
@@ -114,7 +115,7 @@ export function overviewTable(entries, selectedId, onSelect) {
       { dataset: { useCase: summary.id }, class: summary.id === selectedId ? 'selected' : undefined },
       [
         el('td', {}, select, el('div', { class: 'muted small' }, detail.owner)),
-        el('td', {}, stageBadge(detail.stage)),
+        el('td', {}, stageBadge(detail.stage), flagNotice(detail)),
         el(
           'td',
           {},
@@ -566,10 +567,40 @@ export function transitionsList(transitions) {
 }
 
 /**
- * @param {UseCaseDetail} detail
+ * The flag's sync state when the flag does not say what the stage says; null when it does or was
+ * not checked yet.
+ * @param {UseCaseDetail & { flag?: FlagSyncStatus }} detail
+ * @returns {FlagSyncStatus | null}
+ */
+function flagOutOfSync(detail) {
+  const flag = detail.flag;
+  return flag && flag.state !== 'in-sync' && flag.state !== 'unknown' ? flag : null;
+}
+
+/**
+ * `flag: pending approval in Unleash` (or refused, …) with what Unleash answered on hover.
+ * @param {UseCaseDetail & { flag?: FlagSyncStatus }} detail
+ */
+export function flagNotice(detail) {
+  const flag = flagOutOfSync(detail);
+  if (!flag) return null;
+  return el(
+    'div',
+    {
+      class: 'warning-chip',
+      title: flag.reason ?? flag.detail,
+      dataset: { field: 'flag', state: flag.state },
+    },
+    `⚑ flag: ${flag.detail}`,
+  );
+}
+
+/**
+ * @param {UseCaseDetail & { flag?: FlagSyncStatus }} detail
  * @param {number} [now]
  */
 export function useCaseHeading(detail, now = Date.now()) {
+  const flag = flagOutOfSync(detail);
   return el(
     'div',
     { class: 'heading' },
@@ -581,5 +612,14 @@ export function useCaseHeading(detail, now = Date.now()) {
       `owner ${detail.owner} · plan v${detail.planVersion} · in ${detail.stage} for ${since(detail.stageEnteredAt, now)} (since ${dateTime(detail.stageEnteredAt)})` +
         (detail.earnedModelVersion === null ? '' : ` · earned with model ${detail.earnedModelVersion}`),
     ),
+    flag
+      ? el(
+          'p',
+          { class: 'muted small', id: 'flag-status', dataset: { state: flag.state } },
+          `flag: ${flag.detail} since ${flag.since ? dateTime(flag.since) : NONE}, last checked ${flag.checkedAt ? dateTime(flag.checkedAt) : NONE}, checked again at every flag sync`,
+          flag.reason ? el('br') : null,
+          flag.reason,
+        )
+      : null,
   );
 }

@@ -1,4 +1,5 @@
 import type { Egress } from '../egress/egress.js';
+import type { FlagSyncStatus } from '../flags/flag-sync-status.js';
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { SuggestionService } from '../suggestions/suggestion-service.js';
 import type { KeyStore } from '../keys/key-store.js';
@@ -26,6 +27,8 @@ export interface HttpServices {
   clock: () => Date;
   /** Where plans may send AI calls and webhooks, and which secrets they may name. */
   egress: Egress;
+  /** Whether the use case's flag says what its stage says (GET /v1/use-cases…: `flag`). */
+  flagStatus?(useCase: string): FlagSyncStatus;
   /** Called after a plan is applied (start or re-configure its shadow consumer). */
   onPlanApplied(useCase: UseCase): Promise<void>;
   /** Each dependency's state, `ok` or `unavailable` (what is wrong goes to the log). */

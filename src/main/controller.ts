@@ -299,6 +299,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     clock,
     egress,
     challengers,
+    flagStatus: (useCase) => flags.reconciler.status(useCase),
     onPlanApplied: async (useCase) => {
       await worker.sync(useCase);
       await challengerWorker.sync(useCase);

@@ -47,6 +47,7 @@ export function createFlags(deps: {
     store,
     desired,
     logger: deps.logger,
+    clock: deps.clock,
     onRepair: async (useCase, drift) => {
       const at = deps.clock();
       await deps.transitions.recordEvent({

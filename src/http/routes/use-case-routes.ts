@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../contracts/errors.js';
+import { type FlagSyncStatus, UNCHECKED } from '../../flags/flag-sync-status.js';
 import { inScope } from '../../keys/roles.js';
 import { summarize } from '../../metrics/use-case-reader.js';
 import { MODES } from '../../plans/plan-schema.js';
@@ -21,6 +22,10 @@ export const metricsQuerySchema = z.strictObject({
     .optional(),
 });
 
+/** Whether the flag says what the stage says (flags/flag-sync-status.ts); built-in flags always do. */
+const flagOf = (services: HttpServices, useCase: string): FlagSyncStatus =>
+  services.flagStatus?.(useCase) ?? UNCHECKED;
+
 async function load(services: HttpServices, req: Request): Promise<UseCase> {
   const id = useCaseIdParam(req.params.id);
   requireScope(principalOf(req), id);
@@ -35,14 +40,18 @@ export const useCaseRoutes: RouteSpec[] = [
     path: '/v1/use-cases',
     permission: 'read',
     budget: 'api',
-    summary: "use cases in the key's scope, with their stage",
+    summary: "use cases in the key's scope, with their stage and whether their flag is in sync",
     responses: { 200: 'the use cases', ...AUTH },
     handler:
       ({ services }) =>
       async (req, res) => {
         const principal = principalOf(req);
         const all = await services.useCases.list();
-        res.json({ useCases: all.filter((u) => inScope(principal, u.id)).map(summarize) });
+        res.json({
+          useCases: all
+            .filter((u) => inScope(principal, u.id))
+            .map((u) => ({ ...summarize(u), flag: flagOf(services, u.id) })),
+        });
       },
   },
   {
@@ -50,9 +59,9 @@ export const useCaseRoutes: RouteSpec[] = [
     path: '/v1/use-cases/:id',
     permission: 'read',
     budget: 'api',
-    summary: 'stage, plan version, metrics per stage and cohort, and the gate',
+    summary: 'stage, plan version, metrics per stage and cohort, the gate and the flag sync state',
     description:
-      'stage, plan version, `metrics.stages[]` (per stage: totals and one entry per cohort) and `gate`',
+      'stage, plan version, `metrics.stages[]` (per stage: totals and one entry per cohort), `gate` and `flag` (does the flag say what the stage says: `{state, detail, reason, since, checkedAt}`)',
     responses: { 200: 'the use case', ...USE_CASE },
     handler:
       ({ services }) =>
@@ -63,7 +72,7 @@ export const useCaseRoutes: RouteSpec[] = [
           services.reader.detail(useCase, now),
           services.challengers.view(useCase.id, now),
         ]);
-        res.json({ ...detail, champion, challenger });
+        res.json({ ...detail, champion, challenger, flag: flagOf(services, useCase.id) });
       },
   },
   {
