@@ -231,8 +231,9 @@ describe('when Unleash refuses the flag writes', () => {
       project: 'default',
       environment: unleash.environment,
     });
-    await person.apply(desiredFlag(USE_CASE, useCase!.stage, useCase!.plan));
     const before = await flagStatus();
+    expect(before.state).toBe('refused');
+    await person.apply(desiredFlag(USE_CASE, useCase!.stage, useCase!.plan));
     const synced = await eventually(async () => {
       const status = await flagStatus();
       return status.state === 'in-sync' ? status : undefined;
