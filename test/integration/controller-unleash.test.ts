@@ -30,7 +30,13 @@ describe('the controller with a real Unleash', () => {
     tc = await startTestController({
       database: tdb.database,
       queue: 'in-process',
-      env: { UNLEASH_URL: unleash.url, UNLEASH_ADMIN_TOKEN: unleash.adminToken },
+      env: {
+        UNLEASH_URL: unleash.url,
+        UNLEASH_ADMIN_TOKEN: unleash.adminToken,
+        // The tests reconcile by hand: a background sync every 5 s repaired the hand edit before
+        // the test's own reconcile on a loaded machine (CI), which then found nothing to repair.
+        SHADOWGATE_FLAG_SYNC_MS: '3600000',
+      },
     });
     const plan = labelPlan('routed', `${sim.url}/decide`).replace(
       /stages:[\s\S]*$/,

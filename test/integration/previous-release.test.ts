@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { materialisePreviousRelease } from '../../scripts/faults/previous-release.js';
 
 // The rolling-upgrade fault case runs the previous release from a directory it keeps across
@@ -9,10 +9,17 @@ import { materialisePreviousRelease } from '../../scripts/faults/previous-releas
 // an earlier clone's node_modules must be rebuilt, never launched (CI failed on exactly that).
 const ROOT = resolve(import.meta.dirname, '../..');
 const base = mkdtempSync(join(tmpdir(), 'shadowgate-release-test-'));
-afterAll(() => rmSync(base, { recursive: true, force: true }));
+afterAll(() => {
+  vi.unstubAllEnvs();
+  rmSync(base, { recursive: true, force: true });
+});
 
 describe('the previous release for the rolling-upgrade case', () => {
   it('is kept for the checkout that built it and rebuilt for another or when its links dangle', async () => {
+    // The release is this commit itself, so its lock file is ours and it is linked: the default
+    // choice (the commit before the newest migration) may have other dependencies, installed
+    // with npm ci, which is not what this test is about.
+    vi.stubEnv('FAULTS_PREVIOUS_RELEASE', 'HEAD');
     const first = await materialisePreviousRelease(ROOT, base);
     expect(first.install).toBe('linked');
     expect(first.nodeArgs).toContain('src/cli/main.ts');
