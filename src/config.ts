@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AiSecrets, parseSecretGrants } from './egress/ai-secrets.js';
 import { DEFAULT_DESTINATIONS, parseDestinations } from './egress/destination-policy.js';
+import { parseDurationMs } from './plans/duration.js';
 
 /** A setting parsed by `parse`, whose problems are reported under the variable's name. */
 function listSetting<T>(parse: (text: string) => T | string[], unset: T) {
@@ -17,6 +18,29 @@ function listSetting<T>(parse: (text: string) => T | string[], unset: T) {
       return parsed;
     });
 }
+
+/** How long a pending change may wait for its approvals: at least a minute, at most a year. */
+const CHANGE_TTL_MS = { min: 60_000, max: 366 * 86_400_000 };
+
+/** A duration as the plan writes them (`7d`, `12h`, or seconds), as milliseconds. */
+const durationSetting = (unset: string, bounds: { min: number; max: number }) =>
+  z
+    .string()
+    .default(unset)
+    .transform((text, ctx) => {
+      let ms: number;
+      try {
+        ms = parseDurationMs(/^\d+(?:\.\d+)?$/.test(text.trim()) ? Number(text) : text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'a duration such as 30m, 12h, 7d or 2w' });
+        return z.NEVER;
+      }
+      if (ms < bounds.min || ms > bounds.max) {
+        ctx.addIssue({ code: 'custom', message: 'between 1m and 366d' });
+        return z.NEVER;
+      }
+      return ms;
+    });
 
 /** The parsers return their problems as a non-empty list of strings. */
 function isProblemList(value: unknown): value is string[] {
@@ -90,6 +114,13 @@ const envSchema = z.object({
    * (ms); below Kubernetes' default 30 s termination grace, so the hand-back runs before SIGKILL.
    */
   SHADOWGATE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
+  /**
+   * The evidence floor of an `approval: automatic` gate: its `minSamples` must be at least this
+   * (README "Change control"), whoever approves the plan.
+   */
+  SHADOWGATE_AUTOMATIC_MIN_SAMPLES: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /** How long a pending change waits for its approvals before it expires, in ms (written `7d`). */
+  SHADOWGATE_CHANGE_TTL: durationSetting('7d', CHANGE_TTL_MS),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

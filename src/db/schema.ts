@@ -54,6 +54,8 @@ export const planVersions = pgTable(
     aiConfig: text('ai_config').notNull(),
     appliedBy: text('applied_by').notNull(),
     appliedAt: at('applied_at').notNull().defaultNow(),
+    /** Who approved it (README "Change control"): null when it needed no approval. */
+    approvedBy: text('approved_by').array(),
   },
   (t) => [primaryKey({ columns: [t.useCase, t.version] })],
 );
@@ -161,6 +163,8 @@ export const stageTransitions = pgTable(
     modelVersion: text('model_version'),
     snapshot: jsonb('snapshot').notNull().default({}),
     at: at('at').notNull().defaultNow(),
+    /** Who approved a change held back by change control; null when it needed no approval. */
+    approvedBy: text('approved_by').array(),
   },
   (t) => [uniqueIndex('stage_transitions_once').on(t.useCase, t.stageVersion)],
 );
@@ -277,4 +281,45 @@ export const challengerCalls = pgTable(
     index('challenger_calls_unscored').on(t.challengerId, t.id).where(sql`state = 'done' and score is null`),
     index('challenger_calls_unpaired').on(t.challengerId, t.id).where(sql`score is not null and not paired`),
   ],
+);
+
+/**
+ * Changes held back for approval (README "Change control"): a plan version that widens the AI's
+ * authority, or any plan or manual stage change of a use case whose plan asks for approvals. A
+ * change is applied once, by the approval that completes it, and only on the plan and stage
+ * versions it was requested on (its base).
+ */
+export const pendingChanges = pgTable(
+  'pending_changes',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** No foreign key: the first plan of a use case is held before the use case exists. */
+    useCase: text('use_case').notNull(),
+    /** plan | promote | rollback | enable | challenger-promote */
+    kind: text('kind').notNull(),
+    /** plan: `{text, format, textHash}`; a stage change: `{reason, force?, to?}`. */
+    payload: jsonb('payload').notNull(),
+    /** null: the use case did not exist when the change was requested. */
+    basePlanVersion: integer('base_plan_version'),
+    baseStageVersion: integer('base_stage_version'),
+    /** The actor as transitions and the audit log name it (`key:<name>`, `bootstrap-admin`). */
+    requestedBy: text('requested_by').notNull(),
+    /** Who asked, as approvals are told apart: a key id, or `bootstrap:<name>`. */
+    requestedKey: text('requested_key').notNull(),
+    /** Why it is held: the widening changes, and/or `{rule: 'change-control', approvals: N}`. */
+    rules: jsonb('rules').notNull().default([]),
+    approvalsRequired: integer('approvals_required').notNull(),
+    /** `[{by, key, at, reason}]`, in the order given. */
+    approvals: jsonb('approvals').notNull().default([]),
+    /** pending | applying | applied | rejected | stale | expired | failed */
+    state: text('state').notNull().default('pending'),
+    createdAt: at('created_at').notNull().defaultNow(),
+    expiresAt: at('expires_at').notNull(),
+    decidedAt: at('decided_at'),
+    decidedBy: text('decided_by'),
+    decisionReason: text('decision_reason'),
+    /** What applying it did (plan version, transition), or why it could not be applied. */
+    result: jsonb('result'),
+  },
+  (t) => [index('pending_changes_use_case_state').on(t.useCase, t.state)],
 );

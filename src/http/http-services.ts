@@ -8,6 +8,7 @@ import type { UseCaseReader } from '../metrics/use-case-reader.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { ReleaseService } from '../promotion/release-service.js';
 import type { ChallengerService } from '../promotion/challenger-service.js';
+import type { ChangeService } from '../promotion/change-service.js';
 import type { ReportService } from '../report/report-service.js';
 
 /** What the HTTP layer needs from the rest of the controller. */
@@ -24,6 +25,8 @@ export interface HttpServices {
   release: ReleaseService;
   /** Champion and challenger: the verdict, the swap and the discard. */
   challengers: ChallengerService;
+  /** Change control: plans submitted, changes held back, approved, rejected and applied once. */
+  changes: ChangeService;
   clock: () => Date;
   /** Where plans may send AI calls and webhooks, and which secrets they may name. */
   egress: Egress;

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { z } from 'zod';
+import { changeIdSchema } from '../contracts/change-contracts.js';
 import { requestIdSchema, useCaseIdSchema } from '../contracts/decision-contracts.js';
 import type { Budget } from '../keys/key-rate-limiter.js';
 import type { Permission } from '../keys/roles.js';
@@ -74,6 +75,7 @@ export const PATH_PARAMETERS: Record<string, z.ZodType> = {
   id: useCaseIdSchema,
   useCase: useCaseIdSchema,
   requestId: requestIdSchema,
+  changeId: changeIdSchema,
 };
 
 /**

@@ -1,3 +1,4 @@
+import { changeRoutes } from './routes/change-routes.js';
 import { decisionRoutes } from './routes/decision-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
@@ -22,6 +23,7 @@ export const ROUTE_TABLE: readonly RouteSpec[] = [
   ...useCaseRoutes,
   ...reportRoutes,
   ...releaseRoutes,
+  ...changeRoutes,
   ...timeseriesRoutes,
   ...decisionRoutes,
   ...keyRoutes,

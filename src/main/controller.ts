@@ -18,7 +18,7 @@ import { TimeseriesStore } from '../metrics/timeseries-store.js';
 import { UseCaseReader } from '../metrics/use-case-reader.js';
 import { PlanCache } from '../plans/plan-cache.js';
 import type { Plan } from '../plans/plan-schema.js';
-import { UseCaseStore } from '../plans/use-case-store.js';
+import { type UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import { RetentionPurge } from '../privacy/retention-purge.js';
 import { AiCallStore } from '../shadow/ai-call-store.js';
 import { aiEgress } from '../shadow/bounded-json.js';
@@ -36,6 +36,9 @@ import { ReleaseService } from '../promotion/release-service.js';
 import { TransitionStore } from '../promotion/transition-store.js';
 import { ChallengerService } from '../promotion/challenger-service.js';
 import { ChallengerStore } from '../promotion/challenger-store.js';
+import { ChangeService } from '../promotion/change-service.js';
+import { ChangeStore } from '../promotion/change-store.js';
+import type { HoldBack } from '../promotion/change-types.js';
 import { ChallengerCallStore } from '../shadow/challenger-call-store.js';
 import { ChallengerWorker } from '../shadow/challenger-worker.js';
 import { ControllerMetrics } from '../observability/metrics-registry.js';
@@ -224,6 +227,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
     lookupTimeoutMs: config.SHADOWGATE_DATABASE_WAIT_MS,
   });
   const flags = createFlags({ config, useCases, keys, transitions, notifier, logger, clock });
+  // Change control holds back release actions and applies them once approved: built after them.
+  const holdBack: HoldBack = (request) => changes.holdStageChange(request);
   const challengers = new ChallengerService({
     useCases,
     store: new ChallengerStore(database),
@@ -236,6 +241,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     },
     onJudged: (useCase, challenger, verdict) => metrics.challengerJudged(useCase, challenger, verdict),
     onSwapped: (useCase) => metrics.challengerSwapped(useCase),
+    holdBack,
   });
   const release = new ReleaseService({
     useCases,
@@ -244,6 +250,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     notifier,
     clock,
     onTransition: (useCase, kind) => metrics.transition(useCase, kind),
+    holdBack,
     onStageChanged: async (useCase) => {
       await challengers.afterStageChange(useCase);
       await worker.sync(useCase);
@@ -262,6 +269,24 @@ export async function createController(options: ControllerOptions): Promise<Cont
     tickMs: config.SHADOWGATE_TICK_MS,
     onGuardTripped: (useCase, guard) => metrics.guardTripped(useCase, guard),
     challengers,
+  });
+  const onPlanApplied = async (useCase: UseCase) => {
+    await worker.sync(useCase);
+    await challengerWorker.sync(useCase);
+    await flags.reconciler.reconcile(useCase.id);
+  };
+  const changes = new ChangeService({
+    store: new ChangeStore(database),
+    useCases,
+    release,
+    challengers,
+    reader,
+    notifier,
+    egress,
+    clock,
+    ttlMs: config.SHADOWGATE_CHANGE_TTL,
+    automaticMinSamples: config.SHADOWGATE_AUTOMATIC_MIN_SAMPLES,
+    onPlanApplied,
   });
   const services: HttpServices = {
     useCases,
@@ -300,11 +325,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
     egress,
     challengers,
     flagStatus: (useCase) => flags.reconciler.status(useCase),
-    onPlanApplied: async (useCase) => {
-      await worker.sync(useCase);
-      await challengerWorker.sync(useCase);
-      await flags.reconciler.reconcile(useCase.id);
-    },
+    changes,
+    onPlanApplied,
     readiness: cachedReadiness({
       checks: { database: () => database.ping(), queue: () => queue.ping(), flags: () => flags.store.ping() },
       logger,

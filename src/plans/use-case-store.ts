@@ -18,6 +18,9 @@ export interface UseCase {
   planVersion: number;
   plan: Plan;
   planHash: string;
+  /** Who applied the current plan version, and who approved it (null: it needed no approval). */
+  planAppliedBy: string;
+  planApprovedBy: string[] | null;
   /** The AI configuration of the current plan version (the challenger's, while one is active). */
   aiConfig: string;
   /**
@@ -55,6 +58,8 @@ export interface PlanVersionRecord {
   aiConfig: string;
   appliedBy: string;
   appliedAt: Date;
+  /** Who approved it (README "Change control"); null when it needed no approval. */
+  approvedBy: string[] | null;
 }
 
 export interface ApplyPlanInput {
@@ -67,6 +72,15 @@ export interface ApplyPlanInput {
   actor: string;
   /** Why, when a person gave a reason (a challenger discarded through the API). */
   reason?: string;
+  /** The keys that approved a change held back for approval (recorded on the version). */
+  approvedBy?: string[];
+  /**
+   * The plan version the change was decided on (null: the use case did not exist): when another
+   * one is in force by the time it is applied, nothing changes and the answer is 409 `stale_change`.
+   */
+  expectedPlanVersion?: number | null;
+  /** The same for the stage version (a stage change meanwhile makes the change stale too). */
+  expectedStageVersion?: number | null;
 }
 
 export interface ApplyPlanResult {
@@ -106,6 +120,8 @@ const useCaseColumns = {
   updatedAt: useCases.updatedAt,
   plan: planVersions.plan,
   planHash: planVersions.textHash,
+  planAppliedBy: planVersions.appliedBy,
+  planApprovedBy: planVersions.approvedBy,
   aiConfig: planVersions.aiConfig,
   challengerId: challengers.id,
   challengerPlanVersion: challengers.planVersion,
@@ -210,6 +226,7 @@ export class UseCaseStore {
           plan: planVersions.plan,
           aiConfig: planVersions.aiConfig,
           stage: useCases.stage,
+          stageVersion: useCases.stageVersion,
           stageBeforeDisable: useCases.stageBeforeDisable,
         })
         .from(useCases)
@@ -218,6 +235,14 @@ export class UseCaseStore {
           and(eq(planVersions.useCase, useCases.id), eq(planVersions.version, useCases.planVersion)),
         )
         .where(eq(useCases.id, input.id));
+      if (
+        (input.expectedPlanVersion !== undefined &&
+          (current?.planVersion ?? null) !== input.expectedPlanVersion) ||
+        (input.expectedStageVersion !== undefined &&
+          (current?.stageVersion ?? null) !== input.expectedStageVersion)
+      ) {
+        throw staleChange(input.id, input.expectedPlanVersion ?? null, current ?? null);
+      }
       if (current && current.textHash === input.textHash)
         return { created: false, unchanged: true, challengerEvent: null };
 
@@ -244,6 +269,7 @@ export class UseCaseStore {
         plan: input.plan,
         aiConfig: input.aiConfig,
         appliedBy: input.actor,
+        approvedBy: input.approvedBy ?? null,
       });
       if (current) {
         await tx
@@ -264,6 +290,7 @@ export class UseCaseStore {
           actor: input.actor,
           reason: 'use case created by its first plan',
           planVersion: version,
+          approvedBy: input.approvedBy ?? null,
         });
       }
       if (challengerEvent) {
@@ -282,6 +309,7 @@ export class UseCaseStore {
           planVersion: version,
           textHash: input.textHash,
           aiConfig: input.aiConfig,
+          ...(input.approvedBy ? { approvedBy: input.approvedBy } : {}),
           // Which secret the plan's AI calls carry: a change of it is worth an audit line.
           ...(input.plan.ai.adapter === 'openai-chat' && input.plan.ai.apiKeyEnv
             ? { apiKeyEnv: input.plan.ai.apiKeyEnv }
@@ -372,6 +400,23 @@ export class UseCaseStore {
       },
     };
   }
+}
+
+/** A change decided on a plan version that is no longer the one in force (README "Change control"). */
+export function staleChange(
+  id: string,
+  expected: number | null,
+  current: { planVersion: number; stageVersion: number } | null,
+): ShadowgateError {
+  const was = expected === null ? 'before the use case existed' : `on plan version ${expected}`;
+  const now = current
+    ? `it is at plan version ${current.planVersion} and stage version ${current.stageVersion}`
+    : 'the use case does not exist';
+  return new ShadowgateError(
+    409,
+    'stale_change',
+    `the plan change to ${id} was requested ${was}, and ${now}: resubmit it against the current version`,
+  );
 }
 
 function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {

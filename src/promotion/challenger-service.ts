@@ -14,6 +14,13 @@ import {
 } from '../statistics/paired-difference.js';
 import { type ChallengerAssessment, assessChallenger } from './challenger-assessment.js';
 import type { ChallengerStore } from './challenger-store.js';
+import {
+  type ApprovedChange,
+  type HeldChange,
+  type HoldBack,
+  requiredApprovals,
+  staleStageChange,
+} from './change-types.js';
 import type { ChallengerView } from './challenger-view.js';
 import type { Notifier } from './notifier.js';
 
@@ -41,6 +48,8 @@ export interface ChallengerDeps {
   onJudged?: (useCase: string, challenger: number, verdict: ChallengerAssessment['verdict']) => void;
   /** Told of every swap made here (the Prometheus counter). */
   onSwapped?: (useCase: string) => void;
+  /** Holds back a manual swap of a use case whose plan asks for approvals (`changeControl`). */
+  holdBack?: HoldBack;
 }
 
 const SYSTEM_ACTOR = 'system';
@@ -132,9 +141,24 @@ export class ChallengerService {
     return 'eligible';
   }
 
-  /** `POST …/challenger/promote`: 409 with the criteria that do not hold, unless forced. */
-  async promote(id: string, body: { reason: string; force?: boolean }, principal: Principal) {
+  /**
+   * `POST …/challenger/promote`: 409 with the criteria that do not hold, unless forced. Under the
+   * plan's `changeControl` it is then held back as a pending change; the approval that completes
+   * it calls this again with `approved` (the requester's swap, on the base it was requested on).
+   */
+  async promote(
+    id: string,
+    body: { reason: string; force?: boolean },
+    principal: Principal,
+    approved?: ApprovedChange,
+  ): Promise<ChallengerView | HeldChange> {
     const useCase = await this.load(id, principal);
+    if (
+      approved &&
+      (useCase.planVersion !== approved.basePlanVersion || useCase.stageVersion !== approved.baseStageVersion)
+    ) {
+      throw staleStageChange('challenger promotion', useCase, approved);
+    }
     const now = this.deps.clock();
     const judgement = await this.judge(useCase, now);
     if (!judgement) throw conflict(`use case ${id} has no challenger`);
@@ -152,11 +176,15 @@ export class ChallengerService {
           })),
       );
     }
+    if (!approved && this.deps.holdBack && requiredApprovals(useCase.plan) > 0) {
+      return this.deps.holdBack({ kind: 'challenger-promote', useCase, payload: body, principal });
+    }
     const swapped = await this.swap(useCase, judgement, {
-      actor: actorName(principal),
+      actor: approved?.actor ?? actorName(principal),
       reason: body.reason,
       forced: assessment.verdict !== 'eligible',
       now,
+      ...(approved ? { approvedBy: approved.approvedBy } : {}),
     });
     if (!swapped) throw conflict(`the challenger of ${id} changed meanwhile; look again`);
     return this.view(id, now);
@@ -275,7 +303,7 @@ export class ChallengerService {
   private async swap(
     useCase: UseCase,
     judgement: ChallengerJudgement,
-    how: { actor: string; reason: string; forced: boolean; now: Date },
+    how: { actor: string; reason: string; forced: boolean; now: Date; approvedBy?: string[] },
   ): Promise<boolean> {
     const { challenger } = judgement;
     const evidence = {
@@ -286,6 +314,7 @@ export class ChallengerService {
       stage: useCase.stage,
       forced: how.forced,
       reason: how.reason,
+      ...(how.approvedBy ? { approvedBy: how.approvedBy } : {}),
       verdict: judgement.assessment.verdict,
       criteria: judgement.assessment.criteria,
       paired: judgement.paired,

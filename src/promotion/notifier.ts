@@ -16,7 +16,10 @@ export interface RolloutEvent {
     | 'challenger.started'
     | 'challenger.eligible'
     | 'challenger.promoted'
-    | 'challenger.discarded';
+    | 'challenger.discarded'
+    | 'change.pending'
+    | 'change.approved'
+    | 'change.rejected';
   useCase: string;
   at: string;
   [key: string]: unknown;

@@ -12,6 +12,7 @@ import type { Notifier } from './notifier.js';
 import type { ReleaseService } from './release-service.js';
 import type { TransitionStore } from './transition-store.js';
 import type { ChallengerService } from './challenger-service.js';
+import { engineActor } from './change-types.js';
 
 export interface EngineDeps {
   useCases: UseCaseStore;
@@ -151,10 +152,11 @@ export class PromotionEngine {
     const { gate } = evidence;
     if (gate.verdict !== 'eligible' || !gate.targetStage) return;
     if (gate.approval === 'automatic') {
+      // Named after the plan version that allowed it, its author and its approvers.
       await this.deps.release.move({
         useCase,
         to: gate.targetStage,
-        actor: SYSTEM_ACTOR,
+        actor: engineActor(useCase),
         reason: `every criterion of the gate to ${gate.targetStage} holds (automatic approval)`,
         forced: false,
         kind: 'promote',

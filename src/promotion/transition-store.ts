@@ -19,6 +19,8 @@ export interface TransitionInput {
   modelVersion: string | null;
   snapshot: unknown;
   at: Date;
+  /** The keys that approved a stage change held back for approval (README "Change control"). */
+  approvedBy?: string[] | null;
 }
 
 export interface TransitionRecord {
@@ -34,6 +36,8 @@ export interface TransitionRecord {
   modelVersion: string | null;
   snapshot: unknown;
   at: Date;
+  /** Who approved it (change control); null or absent: it needed no approval. */
+  approvedBy?: string[] | null;
 }
 
 /**
@@ -85,6 +89,7 @@ export class TransitionStore {
           modelVersion: input.modelVersion,
           snapshot: input.snapshot,
           at: input.at,
+          approvedBy: input.approvedBy ?? null,
         })
         .returning();
       await tx.insert(auditEvents).values({
@@ -97,6 +102,7 @@ export class TransitionStore {
           reason: input.reason,
           forced: input.forced,
           stageVersion: version,
+          ...(input.approvedBy ? { approvedBy: input.approvedBy } : {}),
         },
         at: input.at,
       });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { type ControllerApi, ControllerApiError, type PlanApplied } from '../../client/controller-api.js';
 import type { ChampionView } from '../challenger-view.js';
 import { asCliError, clientFor, segment } from '../command-context.js';
@@ -8,6 +7,7 @@ import { criteriaChangesFromText, planBaselineWarnings } from '../plan-changes.j
 import { type CheckedPlan, checkPlanFiles, requireValid } from '../plan-files.js';
 import { print, printError, printJson } from '../terminal-output.js';
 import type { GateAssessment, GateWarning } from '../../promotion/gate-types.js';
+import { unifiedDiff } from '../../plans/plan-text-diff.js';
 
 /** `GET /v1/use-cases/:id/plan`. */
 export interface AppliedPlan {
@@ -364,19 +364,4 @@ function evidenceNote(
     return `The AI configuration changes (${aiConfig.applied} → ${aiConfig.local}): the evidence restarts; the gate counts only decisions under the new configuration${disabled}.`;
   }
   return `The AI configuration is unchanged (${aiConfig.local}): the evidence is kept and judged again under the new plan.`;
-}
-
-/** Unchanged lines shown around each change, as `diff -u` does. */
-const DIFF_CONTEXT = 3;
-
-/** `diff -u` of two texts with `---`/`+++` headers, without a final newline; empty when equal. */
-function unifiedDiff(oldText: string, newText: string, oldLabel: string, newLabel: string): string {
-  if (oldText === newText) return '';
-  const patch = createTwoFilesPatch(oldLabel, newLabel, oldText, newText, undefined, undefined, {
-    context: DIFF_CONTEXT,
-    stripTrailingCr: true,
-    headerOptions: FILE_HEADERS_ONLY,
-  }).replace(/\n$/, '');
-  // Texts can differ where lines (read without their CR) cannot show it.
-  return patch.includes('\n@@ ') ? patch : `${patch}\n(the texts differ only in line endings)`;
 }

@@ -12,7 +12,12 @@ import {
 } from '../plan-files.js';
 import { print, printError } from '../terminal-output.js';
 
-/** The actor recorded for plans applied by `serve --plans`. */
+/**
+ * The actor recorded for plans applied by `serve --plans`. The operator's files go through change
+ * control like any plan (README "Change control"): one that widens the AI's authority, or changes
+ * a use case whose plan in force asks for approvals, is held for a release key's approval, so a
+ * file on the controller's disk never bypasses four eyes.
+ */
 export const SERVE_ACTOR = 'cli:serve';
 
 /** serve and migrate: configured by the environment (README "Configuration"), not by --url/--key. */
@@ -145,29 +150,47 @@ async function plansToApply(dir: string, config: Config): Promise<CheckedPlan[]>
       refused.flat(),
     );
   }
+  const { automaticGateProblems } = await import('../../plans/plan-change-control.js');
+  const floor = config.SHADOWGATE_AUTOMATIC_MIN_SAMPLES;
+  const floorless = plans.flatMap((p) =>
+    automaticGateProblems(p.plan, floor).map((d) => formatPlanProblem(p.file, d)),
+  );
+  if (floorless.length > 0) {
+    throw new CliError(
+      `an automatic approval needs an evidence floor (minSamples of at least ${floor}, SHADOWGATE_AUTOMATIC_MIN_SAMPLES, and an agreement criterion); the controller was not started`,
+      EXIT.negative,
+      floorless,
+    );
+  }
   return plans;
 }
 
-/** The same parsing and AI configuration key as `PUT /v1/use-cases/:id/plan`. */
+/** The same parsing and rules as `PUT /v1/use-cases/:id/plan`, change control included. */
 async function applyAtStart(controller: Controller, p: CheckedPlan): Promise<void> {
   const { services, logger } = controller;
-  const result = await services.useCases.applyPlan({
+  const { status, body } = await services.changes.submitPlan({
     id: p.plan.useCase,
     plan: p.plan,
     text: p.text,
     textHash: p.hash,
     format: p.format,
-    aiConfig: p.aiConfig,
-    actor: SERVE_ACTOR,
+    requester: { actor: SERVE_ACTOR, key: SERVE_ACTOR },
   });
-  await services.onPlanApplied(result.useCase);
+  if (status === 202) {
+    const { change } = body;
+    logger.warn(
+      { file: p.file, useCase: change.useCase, change: change.id, rules: change.rules },
+      `plan held for approval (change ${change.id}): it widens the AI's authority or the plan in force asks for approvals; a release key approves it with POST /v1/changes/${change.id}/approve`,
+    );
+    return;
+  }
   logger.info(
     {
       file: p.file,
-      useCase: result.useCase.id,
-      planVersion: result.useCase.planVersion,
-      created: result.created,
-      unchanged: result.unchanged,
+      useCase: body.useCase,
+      planVersion: body.planVersion,
+      created: body.created,
+      unchanged: body.unchanged,
     },
     'plan applied',
   );

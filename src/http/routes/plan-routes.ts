@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { badRequest, notFound } from '../../contracts/errors.js';
 import { planEgressProblems } from '../../egress/egress.js';
-import { actorName } from '../../keys/roles.js';
-import { aiConfigKey } from '../../plans/ai-config-key.js';
 import { checkUseCaseId, parsePlanText } from '../../plans/plan-loader.js';
 import { planSchema } from '../../plans/plan-schema.js';
-import { judge } from '../../promotion/gate-evaluator.js';
+import { requesterOf } from '../../promotion/change-service.js';
 import { principalOf, requireScope } from '../auth.js';
 import { AUTH, BODY, type RouteSpec, USE_CASE } from '../route-spec.js';
 import { parseOrThrow } from '../validate.js';
@@ -31,12 +29,13 @@ export const planRoutes: RouteSpec[] = [
     budget: 'api',
     summary: 'apply a rollout plan (YAML, or JSON with a JSON content type)',
     description:
-      '201 created (in `shadow`), 200 new version or `unchanged: true`; YAML, or JSON with a JSON content type',
+      '201 created (in `shadow`), 200 new version or `unchanged: true`; 202 `{pending: true, change}` when it widens the AI\'s authority or the plan in force asks for approvals (README "Change control"); YAML, or JSON with a JSON content type',
     body: [{ name: 'Plan', schema: planSchema }],
     textBody: true,
     responses: {
       200: 'a new plan version, or `unchanged: true` for the same text; `warnings` (GateWarning) and `majorityBaseline` judged on the evidence already there',
       201: 'the use case is created, in shadow',
+      202: '`{pending: true, change}`: held for approval (README "Change control"); the same text again answers the same change',
       ...AUTH,
       ...BODY,
       409: 'quota_exceeded: the plan would create a use case past SHADOWGATE_MAX_USE_CASES',
@@ -69,32 +68,15 @@ export const planRoutes: RouteSpec[] = [
         if (refused.length > 0) {
           throw badRequest('the plan names a destination or secret this controller does not allow', refused);
         }
-        const result = await services.useCases.applyPlan({
+        const { status, body } = await services.changes.submitPlan({
           id,
           plan: parsed.plan,
           text: req.body,
           textHash: parsed.hash,
           format,
-          aiConfig: aiConfigKey(parsed.plan),
-          actor: actorName(principal),
+          requester: requesterOf(principal),
         });
-        await services.onPlanApplied(result.useCase);
-        services.challengers.planApplied(result);
-        // Judged on the evidence already there: e.g. a bar a constant answer clears on this traffic.
-        const cohort = result.created ? null : await services.reader.gateCohort(result.useCase);
-        const { warnings, majorityBaseline } = judge(result.useCase, cohort, services.clock());
-        res.status(result.created ? 201 : 200).json({
-          useCase: id,
-          planVersion: result.useCase.planVersion,
-          created: result.created,
-          unchanged: result.unchanged,
-          stage: result.useCase.stage,
-          aiConfig: result.useCase.aiConfig,
-          // A new AI configuration of a use case holding authority is judged as a challenger first.
-          challenger: result.challengerEvent,
-          majorityBaseline,
-          warnings,
-        });
+        res.status(status).json(body);
       },
   },
   {
@@ -104,10 +86,10 @@ export const planRoutes: RouteSpec[] = [
     budget: 'api',
     summary: 'the text of the applied plan, or of an older version',
     description:
-      'the applied plan (or version N): `{useCase, version, current, text, textHash, format, aiConfig, appliedBy, appliedAt}`',
+      'the applied plan (or version N): `{useCase, version, current, text, textHash, format, aiConfig, appliedBy, appliedAt, approvedBy}`',
     query: planQuerySchema,
     responses: {
-      200: '{useCase, version, current, text, textHash, format, aiConfig, appliedBy, appliedAt}',
+      200: '{useCase, version, current, text, textHash, format, aiConfig, appliedBy, appliedAt, approvedBy}',
       ...USE_CASE,
       404: 'unknown use case or plan version',
     },
@@ -136,6 +118,8 @@ export const planRoutes: RouteSpec[] = [
           aiConfig: record.aiConfig,
           appliedBy: record.appliedBy,
           appliedAt: record.appliedAt,
+          // Who approved it (README "Change control"); null when it needed no approval.
+          approvedBy: record.approvedBy ?? null,
         });
       },
   },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { heldChangeSchema } from '../../contracts/change-contracts.js';
 import { refuseControls } from '../../contracts/safe-text.js';
 import { MODES } from '../../plans/plan-schema.js';
 import { principalOf } from '../auth.js';
@@ -19,13 +20,37 @@ export const killSwitchSchema = z.strictObject({ reason });
 
 type Action = 'promote' | 'rollback' | 'disable' | 'enable';
 
-/** A release manager's action: it answers with the transition it recorded. */
+/** A stage change as `…/transitions` lists it and a release action answers it. */
+const transitionSchema = z.object({
+  id: z.number().int(),
+  useCase: z.string(),
+  fromStage: z.string().nullable(),
+  toStage: z.string(),
+  stageVersion: z.number().int(),
+  actor: z.string(),
+  reason: z.string(),
+  forced: z.boolean(),
+  planVersion: z.number().int(),
+  modelVersion: z.string().nullable(),
+  snapshot: z.unknown(),
+  at: z.string(),
+  approvedBy: z.array(z.string()).nullable().describe('who approved it under change control'),
+});
+
+const HELD =
+  '`{pending: true, change}`: held for approval, the plan asks for it (`changeControl`, README "Change control")';
+
+/**
+ * A release manager's action: it answers with the transition it recorded, or (all but `disable`,
+ * under the plan's `changeControl`) 202 with the change held for approval.
+ */
 function action(
   name: Action,
   body: { name: string; schema: z.ZodType },
   what: string,
   text: { summary: string; description: string; conflict: string },
 ): RouteSpec {
+  const held: Record<number, string> = name === 'disable' ? {} : { 202: HELD };
   return {
     method: 'post',
     path: `/v1/use-cases/:id/${name}`,
@@ -34,13 +59,15 @@ function action(
     summary: text.summary,
     description: text.description,
     body: [body],
-    responses: { 200: 'the transition recorded', ...USE_CASE, ...BODY, 409: text.conflict },
+    response: name === 'disable' ? transitionSchema : z.union([transitionSchema, heldChangeSchema]),
+    responses: { 200: 'the transition recorded', ...held, ...USE_CASE, ...BODY, 409: text.conflict },
     handler:
       ({ services }) =>
       async (req, res) => {
         // Each action's schema is the one its service method takes.
         const input = parseOrThrow(body.schema, req.body ?? {}, what) as never;
-        res.json(await services.release[name](useCaseIdParam(req.params.id), input, principalOf(req)));
+        const answer = await services.release[name](useCaseIdParam(req.params.id), input, principalOf(req));
+        res.status('pending' in answer ? 202 : 200).json(answer);
       },
   };
 }
@@ -72,10 +99,11 @@ const challengerRoutes: RouteSpec[] = [
     budget: 'api',
     summary: 'swap the challenger in as champion',
     description:
-      '`{reason, force?}`; 409 with error `challenger_not_eligible` listing the criteria that do not hold, unless `force` (recorded as forced)',
+      '`{reason, force?}`; 409 with error `challenger_not_eligible` listing the criteria that do not hold, unless `force` (recorded as forced); 202 `{pending: true, change}` under `changeControl`',
     body: [{ name: 'ChallengerPromote', schema: challengerPromoteSchema }],
     responses: {
       200: 'the champion and challenger after the swap',
+      202: HELD,
       ...USE_CASE,
       ...BODY,
       409: 'no challenger, or its criteria do not hold (listed) and it was not forced',
@@ -84,7 +112,12 @@ const challengerRoutes: RouteSpec[] = [
       ({ services }) =>
       async (req, res) => {
         const body = parseOrThrow(challengerPromoteSchema, req.body ?? {}, 'challenger promotion');
-        res.json(await services.challengers.promote(useCaseIdParam(req.params.id), body, principalOf(req)));
+        const answer = await services.challengers.promote(
+          useCaseIdParam(req.params.id),
+          body,
+          principalOf(req),
+        );
+        res.status('pending' in answer ? 202 : 200).json(answer);
       },
   },
   {
@@ -109,23 +142,24 @@ export const releaseRoutes: RouteSpec[] = [
   action('promote', { name: 'Promote', schema: promoteSchema }, 'promotion', {
     summary: 'promote to the next stage',
     description:
-      '`{reason, force?}`; 409 with error `gate_not_eligible` listing the criteria that do not hold, unless `force`',
+      '`{reason, force?}`; 409 with error `gate_not_eligible` listing the criteria that do not hold, unless `force`; 202 `{pending: true, change}` under `changeControl`',
     conflict:
       'the gate does not hold (the criteria are listed) unless forced, or the stage changed meanwhile',
   }),
   action('rollback', { name: 'Rollback', schema: rollbackSchema }, 'rollback', {
     summary: 'roll back to an earlier stage',
-    description: '`{reason, to?}`',
+    description: '`{reason, to?}`; 202 `{pending: true, change}` under `changeControl`',
     conflict: 'nothing to roll back to',
   }),
   action('disable', { name: 'KillSwitch', schema: killSwitchSchema }, 'disable', {
     summary: 'the kill switch: no AI calls while disabled',
-    description: '`{reason}`: the kill switch (no AI calls while disabled)',
+    description: '`{reason}`: the kill switch (no AI calls while disabled); never held back',
     conflict: 'already disabled',
   }),
   action('enable', { name: 'KillSwitch', schema: killSwitchSchema }, 'enable', {
     summary: 'back to the stage before disable',
-    description: '`{reason}`: back to the stage before disable',
+    description:
+      '`{reason}`: back to the stage before disable; 202 `{pending: true, change}` under `changeControl`',
     conflict: 'not disabled',
   }),
   {
