@@ -50,10 +50,11 @@ function expected(route: RouteSpec, column: Column): Outcome {
   if (column === 'none' || column === 'revoked') return U;
   if (permission === 'any' || column === 'bootstrap') return A;
   if (column === 'elsewhere') {
-    // Managing keys needs an unscoped key; the use-case list shows what is in scope; every other
-    // keyed route names one use case (in its URL or its body), here one outside the key's scope.
+    // Managing keys needs an unscoped key; the use-case and change lists show what is in scope;
+    // every other keyed route names one use case (in its URL, its body or its change), here one
+    // outside the key's scope.
     if (permission === 'manage-keys') return F;
-    return route.path === '/v1/use-cases' ? A : F;
+    return route.path === '/v1/use-cases' || route.path === '/v1/changes' ? A : F;
   }
   return roleAllows(column, permission) ? A : F;
 }
@@ -77,6 +78,11 @@ const SPOT_CHECKS: Array<[string, Column, Outcome]> = [
   ['GET /v1/whoami', 'none', U],
   ['GET /v1/use-cases/:id/transitions', 'revoked', U],
   ['GET /readyz', 'none', A],
+  ['GET /v1/changes', 'elsewhere', A],
+  ['GET /v1/changes/:changeId', 'elsewhere', F],
+  ['POST /v1/changes/:changeId/approve', 'owner', F],
+  ['POST /v1/changes/:changeId/approve', 'release', A],
+  ['POST /v1/changes/:changeId/reject', 'viewer', F],
 ];
 
 /** Served beside the route table: the dashboard's files and the Unleash client API. */
@@ -104,6 +110,10 @@ const KEYED_METRICS: Outcome[] = [F, A, A, A, A, A, U, U, F];
 
 const TARGET = 'rr-target';
 const OTHER = 'rr-other';
+/** Created only by an approval: the changes below are held for it (README "Change control"). */
+const HELD = 'rr-held';
+/** The held changes the change routes are called on: one to approve, one to reject. */
+const changes = { approve: 0, reject: 0 };
 
 interface Call {
   path: string;
@@ -168,6 +178,10 @@ function callFor(route: string, column: Column, planText: string): Call {
     'POST /v1/keys': { path: '/v1/keys', body: { name: `made-by-${column}`, role: 'viewer' } },
     'GET /v1/keys': { path: '/v1/keys' },
     'DELETE /v1/keys/:id': { path: '/v1/keys/no-such-key' },
+    'GET /v1/changes': { path: '/v1/changes' },
+    'GET /v1/changes/:changeId': { path: `/v1/changes/${changes.approve}` },
+    'POST /v1/changes/:changeId/approve': { path: `/v1/changes/${changes.approve}/approve`, body: reason },
+    'POST /v1/changes/:changeId/reject': { path: `/v1/changes/${changes.reject}/reject`, body: reason },
   };
   const call = calls[route];
   if (!call) throw new Error(`no request written for ${route}`);
@@ -237,6 +251,20 @@ describe('every route × every role', () => {
     headers.set('revoked', { Authorization: `Bearer ${revoked.key}` });
     const elsewhere = await create('rr-elsewhere', 'admin', [OTHER]);
     headers.set('elsewhere', { Authorization: `Bearer ${elsewhere.key}` });
+    // Two first plans allowing an automatic promotion, held for a release key; the owner asked, so
+    // every caller with `release` may decide them.
+    for (const [which, extra] of [
+      ['approve', '    approval: automatic\n'],
+      ['reject', '    approval: automatic\n    sampleRate: 0\n'],
+    ] as const) {
+      const held = await tc.http
+        .put(`/v1/use-cases/${HELD}/plan`)
+        .set(headers.get('owner')!)
+        .set('content-type', 'application/yaml')
+        .send(labelPlan(HELD, `${sim.url}/decide`, extra))
+        .expect(202);
+      changes[which] = held.body.change.id;
+    }
   });
 
   afterAll(async () => {
@@ -277,6 +305,13 @@ describe('every route × every role', () => {
     }
     expect(mismatches).toEqual([]);
     expect(answers).toEqual([]);
+    // The change routes answered a success too (its shape checked above): one caller decided each.
+    const decided = await Promise.all(
+      [changes.approve, changes.reject].map(
+        async (id) => (await tc.http.get(`/v1/changes/${id}`).set(tc.admin)).body.change.state,
+      ),
+    );
+    expect(decided).toEqual(['applied', 'rejected']);
   });
 
   it('when the spot checks written by hand are compared with the derived expectations, then they agree', () => {
