@@ -10,6 +10,7 @@ import {
   OTHER_UC,
   UC,
 } from '../support/bad-input-cases.js';
+import { CHANGE_CASES, HELD_CHANGE, HELD_PLAN } from '../support/bad-input-cases-changes.js';
 import { HOSTILE_DECISION_CASES } from '../support/bad-input-cases-hostile.js';
 import {
   ACCEPTED_AS_DATA,
@@ -29,6 +30,7 @@ const BAD_INPUT_CASES = [
   ...HOSTILE_RELEASE_KEY_AND_READ_CASES,
   ...PLAN_REQUEST_CASES,
   ...PROBLEM_LIMIT_CASES,
+  ...CHANGE_CASES,
 ];
 
 describe('bad input is refused with a located error and changes nothing', () => {
@@ -87,6 +89,13 @@ describe('bad input is refused with a located error and changes nothing', () => 
       })
       .expect(202);
     expect(seeded.body).toEqual({ accepted: 2, duplicates: 0, aiCallsOwed: 0 });
+    const held = await tc.http
+      .put(`/v1/use-cases/${OTHER_UC}/plan`)
+      .set(tc.admin)
+      .set('content-type', 'application/yaml')
+      .send(HELD_PLAN)
+      .expect(202);
+    expect(held.body.change.id).toBe(HELD_CHANGE);
   });
 
   afterAll(async () => {

@@ -15,10 +15,17 @@ export const STORED_TABLES = [
   'stage_transitions',
   'api_keys',
   'audit_events',
+  'pending_changes',
 ] as const;
 export type StoredTable = (typeof STORED_TABLES)[number];
 
-const DIGESTED_TABLES = ['use_cases', 'plan_versions', 'decisions', 'stage_transitions'] as const;
+const DIGESTED_TABLES = [
+  'use_cases',
+  'plan_versions',
+  'decisions',
+  'stage_transitions',
+  'pending_changes',
+] as const;
 type DigestedTable = (typeof DIGESTED_TABLES)[number];
 
 export interface DbSnapshot {
