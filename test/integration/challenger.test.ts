@@ -11,6 +11,7 @@ import {
   startTestController,
   type TestController,
 } from '../support/test-controller.js';
+import { type Auth, applyApproved, createKey } from '../support/change-approval.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**
@@ -43,6 +44,7 @@ describe('champion and challenger', () => {
   let champion: SimulatedAiSystem;
   let worse: SimulatedAiSystem;
   let better: SimulatedAiSystem;
+  let release: Auth;
   let now = new Date();
   const clock = () => now;
   const tick = () => {
@@ -60,6 +62,7 @@ describe('champion and challenger', () => {
     worse = await startSimulatedAiSystem({ agreement: 0.5, confidence: 0.95, modelVersion: 'worse-1' });
     better = await startSimulatedAiSystem({ agreement: 0.99, confidence: 0.95, modelVersion: 'better-1' });
     tc = await startTestController({ database: tdb.database, queue: 'in-process', clock });
+    release = await createKey(tc, 'rm-challenger', 'release');
   });
   afterAll(async () => {
     await tc?.stop();
@@ -68,11 +71,14 @@ describe('champion and challenger', () => {
   });
 
   async function limitedAutonomous(useCase: string, approval: 'manual' | 'automatic') {
-    await tc.http
-      .put(`/v1/use-cases/${useCase}/plan`)
-      .set(tc.admin)
-      .send(plan(useCase, `${champion.url}/decide`, approval))
-      .expect(201);
+    // An automatic swap widens the AI's authority: a release key approves it (README "Change control").
+    const created = await applyApproved(
+      tc,
+      useCase,
+      plan(useCase, `${champion.url}/decide`, approval),
+      release,
+    );
+    expect(created).toMatchObject({ created: true });
     for (let i = 0; i < 2; i++) {
       await tc.http
         .post(`/v1/use-cases/${useCase}/promote`)
@@ -228,22 +234,23 @@ describe('champion and challenger', () => {
     const first = (await tc.http.get('/v1/use-cases/changes/challenger').set(tc.admin).expect(200)).body;
     expect(first.challenger.cohort.decisions).toBe(20);
 
-    // Other thresholds, the same challenger configuration: the same challenger, its evidence kept.
+    // Other thresholds (a tighter margin: applied at once), the same challenger configuration: the
+    // same challenger, its evidence kept.
     const rethought = await tc.http
       .put('/v1/use-cases/changes/plan')
       .set(tc.admin)
-      .send(toWorse.replace('margin: 0.02', 'margin: 0.05'))
+      .send(toWorse.replace('margin: 0.02', 'margin: 0.01'))
       .expect(200);
     expect(rethought.body.challenger).toBeNull();
     const kept = (await tc.http.get('/v1/use-cases/changes/challenger').set(tc.admin).expect(200)).body;
-    expect(kept.challenger).toMatchObject({ id: first.challenger.id, planVersion: 3, margin: 0.05 });
+    expect(kept.challenger).toMatchObject({ id: first.challenger.id, planVersion: 3, margin: 0.01 });
     expect(kept.challenger.cohort.decisions).toBe(20);
 
     // Another configuration: a new challenger whose evidence starts over; the champion is unchanged.
     await tc.http
       .put('/v1/use-cases/changes/plan')
       .set(tc.admin)
-      .send(plan('changes', `${better.url}/decide`, 'manual'))
+      .send(plan('changes', `${better.url}/decide`, 'manual').replace('margin: 0.02', 'margin: 0.01'))
       .expect(200);
     const replaced = (await tc.http.get('/v1/use-cases/changes/challenger').set(tc.admin).expect(200)).body;
     expect(replaced.challenger.id).not.toBe(first.challenger.id);
@@ -255,7 +262,7 @@ describe('champion and challenger', () => {
     const back = await tc.http
       .put('/v1/use-cases/changes/plan')
       .set(tc.admin)
-      .send(plan('changes', `${champion.url}/decide`, 'manual').replace('margin: 0.02', 'margin: 0.03'))
+      .send(plan('changes', `${champion.url}/decide`, 'manual').replace('margin: 0.02', 'margin: 0.01'))
       .expect(200);
     expect(back.body.challenger).toMatchObject({ action: 'challenger.discarded' });
     const after = (await tc.http.get('/v1/use-cases/changes').set(tc.admin).expect(200)).body;
@@ -343,7 +350,7 @@ describe('champion and challenger', () => {
     await tc.http
       .put('/v1/use-cases/ended/plan')
       .set(tc.admin)
-      .send(plan('ended', `${champion.url}/decide`, 'manual').replace('margin: 0.02', 'margin: 0.04'))
+      .send(plan('ended', `${champion.url}/decide`, 'manual').replace('margin: 0.02', 'margin: 0.01'))
       .expect(200);
     expect(await held()).toEqual(Array(10).fill('cancelled'));
   });

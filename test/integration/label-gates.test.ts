@@ -8,6 +8,7 @@ import {
 import { stableUnit } from '../../scripts/simulation/stable-hash.js';
 import { waitForProgress } from '../support/progress.js';
 import { labelPlan, startTestController, type TestController } from '../support/test-controller.js';
+import { type Auth, applyApproved, createKey } from '../support/change-approval.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**
@@ -89,6 +90,8 @@ describe('gates that see the rare labels (90/7/3 traffic)', () => {
   let alwaysApprove: SimulatedAiSystem;
   let good: SimulatedAiSystem;
   let failsOnRejects: SimulatedAiSystem;
+  /** Approves the plans that allow an automatic promotion. */
+  let release: Auth;
   let now = new Date();
   const clock = () => now;
   /** Each tick moves the injected clock on, so it is a tick slot of its own. */
@@ -106,6 +109,7 @@ describe('gates that see the rare labels (90/7/3 traffic)', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase();
     tc = await startTestController({ database: tdb.database, queue: 'in-process', clock });
+    release = await createKey(tc, 'rm-label-gates', 'release');
     alwaysApprove = await startSim({ alwaysAnswer: 'approve', modelVersion: 'always-approve' });
     good = await startSim({ agreement: 0.97, modelVersion: 'good-97' });
     failsOnRejects = await startSim({ agreement: 1, failOnReference: ['reject'], modelVersion: 'fails' });
@@ -116,10 +120,11 @@ describe('gates that see the rare labels (90/7/3 traffic)', () => {
     await tdb?.drop();
   });
 
+  /** Applies a plan; one allowing an automatic promotion is approved by a release key (README "Change control"). */
   function apply(useCase: string, ai: SimulatedAiSystem, tail: string, description?: string) {
     let plan = labelPlan(useCase, `${ai.url}/decide`).replace(/stages:[\s\S]*$/, tail);
     if (description) plan = plan.replace('description: test use case', `description: ${description}`);
-    return tc.http.put(`/v1/use-cases/${useCase}/plan`).set(tc.admin).send(plan);
+    return applyApproved(tc, useCase, plan, release);
   }
 
   const detailOf = async (useCase: string) =>
@@ -168,7 +173,7 @@ describe('gates that see the rare labels (90/7/3 traffic)', () => {
     it(
       'then under labelRecallLowerBound {reject: 0.7} it stays in shadow, blocked on reject recall, while the agreement bound holds',
       async () => {
-        await apply('trap-recall', alwaysApprove, RECALL).expect(201);
+        expect(await apply('trap-recall', alwaysApprove, RECALL)).toMatchObject({ created: true });
         expect(await driveUntilPromoted('trap-recall', PROMOTED_WITHIN)).toBeNull();
 
         const detail = await detailOf('trap-recall');
@@ -196,7 +201,7 @@ describe('gates that see the rare labels (90/7/3 traffic)', () => {
     it(
       'then under maxErrorCostPerDecision 5 with 500 USD for approving a rejection it stays in shadow, blocked on the error cost',
       async () => {
-        await apply('trap-cost', alwaysApprove, COST).expect(201);
+        expect(await apply('trap-cost', alwaysApprove, COST)).toMatchObject({ created: true });
         expect(await driveUntilPromoted('trap-cost', PROMOTED_WITHIN)).toBeNull();
 
         const detail = await detailOf('trap-cost');
@@ -222,9 +227,10 @@ describe('gates that see the rare labels (90/7/3 traffic)', () => {
     it(
       'then an agreement-only plan lets it through with a majority-baseline warning, in the gate and in the answer to the next plan',
       async () => {
-        const created = await apply('trap-agreement', alwaysApprove, AGREEMENT_ONLY).expect(201);
+        const created = await apply('trap-agreement', alwaysApprove, AGREEMENT_ONLY);
+        expect(created.created).toBe(true);
         // no traffic yet, nothing to judge the bar against
-        expect(created.body.warnings).toEqual([]);
+        expect(created.warnings).toEqual([]);
         for (let sent = 0; sent < PROMOTED_WITHIN; sent += 500) await send('trap-agreement', sent, 500);
 
         const gate: Gate = (await detailOf('trap-agreement')).gate;
@@ -235,12 +241,14 @@ describe('gates that see the rare labels (90/7/3 traffic)', () => {
         expect(gate.warnings[0]).toMatchObject({ code: 'majority-baseline' });
         expect(gate.warnings[0]!.message).toMatch(/"approve"/);
 
-        const again = await apply('trap-agreement', alwaysApprove, AGREEMENT_ONLY, 'triage, reworded').expect(
-          200,
-        );
-        expect(again.body.planVersion).toBe(2);
-        expect(again.body.majorityBaseline.label).toBe('approve');
-        expect(again.body.warnings.map((w: { code: string }) => w.code)).toEqual(['majority-baseline']);
+        const again = (await apply('trap-agreement', alwaysApprove, AGREEMENT_ONLY, 'triage, reworded')) as {
+          planVersion: number;
+          majorityBaseline: { label: string };
+          warnings: Array<{ code: string }>;
+        };
+        expect(again.planVersion).toBe(2);
+        expect(again.majorityBaseline.label).toBe('approve');
+        expect(again.warnings.map((w) => w.code)).toEqual(['majority-baseline']);
       },
       DRIVE_TIMEOUT_MS,
     );
@@ -253,7 +261,7 @@ describe('gates that see the rare labels (90/7/3 traffic)', () => {
     ])(
       'then %s is promoted to human-reviewed by the tick within 1,500 decisions',
       async (useCase, plan) => {
-        await apply(useCase, good, plan).expect(201);
+        expect(await apply(useCase, good, plan)).toMatchObject({ created: true });
         const promotedAt = await driveUntilPromoted(useCase, PROMOTED_WITHIN);
         expect(promotedAt).not.toBeNull();
         expect(promotedAt!).toBeLessThanOrEqual(PROMOTED_WITHIN);
@@ -261,7 +269,11 @@ describe('gates that see the rare labels (90/7/3 traffic)', () => {
         expect((await detailOf(useCase)).stage).toBe('human-reviewed');
         const { body } = await tc.http.get(`/v1/use-cases/${useCase}/transitions`).set(tc.admin).expect(200);
         const promotion = body.transitions.at(-1);
-        expect(promotion).toMatchObject({ fromStage: 'shadow', toStage: 'human-reviewed', actor: 'system' });
+        expect(promotion).toMatchObject({
+          fromStage: 'shadow',
+          toStage: 'human-reviewed',
+          actor: 'system (plan v1 by bootstrap-admin, approved by key:rm-label-gates)',
+        });
         expect(promotion.snapshot.gate.verdict).toBe('eligible');
         expect(promotion.snapshot.gate.warnings).toEqual([]);
         expect(promotion.snapshot.metrics.samples).toBe(promotedAt);
@@ -279,7 +291,7 @@ describe('gates that see the rare labels (90/7/3 traffic)', () => {
 `;
 
     it('then under aiFailures disagree (the default) the reject recall counts those failures as misses', async () => {
-      await apply('fails-disagree', failsOnRejects, failing).expect(201);
+      expect(await apply('fails-disagree', failsOnRejects, failing)).toMatchObject({ created: true });
       await send('fails-disagree', 0, SENT);
       const detail = await detailOf('fails-disagree');
       const cohort = detail.metrics.stages[0].cohorts[0];
@@ -294,7 +306,9 @@ describe('gates that see the rare labels (90/7/3 traffic)', () => {
     });
 
     it('then under aiFailures exclude they are left out: no reject sample, so the criterion waits', async () => {
-      await apply('fails-exclude', failsOnRejects, `aiFailures: exclude\n${failing}`).expect(201);
+      expect(await apply('fails-exclude', failsOnRejects, `aiFailures: exclude\n${failing}`)).toMatchObject({
+        created: true,
+      });
       await send('fails-exclude', 0, SENT);
       const detail = await detailOf('fails-exclude');
       const cohort = detail.metrics.stages[0].cohorts[0];

@@ -5,6 +5,7 @@ import {
   type SimulatedAiSystem,
   startSimulatedAiSystem,
 } from '../../scripts/simulation/simulated-ai-system.js';
+import { type Auth, applyApproved, createKey } from '../support/change-approval.js';
 import { labelPlan, startTestController, type TestController } from '../support/test-controller.js';
 import { waitForProgress } from '../support/progress.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -40,6 +41,8 @@ describe('promotion scenarios through the API', () => {
   let tdb: TestDatabase;
   let tc: TestController;
   let sim: SimulatedAiSystem;
+  /** Approves the plans that allow an automatic promotion (README "Change control"). */
+  let release: Auth;
   let now = new Date();
   const clock = () => now;
   /** Each tick moves the injected clock on, so it is a new tick slot. */
@@ -51,7 +54,14 @@ describe('promotion scenarios through the API', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase();
     sim = await startSimulatedAiSystem({ agreement: 1 });
-    tc = await startTestController({ database: tdb.database, queue: 'in-process', clock });
+    tc = await startTestController({
+      database: tdb.database,
+      queue: 'in-process',
+      clock,
+      // The week-long wait below is judged on 100 decisions.
+      env: { SHADOWGATE_AUTOMATIC_MIN_SAMPLES: '50' },
+    });
+    release = await createKey(tc, 'rm-scenarios', 'release');
   });
   afterAll(async () => {
     await tc?.stop();
@@ -61,7 +71,7 @@ describe('promotion scenarios through the API', () => {
 
   async function setUp(useCase: string, extra: string, count: number, agree: (region: string) => number) {
     const plan = labelPlan(useCase, `${sim.url}/decide`).replace(/stages:[\s\S]*$/, extra);
-    await tc.http.put(`/v1/use-cases/${useCase}/plan`).set(tc.admin).send(plan).expect(201);
+    expect(await applyApproved(tc, useCase, plan, release)).toMatchObject({ created: true });
     for (let start = 0; start < count; start += 500) {
       const batch = decisions(useCase, start, Math.min(500, count - start), agree);
       await tc.http.post('/v1/decisions').set(tc.admin).send({ decisions: batch }).expect(202);
@@ -97,7 +107,8 @@ describe('promotion scenarios through the API', () => {
     expect(promotion).toMatchObject({
       fromStage: 'shadow',
       toStage: 'human-reviewed',
-      actor: 'system',
+      // The engine names the plan version that allowed it, its author and its approver.
+      actor: 'system (plan v1 by bootstrap-admin, approved by key:rm-scenarios)',
       forced: false,
     });
     expect(promotion.snapshot.gate.verdict).toBe('eligible');
