@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { counterSum, metricsText } from './prometheus-text.js';
 import type { SimFailure } from '../simulation/simulated-answer.js';
 import type { SimulatedAiSystem } from '../simulation/simulated-ai-system.js';
-import { CaseRun, startSim } from './case-setup.js';
+import { applyPlanApproved, CaseRun, startSim } from './case-setup.js';
 import { type FaultCase, formatMs } from './fault-case.js';
 import { faultPlan, LABELS } from './fault-plans.js';
 import { startSdk, startStack } from './fault-stack.js';
@@ -78,7 +78,8 @@ export const aiFailures: FaultCase = {
     for (const f of FAILURES) {
       const sim = await startSim(ctx, { min: 10, max: 60 });
       sims.push(sim);
-      await stack.admin.applyPlan(
+      await applyPlanApproved(
+        stack,
         f.useCase,
         faultPlan(f.useCase, sim.url, {
           concurrency: CONCURRENCY,

@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import { type SimulatedAiSystem, startSimulatedAiSystem } from '../simulation/simulated-ai-system.js';
-import { CaseRun, ownRedis, settleLane, startLane } from './case-setup.js';
+import { applyPlanApproved, CaseRun, ownRedis, settleLane, startLane } from './case-setup.js';
 import type { ControllerApi } from '../../src/client/controller-api.js';
 import type { ChallengerView } from '../../src/promotion/challenger-view.js';
 import type { Checks, FaultCase } from './fault-case.js';
@@ -70,7 +70,8 @@ export const challenger: FaultCase = {
       () => (handle.sdk.modeOf(USE_CASE, { requestId: 'probe' }) === 'human-reviewed' ? true : undefined),
       10_000,
     );
-    const applied = (await stack.admin.applyPlan(
+    const applied = (await applyPlanApproved(
+      stack,
       USE_CASE,
       faultPlan(USE_CASE, rival.url, { ...PLAN, concurrency: CHALLENGER_CONCURRENCY }),
     )) as {

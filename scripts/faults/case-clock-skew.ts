@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { CaseRun, startSim } from './case-setup.js';
+import { applyPlanApproved, CaseRun, startSim } from './case-setup.js';
 import { FAST_LOOPS } from './controller-process.js';
 import type { FaultCase } from './fault-case.js';
 import { faultPlan, LABELS } from './fault-plans.js';
@@ -51,13 +51,14 @@ export const clockSkew: FaultCase = {
     promoteWhen: { minSamples: ${minSamples}, agreementLowerBound: 0.5${extra} }
     approval: ${approval}
   human-reviewed: {}`;
-    await stack.admin.applyPlan(
+    await applyPlanApproved(
+      stack,
       AUTO,
       faultPlan(AUTO, sim.url, { stages: gate('automatic', `, minDuration: ${MIN_DURATION_S}s`) }),
     );
     const autoApplied = Date.now();
-    await stack.admin.applyPlan(MANUAL, faultPlan(MANUAL, sim.url, { stages: gate('manual') }));
-    await stack.admin.applyPlan(RATE, faultPlan(RATE, rateSim.url, { rateLimitPerSecond: RATE_PER_S }));
+    await applyPlanApproved(stack, MANUAL, faultPlan(MANUAL, sim.url, { stages: gate('manual') }));
+    await applyPlanApproved(stack, RATE, faultPlan(RATE, rateSim.url, { rateLimitPerSecond: RATE_PER_S }));
     const sdkA = startSdk(ctx, a.url, stack.ingestKey);
     const sdkB = startSdk(ctx, b.url, stack.ingestKey);
     await Promise.all([sdkA.sdk.ready(), sdkB.sdk.ready()]);

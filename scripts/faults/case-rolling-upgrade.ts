@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ControllerApi } from '../../src/client/controller-api.js';
-import { CaseRun, startSim } from './case-setup.js';
+import { applyPlanApproved, CaseRun, startSim } from './case-setup.js';
 import { type ControllerProcess, controllerProcess, ROOT } from './controller-process.js';
 import type { CaseContext, FaultCase } from './fault-case.js';
 import { createFaultDatabase } from './fault-database.js';
@@ -42,8 +42,9 @@ export const rollingUpgrade: FaultCase = {
     const { stack, old, neu, oldLog, newLog } = await upgradeStack(ctx, release);
     // Past what the previous release alone sees (~6–9 s of traffic), so the gate opens while both tick.
     const minSamples = ctx.quick ? 400 : 600;
-    await stack.admin.applyPlan(SHADOW, faultPlan(SHADOW, sim.url));
-    await stack.admin.applyPlan(
+    await applyPlanApproved(stack, SHADOW, faultPlan(SHADOW, sim.url));
+    await applyPlanApproved(
+      stack,
       AUTO,
       faultPlan(AUTO, sim.url, {
         stages: `  shadow:

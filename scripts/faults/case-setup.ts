@@ -4,6 +4,7 @@
  * plan, SDK and traffic on a fresh stack, and the final tally.
  */
 import type { ShadowgateOptions } from '@shadowgate/sdk';
+import type { PlanApplied } from '../../src/client/controller-api.js';
 import { type SimulatedAiSystem, startSimulatedAiSystem } from '../simulation/simulated-ai-system.js';
 import { startUnleashServer, type TestUnleash } from '../../test/support/unleash-server.js';
 import type { ControllerProcess } from './controller-process.js';
@@ -72,6 +73,28 @@ export async function ownUnleash(ctx: CaseContext): Promise<TestUnleash> {
   return unleash;
 }
 
+/**
+ * Applies a plan as the stack's admin. One held for approval (an automatic gate widens the AI's
+ * authority: README "Change control") is approved by a release key of the case's own.
+ */
+export async function applyPlanApproved(
+  stack: Stack,
+  useCase: string,
+  plan: string | object,
+): Promise<PlanApplied> {
+  const put = (await stack.admin.applyPlan(useCase, plan)) as PlanApplied & {
+    pending?: true;
+    change?: { id: number };
+  };
+  if (!put.pending || !put.change) return put;
+  const { id } = put.change;
+  const release = stack.admin.withKey(await stack.admin.createKey(`faults-release-${id}`, 'release'));
+  const approved = await release.postJson<{ applied: PlanApplied }>(`/v1/changes/${id}/approve`, {
+    reason: 'the fault case approves its own plan',
+  });
+  return approved.applied;
+}
+
 export interface LaneOptions {
   /** The stack's label also prefixes the traffic's request ids. */
   stack: StackOptions;
@@ -103,7 +126,7 @@ export async function startLane(
   const stack = await startStack(ctx, options.stack);
   const controller = stack.controllers[0]!;
   const { useCase } = options;
-  await stack.admin.applyPlan(useCase, faultPlan(useCase, sim.url, options.plan));
+  await applyPlanApproved(stack, useCase, faultPlan(useCase, sim.url, options.plan));
   const handle = startSdk(ctx, controller.url, stack.ingestKey, options.sdk);
   const ready = await handle.sdk.ready();
   const traffic = new TrafficDriver({

@@ -1,6 +1,6 @@
 import { counterSum, metricsText } from './prometheus-text.js';
 import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
-import { CaseRun, startSim } from './case-setup.js';
+import { applyPlanApproved, CaseRun, startSim } from './case-setup.js';
 import type { FaultCase } from './fault-case.js';
 import { faultPlan, LABELS } from './fault-plans.js';
 import { startSdk, startStack } from './fault-stack.js';
@@ -33,9 +33,9 @@ export const twoControllers: FaultCase = {
     promoteWhen: { minSamples: ${minSamples}, agreementLowerBound: 0.5 }
     approval: ${approval}
   human-reviewed: {}`;
-    await stack.admin.applyPlan(AUTO, faultPlan(AUTO, sim.url, { stages: gate('automatic') }));
-    await stack.admin.applyPlan(MANUAL, faultPlan(MANUAL, sim.url, { stages: gate('manual') }));
-    await stack.admin.applyPlan(RACE, faultPlan(RACE, sim.url));
+    await applyPlanApproved(stack, AUTO, faultPlan(AUTO, sim.url, { stages: gate('automatic') }));
+    await applyPlanApproved(stack, MANUAL, faultPlan(MANUAL, sim.url, { stages: gate('manual') }));
+    await applyPlanApproved(stack, RACE, faultPlan(RACE, sim.url));
     const sdkA = startSdk(ctx, a.url, stack.ingestKey);
     const sdkB = startSdk(ctx, b.url, stack.ingestKey);
     await Promise.all([sdkA.sdk.ready(), sdkB.sdk.ready()]);

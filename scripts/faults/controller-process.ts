@@ -172,6 +172,8 @@ export function controllerProcess(spec: ControllerSpec): ControllerProcess {
     PORT: String(spec.port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    // The cases' automatic gates are judged on a few hundred decisions at most.
+    SHADOWGATE_AUTOMATIC_MIN_SAMPLES: '50',
     ...FAST_LOOPS,
     ...spec.env,
   };
