@@ -131,7 +131,7 @@ export class ChangeService {
     this.refuseFloorless(request.plan);
     const current = await this.deps.useCases.get(request.id);
     if (current?.planHash !== request.textHash) {
-      const widening = wideningChanges(current?.plan ?? null, request.plan);
+      const widening = wideningChanges(current ? await this.planInForce(current) : null, request.plan);
       const extra = current ? requiredApprovals(current.plan) : 0;
       const required = Math.max(widening.length > 0 ? 1 : 0, extra);
       if (required > 0) {
@@ -161,6 +161,18 @@ export class ChangeService {
       actor: request.requester.actor,
     });
     return { status: body.created ? 201 : 200, body };
+  }
+
+  /**
+   * The plan in force as this controller reads its text: with today's defaults, as the plan it is
+   * compared with has them (a version applied by an earlier release was stored without the fields
+   * added since). The stored plan when the text no longer parses.
+   */
+  private async planInForce(useCase: UseCase): Promise<Plan> {
+    const version = await this.deps.useCases.planVersion(useCase.id, useCase.planVersion);
+    if (!version) return useCase.plan;
+    const parsed = parsePlanText(version.text, version.format === 'json' ? 'json' : 'yaml');
+    return parsed.ok ? parsed.plan : useCase.plan;
   }
 
   /** The one way a plan is applied: stored, consumers and flags told, the challenger's webhook told. */
