@@ -210,6 +210,17 @@ async function signIn(page: Page, key: string): Promise<void> {
   await page.waitForSelector('#transitions');
 }
 
+/** supplier-onboarding's plan, asking the AI system at `aiUrl`. */
+function supplierPlan(aiUrl: string): string {
+  return labelPlan(OTHER, aiUrl, '  human-reviewed: { approval: manual }\n')
+    .replace('description: test use case', 'description: Approve new suppliers or send them to compliance')
+    .replace('agreementLowerBound: 0.9', 'agreementLowerBound: 0.6')
+    .replace(
+      'humanCostPerDecision: 1.8',
+      'humanCostPerDecision: 1.8\nerrorCosts: { approve: { reject: 450, escalate: 40 } }\ndefaultErrorCost: 5',
+    );
+}
+
 const percent = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`);
 
 beforeAll(async () => {
@@ -228,13 +239,7 @@ beforeAll(async () => {
   );
   await tc.http.put(`/v1/use-cases/${USE_CASE}/plan`).set(tc.admin).send(demoPlan).expect(201);
   // A bar always answering "approve" clears on this traffic (about 63% of its decisions), and priced errors.
-  const otherPlan = labelPlan(OTHER, `${sim.url}/decide`, '  human-reviewed: { approval: manual }\n')
-    .replace('description: test use case', 'description: Approve new suppliers or send them to compliance')
-    .replace('agreementLowerBound: 0.9', 'agreementLowerBound: 0.6')
-    .replace(
-      'humanCostPerDecision: 1.8',
-      'humanCostPerDecision: 1.8\nerrorCosts: { approve: { reject: 450, escalate: 40 } }\ndefaultErrorCost: 5',
-    );
+  const otherPlan = supplierPlan(`${sim.url}/decide`);
   expect(otherPlan).toContain('agreementLowerBound: 0.6');
   expect(otherPlan).toContain('errorCosts:');
   await tc.http.put(`/v1/use-cases/${OTHER}/plan`).set(tc.admin).send(otherPlan).expect(201);
@@ -610,11 +615,8 @@ describe('the dashboard', () => {
       .set(tc.admin)
       .send({ reason: 'dashboard test set-up', force: true })
       .expect(200);
-    const plan = labelPlan(
-      OTHER,
-      `${challengerSim.url}/decide`,
-      '  human-reviewed: { approval: manual }\n',
-    ).replace('description: test use case', 'description: Approve new suppliers or send them to compliance');
+    // Only the AI system changes: a new configuration is not widening, it becomes the challenger.
+    const plan = supplierPlan(`${challengerSim.url}/decide`);
     const applied = await tc.http.put(`/v1/use-cases/${OTHER}/plan`).set(tc.admin).send(plan).expect(200);
     expect(applied.body.challenger).toMatchObject({ action: 'challenger.started' });
     await suggestAndDecide(OTHER, 20_000, 150);
