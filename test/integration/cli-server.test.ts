@@ -121,10 +121,29 @@ describe('shadowgate CLI: plan validate, serve and migrate', () => {
     ]);
   });
 
-  it('when serve is given a plans directory (and empty variables, as compose writes them), then the controller starts with those use cases, applied as cli:serve, and stops on SIGTERM', async () => {
+  it('when serve is given a plan whose automatic gate has no evidence floor, then it names it and does not start', async () => {
+    const plans = join(dir, 'floorless-plans');
+    await mkdir(plans);
+    await writeFile(join(plans, 'a.yaml'), `${plan('alpha', 20)}    approval: automatic\n`);
+    const run = await runCli(['serve', '--plans', plans, '--port', '0'], {
+      ...LOOPBACK_DESTINATIONS,
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:9/none',
+      SHADOWGATE_ADMIN_KEY: ADMIN_KEY,
+    });
+    expect(run.code).toBe(1);
+    const lines = run.stderr.split('\n');
+    expect(lines[0]).toMatch(/^shadowgate: an automatic approval needs an evidence floor .*was not started$/);
+    expect(lines.slice(1, -1)).toEqual([
+      expect.stringMatching(/^ {2}\S+a\.yaml stages\.shadow\.promoteWhen\.minSamples: /),
+    ]);
+  });
+
+  it('when serve is given a plans directory (and empty variables, as compose writes them), then the controller starts with those use cases, applied as cli:serve, holds the one allowing an automatic promotion, and stops on SIGTERM', async () => {
     const plans = join(dir, 'plans');
     await mkdir(plans);
     await writeFile(join(plans, 'alpha.yaml'), plan('alpha'));
+    // An operator's file does not bypass four eyes: held for a release key (README "Change control").
+    await writeFile(join(plans, 'gamma.yaml'), `${plan('gamma')}    approval: automatic\n`);
     const beta = {
       useCase: 'beta',
       owner: 'ops@example.com',
@@ -177,6 +196,17 @@ describe('shadowgate CLI: plan validate, serve and migrate', () => {
       expect(transitions.stdout).toMatch(
         /\n\S+ \S+\s+—\s+shadow\s+cli:serve\s+no\s+1\s+—\s+use case created by its first plan\n$/,
       );
+      const held = await fetch(`http://127.0.0.1:${port}/v1/changes`, {
+        headers: { Authorization: `Bearer ${ADMIN_KEY}` },
+      }).then((r) => r.json() as Promise<{ changes: Array<Record<string, unknown>> }>);
+      expect(held.changes).toEqual([
+        expect.objectContaining({
+          useCase: 'gamma',
+          kind: 'plan',
+          state: 'pending',
+          requestedBy: 'cli:serve',
+        }),
+      ]);
 
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
