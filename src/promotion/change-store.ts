@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { ShadowgateError } from '../contracts/errors.js';
 import type { Database } from '../db/database.js';
 import { auditEvents, pendingChanges, useCases } from '../db/schema.js';
 import type {
@@ -48,6 +49,14 @@ export interface ChangeDecision {
 
 type Row = typeof pendingChanges.$inferSelect;
 
+/**
+ * Pending changes (not expired) a use case may hold at once, and the controller in all. A change
+ * holds up to a whole plan text: without a bound, an owner key could store them without end (a
+ * first plan needs no existing use case, so the use-case quota does not bound them either).
+ */
+export const MAX_PENDING_PER_USE_CASE = 20;
+export const MAX_PENDING_TOTAL = 2_000;
+
 function toChange(row: Row): PendingChange {
   return {
     ...row,
@@ -91,6 +100,7 @@ export class ChangeStore {
         .orderBy(desc(pendingChanges.id))
         .limit(1);
       if (same) return { change: toChange(same), created: false };
+      await refuseTooMany(tx, input);
       const [row] = await tx.insert(pendingChanges).values(input).returning();
       const change = toChange(row!);
       await tx.insert(auditEvents).values({
@@ -238,4 +248,32 @@ export class ChangeStore {
       return toChange(row);
     });
   }
+}
+
+/** 409 `too_many_pending` when the use case, or the controller, holds as many pending changes as allowed. */
+async function refuseTooMany(tx: Pick<Database['db'], 'select'>, input: NewChange): Promise<void> {
+  const [counts] = await tx
+    .select({
+      here: sql<number>`count(*) filter (where ${pendingChanges.useCase} = ${input.useCase})`.mapWith(Number),
+      total: sql<number>`count(*)`.mapWith(Number),
+    })
+    .from(pendingChanges)
+    .where(
+      and(
+        eq(pendingChanges.state, 'pending'),
+        sql`${pendingChanges.expiresAt} > ${input.createdAt.toISOString()}::timestamptz`,
+      ),
+    );
+  const here = counts?.here ?? 0;
+  const total = counts?.total ?? 0;
+  if (here < MAX_PENDING_PER_USE_CASE && total < MAX_PENDING_TOTAL) return;
+  const where =
+    here >= MAX_PENDING_PER_USE_CASE
+      ? `use case ${input.useCase} has ${here} pending changes (at most ${MAX_PENDING_PER_USE_CASE})`
+      : `the controller holds ${total} pending changes (at most ${MAX_PENDING_TOTAL})`;
+  throw new ShadowgateError(
+    409,
+    'too_many_pending',
+    `${where}: reject the ones not wanted, or wait until they expire (SHADOWGATE_CHANGE_TTL)`,
+  );
 }

@@ -7,6 +7,7 @@ import {
   type SimulatedAiSystem,
   startSimulatedAiSystem,
 } from '../../scripts/simulation/simulated-ai-system.js';
+import { MAX_PENDING_PER_USE_CASE } from '../../src/promotion/change-store.js';
 import { type Auth, createKey } from '../support/change-approval.js';
 import { waitForProgress } from '../support/progress.js';
 import {
@@ -404,5 +405,28 @@ describe('change control: widening changes and four eyes', () => {
     const all = await tc.http.get('/v1/changes?limit=2').set(tc.admin).expect(200);
     expect(all.body.changes).toHaveLength(2);
     expect(all.body.changes[0].id).toBe(held.body.change.id);
+  });
+
+  it('when an owner key sends widening plans without end, then the use case holds at most MAX_PENDING_PER_USE_CASE of them and the next is refused with too_many_pending', async () => {
+    await put('flooded', plan('flooded', MANUAL)).expect(201);
+    const ids: number[] = [];
+    for (let k = 0; k < MAX_PENDING_PER_USE_CASE; k++) {
+      // Each text differs (a comment), so none is the same request sent again.
+      const held = await put('flooded', `${plan('flooded', AUTOMATIC)}# variant ${k}\n`, keys.owner!).expect(
+        202,
+      );
+      ids.push(held.body.change.id);
+    }
+    const refused = await put('flooded', `${plan('flooded', AUTOMATIC)}# one more\n`, keys.owner!).expect(
+      409,
+    );
+    expect(refused.body.error).toBe('too_many_pending');
+    // Rejecting one makes room for the next.
+    await tc.http
+      .post(`/v1/changes/${ids[0]}/reject`)
+      .set(keys.bob!)
+      .send({ reason: 'not wanted' })
+      .expect(200);
+    await put('flooded', `${plan('flooded', AUTOMATIC)}# one more\n`, keys.owner!).expect(202);
   });
 });
