@@ -318,22 +318,52 @@ export class ChangeService {
     return this.applyClaimed(claimed, { by, reason, now, principal });
   }
 
-  /** A release key turns a pending change down (the requester may withdraw their own). */
-  async reject(id: number, reason: string, principal: Principal): Promise<{ change: ChangeView }> {
+  /** A release key turns a pending change down (a release key may also turn down its own). */
+  reject(id: number, reason: string, principal: Principal): Promise<{ change: ChangeView }> {
+    return this.turnDown(id, reason, principal, false);
+  }
+
+  /**
+   * The key that requested a change takes it back (an owner's mistaken plan): it is `rejected`,
+   * decided by its requester. Any other key: 403 `not_requester`.
+   */
+  withdraw(id: number, reason: string, principal: Principal): Promise<{ change: ChangeView }> {
+    return this.turnDown(id, reason, principal, true);
+  }
+
+  private async turnDown(
+    id: number,
+    reason: string,
+    principal: Principal,
+    withdrawn: boolean,
+  ): Promise<{ change: ChangeView }> {
     const now = this.deps.clock();
     const change = await this.load(id, principal);
+    if (withdrawn && change.requestedKey !== identityOf(principal)) {
+      throw new ShadowgateError(
+        403,
+        'not_requester',
+        `change ${id} was requested by ${change.requestedBy}: only that key may withdraw it (a release key may reject it)`,
+      );
+    }
     const useCase = await this.deps.useCases.get(change.useCase);
-    await this.refuseUndecidable(change, now, 'rejected');
+    await this.refuseUndecidable(change, now, withdrawn ? 'withdrawn' : 'rejected');
     const by = actorName(principal);
+    const action = withdrawn ? 'change.withdrawn' : 'change.rejected';
     const rejected = await this.deps.store.decide(id, 'pending', {
       state: 'rejected',
       at: now,
       by,
       reason,
-      audit: { actor: by, action: 'change.rejected', details: { reason } },
+      audit: { actor: by, action, details: { reason } },
     });
     if (!rejected) throw notPending((await this.deps.store.get(id)) ?? change);
-    this.notify(rejected, useCase, { type: 'change.rejected', actor: by, reason });
+    this.notify(rejected, useCase, {
+      type: 'change.rejected',
+      actor: by,
+      reason,
+      ...(withdrawn ? { withdrawn: true } : {}),
+    });
     return { change: changeView(rejected) };
   }
 
@@ -534,7 +564,7 @@ export class ChangeService {
   private async refuseUndecidable(
     change: PendingChange,
     now: Date,
-    what: 'approved' | 'rejected',
+    what: 'approved' | 'rejected' | 'withdrawn',
   ): Promise<void> {
     if (change.state !== 'pending') throw notPending(change);
     if (change.expiresAt.getTime() <= now.getTime()) {

@@ -429,4 +429,27 @@ describe('change control: widening changes and four eyes', () => {
       .expect(200);
     await put('flooded', `${plan('flooded', AUTOMATIC)}# one more\n`, keys.owner!).expect(202);
   });
+
+  it('when an owner withdraws its own held plan, then it is rejected by its requester and never applied; another owner key may not', async () => {
+    await put('withdrawn', plan('withdrawn', MANUAL)).expect(201);
+    const held = await put('withdrawn', plan('withdrawn', AUTOMATIC), keys.owner!).expect(202);
+    const id = held.body.change.id;
+    const otherOwner = await createKey(tc, 'po-other', 'owner');
+    const refused = await tc.http
+      .post(`/v1/changes/${id}/withdraw`)
+      .set(otherOwner)
+      .send({ reason: 'mine now' });
+    expect([refused.status, refused.body.error]).toEqual([403, 'not_requester']);
+    const withdrawn = await tc.http
+      .post(`/v1/changes/${id}/withdraw`)
+      .set(keys.owner!)
+      .send({ reason: 'sent the wrong file' })
+      .expect(200);
+    expect(withdrawn.body.change).toMatchObject({ state: 'rejected', decidedBy: 'key:po-anna' });
+    expect((await approve(id, keys.bob!)).body.error).toBe('change_not_pending');
+    const [audit] = await tdb.database.rows<{ actor: string }>(
+      sql`select actor from audit_events where action = 'change.withdrawn' and use_case = 'withdrawn'`,
+    );
+    expect(audit?.actor).toBe('key:po-anna');
+  });
 });

@@ -83,6 +83,8 @@ const SPOT_CHECKS: Array<[string, Column, Outcome]> = [
   ['POST /v1/changes/:changeId/approve', 'owner', F],
   ['POST /v1/changes/:changeId/approve', 'release', A],
   ['POST /v1/changes/:changeId/reject', 'viewer', F],
+  ['POST /v1/changes/:changeId/withdraw', 'owner', A],
+  ['POST /v1/changes/:changeId/withdraw', 'release', F],
 ];
 
 /** Served beside the route table: the dashboard's files and the Unleash client API. */
@@ -114,6 +116,8 @@ const OTHER = 'rr-other';
 const HELD = 'rr-held';
 /** The held changes the change routes are called on: one to approve, one to reject. */
 const changes = { approve: 0, reject: 0 };
+/** Withdrawn only by the key that requested it: one held change per caller that may withdraw. */
+const withdrawals = new Map<Column, number>();
 
 interface Call {
   path: string;
@@ -182,6 +186,10 @@ function callFor(route: string, column: Column, planText: string): Call {
     'GET /v1/changes/:changeId': { path: `/v1/changes/${changes.approve}` },
     'POST /v1/changes/:changeId/approve': { path: `/v1/changes/${changes.approve}/approve`, body: reason },
     'POST /v1/changes/:changeId/reject': { path: `/v1/changes/${changes.reject}/reject`, body: reason },
+    'POST /v1/changes/:changeId/withdraw': {
+      path: `/v1/changes/${withdrawals.get(column) ?? changes.approve}/withdraw`,
+      body: reason,
+    },
   };
   const call = calls[route];
   if (!call) throw new Error(`no request written for ${route}`);
@@ -264,6 +272,16 @@ describe('every route × every role', () => {
         .send(labelPlan(HELD, `${sim.url}/decide`, extra))
         .expect(202);
       changes[which] = held.body.change.id;
+    }
+    // One held change per caller that may write plans, each requested by that caller, to withdraw.
+    for (const column of ['owner', 'admin', 'bootstrap'] as const) {
+      const held = await tc.http
+        .put(`/v1/use-cases/${HELD}/plan`)
+        .set(headers.get(column)!)
+        .set('content-type', 'application/yaml')
+        .send(`${labelPlan(HELD, `${sim.url}/decide`, '    approval: automatic\n')}# asked by ${column}\n`)
+        .expect(202);
+      withdrawals.set(column, held.body.change.id);
     }
   });
 

@@ -132,6 +132,21 @@ export const CHANGE_CASES: BadInputCase[] = [
     expect: invalid(403, 'forbidden'),
   },
   {
+    name: 'a withdrawal without a reason',
+    request: { method: 'POST', path: `/v1/changes/${HELD_CHANGE}/withdraw`, body: {} },
+    expect: invalid(400, 'bad_request', { messageIncludes: 'invalid withdrawal', paths: ['reason'] }),
+  },
+  {
+    name: 'a withdrawal by an owner key that did not request the change',
+    request: { method: 'POST', path: `/v1/changes/${HELD_CHANGE}/withdraw`, body: reason, as: 'owner-other' },
+    expect: invalid(403, 'not_requester', { messageIncludes: 'only that key may withdraw it' }),
+  },
+  {
+    name: 'a withdrawal by a viewer key',
+    request: { method: 'POST', path: `/v1/changes/${HELD_CHANGE}/withdraw`, body: reason, as: 'viewer' },
+    expect: invalid(403, 'forbidden'),
+  },
+  {
     name: 'a plan whose automatic gate has no evidence floor',
     request: {
       method: 'PUT',

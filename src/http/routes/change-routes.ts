@@ -125,4 +125,29 @@ export const changeRoutes: RouteSpec[] = [
         res.json(await services.changes.reject(id, body.reason, principalOf(req)));
       },
   },
+  {
+    method: 'post',
+    path: '/v1/changes/:changeId/withdraw',
+    permission: 'apply-plan',
+    budget: 'api',
+    summary: 'withdraw a pending plan change the calling key requested',
+    description:
+      '`{reason}` → `{change}`: the change is `rejected` by its requester and never applied; only the key that requested it may (an owner clears its own mistakes; a release key rejects)',
+    body: [{ name: 'ChangeDecision', schema: changeDecisionSchema }],
+    response: z.strictObject({ change: changeViewSchema }),
+    responses: {
+      200: 'the change, withdrawn (state `rejected`, decided by its requester)',
+      ...CHANGE,
+      ...BODY,
+      403: 'the key lacks the role or the scope; `not_requester`: another key requested the change',
+      409: '`change_not_pending` or `change_expired`',
+    },
+    handler:
+      ({ services }) =>
+      async (req, res) => {
+        const id = changeIdParam(req.params.changeId);
+        const body = parseOrThrow(changeDecisionSchema, req.body ?? {}, 'withdrawal');
+        res.json(await services.changes.withdraw(id, body.reason, principalOf(req)));
+      },
+  },
 ];
