@@ -11,8 +11,8 @@ import { STAGES } from './plan-shape.js';
  *
  * Not widening: a new AI configuration (`ai`, `comparator`, `decision`: it runs as a challenger and
  * earns its authority), descriptive fields (`owner`, `description`, `notify`, `redact`,
- * `storeInput`, `retentionDays`, `humanCostPerDecision`, the sample rates, added `segments`) and
- * every change that only tightens.
+ * `storeInput`, `retentionDays`, `humanCostPerDecision`, the sample rates, added `segments`,
+ * `drift.numeric` and `drift.buckets`) and every change that only tightens.
  */
 
 export type WideningRule =
@@ -95,6 +95,7 @@ export function wideningChanges(before: Plan | null, after: Plan): WideningChang
   out.loosened('defaultErrorCost', before.defaultErrorCost, after.defaultErrorCost, 'higher-is-stricter');
   out.loosened('confidence', before.confidence, after.confidence, 'higher-is-stricter');
   for (const stage of STAGES) stageChanges(stage, before, after, out);
+  if (watchesDrift(before)) driftChanges(before.drift, after.drift, out);
   out.loosened('challenger.margin', before.challenger.margin, after.challenger.margin, 'lower-is-stricter', {
     rule: 'challenger-margin-loosened',
   });
@@ -189,6 +190,28 @@ class Collector {
       this.loosened(`${path}.${label}`, value, after?.[label], stricter, rules);
     }
   }
+}
+
+/** `drift.window` and `drift.minWindow` matter only to a plan with a drift guard. */
+function watchesDrift(plan: Plan): boolean {
+  return STAGES.some((stage) => plan.stages[stage]?.rollbackWhen?.driftAbove !== undefined);
+}
+
+/**
+ * A longer window dilutes a shift among more decisions, and a larger `minWindow` keeps a guard
+ * `insufficient` longer: both trip later. A window changed between decisions and a duration has
+ * no order, so it is named as loosened for a person to judge. Numeric fields and bucket schemes
+ * are descriptive (a guard naming a field keeps it measured: plan-rules.ts).
+ */
+function driftChanges(a: Plan['drift'], b: Plan['drift'], out: Collector): void {
+  const guard = { rule: 'guard-loosened' } as const;
+  if (typeof a.window !== typeof b.window) out.push('drift.window', 'guard-loosened', a.window, b.window);
+  else if (typeof a.window === 'number') {
+    out.loosened('drift.window', a.window, b.window as number, 'lower-is-stricter', guard);
+  } else if (parseDurationMs(b.window) > parseDurationMs(a.window)) {
+    out.push('drift.window', 'guard-loosened', a.window, b.window);
+  }
+  out.loosened('drift.minWindow', a.minWindow, b.minWindow, 'lower-is-stricter', guard);
 }
 
 /** Segments are judged only by a stage's segmentAgreementLowerBound; otherwise they only break reports down. */
@@ -332,6 +355,25 @@ function rollbackWhenChanges(
   out.loosened(`${at}.aiErrorRateAbove`, a.aiErrorRateAbove, b.aiErrorRateAbove, 'lower-is-stricter', guard);
   out.perLabel(`${at}.labelRecallBelow`, a.labelRecallBelow, b.labelRecallBelow, 'higher-is-stricter', guard);
   out.loosened(`${at}.labelWindow`, a.labelWindow, b.labelWindow, 'lower-is-stricter', guard);
+  out.loosened(`${at}.driftAbove.psi`, a.driftAbove?.psi, b.driftAbove?.psi, 'lower-is-stricter', guard);
+  // A field no longer watched is a guard removed for it; adding one only tightens.
+  if (a.driftAbove && b.driftAbove && a.driftAbove.fields.some((f) => !b.driftAbove!.fields.includes(f))) {
+    out.push(`${at}.driftAbove.fields`, 'guard-removed', a.driftAbove.fields, b.driftAbove.fields);
+  }
+  out.loosened(
+    `${at}.overrideRateAbove`,
+    a.overrideRateAbove,
+    b.overrideRateAbove,
+    'lower-is-stricter',
+    guard,
+  );
+  out.loosened(
+    `${at}.escalationRateAbove`,
+    a.escalationRateAbove,
+    b.escalationRateAbove,
+    'lower-is-stricter',
+    guard,
+  );
   if (a.action !== 'notify' && b.action === 'notify')
     out.push(`${at}.action`, 'guard-loosened', a.action, b.action);
 }

@@ -1,4 +1,4 @@
-import { type PlanShape, type PromotableStage, STAGES } from './plan-shape.js';
+import { BUILT_IN_DRIFT_FIELDS, type PlanShape, type PromotableStage, STAGES } from './plan-shape.js';
 
 export type RuleProblem = { path: (string | number)[]; message: string };
 
@@ -15,7 +15,67 @@ export function planRuleProblems(plan: PlanShape): RuleProblem[] {
     ...boundaryRules(plan),
     ...dataRules(plan),
     ...labelRules(plan),
+    ...driftRules(plan),
   ];
+}
+
+/** The fields a drift guard may name in this plan: segments, the built-in ones, `drift.numeric`. */
+export function driftFields(plan: Pick<PlanShape, 'segments' | 'drift' | 'decision'>): string[] {
+  const builtIn = BUILT_IN_DRIFT_FIELDS.filter(
+    (f) => plan.decision.type === 'label' || (f !== 'humanLabel' && f !== 'aiLabel'),
+  );
+  return [...plan.segments, ...builtIn, ...plan.drift.numeric];
+}
+
+/**
+ * A drift field is named once (a segment, a built-in field or a numeric context field); a guard
+ * names only fields the plan measures; each rate guard watches the stage where its rate exists.
+ */
+function driftRules(plan: PlanShape): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const builtIn = new Set<string>(BUILT_IN_DRIFT_FIELDS);
+  plan.drift.numeric.forEach((field, i) => {
+    if (builtIn.has(field) || plan.segments.includes(field)) {
+      problems.push({
+        path: ['drift', 'numeric', i],
+        message: `"${field}" is already a ${builtIn.has(field) ? 'built-in drift field' : 'segment'}: name another context field`,
+      });
+    }
+  });
+  for (const field of Object.keys(plan.drift.buckets ?? {})) {
+    if (!plan.drift.numeric.includes(field)) {
+      problems.push({ path: ['drift', 'buckets', field], message: `"${field}" is not in drift.numeric` });
+    }
+  }
+  const known = new Set(driftFields(plan));
+  for (const name of STAGES) {
+    const guard = plan.stages[name]?.rollbackWhen;
+    if (!guard) continue;
+    const at = ['stages', name, 'rollbackWhen'];
+    guard.driftAbove?.fields.forEach((field, i) => {
+      if (known.has(field)) return;
+      const labelField = field === 'humanLabel' || field === 'aiLabel';
+      problems.push({
+        path: [...at, 'driftAbove', 'fields', i],
+        message: labelField
+          ? `${field} is measured for label decisions only: it needs decision.type label`
+          : `"${field}" is not a drift field: expected a segment, ${BUILT_IN_DRIFT_FIELDS.join(', ')} or a drift.numeric field`,
+      });
+    });
+    if (guard.overrideRateAbove !== undefined && name !== 'human-reviewed') {
+      problems.push({
+        path: [...at, 'overrideRateAbove'],
+        message: 'people override suggestions in human-reviewed only: move it there',
+      });
+    }
+    if (guard.escalationRateAbove !== undefined && name !== 'limited-autonomous') {
+      problems.push({
+        path: [...at, 'escalationRateAbove'],
+        message: 'requests are escalated to a person in limited-autonomous only: move it there',
+      });
+    }
+  }
+  return problems;
 }
 
 /**
@@ -165,12 +225,15 @@ function stageRules(plan: PlanShape): RuleProblem[] {
       guard &&
       guard.agreementBelow === undefined &&
       guard.aiErrorRateAbove === undefined &&
-      Object.keys(guard.labelRecallBelow ?? {}).length === 0
+      Object.keys(guard.labelRecallBelow ?? {}).length === 0 &&
+      guard.driftAbove === undefined &&
+      guard.overrideRateAbove === undefined &&
+      guard.escalationRateAbove === undefined
     ) {
       problems.push({
         path: [...at, 'rollbackWhen'],
         message:
-          'a guard needs agreementBelow, aiErrorRateAbove or labelRecallBelow, otherwise it never trips',
+          'a guard needs agreementBelow, aiErrorRateAbove, labelRecallBelow, driftAbove, overrideRateAbove or escalationRateAbove, otherwise it never trips',
       });
     }
     if (name === 'shadow' && guard?.action === 'rollback') {

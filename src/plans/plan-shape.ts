@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { MAX_COST_USD } from '../contracts/ai-answer-bounds.js';
 import { refuseControls } from '../contracts/safe-text.js';
 import { STORE_INPUT_MODES } from '../privacy/input-policy.js';
+import { checkBucketScheme } from '../statistics/drift.js';
+import { parseDurationMs } from './duration.js';
 import { redactPathProblem } from '../privacy/redact.js';
 import { PATTERN_NAMES } from '../privacy/redaction-patterns.js';
 
@@ -21,11 +23,12 @@ const slug = z
   .max(64)
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a slug of lowercase letters, digits and single dashes');
 
+const durationText = z
+  .string()
+  .regex(/^\d{1,9}(?:\.\d{1,6})?(ms|s|m|h|d|w)$/, 'a duration such as 30m, 12h, 7d or 2w');
+
 /** "7d", "12h", "30m", "45s", "500ms", or a number of seconds (see duration.ts). */
-export const durationSchema = z.union([
-  z.number().nonnegative(),
-  z.string().regex(/^\d{1,9}(?:\.\d{1,6})?(ms|s|m|h|d|w)$/, 'a duration such as 30m, 12h, 7d or 2w'),
-]);
+export const durationSchema = z.union([z.number().nonnegative(), durationText]);
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'an http or https URL' });
 
@@ -163,8 +166,31 @@ export const promoteWhenSchema = z.strictObject({
 });
 export type PromoteWhen = z.infer<typeof promoteWhenSchema>;
 
+/** The fields a drift guard may name besides the segments and `drift.numeric` (see DRIFT_FIELDS). */
+export const BUILT_IN_DRIFT_FIELDS = ['humanLabel', 'aiLabel', 'aiConfidence', 'aiLatency'] as const;
+/** Numeric context fields a plan may watch for drift: each adds a row per bucket per hour. */
+export const MAX_DRIFT_NUMERIC = 10;
+/** Buckets a declared scheme may have (its rows per hour; drift.ts allows more). */
+export const MAX_DRIFT_BUCKETS = 50;
+
+/** Trips when any named field's PSI (reference against the current window) is above `psi`. */
+export const driftAboveSchema = z.strictObject({
+  psi: z.number().min(0).max(10),
+  /** A segment, humanLabel, aiLabel, aiConfidence, aiLatency or a `drift.numeric` field. */
+  fields: uniqueStrings(z.string().min(1).max(64))
+    .min(1)
+    .max(16 + BUILT_IN_DRIFT_FIELDS.length + MAX_DRIFT_NUMERIC),
+});
+export type DriftAbove = z.infer<typeof driftAboveSchema>;
+
 export const rollbackWhenSchema = z.strictObject({
   window: z.number().int().positive().max(100_000).default(200),
+  /** PSI of the named fields over `drift.window` against the stage's reference. */
+  driftAbove: driftAboveSchema.optional(),
+  /** human-reviewed: share of decisions with a suggestion whose human decision differs from it. */
+  overrideRateAbove: fraction.optional(),
+  /** limited-autonomous: share of requests sent to a person. */
+  escalationRateAbove: fraction.optional(),
   agreementBelow: fraction.optional(),
   aiErrorRateAbove: fraction.optional(),
   /** Recall of a label over the last `labelWindow` compared requests the human gave that label. */
@@ -173,6 +199,52 @@ export const rollbackWhenSchema = z.strictObject({
   action: z.enum(['rollback', 'disable', 'notify']).default('rollback'),
 });
 export type RollbackWhen = z.infer<typeof rollbackWhenSchema>;
+
+/** A context field watched as a number: the same characters as a segment. */
+const contextFieldName = z.string().min(1).max(64).superRefine(refuseControls('line'));
+
+/**
+ * What the drift measures compare (README "Drift"): the trailing window, and the numeric context
+ * fields to bucket besides the built-in ones.
+ */
+export const driftSchema = z.strictObject({
+  /**
+   * A number of decisions (100 to 100,000) or a duration from 1h to 30d. Counts are kept per hour,
+   * so a window of decisions is the trailing whole hours that hold at least that many.
+   */
+  window: z
+    .union([
+      z.number().int().min(100).max(100_000),
+      durationText.refine((d) => {
+        const ms = parseDurationMs(d);
+        return ms >= 3_600_000 && ms <= 30 * 86_400_000;
+      }, 'a duration from 1h to 30d'),
+    ])
+    .default('1d'),
+  /** Context fields read as numbers and bucketed (a value that is not a finite number is skipped). */
+  numeric: uniqueStrings(contextFieldName).max(MAX_DRIFT_NUMERIC).default([]),
+  /** A numeric field's bucket bounds, increasing (default: a 1-2-5 series from 0 to 10^9). */
+  buckets: z
+    .record(
+      contextFieldName,
+      z
+        .array(z.number())
+        .min(2)
+        .max(MAX_DRIFT_BUCKETS + 1)
+        .superRefine((bounds, ctx) => {
+          try {
+            checkBucketScheme({ bounds });
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          }
+        }),
+    )
+    .refine((o) => Object.keys(o).length <= MAX_DRIFT_NUMERIC, `at most ${MAX_DRIFT_NUMERIC} fields`)
+    .optional(),
+  /** A drift guard judges only a window holding at least this many decisions [100]. */
+  minWindow: z.number().int().min(1).max(100_000).default(100),
+});
+export type DriftSpec = z.output<typeof driftSchema>;
 
 export const constraintSchema = z.strictObject({
   contextName: z.string().min(1).max(NAME_CHARS),
@@ -307,6 +379,7 @@ export const planShapeSchema = z.strictObject({
    * plan change and every manual stage change except `disable` (the kill switch is never held back).
    */
   changeControl: z.strictObject({ approvals: z.number().int().min(0).max(5).default(0) }).prefault({}),
+  drift: driftSchema.prefault({}),
   notify: z.strictObject({ webhook: httpUrl }).optional(),
   redact: redactSchema.optional(),
   /** What the `input` column keeps; the raw input is kept apart only while its AI call is owed. */

@@ -366,7 +366,7 @@ ai:
     text: withStages('  human-reviewed:\n    rollbackWhen: { window: 100 }\n'),
     format: 'yaml',
     paths: ['stages.human-reviewed.rollbackWhen'],
-    problems: ['a guard needs agreementBelow, aiErrorRateAbove or labelRecallBelow'],
+    problems: ['a guard needs agreementBelow, aiErrorRateAbove, labelRecallBelow'],
   },
   {
     name: 'a numeric boundary constraint that is not a number',
@@ -493,6 +493,49 @@ ai:
     format: 'json',
     paths: ['redact.fields'],
     problems: ['expected at most 100 items, got 101'],
+  },
+  {
+    name: 'a drift guard naming a field the plan does not measure',
+    text: jsonPlan({
+      stages: {
+        shadow: { rollbackWhen: { driftAbove: { psi: 0.25, fields: ['region'] }, action: 'notify' } },
+      },
+    }),
+    format: 'json',
+    paths: ['stages.shadow.rollbackWhen.driftAbove.fields[0]'],
+    problems: ['"region" is not a drift field'],
+  },
+  {
+    name: 'a drift PSI threshold of 1e9',
+    text: jsonPlan({
+      stages: {
+        shadow: { rollbackWhen: { driftAbove: { psi: 1e9, fields: ['aiLabel'] }, action: 'notify' } },
+      },
+    }),
+    format: 'json',
+    paths: ['stages.shadow.rollbackWhen.driftAbove.psi'],
+    problems: ['expected at most 10'],
+  },
+  {
+    name: 'an override-rate guard outside human-reviewed',
+    text: jsonPlan({ stages: { shadow: { rollbackWhen: { overrideRateAbove: 0.2, action: 'notify' } } } }),
+    format: 'json',
+    paths: ['stages.shadow.rollbackWhen.overrideRateAbove'],
+    problems: ['human-reviewed only'],
+  },
+  {
+    name: 'a drift window of 10 decisions, 11 numeric fields',
+    text: jsonPlan({ drift: { window: 10, numeric: Array.from({ length: 11 }, (_, i) => `n${i}`) } }),
+    format: 'json',
+    paths: ['drift.window', 'drift.numeric'],
+    problems: ['expected at most 10 items, got 11'],
+  },
+  {
+    name: 'a drift window of a year, buckets that go down',
+    text: jsonPlan({ drift: { window: '365d', numeric: ['amount'], buckets: { amount: [0, 10, 5] } } }),
+    format: 'json',
+    paths: ['drift.window', 'drift.buckets.amount'],
+    problems: ['bucket bounds must increase'],
   },
 ];
 

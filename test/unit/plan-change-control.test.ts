@@ -36,7 +36,13 @@ const BASE: PlanInput = {
     },
     'human-reviewed': {
       promoteWhen: { minSamples: 1000, agreementLowerBound: 0.92 },
-      rollbackWhen: { agreementBelow: 0.85, aiErrorRateAbove: 0.05, labelRecallBelow: { reject: 0.7 } },
+      rollbackWhen: {
+        agreementBelow: 0.85,
+        aiErrorRateAbove: 0.05,
+        labelRecallBelow: { reject: 0.7 },
+        driftAbove: { psi: 0.25, fields: ['region', 'aiLabel'] },
+        overrideRateAbove: 0.3,
+      },
     },
     'limited-autonomous': {
       boundary: {
@@ -46,9 +52,10 @@ const BASE: PlanInput = {
       },
       auditRate: 0.1,
       rollbackTo: 'human-reviewed',
-      rollbackWhen: { agreementBelow: 0.85 },
+      rollbackWhen: { agreementBelow: 0.85, escalationRateAbove: 0.4 },
     },
   },
+  drift: { window: 1000, numeric: ['amount'], buckets: { amount: [0, 100, 1000, 10_000] }, minWindow: 500 },
 };
 
 /** Sets (or with DROP removes) the field at a dotted path of the plan as written. */
@@ -92,6 +99,47 @@ interface Row {
 }
 
 const WIDENING: Row[] = [
+  {
+    name: 'a drift guard made less sensitive (psi raised)',
+    to: [[`${HR}.rollbackWhen.driftAbove.psi`, 0.5]],
+    widens: [[`${HR}.rollbackWhen.driftAbove.psi`, 'guard-loosened']],
+  },
+  {
+    name: 'a field no longer watched by the drift guard',
+    to: [[`${HR}.rollbackWhen.driftAbove.fields`, ['region']]],
+    widens: [[`${HR}.rollbackWhen.driftAbove.fields`, 'guard-removed']],
+  },
+  {
+    name: 'the drift guard removed',
+    to: [[`${HR}.rollbackWhen.driftAbove`, DROP]],
+    widens: [[`${HR}.rollbackWhen.driftAbove.psi`, 'guard-removed']],
+  },
+  {
+    name: 'overrideRateAbove raised',
+    to: [[`${HR}.rollbackWhen.overrideRateAbove`, 0.5]],
+    widens: [[`${HR}.rollbackWhen.overrideRateAbove`, 'guard-loosened']],
+  },
+  {
+    name: 'escalationRateAbove removed',
+    to: [[`${LA}.rollbackWhen.escalationRateAbove`, DROP]],
+    widens: [[`${LA}.rollbackWhen.escalationRateAbove`, 'guard-removed']],
+  },
+  {
+    name: 'the drift window lengthened',
+    to: [['drift.window', 5000]],
+    widens: [['drift.window', 'guard-loosened']],
+  },
+  {
+    name: 'the drift window changed from decisions to a duration (no order: a person judges)',
+    to: [['drift.window', '1d']],
+    widens: [['drift.window', 'guard-loosened']],
+    reverseWidens: true,
+  },
+  {
+    name: 'drift.minWindow raised',
+    to: [['drift.minWindow', 2000]],
+    widens: [['drift.minWindow', 'guard-loosened']],
+  },
   {
     name: 'statistics sequential → fixed',
     to: [['statistics', 'fixed']],
@@ -421,6 +469,31 @@ const NOT_WIDENING: Array<{ name: string; from?: Edit[]; to: Edit[] }> = [
     ],
   },
   { name: 'retentionDays', to: [['retentionDays', 30]] },
+  {
+    name: 'numeric drift fields and their buckets',
+    to: [
+      ['drift.numeric', ['amount', 'lines']],
+      ['drift.buckets', { amount: [0, 50, 500] }],
+    ],
+  },
+  {
+    name: 'drift guards tightened, a field added',
+    to: [
+      [`${HR}.rollbackWhen.driftAbove`, { psi: 0.1, fields: ['region', 'aiLabel', 'amount'] }],
+      [`${HR}.rollbackWhen.overrideRateAbove`, 0.2],
+      [`${LA}.rollbackWhen.escalationRateAbove`, 0.3],
+      ['drift.window', 500],
+      ['drift.minWindow', 200],
+    ],
+  },
+  {
+    name: 'a drift window changed while no guard watches drift',
+    from: [[`${HR}.rollbackWhen.driftAbove`, DROP]],
+    to: [
+      ['drift.window', '7d'],
+      ['drift.minWindow', 5000],
+    ],
+  },
   { name: 'humanCostPerDecision', to: [['humanCostPerDecision', 2]] },
   { name: 'a segment added', to: [['segments', ['region', 'tier', 'country']]] },
   {

@@ -304,7 +304,7 @@ describe('parsePlanText: rules across fields', () => {
       {
         path: 'stages.human-reviewed.rollbackWhen',
         problem:
-          'a guard needs agreementBelow, aiErrorRateAbove or labelRecallBelow, otherwise it never trips',
+          'a guard needs agreementBelow, aiErrorRateAbove, labelRecallBelow, driftAbove, overrideRateAbove or escalationRateAbove, otherwise it never trips',
         line: 21,
         column: 5,
       },
