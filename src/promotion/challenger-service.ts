@@ -17,6 +17,7 @@ import type { ChallengerStore } from './challenger-store.js';
 import {
   type ApprovedChange,
   type HeldChange,
+  engineActor,
   type HoldBack,
   requiredApprovals,
   staleStageChange,
@@ -121,8 +122,9 @@ export class ChallengerService {
     const judgement = await this.judge(useCase, now);
     if (judgement?.assessment.verdict !== 'eligible') return 'none';
     if (judgement.approval === 'automatic') {
+      // Named after the plan version that allowed it, its author and its approvers, as promotions are.
       const swapped = await this.swap(useCase, judgement, {
-        actor: SYSTEM_ACTOR,
+        actor: engineActor(useCase),
         reason: 'every criterion of the challenger holds (automatic approval)',
         forced: false,
         now,

@@ -218,7 +218,11 @@ describe('champion and challenger', () => {
     const [promoted] = await tdb.database.rows<{ actor: string; details: { verdict: string } }>(
       sql`select actor, details from audit_events where use_case = 'better' and action = 'challenger.promoted'`,
     );
-    expect(promoted).toMatchObject({ actor: 'system', details: { verdict: 'eligible' } });
+    // Named after the plan version that allowed the swap and its author, as automatic promotions are.
+    expect(promoted).toMatchObject({
+      actor: 'system (plan v2 by bootstrap-admin)',
+      details: { verdict: 'eligible' },
+    });
   });
 
   it('a further change replaces the challenger, the same configuration under new thresholds keeps it, the champion’s configuration discards it', async () => {
