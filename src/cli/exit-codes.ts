@@ -15,6 +15,11 @@ export const EXIT = {
   conflict: 5,
   /** The controller cannot be reached, timed out, or answered 5xx. */
   unavailable: 6,
+  /**
+   * Held for approval (202 `{pending: true}`): nothing was applied yet; a release key other than
+   * the requester approves the change (README "Change control").
+   */
+  held: 7,
   /** A fault of the CLI itself (EX_SOFTWARE): not an answer a script should act on. */
   internal: 70,
 } as const;
@@ -29,6 +34,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   4  not found (404)
   5  conflict (409 other than a gate that does not hold)
   6  controller unreachable, timed out, or a server error (5xx)
+  7  held for approval: the change is pending (202), nothing applied yet (shadowgate changes approve ID)
   70 a fault of the CLI itself`;
 
 /** An error that ends the command: its message (and detail lines) go to stderr, then it exits. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { asCliError, DEFAULT_URL } from './command-context.js';
+import { registerChangeCommands } from './commands/change-commands.js';
 import { registerChallengerCommands } from './commands/challenger-commands.js';
 import { registerKeyCommands } from './commands/key-commands.js';
 import { registerPlanCommands } from './commands/plan-commands.js';
@@ -35,6 +36,7 @@ function createProgram(): Command {
   registerStatusCommand(program);
   registerReleaseCommands(program);
   registerChallengerCommands(program);
+  registerChangeCommands(program);
   registerReadCommands(program);
   registerKeyCommands(program);
   return program;

@@ -13,9 +13,12 @@ import {
   percent,
   usd,
 } from '../format/figures.js';
+import type { ChangeView } from '../client/controller-api.js';
+import { pendingChangeLines, pendingCountLines } from './changes-view.js';
 import { type ActiveChallengerView, type ChampionView, challengerStatusLine } from './challenger-view.js';
 import { criterionLegend, evidenceLines, perLabelTable, warningLines } from './evidence-view.js';
 import { type Column, formatTable, timestamp } from './format-table.js';
+import { type TransitionRow, transitionsTable } from './transitions-view.js';
 
 /** `GET /v1/use-cases/:id` as the CLI reads it. */
 export interface UseCaseDetail {
@@ -41,6 +44,10 @@ export interface UseCaseDetail {
 export interface UseCaseStatus {
   detail: UseCaseDetail;
   cohort: CohortMetrics | null;
+  /** Its changes waiting for approval (README "Change control"); absent from controllers before them. */
+  pending?: readonly ChangeView[];
+  /** Its latest stage changes, oldest first, with who asked and who approved each. */
+  latestTransitions?: readonly TransitionRow[];
 }
 
 const STATUS_COLUMNS: Column[] = [
@@ -62,9 +69,13 @@ export function statusTable(items: readonly UseCaseStatus[], maxReasons = 3): st
   );
 }
 
-/** `status` of every use case: the table, then each gate's warnings and each flag not in sync, a line each. */
+/**
+ * `status` of every use case: the table, then each gate's warnings, each flag not in sync and
+ * each use case with changes pending approval, a line each.
+ */
 export function statusOverview(items: readonly UseCaseStatus[]): string {
   const notes = items.flatMap((item) => [
+    ...pendingCountLines(item.pending ?? []),
     ...warningLines(item.detail.gate?.warnings, item.detail.id),
     ...(flagOutOfSync(item.detail.flag)
       ? [oneLine(`${item.detail.id}: flag: ${item.detail.flag.detail}`)]
@@ -147,6 +158,8 @@ export function statusDetail(item: UseCaseStatus): string {
   lines.push(...flagLines(detail.flag));
   const challenger = challengerStatusLine(detail.id, detail.challenger ?? null);
   if (challenger) lines.push(challenger);
+  const pending = pendingChangeLines(item.pending ?? []);
+  if (pending.length > 0) lines.push('', ...pending);
   lines.push('', statusTable([item], Number.POSITIVE_INFINITY));
   const warnings = warningLines(detail.gate?.warnings);
   if (warnings.length > 0) lines.push('', ...warnings);
@@ -169,6 +182,13 @@ export function statusDetail(item: UseCaseStatus): string {
   }
   const cohorts = cohortTable(detail.metrics.stages);
   if (cohorts) lines.push('', 'Evidence per stage and cohort (all time):', cohorts);
+  if (item.latestTransitions?.length) {
+    lines.push(
+      '',
+      `Latest stage changes, who asked and who approved (shadowgate transitions ${detail.id} for all):`,
+      transitionsTable(item.latestTransitions),
+    );
+  }
   return lines.join('\n');
 }
 

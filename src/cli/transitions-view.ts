@@ -14,9 +14,19 @@ export interface TransitionRow {
   planVersion: number;
   modelVersion: string | null;
   at: string;
+  /** The keys that approved it under change control; null or absent: it needed none. */
+  approvedBy?: string[] | null;
 }
 
-/** Oldest first, one line each: when, from → to, who, forced or not, under which plan and model, why. */
+/** `key:rm-bob, key:rm-eve`, or `—` when the move needed no approval. */
+export function approvedByText(t: Pick<TransitionRow, 'approvedBy'>): string {
+  return t.approvedBy?.length ? t.approvedBy.join(', ') : NONE;
+}
+
+/**
+ * Oldest first, one line each: when, from → to, who asked and who approved, forced or not, under
+ * which plan and model, why.
+ */
 export function transitionsTable(transitions: readonly TransitionRow[]): string {
   return formatTable(
     [
@@ -24,6 +34,7 @@ export function transitionsTable(transitions: readonly TransitionRow[]): string 
       { header: 'FROM' },
       { header: 'TO' },
       { header: 'ACTOR' },
+      { header: 'APPROVED BY' },
       { header: 'FORCED' },
       { header: 'PLAN', align: 'right' },
       { header: 'MODEL' },
@@ -34,6 +45,7 @@ export function transitionsTable(transitions: readonly TransitionRow[]): string 
       t.fromStage ?? NONE,
       t.toStage,
       t.actor,
+      approvedByText(t),
       t.forced ? 'yes' : 'no',
       String(t.planVersion),
       t.modelVersion ?? NONE,

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import type { CHANGE_STATES, changeDetailSchema, changeViewSchema } from '../contracts/change-contracts.js';
 import { oneLine } from '../contracts/safe-text.js';
 import type { Role } from '../keys/roles.js';
 
@@ -76,6 +78,34 @@ export interface PlanApplied {
   aiConfig: string;
 }
 
+/** A change held back for approval, as `GET /v1/changes` lists it (README "Change control"). */
+export type ChangeView = z.infer<typeof changeViewSchema>;
+export type ChangeRule = ChangeView['rules'][number];
+export type ChangeState = (typeof CHANGE_STATES)[number];
+/** `GET /v1/changes/:changeId`: the change, the diff against the plan in force, its effect on the evidence. */
+export type ChangeDetail = z.infer<typeof changeDetailSchema>;
+
+/**
+ * What a plan or a manual stage change answers when change control holds it back (202): nothing
+ * was applied; a release key approves it with `approveChange`.
+ */
+export interface HeldChange {
+  pending: true;
+  change: ChangeView;
+}
+
+/** `POST /v1/changes/:changeId/approve`: `applied` stays null until the approvals are complete. */
+export interface ApprovalOutcome {
+  change: ChangeView;
+  applied: unknown;
+}
+
+/** True for the 202 of a change held back for approval (whatever the route would answer otherwise). */
+export function isHeld(answer: unknown): answer is HeldChange {
+  const a = answer as Partial<HeldChange> | null;
+  return a?.pending === true && typeof a.change === 'object' && a.change !== null;
+}
+
 export class ControllerApi {
   readonly timeoutMs: number;
 
@@ -116,12 +146,39 @@ export class ControllerApi {
     await this.send('DELETE', path, {});
   }
 
-  /** Applies a plan: text is sent as YAML (JSON text is YAML too), an object as JSON. */
-  applyPlan(useCase: string, plan: string | object): Promise<PlanApplied> {
+  /**
+   * Applies a plan: text is sent as YAML (JSON text is YAML too), an object as JSON. A plan that
+   * widens the AI's authority, or changes a use case whose plan asks for approvals, is held back
+   * instead (`isHeld`).
+   */
+  applyPlan(useCase: string, plan: string | object): Promise<PlanApplied | HeldChange> {
     const path = `/v1/use-cases/${encodeURIComponent(useCase)}/plan`;
     return typeof plan === 'string'
-      ? this.putText<PlanApplied>(path, plan, 'application/yaml')
-      : this.putJson<PlanApplied>(path, plan);
+      ? this.putText<PlanApplied | HeldChange>(path, plan, 'application/yaml')
+      : this.putJson<PlanApplied | HeldChange>(path, plan);
+  }
+
+  /** Changes held back for approval, newest first (a scoped key sees its use cases only). */
+  async listChanges(
+    query: { useCase?: string | undefined; state?: ChangeState | undefined; limit?: number | undefined } = {},
+  ): Promise<ChangeView[]> {
+    const { changes } = await this.getJson<{ changes: ChangeView[] }>('/v1/changes', { ...query });
+    return changes;
+  }
+
+  async change(id: number | string): Promise<ChangeDetail> {
+    const { change } = await this.getJson<{ change: ChangeDetail }>(changePath(id));
+    return change;
+  }
+
+  /** Never by the key that asked (403 `self_approval`); the approval that completes the count applies it. */
+  approveChange(id: number | string, reason: string): Promise<ApprovalOutcome> {
+    return this.postJson<ApprovalOutcome>(`${changePath(id)}/approve`, { reason });
+  }
+
+  async rejectChange(id: number | string, reason: string): Promise<ChangeView> {
+    const { change } = await this.postJson<{ change: ChangeView }>(`${changePath(id)}/reject`, { reason });
+    return change;
   }
 
   /** Makes a key and returns its secret (shown only in this answer). */
@@ -186,6 +243,10 @@ export class ControllerApi {
     if (response.ok) return response;
     throw await refusal(`${method} ${path}`, response);
   }
+}
+
+function changePath(id: number | string): string {
+  return `/v1/changes/${encodeURIComponent(String(id))}`;
 }
 
 /** The controller's message and problems, each on one line; a body of another shape is quoted briefly. */

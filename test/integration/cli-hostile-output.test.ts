@@ -91,7 +91,38 @@ const DETAIL = {
   challenger: CHALLENGER,
 };
 
+/** A change whose requester, reasons, rule path and diff carry escapes and forged lines. */
+const CHANGE = {
+  id: 9,
+  useCase: 'uc',
+  kind: 'plan',
+  state: 'pending',
+  requestedBy: `key:po${HIDE_LINE}`,
+  createdAt: '2026-04-15T12:00:00.000Z',
+  expiresAt: '2026-04-22T12:00:00.000Z',
+  basePlanVersion: 1,
+  baseStageVersion: 1,
+  approvalsRequired: 2,
+  approvals: [{ by: `key:rm${OSC52}`, at: '2026-04-15T13:00:00.000Z', reason: HOSTILE_REASON }],
+  rules: [
+    { path: `stages${ESC}[2J\nApprove: now`, rule: 'threshold-lowered', before: 0.9, after: `0.1${OSC52}` },
+  ],
+  plan: { textHash: 'h', format: 'yaml' },
+  stage: null,
+  decidedAt: null,
+  decidedBy: null,
+  decisionReason: null,
+  result: null,
+  current: true,
+  inForce: { planVersion: 1, stage: 'shadow', stageVersion: 1 },
+  text: 'x',
+  diff: `--- a\n+++ b\n@@ -1 +1 @@\n-a: 1\n+a: 2 ${OSC52}\rApprove: shadowgate changes approve 1`,
+  aiConfigChanges: [],
+  evidence: 're-judge',
+};
+
 const ROUTES: Record<string, { status: number; type: string; body: string }> = {
+  'GET /v1/changes/9': json(200, { change: CHANGE }),
   'GET /v1/use-cases/uc/transitions': json(200, { useCase: 'uc', transitions: [TRANSITION] }),
   'GET /v1/use-cases/uc': json(200, DETAIL),
   'GET /v1/use-cases/uc/metrics': json(200, { stages: [] }),
@@ -191,6 +222,22 @@ describe('shadowgate CLI printing hostile text from a controller', () => {
       '\nchallenger plan version 2 (ai.url]52;c;ZWNobw==, ai.model Gate shadow → human-reviewed: eligible) since 2026-04-12 12:00:00Z: inconclusive (shadowgate challenger uc)\n',
     );
     expect(status.stdout.split('\n').filter((l) => l.startsWith('Gate shadow'))).toEqual([]);
+  });
+
+  it('when a change holds escapes and forged lines, then changes show prints no control, each value on its line, and no line of the diff passes for the CLI’s own', async () => {
+    const run = await cli(['changes', 'show', '9']);
+    expect(run.code).toBe(0);
+    expect(controlsIn(run)).toEqual([]);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines).toContain('  requested  2026-04-15 12:00:00Z by key:po[1A[2K');
+    expect(lines).toContain(
+      '    approved by key:rm]52;c;ZWNobw== at 2026-04-15 13:00:00Z: approved ]52;c;ZWNobw==by CAB[1A[2K 2J exe.txt Forged line',
+    );
+    expect(lines).toContain('  stages[2J Approve: now: threshold-lowered (0.9 → 0.1]52;c;ZWNobw==)');
+    expect(lines).toContain('    Approve: shadowgate changes approve 1');
+    expect(lines.filter((l) => l.startsWith('Approve:') || l.startsWith('Forged'))).toEqual([
+      'Approve: shadowgate changes approve 9 --reason "…"',
+    ]);
   });
 
   it('when the Markdown report holds escapes, then report prints it without them', async () => {

@@ -372,13 +372,13 @@ describe('shadowgate CLI against a running controller', () => {
 
     expect(table.code).toBe(0);
     const rows = table.stdout.trimEnd().split('\n');
-    expect(rows[0]).toMatch(/^AT\s+FROM\s+TO\s+ACTOR\s+FORCED\s+PLAN\s+MODEL\s+REASON$/);
+    expect(rows[0]).toMatch(/^AT\s+FROM\s+TO\s+ACTOR\s+APPROVED BY\s+FORCED\s+PLAN\s+MODEL\s+REASON$/);
     expect(rows.slice(1).map((r) => r.replace(/^\S+ \S+\s+/, '').split(/\s{2,}/))).toEqual([
-      ['—', 'shadow', 'bootstrap-admin', 'no', '1', '—', 'use case created by its first plan'],
-      ['shadow', 'human-reviewed', 'bootstrap-admin', 'yes', '1', 'sim-1', 'pilot agreed with AP ops'],
-      ['human-reviewed', 'shadow', 'bootstrap-admin', 'no', '1', '—', 'too early after all'],
-      ['shadow', 'disabled', 'bootstrap-admin', 'no', '1', '—', 'incident 42'],
-      ['disabled', 'shadow', 'bootstrap-admin', 'no', '1', '—', 'incident 42 resolved'],
+      ['—', 'shadow', 'bootstrap-admin', '—', 'no', '1', '—', 'use case created by its first plan'],
+      ['shadow', 'human-reviewed', 'bootstrap-admin', '—', 'yes', '1', 'sim-1', 'pilot agreed with AP ops'],
+      ['human-reviewed', 'shadow', 'bootstrap-admin', '—', 'no', '1', '—', 'too early after all'],
+      ['shadow', 'disabled', 'bootstrap-admin', '—', 'no', '1', '—', 'incident 42'],
+      ['disabled', 'shadow', 'bootstrap-admin', '—', 'no', '1', '—', 'incident 42 resolved'],
     ]);
     const body = JSON.parse(json.stdout) as { transitions: Array<{ toStage: string; forced: boolean }> };
     expect(body.transitions.map((t) => t.toStage)).toEqual([

@@ -1,7 +1,8 @@
 import { type Command, Option } from 'commander';
-import { ControllerApiError } from '../../client/controller-api.js';
+import { ControllerApiError, type HeldChange, isHeld } from '../../client/controller-api.js';
 import { type ChallengerView, challengerText } from '../challenger-view.js';
 import { clientFor, segment } from '../command-context.js';
+import { reportHeld } from './change-commands.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { print, printJson } from '../terminal-output.js';
 
@@ -48,18 +49,24 @@ export function registerChallengerCommands(program: Command): void {
     });
 }
 
-/** `promote USE_CASE --challenger`: swaps the challenger in; a refusal listing criteria exits 1. */
+/**
+ * `promote USE_CASE --challenger`: swaps the challenger in; a refusal listing criteria exits 1, a
+ * swap held for approval (the plan's `changeControl`) exits 7.
+ */
 export async function promoteChallenger(
   command: Command,
   useCase: string,
   options: { reason: string; force?: boolean; json?: boolean },
 ): Promise<void> {
-  let view: ChallengerView;
+  let view: ChallengerView | HeldChange;
   try {
-    view = await clientFor(command).postJson<ChallengerView>(`${challengerPath(useCase)}/promote`, {
-      reason: options.reason,
-      ...(options.force ? { force: true } : {}),
-    });
+    view = await clientFor(command).postJson<ChallengerView | HeldChange>(
+      `${challengerPath(useCase)}/promote`,
+      {
+        reason: options.reason,
+        ...(options.force ? { force: true } : {}),
+      },
+    );
   } catch (error) {
     // As a stage promotion's gate_not_eligible: a negative answer, not a conflict.
     if (error instanceof ControllerApiError && error.code === 'challenger_not_eligible') {
@@ -67,6 +74,7 @@ export async function promoteChallenger(
     }
     throw error;
   }
+  if (isHeld(view)) return reportHeld(`${useCase}: challenger promotion`, view, options.json);
   if (options.json) return printJson(view);
   const promoted = view.history.find((h) => h.state === 'promoted');
   print(

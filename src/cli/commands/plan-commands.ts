@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { type ControllerApi, ControllerApiError, type PlanApplied } from '../../client/controller-api.js';
+import {
+  type ControllerApi,
+  ControllerApiError,
+  type HeldChange,
+  isHeld,
+  type PlanApplied,
+} from '../../client/controller-api.js';
+import { heldLines } from '../changes-view.js';
 import type { ChampionView } from '../challenger-view.js';
 import { asCliError, clientFor, segment } from '../command-context.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -61,19 +68,31 @@ export function registerPlanCommands(program: Command): void {
     .command('apply')
     .description('apply plan files (each names its use case); nothing is applied if one is invalid')
     .argument('<files...>', 'plan files (.yaml, .yml or .json)')
-    .option('--json', 'print the answers as JSON')
+    .option('--json', 'print the answers as JSON ({applied, pending})')
+    .addHelpText(
+      'after',
+      "\nExit status 7 when a plan is held for a release key's approval (it widens the AI's authority, or the plan in force asks for approvals): the others are applied, the held one waits as a change.",
+    )
     .action(async (files: string[], options: { json?: boolean }, command: Command) => {
       const client = clientFor(command);
       const plans = requireValid(await checkPlanFiles(files, true), 'nothing was applied');
       const answers: PlanAppliedAnswer[] = [];
+      const pending: HeldChange[] = [];
       for (const p of plans) {
         const answer = await applyOne(client, p).catch((error: unknown) => {
-          throw withApplied(error, answers);
+          throw withApplied(error, answers, pending);
         });
+        if (isHeld(answer)) {
+          pending.push(answer);
+          if (!options.json) print(heldLines(`${p.file}: ${p.plan.useCase}`, answer).join('\n'));
+          continue;
+        }
         answers.push(answer);
         if (!options.json) print(applyLines(p.file, answer).join('\n'));
       }
-      if (options.json) printJson({ applied: answers });
+      if (options.json) printJson({ applied: answers, pending: pending.map((h) => h.change) });
+      // Nothing of a held plan is in force yet: a script must not read this as applied.
+      if (pending.length > 0) process.exitCode = EXIT.held;
     });
 
   plan
@@ -101,9 +120,9 @@ export function registerPlanCommands(program: Command): void {
     });
 }
 
-async function applyOne(client: ControllerApi, p: CheckedPlan): Promise<PlanAppliedAnswer> {
+async function applyOne(client: ControllerApi, p: CheckedPlan): Promise<PlanAppliedAnswer | HeldChange> {
   try {
-    return await client.putText<PlanAppliedAnswer>(
+    return await client.putText<PlanAppliedAnswer | HeldChange>(
       `/v1/use-cases/${segment(p.plan.useCase)}/plan`,
       p.text,
       CONTENT_TYPES[p.format],
@@ -121,11 +140,16 @@ async function applyOne(client: ControllerApi, p: CheckedPlan): Promise<PlanAppl
   }
 }
 
-function withApplied(thrown: unknown, answers: readonly PlanApplied[]): unknown {
+function withApplied(
+  thrown: unknown,
+  answers: readonly PlanApplied[],
+  pending: readonly HeldChange[],
+): unknown {
   const error = asCliError(thrown);
-  if (!(error instanceof CliError) || answers.length === 0) return error;
+  if (!(error instanceof CliError) || answers.length + pending.length === 0) return error;
   const done = answers.map((a) => `already applied: ${a.useCase} (plan version ${a.planVersion})`);
-  return new CliError(error.message, error.exitCode, [...error.details, ...done]);
+  const held = pending.map((h) => `already held for approval: ${h.change.useCase} (change ${h.change.id})`);
+  return new CliError(error.message, error.exitCode, [...error.details, ...done, ...held]);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { type Command, Option } from 'commander';
 import { MODES } from '../../plans/plan-schema.js';
-import { ControllerApiError } from '../../client/controller-api.js';
+import { ControllerApiError, type HeldChange, isHeld } from '../../client/controller-api.js';
 import { clientFor, segment } from '../command-context.js';
+import { reportHeld } from './change-commands.js';
 import { promoteChallenger } from './challenger-commands.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type TransitionRow, transitionsTable } from '../transitions-view.js';
@@ -15,7 +16,11 @@ interface ReleaseOptions {
   json?: boolean;
 }
 
-/** promote, rollback, disable, enable: each records a transition with the reason given. */
+/**
+ * promote, rollback, disable, enable: each records a transition with the reason given. Under the
+ * plan's `changeControl` promote, rollback and enable are held for approval (exit 7); disable,
+ * the kill switch, never is.
+ */
 export function registerReleaseCommands(program: Command): void {
   const reason = () =>
     new Option(
@@ -38,7 +43,7 @@ export function registerReleaseCommands(program: Command): void {
     .option('--json', 'print the transition (with --challenger: the champion and challengers) as JSON')
     .addHelpText(
       'after',
-      '\nExit status 1 when the gate (with --challenger: a criterion of the challenger) does not hold, listing the criteria that do not; --force overrides.',
+      '\nExit status 1 when the gate (with --challenger: a criterion of the challenger) does not hold, listing the criteria that do not; --force overrides. Exit status 7 when the plan asks for approvals (changeControl): the promotion is held as a change for release keys to approve.',
     )
     .action((useCase: string, options: ReleaseOptions, command: Command) =>
       options.challenger
@@ -100,12 +105,17 @@ async function release(
   options: ReleaseOptions,
 ): Promise<void> {
   const client = clientFor(command);
-  let transition: TransitionRow;
+  let answer: TransitionRow | HeldChange;
   try {
-    transition = await client.postJson<TransitionRow>(`/v1/use-cases/${segment(useCase)}/${action}`, body);
+    answer = await client.postJson<TransitionRow | HeldChange>(
+      `/v1/use-cases/${segment(useCase)}/${action}`,
+      body,
+    );
   } catch (error) {
     throw gateRefusal(error, action);
   }
+  if (isHeld(answer)) return reportHeld(`${useCase}: ${action}`, answer, options.json);
+  const transition = answer;
   if (options.json) return printJson(transition);
   const forced = transition.forced ? ' (forced)' : '';
   print(`${useCase}: ${transition.fromStage} → ${transition.toStage}${forced}`);
