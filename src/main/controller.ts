@@ -275,8 +275,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
     await challengerWorker.sync(useCase);
     await flags.reconciler.reconcile(useCase.id);
   };
+  const changeStore = new ChangeStore(database);
   const changes = new ChangeService({
-    store: new ChangeStore(database),
+    store: changeStore,
     useCases,
     release,
     challengers,
@@ -317,6 +318,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       transitions,
       events: new AuditEventReader(database.boundedReads),
       challengers,
+      changes: changeStore,
     }),
     timeseries: new TimeseriesStore(database.boundedReads),
     keys,

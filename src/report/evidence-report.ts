@@ -9,6 +9,8 @@ import {
   noChallengers,
   type PromotionEvent,
 } from './report-challengers.js';
+import type { ChangeView } from '../promotion/change-types.js';
+import { changesSection } from './report-changes.js';
 import { openRisks } from './report-risks.js';
 import { guardTrip, transitionEntries, transitionKinds } from './report-transitions.js';
 import type {
@@ -35,7 +37,9 @@ export interface ReportInput {
   detail: UseCaseDetail;
   /** The plan of `detail.planVersion`. */
   plan: Plan;
-  planVersions: ReadonlyArray<Omit<PlanVersionEntry, 'appliedAt'> & { appliedAt: Date }>;
+  planVersions: ReadonlyArray<
+    Omit<PlanVersionEntry, 'appliedAt' | 'approvedBy'> & { appliedAt: Date; approvedBy?: string[] | null }
+  >;
   transitions: readonly TransitionRecord[];
   /** The `stage.<kind>` audit events, which name each transition's kind. */
   stageEvents: ReadonlyArray<{ action: string; details: unknown }>;
@@ -50,6 +54,10 @@ export interface ReportInput {
   challengers?: ChallengerViewInput;
   /** The `challenger.promoted` audit events (the evidence of each swap), newest first. */
   challengerPromotions?: readonly PromotionEvent[];
+  /** The use case's changes held back for approval, newest first, as `GET /v1/changes` shows them. */
+  changes?: readonly ChangeView[];
+  /** True when only the newest of them were read. */
+  changesTruncated?: boolean;
 }
 
 /** The production-readiness case of one use case, as plain JSON (rendered by `renderReportMarkdown`). */
@@ -66,7 +74,17 @@ export function buildEvidenceReport(input: ReportInput): EvidenceReport {
 
   const history = [...input.planVersions]
     .sort((a, b) => b.version - a.version)
-    .map((v) => ({ ...v, appliedAt: v.appliedAt.toISOString() }));
+    .map(
+      (v): PlanVersionEntry => ({
+        version: v.version,
+        textHash: v.textHash,
+        format: v.format,
+        aiConfig: v.aiConfig,
+        appliedBy: v.appliedBy,
+        appliedAt: v.appliedAt.toISOString(),
+        approvedBy: v.approvedBy?.length ? [...v.approvedBy] : null,
+      }),
+    );
   const applied = history.find((v) => v.version === detail.planVersion);
 
   const report: Omit<EvidenceReport, 'risks'> = {
@@ -92,6 +110,7 @@ export function buildEvidenceReport(input: ReportInput): EvidenceReport {
       aiConfig: detail.aiConfig,
       appliedBy: applied?.appliedBy ?? 'unknown',
       appliedAt: applied?.appliedAt ?? '',
+      approvedBy: applied?.approvedBy ?? null,
       adapter: plan.ai.adapter,
       statistics: plan.statistics,
       confidence: plan.confidence,
@@ -151,6 +170,7 @@ export function buildEvidenceReport(input: ReportInput): EvidenceReport {
     challengers: input.challengers
       ? challengerSection(input.challengers, input.challengerPromotions ?? [], detail.earnedModelVersion)
       : noChallengers(detail),
+    changes: changesSection(input.changes ?? [], input.changesTruncated ?? false),
   };
   return {
     ...report,

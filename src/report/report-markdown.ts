@@ -11,6 +11,7 @@ import {
   points,
 } from '../format/figures.js';
 import { code, type Markdown, markdownDocument, md, strong, table } from './markdown-text.js';
+import { changesMarkdown } from './report-changes.js';
 import type { CohortEvidence, EvidenceReport, GateCriterionEntry, StageEvidence } from './report-types.js';
 
 const BLANK = md``;
@@ -33,6 +34,7 @@ export function renderReportMarkdown(r: EvidenceReport): string {
     ...evaluationSection(r),
     ...guardsSection(r),
     ...transitionsSection(r),
+    ...changesMarkdown(r),
     ...costsSection(r),
     ...gateSection(r),
     ...challengersSection(r),
@@ -58,18 +60,30 @@ function planSection({ plan: p }: EvidenceReport): Markdown[] {
   return [
     md`## Rollout plan`,
     BLANK,
-    md`- Version ${p.version}, text sha256 ${code(p.textHash)} (${p.format}), applied ${p.appliedAt} by ${p.appliedBy}`,
+    md`- Version ${p.version}, text sha256 ${code(p.textHash)} (${p.format}), applied ${p.appliedAt} by ${p.appliedBy}, ${approvedText(p.approvedBy)}`,
     md`- AI adapter ${code(p.adapter)}, AI configuration ${code(p.aiConfig)}`,
     md`- Gate statistics: ${p.statistics} bounds at ${percent(p.confidence, 1)} confidence`,
     md`- AI failures (${code(`aiFailures: ${p.aiFailures}`)}): ${p.aiFailures === 'exclude' ? 'a request whose AI call failed for good is left out of the agreement bounds' : 'a request whose AI call failed for good counts as a disagreement in the agreement bounds'}`,
     ...errorCostLines(p),
     BLANK,
     ...table(
-      ['version', 'text sha256', 'AI configuration', 'applied at', 'applied by'],
-      p.history.map((v) => [v.version, code(v.textHash), code(v.aiConfig), v.appliedAt, v.appliedBy]),
+      ['version', 'text sha256', 'AI configuration', 'applied at', 'asked by', 'approved by'],
+      p.history.map((v) => [
+        v.version,
+        code(v.textHash),
+        code(v.aiConfig),
+        v.appliedAt,
+        v.appliedBy,
+        v.approvedBy?.join(', ') ?? NONE,
+      ]),
     ),
     BLANK,
   ];
+}
+
+/** Who approved a plan version or transition under change control, or that it needed no one. */
+function approvedText(approvedBy: readonly string[] | null): string {
+  return approvedBy?.length ? `approved by ${approvedBy.join(', ')}` : 'no approval needed';
 }
 
 /** The plan's price of each kind of error, as `AI answer → human answer: USD`. */
@@ -299,7 +313,7 @@ function transitionsSection({ transitions }: EvidenceReport): Markdown[] {
     md`## Transitions`,
     BLANK,
     ...table(
-      ['at', 'from → to', 'kind', 'actor', 'forced', 'plan', 'model', 'reason', 'evidence'],
+      ['at', 'from → to', 'kind', 'actor', 'approved by', 'forced', 'plan', 'model', 'reason', 'evidence'],
       transitions.map((t) => {
         const e = t.evidence;
         const evidence = e
@@ -325,6 +339,7 @@ function transitionsSection({ transitions }: EvidenceReport): Markdown[] {
           `${t.from ?? '(created)'} → ${t.to}`,
           t.kind ?? NONE,
           t.actor,
+          t.approvedBy?.join(', ') ?? NONE,
           t.forced ? strong('yes') : 'no',
           t.planVersion,
           t.modelVersion ?? NONE,

@@ -1,5 +1,7 @@
 import type { UseCaseReader } from '../metrics/use-case-reader.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
+import { MAX_CHANGES_LISTED } from '../contracts/change-contracts.js';
+import { type ChangeState, type PendingChange, changeView } from '../promotion/change-types.js';
 import type { TransitionStore } from '../promotion/transition-store.js';
 import type { ChallengerViewInput } from './report-challengers.js';
 import type { AuditEventReader } from './audit-event-reader.js';
@@ -18,6 +20,15 @@ export interface ReportServiceDeps {
   events: AuditEventReader;
   /** Champion and challenger as `GET …/challenger` shows them (`ChallengerService`). */
   challengers: { view(id: string, now: Date): Promise<ChallengerViewInput> };
+  /** Changes held back for approval (`ChangeStore`), each in the state a reader sees now. */
+  changes: {
+    list(query: {
+      scope: null;
+      useCase: string;
+      limit: number;
+      now: Date;
+    }): Promise<Array<{ change: PendingChange; state: ChangeState }>>;
+  };
 }
 
 /**
@@ -40,6 +51,7 @@ export class ReportService {
       counts,
       challengerView,
       promotions,
+      changes,
     ] = await Promise.all([
       reader.detail(useCase, now),
       useCases.planVersions(id),
@@ -50,6 +62,8 @@ export class ReportService {
       events.counts(id, ['guard.budget', 'flag.repaired', 'model.changed']),
       challengers.view(id, now),
       events.latest(id, 'challenger.promoted', PROMOTIONS),
+      // One more than listed tells whether there were more.
+      this.deps.changes.list({ scope: null, useCase: id, limit: MAX_CHANGES_LISTED + 1, now }),
     ]);
     const count = (action: string): EventCount | null => counts.find((c) => c.action === action) ?? null;
     return buildEvidenceReport({
@@ -67,6 +81,8 @@ export class ReportService {
       modelChanges: count('model.changed'),
       challengers: challengerView,
       challengerPromotions: promotions,
+      changes: changes.slice(0, MAX_CHANGES_LISTED).map(({ change, state }) => changeView(change, state)),
+      changesTruncated: changes.length > MAX_CHANGES_LISTED,
     });
   }
 }

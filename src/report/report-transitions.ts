@@ -41,6 +41,7 @@ export function transitionEntries(
     planVersion: t.planVersion,
     modelVersion: t.modelVersion,
     stageVersion: t.stageVersion,
+    approvedBy: t.approvedBy?.length ? [...t.approvedBy] : null,
     evidence: snapshotEvidence(t.snapshot),
   }));
 }

@@ -146,6 +146,8 @@ export interface TransitionEntry {
   planVersion: number;
   modelVersion: string | null;
   stageVersion: number;
+  /** Who approved it under change control (`actor` asked); null: it needed no approval. */
+  approvedBy: string[] | null;
   evidence: TransitionEvidence | null;
 }
 
@@ -266,8 +268,44 @@ export interface PlanVersionEntry {
   textHash: string;
   format: string;
   aiConfig: string;
+  /** Who asked for it (applied at once, or by the approval that completed its change). */
   appliedBy: string;
   appliedAt: string;
+  /** Who approved it under change control; null: it needed no approval. */
+  approvedBy: string[] | null;
+}
+
+/** One change held back for approval (README "Change control"), as the report lists it. */
+export interface ChangeEntry {
+  id: number;
+  kind: string;
+  /** pending, applying, applied, rejected, stale, expired or failed, as a reader sees it now. */
+  state: string;
+  requestedBy: string;
+  createdAt: string;
+  expiresAt: string;
+  basePlanVersion: number | null;
+  baseStageVersion: number | null;
+  approvalsRequired: number;
+  approvals: Array<{ by: string; at: string; reason: string }>;
+  /** Why it was held: `{path, rule, before, after}` widenings, `{rule: "change-control", approvals}`. */
+  rules: Array<{ rule: string; path?: string; before?: unknown; after?: unknown; approvals?: number }>;
+  /** A stage change: what was asked, with the requester's reason. */
+  stage: { reason: string; force?: boolean; to?: string } | null;
+  /** A plan change: the hash of the text held. */
+  planTextHash: string | null;
+  decidedAt: string | null;
+  decidedBy: string | null;
+  decisionReason: string | null;
+  /** Applied: the plan version or transition; stale or failed: `{error, message}`. */
+  result: unknown;
+}
+
+export interface ChangesSection {
+  /** Newest first. */
+  entries: ChangeEntry[];
+  /** True when only the newest `entries.length` were read. */
+  truncated: boolean;
 }
 
 export interface EvidenceReport {
@@ -329,5 +367,7 @@ export interface EvidenceReport {
   } | null;
   /** Champion and challenger (README "Champion and challenger"). */
   challengers: ChallengerSection;
+  /** Changes held back for approval, whatever became of them (README "Change control"). */
+  changes: ChangesSection;
   risks: Risk[];
 }

@@ -17,7 +17,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
 /**
  * The demo's use case (its plan file, the simulated AI, synthetic invoices decided by the
  * reference policy) through the API, then its evidence report checked against
- * `GET /v1/use-cases/:id` and `GET /v1/use-cases/:id/transitions`.
+ * `GET /v1/use-cases/:id`, `GET /v1/use-cases/:id/transitions` and `GET /v1/changes`.
  */
 
 const PLAN_FILE = resolve(import.meta.dirname, '../../rollout-plans/invoice-triage.yaml');
@@ -25,6 +25,8 @@ const LABELS = ['approve', 'reject', 'escalate'];
 const USE_CASE = 'invoice-triage';
 const MIRRORED = 600;
 const SIM = { agreement: 0.9, errorRate: 0.03, latencyMs: 4 };
+const RELEASE = 'key:governance release';
+const REJECTED = 'a wider boundary waits for the audit of the first month';
 
 /** What the simulation does with the first n invoices, from its pure outcome function. */
 function expectedOutcomes(n: number) {
@@ -73,7 +75,8 @@ describe('the evidence report of the demo use case', () => {
       warnings: Array<{ code: string; message: string }>;
     };
   };
-  let transitions: Array<{ actor: string; reason: string; forced: boolean }>;
+  let transitions: Array<{ actor: string; reason: string; forced: boolean; approvedBy: string[] | null }>;
+  let changes: Array<{ id: number; kind: string; state: string; requestedBy: string }>;
   let report: EvidenceReport;
 
   beforeAll(async () => {
@@ -88,6 +91,12 @@ describe('the evidence report of the demo use case', () => {
       .send({ name: 'governance', role: 'viewer' })
       .expect(201);
     viewer.Authorization = `Bearer ${key.body.key}`;
+    const releaseKey = await tc.http
+      .post('/v1/keys')
+      .set(tc.admin)
+      .send({ name: 'governance release', role: 'release' })
+      .expect(201);
+    const release = { Authorization: `Bearer ${releaseKey.body.key}` };
 
     for (let start = 0; start < MIRRORED; start += 200) {
       await tc.http
@@ -113,20 +122,47 @@ describe('the evidence report of the demo use case', () => {
       .set(tc.admin)
       .send({ reason: 'pilot week agreed with AP operations', force: true })
       .expect(200);
+    // Four eyes from now on (tightening: applied at once, plan version 2).
+    const fourEyes = `${plan.text}\nchangeControl: { approvals: 1 }\n`;
+    await tc.http.put(`/v1/use-cases/${USE_CASE}/plan`).set(tc.admin).send(fourEyes).expect(200);
     await tc.http
       .post('/v1/decisions')
       .set(tc.admin)
       .send({ decisions: invoices(MIRRORED, 5, false) })
       .expect(202);
-    await tc.http
+    // The rollback waits for a second key, which approves it.
+    const rollback = await tc.http
       .post(`/v1/use-cases/${USE_CASE}/rollback`)
       .set(tc.admin)
       .send({ reason: 'clerks report slow suggestions' })
-      .expect(200);
+      .expect(202);
+    await approve(rollback.body.change.id, 'the clerks asked for it');
+    // A wider boundary: approved (plan version 3); wider still: rejected; another: left pending.
+    const boundary = (percent: number) =>
+      fourEyes.replace(/rolloutPercent: 10\b/, `rolloutPercent: ${percent}`);
+    const wider = await putPlan(boundary(20));
+    await approve(wider, 'one in five low-risk invoices, once autonomous');
+    const widest = await putPlan(boundary(50));
+    await tc.http.post(`/v1/changes/${widest}/reject`).set(release).send({ reason: REJECTED }).expect(200);
+    await putPlan(boundary(30));
+
+    async function putPlan(text: string): Promise<number> {
+      const held = await tc.http.put(`/v1/use-cases/${USE_CASE}/plan`).set(tc.admin).send(text).expect(202);
+      return held.body.change.id;
+    }
+    async function approve(id: number, reason: string): Promise<void> {
+      const approved = await tc.http
+        .post(`/v1/changes/${id}/approve`)
+        .set(release)
+        .send({ reason })
+        .expect(200);
+      expect(approved.body.change.state).toBe('applied');
+    }
 
     detail = (await tc.http.get(`/v1/use-cases/${USE_CASE}`).set(viewer).expect(200)).body;
     transitions = (await tc.http.get(`/v1/use-cases/${USE_CASE}/transitions`).set(viewer).expect(200)).body
       .transitions;
+    changes = (await tc.http.get(`/v1/changes?useCase=${USE_CASE}`).set(viewer).expect(200)).body.changes;
     const before = Date.now();
     report = (await tc.http.get(`/v1/use-cases/${USE_CASE}/report?format=json`).set(viewer).expect(200)).body;
     readAt = { before, after: Date.now() };
@@ -151,6 +187,7 @@ describe('the evidence report of the demo use case', () => {
       'costs',
       'gate',
       'challengers',
+      'changes',
       'risks',
     ]);
     expect(report.useCase).toMatchObject({
@@ -258,6 +295,9 @@ describe('the evidence report of the demo use case', () => {
       ['promote', 'bootstrap-admin', 'pilot week agreed with AP operations', true],
       ['rollback', 'bootstrap-admin', 'clerks report slow suggestions', false],
     ]);
+    // Who asked (the actor) and who approved, as GET …/transitions answers.
+    expect(report.transitions.map((t) => t.approvedBy)).toEqual(transitions.map((t) => t.approvedBy));
+    expect(report.transitions.map((t) => t.approvedBy)).toEqual([null, null, [RELEASE]]);
     const { answered } = expectedOutcomes(MIRRORED);
     expect(report.transitions[1]!.evidence).toMatchObject({
       verdict: 'inconclusive',
@@ -271,6 +311,42 @@ describe('the evidence report of the demo use case', () => {
       champion: { planVersion: detail.planVersion, aiConfig: report.plan.aiConfig },
       active: null,
       history: [],
+    });
+  });
+
+  it('when plans and stage changes went through change control, then every plan version names who asked and who approved, and the changes are those GET /v1/changes lists, with their approvals, rejection and reasons', () => {
+    expect(report.plan).toMatchObject({ version: 3, appliedBy: 'bootstrap-admin', approvedBy: [RELEASE] });
+    expect(report.plan.history.map((v) => [v.version, v.appliedBy, v.approvedBy])).toEqual([
+      [3, 'bootstrap-admin', [RELEASE]],
+      [2, 'bootstrap-admin', null],
+      [1, 'bootstrap-admin', null],
+    ]);
+    expect(report.changes.truncated).toBe(false);
+    expect(report.changes.entries.map((c) => [c.id, c.kind, c.state, c.requestedBy])).toEqual(
+      changes.map((c) => [c.id, c.kind, c.state, c.requestedBy]),
+    );
+    expect(report.changes.entries.map((c) => [c.kind, c.state])).toEqual([
+      ['plan', 'pending'],
+      ['plan', 'rejected'],
+      ['plan', 'applied'],
+      ['rollback', 'applied'],
+    ]);
+    const [pending, rejected, wider, rollback] = report.changes.entries;
+    expect(pending!.rules).toEqual(
+      expect.arrayContaining([
+        { rule: 'change-control', approvals: 1 },
+        expect.objectContaining({ rule: 'boundary-widened' }),
+      ]),
+    );
+    expect(rejected).toMatchObject({ decidedBy: RELEASE, decisionReason: REJECTED, approvals: [] });
+    expect(wider).toMatchObject({
+      approvals: [{ by: RELEASE, reason: 'one in five low-risk invoices, once autonomous' }],
+      result: { planVersion: 3 },
+    });
+    expect(rollback).toMatchObject({
+      stage: { reason: 'clerks report slow suggestions' },
+      approvals: [{ by: RELEASE, reason: 'the clerks asked for it' }],
+      result: { from: 'human-reviewed', to: 'shadow' },
     });
   });
 
@@ -319,6 +395,7 @@ describe('the evidence report of the demo use case', () => {
       '#### Precision and recall (model simulated-v1, current)',
       '## Guards',
       '## Transitions',
+      '## Changes held for approval',
       '## Costs',
       '## Current gate',
       '## Champion and challenger',
@@ -333,6 +410,11 @@ describe('the evidence report of the demo use case', () => {
     );
     expect(md).toContain(detail.planHash);
     expect(md).toContain('pilot week agreed with AP operations');
+    expect(md).toContain(`| 3 | \`${detail.planHash}\` |`);
+    expect(md).toMatch(
+      new RegExp(`\\| 3 \\| \`${detail.planHash}\` \\| .* \\| bootstrap-admin \\| ${RELEASE} \\|`),
+    );
+    expect(md).toContain(`${RELEASE}: ${REJECTED}`);
   });
 
   it('when the use case is unknown, the format is not one offered, or the key may only ingest, then 404, 400 and 403', async () => {

@@ -3,6 +3,7 @@ import type { CohortMetrics } from '../../src/metrics/metrics-types.js';
 import type { StageSummary } from '../../src/metrics/stage-summary.js';
 import { type Plan, planSchema } from '../../src/plans/plan-schema.js';
 import type { GateAssessment } from '../../src/promotion/gate-types.js';
+import type { ChangeView } from '../../src/promotion/change-types.js';
 import type { TransitionRecord } from '../../src/promotion/transition-store.js';
 import { buildEvidenceReport, type ReportInput } from '../../src/report/evidence-report.js';
 import { renderReportMarkdown } from '../../src/report/report-markdown.js';
@@ -163,6 +164,7 @@ const TRANSITIONS: TransitionRecord[] = [
     reason: 'the business needs it',
     forced: true,
     modelVersion: 'm1',
+    approvedBy: ['key:rm2'],
     snapshot: {
       gate: { verdict: 'blocked', targetStage: 'human-reviewed', criteria: GATE.criteria },
       metrics: { samples: 40, agreement: 0.75, agreementLowerBound: 0.6, aiErrorRate: 0, modelVersion: 'm1' },
@@ -186,6 +188,79 @@ const TRANSITIONS: TransitionRecord[] = [
     },
     at: at(10),
   }),
+];
+
+/** Changes as GET /v1/changes shows them, newest first: one pending, one applied, one rejected. */
+const CHANGES: ChangeView[] = [
+  {
+    id: 9,
+    useCase: 'invoice-triage',
+    kind: 'promote',
+    state: 'pending',
+    requestedBy: 'key:rm',
+    createdAt: at(1).toISOString(),
+    expiresAt: at(-6).toISOString(),
+    basePlanVersion: 2,
+    baseStageVersion: 3,
+    approvalsRequired: 1,
+    approvals: [],
+    rules: [{ rule: 'change-control', approvals: 1 }],
+    plan: null,
+    stage: { reason: 'the gate holds', force: false },
+    decidedAt: null,
+    decidedBy: null,
+    decisionReason: null,
+    result: null,
+  },
+  {
+    id: 8,
+    useCase: 'invoice-triage',
+    kind: 'plan',
+    state: 'applied',
+    requestedBy: 'key:po2',
+    createdAt: at(13).toISOString(),
+    expiresAt: at(6).toISOString(),
+    basePlanVersion: 1,
+    baseStageVersion: 2,
+    approvalsRequired: 1,
+    approvals: [{ by: 'key:rm', at: at(12).toISOString(), reason: 'CAB 12' }],
+    rules: [
+      {
+        path: 'stages.shadow.promoteWhen.agreementLowerBound',
+        rule: 'threshold-lowered',
+        before: 0.95,
+        after: 0.9,
+      },
+    ],
+    plan: { textHash: 'hash-2', format: 'json' },
+    stage: null,
+    decidedAt: at(12).toISOString(),
+    decidedBy: 'key:rm',
+    decisionReason: 'CAB 12',
+    result: { planVersion: 2, created: false },
+  },
+  {
+    id: 7,
+    useCase: 'invoice-triage',
+    kind: 'plan',
+    state: 'rejected',
+    requestedBy: 'key:po2',
+    createdAt: at(14).toISOString(),
+    expiresAt: at(7).toISOString(),
+    basePlanVersion: 1,
+    baseStageVersion: 2,
+    approvalsRequired: 1,
+    approvals: [],
+    rules: [
+      { path: 'stages.shadow.approval', rule: 'automatic-approval', before: 'manual', after: 'automatic' },
+    ],
+    plan: { textHash: 'hash-x', format: 'yaml' },
+    stage: null,
+    decidedAt: at(13).toISOString(),
+    decidedBy: 'key:rm',
+    decisionReason: 'no automatic promotion without a week of evidence',
+    result: null,
+  },
 ];
 
 const TRIP_DETAILS = {
@@ -218,9 +293,11 @@ function input(over: Partial<ReportInput> = {}): ReportInput {
         aiConfig: 'cfg-1',
         appliedBy: 'key:po2',
         appliedAt: at(12),
+        approvedBy: ['key:rm'],
       },
     ],
     transitions: TRANSITIONS,
+    changes: CHANGES,
     stageEvents: [
       { action: 'stage.promote', details: { stageVersion: 2 } },
       { action: 'stage.guard', details: { stageVersion: 3 } },
@@ -254,6 +331,40 @@ describe('buildEvidenceReport', () => {
       description: 'Route invoices',
     });
     expect(r.useCase.decision).toEqual({ type: 'label', labels: ['approve', 'reject'] });
+  });
+
+  it('when plan versions, transitions and changes went through approval, then each names who asked and who approved, and the changes keep their state, approvals and reasons', () => {
+    const r = buildEvidenceReport(input());
+    expect(r.plan).toMatchObject({ version: 2, appliedBy: 'key:po2', approvedBy: ['key:rm'] });
+    expect(r.plan.history.map((v) => [v.version, v.appliedBy, v.approvedBy])).toEqual([
+      [2, 'key:po2', ['key:rm']],
+      [1, 'key:po', null],
+    ]);
+    expect(r.transitions.map((t) => [t.actor, t.approvedBy])).toEqual([
+      ['key:po', null],
+      ['key:rm', ['key:rm2']],
+      ['system', null],
+    ]);
+    expect(r.changes.truncated).toBe(false);
+    expect(r.changes.entries.map((c) => [c.id, c.kind, c.state, c.requestedBy])).toEqual([
+      [9, 'promote', 'pending', 'key:rm'],
+      [8, 'plan', 'applied', 'key:po2'],
+      [7, 'plan', 'rejected', 'key:po2'],
+    ]);
+    expect(r.changes.entries[1]).toMatchObject({
+      approvals: [{ by: 'key:rm', reason: 'CAB 12' }],
+      planTextHash: 'hash-2',
+      result: { planVersion: 2 },
+    });
+    expect(r.changes.entries[2]).toMatchObject({
+      decidedBy: 'key:rm',
+      decisionReason: 'no automatic promotion without a week of evidence',
+    });
+    // A report built without them says no change was held.
+    expect(buildEvidenceReport(input({ changes: undefined })).changes).toEqual({
+      entries: [],
+      truncated: false,
+    });
   });
 
   it('when a stage has two model versions, then the later one is the current cohort and only its segments are held to minSegmentSamples', () => {
@@ -612,6 +723,14 @@ describe('the evidence report of hostile text', () => {
       planVersions: input().planVersions.map((v) => ({
         ...v,
         appliedBy: '![x](https://tracker.example/p.png)',
+        ...(v.approvedBy ? { approvedBy: ['key:<b>rm</b>'] } : {}),
+      })),
+      changes: CHANGES.map((c) => ({
+        ...c,
+        requestedBy: 'key:`x`',
+        approvals: c.approvals.map((a) => ({ ...a, reason: FORGED_GATE })),
+        stage: c.stage && { ...c.stage, reason: '| forged | cell |\n## Approved' },
+        decisionReason: c.decisionReason && FORGED_GATE,
       })),
       recentGuardTrips: [
         {
@@ -633,5 +752,8 @@ describe('the evidence report of hostile text', () => {
     expect(hostile).toContain('\\<script\\>alert(1)\\</script\\>');
     expect(hostile).toContain('- Owner: \\[owner\\](javascript:alert(1))');
     expect(hostile).toContain('| region | EU \\| eligible \\| ## Gate |');
+    expect(hostile).toContain('key:\\<b\\>rm\\</b\\>');
+    expect(hostile).toContain('promote: \\| forged \\| cell \\| ## Approved');
+    expect(hostile.split('\n').filter((l) => l.startsWith('## Approved'))).toEqual([]);
   });
 });

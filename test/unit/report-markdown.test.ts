@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderReportMarkdown } from '../../src/report/report-markdown.js';
-import type { CohortEvidence, EvidenceReport } from '../../src/report/report-types.js';
+import type { ChangeEntry, CohortEvidence, EvidenceReport } from '../../src/report/report-types.js';
 import { APPROVE_REJECT_CONFUSION } from '../support/gate-fixtures.js';
 
 const COHORT: CohortEvidence = {
@@ -40,6 +40,53 @@ const COHORT: CohortEvidence = {
   ],
 };
 
+const APPLIED_CHANGE: ChangeEntry = {
+  id: 7,
+  kind: 'plan',
+  state: 'applied',
+  requestedBy: 'key:po',
+  createdAt: '2026-04-17T12:00:00.000Z',
+  expiresAt: '2026-04-24T12:00:00.000Z',
+  basePlanVersion: 1,
+  baseStageVersion: 1,
+  approvalsRequired: 1,
+  approvals: [{ by: 'key:rm', at: '2026-04-18T12:00:00.000Z', reason: 'CAB 12 | ok' }],
+  rules: [
+    {
+      path: 'stages.limited-autonomous.boundary.rolloutPercent',
+      rule: 'boundary-widened',
+      before: 10,
+      after: 20,
+    },
+  ],
+  stage: null,
+  planTextHash: 'abc123',
+  decidedAt: '2026-04-18T12:00:00.000Z',
+  decidedBy: 'key:rm',
+  decisionReason: 'CAB 12 | ok',
+  result: { planVersion: 2, created: false },
+};
+
+const PENDING_CHANGE: ChangeEntry = {
+  ...APPLIED_CHANGE,
+  id: 8,
+  kind: 'promote',
+  state: 'pending',
+  createdAt: '2026-04-29T12:00:00.000Z',
+  expiresAt: '2026-05-06T12:00:00.000Z',
+  basePlanVersion: 2,
+  baseStageVersion: 3,
+  approvalsRequired: 2,
+  approvals: [],
+  rules: [{ rule: 'change-control', approvals: 2 }],
+  stage: { reason: 'go live\n## Approved', force: true },
+  planTextHash: null,
+  decidedAt: null,
+  decidedBy: null,
+  decisionReason: null,
+  result: null,
+};
+
 function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
   return {
     kind: 'shadowgate.evidence-report',
@@ -61,6 +108,7 @@ function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
       aiConfig: 'cfg-1',
       appliedBy: 'key:po',
       appliedAt: '2026-04-18T12:00:00.000Z',
+      approvedBy: ['key:rm'],
       adapter: 'http',
       statistics: 'sequential',
       confidence: 0.95,
@@ -75,6 +123,16 @@ function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
           aiConfig: 'cfg-1',
           appliedBy: 'key:po',
           appliedAt: '2026-04-18T12:00:00.000Z',
+          approvedBy: ['key:rm'],
+        },
+        {
+          version: 1,
+          textHash: 'abc000',
+          format: 'yaml',
+          aiConfig: 'cfg-1',
+          appliedBy: 'key:po',
+          appliedAt: '2026-04-01T12:00:00.000Z',
+          approvedBy: null,
         },
       ],
     },
@@ -118,6 +176,7 @@ function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
         planVersion: 1,
         modelVersion: 'm1',
         stageVersion: 2,
+        approvedBy: ['key:rm2', 'key:rm3'],
         evidence: {
           verdict: 'blocked',
           targetStage: 'human-reviewed',
@@ -203,6 +262,7 @@ function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
       active: null,
       history: [],
     },
+    changes: { entries: [APPLIED_CHANGE, PENDING_CHANGE], truncated: false },
     risks: [
       { kind: 'criterion', message: 'agreementLowerBound inconclusive: required 0.9, actual 0.881234' },
     ],
@@ -222,6 +282,7 @@ describe('renderReportMarkdown', () => {
       '## Evaluation results',
       '## Guards',
       '## Transitions',
+      '## Changes held for approval',
       '## Costs',
       '## Current gate',
       '## Champion and challenger',
@@ -252,10 +313,30 @@ describe('renderReportMarkdown', () => {
   });
 
   it('when a reason holds a pipe and a line break, then the transition row stays one table row', () => {
-    const row = lines(renderReportMarkdown(report())).find((l) => l.includes('key:rm'));
+    const row = lines(renderReportMarkdown(report())).find((l) => l.includes('| shadow → human-reviewed |'));
     expect(row).toBe(
-      '| 2026-04-15T12:00:00.000Z | shadow → human-reviewed | promote | key:rm | **yes** | 1 | m1 | approved by CAB \\| ticket 42 second line | gate blocked; 40 samples; agreement 75.00%; lower bound 60.00%; not holding: agreementLowerBound |',
+      '| 2026-04-15T12:00:00.000Z | shadow → human-reviewed | promote | key:rm | key:rm2, key:rm3 | **yes** | 1 | m1 | approved by CAB \\| ticket 42 second line | gate blocked; 40 samples; agreement 75.00%; lower bound 60.00%; not holding: agreementLowerBound |',
     );
+  });
+
+  it('when plan versions and changes were approved, then the plan says who asked and who approved each version, and the changes section lists each change with its requester, approvers, reasons and outcome', () => {
+    const md = lines(renderReportMarkdown(report()));
+    expect(md).toContain(
+      '- Version 2, text sha256 `abc123` (yaml), applied 2026-04-18T12:00:00.000Z by key:po, approved by key:rm',
+    );
+    expect(md).toContain('| 2 | `abc123` | `cfg-1` | 2026-04-18T12:00:00.000Z | key:po | key:rm |');
+    expect(md).toContain('| 1 | `abc000` | `cfg-1` | 2026-04-01T12:00:00.000Z | key:po | — |');
+    const at = md.indexOf('## Changes held for approval');
+    expect(md.slice(at + 4, at + 8)).toEqual([
+      '| change | kind | state | requested | asked | why held | approvals | decided | outcome |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| 7 | plan | applied | 2026-04-17T12:00:00.000Z by key:po | plan text sha256 abc123 | stages.limited-autonomous.boundary.rolloutPercent boundary-widened (10 → 20) | 1 of 1: key:rm (2026-04-18T12:00:00.000Z: CAB 12 \\| ok) | 2026-04-18T12:00:00.000Z by key:rm: CAB 12 \\| ok | plan version 2 |',
+      '| 8 | promote | pending | 2026-04-29T12:00:00.000Z by key:po | promote (forced): go live ## Approved | change-control 2 | 0 of 2 | waits for approval until 2026-05-06T12:00:00.000Z | — |',
+    ]);
+    expect(md.filter((l) => l.startsWith('## Approved'))).toEqual([]);
+    const none = renderReportMarkdown(report({ changes: { entries: [], truncated: false } }));
+    expect(none).toContain('## Changes held for approval\n\n');
+    expect(none).toContain('No change of this use case was held for approval.');
   });
 
   it('when costs are rendered, then small per-decision costs keep two significant digits, sums under $1,000 cents, larger sums whole dollars with separators', () => {
