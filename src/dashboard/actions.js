@@ -3,9 +3,10 @@ import { api, useCasePath } from './api.js';
 import { byId, clear, el } from './dom.js';
 
 /**
- * Promote, roll back, disable and enable, and a challenger's swap and discard: each asks for the
- * reason in a dialog, posts it to the API, and shows the API's refusal as it came (a 409 lists the
- * criteria that do not hold; a 403 says what the key may not do).
+ * Promote, roll back, disable and enable, a challenger's swap and discard, and the approval or
+ * rejection of a held change: each asks for the reason in a dialog, posts it to the API, and shows
+ * the API's refusal as it came (a 409 lists the criteria that do not hold, or says the change is
+ * stale; a 403 says what the key may not do, or that it asked for the change itself).
  */
 
 /**
@@ -13,6 +14,8 @@ import { byId, clear, el } from './dom.js';
  * @typedef {import('./api.js').ApiError} ApiError
  * @typedef {'promote' | 'rollback' | 'disable' | 'enable' | 'swap' | 'discard'} ActionKind
  * @typedef {{ kind: ActionKind, label: string, danger?: boolean }} Action
+ * @typedef {import('../promotion/change-types.js').ChangeView} ChangeView
+ * @typedef {{ answer: unknown }} Done the API's answer to the action (a held change's 202 too)
  */
 
 /** @type {string[]} */
@@ -120,27 +123,14 @@ function summary(kind, detail) {
 }
 
 /**
- * Opens the dialog for `kind` on `detail`; resolves true after the API accepted the action,
- * false when the dialog was cancelled.
+ * Opens the dialog for `kind` on `detail`; resolves with the API's answer once it accepted the
+ * action (a 202 when change control holds it back), null when the dialog was cancelled.
  * @param {ActionKind} kind
  * @param {UseCaseDetail} detail
- * @returns {Promise<boolean>}
+ * @returns {Promise<Done | null>}
  */
 export function openAction(kind, detail) {
-  /** @type {HTMLDialogElement} */
-  const dialog = byId('action-dialog');
-  /** @type {HTMLFormElement} */
-  const form = byId('action-form');
-  /** @type {HTMLTextAreaElement} */
-  const reason = byId('action-reason');
-  /** @type {HTMLInputElement} */
-  const force = byId('action-force');
-  /** @type {HTMLSelectElement} */
-  const to = byId('action-to');
-  const error = byId('action-error');
-  /** @type {HTMLButtonElement} */
-  const submit = byId('action-submit');
-
+  const { reason, force, to } = dialogFields();
   byId('action-title').textContent = title(kind, detail);
   byId('action-summary').textContent = summary(kind, detail);
   reason.value = '';
@@ -162,32 +152,93 @@ export function openAction(kind, detail) {
       el('option', { value: s }, s),
     ),
   );
+  return runDialog(SUBMIT[kind], () => {
+    /** @type {{ reason: string, force?: boolean, to?: string }} */
+    const body = { reason: reason.value.trim() };
+    if (forceable && force.checked) body.force = true;
+    if (kind === 'rollback' && to.value) body.to = to.value;
+    return api(useCasePath(detail.id, PATHS[kind]), { method: 'POST', body });
+  });
+}
+
+/**
+ * Opens the dialog to approve or reject a held change; resolves with the API's answer, null when
+ * cancelled. Whether the key may is the controller's to say: its refusal shows in the dialog.
+ * @param {'approve' | 'reject'} decision
+ * @param {ChangeView} change
+ * @returns {Promise<Done | null>}
+ */
+export function openDecision(decision, change) {
+  const { reason } = dialogFields();
+  const missing = change.approvalsRequired - change.approvals.length;
+  byId('action-title').textContent =
+    decision === 'approve'
+      ? `Approve change ${change.id} (${change.kind} of ${change.useCase})`
+      : `Reject change ${change.id} (${change.kind} of ${change.useCase})`;
+  byId('action-summary').textContent =
+    decision === 'approve'
+      ? `Requested by ${change.requestedBy}. ${missing <= 1 ? 'Your approval completes it: the change is applied at once, as theirs, with you as its approver.' : `Your approval is one of the ${missing} still needed.`}`
+      : `Requested by ${change.requestedBy}. A rejected change is never applied; the requester can send it again.`;
+  byId('action-reason-label').textContent =
+    decision === 'approve' ? 'Reason, recorded with your approval' : 'Reason, recorded with the rejection';
+  byId('action-force-row').hidden = true;
+  byId('action-to-row').hidden = true;
+  reason.value = '';
+  return runDialog(decision === 'approve' ? 'Approve' : 'Reject', () =>
+    api(`/v1/changes/${encodeURIComponent(String(change.id))}/${decision}`, {
+      method: 'POST',
+      body: { reason: reason.value.trim() },
+    }),
+  );
+}
+
+function dialogFields() {
+  return {
+    /** @type {HTMLTextAreaElement} */
+    reason: byId('action-reason'),
+    /** @type {HTMLInputElement} */
+    force: byId('action-force'),
+    /** @type {HTMLSelectElement} */
+    to: byId('action-to'),
+  };
+}
+
+/**
+ * Shows the dialog as set up; on submit sends what `send` sends, and closes on its answer or
+ * shows its refusal and stays open.
+ * @param {string} submitLabel
+ * @param {() => Promise<unknown>} send
+ * @returns {Promise<Done | null>}
+ */
+function runDialog(submitLabel, send) {
+  /** @type {HTMLDialogElement} */
+  const dialog = byId('action-dialog');
+  /** @type {HTMLFormElement} */
+  const form = byId('action-form');
+  const error = byId('action-error');
+  /** @type {HTMLButtonElement} */
+  const submit = byId('action-submit');
   error.hidden = true;
   clear(error);
-  submit.textContent = SUBMIT[kind];
+  submit.textContent = submitLabel;
   submit.disabled = false;
 
   return new Promise((resolve) => {
-    /** @param {boolean} done */
+    /** @param {Done | null} done */
     const finish = (done) => {
       form.removeEventListener('submit', onSubmit);
       dialog.removeEventListener('close', onClose);
       if (dialog.open) dialog.close();
       resolve(done);
     };
-    const onClose = () => finish(false);
+    const onClose = () => finish(null);
     /** @param {SubmitEvent} event */
     const onSubmit = async (event) => {
       event.preventDefault();
-      if (/** @type {HTMLButtonElement | null} */ (event.submitter)?.value === 'cancel') return finish(false);
-      /** @type {{ reason: string, force?: boolean, to?: string }} */
-      const body = { reason: reason.value.trim() };
-      if (forceable && force.checked) body.force = true;
-      if (kind === 'rollback' && to.value) body.to = to.value;
+      if (/** @type {HTMLButtonElement | null} */ (event.submitter)?.value === 'cancel') return finish(null);
       submit.disabled = true;
       try {
-        await api(useCasePath(detail.id, PATHS[kind]), { method: 'POST', body });
-        finish(true);
+        finish({ answer: await send() });
       } catch (failure) {
         submit.disabled = false;
         showError(error, /** @type {ApiError} */ (failure));
@@ -196,7 +247,7 @@ export function openAction(kind, detail) {
     form.addEventListener('submit', onSubmit);
     dialog.addEventListener('close', onClose);
     dialog.showModal();
-    reason.focus();
+    byId('action-reason').focus();
   });
 }
 
@@ -207,8 +258,9 @@ export function openAction(kind, detail) {
 function showError(box, failure) {
   clear(box);
   const status = failure.status ? `${failure.status}: ` : '';
+  // A change's own requester is refused whatever its role: no hint about roles then.
   const lead =
-    failure.status === 403
+    failure.status === 403 && failure.code !== 'self_approval'
       ? `${status}${failure.message}. A key with the release (or admin) role can do this.`
       : `${status}${failure.message}`;
   box.append(el('p', {}, lead));

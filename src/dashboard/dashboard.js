@@ -1,6 +1,7 @@
 // @ts-check
-import { availableActions, challengerActions, openAction } from './actions.js';
+import { availableActions, challengerActions, openAction, openDecision } from './actions.js';
 import { api, session, useCasePath } from './api.js';
+import { changesPanel, heldNotice } from './changes.js';
 import { agreementChart, costChart, destroyCharts, latencyErrorChart, segmentChart } from './charts.js';
 import { challengerPanel } from './challenger.js';
 import { byId, clear, el } from './dom.js';
@@ -35,18 +36,23 @@ import {
  * @typedef {import('./api.js').Bucket} Bucket
  * @typedef {import('./dom.js').Children} Children
  * @typedef {import('./views.js').Entry} Entry
+ * @typedef {import('./changes.js').ChangeView} ChangeView
+ * @typedef {import('./changes.js').ChangeDetail} ChangeDetail
  */
 
 const REFRESH_MS = 30_000;
+/** Pending changes of the selected use case whose diff is read; the rest are listed without it. */
+const MAX_CHANGE_DETAILS = 10;
 const $ = byId;
 
 /**
- * @type {{ who: Whoami | null, entries: Entry[], selected: string | null, bucket: Bucket | null,
- *   cohort: string | null, generation: number }}
+ * @type {{ who: Whoami | null, entries: Entry[], pending: ChangeView[], selected: string | null,
+ *   bucket: Bucket | null, cohort: string | null, generation: number }}
  */
 const state = {
   who: null,
   entries: [],
+  pending: [],
   selected: null,
   bucket: null,
   cohort: null,
@@ -84,6 +90,16 @@ function banner(message) {
   box.textContent = message ?? '';
 }
 
+/**
+ * What the page says after an action it took (a change held for approval), until the next one.
+ * @param {string | null} message
+ */
+function notice(message) {
+  const box = $('notice');
+  box.hidden = !message;
+  box.textContent = message ?? '';
+}
+
 /** @param {ApiError} error */
 function refusal(error) {
   if (error.status === 401) return `The key was refused (${error.message}).`;
@@ -107,6 +123,8 @@ async function signIn(key) {
 function signOut() {
   session.clear();
   state.entries = [];
+  state.pending = [];
+  notice(null);
   clear($('overview-body'));
   clear($('detail'));
   showSignIn();
@@ -131,19 +149,28 @@ async function refresh() {
     );
     return;
   }
-  /** @type {Entry[]} */
-  const entries = await Promise.all(
-    list.useCases.map(async (summary) => {
-      try {
-        return { summary, detail: /** @type {UseCaseDetail} */ (await api(useCasePath(summary.id))) };
-      } catch (error) {
-        return { summary, error: /** @type {ApiError} */ (error).message };
-      }
-    }),
-  );
+  const [entries, pending] = await Promise.all([
+    /** @type {Promise<Entry[]>} */ (
+      Promise.all(
+        list.useCases.map(async (summary) => {
+          try {
+            return { summary, detail: /** @type {UseCaseDetail} */ (await api(useCasePath(summary.id))) };
+          } catch (error) {
+            return { summary, error: /** @type {ApiError} */ (error).message };
+          }
+        }),
+      )
+    ),
+    // Every change waiting in the key's scope (the API lists 200 at most); none when it cannot say.
+    /** @type {Promise<{ changes: ChangeView[] }>} */ (api('/v1/changes?state=pending&limit=200')).then(
+      (body) => body.changes,
+      () => [],
+    ),
+  ]);
   if (generation !== state.generation) return;
   banner(null);
   state.entries = entries;
+  state.pending = pending;
   const fromHash = decodeURIComponent(location.hash.slice(1));
   if (entries.some((e) => e.summary.id === fromHash)) state.selected = fromHash;
   if (!entries.some((e) => e.summary.id === state.selected)) state.selected = entries[0]?.summary.id ?? null;
@@ -164,7 +191,18 @@ function renderOverview() {
     );
     return;
   }
-  body.append(overviewTable(state.entries, state.selected, select));
+  body.append(overviewTable(state.entries, state.selected, select, pendingCounts(state.pending)));
+}
+
+/**
+ * How many changes wait for approval, per use case.
+ * @param {ChangeView[]} changes
+ */
+function pendingCounts(changes) {
+  /** @type {Map<string, number>} */
+  const counts = new Map();
+  for (const c of changes) counts.set(c.useCase, (counts.get(c.useCase) ?? 0) + 1);
+  return counts;
 }
 
 /** @param {string} id */
@@ -210,13 +248,15 @@ async function renderDetail(generation) {
   }
   const { detail } = entry;
   state.bucket ??= defaultBucket(detail);
-  const [series, transitions] = await Promise.all([
+  const pending = state.pending.filter((c) => c.useCase === detail.id);
+  const [series, transitions, changeDetails] = await Promise.all([
     /** @type {Promise<Timeseries & { error?: undefined }>} */ (
       api(useCasePath(detail.id, `/timeseries?bucket=${state.bucket}`))
     ).catch((e) => ({ error: /** @type {string} */ (e.message) })),
     /** @type {Promise<TransitionList & { error?: undefined }>} */ (
       api(useCasePath(detail.id, '/transitions'))
     ).catch((e) => ({ error: /** @type {string} */ (e.message) })),
+    changeDiffs(pending.slice(0, MAX_CHANGE_DETAILS)),
   ]);
   const { who } = state;
   if (generation !== state.generation || state.selected !== detail.id || !who) return;
@@ -281,6 +321,7 @@ async function renderDetail(generation) {
     el(
       'div',
       { class: 'grid' },
+      changesPanel(pending, changeDetails, who, decide),
       challengerPanel(detail, challengerButtons(detail, who)),
       panel(
         detail.gate?.targetStage ? `Gate to ${detail.gate.targetStage}` : 'Gate',
@@ -360,6 +401,34 @@ async function renderDetail(generation) {
 }
 
 /**
+ * The diff and effect on the evidence of each change, by id; one that cannot be read is left out
+ * (the panel lists it without them).
+ * @param {ChangeView[]} changes
+ * @returns {Promise<Map<number, ChangeDetail>>}
+ */
+async function changeDiffs(changes) {
+  const read = await Promise.all(
+    changes.map((c) =>
+      /** @type {Promise<{ change: ChangeDetail }>} */ (api(`/v1/changes/${c.id}`)).then(
+        (body) => body.change,
+        () => null,
+      ),
+    ),
+  );
+  return new Map(read.filter((d) => d !== null).map((d) => [d.id, d]));
+}
+
+/**
+ * Approve or reject a held change through the dialog, then show what the controller made of it.
+ * @param {'approve' | 'reject'} decision
+ * @param {ChangeView} change
+ */
+async function decide(decision, change) {
+  notice(null);
+  if (await openDecision(decision, change)) await refresh();
+}
+
+/**
  * In limited-autonomous the AI decides alone, so a cohort's cost holds the expected cost of its
  * errors: one line per such cohort, beside the chart's stacked part.
  * @param {import('./api.js').CohortMetrics[]} cohorts
@@ -417,7 +486,11 @@ function buttons(detail, actions) {
         class: action.danger ? 'danger' : undefined,
         dataset: { action: action.kind },
         onclick: async () => {
-          if (await openAction(action.kind, detail)) await refresh();
+          notice(null);
+          const done = await openAction(action.kind, detail);
+          if (!done) return;
+          await refresh();
+          notice(heldNotice(done.answer));
         },
       },
       action.label,

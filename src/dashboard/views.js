@@ -86,12 +86,27 @@ function criterionChip(c) {
 }
 
 /**
- * One row per use case: stage, gate verdict and each criterion, headline numbers.
+ * How many changes of the use case wait for approval (README "Change control"); null for none.
+ * @param {number | undefined} n
+ */
+function pendingChip(n) {
+  if (!n) return null;
+  return el(
+    'div',
+    { class: 'pending-chip', dataset: { field: 'pending-changes', value: n } },
+    `${n} change${n === 1 ? '' : 's'} pending approval`,
+  );
+}
+
+/**
+ * One row per use case: stage (with its changes pending approval), gate verdict and each
+ * criterion, headline numbers.
  * @param {Entry[]} entries
  * @param {string | null} selectedId
  * @param {(id: string) => void} onSelect
+ * @param {Map<string, number>} [pendingCounts] changes waiting for approval, per use case
  */
-export function overviewTable(entries, selectedId, onSelect) {
+export function overviewTable(entries, selectedId, onSelect, pendingCounts = new Map()) {
   const rows = entries.map(({ summary, detail, error }) => {
     const select = el(
       'button',
@@ -115,7 +130,13 @@ export function overviewTable(entries, selectedId, onSelect) {
       { dataset: { useCase: summary.id }, class: summary.id === selectedId ? 'selected' : undefined },
       [
         el('td', {}, select, el('div', { class: 'muted small' }, detail.owner)),
-        el('td', {}, stageBadge(detail.stage), flagNotice(detail)),
+        el(
+          'td',
+          {},
+          stageBadge(detail.stage),
+          flagNotice(detail),
+          pendingChip(pendingCounts.get(summary.id)),
+        ),
         el(
           'td',
           {},
@@ -559,6 +580,9 @@ export function transitionsList(transitions) {
         'div',
         { class: 'muted small' },
         el('span', { dataset: { field: 'actor' } }, t.actor),
+        t.approvedBy?.length
+          ? [' · approved by ', el('span', { dataset: { field: 'approved-by' } }, t.approvedBy.join(', '))]
+          : null,
         ` · plan v${t.planVersion}${t.modelVersion ? ` · model ${t.modelVersion}` : ''}`,
       ),
     );

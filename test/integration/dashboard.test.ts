@@ -15,7 +15,12 @@ import {
 import { wilsonInterval } from '../../src/statistics/wilson.js';
 import { waitForProgress } from '../support/progress.js';
 import { launchChromium } from '../support/browser.js';
-import { labelPlan, startTestController, type TestController } from '../support/test-controller.js';
+import {
+  ADMIN_KEY,
+  labelPlan,
+  startTestController,
+  type TestController,
+} from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /**
@@ -726,6 +731,109 @@ describe('the dashboard', () => {
       endReason: reason,
     });
     // The refused swap is the one error the browser logged: the API's 409 answer.
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/status of 409/);
+    await page.close();
+  });
+  it("when an owner key widens a boundary and the admin lowers a bar, then the overview counts each use case's pending change, its panel shows kind, requester, why, approvals, expiry and the diff with buttons only for a release key that did not ask; the controller's refusal of a stale change shows, and an approval applies the plan", async () => {
+    const owner = await tc.http
+      .post('/v1/keys')
+      .set(tc.admin)
+      .send({ name: 'dashboard owner', role: 'owner' })
+      .expect(201);
+    const plan = async (id: string) =>
+      (await tc.http.get(`/v1/use-cases/${id}/plan`).set(tc.admin).expect(200)).body as {
+        text: string;
+        version: number;
+      };
+    const put = (id: string, auth: { Authorization: string }, text: string) =>
+      tc.http.put(`/v1/use-cases/${id}/plan`).set(auth).set('content-type', 'application/yaml').send(text);
+    // invoice-triage: the owner doubles the share the AI would decide alone; supplier-onboarding:
+    // the bootstrap admin lowers the shadow bar. Both widen the AI's authority: both are held.
+    const before = await plan(USE_CASE);
+    const wider = before.text.replace(/rolloutPercent: 10\b/, 'rolloutPercent: 20');
+    expect(wider).not.toBe(before.text);
+    const heldA = await put(USE_CASE, { Authorization: `Bearer ${owner.body.key}` }, wider).expect(202);
+    const otherPlan = await plan(OTHER);
+    const lower = otherPlan.text.replace('agreementLowerBound: 0.6', 'agreementLowerBound: 0.5');
+    const heldB = await put(OTHER, tc.admin, lower).expect(202);
+    const a = heldA.body.change.id as number;
+    const b = heldB.body.change.id as number;
+
+    // A viewer sees what waits, and no button.
+    const viewer = await openPage();
+    await signIn(viewer.page, keys.viewer);
+    for (const id of [USE_CASE, OTHER]) {
+      const chip = viewer.page.locator(
+        `#use-case-table tr[data-use-case="${id}"] [data-field="pending-changes"]`,
+      );
+      expect(await chip.getAttribute('data-value')).toBe('1');
+      expect(await chip.textContent()).toBe('1 change pending approval');
+    }
+    await viewer.page.click(`#use-case-table tr[data-use-case="${USE_CASE}"] button.link`);
+    const item = viewer.page.locator(`#changes-panel li[data-change-id="${a}"]`);
+    await item.waitFor();
+    const field = (name: string) => item.locator(`[data-field="${name}"]`);
+    expect(await field('kind').textContent()).toBe('plan');
+    expect(await field('requested-by').textContent()).toBe('key:dashboard owner');
+    expect(await item.locator('[data-rule="boundary-widened"]').textContent()).toBe(
+      'stages.limited-autonomous.boundary.rolloutPercent boundary-widened (10 → 20)',
+    );
+    expect(await field('approvals').getAttribute('data-value')).toBe('0');
+    expect(await field('approvals').getAttribute('data-required')).toBe('1');
+    expect(await field('expires').textContent()).toMatch(/^expires \d{1,2} \w{3} \d{4}, \d\d:\d\d UTC$/);
+    expect(await field('evidence').getAttribute('data-value')).toBe('re-judge');
+    const diff = (await field('diff').textContent())!;
+    expect(diff).toMatch(/^-\s+rolloutPercent: 10 /m);
+    expect(diff).toMatch(/^\+\s+rolloutPercent: 20 /m);
+    expect(await item.locator('.diff .add').count()).toBe(1);
+    expect(await viewer.page.locator('#changes-panel button').count()).toBe(0);
+    expect(viewer.errors).toEqual([]);
+    await viewer.page.close();
+
+    // The admin key asked for change B: no button on it (the controller would refuse it too).
+    const admin = await openPage();
+    await signIn(admin.page, ADMIN_KEY);
+    await admin.page.click(`#use-case-table tr[data-use-case="${OTHER}"] button.link`);
+    await admin.page.locator(`#changes-panel li[data-change-id="${b}"]`).waitFor();
+    expect(await admin.page.locator('#changes-panel button').count()).toBe(0);
+    await admin.page.close();
+
+    // A release key may: on B, made stale behind the page's back, the controller's 409 shows.
+    const { page, errors } = await openPage();
+    await signIn(page, keys.release);
+    await page.click(`#use-case-table tr[data-use-case="${OTHER}"] button.link`);
+    const approveB = page.locator(`#changes-panel li[data-change-id="${b}"] button[data-decision="approve"]`);
+    await approveB.waitFor();
+    const described = otherPlan.text.replace('Approve new suppliers', 'Approve or refer new suppliers');
+    await put(OTHER, tc.admin, described).expect(200);
+    await approveB.click();
+    await page.fill('#action-reason', 'the lower bar was agreed');
+    await page.click('#action-submit');
+    const refusal = page.locator('#action-error');
+    await refusal.waitFor({ state: 'visible' });
+    expect(await refusal.textContent()).toMatch(
+      new RegExp(`^409: change ${b} was requested on plan version .*resubmit it$`),
+    );
+    await page.click('#action-form button[value="cancel"]');
+    await page.waitForSelector('#action-dialog', { state: 'hidden' });
+
+    await page.click(`#use-case-table tr[data-use-case="${USE_CASE}"] button.link`);
+    await page.click(`#changes-panel li[data-change-id="${a}"] button[data-decision="approve"]`);
+    expect(await page.locator('#action-title').textContent()).toBe(
+      `Approve change ${a} (plan of ${USE_CASE})`,
+    );
+    await page.fill('#action-reason', 'CAB 7: one in five low-risk invoices, once autonomous');
+    await page.click('#action-submit');
+    await page.waitForSelector('#action-dialog', { state: 'hidden' });
+    await page.waitForSelector('#changes-panel', { state: 'detached' });
+    expect(await page.locator('[data-field="pending-changes"]').count()).toBe(0);
+    expect(await plan(USE_CASE)).toMatchObject({
+      version: before.version + 1,
+      appliedBy: 'key:dashboard owner',
+      approvedBy: ['key:dashboard release'],
+    });
+    // The stale approval is the one error the browser logged: the API's 409 answer.
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/status of 409/);
     await page.close();
