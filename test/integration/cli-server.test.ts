@@ -194,7 +194,7 @@ describe('shadowgate CLI: plan validate, serve and migrate', () => {
         ['beta', 'shadow'],
       ]);
       expect(transitions.stdout).toMatch(
-        /\n\S+ \S+\s+—\s+shadow\s+cli:serve\s+no\s+1\s+—\s+use case created by its first plan\n$/,
+        /\n\S+ \S+\s+—\s+shadow\s+cli:serve\s+—\s+no\s+1\s+—\s+use case created by its first plan\n$/,
       );
       const held = await fetch(`http://127.0.0.1:${port}/v1/changes`, {
         headers: { Authorization: `Bearer ${ADMIN_KEY}` },
