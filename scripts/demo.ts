@@ -11,6 +11,7 @@ import { isSampled } from '../src/contracts/sampling.js';
 import type { StageSummary } from '../src/metrics/stage-summary.js';
 import { makeInvoice } from './simulation/reference-labeler.js';
 import { challengerAct } from './demo/challenger-act.js';
+import { changeControlAct, type PlanVersionLine, planVersionLines } from './demo/change-control-act.js';
 import { closingReport, sdkCounterLines, type UseCaseDetail } from './demo/closing-report.js';
 import { DEMO_USAGE, type DemoOptions, parseDemoOptions, UsageError } from './demo/demo-options.js';
 import {
@@ -53,6 +54,10 @@ async function demo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
   out(
     'example invoice service; the AI system, the clerks and the workflow feeding the service are simulations.',
   );
+  out(
+    'At the end the product owner widens what the AI may later decide alone; no key can do that by itself,',
+  );
+  out('so the controller holds the change until a release manager approves it.');
   out();
 
   const stage = await setUpDemo(opts, PLAN_FILE, cleanup, out);
@@ -66,12 +71,20 @@ async function demo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
       `${count(tally.distinctRequests - tally.answeredRequests)} invoices failed on every attempt (${count(tally.errors)} calls)`,
     ),
   );
+  out();
+  await changeControlAct(stage, out);
   out(`Done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`);
   out();
 
   const useCase = stage.applied.plan.useCase;
   const detail = await stage.keys.viewer.getJson<UseCaseDetail>(`/v1/use-cases/${useCase}`);
   for (const line of closingReport(detail, tally.agreementRate)) out(line);
+  out();
+  const report = await stage.keys.viewer.getJson<{ plan: { history: PlanVersionLine[] } }>(
+    `/v1/use-cases/${useCase}/report`,
+    { format: 'json' },
+  );
+  for (const line of planVersionLines(report.plan.history)) out(line);
   out();
   for (const line of sdkCounterLines(service.sg.stats(), service.events)) out(line);
   out();

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { parseDocument } from 'yaml';
-import { ControllerApi, type PlanApplied } from '../../src/client/controller-api.js';
+import { isHeld, type PlanApplied } from '../../src/client/controller-api.js';
 import { count, criterionFigure, percent } from '../../src/format/figures.js';
 import type { ChallengerView } from '../../src/promotion/challenger-view.js';
 import type { Criterion } from '../../src/promotion/gate-types.js';
@@ -37,12 +37,6 @@ interface Transition {
   to: string;
   actor: string;
   reason: string;
-}
-
-/** Why a change is held (GET /v1/changes): a widening at `path`, or the plan's change control. */
-interface HeldRule {
-  rule: string;
-  path?: string;
 }
 
 interface UseCaseView {
@@ -100,12 +94,9 @@ export async function challengerAct(
 ): Promise<void> {
   const { useCase } = stage.applied.plan;
   const { keys, labels, embedded } = stage;
-  const admin = new ControllerApi({ url: embedded.url, key: embedded.adminKey });
 
   // 1. The champion holds limited-autonomous. Its gates ask for weeks of evidence, so the demo forces it.
-  const release = await step('could not create the release key', async () =>
-    admin.withKey(await admin.createKey('demo release manager', 'release')),
-  );
+  const { release } = keys;
   for (let i = 0; i < 2; i++) {
     await step('could not promote the use case', () =>
       release.postJson(`/v1/use-cases/${useCase}/promote`, {
@@ -141,28 +132,28 @@ export async function challengerAct(
     ),
   );
   const version2 = challengerPlanText(stage.applied.text, shown(planFile), rival.url);
-  let put = await step('could not apply the challenger plan version', () =>
+  const answer = await step('could not apply the challenger plan version', () =>
     keys.owner.applyPlan(useCase, version2.text),
   );
   // An automatic swap and fewer criteria widen the AI's authority: the controller holds the plan
   // version for a release key's approval (README "Change control").
-  const held = put as unknown as { pending?: true; change?: { id: number; rules: HeldRule[] } };
-  if (held.pending && held.change) {
-    const { id, rules } = held.change;
+  let put: PlanApplied;
+  if (isHeld(answer)) {
+    const { id, rules } = answer.change;
     out(
       say(
         'product owner',
         `asked for the challenger's plan version: held as change ${id} for a release manager's approval, since it`,
-        `widens the AI's authority (${rules.map((r) => r.path ?? r.rule).join(', ')})`,
+        `widens the AI's authority (${rules.map((r) => ('path' in r ? r.path : r.rule)).join(', ')})`,
       ),
     );
     const approved = await step('could not approve the challenger plan version', () =>
-      release.postJson<{ applied: PlanApplied }>(`/v1/changes/${id}/approve`, {
-        reason: 'demo: the challenger must still earn its authority beside the champion',
-      }),
+      release.approveChange(id, 'demo: the challenger must still earn its authority beside the champion'),
     );
-    put = approved.applied;
+    put = approved.applied as PlanApplied;
     out(say('release manager', `approved change ${id} (a key other than the product owner's): applied`));
+  } else {
+    put = answer;
   }
   const started = (put as { challenger?: { action: string; details: { changes?: string[] } } | null })
     .challenger;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { ControllerApi } from '../../src/client/controller-api.js';
+import { ControllerApi, isHeld } from '../../src/client/controller-api.js';
 import type { SimulatedAiSystem } from '../simulation/simulated-ai-system.js';
 import {
   type DemoPlan,
@@ -26,7 +26,8 @@ export interface DemoStage {
   sim: SimulatedAiSystem;
   applied: DemoPlan;
   labels: string[];
-  keys: { owner: ControllerApi; service: ControllerApi; viewer: ControllerApi };
+  /** The product owner writes plans; the release manager moves stages and approves held changes. */
+  keys: { owner: ControllerApi; release: ControllerApi; service: ControllerApi; viewer: ControllerApi };
 }
 
 export const shown = (path: string) => relative(process.cwd(), path) || '.';
@@ -85,10 +86,11 @@ export async function setUpDemo(
 
   const admin = new ControllerApi({ url: embedded.url, key: embedded.adminKey });
   const keys = await step('could not create the API keys', async () => {
-    const make = (name: string, role: 'owner' | 'ingest' | 'viewer') =>
+    const make = (name: string, role: 'owner' | 'release' | 'ingest' | 'viewer') =>
       admin.createKey(name, role).then((key) => admin.withKey(key));
     return {
       owner: await make('demo product owner', 'owner'),
+      release: await make('demo release manager', 'release'),
       service: await make('demo example service', 'ingest'),
       viewer: await make('demo progress display', 'viewer'),
     };
@@ -96,14 +98,18 @@ export async function setUpDemo(
   out(
     say(
       'admin',
-      'made API keys for the product owner (owner), the example service (ingest), the display (viewer)',
+      'made API keys for the product owner (owner), the release manager (release), the example service',
+      '(ingest), the display (viewer)',
     ),
   );
 
   const { useCase } = applied.plan;
-  const put = await step('could not apply the rollout plan', () =>
-    keys.owner.applyPlan(useCase, applied.text),
-  );
+  const put = await step('could not apply the rollout plan', async () => {
+    const answer = await keys.owner.applyPlan(useCase, applied.text);
+    // A first plan is held only when it allows an automatic promotion; this one asks for people.
+    if (isHeld(answer)) throw new Error(`held for approval as change ${answer.change.id}`);
+    return answer;
+  });
   out(
     say(
       'product owner',

@@ -207,6 +207,23 @@ describe('the demo', () => {
     expect(stdout).toMatch(
       new RegExp(`^ +${labelRow.map((c) => c.replace(/[$.]/g, '\\$&')).join(' +')}$`, 'm'),
     );
+
+    // The owner's widening edit waits for the release manager's approval, and the report names both.
+    expect(stdout).toMatch(
+      words(
+        'controller held it as change 1 (boundary-widened stages.limited-autonomous.boundary.rolloutPercent);',
+      ),
+    );
+    expect(stdout).toMatch(/^ +- rolloutPercent: 10 .*\n +\+ rolloutPercent: 20 /m);
+    expect(stdout).toMatch(
+      words(
+        'approved change 1 with a key of its own: plan version 2 applied, requested by key:demo product owner and approved by key:demo release manager;',
+      ),
+    );
+    expect(stdout).toMatch(/^ +plan version 1: by key:demo product owner, no approval needed$/m);
+    expect(stdout).toMatch(
+      /^ +plan version 2: by key:demo product owner, approved by key:demo release manager$/m,
+    );
     expect(existsSync(join(dataDir, 'controller.log'))).toBe(true);
   }, 300_000);
 
@@ -227,7 +244,12 @@ describe('the demo', () => {
     expect(stdout).toMatch(
       /250 invoices sent: challenger inconclusive · its agreement [\d.]+% on [\d,]+\s+samples · paired with the champion on [\d,]+: mean [+−]\d\.\d{3}, bounds \[[+−]\d\.\d{3}, [+−]\d\.\d{3}\]/,
     );
-    expect(stdout).toMatch(words('the challenger was promoted by system'));
+    // The tick's swap names the plan version that allowed it, its author and its approver.
+    expect(stdout).toMatch(
+      words(
+        'the challenger was promoted by system (plan v2 by key:demo product owner, approved by key:demo release manager)',
+      ),
+    );
     expect(stdout).toMatch(/^ +verdict eligible: the challenger's agreement with the clerks/m);
     expect(stdout).toMatch(/^ +human-reviewed\.minSamples +1,000 +1,\d{3} +holds$/m);
     const paired = stdout.match(/^ +championNonInferiority +−0\.020 +([+−]\d\.\d{3}) +holds$/m);
