@@ -181,6 +181,12 @@ export class ControllerApi {
     return change;
   }
 
+  /** Only by the key that requested it (else 403 `not_requester`): the change ends `rejected`. */
+  async withdrawChange(id: number | string, reason: string): Promise<ChangeView> {
+    const { change } = await this.postJson<{ change: ChangeView }>(`${changePath(id)}/withdraw`, { reason });
+    return change;
+  }
+
   /** Makes a key and returns its secret (shown only in this answer). */
   async createKey(name: string, role: Role, useCases?: readonly string[]): Promise<string> {
     const created = await this.postJson<{ key: string }>('/v1/keys', {

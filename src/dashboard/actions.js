@@ -161,30 +161,38 @@ export function openAction(kind, detail) {
   });
 }
 
+/** @type {Record<'approve' | 'reject' | 'withdraw', { title: string, reason: string, submit: string }>} */
+const DECISIONS = {
+  approve: { title: 'Approve', reason: 'Reason, recorded with your approval', submit: 'Approve' },
+  reject: { title: 'Reject', reason: 'Reason, recorded with the rejection', submit: 'Reject' },
+  withdraw: { title: 'Withdraw', reason: 'Reason, recorded with the withdrawal', submit: 'Withdraw' },
+};
+
 /**
- * Opens the dialog to approve or reject a held change; resolves with the API's answer, null when
- * cancelled. Whether the key may is the controller's to say: its refusal shows in the dialog.
- * @param {'approve' | 'reject'} decision
+ * Opens the dialog to approve, reject or withdraw a held change; resolves with the API's answer,
+ * null when cancelled. Whether the key may is the controller's to say: its refusal shows in the
+ * dialog.
+ * @param {'approve' | 'reject' | 'withdraw'} decision
  * @param {ChangeView} change
  * @returns {Promise<Done | null>}
  */
 export function openDecision(decision, change) {
   const { reason } = dialogFields();
   const missing = change.approvalsRequired - change.approvals.length;
+  const text = DECISIONS[decision];
   byId('action-title').textContent =
-    decision === 'approve'
-      ? `Approve change ${change.id} (${change.kind} of ${change.useCase})`
-      : `Reject change ${change.id} (${change.kind} of ${change.useCase})`;
+    `${text.title} change ${change.id} (${change.kind} of ${change.useCase})`;
   byId('action-summary').textContent =
     decision === 'approve'
       ? `Requested by ${change.requestedBy}. ${missing <= 1 ? 'Your approval completes it: the change is applied at once, as theirs, with you as its approver.' : `Your approval is one of the ${missing} still needed.`}`
-      : `Requested by ${change.requestedBy}. A rejected change is never applied; the requester can send it again.`;
-  byId('action-reason-label').textContent =
-    decision === 'approve' ? 'Reason, recorded with your approval' : 'Reason, recorded with the rejection';
+      : decision === 'reject'
+        ? `Requested by ${change.requestedBy}. A rejected change is never applied; the requester can send it again.`
+        : 'Your own change: withdrawn, it is never applied (recorded as rejected by you).';
+  byId('action-reason-label').textContent = text.reason;
   byId('action-force-row').hidden = true;
   byId('action-to-row').hidden = true;
   reason.value = '';
-  return runDialog(decision === 'approve' ? 'Approve' : 'Reject', () =>
+  return runDialog(text.submit, () =>
     api(`/v1/changes/${encodeURIComponent(String(change.id))}/${decision}`, {
       method: 'POST',
       body: { reason: reason.value.trim() },

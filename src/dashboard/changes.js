@@ -16,7 +16,7 @@ import { dateTime, since } from './format.js';
  * @typedef {import('../promotion/change-service.js').ChangeDetail} ChangeDetail
  * @typedef {import('./api.js').Whoami} Whoami
  * @typedef {import('./dom.js').Children} Children
- * @typedef {'approve' | 'reject'} Decision
+ * @typedef {'approve' | 'reject' | 'withdraw'} Decision
  */
 
 /** A rule's values are plan fragments of any shape: shown short. */
@@ -67,16 +67,27 @@ function actorsOf(who) {
 }
 
 /**
- * Whether to offer this key Approve and Reject: it may release, and it neither asked for the
- * change nor approved it already. The controller decides all the same (scope, staleness, expiry).
+ * What to offer this key on a pending change: Approve and Reject when it may release and neither
+ * asked for the change nor approved it already; Withdraw when it asked and may write plans. The
+ * controller decides all the same (scope, staleness, expiry).
  * @param {ChangeView} change
  * @param {Whoami} who
+ * @returns {Decision[]}
  */
-export function mayDecide(change, who) {
-  if (!who.permissions.includes('release') || change.state !== 'pending') return false;
+export function decisionsFor(change, who) {
+  if (change.state !== 'pending') return [];
   const me = actorsOf(who);
-  return !me.includes(change.requestedBy) && !change.approvals.some((a) => me.includes(a.by));
+  if (me.includes(change.requestedBy)) return who.permissions.includes('apply-plan') ? ['withdraw'] : [];
+  if (!who.permissions.includes('release') || change.approvals.some((a) => me.includes(a.by))) return [];
+  return ['approve', 'reject'];
 }
+
+/** @type {Record<Decision, { label: string, class: string }>} */
+const BUTTONS = {
+  approve: { label: 'Approve…', class: 'primary' },
+  reject: { label: 'Reject…', class: 'danger' },
+  withdraw: { label: 'Withdraw…', class: 'danger' },
+};
 
 /**
  * A unified diff as text, a line each, additions and removals marked by class only.
@@ -119,30 +130,18 @@ const EVIDENCE = {
  * @param {number} now
  */
 function changeItem(change, detail, who, onDecide, now) {
-  const buttons = mayDecide(change, who)
-    ? [
-        el(
-          'button',
-          {
-            type: 'button',
-            class: 'primary',
-            dataset: { decision: 'approve' },
-            onclick: () => onDecide('approve', change),
-          },
-          'Approve…',
-        ),
-        el(
-          'button',
-          {
-            type: 'button',
-            class: 'danger',
-            dataset: { decision: 'reject' },
-            onclick: () => onDecide('reject', change),
-          },
-          'Reject…',
-        ),
-      ]
-    : null;
+  const buttons = decisionsFor(change, who).map((decision) =>
+    el(
+      'button',
+      {
+        type: 'button',
+        class: BUTTONS[decision].class,
+        dataset: { decision },
+        onclick: () => onDecide(decision, change),
+      },
+      BUTTONS[decision].label,
+    ),
+  );
   const approvals = change.approvals.map((a) =>
     el('li', {}, el('span', { dataset: { field: 'approver' } }, a.by), ` ${dateTime(a.at)}: `, a.reason),
   );
@@ -205,6 +204,7 @@ function changeItem(change, detail, who, onDecide, now) {
 export function changesPanel(changes, details, who, onDecide, now = Date.now()) {
   if (changes.length === 0) return null;
   const mayRelease = who.permissions.includes('release');
+  const mayWithdraw = who.permissions.includes('apply-plan');
   return el(
     'section',
     { class: 'panel wide', id: 'changes-panel' },
@@ -213,7 +213,11 @@ export function changesPanel(changes, details, who, onDecide, now = Date.now()) 
       'p',
       { class: 'muted small' },
       'Held until release keys other than the one that asked approve them; the approval that completes the count applies the change. ',
-      mayRelease ? null : `A ${who.role} key can only read them.`,
+      mayRelease
+        ? null
+        : mayWithdraw
+          ? `A ${who.role} key can withdraw the ones it asked for.`
+          : `A ${who.role} key can only read them.`,
     ),
     el(
       'ol',

@@ -419,8 +419,8 @@ async function changeDiffs(changes) {
 }
 
 /**
- * Approve or reject a held change through the dialog, then show what the controller made of it.
- * @param {'approve' | 'reject'} decision
+ * Approve, reject or withdraw a held change through the dialog, then show what became of it.
+ * @param {'approve' | 'reject' | 'withdraw'} decision
  * @param {ChangeView} change
  */
 async function decide(decision, change) {

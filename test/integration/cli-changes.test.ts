@@ -59,7 +59,7 @@ describe('shadowgate changes, and the commands change control holds back, agains
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('when an owner lowers a threshold, then plan apply exits 7 with the held change, why, its approvals and the command; list, show and status present it; a release key approves it and it applies once', async () => {
+  it('when an owner lowers a threshold, then plan apply exits 7 with the held change, why, its approvals and the command; list, show and status present it; a release key approves it and it applies once; only the key that asked may withdraw another', async () => {
     const owner = as(keys.owner);
     expect((await owner(['plan', 'apply', file('v1.yaml')])).code).toBe(0);
 
@@ -150,6 +150,25 @@ describe('shadowgate changes, and the commands change control holds back, agains
       version: 2,
       appliedBy: 'key:po-anna',
       approvedBy: ['key:rm-bob'],
+    });
+
+    // A lower bar still: only the owner that asked may take it back.
+    await writeFile(
+      file('lower-still.yaml'),
+      LOWERED.replace('agreementLowerBound: 0.8', 'agreementLowerBound: 0.7'),
+    );
+    const second = await owner(['plan', 'apply', file('lower-still.yaml'), '--json']);
+    expect(second.code).toBe(7);
+    const secondId = String(JSON.parse(second.stdout).pending[0].id);
+    const notMine = await as(ADMIN_KEY)(['changes', 'withdraw', secondId, '--reason', 'not mine to take']);
+    expect(notMine.code).toBe(3);
+    expect(notMine.stderr).toContain('only that key may withdraw it');
+    const withdrawn = await owner(['changes', 'withdraw', secondId, '--reason', 'sent the wrong file']);
+    expect(withdrawn.code, withdrawn.stderr).toBe(0);
+    expect(withdrawn.stdout.trim()).toBe(`change ${secondId} of ${USE_CASE} withdrawn by key:po-anna`);
+    expect((await api(`/v1/changes/${secondId}`)).change).toMatchObject({
+      state: 'rejected',
+      decidedBy: 'key:po-anna',
     });
   });
 

@@ -735,7 +735,7 @@ describe('the dashboard', () => {
     expect(errors[0]).toMatch(/status of 409/);
     await page.close();
   });
-  it("when an owner key widens a boundary and the admin lowers a bar, then the overview counts each use case's pending change, its panel shows kind, requester, why, approvals, expiry and the diff with buttons only for a release key that did not ask; the controller's refusal of a stale change shows, and an approval applies the plan", async () => {
+  it("when an owner key widens a boundary and the admin lowers a bar, then the overview counts each use case's pending change, its panel shows kind, requester, why, approvals, expiry and the diff with Approve and Reject only for a release key that did not ask and Withdraw for its requester; the controller's refusal of a stale change shows, and an approval applies the plan", async () => {
     const owner = await tc.http
       .post('/v1/keys')
       .set(tc.admin)
@@ -791,12 +791,15 @@ describe('the dashboard', () => {
     expect(viewer.errors).toEqual([]);
     await viewer.page.close();
 
-    // The admin key asked for change B: no button on it (the controller would refuse it too).
+    // The admin key asked for change B: it may withdraw it, never approve or reject it.
     const admin = await openPage();
     await signIn(admin.page, ADMIN_KEY);
     await admin.page.click(`#use-case-table tr[data-use-case="${OTHER}"] button.link`);
     await admin.page.locator(`#changes-panel li[data-change-id="${b}"]`).waitFor();
-    expect(await admin.page.locator('#changes-panel button').count()).toBe(0);
+    const offered = await admin.page
+      .locator('#changes-panel button')
+      .evaluateAll((buttons) => buttons.map((button) => button.getAttribute('data-decision')));
+    expect(offered).toEqual(['withdraw']);
     await admin.page.close();
 
     // A release key may: on B, made stale behind the page's back, the controller's 409 shows.

@@ -13,7 +13,7 @@ import { print, printJson } from '../terminal-output.js';
 export function registerChangeCommands(program: Command): void {
   const changes = program
     .command('changes')
-    .description("changes held back for a release key's approval: list, show, approve, reject");
+    .description("changes held back for a release key's approval: list, show, approve, reject, withdraw");
 
   changes
     .command('list')
@@ -84,6 +84,19 @@ export function registerChangeCommands(program: Command): void {
       const change = await clientFor(command).rejectChange(changeId(id), options.reason);
       if (options.json) return printJson({ change });
       print(`change ${change.id} of ${change.useCase} rejected by ${change.decidedBy ?? 'this key'}`);
+    });
+
+  changes
+    .command('withdraw')
+    .description('take back a pending change this key requested (an owner key clears its own mistakes)')
+    .argument('<id>', 'the change id')
+    .addOption(reasonOption('why you take it back (recorded with the withdrawal)'))
+    .option('--json', 'print the API JSON ({change})')
+    .addHelpText('after', '\nExit status 3 when another key requested the change (not_requester).')
+    .action(async (id: string, options: { reason: string; json?: boolean }, command: Command) => {
+      const change = await clientFor(command).withdrawChange(changeId(id), options.reason);
+      if (options.json) return printJson({ change });
+      print(`change ${change.id} of ${change.useCase} withdrawn by ${change.decidedBy ?? 'this key'}`);
     });
 }
 
