@@ -12,19 +12,11 @@ import type {
   StagePayload,
 } from './change-types.js';
 
-export interface NewChange {
-  useCase: string;
-  kind: ChangeKind;
-  payload: PlanPayload | StagePayload;
-  basePlanVersion: number | null;
-  baseStageVersion: number | null;
-  requestedBy: string;
-  requestedKey: string;
-  rules: ChangeRule[];
-  approvalsRequired: number;
-  createdAt: Date;
-  expiresAt: Date;
-}
+/** What a new change is stored with: the rest (id, approvals, state, decision) the store fills in. */
+export type NewChange = Omit<
+  PendingChange,
+  'id' | 'approvals' | 'state' | 'decidedAt' | 'decidedBy' | 'decisionReason' | 'result'
+>;
 
 export interface ChangeQuery {
   /** null: every use case (an unscoped key). */
