@@ -9,6 +9,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -107,6 +108,12 @@ export const decisions = pgTable(
     /** Comparison score in [0, 1]; null until both sides exist. */
     score: doublePrecision('score'),
     comparedAt: at('compared_at'),
+    /**
+     * limited-autonomous suggestions: where the request went (`autonomous`, or to a person:
+     * `audit`, `boundary`, `confidence`, `model`, `ai-failure`), as the suggestion answered it.
+     * Null elsewhere. The escalation rate of the drift measures (migration 0011).
+     */
+    route: text('route'),
   },
   (t) => [
     uniqueIndex('decisions_use_case_request_id').on(t.useCase, t.requestId),
@@ -143,6 +150,63 @@ export const decisions = pgTable(
       .on(t.useCase, t.receivedAt)
       .where(sql`input is not null or ai_error like '%:%'`),
   ],
+);
+
+/**
+ * The distributions the drift measures compare (README "Drift"), counted per hour of the request
+ * by the statement-level triggers on decisions (migration 0011), as the rollups are: a window is
+ * the sum of its hours, read from a bounded number of rows whatever the decision count. `kind` is
+ * `segment` (a segment's value), `numeric` (a `drift.numeric` context field's bucket) or
+ * `built-in` (`humanLabel`, `aiLabel`, `aiConfidence` and `aiLatency` buckets, `override`:
+ * `kept` or `changed` in shadow and human-reviewed, `route`: the `decisions.route` values,
+ * `decisions`: `all`). Striped like the rollups.
+ */
+export const driftCounts = pgTable(
+  'drift_counts',
+  {
+    stripe: smallint('stripe').notNull(),
+    useCase: text('use_case').notNull(),
+    stageVersion: integer('stage_version').notNull(),
+    /** Hours since the epoch (UTC) of `received_at`. */
+    hour: integer('hour').notNull(),
+    kind: text('kind').notNull(),
+    field: text('field').notNull(),
+    value: text('value').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [
+    primaryKey({
+      name: 'drift_counts_pk',
+      columns: [t.useCase, t.stageVersion, t.hour, t.kind, t.field, t.value, t.stripe],
+    }),
+  ],
+);
+
+/**
+ * A stage visit's drift reference: the distributions of the evidence that earned it (taken at the
+ * stage's entry or a challenger's swap from the window before), or of a window a release key chose
+ * (`POST …/drift/baseline`). The newest one per stage version is in force.
+ */
+export const driftReferences = pgTable(
+  'drift_references',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    useCase: text('use_case')
+      .notNull()
+      .references(() => useCases.id),
+    stageVersion: integer('stage_version').notNull(),
+    stage: text('stage').notNull(),
+    takenAt: at('taken_at').notNull().defaultNow(),
+    takenBy: text('taken_by').notNull(),
+    reason: text('reason').notNull(),
+    /** `{kind: {field: {value: count}}}`, the same cells as drift_counts (see drift-store.ts). */
+    counts: jsonb('counts').notNull(),
+    /** Where the counts came from: the stage version and the hours summed. */
+    source: jsonb('source').notNull(),
+    /** When a drift guard tripped against this reference: it trips once until re-baselined. */
+    trippedAt: at('tripped_at'),
+  },
+  (t) => [index('drift_references_current').on(t.useCase, t.stageVersion, t.id)],
 );
 
 export const stageTransitions = pgTable(

@@ -237,6 +237,11 @@ export class AiCallStore {
     return rows.length > 0;
   }
 
+  /** Where a limited-autonomous suggestion sent its request (`decisions.route`, README "Drift"). */
+  async recordRoute(id: number, route: string): Promise<void> {
+    await this.database.relaxed.update(decisions).set({ route }).where(eq(decisions.id, id));
+  }
+
   /** Owed calls no worker holds, oldest first, for the sweep that re-enqueues them. */
   async owedUnclaimed(limit: number, afterId = 0): Promise<Array<DecisionKey & { id: number }>> {
     return this.database.relaxed

@@ -121,11 +121,18 @@ export class SuggestionService {
       const row = await this.deps.calls.recordAnswer(decisionId, answer, null);
       // The human side may already be there (it arrived while the AI was answering).
       if (row) await this.deps.comparisons.compareIfComplete(row);
-      return this.toSuggestion(useCase, request, answer);
+      const suggestion = this.toSuggestion(useCase, request, answer);
+      // Where the request went, for the escalation rate (README "Drift"): limited-autonomous only.
+      if (useCase.stage === 'limited-autonomous') {
+        await this.deps.calls.recordRoute(decisionId, routeOf(useCase, request, answer));
+      }
+      return suggestion;
     } catch (error) {
       // Aborted by the hand-back at stop: its claim was released with the others, nothing is written.
       if (this.deps.inFlight.handedBack) throw stopping();
       if (!(error instanceof AiCallError)) throw error;
+      // The caller falls back to a person: an escalation for the AI's failure.
+      if (useCase.stage === 'limited-autonomous') await this.deps.calls.recordRoute(decisionId, 'ai-failure');
       if (error.transient) {
         // Owed again: the shadow worker retries it for the metrics' sake.
         await this.deps.calls.release(decisionId);
@@ -164,29 +171,39 @@ export class SuggestionService {
     throw conflict(`the suggestion for ${requestId} is still being computed`);
   }
 
-  private toSuggestion(
-    useCase: UseCase,
-    { requestId, context }: SuggestRequest,
-    answer: { decision: unknown; confidence: number | null; modelVersion: string | null; latencyMs: number },
-  ): SuggestionAnswer {
-    const autonomousStage = useCase.plan.stages['limited-autonomous'];
-    const autonomous =
-      useCase.stage === 'limited-autonomous' &&
-      // An answer from a model version the stage was not earned with never decides alone.
-      isEarnedModel(useCase, answer.modelVersion) &&
-      (answer.confidence ?? 0) >= (autonomousStage?.boundary.minConfidence ?? 0) &&
-      withinAutonomyBoundary(useCase.id, useCase.plan, requestId, context ?? {});
+  private toSuggestion(useCase: UseCase, request: SuggestRequest, answer: SuggestedAnswer): SuggestionAnswer {
+    const route = useCase.stage === 'limited-autonomous' ? routeOf(useCase, request, answer) : null;
+    const autonomous = route === 'autonomous' || route === 'audit';
     return {
-      requestId,
+      requestId: request.requestId,
       decision: answer.decision,
       confidence: answer.confidence,
       modelVersion: answer.modelVersion,
       autonomous,
-      audit: autonomous && isSampled(requestId, autonomousStage?.auditRate ?? 0, 'audit'),
+      audit: route === 'audit',
       stage: useCase.stage,
       latencyMs: answer.latencyMs,
     };
   }
+}
+
+type SuggestedAnswer = {
+  decision: unknown;
+  confidence: number | null;
+  modelVersion: string | null;
+  latencyMs: number;
+};
+
+/** Where a limited-autonomous request goes (`decisions.route`): decided alone, or to a person and why. */
+export type Route = 'autonomous' | 'audit' | 'model' | 'confidence' | 'boundary' | 'ai-failure';
+
+function routeOf(useCase: UseCase, { requestId, context }: SuggestRequest, answer: SuggestedAnswer): Route {
+  const autonomousStage = useCase.plan.stages['limited-autonomous'];
+  // An answer from a model version the stage was not earned with never decides alone.
+  if (!isEarnedModel(useCase, answer.modelVersion)) return 'model';
+  if ((answer.confidence ?? 0) < (autonomousStage?.boundary.minConfidence ?? 0)) return 'confidence';
+  if (!withinAutonomyBoundary(useCase.id, useCase.plan, requestId, context ?? {})) return 'boundary';
+  return isSampled(requestId, autonomousStage?.auditRate ?? 0, 'audit') ? 'audit' : 'autonomous';
 }
 
 /** A suggestion asked of a stopping controller: another one (or this one restarted) answers it. */

@@ -1,0 +1,206 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
+import { parseDurationMs } from '../plans/duration.js';
+
+/**
+ * The drift counts (README "Drift"): what the decisions triggers keep per hour (migration 0011,
+ * table drift_counts) summed over a window, and the references drift is measured against (table
+ * drift_references). A window is read from at most one row per (hour, field, value, stripe) of
+ * one stage version, so its cost does not grow with the decisions stored.
+ */
+
+export const DRIFT_KINDS = ['segment', 'numeric', 'built-in'] as const;
+export type DriftKind = (typeof DRIFT_KINDS)[number];
+
+/** `{kind: {field: {value: count}}}`: prototype-free records, as drift.ts reads them. */
+export type DriftCells = Record<DriftKind, Record<string, Record<string, number>>>;
+
+/** The hours of one stage version summed into a window, and what they hold. */
+export interface DriftWindow {
+  stageVersion: number;
+  /** Hours since the epoch (UTC), inclusive; null when the stage version has no decisions. */
+  fromHour: number | null;
+  toHour: number | null;
+  /** Decisions received in those hours. */
+  decisions: number;
+  cells: DriftCells;
+}
+
+export interface DriftReference {
+  id: number;
+  useCase: string;
+  stageVersion: number;
+  stage: string;
+  takenAt: Date;
+  takenBy: string;
+  reason: string;
+  /** When a drift guard tripped against it (once until re-baselined); null while none has. */
+  trippedAt: Date | null;
+  window: DriftWindow;
+}
+
+const HOUR_MS = 3_600_000;
+/** A window of decisions looks back at most this many hours of its stage version (a year). */
+const MAX_LOOKBACK_HOURS = 24 * 366;
+
+export function emptyCells(): DriftCells {
+  return {
+    segment: Object.create(null),
+    numeric: Object.create(null),
+    'built-in': Object.create(null),
+  } as DriftCells;
+}
+
+/** The counts of one field (an empty record when it holds none). */
+export function fieldCounts(cells: DriftCells, kind: DriftKind, field: string): Record<string, number> {
+  return Object.hasOwn(cells[kind], field)
+    ? cells[kind][field]!
+    : (Object.create(null) as Record<string, number>);
+}
+
+export class DriftStore {
+  constructor(private readonly database: Database) {}
+
+  /**
+   * The window `drift.window` names, of one stage version: the trailing hours up to the hour of
+   * `nowMs` (a duration) or the trailing whole hours holding at least that many decisions. With
+   * `endAtLast`, the window ends at the stage version's last hour with decisions instead (a
+   * reference taken from a stage already left).
+   */
+  async window(
+    useCase: string,
+    stageVersion: number,
+    window: number | string,
+    nowMs: number,
+    endAtLast = false,
+  ): Promise<DriftWindow> {
+    const hours = await this.database.rows<{ hour: number; n: number }>(sql`
+      select hour, sum(count)::float8 as n from drift_counts
+      where use_case = ${useCase} and stage_version = ${stageVersion} and kind = 'built-in'
+        and field = 'decisions' and value = 'all'
+      group by hour having sum(count) > 0 order by hour desc limit ${MAX_LOOKBACK_HOURS}`);
+    const empty = { stageVersion, fromHour: null, toHour: null, decisions: 0, cells: emptyCells() };
+    if (hours.length === 0) return empty;
+    const toHour = endAtLast ? Number(hours[0]!.hour) : Math.floor(nowMs / HOUR_MS);
+    let fromHour: number;
+    if (typeof window === 'string') {
+      fromHour = toHour - Math.ceil(parseDurationMs(window) / HOUR_MS) + 1;
+    } else {
+      // The newest hours until they hold `window` decisions (all of them when they never do).
+      fromHour = toHour;
+      let held = 0;
+      for (const { hour, n } of hours) {
+        if (Number(hour) > toHour) continue;
+        fromHour = Number(hour);
+        held += Number(n);
+        if (held >= window) break;
+      }
+    }
+    return { ...(await this.sum(useCase, stageVersion, fromHour, toHour)), stageVersion };
+  }
+
+  private async sum(useCase: string, stageVersion: number, fromHour: number, toHour: number) {
+    const rows = await this.database.rows<{ kind: DriftKind; field: string; value: string; n: number }>(sql`
+      select kind, field, value, sum(count)::float8 as n from drift_counts
+      where use_case = ${useCase} and stage_version = ${stageVersion}
+        and hour >= ${fromHour} and hour <= ${toHour}
+      group by kind, field, value having sum(count) > 0`);
+    const cells = emptyCells();
+    let decisions = 0;
+    for (const { kind, field, value, n } of rows) {
+      if (!DRIFT_KINDS.includes(kind)) continue;
+      cells[kind][field] ??= Object.create(null) as Record<string, number>;
+      const counts = cells[kind][field]!;
+      counts[value] = Number(n);
+      if (kind === 'built-in' && field === 'decisions' && value === 'all') decisions = Number(n);
+    }
+    return { fromHour, toHour, decisions, cells };
+  }
+
+  /** The reference in force for a stage version: the newest taken, or null. */
+  async reference(useCase: string, stageVersion: number): Promise<DriftReference | null> {
+    const [row] = await this.database.rows<ReferenceRow>(sql`
+      select id, use_case, stage_version, stage, taken_at, taken_by, reason, counts, source, tripped_at
+      from drift_references where use_case = ${useCase} and stage_version = ${stageVersion}
+      order by id desc limit 1`);
+    return row ? referenceOf(row) : null;
+  }
+
+  /**
+   * Marks a reference as tripped against, once: true for the one caller that marked it (a guard
+   * trips at most once per reference, whichever controller's tick sees it first).
+   */
+  async markTripped(referenceId: number): Promise<boolean> {
+    const rows = await this.database.rows<{ id: number }>(sql`
+      update drift_references set tripped_at = now() where id = ${referenceId} and tripped_at is null
+      returning id`);
+    return rows.length > 0;
+  }
+
+  /** Stores a reference for `stageVersion` from a window already read. */
+  async store(input: {
+    useCase: string;
+    stageVersion: number;
+    stage: string;
+    takenBy: string;
+    reason: string;
+    window: DriftWindow;
+  }): Promise<DriftReference> {
+    const { window } = input;
+    const source = {
+      stageVersion: window.stageVersion,
+      fromHour: window.fromHour,
+      toHour: window.toHour,
+      decisions: window.decisions,
+    };
+    const [row] = await this.database.rows<ReferenceRow>(sql`
+      insert into drift_references (use_case, stage_version, stage, taken_by, reason, counts, source)
+      values (${input.useCase}, ${input.stageVersion}, ${input.stage}, ${input.takenBy},
+        ${input.reason.slice(0, 500)}, ${JSON.stringify(window.cells)}::jsonb, ${JSON.stringify(source)}::jsonb)
+      returning id, use_case, stage_version, stage, taken_at, taken_by, reason, counts, source, tripped_at`);
+    return referenceOf(row!);
+  }
+}
+
+interface ReferenceRow {
+  id: number | string;
+  use_case: string;
+  stage_version: number;
+  stage: string;
+  taken_at: Date | string;
+  taken_by: string;
+  reason: string;
+  counts: unknown;
+  source: unknown;
+  tripped_at: Date | string | null;
+}
+
+function referenceOf(row: ReferenceRow): DriftReference {
+  const counts = (
+    typeof row.counts === 'string' ? JSON.parse(row.counts) : row.counts
+  ) as Partial<DriftCells>;
+  const source = (typeof row.source === 'string' ? JSON.parse(row.source) : row.source) as Omit<
+    DriftWindow,
+    'cells'
+  >;
+  // Records rebuilt prototype-free: a value named `__proto__` stays a value.
+  const cells = emptyCells();
+  for (const kind of DRIFT_KINDS) {
+    for (const [field, values] of Object.entries(counts[kind] ?? {})) {
+      const out = Object.create(null) as Record<string, number>;
+      for (const [value, n] of Object.entries(values)) out[value] = n;
+      cells[kind][field] = out;
+    }
+  }
+  return {
+    id: Number(row.id),
+    useCase: row.use_case,
+    stageVersion: row.stage_version,
+    stage: row.stage,
+    takenAt: new Date(row.taken_at),
+    takenBy: row.taken_by,
+    reason: row.reason,
+    trippedAt: row.tripped_at === null ? null : new Date(row.tripped_at),
+    window: { ...source, cells },
+  };
+}
