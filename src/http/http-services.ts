@@ -3,6 +3,7 @@ import type { FlagSyncStatus } from '../flags/flag-sync-status.js';
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { SuggestionService } from '../suggestions/suggestion-service.js';
 import type { KeyStore } from '../keys/key-store.js';
+import type { DriftService } from '../metrics/drift-service.js';
 import type { TimeseriesStore } from '../metrics/timeseries-store.js';
 import type { UseCaseReader } from '../metrics/use-case-reader.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
@@ -19,6 +20,8 @@ export interface HttpServices {
   reader: UseCaseReader;
   /** The evidence report (`GET /v1/use-cases/:id/report`). */
   report: ReportService;
+  /** Drift against the stage's reference, and re-baselining (README "Drift"). */
+  drift: DriftService;
   /** Agreement and AI figures per hour or day (the dashboard's charts). */
   timeseries: TimeseriesStore;
   keys: KeyStore;

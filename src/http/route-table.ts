@@ -1,5 +1,6 @@
 import { changeRoutes } from './routes/change-routes.js';
 import { decisionRoutes } from './routes/decision-routes.js';
+import { driftRoutes } from './routes/drift-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { observabilityRoutes } from './routes/observability-routes.js';
@@ -25,6 +26,7 @@ export const ROUTE_TABLE: readonly RouteSpec[] = [
   ...releaseRoutes,
   ...changeRoutes,
   ...timeseriesRoutes,
+  ...driftRoutes,
   ...decisionRoutes,
   ...keyRoutes,
 ];

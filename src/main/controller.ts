@@ -45,6 +45,8 @@ import { ControllerMetrics } from '../observability/metrics-registry.js';
 import { InstrumentedAiClients } from '../observability/instrumented-ai-clients.js';
 import { challengerOwedCallsByUseCase, owedCallsByUseCase } from '../observability/owed-calls.js';
 import { gateReadings } from '../observability/gate-metrics.js';
+import { DriftService } from '../metrics/drift-service.js';
+import { DriftStore } from '../metrics/drift-store.js';
 import { cachedReadiness } from '../observability/readiness.js';
 import { AuditEventReader } from '../report/audit-event-reader.js';
 import { ReportService } from '../report/report-service.js';
@@ -166,6 +168,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const plans = new PlanCache(useCases);
   const comparisons = new ComparisonRecorder(plans, decisions);
   const guardWindows = new GuardWindowStore(database);
+  const drift = new DriftService(new DriftStore(database));
   const reader = new UseCaseReader(
     new RollupStore(database),
     // Range and segment scans, the time series and the report's event counts are bounded reads.
@@ -269,6 +272,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
     tickMs: config.SHADOWGATE_TICK_MS,
     onGuardTripped: (useCase, guard) => metrics.guardTripped(useCase, guard),
     challengers,
+    drift,
+    onDriftRead: (useCase, reading) => metrics.driftRead(useCase, reading.view),
   });
   const onPlanApplied = async (useCase: UseCase) => {
     await worker.sync(useCase);
@@ -291,6 +296,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
   });
   const services: HttpServices = {
     useCases,
+    drift,
     ingest: new IngestService({
       useCases,
       decisions,

@@ -145,6 +145,8 @@ export class DriftStore {
     takenBy: string;
     reason: string;
     window: DriftWindow;
+    /** Recorded in the audit log as `drift.baseline` (a person's re-baseline). */
+    audited?: boolean;
   }): Promise<DriftReference> {
     const { window } = input;
     const source = {
@@ -153,11 +155,21 @@ export class DriftStore {
       toHour: window.toHour,
       decisions: window.decisions,
     };
+    // The audit event (a re-baseline by a person) is written by the same statement.
     const [row] = await this.database.rows<ReferenceRow>(sql`
-      insert into drift_references (use_case, stage_version, stage, taken_by, reason, counts, source)
-      values (${input.useCase}, ${input.stageVersion}, ${input.stage}, ${input.takenBy},
-        ${input.reason.slice(0, 500)}, ${JSON.stringify(window.cells)}::jsonb, ${JSON.stringify(source)}::jsonb)
-      returning id, use_case, stage_version, stage, taken_at, taken_by, reason, counts, source, tripped_at`);
+      with ref as (
+        insert into drift_references (use_case, stage_version, stage, taken_by, reason, counts, source)
+        values (${input.useCase}, ${input.stageVersion}, ${input.stage}, ${input.takenBy},
+          ${input.reason.slice(0, 2000)}, ${JSON.stringify(window.cells)}::jsonb, ${JSON.stringify(source)}::jsonb)
+        returning id, use_case, stage_version, stage, taken_at, taken_by, reason, counts, source, tripped_at
+      ), audited as (
+        insert into audit_events (actor, action, use_case, details)
+        select ref.taken_by, 'drift.baseline', ref.use_case,
+          jsonb_build_object('reference', ref.id, 'stageVersion', ref.stage_version, 'reason', ref.reason,
+            'source', ref.source)
+        from ref where ${input.audited ?? false}
+      )
+      select * from ref`);
     return referenceOf(row!);
   }
 }

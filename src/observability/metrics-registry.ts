@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { DriftView } from '../metrics/drift-view.js';
 import type { Mode } from '../plans/plan-schema.js';
 import type { ShadowQueueDepth } from '../shadow/shadow-queue.js';
 import { abandonedWork } from '../db/database-deadline.js';
@@ -85,6 +86,8 @@ export class ControllerMetrics {
     { challenger: number; verdict: ChallengerVerdict; at: number }
   >();
   private readonly challengerVerdictTtlMs: number;
+  /** The latest drift reading of each use case with a drift guard, as this process's tick read it. */
+  private readonly driftReadings = new Map<string, { view: DriftView; at: number }>();
   private snapshotAt = 0;
   private snapshotValue: Promise<Snapshot | null> | null = null;
   private readonly stopStallWatch: () => void;
@@ -212,6 +215,44 @@ export class ControllerMetrics {
         }
       },
     });
+    // Drift (README "Drift"): the tick's latest reading, for use cases whose stage has a drift
+    // guard; a reading older than the challenger verdicts' TTL is left out (another process ticks).
+    const freshDrift = (useCases: Array<{ id: string }>) => {
+      const now = Date.now();
+      return useCases.flatMap(({ id }) => {
+        const read = metrics.driftReadings.get(id);
+        return read && now - read.at <= metrics.challengerVerdictTtlMs ? [{ id, view: read.view }] : [];
+      });
+    };
+    new Gauge({
+      name: 'shadowgate_drift_psi',
+      help: "PSI of each drift field's current window against the stage's reference, as this process's tick last read it (use cases with a drift guard)",
+      labelNames: ['use_case', 'field'],
+      registers,
+      async collect() {
+        this.reset();
+        const snapshot = await metrics.snapshot();
+        for (const { id, view } of freshDrift(snapshot?.useCases ?? [])) {
+          for (const f of view.fields) if (f.psi !== null) this.set({ use_case: id, field: f.field }, f.psi);
+        }
+      },
+    });
+    new Gauge({
+      name: 'shadowgate_drift_rate',
+      help: 'The human override rate (human-reviewed) and escalation rate (limited-autonomous) over the drift window, as this process last read it',
+      labelNames: ['use_case', 'rate'],
+      registers,
+      async collect() {
+        this.reset();
+        const snapshot = await metrics.snapshot();
+        for (const { id, view } of freshDrift(snapshot?.useCases ?? [])) {
+          if (view.overrideRate.current !== null)
+            this.set({ use_case: id, rate: 'override' }, view.overrideRate.current);
+          if (view.escalationRate.current !== null)
+            this.set({ use_case: id, rate: 'escalation' }, view.escalationRate.current);
+        }
+      },
+    });
     new Gauge({
       name: 'shadowgate_challenger_calls_owed',
       help: 'Calls owed in PostgreSQL to the active challenger, by use case; absent without a challenger',
@@ -296,6 +337,11 @@ export class ControllerMetrics {
   /** A challenger was judged (by the tick or a read): its verdict is the gauge's until judged again. */
   challengerJudged(useCase: string, challenger: number, verdict: ChallengerVerdict): void {
     this.challengerVerdicts.set(useCase, { challenger, verdict, at: Date.now() });
+  }
+
+  /** The tick read a use case's drift: its figures are the gauges' until read again. */
+  driftRead(useCase: string, view: DriftView): void {
+    this.driftReadings.set(useCase, { view, at: Date.now() });
   }
 
   challengerSwapped(useCase: string): void {

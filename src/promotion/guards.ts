@@ -96,3 +96,53 @@ export function rollbackTarget(plan: Plan, stage: Mode): PromotableStage | null 
   const below = STAGES.slice(0, STAGES.indexOf(stage)).filter((s) => s === 'shadow' || plan.stages[s]);
   return below[below.length - 1] ?? 'shadow';
 }
+
+/** What the drift guards judge (src/metrics/drift-view.ts): each guard's status on its window. */
+export interface DriftGuardStatus {
+  guard: 'driftAbove' | 'overrideRateAbove' | 'escalationRateAbove';
+  threshold: number;
+  status: 'stable' | 'drifted' | 'insufficient';
+  actual: number | null;
+  drifted?: string[];
+}
+
+/**
+ * The drift guards of a stage's `rollbackWhen` as a verdict like `evaluateGuard`'s: a check per
+ * guard (`driftAbove:<fields above psi>`), tripping only on a full window (`drift.minWindow`,
+ * judged by the view). `samples` is the window's decisions. Null when the stage has none.
+ */
+export function evaluateDriftGuards(
+  plan: Plan,
+  stage: Mode,
+  statuses: readonly DriftGuardStatus[],
+  samples: number,
+): GuardVerdict | null {
+  if (stage === 'disabled') return null;
+  const guard = plan.stages[stage]?.rollbackWhen;
+  if (!guard || statuses.length === 0) return null;
+  const checks: GuardCheck[] = statuses.map((s) => ({
+    name: s.guard === 'driftAbove' && s.drifted?.length ? `driftAbove:${s.drifted.join(',')}` : s.guard,
+    threshold: s.threshold,
+    actual: s.actual,
+    samples,
+    trips: s.status === 'drifted',
+  }));
+  return {
+    stage,
+    window: plan.drift.minWindow,
+    trips: checks.some((c) => c.trips),
+    checks,
+    action: guard.action,
+    rollbackTo: rollbackTarget(plan, stage),
+  };
+}
+
+/** Whether a stage's guard has a drift, override or escalation check. */
+export function hasDriftGuard(plan: Plan, stage: Mode): boolean {
+  if (stage === 'disabled') return false;
+  const g = plan.stages[stage]?.rollbackWhen;
+  return (
+    !!g &&
+    (g.driftAbove !== undefined || g.overrideRateAbove !== undefined || g.escalationRateAbove !== undefined)
+  );
+}

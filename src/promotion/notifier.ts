@@ -11,6 +11,7 @@ export interface RolloutEvent {
     | 'gate.eligible'
     | 'guard.tripped'
     | 'budget.exhausted'
+    | 'drift.detected'
     | 'flag.repaired'
     | 'model.changed'
     | 'challenger.started'

@@ -6,7 +6,14 @@ import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import { assessGate } from './gate-assessment.js';
 import { type GateEvaluator, judge } from './gate-evaluator.js';
 import type { GuardWindowStore } from './guard-window-store.js';
-import { evaluateGuard, type GuardVerdict, type GuardWindow } from './guards.js';
+import type { DriftReading, DriftService } from '../metrics/drift-service.js';
+import {
+  evaluateDriftGuards,
+  evaluateGuard,
+  type GuardVerdict,
+  type GuardWindow,
+  hasDriftGuard,
+} from './guards.js';
 import { checkModel } from './model-pinning.js';
 import type { Notifier } from './notifier.js';
 import type { ReleaseService } from './release-service.js';
@@ -27,6 +34,10 @@ export interface EngineDeps {
   onGuardTripped?: (useCase: string, guard: 'rollbackWhen' | 'maxDailyCost') => void;
   /** Judges active challengers each tick (README "Champion and challenger"). */
   challengers?: ChallengerService;
+  /** Reads drift for the drift, override and escalation guards (README "Drift"). */
+  drift?: DriftService;
+  /** Told of every drift reading the tick made (the Prometheus gauges). */
+  onDriftRead?: (useCase: string, reading: DriftReading) => void;
 }
 
 export interface TickReport {
@@ -135,6 +146,8 @@ export class PromotionEngine {
       }
     }
 
+    if (await this.checkDrift(useCase, now, report)) return;
+
     const cohort = facts.cohorts.get(useCase.id) ?? null;
     if (await this.checkModel(useCase, cohort, now, report, facts)) return;
 
@@ -143,6 +156,7 @@ export class PromotionEngine {
       if (outcome === 'swapped') {
         // The configuration that serves changed: its gate starts from its own evidence next tick.
         report.challengersSwapped.push(useCase.id);
+        await this.deps.drift?.rebaseline(useCase, SYSTEM_ACTOR, 'a challenger was swapped in', now);
         return;
       }
       if (outcome === 'eligible') report.challengersEligible.push(useCase.id);
@@ -290,6 +304,60 @@ export class PromotionEngine {
     });
     report.rolledBack.push(useCase.id);
     return true;
+  }
+
+  /**
+   * The drift, override and escalation guards (README "Drift"): judged on the current window
+   * against the stage visit's reference, each trips at most once per reference (the one taken at
+   * the stage's entry, or a re-baseline), whichever controller sees it first. True when the use
+   * case changed stage.
+   */
+  private async checkDrift(useCase: UseCase, now: Date, report: TickReport): Promise<boolean> {
+    const { drift } = this.deps;
+    if (!drift || !hasDriftGuard(useCase.plan, useCase.stage)) return false;
+    const reading = await drift.read(useCase, now);
+    this.deps.onDriftRead?.(useCase.id, reading);
+    const verdict = evaluateDriftGuards(
+      useCase.plan,
+      useCase.stage,
+      reading.view.guards,
+      reading.current.decisions,
+    );
+    if (!verdict?.trips || reading.reference.trippedAt !== null) return false;
+    if (!(await drift.markTripped(reading.reference))) return false;
+    report.guardTrips.push(useCase.id);
+    const fields = reading.view.fields
+      .filter((f) => reading.view.guards.some((g) => g.drifted?.includes(f.field)))
+      .map((f) => ({
+        field: f.field,
+        psi: f.psi,
+        referenceTotal: f.referenceTotal,
+        currentTotal: f.currentTotal,
+      }));
+    await this.deps.transitions.recordEvent({
+      actor: SYSTEM_ACTOR,
+      action: 'drift.detected',
+      useCase: useCase.id,
+      details: {
+        stageVersion: useCase.stageVersion,
+        reference: reading.reference.id,
+        guards: reading.view.guards,
+        fields,
+      },
+      at: now,
+    });
+    this.deps.notifier.notify(useCase.plan.notify?.webhook, {
+      type: 'drift.detected',
+      useCase: useCase.id,
+      at: now.toISOString(),
+      stage: useCase.stage,
+      action: verdict.action,
+      guards: reading.view.guards,
+      fields,
+      overrideRate: reading.view.overrideRate,
+      escalationRate: reading.view.escalationRate,
+    });
+    return this.tripGuard(useCase, verdict, now, report);
   }
 
   /** Runs a tripped guard's action; true when the use case changed stage. */

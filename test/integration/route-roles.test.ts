@@ -85,6 +85,9 @@ const SPOT_CHECKS: Array<[string, Column, Outcome]> = [
   ['POST /v1/changes/:changeId/reject', 'viewer', F],
   ['POST /v1/changes/:changeId/withdraw', 'owner', A],
   ['POST /v1/changes/:changeId/withdraw', 'release', F],
+  ['GET /v1/use-cases/:id/drift', 'viewer', A],
+  ['POST /v1/use-cases/:id/drift/baseline', 'release', A],
+  ['POST /v1/use-cases/:id/drift/baseline', 'owner', F],
 ];
 
 /** Served beside the route table: the dashboard's files and the Unleash client API. */
@@ -154,6 +157,11 @@ function callFor(route: string, column: Column, planText: string): Call {
     'GET /v1/use-cases/:id/report': { path: `/v1/use-cases/${TARGET}/report` },
     'GET /v1/use-cases/:id/timeseries': { path: `/v1/use-cases/${TARGET}/timeseries` },
     'GET /v1/use-cases/:id/transitions': { path: `/v1/use-cases/${TARGET}/transitions` },
+    'GET /v1/use-cases/:id/drift': { path: `/v1/use-cases/${TARGET}/drift` },
+    'POST /v1/use-cases/:id/drift/baseline': {
+      path: `/v1/use-cases/${TARGET}/drift/baseline`,
+      body: reason,
+    },
     'POST /v1/decisions': {
       path: '/v1/decisions',
       body: { useCase: TARGET, requestId, input: makeInvoice(1).input, human: { decision: 'approve' } },

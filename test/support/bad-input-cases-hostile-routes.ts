@@ -219,6 +219,42 @@ export const HOSTILE_RELEASE_KEY_AND_READ_CASES: BadInputCase[] = [
     expect: invalid(400, 'bad_request', { paths: ['bucket'], problems: ['got "minute"'] }),
   },
   {
+    name: 'a drift re-baseline without a reason',
+    request: { method: 'POST', path: `/v1/use-cases/${UC}/drift/baseline`, body: {} },
+    expect: invalid(400, 'bad_request', { paths: ['reason'], problems: ['required'] }),
+  },
+  {
+    name: 'a drift re-baseline whose reason holds a bidi control',
+    request: {
+      method: 'POST',
+      path: `/v1/use-cases/${UC}/drift/baseline`,
+      body: { reason: 'shift \u202e ok' },
+    },
+    expect: invalid(400, 'bad_request', { paths: ['reason'] }),
+  },
+  {
+    name: 'a drift re-baseline with an unknown field',
+    request: {
+      method: 'POST',
+      path: `/v1/use-cases/${UC}/drift/baseline`,
+      body: { reason: 'new season', window: 10 },
+    },
+    expect: invalid(400, 'bad_request', { paths: ['window'], problems: ['unknown field "window"'] }),
+  },
+  {
+    name: 'the drift of a use case that does not exist',
+    request: { method: 'GET', path: '/v1/use-cases/no-such-case/drift' },
+    expect: invalid(404, 'not_found', { messageIncludes: 'unknown use case no-such-case' }),
+  },
+  {
+    name: 'the drift of a use case id holding SQL',
+    request: {
+      method: 'GET',
+      path: `/v1/use-cases/${encodeURIComponent("x'; drop table drift_counts; --")}/drift`,
+    },
+    expect: invalid(400, 'bad_request'),
+  },
+  {
     name: 'a report as PDF',
     request: { method: 'GET', path: `/v1/use-cases/${UC}/report?format=pdf` },
     expect: invalid(400, 'bad_request', { paths: ['format'], problems: ['got "pdf"'] }),

@@ -1,0 +1,93 @@
+import type { UseCase } from '../plans/use-case-store.js';
+import type { DriftReference, DriftStore, DriftWindow } from './drift-store.js';
+import { type DriftView, driftView } from './drift-view.js';
+
+/** A use case's drift now: the reference in force, the current window and the measures. */
+export interface DriftReading {
+  stage: string;
+  stageVersion: number;
+  window: number | string;
+  minWindow: number;
+  reference: DriftReference;
+  current: DriftWindow;
+  view: DriftView;
+}
+
+/**
+ * Reads a use case's drift (README "Drift") and keeps its references. A stage visit's reference is
+ * taken from the window of the stage version before it (the evidence that earned the stage, up to
+ * its last decision) at the visit's first drift reading: the engine's tick after the move, or a
+ * `GET …/drift`. Two controllers taking it at once store the same counts; the newest is in force.
+ */
+export class DriftService {
+  constructor(private readonly store: DriftStore) {}
+
+  async read(useCase: UseCase, now: Date): Promise<DriftReading> {
+    const { drift } = useCase.plan;
+    const [reference, current] = await Promise.all([
+      this.referenceOf(useCase),
+      this.store.window(useCase.id, useCase.stageVersion, drift.window, now.getTime()),
+    ]);
+    return {
+      stage: useCase.stage,
+      stageVersion: useCase.stageVersion,
+      window: drift.window,
+      minWindow: drift.minWindow,
+      reference,
+      current,
+      view: driftView(useCase.plan, useCase.stage, reference.window, current),
+    };
+  }
+
+  /** The reference in force for the use case's stage visit, taken now if it has none. */
+  async referenceOf(useCase: UseCase): Promise<DriftReference> {
+    const found = await this.store.reference(useCase.id, useCase.stageVersion);
+    if (found) return found;
+    // Stage versions count the moves: the one before is the visit that earned this one.
+    const window = await this.store.window(
+      useCase.id,
+      useCase.stageVersion - 1,
+      useCase.plan.drift.window,
+      Date.now(),
+      true,
+    );
+    return this.store.store({
+      useCase: useCase.id,
+      stageVersion: useCase.stageVersion,
+      stage: useCase.stage,
+      takenBy: 'system',
+      reason:
+        window.decisions > 0
+          ? `entered ${useCase.stage}: the window of the stage before`
+          : `entered ${useCase.stage}: the stage before recorded no decisions`,
+      window,
+    });
+  }
+
+  /**
+   * Re-baselines from the current window (`POST …/drift/baseline`, a challenger swapped in): the
+   * guards compare against it and may trip again. Audited as `drift.baseline`.
+   */
+  async rebaseline(useCase: UseCase, actor: string, reason: string, now: Date): Promise<DriftReference> {
+    const window = await this.store.window(
+      useCase.id,
+      useCase.stageVersion,
+      useCase.plan.drift.window,
+      now.getTime(),
+    );
+    return this.store.store({
+      useCase: useCase.id,
+      stageVersion: useCase.stageVersion,
+      stage: useCase.stage,
+      takenBy: actor,
+      reason,
+      window,
+      audited: true,
+    });
+  }
+
+  /** Marks the reference tripped against: true for the one caller that did (once per reference). */
+  markTripped(reference: DriftReference): Promise<boolean> {
+    return this.store.markTripped(reference.id);
+  }
+}
