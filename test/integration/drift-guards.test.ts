@@ -316,4 +316,73 @@ stages:
     },
     DRIVE_TIMEOUT_MS,
   );
+
+  it(
+    'when more requests fall outside the autonomy boundary in limited-autonomous, then escalationRateAbove trips, with the escalations split by reason',
+    async () => {
+      await apply(
+        'escalation-rate',
+        `drift: { window: 300, minWindow: 200 }
+stages:
+  shadow: {}
+  human-reviewed: {}
+  limited-autonomous:
+    boundary: { constraints: [{ contextName: region, operator: IN, values: [north] }], minConfidence: 0 }
+    auditRate: 0.05
+    rollbackWhen: { escalationRateAbove: 0.5 }
+`,
+      );
+      for (const to of ['human-reviewed', 'limited-autonomous']) {
+        await tc.http
+          .post('/v1/use-cases/escalation-rate/promote')
+          .set(release)
+          .send({ reason: `to ${to} for the drift test`, force: true })
+          .expect(200);
+      }
+      let north = 0.8;
+      let tripped: number | null = null;
+      for (let batch = 0; batch < 10 && tripped === null; batch++) {
+        if (batch === 3) north = 0.2;
+        await anHourPasses('escalation-rate');
+        for (let i = 0; i < BATCH; i++) {
+          const k = batch * BATCH + i;
+          const region = stableUnit('escalation-region', k) < north ? 'north' : 'south';
+          const res = await tc.http
+            .post('/v1/use-cases/escalation-rate/suggest')
+            .set(tc.admin)
+            .send({
+              requestId: `escalation-rate-${k}`,
+              input: { ...makeInvoice(k).input, referenceLabel: 'approve' },
+              context: { region },
+            })
+            .expect(200);
+          expect(res.body.autonomous).toBe(region === 'north');
+        }
+        const read = await drift('escalation-rate');
+        if (batch === 2) {
+          // 80% inside the boundary, 5% of them audited: about 24% go to a person.
+          expect(read.guards).toMatchObject([{ guard: 'escalationRateAbove', status: 'stable' }]);
+          const { byReason } = read.escalationRate as unknown as { byReason: Record<string, number> };
+          expect(byReason.boundary).toBeGreaterThan(0.1);
+          expect(byReason.boundary).toBeLessThan(0.3);
+          expect(byReason.audit).toBeGreaterThan(0);
+          expect(byReason.confidence).toBe(0);
+        }
+        const report = await tick();
+        if (report.guardTrips.includes('escalation-rate')) tripped = batch;
+      }
+      expect(tripped).not.toBeNull();
+      expect(tripped!).toBeGreaterThanOrEqual(3);
+      const { body } = await tc.http
+        .get('/v1/use-cases/escalation-rate/transitions')
+        .set(tc.admin)
+        .expect(200);
+      expect(body.transitions.at(-1)).toMatchObject({
+        fromStage: 'limited-autonomous',
+        toStage: 'human-reviewed',
+      });
+      expect(body.transitions.at(-1).reason).toMatch(/escalationRateAbove 0\.5/);
+    },
+    DRIVE_TIMEOUT_MS,
+  );
 });
