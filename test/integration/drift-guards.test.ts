@@ -63,6 +63,7 @@ interface DriftBody {
   current: { decisions: number };
   fields: Array<{ field: string; psi: number | null; referenceTotal: number; currentTotal: number }>;
   overrideRate: { current: number | null; samples: number; reference: number | null };
+  escalationRate: { current: number | null; samples: number; byReason: Record<string, number> };
   guards: Array<{ guard: string; status: string; actual: number | null; drifted?: string[] }>;
 }
 
@@ -362,7 +363,7 @@ stages:
         if (batch === 2) {
           // 80% inside the boundary, 5% of them audited: about 24% go to a person.
           expect(read.guards).toMatchObject([{ guard: 'escalationRateAbove', status: 'stable' }]);
-          const { byReason } = read.escalationRate as unknown as { byReason: Record<string, number> };
+          const { byReason } = read.escalationRate;
           expect(byReason.boundary).toBeGreaterThan(0.1);
           expect(byReason.boundary).toBeLessThan(0.3);
           expect(byReason.audit).toBeGreaterThan(0);

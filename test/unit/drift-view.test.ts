@@ -66,8 +66,12 @@ describe('driftView', () => {
     const view = driftView(
       plan,
       'human-reviewed',
-      windowOf((c) => void (c.numeric.amount = { '7': 1000 }), 1000),
-      windowOf((c) => void (c.numeric.amount = { '9': 1000 }), 1000),
+      windowOf((c) => {
+        c.numeric.amount = { '7': 1000 };
+      }, 1000),
+      windowOf((c) => {
+        c.numeric.amount = { '9': 1000 };
+      }, 1000),
     );
     const amount = view.fields.find((f) => f.field === 'amount')!;
     expect(amount.type).toBe('numeric');
@@ -81,8 +85,12 @@ describe('driftView', () => {
     const view = driftView(
       plan,
       'human-reviewed',
-      windowOf((c) => void (c['built-in'].override = { kept: 950, changed: 50 }), 1000),
-      windowOf((c) => void (c['built-in'].override = { kept: 700, changed: 300 }), 1000),
+      windowOf((c) => {
+        c['built-in'].override = { kept: 950, changed: 50 };
+      }, 1000),
+      windowOf((c) => {
+        c['built-in'].override = { kept: 700, changed: 300 };
+      }, 1000),
     );
     expect(view.overrideRate).toMatchObject({ current: 0.3, samples: 1000, reference: 0.05 });
     expect(view.guards.find((g) => g.guard === 'overrideRateAbove')).toMatchObject({
