@@ -112,6 +112,7 @@ describe('untrusted text through the API and the evidence report', () => {
       '#### Precision and recall (model simulated-v1)',
       '## Guards',
       '## Transitions',
+      '## Changes held for approval',
       '## Costs',
       '## Current gate',
       '## Champion and challenger',
