@@ -255,6 +255,14 @@ export async function createController(options: ControllerOptions): Promise<Cont
     onTransition: (useCase, kind) => metrics.transition(useCase, kind),
     holdBack,
     onStageChanged: async (useCase) => {
+      // The new visit's drift reference, from the window of the visit that earned it (README
+      // "Drift"). Not a reason to fail the move: the visit's first drift reading takes it then.
+      await drift.referenceOf(useCase).catch((err: unknown) => {
+        logger.warn(
+          { err, useCase: useCase.id },
+          'drift reference not taken at the move; taken at the next reading',
+        );
+      });
       await challengers.afterStageChange(useCase);
       await worker.sync(useCase);
       await challengerWorker.sync(useCase);

@@ -16,8 +16,9 @@ export interface DriftReading {
 /**
  * Reads a use case's drift (README "Drift") and keeps its references. A stage visit's reference is
  * taken from the window of the stage version before it (the evidence that earned the stage, up to
- * its last decision) at the visit's first drift reading: the engine's tick after the move, or a
- * `GET …/drift`. Two controllers taking it at once store the same counts; the newest is in force.
+ * its last decision) when the move is made (the controller's onStageChanged), or else at the
+ * visit's first drift reading (a move made by a process that stopped before it, a use case older
+ * than the drift counts). Two takers at once store the same counts; the newest is in force.
  */
 export class DriftService {
   constructor(private readonly store: DriftStore) {}

@@ -277,6 +277,13 @@ stages:
         .set(release)
         .send({ reason: 'shadow agreement holds', force: true })
         .expect(200);
+      // Taken at the move: the last window (400 decisions, four hours) of the shadow visit that earned it.
+      const taken = await tdb.database.rows<{ reason: string; decisions: number }>(sql`
+        select reason, (source ->> 'decisions')::int as decisions from drift_references
+        where use_case = 'overrides' and stage = 'human-reviewed'`);
+      expect(taken).toEqual([
+        { reason: 'entered human-reviewed: the window of the stage before', decisions: 400 },
+      ]);
       let overridden = 0.05;
       let tripped: number | null = null;
       for (let batch = 0; batch < 12 && tripped === null; batch++) {
