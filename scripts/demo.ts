@@ -1,11 +1,15 @@
 /**
- * `npm run demo`: the shadow loop you can watch. Starts the real controller in
+ * `npm run demo`: the journey (scripts/demo/journey-act.ts) — shadow, human-reviewed,
+ * limited-autonomous, a degraded AI rolled back by a guard, the kill switch — ending with the
+ * controller's tables, the transitions and the evidence report. `--stage shadow`: the shadow loop you can watch. Starts the real controller in
  * this process on the embedded defaults, a SIMULATED AI system, and the example
  * workflow service (scripts/example-workflow-service.ts's app) whose SDK mirrors
  * to the controller; a SIMULATED workflow sends it a few thousand invoices. Shows
  * progress and ends with the controller's per-stage tables and the SDK's counters.
  * `npm run demo -- --help` lists the options.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isSampled } from '../src/contracts/sampling.js';
 import type { StageSummary } from '../src/metrics/stage-summary.js';
@@ -21,7 +25,12 @@ import {
   type DemoService,
   startDemoService,
 } from './demo/demo-service.js';
-import { type DemoStage, setUpDemo } from './demo/demo-setup.js';
+import { readPlan } from './demo/demo-ai-system.js';
+import { type DemoStage, setUpDemo, shown } from './demo/demo-setup.js';
+import { type JourneyResult, journeyAct } from './demo/journey-act.js';
+import { checkLines, planDifferences, type TransitionLine, transitionLines } from './demo/journey-report.js';
+import { DAY_MS, SimulatedClock } from './demo/simulated-clock.js';
+import type { SimStats } from './simulation/simulated-ai-system.js';
 import { Progress } from './demo/progress.js';
 import { ShadowWatch } from './demo/shadow-watch.js';
 import {
@@ -35,6 +44,7 @@ import { Cleanup, say, step } from './demo/steps.js';
 import { count, percent } from '../src/format/figures.js';
 
 const PLAN_FILE = fileURLToPath(new URL('../rollout-plans/invoice-triage.yaml', import.meta.url));
+const DEMO_PLAN_FILE = fileURLToPath(new URL('../rollout-plans/invoice-triage-demo.yaml', import.meta.url));
 /** Invoices the simulated workflow sends a second time, as a client that timed out would. */
 const RESEND = 100;
 
@@ -47,6 +57,7 @@ const out = (text = '') => process.stdout.write(`${text}\n`);
 
 async function demo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
   if (opts.challenger) return challengerDemo(opts, cleanup);
+  if (opts.stage === 'journey') return journeyDemo(opts, cleanup);
   const startedAt = Date.now();
   out('Shadowgate demo: one use case (invoice triage) in shadow mode, all on this machine.');
   out('In shadow mode people keep deciding; each decision is mirrored to the AI system on the side,');
@@ -90,6 +101,113 @@ async function demo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
   out();
 
   if (opts.keep) await keepRunning(stage.embedded.url, stage.embedded.adminKey, useCase);
+}
+
+/** The default: the whole journey of one use case, on a simulated clock the demo moves openly. */
+async function journeyDemo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
+  const startedAt = Date.now();
+  out(
+    'Shadowgate demo: one use case (invoice triage) from shadow mode to the kill switch, all on this machine.',
+  );
+  out(
+    'People decide while the AI is measured (shadow); the AI earns suggesting to them (human-reviewed), then',
+  );
+  out(
+    'deciding low-risk invoices alone (limited-autonomous); then it degrades, a guard rolls it back, and a release',
+  );
+  out('manager disables it. The controller and the SDK inside the example invoice service are real; the AI');
+  out('system, the clerks and the workflow feeding the service are simulations.');
+  out();
+  const example = readPlan(readFileSync(PLAN_FILE, 'utf8'), shown(PLAN_FILE));
+  const ours = readPlan(readFileSync(DEMO_PLAN_FILE, 'utf8'), shown(DEMO_PLAN_FILE));
+  const differences = planDifferences(example, ours);
+  out(
+    say(
+      'demo plan',
+      `${shown(DEMO_PLAN_FILE)} is ${shown(PLAN_FILE)} with ${differences.length === 0 ? 'no value changed' : 'these values changed:'}`,
+      ...differences.map((d) => `  ${d}`),
+      "every gate criterion, floor, duration and guard is the example plan's",
+    ),
+  );
+  const clock = new SimulatedClock();
+  const stage = await setUpDemo(opts, DEMO_PLAN_FILE, cleanup, out, { clock: clock.now, tick: false });
+  const { tickMs } = stage.embedded;
+  out();
+  const journey = await journeyAct(opts, stage, clock, tickMs, cleanup, out);
+  await step('the example service did not stop', () => journey.service.stop());
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  out(
+    `Done in ${seconds} s (${count(journey.traffic.sent)} invoices; the simulated clock ran ${(clock.aheadMs / DAY_MS).toFixed(1)} days ahead by the end).`,
+  );
+  out();
+
+  const useCase = stage.applied.plan.useCase;
+  const detail = await stage.keys.viewer.getJson<UseCaseDetail & { stage: string }>(
+    `/v1/use-cases/${useCase}`,
+  );
+  const tally = stage.sim.stats();
+  const shadowTally = tallyOf(tally, journey, 'shadow');
+  for (const line of closingReport(detail, shadowTally)) out(line);
+  out();
+  out("Check against the simulation's own tally, per stage (the same invoices as the controller compared)");
+  out();
+  for (const line of checkLines(
+    detail.metrics.stages,
+    tally,
+    journey.service,
+    journey.traffic,
+    journey.phases,
+  )) {
+    out(line);
+  }
+  out();
+  const { transitions } = await stage.keys.viewer.getJson<{ transitions: TransitionLine[] }>(
+    `/v1/use-cases/${useCase}/transitions`,
+  );
+  for (const line of transitionLines(transitions)) out(line);
+  out();
+  const report = await stage.keys.viewer.getJson<{ plan: { history: PlanVersionLine[] } }>(
+    `/v1/use-cases/${useCase}/report`,
+    { format: 'json' },
+  );
+  for (const line of planVersionLines(report.plan.history)) out(line);
+  out();
+  for (const line of sdkCounterLines(journey.service.sg.stats(), journey.service.events)) out(line);
+  out();
+  const markdown = await stage.keys.viewer.getText(
+    `/v1/use-cases/${useCase}/report`,
+    { format: 'markdown' },
+    'text/markdown',
+  );
+  const reportFile = join(stage.embedded.dataDir, 'report.md');
+  writeFileSync(reportFile, markdown);
+  out(`The evidence report (GET /v1/use-cases/:id/report) is in ${shown(reportFile)}.`);
+  out(
+    journey.stoppedShort === null
+      ? `The journey went the whole way: ${useCase} ends ${detail.stage}.`
+      : `The journey stopped short: ${journey.stoppedShort}.`,
+  );
+  out();
+  if (opts.keep) {
+    await keepRunning(stage.embedded.url, stage.embedded.adminKey, useCase, stage.keys.viewer.target.key);
+  }
+}
+
+/** The simulation's tally over the invoices sent in one stage (all compared: shadow). */
+function tallyOf(sim: SimStats, journey: JourneyResult, stage: string): number | null {
+  let answered = 0;
+  let agreed = 0;
+  for (const phase of journey.phases.filter((p) => p.stage === stage)) {
+    for (const r of phase.rounds) {
+      for (let i = r.first; i < r.first + r.count; i++) {
+        const s = sim.byRequest[makeInvoice(i).requestId];
+        if (!s || s.decision === null) continue;
+        answered++;
+        if (s.agreed) agreed++;
+      }
+    }
+  }
+  return answered === 0 ? null : agreed / answered;
 }
 
 /** `--challenger`: champion and challenger instead of the shadow loop (scripts/demo/challenger-act.ts). */
@@ -233,9 +351,15 @@ async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup
   return service;
 }
 
-async function keepRunning(url: string, adminKey: string, useCase: string): Promise<void> {
+async function keepRunning(
+  url: string,
+  adminKey: string,
+  useCase: string,
+  viewerKey?: string,
+): Promise<void> {
   keeping = true;
   out(`The controller keeps running at ${url} (admin key ${adminKey}); Ctrl-C stops it.`);
+  if (viewerKey) out(`  The dashboard: open ${url}/ and paste the viewer key ${viewerKey}`);
   out(`  curl -H 'Authorization: Bearer ${adminKey}' ${url}/v1/use-cases/${useCase}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -17,11 +17,22 @@ export interface DemoOptions {
   aiPort: number | null;
   /** The champion-and-challenger act instead of the shadow loop (README "Champion and challenger"). */
   challenger: boolean;
+  /** `journey`: shadow to limited-autonomous, a guard's rollback and the kill switch; `shadow`: the shadow loop alone. */
+  stage: DemoStageOption;
   help: boolean;
 }
 
-/** The simulated AI's agreement unless --agreement says otherwise: the champion's is higher with --challenger. */
+export const STAGE_OPTIONS = ['journey', 'shadow'] as const;
+export type DemoStageOption = (typeof STAGE_OPTIONS)[number];
+
+/**
+ * The simulated AI's agreement unless --agreement says otherwise: the champion's is higher with
+ * --challenger, and the journey's AI must pass human-reviewed's gate (a 95% lower bound) on about a
+ * thousand invoices, so it agrees more often and fails less.
+ */
 export const DEFAULT_AGREEMENT = 0.93;
+export const DEFAULT_JOURNEY_AGREEMENT = 0.99;
+export const DEFAULT_JOURNEY_ERROR_RATE = 0.005;
 export const DEFAULT_CHAMPION_AGREEMENT = 0.96;
 /**
  * The simulated AIs' failures unless --error-rate says otherwise: none with --challenger, whose
@@ -33,12 +44,15 @@ export const DEFAULT_CHALLENGER_ERROR_RATE = 0;
 
 export const DEMO_USAGE = `Usage: npm run demo -- [options]
 
-  --decisions N     invoices the simulated workflow sends to the example service (default 3000)
-  --agreement R     how often the simulated AI gives the clerk's label, 0..1 (default 0.93;
-                    0.96 with --challenger, where it is the champion)
+  --stage S         journey (default): shadow, promotion, human-reviewed, limited-autonomous, the AI
+                    degrades, a guard rolls back, the kill switch; shadow: the shadow loop alone
+  --decisions N     invoices the simulated workflow sends to the example service at most (default
+                    3000; the journey stops early where a gate is not met within its share)
+  --agreement R     how often the simulated AI gives the clerk's label, 0..1 (default 0.99 in the
+                    journey, 0.93 with --stage shadow, 0.96 with --challenger, where it is the champion)
   --latency MS      the simulated AI's mean answer time in ms; answers take 0.5-1.5x this (default 40)
-  --error-rate R    share of invoices the simulated AI answers with HTTP 500, 0..1 (default 0.01;
-                    0 with --challenger)
+  --error-rate R    share of invoices the simulated AI answers with HTTP 500, 0..1 (default 0.005 in
+                    the journey, 0.01 with --stage shadow, 0 with --challenger)
   --concurrency N   invoices in flight to the example service at once, 1..256 (default 32)
   --batch N         at most this many decisions per POST /v1/decisions from the service's SDK,
                     1..1000 (default 200)
@@ -73,6 +87,7 @@ export function parseDemoOptions(args: string[]): DemoOptions {
         'data-dir': { type: 'string', default: './.shadowgate/demo' },
         'ai-port': { type: 'string' },
         challenger: { type: 'boolean', default: false },
+        stage: { type: 'string', default: 'journey' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -83,20 +98,29 @@ export function parseDemoOptions(args: string[]): DemoOptions {
   const dataDir = text('data-dir');
   const challenger = values.challenger === true;
   if (dataDir.trim() === '') throw new UsageError('--data-dir must not be empty');
+  const stage = text('stage');
+  if (!(STAGE_OPTIONS as readonly string[]).includes(stage)) {
+    throw new UsageError(`--stage must be one of ${STAGE_OPTIONS.join(', ')}, got ${JSON.stringify(stage)}`);
+  }
+  const journey = stage === 'journey' && !challenger;
   return {
     decisions: integer('decisions', text('decisions'), 1, 1_000_000),
     agreement:
       values.agreement === undefined
         ? challenger
           ? DEFAULT_CHAMPION_AGREEMENT
-          : DEFAULT_AGREEMENT
+          : journey
+            ? DEFAULT_JOURNEY_AGREEMENT
+            : DEFAULT_AGREEMENT
         : fraction('agreement', text('agreement')),
     latencyMs: integer('latency', text('latency'), 0, 60_000),
     errorRate:
       values['error-rate'] === undefined
         ? challenger
           ? DEFAULT_CHALLENGER_ERROR_RATE
-          : DEFAULT_ERROR_RATE
+          : journey
+            ? DEFAULT_JOURNEY_ERROR_RATE
+            : DEFAULT_ERROR_RATE
         : fraction('error-rate', text('error-rate')),
     batch: integer('batch', text('batch'), 1, 1000),
     concurrency: integer('concurrency', text('concurrency'), 1, 256),
@@ -104,6 +128,7 @@ export function parseDemoOptions(args: string[]): DemoOptions {
     dataDir,
     aiPort: values['ai-port'] === undefined ? null : integer('ai-port', text('ai-port'), 0, 65_535),
     challenger,
+    stage: stage as DemoStageOption,
     help: values.help === true,
   };
 }

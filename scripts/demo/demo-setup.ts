@@ -11,7 +11,12 @@ import {
   startDemoAiSystem,
 } from './demo-ai-system.js';
 import type { DemoOptions } from './demo-options.js';
-import { type EmbeddedController, prepareDataDir, startEmbeddedController } from './embedded-controller.js';
+import {
+  type EmbeddedController,
+  type EmbeddedControllerOptions,
+  prepareDataDir,
+  startEmbeddedController,
+} from './embedded-controller.js';
 import { type Cleanup, say, step } from './steps.js';
 import { percent } from '../../src/format/figures.js';
 
@@ -37,6 +42,7 @@ export async function setUpDemo(
   planFile: string,
   cleanup: Cleanup,
   out: (text?: string) => void,
+  controllerOptions: EmbeddedControllerOptions = {},
 ): Promise<DemoStage> {
   const startedAt = Date.now();
   const planText = readFileSync(planFile, 'utf8');
@@ -48,7 +54,11 @@ export async function setUpDemo(
   // The champion-and-challenger act waits on the tick, which judges and swaps: every second there.
   const tickMs = opts.challenger ? 1_000 : null;
   const embedded = await step('could not start the controller', () =>
-    startEmbeddedController(dataDir, tickMs === null ? {} : { SHADOWGATE_TICK_MS: String(tickMs) }),
+    startEmbeddedController(
+      dataDir,
+      tickMs === null ? {} : { SHADOWGATE_TICK_MS: String(tickMs) },
+      controllerOptions,
+    ),
   );
   cleanup.add(embedded.stop);
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
@@ -57,7 +67,12 @@ export async function setUpDemo(
       'controller',
       `listening on ${embedded.url} after ${seconds} s (embedded PGlite in`,
       ...(tickMs === null
-        ? [`${shown(dataDir)}/pglite, in-process queue); its JSON logs go to ${shown(embedded.logFile)}`]
+        ? [
+            `${shown(dataDir)}/pglite, in-process queue); its JSON logs go to ${shown(embedded.logFile)}`,
+            ...(controllerOptions.tick === false
+              ? ['its tick (gates, guards) runs when the demo says so, on a clock the demo sets (below)']
+              : []),
+          ]
         : [
             `${shown(dataDir)}/pglite, in-process queue, its tick every ${tickMs / 1000} s instead of 10 s);`,
             `its JSON logs go to ${shown(embedded.logFile)}`,

@@ -22,6 +22,8 @@ export interface EmbeddedController {
   adminKey: string;
   dataDir: string;
   logFile: string;
+  /** The tick interval it was configured with (SHADOWGATE_TICK_MS). */
+  tickMs: number;
   stop(): Promise<void>;
 }
 
@@ -41,10 +43,18 @@ export function prepareDataDir(dir: string): string {
   return absolute;
 }
 
+/** What the journey changes: a simulated clock, and the tick driven by the demo instead of a timer. */
+export interface EmbeddedControllerOptions {
+  clock?: () => Date;
+  /** false: no timer ticks; the demo calls `controller.engine.tick(clock())` itself. */
+  tick?: boolean;
+}
+
 /** `env`: more of the controller's configuration (README "Configuration"), e.g. a shorter tick. */
 export async function startEmbeddedController(
   dataDir: string,
   env: Record<string, string> = {},
+  options: EmbeddedControllerOptions = {},
 ): Promise<EmbeddedController> {
   const adminKey = `demo-admin-${randomBytes(16).toString('hex')}`;
   // Only what the demo means: DATABASE_URL and REDIS_URL stay unset whatever the shell holds.
@@ -68,7 +78,7 @@ export async function startEmbeddedController(
     },
     destination,
   );
-  const controller = await createController({ config, logger });
+  const controller = await createController({ config, logger, ...options });
   let stopped: Promise<void> | null = null;
   const stop = () => {
     stopped ??= controller
@@ -81,7 +91,15 @@ export async function startEmbeddedController(
     await controller.start();
     const server = await controller.listen(config.PORT, config.HOST);
     const { port } = server.address() as AddressInfo;
-    return { controller, url: `http://127.0.0.1:${port}`, adminKey, dataDir, logFile, stop };
+    return {
+      controller,
+      url: `http://127.0.0.1:${port}`,
+      adminKey,
+      dataDir,
+      logFile,
+      tickMs: config.SHADOWGATE_TICK_MS,
+      stop,
+    };
   } catch (error) {
     await stop().catch(() => {});
     throw error;

@@ -30,6 +30,8 @@ export interface SendReport extends SendProgress {
   setAsideAt: Map<number, number>;
   /** The decision each invoice got, by invoice number; none yet for those set aside. */
   answers: Map<number, string>;
+  /** Who decided each invoice, in which mode, with which suggestion (as the service answered). */
+  decidedHow: Map<number, Answered>;
   /** How long the service took to answer each request, ms, ascending. */
   answerMs: number[];
 }
@@ -55,7 +57,31 @@ export interface ClerkReport {
 interface Reply {
   status: number;
   replayed: boolean;
-  body: { decision?: string; status?: string; message?: string };
+  body: {
+    decision?: string;
+    status?: string;
+    message?: string;
+    decidedBy?: string;
+    mode?: string;
+    suggestion?: string;
+  };
+}
+
+/** The service's answer for one decided invoice. */
+export interface Answered {
+  decision: string;
+  decidedBy: 'human' | 'ai';
+  mode: string;
+  suggestion?: string;
+}
+
+function answered(body: Reply['body']): Answered {
+  return {
+    decision: String(body.decision),
+    decidedBy: body.decidedBy === 'ai' ? 'ai' : 'human',
+    mode: String(body.mode),
+    ...(body.suggestion === undefined ? {} : { suggestion: body.suggestion }),
+  };
 }
 
 async function post(url: string, body: unknown): Promise<Reply> {
@@ -93,6 +119,7 @@ export async function sendInvoices(
     decided: 0,
     setAsideAt: new Map(),
     answers: new Map(),
+    decidedHow: new Map(),
     answerMs: [],
   };
   await eachLimited(range(plan.decisions, plan.first), plan.concurrency, async (i) => {
@@ -106,6 +133,7 @@ export async function sendInvoices(
     } else {
       report.decided++;
       report.answers.set(i, String(reply.body.decision));
+      report.decidedHow.set(i, answered(reply.body));
     }
     onProgress({ sent: report.sent, setAside: report.setAside });
   });
@@ -131,12 +159,16 @@ export async function resendInvoices(
   return report;
 }
 
-/** The clerk decides each invoice set aside, by the same policy as the service's clerks, a few at a time. */
+/**
+ * The clerk decides each invoice set aside, by the same policy as the service's clerks, a few at a
+ * time; `decidedHow`, when given, gets the service's answer for each.
+ */
 export async function clerkDecidesLater(
   plan: WorkflowPlan,
   setAsideAt: ReadonlyMap<number, number>,
   answers: Map<number, string>,
   parallel = 8,
+  decidedHow?: Map<number, Answered>,
 ): Promise<ClerkReport> {
   const report: ClerkReport = { decided: 0, waitedMs: { min: Infinity, max: 0 } };
   await eachLimited([...setAsideAt.keys()], parallel, async (i) => {
@@ -153,6 +185,7 @@ export async function clerkDecidesLater(
     report.waitedMs.max = Math.max(report.waitedMs.max, waited);
     report.decided++;
     answers.set(i, String(reply.body.decision));
+    decidedHow?.set(i, answered(reply.body));
   });
   if (report.decided === 0) report.waitedMs.min = 0;
   return report;

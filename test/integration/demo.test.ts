@@ -100,7 +100,8 @@ describe('the demo', () => {
     let result: Awaited<ReturnType<typeof runDemo>>;
     try {
       result = await runDemo([
-        ...['--decisions', '400', '--batch', '100', '--agreement', '0.9', '--error-rate', '0.03'],
+        ...['--stage', 'shadow', '--decisions', '400', '--batch', '100', '--agreement', '0.9'],
+        ...['--error-rate', '0.03'],
         ...['--latency', '4', '--data-dir', dataDir, '--ai-port', String(blocked.port)],
       ]);
     } finally {
