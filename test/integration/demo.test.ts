@@ -11,7 +11,7 @@ import { DEMO_SET_ASIDE_RATE } from '../../scripts/demo/demo-service.js';
 import { setAside } from '../../scripts/example-workflow/clerk-desk.js';
 import { createInvoiceService } from '../../scripts/example-workflow/invoice-service.js';
 import { Shadowgate } from '@shadowgate/sdk';
-import { percent, usd } from '../../src/format/figures.js';
+import { count, percent, usd } from '../../src/format/figures.js';
 import { errorCostEvidence } from '../../src/metrics/error-cost.js';
 import { parsePlanText } from '../../src/plans/plan-loader.js';
 import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
@@ -226,6 +226,95 @@ describe('the demo', () => {
       /^ +plan version 2: by key:demo product owner, approved by key:demo release manager$/m,
     );
     expect(existsSync(join(dataDir, 'controller.log'))).toBe(true);
+  }, 300_000);
+
+  // The default journey: about 2,700 invoices on PGlite through every stage (the gates ask for 500
+  // and 1,000 samples); well under a minute alone, more beside the rest of the suite.
+  it('by default, then the use case goes shadow → human-reviewed → limited-autonomous, is rolled back by its guard and disabled, and every stage checks against the simulation', async () => {
+    const dataDir = join(scratch, 'journey');
+    const { code, stdout, stderr } = await runDemo([
+      '--latency',
+      '4',
+      '--ai-port',
+      '0',
+      '--data-dir',
+      dataDir,
+    ]);
+    expect(stderr, stdout).not.toMatch(/demo failed/);
+    expect(code, stderr).toBe(0);
+
+    // The demo plan says how it differs from the example plan; minDuration is met on a clock it moves openly.
+    expect(stdout).toMatch(
+      words('stages.limited-autonomous.boundary.rolloutPercent: 10 in the example plan, 50 here'),
+    );
+    expect(stdout).toMatch(words("+7 d: the plan's shadow minDuration is 7d, counted in simulated time"));
+    expect(stdout).toMatch(
+      words("+14 d: the plan's human-reviewed minDuration is 14d, counted in simulated time"),
+    );
+
+    // The phases, in order, and the SDK of one service reading each mode from the flag.
+    const at = (text: string) => stdout.indexOf(text);
+    const phases = [
+      '[phase 1 · shadow]',
+      '[phase 2 · human-reviewed]',
+      '[phase 3 · limited-autonomous]',
+      '[phase 4 · the AI degrades]',
+      '[phase 5 · release manager]',
+    ].map(at);
+    expect(
+      phases.every((p) => p >= 0),
+      stdout,
+    ).toBe(true);
+    expect([...phases].sort((a, b) => a - b)).toEqual(phases);
+    for (const mode of ['human-reviewed', 'limited-autonomous', 'disabled']) {
+      expect(stdout).toMatch(words(`its SDK read ${mode} from the flag`));
+    }
+    expect(stdout).toMatch(/accepted [\d,]+ \([\d.]+%\),\s+overrode [\d,]+ \([\d.]+%\)/);
+    const autonomy = stdout.match(/the AI decided ([\d,]+) alone \([\d.]+%\), ([\d,]+) of them audited/);
+    expect(autonomy, stdout).not.toBeNull();
+    expect(Number(autonomy![1]!.replace(/,/g, ''))).toBeGreaterThan(0);
+    expect(stdout).toMatch(/^ +[\d,]+ outside the boundary \(riskTier (medium|high)\)$/m);
+    expect(stdout).toMatch(words('controller held it as change 1 (boundary-widened'));
+
+    // The transitions, with their actors: two promotions, the guard's rollback, the kill switch.
+    expect(stdout).toMatch(
+      /^ +2 +shadow → human-reviewed +key:demo release manager +- +demo: the shadow gate holds$/m,
+    );
+    expect(stdout).toMatch(
+      /^ +3 +human-reviewed → limited-autonomous +key:demo release manager +- +demo: the human-reviewed gate holds$/m,
+    );
+    expect(stdout).toMatch(
+      /^ +4 +limited-autonomous → human-reviewed +system +- +guard tripped in limited-autonomous: /m,
+    );
+    expect(stdout).toMatch(
+      /^ +5 +human-reviewed → disabled +key:demo release manager +- +demo: the AI degraded/m,
+    );
+    expect(stdout).toMatch(/^ +agreementBelow +0\.9 +0\.\d{3} +200 +yes$/m);
+    expect(stdout).toMatch(words('no AI call while disabled'));
+
+    // Each stage against the simulation's own tally of the same invoices, and shadow against its pure outcomes.
+    const checks = [
+      ...stdout.matchAll(
+        /^ +([a-z-]+): the controller measured ([\d.]+)% on ([\d,]+) samples; the simulation's own tally for those invoices is ([\d.]+)% on ([\d,]+)$/gm,
+      ),
+    ];
+    expect(checks.map((c) => c[1])).toEqual(['shadow', 'human-reviewed', 'limited-autonomous']);
+    for (const [, , measured, samples, tally, answered] of checks) {
+      expect(measured).toBe(tally);
+      expect(samples).toBe(answered);
+    }
+    const shadowSent = Number(
+      stdout
+        .match(/shadow: ([\d,]+) invoices · [\d,]+ compared · agreement [\d.]+% · gate eligible/)![1]!
+        .replace(/,/g, ''),
+    );
+    const { answered, agreed } = expectedOutcomes(shadowSent, 0.99, 0.005);
+    expect(checks[0]![3]).toBe(count(answered));
+    expect(checks[0]![2]).toBe(((agreed / answered) * 100).toFixed(2));
+
+    expect(stdout).toMatch(/^ +sent [\d,]+ · retried \d+ · dropped 0 · failed 0 · still buffered 0$/m);
+    expect(stdout).toMatch(words('The journey went the whole way: invoice-triage ends disabled.'));
+    expect(readFileSync(join(dataDir, 'report.md'), 'utf8')).toMatch(/invoice-triage/);
   }, 300_000);
 
   // About 1,350 invoices through limited-autonomous (a suggestion each) on PGlite: the human-reviewed
