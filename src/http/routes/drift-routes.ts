@@ -154,7 +154,7 @@ export const driftRoutes: RouteSpec[] = [
     summary: 're-baseline drift: the current window becomes the reference (audited)',
     description:
       '`{reason}`: the current window of the stage visit becomes the reference the drift guards compare against, and a guard that tripped may trip again; recorded as `drift.baseline`. Answers as `GET …/drift` does',
-    body: [{ name: '{reason}', schema: baselineSchema }],
+    body: [{ name: 'DriftBaseline', schema: baselineSchema }],
     response: driftResponseSchema,
     responses: { 200: 'the drift against the new reference', ...USE_CASE, ...BODY },
     handler:
