@@ -2,6 +2,8 @@ import type { PlanInput } from '../../src/plans/plan-schema.js';
 
 export const LABELS = ['approve', 'reject', 'escalate'];
 
+const DRIFT_GUARDS = process.env.BENCH_DRIFT_GUARDS === '1';
+
 /**
  * The plan the benchmarks apply: shaped like rollout-plans/invoice-triage.yaml (labels, two
  * segments, a shadow gate with every criterion, a daily budget, a guard), so a tick and a
@@ -28,6 +30,7 @@ export function benchPlan(
     },
     humanCostPerDecision: 1.8,
     segments: ['region', 'riskTier'],
+    ...(DRIFT_GUARDS ? { drift: { window: 1000 } } : {}),
     stages: {
       shadow: {
         promoteWhen: {
@@ -41,7 +44,21 @@ export function benchPlan(
           minSegmentSamples: 50,
         },
         approval: 'manual',
-        rollbackWhen: { window: 500, agreementBelow: 0.5, aiErrorRateAbove: 0.2, action: 'notify' },
+        rollbackWhen: {
+          window: 500,
+          agreementBelow: 0.5,
+          aiErrorRateAbove: 0.2,
+          action: 'notify',
+          // BENCH_DRIFT_GUARDS=1: the tick also reads drift for every use case (README "Drift").
+          ...(DRIFT_GUARDS
+            ? {
+                driftAbove: {
+                  psi: 0.25,
+                  fields: ['region', 'riskTier', 'aiLabel', 'aiConfidence', 'aiLatency'],
+                },
+              }
+            : {}),
+        },
         ...(ai.sampleRate === undefined ? {} : { sampleRate: ai.sampleRate }),
       },
       'human-reviewed': {
