@@ -74,12 +74,20 @@ export class DriftStore {
     nowMs: number,
     endAtLast = false,
   ): Promise<DriftWindow> {
+    const empty = { stageVersion, fromHour: null, toHour: null, decisions: 0, cells: emptyCells() };
+    if (typeof window === 'string' && !endAtLast) {
+      // A duration up to now needs no sizing: its hours are known.
+      const toHour = Math.floor(nowMs / HOUR_MS);
+      const fromHour = toHour - Math.ceil(parseDurationMs(window) / HOUR_MS) + 1;
+      const read = await this.sum(useCase, stageVersion, fromHour, toHour);
+      return read.decisions > 0 ? { ...read, stageVersion } : empty;
+    }
+    // The partial index drift_counts_decisions answers this from the index alone.
     const hours = await this.database.rows<{ hour: number; n: number }>(sql`
       select hour, sum(count)::float8 as n from drift_counts
       where use_case = ${useCase} and stage_version = ${stageVersion} and kind = 'built-in'
-        and field = 'decisions' and value = 'all'
+        and field = 'decisions'
       group by hour having sum(count) > 0 order by hour desc limit ${MAX_LOOKBACK_HOURS}`);
-    const empty = { stageVersion, fromHour: null, toHour: null, decisions: 0, cells: emptyCells() };
     if (hours.length === 0) return empty;
     const toHour = endAtLast ? Number(hours[0]!.hour) : Math.floor(nowMs / HOUR_MS);
     let fromHour: number;

@@ -157,6 +157,16 @@ describe.each(BACKENDS)('drift counts kept by the decisions triggers on %s', (_b
     }
   });
 
+  it('when the window is a duration up to now, then it sums the hours since, and holds nothing once they are past', async () => {
+    const now = Date.parse('2024-03-02T12:30:00Z');
+    const all = await store.window(UC, 1, '30d', now);
+    expect(all.decisions).toBe((await raw(1)).length);
+    const lastHours = await store.window(UC, 1, '2h', Date.parse('2024-03-02T00:30:00Z'));
+    expect(lastHours.fromHour).toBe(Date.parse('2024-03-01T23:00:00Z') / 3_600_000);
+    expect(lastHours.decisions).toBe((await raw(1, lastHours.fromHour!)).length);
+    expect((await store.window(UC, 1, '1h', Date.parse('2024-04-01T00:00:00Z'))).decisions).toBe(0);
+  });
+
   it('when the window is a number of decisions, then it is the trailing whole hours holding at least that many', async () => {
     const window = await store.window(UC, 1, 40, 0, true);
     expect(window.decisions).toBeGreaterThanOrEqual(40);

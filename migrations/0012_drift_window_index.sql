@@ -1,0 +1,1 @@
+CREATE INDEX "drift_counts_decisions" ON "drift_counts" USING btree ("use_case","stage_version","hour","count") WHERE kind = 'built-in' and field = 'decisions';
