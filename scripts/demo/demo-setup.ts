@@ -35,6 +35,8 @@ export interface DemoStage {
   keys: { owner: ControllerApi; release: ControllerApi; service: ControllerApi; viewer: ControllerApi };
 }
 
+const JOURNEY_SWEEP_MS = 1_000;
+
 export const shown = (path: string) => relative(process.cwd(), path) || '.';
 
 export async function setUpDemo(
@@ -56,7 +58,12 @@ export async function setUpDemo(
   const embedded = await step('could not start the controller', () =>
     startEmbeddedController(
       dataDir,
-      tickMs === null ? {} : { SHADOWGATE_TICK_MS: String(tickMs) },
+      {
+        ...(tickMs === null ? {} : { SHADOWGATE_TICK_MS: String(tickMs) }),
+        // The journey waits for every owed AI call before a gate or guard judges: the sweep that
+        // makes the calls left over (a suggestion whose caller gave up, say) runs each second.
+        ...(controllerOptions.tick === false ? { SHADOWGATE_SWEEP_MS: String(JOURNEY_SWEEP_MS) } : {}),
+      },
       controllerOptions,
     ),
   );
@@ -70,7 +77,10 @@ export async function setUpDemo(
         ? [
             `${shown(dataDir)}/pglite, in-process queue); its JSON logs go to ${shown(embedded.logFile)}`,
             ...(controllerOptions.tick === false
-              ? ['its tick (gates, guards) runs when the demo says so, on a clock the demo sets (below)']
+              ? [
+                  'its tick (gates, guards) runs when the demo says so, on a clock the demo sets (below);',
+                  `its sweep of owed AI calls every ${JOURNEY_SWEEP_MS / 1000} s instead of 30 s`,
+                ]
               : []),
           ]
         : [
@@ -91,7 +101,7 @@ export async function setUpDemo(
       'simulated AI',
       `a simulation, no model behind it, listening on ${sim.url}/decide:`,
       `gives the clerk's label for ${percent(opts.agreement, 0)} of invoices, answers in ${latency.min}–${latency.max} ms,`,
-      `fails ${percent(opts.errorRate, 0)} of invoices with HTTP 500, reports model version ${simOptions.modelVersion}`,
+      `fails ${percent(opts.errorRate, 1)} of invoices with HTTP 500, reports model version ${simOptions.modelVersion}`,
       ...(movedFrom === null
         ? []
         : [`(port ${movedFrom} was taken, so the simulation took port ${sim.port})`]),

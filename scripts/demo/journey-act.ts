@@ -11,7 +11,6 @@ import {
   escalationReasons,
   type Round,
   sendRound,
-  settle,
   stageSummaries,
   suggestionTally,
   type Traffic,
@@ -285,8 +284,6 @@ export async function journeyAct(
   const disabled: Round[] = [];
   result.phases.push({ name: 'disabled', stage: 'disabled', rounds: disabled });
   disabled.push(await round(budget(SHARE.disabled)));
-  // The tables below count every AI call the controller owed before the kill switch, retries included.
-  await step('the controller did not settle', () => settle(stage, service, traffic));
   const after = sim.stats().calls;
   result.aiCallsDisabled = { before, after };
   out(

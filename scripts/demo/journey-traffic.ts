@@ -53,14 +53,15 @@ export async function stageSummaries(stage: DemoStage): Promise<StageSummary[]> 
  * decision but for the AI's own decisions not audited (no person ever decides those): what the
  * next gate or guard judges. An audit's verdict comes back late, so it is waited for too. Not
  * `strict`, the calls the simulated AI has failed (it fails the same invoices on every attempt)
- * may still be owed: the controller retries them on its own schedule before it gives up, and until
- * then they count nowhere, neither as samples nor as errors.
+ * may still be owed: the controller retries them on its own schedule before it gives up (and not
+ * at all once the use case is disabled), and until then they count nowhere, neither as samples
+ * nor as errors.
  */
-export async function settle(
+async function settle(
   stage: DemoStage,
   service: DemoService,
   traffic: Traffic,
-  strict = true,
+  strict: boolean,
 ): Promise<void> {
   const deadline = Date.now() + 60_000;
   const sent = traffic.sent;
