@@ -9,7 +9,7 @@ import type { ChallengerCallStore } from './challenger-call-store.js';
 import { challengerQueueKey, challengerUseCase } from './challenger-sampling.js';
 import { InFlightCalls } from './in-flight-calls.js';
 import { UseCaseCache } from './use-case-cache.js';
-import { databaseStep as step } from './database-step.js';
+import { claimStep, databaseStep as step } from './database-step.js';
 import { RetryLater, type ShadowJobRun, type ShadowQueue } from './shadow-queue.js';
 
 export interface ChallengerWorkerDeps {
@@ -111,18 +111,14 @@ export class ChallengerWorker {
       return; // owed still (the sweep brings it back), or owed to a challenger that is gone
     }
     const plan0 = useCase.plan;
-    const claiming = inFlight.track(
+    const claim = await claimStep(
+      inFlight,
+      'challenger call claim',
       this.deps.calls.claim(
         { useCase: useCaseId, requestId: job.requestId },
         plan0.ai.timeoutMs * plan0.ai.maxAttempts + LEASE_MARGIN_MS,
       ),
-      (claimed) => claimed?.id ?? null,
     );
-    const claim = await step('challenger call claim', () => claiming).catch((error: unknown) => {
-      // A claim that lands after its deadline is not made by this job: its lease lapses.
-      claiming.then((late) => late && inFlight.settle(late.id)).catch(() => {});
-      throw error;
-    });
     if (!claim) {
       this.counters.skipped++;
       return;

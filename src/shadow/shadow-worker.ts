@@ -8,7 +8,7 @@ import { storedAiError } from '../privacy/input-policy.js';
 import { AiCallError } from './ai-errors.js';
 import type { AiCallStore, AnswerRecord, ClaimedCall, ClaimRequest } from './ai-call-store.js';
 import type { ComparableRow } from '../db/decision-row.js';
-import { DB_STEP_MS, databaseStep } from './database-step.js';
+import { claimStep, DB_STEP_MS, databaseStep } from './database-step.js';
 import { CallGate } from './call-gate.js';
 import { Coalescer } from './coalescer.js';
 import { InFlightCalls } from './in-flight-calls.js';
@@ -172,19 +172,16 @@ export class ShadowWorker {
     }
     if (!inFlight.accepting) throw new RetryLater('the controller is stopping');
     const plan0 = useCase.plan;
-    const claiming = inFlight.track(
+    const claim = await claimStep(
+      inFlight,
+      'AI call claim',
       this.claims.submit({
         useCase: job.useCase,
         requestId: job.requestId,
         leaseMs: plan0.ai.timeoutMs * plan0.ai.maxAttempts + LEASE_MARGIN_MS,
       }),
-      (claimed) => claimed?.id ?? null,
+      this.deps.dbStepMs ?? DB_STEP_MS,
     );
-    const claim = await this.step('AI call claim', () => claiming).catch((error: unknown) => {
-      // A claim that lands after its deadline is not made by this job: its lease lapses.
-      claiming.then((late) => late && inFlight.settle(late.id)).catch(() => {});
-      throw error;
-    });
     if (!claim) {
       this.counters.skipped++;
       return; // answered already, or another worker holds it
