@@ -342,7 +342,7 @@ async function runWorkflow(opts: DemoOptions, stage: DemoStage, cleanup: Cleanup
     say(
       'example service',
       `stopped; sg.close() delivered what its SDK still held (${count(stats.sent)} items sent in all: one per invoice,`,
-      `plus the late decision of each invoice mirrored early; ${count(stats.buffered)} left)`,
+      `plus the late decision of each invoice whose early mirror had already gone out; ${count(stats.buffered)} left)`,
     ),
   );
   await step('the AI calls did not finish', () => watch.untilAiCallsDone(owed, deadline));

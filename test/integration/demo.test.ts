@@ -149,21 +149,30 @@ describe('the demo', () => {
     expect(stdout).toMatch(
       words(`decided the ${aside} invoices set aside (POST /invoices/:requestId/decision`),
     );
+    // a late decision whose early mirror was still in the SDK's buffer rides in that same item,
+    // so the count lies between one per invoice and one more per invoice set aside
+    const delivered = stdout.match(
+      /sg\.close\(\) delivered what its SDK still held \((\d+) items sent in all/,
+    );
     expect(stdout).toMatch(
       words(
-        `sg.close() delivered what its SDK still held (${400 + aside} items sent in all: one per invoice, plus the late decision of each invoice mirrored early; 0 left)`,
+        'items sent in all: one per invoice, plus the late decision of each invoice whose early mirror had already gone out; 0 left)',
       ),
     );
+    expect(delivered, stdout).not.toBeNull();
+    const sent = Number(delivered![1]);
+    expect(sent).toBeGreaterThanOrEqual(400);
+    expect(sent).toBeLessThanOrEqual(400 + aside);
     expect(stdout).toMatch(/^ +\d+\.\d s \| sent [\d,]+\/400 \| SDK sent [\d,]+ \| AI calls done/m);
     expect(stdout).toMatch(
       new RegExp(
-        `sent 400/400 \\| SDK sent ${400 + aside} \\| AI calls done 400/400 \\| compared \\d+ .*awaiting clerk 0$`,
+        `sent 400/400 \\| SDK sent ${sent} \\| AI calls done 400/400 \\| compared \\d+ .*awaiting clerk 0$`,
         'm',
       ),
     );
     // 500 requests reached the service; the SDK delivered 400 invoices and the late decisions, lost none
     expect(stdout).toMatch(
-      new RegExp(`^ +sent ${400 + aside} · retried \\d+ · dropped 0 · failed 0 · still buffered 0$`, 'm'),
+      new RegExp(`^ +sent ${sent} · retried \\d+ · dropped 0 · failed 0 · still buffered 0$`, 'm'),
     );
 
     const row = stdout.match(
