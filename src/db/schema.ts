@@ -213,6 +213,37 @@ export const driftReferences = pgTable(
   (t) => [index('drift_references_current').on(t.useCase, t.stageVersion, t.id)],
 );
 
+/**
+ * The gate's evidence as the tick saw it, thinned (src/promotion/journey-points.ts): the cohort's
+ * agreement and sequential lower bound against the gate's threshold, and the guard window's
+ * agreement against its guard, at the controller's time, so "agreement over the journey" reads
+ * on the same clock as the transitions. `seq` numbers a stage visit's points (bounded per visit).
+ */
+export const journeyPoints = pgTable(
+  'journey_points',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    useCase: text('use_case')
+      .notNull()
+      .references(() => useCases.id),
+    stageVersion: integer('stage_version').notNull(),
+    seq: integer('seq').notNull(),
+    at: at('at').notNull(),
+    stage: text('stage').notNull(),
+    planVersion: integer('plan_version').notNull(),
+    samples: integer('samples').notNull(),
+    agreement: doublePrecision('agreement'),
+    lowerBound: doublePrecision('lower_bound'),
+    required: doublePrecision('required'),
+    targetStage: text('target_stage'),
+    verdict: text('verdict').notNull(),
+    guardSamples: integer('guard_samples'),
+    guardAgreement: doublePrecision('guard_agreement'),
+    guardThreshold: doublePrecision('guard_threshold'),
+  },
+  (t) => [uniqueIndex('journey_points_once').on(t.useCase, t.stageVersion, t.seq)],
+);
+
 export const stageTransitions = pgTable(
   'stage_transitions',
   {
