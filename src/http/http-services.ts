@@ -8,6 +8,7 @@ import type { TimeseriesStore } from '../metrics/timeseries-store.js';
 import type { UseCaseReader } from '../metrics/use-case-reader.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { ReleaseService } from '../promotion/release-service.js';
+import type { JourneyStore } from '../promotion/journey-store.js';
 import type { ChallengerService } from '../promotion/challenger-service.js';
 import type { ChangeService } from '../promotion/change-service.js';
 import type { ReportService } from '../report/report-service.js';
@@ -24,6 +25,8 @@ export interface HttpServices {
   drift: DriftService;
   /** Agreement and AI figures per hour or day (the dashboard's charts). */
   timeseries: TimeseriesStore;
+  /** What each tick judged, thinned: agreement over the journey beside the stage visits. */
+  journey: JourneyStore;
   keys: KeyStore;
   release: ReleaseService;
   /** Champion and challenger: the verdict, the swap and the discard. */

@@ -2,6 +2,7 @@ import { changeRoutes } from './routes/change-routes.js';
 import { decisionRoutes } from './routes/decision-routes.js';
 import { driftRoutes } from './routes/drift-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
+import { journeyRoutes } from './routes/journey-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { observabilityRoutes } from './routes/observability-routes.js';
 import { planRoutes } from './routes/plan-routes.js';
@@ -26,6 +27,7 @@ export const ROUTE_TABLE: readonly RouteSpec[] = [
   ...releaseRoutes,
   ...changeRoutes,
   ...timeseriesRoutes,
+  ...journeyRoutes,
   ...driftRoutes,
   ...decisionRoutes,
   ...keyRoutes,

@@ -15,6 +15,7 @@ import { KeyStore } from '../keys/key-store.js';
 import { MetricsStore } from '../metrics/metrics-store.js';
 import { RollupStore } from '../metrics/rollup-store.js';
 import { TimeseriesStore } from '../metrics/timeseries-store.js';
+import { JourneyStore } from '../promotion/journey-store.js';
 import { UseCaseReader } from '../metrics/use-case-reader.js';
 import { PlanCache } from '../plans/plan-cache.js';
 import type { Plan } from '../plans/plan-schema.js';
@@ -269,6 +270,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       await flags.reconciler.reconcile(useCase.id);
     },
   });
+  const journey = new JourneyStore(database);
   const engine = new PromotionEngine({
     useCases,
     transitions,
@@ -282,6 +284,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     challengers,
     drift,
     onDriftRead: (useCase, reading) => metrics.driftRead(useCase, reading.view),
+    journey,
   });
   const onPlanApplied = async (useCase: UseCase) => {
     await worker.sync(useCase);
@@ -335,6 +338,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       changes: changeStore,
     }),
     timeseries: new TimeseriesStore(database.boundedReads),
+    journey: new JourneyStore(database.boundedReads),
     keys,
     release,
     clock,

@@ -14,6 +14,9 @@ import {
   type GuardWindow,
   hasDriftGuard,
 } from './guards.js';
+import type { GateAssessment } from './gate-types.js';
+import { type JourneyPoint, journeyPoint, nextSeq, type PreviousPoint } from './journey-points.js';
+import type { JourneyStore } from './journey-store.js';
 import { checkModel } from './model-pinning.js';
 import type { Notifier } from './notifier.js';
 import type { ReleaseService } from './release-service.js';
@@ -38,6 +41,8 @@ export interface EngineDeps {
   drift?: DriftService;
   /** Told of every drift reading the tick made (the Prometheus gauges). */
   onDriftRead?: (useCase: string, reading: DriftReading) => void;
+  /** Keeps what each tick judged, thinned, for "agreement over the journey" (journey-points.ts). */
+  journey?: JourneyStore;
 }
 
 export interface TickReport {
@@ -66,6 +71,9 @@ interface TickFacts {
   spends: Map<string, number>;
   eligibleNotices: Map<string, { details: unknown }>;
   modelNotices: Map<string, { details: unknown }>;
+  lastPoints: Map<string, PreviousPoint>;
+  /** The journey points this tick keeps, written at its end in one insert. */
+  points: JourneyPoint[];
 }
 
 /**
@@ -107,6 +115,12 @@ export class PromotionEngine {
         this.deps.logger.warn({ err: error, useCase: useCase.id }, 'evaluation failed; retried next tick');
       }
     }
+    try {
+      await this.deps.journey?.record(facts.points);
+    } catch (error) {
+      // A missing point thins the chart; the next tick records the visit's state again.
+      this.deps.logger.warn({ err: error }, 'journey points not recorded; the next tick tries again');
+    }
     return report;
   }
 
@@ -124,20 +138,24 @@ export class PromotionEngine {
     });
     const budgeted = useCases.filter((u) => u.plan.ai.maxDailyCost !== undefined).map((u) => u.id);
     const ids = useCases.map((u) => u.id);
-    const [cohorts, windows, spends, eligibleNotices, modelNotices] = await Promise.all([
+    const [cohorts, windows, spends, eligibleNotices, modelNotices, lastPoints] = await Promise.all([
       this.deps.gates.cohorts(useCases),
       this.deps.guards.windows(guarded),
       this.deps.guards.spendsToday(budgeted, now),
       this.deps.transitions.lastEvents(ids, 'gate.eligible'),
       this.deps.transitions.lastEvents(ids, 'model.changed'),
+      this.deps.journey?.lastPoints(ids) ?? new Map<string, PreviousPoint>(),
     ]);
-    return { cohorts, windows, spends, eligibleNotices, modelNotices };
+    return { cohorts, windows, spends, eligibleNotices, modelNotices, lastPoints, points: [] };
   }
 
   private async evaluate(useCase: UseCase, now: Date, report: TickReport, facts: TickFacts): Promise<void> {
     await this.checkBudget(useCase, now, report, facts.spends.get(useCase.id) ?? 0);
 
     const window = facts.windows.get(useCase.id);
+    const cohort = facts.cohorts.get(useCase.id) ?? null;
+    const gate = judge(useCase, cohort, now);
+    this.keepPoint(useCase, now, cohort, gate, window ?? null, facts);
     if (window) {
       const verdict = evaluateGuard(useCase.plan, useCase.stage, window);
       if (verdict?.trips) {
@@ -148,7 +166,6 @@ export class PromotionEngine {
 
     if (await this.checkDrift(useCase, now, report)) return;
 
-    const cohort = facts.cohorts.get(useCase.id) ?? null;
     if (await this.checkModel(useCase, cohort, now, report, facts)) return;
 
     if (useCase.challenger && this.deps.challengers) {
@@ -162,8 +179,7 @@ export class PromotionEngine {
       if (outcome === 'eligible') report.challengersEligible.push(useCase.id);
     }
 
-    const evidence = { cohort, gate: judge(useCase, cohort, now) };
-    const { gate } = evidence;
+    const evidence = { cohort, gate };
     if (gate.verdict !== 'eligible' || !gate.targetStage) return;
     if (gate.approval === 'automatic') {
       // Named after the plan version that allowed it, its author and its approvers.
@@ -201,6 +217,32 @@ export class PromotionEngine {
       to: gate.targetStage,
       criteria: gate.criteria,
     });
+  }
+
+  /** Adds the tick's journey point for the use case when it is worth a row (journey-points.ts). */
+  private keepPoint(
+    useCase: UseCase,
+    now: Date,
+    cohort: CohortMetrics | null,
+    gate: GateAssessment,
+    window: GuardWindow | null,
+    facts: TickFacts,
+  ): void {
+    if (!this.deps.journey || useCase.stage === 'disabled') return;
+    const rollbackWhen = useCase.plan.stages[useCase.stage]?.rollbackWhen;
+    const point = journeyPoint({
+      useCase: useCase.id,
+      stageVersion: useCase.stageVersion,
+      planVersion: useCase.planVersion,
+      stage: useCase.stage,
+      at: now,
+      cohort,
+      gate,
+      window,
+      agreementBelow: rollbackWhen?.agreementBelow ?? null,
+    });
+    const seq = nextSeq(facts.lastPoints.get(useCase.id), point);
+    if (seq !== null) facts.points.push({ ...point, seq });
   }
 
   /**

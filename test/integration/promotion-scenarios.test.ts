@@ -187,6 +187,23 @@ describe('promotion scenarios through the API', () => {
     expect(check).toMatchObject({ name: 'agreementBelow', samples: 200, trips: true });
     expect(check.actual).toBeGreaterThan(0.45);
     expect(check.actual).toBeLessThan(0.75);
+
+    // The journey, on the controller's clock: the gate's bound over its threshold when it promoted,
+    // then the guard window under its guard at the tick that rolled back.
+    const journey = (await tc.http.get('/v1/use-cases/falls-60/journey').set(tc.admin).expect(200)).body;
+    expect(journey.visits.map((v: { stage: string }) => v.stage)).toEqual([
+      'shadow',
+      'human-reviewed',
+      'shadow',
+    ]);
+    expect(journey.visits.at(-2).leftAt).toBe(rollback.at);
+    const promoted = journey.points.filter((p: { stageVersion: number }) => p.stageVersion === 1).at(-1);
+    expect(promoted).toMatchObject({ verdict: 'eligible', required: 0.9, samples: 600 });
+    expect(promoted.lowerBound).toBeGreaterThanOrEqual(0.9);
+    expect(promoted.at).toBe(body.transitions.at(-2).at);
+    const tripped = journey.points.filter((p: { stage: string }) => p.stage === 'human-reviewed').at(-1);
+    expect(tripped).toMatchObject({ guardThreshold: 0.85, guardSamples: 200, at: rollback.at });
+    expect(tripped.guardAgreement).toBeCloseTo(check.actual, 12);
   });
 
   it('when the plan requires 7 days in shadow, then the gate waits until the clock has passed them', async () => {

@@ -157,6 +157,7 @@ function callFor(route: string, column: Column, planText: string): Call {
     'GET /v1/use-cases/:id/report': { path: `/v1/use-cases/${TARGET}/report` },
     'GET /v1/use-cases/:id/timeseries': { path: `/v1/use-cases/${TARGET}/timeseries` },
     'GET /v1/use-cases/:id/transitions': { path: `/v1/use-cases/${TARGET}/transitions` },
+    'GET /v1/use-cases/:id/journey': { path: `/v1/use-cases/${TARGET}/journey` },
     'GET /v1/use-cases/:id/drift': { path: `/v1/use-cases/${TARGET}/drift` },
     'POST /v1/use-cases/:id/drift/baseline': {
       path: `/v1/use-cases/${TARGET}/drift/baseline`,
