@@ -119,6 +119,9 @@ export async function journeyAct(
           ),
         );
       }
+      // The controller's tick judges what the round added, as a running controller would within
+      // seconds: the dashboard's journey view draws what each tick judged.
+      await tick();
       const gate = await readGate(stage);
       const summary = (await stageSummaries(stage)).find((s) => s.stage === from);
       const c = summary?.cohorts.at(-1);

@@ -45,7 +45,7 @@ const charts = new Map();
  * @param {HTMLCanvasElement} canvas
  * @param {import('chart.js').ChartConfiguration<T> | import('chart.js').ChartConfigurationCustomTypesPerDataset<T>} config
  */
-function draw(canvas, config) {
+export function draw(canvas, config) {
   charts.get(canvas.id)?.destroy();
   const chart = new Chart(canvas, config);
   charts.set(canvas.id, chart);
@@ -75,7 +75,7 @@ const pointRadius = (n) => (n > 48 ? 0 : 2);
  * @param {number | null | undefined} threshold
  * @param {Array<number | null>} lowerBounds
  */
-function agreementAxis(threshold, lowerBounds) {
+export function agreementAxis(threshold, lowerBounds) {
   const lowest = Math.min(threshold ?? 1, ...lowerBounds.filter((x) => x !== null));
   return {
     min: Math.max(0, Math.floor((lowest - 0.05) * 20) / 20),

@@ -5,6 +5,7 @@ import { changesPanel, heldNotice } from './changes.js';
 import { agreementChart, costChart, destroyCharts, latencyErrorChart, segmentChart } from './charts.js';
 import { challengerPanel } from './challenger.js';
 import { byId, clear, el } from './dom.js';
+import { journeyBody, journeyChart } from './journey.js';
 import { usd } from '../format/figures.js';
 import {
   allCohorts,
@@ -33,6 +34,7 @@ import {
  * @typedef {import('./api.js').UseCaseDetail} UseCaseDetail
  * @typedef {import('./api.js').Timeseries} Timeseries
  * @typedef {import('./api.js').TransitionList} TransitionList
+ * @typedef {import('./journey.js').Journey} Journey
  * @typedef {import('./api.js').Bucket} Bucket
  * @typedef {import('./dom.js').Children} Children
  * @typedef {import('./views.js').Entry} Entry
@@ -249,13 +251,16 @@ async function renderDetail(generation) {
   const { detail } = entry;
   state.bucket ??= defaultBucket(detail);
   const pending = state.pending.filter((c) => c.useCase === detail.id);
-  const [series, transitions, changeDetails] = await Promise.all([
+  const [series, transitions, journey, changeDetails] = await Promise.all([
     /** @type {Promise<Timeseries & { error?: undefined }>} */ (
       api(useCasePath(detail.id, `/timeseries?bucket=${state.bucket}`))
     ).catch((e) => ({ error: /** @type {string} */ (e.message) })),
     /** @type {Promise<TransitionList & { error?: undefined }>} */ (
       api(useCasePath(detail.id, '/transitions'))
     ).catch((e) => ({ error: /** @type {string} */ (e.message) })),
+    /** @type {Promise<Journey>} */ (api(useCasePath(detail.id, '/journey'))).catch((e) => ({
+      error: /** @type {string} */ (e.message),
+    })),
     changeDiffs(pending.slice(0, MAX_CHANGE_DETAILS)),
   ]);
   const { who } = state;
@@ -318,6 +323,17 @@ async function renderDetail(generation) {
     ),
     // Above every panel: a bar a trivial AI clears must not be missed beside an `eligible`.
     ...(warnings ? [warnings] : []),
+    el(
+      'section',
+      { class: 'panel wide', id: 'journey-panel' },
+      el('h3', {}, 'Journey'),
+      el(
+        'p',
+        { class: 'muted small' },
+        "Each stage visit, and what each tick judged it on: the gate's agreement bound against its threshold, the guard's window against its guard.",
+      ),
+      ...journeyBody(journey),
+    ),
     el(
       'div',
       { class: 'grid' },
@@ -392,6 +408,7 @@ async function renderDetail(generation) {
     ),
   );
 
+  if (!('error' in journey) && journey.points.length > 0) journeyChart($('journey-chart'), journey);
   if (!noSeries && series.error === undefined) {
     agreementChart($('agreement-chart'), series, threshold, detail.gate?.targetStage);
     latencyErrorChart($('latency-chart'), series);

@@ -33,7 +33,10 @@ export interface JourneyPoint {
 }
 
 /** What a visit's previous point needs to tell whether the next one is worth a row. */
-export type PreviousPoint = Pick<JourneyPoint, 'stageVersion' | 'seq' | 'samples' | 'verdict'>;
+export type PreviousPoint = Pick<
+  JourneyPoint,
+  'stageVersion' | 'seq' | 'samples' | 'verdict' | 'guardAgreement' | 'guardThreshold'
+>;
 
 /**
  * Points a stage visit keeps at most. With the growth rule below a visit of 100M compared
@@ -87,8 +90,9 @@ export function journeyPoint(input: {
 
 /**
  * The point's place in its visit, or null when it adds nothing worth a row: the first point of a
- * visit is always kept; then one when the verdict changed or the cohort grew by max(MIN_STEP,
- * GROWTH × samples), at most MAX_POINTS_PER_VISIT per visit.
+ * visit is always kept; then one when the gate's verdict turned, the guard window crossed its
+ * threshold either way (so the tick a guard trips on is on the chart), or the cohort grew by
+ * max(MIN_STEP, GROWTH × samples); at most MAX_POINTS_PER_VISIT per visit.
  */
 export function nextSeq(
   previous: PreviousPoint | undefined,
@@ -98,8 +102,13 @@ export function nextSeq(
   if (previous.seq >= MAX_POINTS_PER_VISIT) return null;
   const step = Math.max(MIN_STEP, Math.ceil(GROWTH * previous.samples));
   const grew = point.samples >= previous.samples + step;
-  const turned = point.verdict !== previous.verdict;
+  const turned = point.verdict !== previous.verdict || underGuard(point) !== underGuard(previous);
   return grew || turned ? previous.seq + 1 : null;
+}
+
+/** Whether the guard window's agreement is under the guard's threshold. */
+function underGuard(p: Pick<JourneyPoint, 'guardAgreement' | 'guardThreshold'>): boolean {
+  return p.guardAgreement !== null && p.guardThreshold !== null && p.guardAgreement < p.guardThreshold;
 }
 
 function finite(x: number | null | undefined): number | null {

@@ -67,11 +67,14 @@ export class JourneyStore {
       seq: number;
       samples: number;
       verdict: string;
+      guard_agreement: number | null;
+      guard_threshold: number | null;
     }>(sql`
-      select f.use_case, p.stage_version, p.seq, p.samples, p.verdict
+      select f.use_case, p.stage_version, p.seq, p.samples, p.verdict, p.guard_agreement, p.guard_threshold
       from unnest(${sql.param([...useCases])}::text[]) f(use_case)
       cross join lateral (
-        select j.stage_version, j.seq, j.samples, j.verdict from journey_points j
+        select j.stage_version, j.seq, j.samples, j.verdict, j.guard_agreement, j.guard_threshold
+        from journey_points j
         where j.use_case = f.use_case order by j.stage_version desc, j.seq desc limit 1) p`);
     return new Map(
       rows.map((r) => [
@@ -81,6 +84,8 @@ export class JourneyStore {
           seq: Number(r.seq),
           samples: Number(r.samples),
           verdict: r.verdict as GateVerdict,
+          guardAgreement: nullableNumber(r.guard_agreement),
+          guardThreshold: nullableNumber(r.guard_threshold),
         },
       ]),
     );

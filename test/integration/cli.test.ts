@@ -15,6 +15,7 @@ import {
   type TestController,
 } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { percent } from '../../src/format/figures.js';
 import { runCli } from './cli-harness.js';
 
 const LABELS = ['approve', 'reject', 'escalate'];
@@ -351,6 +352,8 @@ describe('shadowgate CLI against a running controller', () => {
     expect(refused.stderr).toContain('  minSamples: inconclusive: required 500, actual 6');
     expect(refused.stderr).toContain('  agreementLowerBound: inconclusive: required 0.8, actual 0.3');
 
+    // The controller's tick judges the gate as the refusal did; the journey keeps what it judged.
+    expect((await tc.controller.engine.tick(new Date())).ran).toBe(true);
     const forced = await cli(['promote', 'cli-triage', '--force', '--reason', 'pilot agreed with AP ops']);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain('cli-triage: shadow → human-reviewed (forced)');
@@ -384,6 +387,30 @@ describe('shadowgate CLI against a running controller', () => {
     expect(body.transitions.map((t) => t.toStage)).toEqual([
       'shadow',
       'human-reviewed',
+      'shadow',
+      'disabled',
+      'shadow',
+    ]);
+
+    // The journey: a line per visit, the first with what the tick judged it on.
+    const [journey, journeyJson] = await Promise.all([
+      cli(['journey', 'cli-triage']),
+      cli(['journey', 'cli-triage', '--json']),
+    ]);
+    expect(journey.code).toBe(0);
+    const visits = journey.stdout.trimEnd().split('\n');
+    expect(visits[0]).toMatch(
+      /^STAGE\s+ENTERED\s+FOR\s+BY\s+COMPARED\s+AGREEMENT\s+GATE BOUND\s+VERDICT\s+GUARD WINDOW\s+REASON$/,
+    );
+    const api = JSON.parse(journeyJson.stdout) as {
+      points: Array<{ stageVersion: number; samples: number; lowerBound: number; required: number }>;
+    };
+    const judged = api.points.find((p) => p.stageVersion === 1)!;
+    expect(judged).toMatchObject({ samples: 6, required: 0.8 });
+    expect(visits[1]).toContain(`${percent(judged.lowerBound)} vs ≥ 80.00%  inconclusive → human-reviewed`);
+    expect(visits.slice(1).map((v) => v.split(/\s{2,}/)[0])).toEqual([
+      'shadow',
+      'human-reviewed (forced)',
       'shadow',
       'disabled',
       'shadow',

@@ -1,9 +1,11 @@
 import { type Command, Option } from 'commander';
 import { clientFor, segment } from '../command-context.js';
+import type { JourneyResponse } from '../../http/routes/journey-routes.js';
+import { journeyTable } from '../journey-view.js';
 import { type TransitionRow, transitionsTable } from '../transitions-view.js';
 import { print, printJson } from '../terminal-output.js';
 
-/** transitions and report: the audit trail and the evidence report of one use case. */
+/** transitions, journey and report: the audit trail, the journey and the evidence report of one use case. */
 export function registerReadCommands(program: Command): void {
   program
     .command('transitions')
@@ -18,6 +20,21 @@ export function registerReadCommands(program: Command): void {
       print(
         body.transitions.length === 0 ? `${useCase}: no transitions` : transitionsTable(body.transitions),
       );
+    });
+
+  program
+    .command('journey')
+    .description(
+      'each stage visit of a use case with who moved it and why, and what the last tick of each visit judged it on',
+    )
+    .argument('<useCase>')
+    .option('--json', 'print the API JSON (with every point the ticks kept)')
+    .action(async (useCase: string, options: { json?: boolean }, command: Command) => {
+      const body = await clientFor(command).getJson<JourneyResponse>(
+        `/v1/use-cases/${segment(useCase)}/journey`,
+      );
+      if (options.json) return printJson(body);
+      print(body.visits.length === 0 ? `${useCase}: no stage visits` : journeyTable(body));
     });
 
   program

@@ -9,6 +9,7 @@ const fraction = z.number().nullable();
 
 export const journeyResponseSchema = z.strictObject({
   useCase: z.string(),
+  now: z.string().describe("the controller's time: where the visit the use case is in ends for now"),
   visits: z
     .array(
       z.strictObject({
@@ -46,6 +47,8 @@ export const journeyResponseSchema = z.strictObject({
   truncated: z.boolean().describe('older points exist than the ones answered'),
 });
 
+export type JourneyResponse = z.infer<typeof journeyResponseSchema>;
+
 /**
  * `GET /v1/use-cases/:id/journey`: the stage visits and, on the same (controller's) clock, the
  * gate's evidence as the ticks saw it: the dashboard's journey view.
@@ -70,6 +73,7 @@ export const journeyRoutes: RouteSpec[] = [
         const truncated = points.length > MAX_JOURNEY_POINTS;
         res.json({
           useCase: id,
+          now: services.clock().toISOString(),
           visits: stageVisits(transitions).map((v) => ({
             ...v,
             enteredAt: v.enteredAt.toISOString(),
