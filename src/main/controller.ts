@@ -245,6 +245,12 @@ export async function createController(options: ControllerOptions): Promise<Cont
     },
     onJudged: (useCase, challenger, verdict) => metrics.challengerJudged(useCase, challenger, verdict),
     onSwapped: (useCase) => metrics.challengerSwapped(useCase),
+    // A swap by the tick or by hand: the configuration that serves now gets its own drift reference.
+    afterSwap: async (useCase, actor, now) => {
+      await drift.rebaseline(useCase, actor, 'a challenger was swapped in', now).catch((err: unknown) => {
+        logger.warn({ err, useCase: useCase.id }, 'drift reference not re-taken at the swap');
+      });
+    },
     holdBack,
   });
   const release = new ReleaseService({

@@ -49,6 +49,11 @@ export interface ChallengerDeps {
   onJudged?: (useCase: string, challenger: number, verdict: ChallengerAssessment['verdict']) => void;
   /** Told of every swap made here (the Prometheus counter). */
   onSwapped?: (useCase: string) => void;
+  /**
+   * After every swap, the tick's or a release key's, with the use case as it serves now: the new
+   * configuration's drift reference is taken here (README "Drift"). Its failure fails no swap.
+   */
+  afterSwap?: (useCase: UseCase, actor: string, now: Date) => Promise<void>;
   /** Holds back a manual swap of a use case whose plan asks for approvals (`changeControl`). */
   holdBack?: HoldBack;
 }
@@ -335,7 +340,10 @@ export class ChallengerService {
     if (!swapped) return false;
     this.deps.onSwapped?.(useCase.id);
     const fresh = await this.deps.useCases.get(useCase.id);
-    if (fresh) await this.deps.onChanged(fresh);
+    if (fresh) {
+      await this.deps.onChanged(fresh);
+      await this.deps.afterSwap?.(fresh, how.actor, how.now);
+    }
     this.deps.notifier.notify(useCase.plan.notify?.webhook, {
       type: 'challenger.promoted',
       useCase: useCase.id,

@@ -171,9 +171,9 @@ export class PromotionEngine {
     if (useCase.challenger && this.deps.challengers) {
       const outcome = await this.deps.challengers.tick(useCase, now);
       if (outcome === 'swapped') {
-        // The configuration that serves changed: its gate starts from its own evidence next tick.
+        // The configuration that serves changed: its gate starts from its own evidence next tick
+        // (and its drift reference was taken by the swap: ChallengerDeps.afterSwap).
         report.challengersSwapped.push(useCase.id);
-        await this.deps.drift?.rebaseline(useCase, SYSTEM_ACTOR, 'a challenger was swapped in', now);
         return;
       }
       if (outcome === 'eligible') report.challengersEligible.push(useCase.id);

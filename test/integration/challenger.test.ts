@@ -223,6 +223,11 @@ describe('champion and challenger', () => {
       actor: 'system (plan v2 by bootstrap-admin)',
       details: { verdict: 'eligible' },
     });
+    const drift = (await tc.http.get('/v1/use-cases/better/drift').set(tc.admin).expect(200)).body;
+    expect(drift.reference).toMatchObject({
+      reason: 'a challenger was swapped in',
+      takenBy: 'system (plan v2 by bootstrap-admin)',
+    });
   });
 
   it('a further change replaces the challenger, the same configuration under new thresholds keeps it, the champion’s configuration discards it', async () => {
@@ -303,6 +308,13 @@ describe('champion and challenger', () => {
       sql`select 1 from audit_events where use_case = 'twice' and action = 'challenger.promoted'`,
     );
     expect(promoted).toHaveLength(1);
+    // A swap by hand re-takes the drift reference as the tick's does: the new configuration is
+    // compared with its own traffic, not the champion's (README "Drift").
+    const drift = (await tc.http.get('/v1/use-cases/twice/drift').set(tc.admin).expect(200)).body;
+    expect(drift.reference).toMatchObject({
+      reason: 'a challenger was swapped in',
+      takenBy: 'bootstrap-admin',
+    });
 
     await tc.http
       .put('/v1/use-cases/twice/plan')
