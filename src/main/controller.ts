@@ -175,6 +175,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
     // Range and segment scans, the time series and the report's event counts are bounded reads.
     new MetricsStore(database.boundedReads),
     ({ useCase, cohort, now }) => judge(useCase, cohort, now),
+    // The detail's drift summary: one drift read (README "Drift").
+    (useCase, now) => drift.read(useCase, now),
   );
   const gates = new GateEvaluator(reader);
   const metrics = new ControllerMetrics(

@@ -1,5 +1,8 @@
-import type { Mode } from '../plans/plan-schema.js';
+import type { Mode, Plan } from '../plans/plan-schema.js';
 import type { UseCase } from '../plans/use-case-store.js';
+import { driftVerdict } from '../statistics/drift.js';
+import type { DriftReading } from './drift-service.js';
+import type { DriftGuardView, FieldDriftView, RateView } from './drift-view.js';
 import type { MetricsFilter, MetricsStore } from './metrics-store.js';
 import type { RollupStore } from './rollup-store.js';
 import type { CohortMetrics } from './metrics-types.js';
@@ -29,6 +32,88 @@ export function summarize(useCase: UseCase): UseCaseSummary {
 }
 
 /**
+ * The PSI above which a field no drift guard watches is called `drifted` in the summary: the
+ * conventional "major shift" for a field with a few values (README "Drift").
+ */
+export const MAJOR_SHIFT_PSI = 0.25;
+
+/**
+ * The drift of `GET /v1/use-cases/:id` (README "Drift"): a compact reading of the same drift view
+ * `GET …/drift` answers, with no per-value counts. Per field its PSI (what the drift guards judge)
+ * and its verdict against the threshold that applies: the stage's `driftAbove.psi` for a field the
+ * guard names (the guard's own verdict for it), else MAJOR_SHIFT_PSI; the rates with their
+ * reference values; each guard's status.
+ */
+export interface DriftSummary {
+  stage: string;
+  window: number | string;
+  minWindow: number;
+  reference: {
+    takenAt: string;
+    takenBy: string;
+    trippedAt: string | null;
+    decisions: number;
+  };
+  current: { decisions: number };
+  fields: Array<
+    Pick<FieldDriftView, 'field' | 'type' | 'psi' | 'referenceTotal' | 'currentTotal'> & {
+      /** True when the stage's `driftAbove` guard names the field. */
+      watched: boolean;
+      threshold: number;
+      verdict: 'stable' | 'drifted' | 'insufficient';
+    }
+  >;
+  overrideRate: RateView;
+  escalationRate: RateView;
+  guards: DriftGuardView[];
+}
+
+export function driftSummary(plan: Plan, reading: DriftReading): DriftSummary {
+  const { view } = reading;
+  const watchedAt = new Map<string, number>();
+  for (const g of stageGuards(plan, reading.stage)) {
+    for (const field of g.fields) watchedAt.set(field, g.psi);
+  }
+  return {
+    stage: reading.stage,
+    window: reading.window,
+    minWindow: reading.minWindow,
+    reference: {
+      takenAt: reading.reference.takenAt.toISOString(),
+      takenBy: reading.reference.takenBy,
+      trippedAt: reading.reference.trippedAt?.toISOString() ?? null,
+      decisions: reading.reference.window.decisions,
+    },
+    current: { decisions: reading.current.decisions },
+    fields: view.fields.map((f) => {
+      const threshold = watchedAt.get(f.field) ?? MAJOR_SHIFT_PSI;
+      return {
+        field: f.field,
+        type: f.type,
+        psi: f.psi,
+        referenceTotal: f.referenceTotal,
+        currentTotal: f.currentTotal,
+        watched: watchedAt.has(f.field),
+        threshold,
+        verdict: driftVerdict(f, { psi: threshold }, reading.minWindow).status,
+      };
+    }),
+    overrideRate: view.overrideRate,
+    escalationRate: view.escalationRate,
+    guards: view.guards,
+  };
+}
+
+/** The stage's `driftAbove` guard, as a list of none or one. */
+function stageGuards(plan: Plan, stage: string): Array<{ psi: number; fields: readonly string[] }> {
+  const guard = stage in plan.stages ? plan.stages[stage as keyof Plan['stages']]?.rollbackWhen : undefined;
+  return guard?.driftAbove ? [guard.driftAbove] : [];
+}
+
+/** Reads a use case's drift (DriftService): one reading per detail. */
+export type DriftReader = (useCase: UseCase, now: Date) => Promise<DriftReading>;
+
+/**
  * The read side of a use case: its metrics per stage and cohort, and its gate. Whole stages and
  * the gate's cohort are read from the rollups; a time range or a segment filter scans the
  * decisions in it (MetricsStore).
@@ -38,6 +123,7 @@ export class UseCaseReader {
     private readonly rollups: RollupStore,
     private readonly metrics: MetricsStore,
     private readonly judge: GateJudge | null,
+    private readonly drift: DriftReader | null = null,
   ) {}
 
   async stages(useCase: UseCase, filter: Omit<MetricsFilter, 'useCase'> = {}): Promise<StageSummary[]> {
@@ -82,9 +168,21 @@ export class UseCaseReader {
   }
 
   async detail(useCase: UseCase, now: Date) {
-    const [stages, cohort] = await Promise.all([this.stages(useCase), this.gateCohort(useCase)]);
+    return (await this.detailAndDrift(useCase, now)).detail;
+  }
+
+  /**
+   * The detail and the one drift reading its `drift` summary comes from (the evidence report
+   * shows the reading in full): a detail costs one drift read, never more.
+   */
+  async detailAndDrift(useCase: UseCase, now: Date) {
+    const [stages, cohort, reading] = await Promise.all([
+      this.stages(useCase),
+      this.gateCohort(useCase),
+      this.drift ? this.drift(useCase, now) : null,
+    ]);
     const gate = this.judge ? this.judge({ useCase, cohort, now }) : null;
-    return {
+    const detail = {
       ...summarize(useCase),
       stageVersion: useCase.stageVersion,
       planHash: useCase.planHash,
@@ -94,6 +192,8 @@ export class UseCaseReader {
       segments: useCase.plan.segments,
       metrics: { stages },
       gate,
+      drift: reading && driftSummary(useCase.plan, reading),
     };
+    return { detail, drift: reading };
   }
 }

@@ -10,6 +10,7 @@ import type { HttpServices } from '../http-services.js';
 import { principalOf, requireScope } from '../auth.js';
 import { AUTH, READ_TIMEOUT, type RouteSpec, USE_CASE } from '../route-spec.js';
 import { parseOrThrow } from '../validate.js';
+import { driftResponseSchema } from './drift-routes.js';
 import { useCaseIdParam } from './params.js';
 
 export const metricsQuerySchema = z.strictObject({
@@ -20,6 +21,53 @@ export const metricsQuerySchema = z.strictObject({
     .string()
     .regex(/^[^:=]+[:=].+$/, 'NAME:VALUE, e.g. region:EU')
     .optional(),
+});
+
+/**
+ * The detail's `drift` (README "Drift"): made of the parts of `GET …/drift`'s answer, so each fact
+ * is described once; per field its PSI and verdict instead of every value.
+ */
+const drift = driftResponseSchema.shape;
+export const driftSummarySchema = z.strictObject({
+  stage: drift.stage,
+  window: drift.window,
+  minWindow: drift.minWindow,
+  reference: drift.reference
+    .pick({ takenAt: true, takenBy: true, trippedAt: true })
+    .extend({ decisions: drift.current.shape.decisions }),
+  current: drift.current.pick({ decisions: true }),
+  fields: z.array(
+    drift.fields.element
+      .pick({ field: true, type: true, psi: true, referenceTotal: true, currentTotal: true })
+      .extend({
+        watched: z.boolean().describe("the stage's `driftAbove` guard names the field"),
+        threshold: z
+          .number()
+          .describe("the guard's `psi` for a field it names, else 0.25 (the conventional major shift)"),
+        verdict: z
+          .enum(['stable', 'drifted', 'insufficient'])
+          .describe(
+            'insufficient until the window holds `drift.minWindow` of the field and the reference some',
+          ),
+      }),
+  ),
+  overrideRate: drift.overrideRate,
+  escalationRate: drift.escalationRate,
+  guards: drift.guards,
+});
+
+/**
+ * `GET /v1/use-cases/:id`: the fields described here are checked; the metrics and the gate
+ * (README "Metrics", "Gates and guards") pass as they are.
+ */
+const detailResponseSchema = z.looseObject({
+  id: z.string(),
+  stage: z.enum(MODES),
+  stageVersion: z.number().int(),
+  planVersion: z.number().int(),
+  drift: driftSummarySchema
+    .nullable()
+    .describe('the drift of the current window against the reference, as `GET …/drift` reads it'),
 });
 
 /** Whether the flag says what the stage says (flags/flag-sync-status.ts); built-in flags always do. */
@@ -59,9 +107,11 @@ export const useCaseRoutes: RouteSpec[] = [
     path: '/v1/use-cases/:id',
     permission: 'read',
     budget: 'api',
-    summary: 'stage, plan version, metrics per stage and cohort, the gate and the flag sync state',
+    summary:
+      'stage, plan version, metrics per stage and cohort, the gate, drift in brief and the flag sync state',
     description:
-      'stage, plan version, `metrics.stages[]` (per stage: totals and one entry per cohort), `gate` and `flag` (does the flag say what the stage says: `{state, detail, reason, since, checkedAt}`)',
+      'stage, plan version, `metrics.stages[]` (per stage: totals and one entry per cohort), `gate`, `drift` (`{reference, current, fields: [{field, psi, threshold, verdict}], overrideRate, escalationRate, guards}`: `GET …/drift` in brief) and `flag` (does the flag say what the stage says: `{state, detail, reason, since, checkedAt}`)',
+    response: detailResponseSchema,
     responses: { 200: 'the use case', ...USE_CASE },
     handler:
       ({ services }) =>
