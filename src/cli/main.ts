@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { asCliError, DEFAULT_URL } from './command-context.js';
 import { registerChangeCommands } from './commands/change-commands.js';
 import { registerChallengerCommands } from './commands/challenger-commands.js';
+import { registerDriftCommand } from './commands/drift-command.js';
 import { registerKeyCommands } from './commands/key-commands.js';
 import { registerPlanCommands } from './commands/plan-commands.js';
 import { registerReadCommands } from './commands/read-commands.js';
@@ -36,6 +37,7 @@ function createProgram(): Command {
   registerStatusCommand(program);
   registerReleaseCommands(program);
   registerChallengerCommands(program);
+  registerDriftCommand(program);
   registerChangeCommands(program);
   registerReadCommands(program);
   registerKeyCommands(program);
