@@ -1,3 +1,4 @@
+import type { DriftReading } from '../metrics/drift-service.js';
 import type { CohortMetrics } from '../metrics/metrics-types.js';
 import { currentCohort, type StageSummary } from '../metrics/stage-summary.js';
 import { type Mode, type Plan, type PromotableStage, STAGES } from '../plans/plan-schema.js';
@@ -11,6 +12,7 @@ import {
 } from './report-challengers.js';
 import type { ChangeView } from '../promotion/change-types.js';
 import { changesSection } from './report-changes.js';
+import { driftSection } from './report-drift.js';
 import { openRisks } from './report-risks.js';
 import { guardTrip, transitionEntries, transitionKinds } from './report-transitions.js';
 import type {
@@ -58,6 +60,11 @@ export interface ReportInput {
   changes?: readonly ChangeView[];
   /** True when only the newest of them were read. */
   changesTruncated?: boolean;
+  /** The drift reading `detail.drift` summarises (README "Drift"); none: no Drift section. */
+  drift?: DriftReading | null;
+  /** `drift.detected` events: all time, and the latest, newest first. */
+  driftTrips?: EventCount | null;
+  recentDriftTrips?: ReadonlyArray<{ at: Date; details: unknown }>;
 }
 
 /** The production-readiness case of one use case, as plain JSON (rendered by `renderReportMarkdown`). */
@@ -171,6 +178,9 @@ export function buildEvidenceReport(input: ReportInput): EvidenceReport {
       ? challengerSection(input.challengers, input.challengerPromotions ?? [], detail.earnedModelVersion)
       : noChallengers(detail),
     changes: changesSection(input.changes ?? [], input.changesTruncated ?? false),
+    drift: input.drift
+      ? driftSection(plan, input.drift, tally(input.driftTrips ?? null), input.recentDriftTrips ?? [])
+      : null,
   };
   return {
     ...report,

@@ -12,6 +12,7 @@ import {
 } from '../format/figures.js';
 import { code, type Markdown, markdownDocument, md, strong, table } from './markdown-text.js';
 import { changesMarkdown } from './report-changes.js';
+import { driftMarkdown } from './report-drift-markdown.js';
 import type { CohortEvidence, EvidenceReport, GateCriterionEntry, StageEvidence } from './report-types.js';
 
 const BLANK = md``;
@@ -33,6 +34,7 @@ export function renderReportMarkdown(r: EvidenceReport): string {
     ...baselineSection(r),
     ...evaluationSection(r),
     ...guardsSection(r),
+    ...driftMarkdown(r),
     ...transitionsSection(r),
     ...changesMarkdown(r),
     ...costsSection(r),
@@ -272,6 +274,15 @@ function guardsSection({ guards: g }: EvidenceReport): Markdown[] {
               ...Object.entries(w.labelRecallBelow ?? {}).map(
                 ([label, bar]) => `recall of ${label} below ${bar} (last ${w.labelWindow} with it)`,
               ),
+              w.driftAbove
+                ? `PSI of ${w.driftAbove.fields.join(', ')} above ${w.driftAbove.psi} (drift.window)`
+                : null,
+              w.overrideRateAbove !== undefined
+                ? `override rate above ${w.overrideRateAbove} (drift.window)`
+                : null,
+              w.escalationRateAbove !== undefined
+                ? `escalation rate above ${w.escalationRateAbove} (drift.window)`
+                : null,
             ]
               .filter((x) => x !== null)
               .join(', ')

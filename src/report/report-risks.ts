@@ -12,7 +12,8 @@ export const COVERAGE_FLOOR = 0.95;
  * the current gate that do not hold, the gate's warnings (a bar the majority label clears), a
  * current cohort whose coverage is under COVERAGE_FLOOR, thin segments, evidence still pending,
  * forced promotions (of a stage or of a challenger over its champion), a blocked challenger, and
- * recent guard trips, budget exhaustion, hand edits of the flag and unearned model versions.
+ * a drift guard that sees drift now, recent guard trips, budget exhaustion, hand edits of the flag
+ * and unearned model versions.
  */
 export function openRisks(
   report: Omit<EvidenceReport, 'risks'>,
@@ -102,6 +103,19 @@ export function openRisks(
     risks.push({
       kind: 'challenger-blocked',
       message: `the challenger of plan version ${challenger.planVersion} (since ${challenger.startedAt}) is blocked: ${listed || 'a criterion cannot hold'}; the champion keeps serving until it is discarded or replaced`,
+    });
+  }
+
+  const drift = report.drift;
+  for (const g of drift?.guards ?? []) {
+    if (g.status !== 'drifted') continue;
+    const fields = g.drifted?.length ? ` (${g.drifted.join(', ')})` : '';
+    const tripped = drift?.reference.trippedAt
+      ? `it tripped against this reference at ${drift.reference.trippedAt} and does not trip again until a re-baseline`
+      : 'the next tick trips it';
+    risks.push({
+      kind: 'drift',
+      message: `the ${g.guard} guard of ${g.stage} sees drift now${fields}: actual ${g.actual === null ? 'none' : g.actual.toFixed(3)} above ${g.threshold}; ${tripped}`,
     });
   }
 

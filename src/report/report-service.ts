@@ -42,7 +42,7 @@ export class ReportService {
     const { reader, useCases, transitions, events, challengers } = this.deps;
     const id = useCase.id;
     const [
-      detail,
+      { detail, drift },
       planVersions,
       transitionList,
       stageEvents,
@@ -51,17 +51,20 @@ export class ReportService {
       counts,
       challengerView,
       promotions,
+      driftTrips,
       changes,
     ] = await Promise.all([
-      reader.detail(useCase, now),
+      // One drift read: the Drift section shows in full the reading the detail summarises.
+      reader.detailAndDrift(useCase, now),
       useCases.planVersions(id),
       transitions.list(id),
       events.stageEvents(id),
       events.guardTripsByStage(id),
       events.latest(id, 'guard.tripped', RECENT_TRIPS),
-      events.counts(id, ['guard.budget', 'flag.repaired', 'model.changed']),
+      events.counts(id, ['guard.budget', 'flag.repaired', 'model.changed', 'drift.detected']),
       challengers.view(id, now),
       events.latest(id, 'challenger.promoted', PROMOTIONS),
+      events.latest(id, 'drift.detected', RECENT_TRIPS),
       // One more than listed tells whether there were more.
       this.deps.changes.list({ scope: null, useCase: id, limit: MAX_CHANGES_LISTED + 1, now }),
     ]);
@@ -83,6 +86,9 @@ export class ReportService {
       challengerPromotions: promotions,
       changes: changes.slice(0, MAX_CHANGES_LISTED).map(({ change, state }) => changeView(change, state)),
       changesTruncated: changes.length > MAX_CHANGES_LISTED,
+      drift,
+      driftTrips: count('drift.detected'),
+      recentDriftTrips: driftTrips,
     });
   }
 }

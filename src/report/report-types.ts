@@ -1,7 +1,8 @@
+import type { DriftGuardView, FieldDriftView, RateView } from '../metrics/drift-view.js';
 import type { ErrorCostEvidence } from '../metrics/error-cost.js';
 import type { LabelMetrics } from '../metrics/metrics-types.js';
 import type { StageSummary } from '../metrics/stage-summary.js';
-import type { UseCaseSummary } from '../metrics/use-case-reader.js';
+import type { DriftSummary, UseCaseSummary } from '../metrics/use-case-reader.js';
 import type { ErrorCosts, Mode, RollbackWhen } from '../plans/plan-schema.js';
 import type { CriterionStatus, GateAssessment, GateWarning } from '../promotion/gate-types.js';
 
@@ -15,6 +16,67 @@ export interface UseCaseDetail extends UseCaseSummary {
   segments: string[];
   metrics: { stages: StageSummary[] };
   gate: GateAssessment | null;
+  /** The drift of the current window in brief (null: the reader reads none). */
+  drift?: DriftSummary | null;
+}
+
+/** A `drift.detected` audit event, as the report shows it. */
+export interface DriftTrip {
+  at: string;
+  stageVersion: number | null;
+  guards: Array<{ guard: string; threshold: number | null; status: string | null; actual: number | null }>;
+  /** The fields above their guard's PSI then. */
+  fields: Array<{
+    field: string;
+    psi: number | null;
+    referenceTotal: number | null;
+    currentTotal: number | null;
+  }>;
+}
+
+interface DriftWindowEntry {
+  /** Start of the first hour summed, end of the last (null: no decisions). */
+  from: string | null;
+  to: string | null;
+  decisions: number;
+}
+
+/** README "Drift": the stage visit's reference, the current window, each field's measures, the guards. */
+export interface DriftSection {
+  stage: string;
+  stageVersion: number;
+  window: number | string;
+  minWindow: number;
+  reference: {
+    takenAt: string;
+    takenBy: string;
+    reason: string;
+    trippedAt: string | null;
+    window: DriftWindowEntry;
+  };
+  current: DriftWindowEntry;
+  fields: Array<
+    Pick<
+      FieldDriftView,
+      | 'field'
+      | 'type'
+      | 'referenceTotal'
+      | 'currentTotal'
+      | 'psi'
+      | 'jsDistance'
+      | 'unseenShare'
+      | 'ks'
+      | 'normalisedWasserstein'
+    > &
+      Pick<DriftSummary['fields'][number], 'watched' | 'threshold' | 'verdict'>
+  >;
+  overrideRate: RateView;
+  escalationRate: RateView;
+  guards: DriftGuardView[];
+  /** `drift.detected` events of the use case, all time. */
+  trips: EventTally;
+  /** The latest of them, newest first. */
+  recentTrips: DriftTrip[];
 }
 
 export interface CohortRef {
@@ -175,7 +237,8 @@ export type RiskKind =
   | 'forced-challenger-promotion'
   | 'challenger-blocked'
   | 'majority-baseline'
-  | 'low-coverage';
+  | 'low-coverage'
+  | 'drift';
 
 export interface Risk {
   kind: RiskKind;
@@ -369,5 +432,7 @@ export interface EvidenceReport {
   challengers: ChallengerSection;
   /** Changes held back for approval, whatever became of them (README "Change control"). */
   changes: ChangesSection;
+  /** Drift of the current window against the stage visit's reference; null when none was read. */
+  drift: DriftSection | null;
   risks: Risk[];
 }

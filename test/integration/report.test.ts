@@ -188,6 +188,7 @@ describe('the evidence report of the demo use case', () => {
       'gate',
       'challengers',
       'changes',
+      'drift',
       'risks',
     ]);
     expect(report.useCase).toMatchObject({

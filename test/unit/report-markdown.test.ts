@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { renderReportMarkdown } from '../../src/report/report-markdown.js';
-import type { ChangeEntry, CohortEvidence, EvidenceReport } from '../../src/report/report-types.js';
+import type {
+  ChangeEntry,
+  CohortEvidence,
+  DriftSection,
+  EvidenceReport,
+} from '../../src/report/report-types.js';
 import { APPROVE_REJECT_CONFUSION } from '../support/gate-fixtures.js';
+import { markdownShape } from '../support/markdown-shape.js';
 
 const COHORT: CohortEvidence = {
   stage: 'shadow',
@@ -263,6 +269,7 @@ function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
       history: [],
     },
     changes: { entries: [APPLIED_CHANGE, PENDING_CHANGE], truncated: false },
+    drift: null,
     risks: [
       { kind: 'criterion', message: 'agreementLowerBound inconclusive: required 0.9, actual 0.881234' },
     ],
@@ -281,6 +288,7 @@ describe('renderReportMarkdown', () => {
       '## Human baseline',
       '## Evaluation results',
       '## Guards',
+      '## Drift',
       '## Transitions',
       '## Changes held for approval',
       '## Costs',
@@ -456,5 +464,117 @@ describe('renderReportMarkdown', () => {
       '| human-reviewed | window 200, agreement below 0.85, recall of reject below 0.8 (last 50 with it) | rollback | shadow | 1 | 2026-04-20T12:00:00.000Z |',
     );
     expect(md).toContain('Daily AI budget (`ai.maxDailyCost`): $200.00 per day; exhausted on 0 day(s).');
+  });
+
+  it('when drift was read, then the Drift section shows the reference, each field with its measures and verdict, the rates, the guards and the trips, every hostile name and value literal', () => {
+    const hostile = '## x | *y* [z](u) <b>';
+    const drift: DriftSection = {
+      stage: 'shadow',
+      stageVersion: 3,
+      window: 1000,
+      minWindow: 500,
+      reference: {
+        takenAt: '2026-04-20T12:00:00.000Z',
+        takenBy: 'key:rm | `x`',
+        reason: `the gate's traffic\n${hostile}`,
+        trippedAt: '2026-04-29T12:00:00.000Z',
+        window: { from: '2026-04-19T00:00:00.000Z', to: '2026-04-20T12:00:00.000Z', decisions: 1000 },
+      },
+      current: { from: '2026-04-28T00:00:00.000Z', to: '2026-04-30T12:00:00.000Z', decisions: 1200 },
+      fields: [
+        {
+          field: hostile,
+          type: 'categorical',
+          referenceTotal: 1000,
+          currentTotal: 1200,
+          psi: 1.7891,
+          jsDistance: 0.4567,
+          unseenShare: 0.05,
+          ks: null,
+          normalisedWasserstein: null,
+          watched: true,
+          threshold: 0.25,
+          verdict: 'drifted',
+        },
+        {
+          field: 'amount',
+          type: 'numeric',
+          referenceTotal: 1000,
+          currentTotal: 1200,
+          psi: 0.0123,
+          jsDistance: null,
+          unseenShare: null,
+          ks: 0.031,
+          normalisedWasserstein: 0.08,
+          watched: false,
+          threshold: 0.25,
+          verdict: 'stable',
+        },
+      ],
+      overrideRate: { current: 0.1, samples: 1200, reference: 0.05, referenceSamples: 1000 },
+      escalationRate: { current: null, samples: 0, reference: null, referenceSamples: 0, byReason: {} },
+      guards: [
+        {
+          stage: 'shadow',
+          guard: 'driftAbove',
+          threshold: 0.25,
+          status: 'drifted',
+          actual: 1.7891,
+          drifted: [hostile],
+        },
+        { stage: 'shadow', guard: 'overrideRateAbove', threshold: 0.2, status: 'stable', actual: 0.1 },
+      ],
+      trips: { count: 1, first: '2026-04-29T12:00:00.000Z', last: '2026-04-29T12:00:00.000Z' },
+      recentTrips: [
+        {
+          at: '2026-04-29T12:00:00.000Z',
+          stageVersion: 3,
+          guards: [{ guard: 'driftAbove', threshold: 0.25, status: 'drifted', actual: 1.7891 }],
+          fields: [{ field: hostile, psi: 1.7891, referenceTotal: 1000, currentTotal: 1200 }],
+        },
+      ],
+    };
+    const md = renderReportMarkdown(report({ drift }));
+    const section = md.slice(md.indexOf('## Drift'), md.indexOf('## Transitions'));
+    // A `#` opens a heading only at the start of a line: escaped there, literal inside one.
+    const inner = '## x \\| \\*y\\* \\[z\\](u) \\<b\\>';
+    const escaped = `\\${inner}`;
+    expect(section).toContain(
+      `- Reference: taken 2026-04-20T12:00:00.000Z by key:rm \\| \\\`x\\\` (the gate's traffic ${inner}): 1,000 decisions from 2026-04-19T00:00:00.000Z to 2026-04-20T12:00:00.000Z`,
+    );
+    expect(section).toContain('- A guard tripped against this reference at 2026-04-29T12:00:00.000Z');
+    expect(section).toContain(
+      `| ${escaped} | categorical | 1,000 | 1,200 | 1.789 | 0.457 | 5.00% | — | — | 0.250 (guard) | **drifted** |`,
+    );
+    expect(section).toContain(
+      '| amount | numeric | 1,000 | 1,200 | 0.012 | — | — | 0.031 | 0.080 | 0.250 | stable |',
+    );
+    expect(section).toContain('| override | 10.00% | 1,200 | 5.00% | 1,000 |');
+    expect(section).toContain(`| driftAbove | PSI above 0.250 | 1.789 | **drifted** | ${escaped} |`);
+    expect(section).toContain('| overrideRateAbove | override rate above 20.00% | 10.00% | stable | — |');
+    expect(section).toContain(
+      'Drift detected 1 time(s) (`drift.detected`), last at 2026-04-29T12:00:00.000Z.',
+    );
+    expect(section).toContain(
+      `- 2026-04-29T12:00:00.000Z (stage version 3): driftAbove 0.25 (actual 1.789); ${inner} PSI 1.789`,
+    );
+    // The hostile name opens no heading and no extra cell: the section's shape is the one a plain name gives.
+    const plain = renderReportMarkdown(
+      report({
+        drift: {
+          ...drift,
+          reference: { ...drift.reference, takenBy: 'key:rm', reason: 'plain' },
+          fields: drift.fields.map((f) => ({ ...f, field: 'region' })),
+          guards: drift.guards.map((g) => (g.drifted ? { ...g, drifted: ['region'] } : g)),
+          recentTrips: drift.recentTrips.map((t) => ({
+            ...t,
+            fields: t.fields.map((f) => ({ ...f, field: 'region' })),
+          })),
+        },
+      }),
+    );
+    expect(markdownShape(md)).toEqual(markdownShape(plain));
+    expect(lines(md).filter((l) => l.startsWith('## x'))).toEqual([]);
+    expect(renderReportMarkdown(report())).toContain('## Drift\n\nNo drift reading.');
   });
 });
