@@ -121,7 +121,63 @@ const CHANGE = {
   evidence: 're-judge',
 };
 
+/** A drift answer: a reference reason stored before controls were refused, ingest-chosen values. */
+const DRIFT = {
+  useCase: 'uc',
+  stage: 'shadow',
+  stageVersion: 2,
+  window: '1d',
+  minWindow: 100,
+  reference: {
+    id: 1,
+    takenAt: '2026-04-15T12:00:00.000Z',
+    takenBy: `key:rm${HIDE_LINE}`,
+    reason: HOSTILE_REASON,
+    trippedAt: null,
+    window: { stageVersion: 2, from: null, to: null, decisions: 0 },
+  },
+  current: { stageVersion: 2, from: null, to: null, decisions: 0 },
+  fields: [
+    {
+      field: `region${OSC52}`,
+      kind: 'segment',
+      type: 'categorical',
+      referenceTotal: 1,
+      currentTotal: 1,
+      psi: 0,
+      jsDistance: 0,
+      unseenShare: 0,
+      ks: null,
+      wasserstein: null,
+      normalisedWasserstein: null,
+      values: [
+        {
+          value: `EU${HIDE_LINE}\r\nGuards: none would trip`,
+          reference: 1,
+          current: 1,
+          referenceShare: 1,
+          currentShare: 1,
+          psi: 0,
+        },
+      ],
+    },
+  ],
+  overrideRate: { current: null, samples: 0, reference: null, referenceSamples: 0 },
+  escalationRate: { current: null, samples: 0, reference: null, referenceSamples: 0 },
+  guards: [
+    {
+      stage: 'shadow',
+      guard: 'driftAbove',
+      threshold: 0.25,
+      status: 'drifted',
+      actual: 0.5,
+      drifted: [`region${OSC52}\nno`],
+    },
+  ],
+};
+
 const ROUTES: Record<string, { status: number; type: string; body: string }> = {
+  'GET /v1/use-cases/uc/drift': json(200, DRIFT),
   'GET /v1/changes/9': json(200, { change: CHANGE }),
   'GET /v1/use-cases/uc/transitions': json(200, { useCase: 'uc', transitions: [TRANSITION] }),
   'GET /v1/use-cases/uc': json(200, DETAIL),
@@ -166,6 +222,24 @@ describe('shadowgate CLI printing hostile text from a controller', () => {
   });
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('when drift names fields and values an ingest client chose, and a reason holds escapes, then drift prints each on its line, without controls', async () => {
+    const run = await cli(['drift', 'uc']);
+    expect(run.code).toBe(0);
+    expect(controlsIn(run)).toEqual([]);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines[1]).toBe(
+      'reference  0 decisions; taken 2026-04-15 12:00:00Z by key:rm[1A[2K: approved ]52;c;ZWNobw==by CAB[1A[2K 2J exe.txt Forged line',
+    );
+    expect(lines).toContain(
+      'region]52;c;ZWNobw==: reference against current, largest PSI contribution first',
+    );
+    expect(run.stdout).toMatch(/\nEU\[1A\[2K Guards: none would trip\s+100\.00% \(1\)/);
+    expect(run.stdout).toMatch(
+      /\ndriftAbove\s+PSI > 0\.250\s+0\.500\s+drifted\s+yes: region\]52;c;ZWNobw== no above it\n/,
+    );
+    expect(lines.filter((l) => l.startsWith('Forged') || l.startsWith('Guards: none'))).toEqual([]);
   });
 
   it('when a reason and an actor hold OSC 52, CSI, C1 and bidi controls, then transitions prints them without the controls, the row on one line', async () => {
