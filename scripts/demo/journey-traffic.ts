@@ -63,7 +63,11 @@ async function settle(
   traffic: Traffic,
   strict: boolean,
 ): Promise<void> {
-  const deadline = Date.now() + 60_000;
+  // Gives up only after this long without progress: a call whose job was lost under load comes
+  // back once its claim's lease ends (the AI timeout × attempts + a margin) and the sweep finds it.
+  const patienceMs = 180_000;
+  let deadline = Date.now() + patienceMs;
+  let last = { decisions: -1, pending: Number.POSITIVE_INFINITY };
   const sent = traffic.sent;
   const byAi = [...traffic.answers.values()].filter((a) => a.decidedBy === 'ai').length;
   for (;;) {
@@ -78,9 +82,13 @@ async function settle(
     const pending =
       Math.max(0, pendingAi - failing) + Math.max(0, pendingHuman - (byAi - service.audits.length));
     if (decisions >= sent && pending === 0) return;
+    if (decisions > last.decisions || pending < last.pending) {
+      last = { decisions, pending };
+      deadline = Date.now() + patienceMs;
+    }
     if (Date.now() > deadline) {
       throw new Error(
-        `timed out: the controller holds ${decisions} of ${sent} decisions, ${pending} still wait for the AI or a person`,
+        `timed out: no progress in ${patienceMs / 1000} s; the controller holds ${decisions} of ${sent} decisions, ${pending} still wait for the AI or a person`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
