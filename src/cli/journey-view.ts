@@ -1,26 +1,13 @@
-import type { JourneyResponse } from '../http/routes/journey-routes.js';
-import { count, duration, NONE, percent } from '../format/figures.js';
+import { count, duration, NONE, percent, percentAgainst } from '../format/figures.js';
+import { type JourneyView, visitSummaries } from '../promotion/journey-store.js';
 import { formatTable, timestamp } from './format-table.js';
-
-type Point = JourneyResponse['points'][number];
-
-/** `93.10% ≥ 90.00%`: a measured value against the threshold it is judged by. */
-function against(actual: number | null, threshold: number | null, op: '≥' | '<'): string {
-  if (actual === null) return NONE;
-  return threshold === null
-    ? percent(actual)
-    : `${percent(actual)} ${op === '≥' ? 'vs ≥' : 'vs <'} ${percent(threshold)}`;
-}
 
 /**
  * One line per stage visit, oldest first: when it began and for how long, who moved it there and
  * why, and what the last tick of the visit judged it on (the gate's bound against its threshold,
  * the guard window against its guard).
  */
-export function journeyTable(journey: JourneyResponse): string {
-  const last = new Map<number, Point>();
-  for (const p of journey.points) last.set(p.stageVersion, p);
-  const now = Date.parse(journey.now);
+export function journeyTable(journey: JourneyView): string {
   return formatTable(
     [
       { header: 'STAGE' },
@@ -34,19 +21,18 @@ export function journeyTable(journey: JourneyResponse): string {
       { header: 'GUARD WINDOW' },
       { header: 'REASON' },
     ],
-    journey.visits.map((v) => {
-      const p = last.get(v.stageVersion);
-      const end = v.leftAt ? Date.parse(v.leftAt) : Math.max(now, Date.parse(v.enteredAt));
+    visitSummaries(journey).map((v) => {
+      const p = v.lastJudged;
       return [
         `${v.stage}${v.forced ? ' (forced)' : ''}`,
         timestamp(v.enteredAt),
-        duration(end - Date.parse(v.enteredAt)),
+        duration(v.durationMs),
         v.actor,
         p ? count(p.samples) : NONE,
         p ? percent(p.agreement) : NONE,
-        p ? against(p.lowerBound, p.required, '≥') : NONE,
+        p ? percentAgainst(p.lowerBound, p.required, '≥') : NONE,
         p ? (p.targetStage ? `${p.verdict} → ${p.targetStage}` : p.verdict) : NONE,
-        p ? against(p.guardAgreement, p.guardThreshold, '<') : NONE,
+        p ? percentAgainst(p.guardAgreement, p.guardThreshold, '<') : NONE,
         v.reason,
       ];
     }),

@@ -189,3 +189,15 @@ export function points(x) {
   const sign = text === '0.0' ? '' : x < 0 ? '-' : '+';
   return `${sign}${text} pp`;
 }
+
+/**
+ * A measured rate against the threshold it is judged by: "93.10% vs ≥ 90.00%" (a gate's bound must
+ * reach it), "84.50% vs < 85.00%" (a guard trips under it); the rate alone without a threshold.
+ * @param {number | null | undefined} actual
+ * @param {number | null | undefined} threshold
+ * @param {'≥' | '<'} op
+ */
+export function percentAgainst(actual, threshold, op) {
+  if (!measured(actual)) return NONE;
+  return measured(threshold) ? `${percent(actual)} vs ${op} ${percent(threshold)}` : percent(actual);
+}

@@ -344,6 +344,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       events: new AuditEventReader(database.boundedReads),
       challengers,
       changes: changeStore,
+      journey,
     }),
     timeseries: new TimeseriesStore(database.boundedReads),
     journey: new JourneyStore(database.boundedReads),

@@ -36,6 +36,55 @@ export function stageVisits(transitions: readonly TransitionRecord[]): StageVisi
   }));
 }
 
+/** A journey as the API answers it (`GET /v1/use-cases/:id/journey`), times as ISO strings. */
+export interface JourneyView {
+  useCase: string;
+  now: string;
+  visits: Array<Omit<StageVisit, 'enteredAt' | 'leftAt'> & { enteredAt: string; leftAt: string | null }>;
+  points: Array<Omit<JourneyPoint, 'useCase' | 'at'> & { at: string }>;
+  truncated: boolean;
+}
+
+/**
+ * Pure: the journey's answer from the use case's transitions and its newest points (read with
+ * MAX_JOURNEY_POINTS + 1, so one more than answered tells there are older ones).
+ */
+export function journeyView(
+  useCase: string,
+  transitions: readonly TransitionRecord[],
+  points: readonly JourneyPoint[],
+  now: Date,
+): JourneyView {
+  const truncated = points.length > MAX_JOURNEY_POINTS;
+  return {
+    useCase,
+    now: now.toISOString(),
+    visits: stageVisits(transitions).map((v) => ({
+      ...v,
+      enteredAt: v.enteredAt.toISOString(),
+      leftAt: v.leftAt?.toISOString() ?? null,
+    })),
+    points: (truncated ? points.slice(points.length - MAX_JOURNEY_POINTS) : points).map(
+      ({ useCase: _, at, ...p }) => ({ ...p, at: at.toISOString() }),
+    ),
+    truncated,
+  };
+}
+
+/** Each visit with how long it lasted (the open one until now) and the last point a tick kept in it. */
+export function visitSummaries(journey: JourneyView) {
+  const last = new Map<number, JourneyView['points'][number]>();
+  for (const p of journey.points) last.set(p.stageVersion, p);
+  const now = Date.parse(journey.now);
+  return journey.visits.map((v) => {
+    const entered = Date.parse(v.enteredAt);
+    const end = v.leftAt ? Date.parse(v.leftAt) : Math.max(now, entered);
+    return { ...v, durationMs: end - entered, lastJudged: last.get(v.stageVersion) ?? null };
+  });
+}
+
+export type VisitSummary = ReturnType<typeof visitSummaries>[number];
+
 interface PointRow {
   use_case: string;
   stage_version: number;

@@ -1,4 +1,6 @@
 import type { DriftReading } from '../metrics/drift-service.js';
+import type { JourneyPoint } from '../promotion/journey-points.js';
+import { journeyView, visitSummaries } from '../promotion/journey-store.js';
 import type { CohortMetrics } from '../metrics/metrics-types.js';
 import { currentCohort, type StageSummary } from '../metrics/stage-summary.js';
 import { type Mode, type Plan, type PromotableStage, STAGES } from '../plans/plan-schema.js';
@@ -65,6 +67,8 @@ export interface ReportInput {
   /** `drift.detected` events: all time, and the latest, newest first. */
   driftTrips?: EventCount | null;
   recentDriftTrips?: ReadonlyArray<{ at: Date; details: unknown }>;
+  /** The journey points the ticks kept, oldest first (JourneyStore.read); none: visits alone. */
+  journeyPoints?: readonly JourneyPoint[];
 }
 
 /** The production-readiness case of one use case, as plain JSON (rendered by `renderReportMarkdown`). */
@@ -154,6 +158,7 @@ export function buildEvidenceReport(input: ReportInput): EvidenceReport {
       budget: { maxDailyCost: plan.ai.maxDailyCost ?? null, exhaustedDays: tally(input.budgetExhausted) },
     },
     transitions: transitionEntries(input.transitions, transitionKinds(input.stageEvents)),
+    journey: journeySection(detail.id, input.transitions, input.journeyPoints ?? [], input.generatedAt),
     costs: stages.flatMap((s) => s.cohorts.map((c) => cohortCosts(c, isCurrent(c), plan))),
     gate: detail.gate && {
       fromStage: detail.gate.fromStage,
@@ -291,4 +296,15 @@ function tally(count: EventCount | null): EventTally {
   return count
     ? { count: count.count, first: count.first.toISOString(), last: count.last.toISOString() }
     : { count: 0, first: null, last: null };
+}
+
+/** Each stage visit with what the last tick of it judged (README "Dashboard": the journey). */
+function journeySection(
+  useCase: string,
+  transitions: readonly TransitionRecord[],
+  points: readonly JourneyPoint[],
+  now: Date,
+): EvidenceReport['journey'] {
+  const view = journeyView(useCase, transitions, points, now);
+  return { visits: visitSummaries(view), truncated: view.truncated };
 }

@@ -7,6 +7,7 @@ import {
   kappa,
   NONE,
   percent,
+  percentAgainst,
   usd,
   points,
 } from '../format/figures.js';
@@ -35,6 +36,7 @@ export function renderReportMarkdown(r: EvidenceReport): string {
     ...evaluationSection(r),
     ...guardsSection(r),
     ...driftMarkdown(r),
+    ...journeySection(r),
     ...transitionsSection(r),
     ...changesMarkdown(r),
     ...costsSection(r),
@@ -317,6 +319,35 @@ function guardsSection({ guards: g }: EvidenceReport): Markdown[] {
     lines.push(BLANK);
   }
   return lines;
+}
+
+function journeySection({ journey }: EvidenceReport): Markdown[] {
+  if (journey.visits.length === 0) return [];
+  return [
+    md`## Journey`,
+    BLANK,
+    md`Each stage visit and what the last tick of it judged: the gate's agreement bound against its threshold, the guard window against its guard.`,
+    BLANK,
+    ...table(
+      ['stage', 'entered', 'for', 'by', 'compared', 'agreement', 'gate bound', 'verdict', 'guard window'],
+      journey.visits.map((v) => {
+        const p = v.lastJudged;
+        return [
+          v.forced ? md`${v.stage} (${strong('forced')})` : v.stage,
+          v.enteredAt,
+          duration(v.durationMs),
+          v.actor,
+          p ? count(p.samples) : NONE,
+          p ? percent(p.agreement) : NONE,
+          p ? percentAgainst(p.lowerBound, p.required, '≥') : NONE,
+          p ? (p.targetStage ? `${p.verdict} → ${p.targetStage}` : p.verdict) : NONE,
+          p ? percentAgainst(p.guardAgreement, p.guardThreshold, '<') : NONE,
+        ];
+      }),
+    ),
+    ...(journey.truncated ? [BLANK, md`Only the newest points were kept in view; older ones exist.`] : []),
+    BLANK,
+  ];
 }
 
 function transitionsSection({ transitions }: EvidenceReport): Markdown[] {

@@ -2,6 +2,8 @@ import type { UseCaseReader } from '../metrics/use-case-reader.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import { MAX_CHANGES_LISTED } from '../contracts/change-contracts.js';
 import { type ChangeState, type PendingChange, changeView } from '../promotion/change-types.js';
+import type { JourneyPoint } from '../promotion/journey-points.js';
+import { MAX_JOURNEY_POINTS } from '../promotion/journey-store.js';
 import type { TransitionStore } from '../promotion/transition-store.js';
 import type { ChallengerViewInput } from './report-challengers.js';
 import type { AuditEventReader } from './audit-event-reader.js';
@@ -20,6 +22,8 @@ export interface ReportServiceDeps {
   events: AuditEventReader;
   /** Champion and challenger as `GET …/challenger` shows them (`ChallengerService`). */
   challengers: { view(id: string, now: Date): Promise<ChallengerViewInput> };
+  /** The journey points the ticks kept (`JourneyStore`). */
+  journey?: { read(useCase: string, limit: number): Promise<JourneyPoint[]> };
   /** Changes held back for approval (`ChangeStore`), each in the state a reader sees now. */
   changes: {
     list(query: {
@@ -53,6 +57,7 @@ export class ReportService {
       promotions,
       driftTrips,
       changes,
+      journeyPoints,
     ] = await Promise.all([
       // One drift read: the Drift section shows in full the reading the detail summarises.
       reader.detailAndDrift(useCase, now),
@@ -67,6 +72,7 @@ export class ReportService {
       events.latest(id, 'drift.detected', RECENT_TRIPS),
       // One more than listed tells whether there were more.
       this.deps.changes.list({ scope: null, useCase: id, limit: MAX_CHANGES_LISTED + 1, now }),
+      this.deps.journey?.read(id, MAX_JOURNEY_POINTS + 1) ?? [],
     ]);
     const count = (action: string): EventCount | null => counts.find((c) => c.action === action) ?? null;
     return buildEvidenceReport({
@@ -89,6 +95,7 @@ export class ReportService {
       drift,
       driftTrips: count('drift.detected'),
       recentDriftTrips: driftTrips,
+      journeyPoints,
     });
   }
 }

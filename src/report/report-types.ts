@@ -1,3 +1,4 @@
+import type { VisitSummary } from '../promotion/journey-store.js';
 import type { DriftGuardView, FieldDriftView, RateView } from '../metrics/drift-view.js';
 import type { ErrorCostEvidence } from '../metrics/error-cost.js';
 import type { LabelMetrics } from '../metrics/metrics-types.js';
@@ -415,6 +416,8 @@ export interface EvidenceReport {
     budget: { maxDailyCost: number | null; exhaustedDays: EventTally };
   };
   transitions: TransitionEntry[];
+  /** Each stage visit, how long it lasted and what the last tick of it judged; `truncated`: older points exist. */
+  journey: { visits: VisitSummary[]; truncated: boolean };
   costs: CohortCosts[];
   gate: {
     fromStage: Mode;

@@ -204,6 +204,14 @@ describe('promotion scenarios through the API', () => {
     const tripped = journey.points.filter((p: { stage: string }) => p.stage === 'human-reviewed').at(-1);
     expect(tripped).toMatchObject({ guardThreshold: 0.85, guardSamples: 200, at: rollback.at });
     expect(tripped.guardAgreement).toBeCloseTo(check.actual, 12);
+    // The evidence report's Journey: the same visits, each with the last point the ticks kept.
+    const evidence = (
+      await tc.http.get('/v1/use-cases/falls-60/report?format=json').set(tc.admin).expect(200)
+    ).body;
+    expect(evidence.journey.visits.map((v: { stage: string }) => v.stage)).toEqual(
+      journey.visits.map((v: { stage: string }) => v.stage),
+    );
+    expect(evidence.journey.visits[1].lastJudged).toEqual(tripped);
   });
 
   it('when the plan requires 7 days in shadow, then the gate waits until the clock has passed them', async () => {

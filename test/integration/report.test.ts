@@ -184,6 +184,7 @@ describe('the evidence report of the demo use case', () => {
       'evaluation',
       'guards',
       'transitions',
+      'journey',
       'costs',
       'gate',
       'challengers',

@@ -198,6 +198,7 @@ function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
         },
       },
     ],
+    journey: { visits: [], truncated: false },
     costs: [
       {
         stage: 'shadow',
@@ -576,5 +577,74 @@ describe('renderReportMarkdown', () => {
     expect(markdownShape(md)).toEqual(markdownShape(plain));
     expect(lines(md).filter((l) => l.startsWith('## x'))).toEqual([]);
     expect(renderReportMarkdown(report())).toContain('## Drift\n\nNo drift reading.');
+  });
+
+  it('when the ticks judged the stage visits, then the Journey section shows each visit with its last judgement against its thresholds, a hostile actor literal', () => {
+    const hostile = '## x | *y* [z](u) <b>';
+    const point = {
+      stageVersion: 1,
+      seq: 4,
+      at: '2026-04-20T12:00:00.000Z',
+      stage: 'shadow' as const,
+      planVersion: 1,
+      samples: 1234,
+      agreement: 0.9612,
+      lowerBound: 0.9305,
+      required: 0.9,
+      targetStage: 'human-reviewed',
+      verdict: 'eligible' as const,
+      guardSamples: null,
+      guardAgreement: null,
+      guardThreshold: null,
+    };
+    const visit = {
+      stage: 'shadow',
+      stageVersion: 1,
+      enteredAt: '2026-04-13T12:00:00.000Z',
+      leftAt: '2026-04-20T12:00:00.000Z',
+      actor: hostile,
+      reason: 'created',
+      forced: false,
+      planVersion: 1,
+      durationMs: 7 * 86_400_000,
+    };
+    const journey = (actor: string) => ({
+      visits: [
+        { ...visit, actor, lastJudged: point },
+        {
+          ...visit,
+          stage: 'limited-autonomous',
+          stageVersion: 2,
+          enteredAt: visit.leftAt,
+          leftAt: null,
+          forced: true,
+          durationMs: 3_600_000,
+          lastJudged: {
+            ...point,
+            stageVersion: 2,
+            stage: 'limited-autonomous' as const,
+            samples: 210,
+            required: null,
+            targetStage: null,
+            verdict: 'none' as const,
+            guardSamples: 200,
+            guardAgreement: 0.8312,
+            guardThreshold: 0.85,
+          },
+        },
+      ],
+      truncated: false,
+    });
+    const md = renderReportMarkdown(report({ journey: journey(hostile) }));
+    const section = md.slice(md.indexOf('## Journey'), md.indexOf('## Transitions'));
+    expect(section).toContain('| shadow | 2026-04-13T12:00:00.000Z | 7d |');
+    expect(section).toContain('| 1,234 | 96.12% | 93.05% vs ≥ 90.00% | eligible → human-reviewed | — |');
+    // `<` is escaped in Markdown text: it renders as itself.
+    expect(section).toContain('| none | 83.12% vs \\< 85.00% |');
+    expect(section).toContain('limited-autonomous (**forced**)');
+    const plain = renderReportMarkdown(report({ journey: journey('key:rm') }));
+    expect(markdownShape(md)).toEqual(markdownShape(plain));
+    expect(lines(md).filter((l) => l.startsWith('## x'))).toEqual([]);
+    expect(renderReportMarkdown(report())).not.toContain('## Journey');
   });
 });

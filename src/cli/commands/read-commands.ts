@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { clientFor, segment } from '../command-context.js';
-import type { JourneyResponse } from '../../http/routes/journey-routes.js';
+import type { JourneyView } from '../../promotion/journey-store.js';
 import { journeyTable } from '../journey-view.js';
 import { type TransitionRow, transitionsTable } from '../transitions-view.js';
 import { print, printJson } from '../terminal-output.js';
@@ -30,9 +30,7 @@ export function registerReadCommands(program: Command): void {
     .argument('<useCase>')
     .option('--json', 'print the API JSON (with every point the ticks kept)')
     .action(async (useCase: string, options: { json?: boolean }, command: Command) => {
-      const body = await clientFor(command).getJson<JourneyResponse>(
-        `/v1/use-cases/${segment(useCase)}/journey`,
-      );
+      const body = await clientFor(command).getJson<JourneyView>(`/v1/use-cases/${segment(useCase)}/journey`);
       if (options.json) return printJson(body);
       print(body.visits.length === 0 ? `${useCase}: no stage visits` : journeyTable(body));
     });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MODES } from '../../plans/plan-schema.js';
-import { MAX_JOURNEY_POINTS, stageVisits } from '../../promotion/journey-store.js';
+import { MAX_JOURNEY_POINTS, journeyView } from '../../promotion/journey-store.js';
 import { principalOf } from '../auth.js';
 import { READ_TIMEOUT, type RouteSpec, USE_CASE } from '../route-spec.js';
 import { useCaseIdParam } from './params.js';
@@ -47,6 +47,7 @@ export const journeyResponseSchema = z.strictObject({
   truncated: z.boolean().describe('older points exist than the ones answered'),
 });
 
+/** The answer as the route's schema states it: the same shape as JourneyView (the route test checks every answer). */
 export type JourneyResponse = z.infer<typeof journeyResponseSchema>;
 
 /**
@@ -70,21 +71,7 @@ export const journeyRoutes: RouteSpec[] = [
         // Scope and existence are checked with the transitions, before any point is read.
         const transitions = await services.release.transitions(id, principalOf(req));
         const points = await services.journey.read(id, MAX_JOURNEY_POINTS + 1);
-        const truncated = points.length > MAX_JOURNEY_POINTS;
-        res.json({
-          useCase: id,
-          now: services.clock().toISOString(),
-          visits: stageVisits(transitions).map((v) => ({
-            ...v,
-            enteredAt: v.enteredAt.toISOString(),
-            leftAt: v.leftAt?.toISOString() ?? null,
-          })),
-          points: (truncated ? points.slice(1) : points).map(({ useCase: _, at, ...p }) => ({
-            ...p,
-            at: at.toISOString(),
-          })),
-          truncated,
-        });
+        res.json(journeyView(id, transitions, points, services.clock()));
       },
   },
 ];
