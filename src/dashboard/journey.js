@@ -27,7 +27,7 @@ const LINES = {
   lower: '#1e3a8a',
   gate: '#9a3412',
   guardWindow: '#7c3aed',
-  guard: '#dc2626',
+  guard: '#7c3aed',
 };
 
 /** A visit narrower than this share of the journey is still wide enough to read. */
@@ -117,7 +117,8 @@ function line(points, xs, value) {
 }
 
 /**
- * The stretch of the axis each visit with points covers: from its first point to the next visit's.
+ * The stretch of the axis each visit with points covers: from where the visit before it ended (0
+ * for the first) to its own last point.
  * @param {JourneyPoint[]} points
  * @param {number[]} xs
  */
@@ -127,12 +128,12 @@ function visitBands(points, xs) {
   points.forEach((p, i) => {
     const x = xs[i] ?? 0;
     const last = bands.at(-1);
-    if (last && points[i - 1]?.stageVersion === p.stageVersion) return;
-    if (last) last.to = x;
-    bands.push({ stage: p.stage, from: x, to: x });
+    if (last && points[i - 1]?.stageVersion === p.stageVersion) {
+      last.to = x;
+      return;
+    }
+    bands.push({ stage: p.stage, from: last?.to ?? 0, to: x });
   });
-  const last = bands.at(-1);
-  if (last) last.to = Math.max(last.to, xs.at(-1) ?? 0);
   return bands;
 }
 
