@@ -10,3 +10,8 @@
 export const MAX_TOKENS = 100_000_000;
 /** USD per call, whether the AI reported it or the plan's price table gave it (the rollups sum it). */
 export const MAX_COST_USD = 1_000;
+/**
+ * Characters (code points) a free-text decision may hold, at most: a plan's `maxLength` is bounded
+ * by it, so no decision, human or AI, makes a comparison or a stored row larger than this.
+ */
+export const MAX_TEXT_LENGTH = 20_000;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../contracts/canonical-json.js';
-import type { Plan } from './plan-schema.js';
+import type { FieldEntry, Plan } from './plan-schema.js';
 
 /**
  * A short, stable name for what a plan measures: which AI system is asked (adapter, url, model,
@@ -60,15 +60,33 @@ function measuredConfig(plan: Plan) {
       apiKeyEnv?: string;
     },
     comparator:
-      comparator.type === 'fields' ? { ...comparator, fields: sortedSet(comparator.fields) } : comparator,
+      comparator.type === 'fields' ? { ...comparator, fields: sortedFields(comparator.fields) } : comparator,
     decision:
       decision.type === 'label'
         ? { ...decision, labels: sortedSet(decision.labels) }
-        : {
-            ...decision,
-            requiredFields: decision.requiredFields?.length ? sortedSet(decision.requiredFields) : undefined,
-          },
+        : decision.type === 'json'
+          ? {
+              ...decision,
+              requiredFields: decision.requiredFields?.length ? sortedSet(decision.requiredFields) : undefined,
+            }
+          : decision,
   };
+}
+
+/**
+ * The `fields` list as a set: a field written `{field: x}` (weight 1, no comparator of its own) is
+ * the plain path `x`, so plans written before per-field comparators keep their key; the first of
+ * a repeated field counts, as the comparator reads it.
+ */
+function sortedFields(fields: readonly FieldEntry[]): (string | Exclude<FieldEntry, string>)[] {
+  const byName = new Map<string, string | Exclude<FieldEntry, string>>();
+  for (const entry of fields) {
+    const name = typeof entry === 'string' ? entry : entry.field;
+    if (byName.has(name)) continue;
+    const plain = typeof entry === 'string' || (entry.comparator === undefined && (entry.weight ?? 1) === 1);
+    byName.set(name, plain ? name : entry);
+  }
+  return [...byName.keys()].sort().map((name) => byName.get(name)!);
 }
 
 function sortedSet(list: readonly string[]): string[] {

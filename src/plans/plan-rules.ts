@@ -176,28 +176,79 @@ function dataRules({ redact, storeInput, segments }: PlanShape): RuleProblem[] {
   return problems;
 }
 
-/** Label decisions are strings; JSON decisions with `requiredFields` are objects; other JSON decisions may be any value. */
+/**
+ * Label and text decisions are strings; JSON decisions with `requiredFields` or `textFields` are
+ * objects; other JSON decisions may be any value. `text-similarity` reads free text whose length
+ * the plan bounds: a text decision, or a field of `decision.textFields`.
+ */
 function comparatorFit({ decision, comparator }: PlanShape): RuleProblem[] {
-  const objects = decision.type === 'json' && (decision.requiredFields?.length ?? 0) > 0;
+  const objects =
+    decision.type === 'json' &&
+    ((decision.requiredFields?.length ?? 0) > 0 || Object.keys(decision.textFields ?? {}).length > 0);
   const at = ['comparator', 'type'];
-  if (comparator.type === 'fields' && decision.type !== 'json') {
-    return [{ path: at, message: 'fields compares fields of JSON objects: it needs decision.type json' }];
+  if (comparator.type === 'fields') {
+    if (decision.type !== 'json') {
+      return [{ path: at, message: 'fields compares fields of JSON objects: it needs decision.type json' }];
+    }
+    return fieldEntryProblems(comparator.fields, decision.textFields ?? {});
   }
   if (comparator.type === 'numeric' && (decision.type !== 'json' || objects)) {
     return [
       {
         path: at,
         message:
-          'numeric compares numbers: it needs decision.type json without requiredFields (decisions that are numbers)',
+          'numeric compares numbers: it needs decision.type json without requiredFields or textFields (decisions that are numbers)',
       },
     ];
   }
   if (comparator.type === 'normalized-text' && objects) {
     return [
-      { path: at, message: 'normalized-text compares text, but decisions with requiredFields are objects' },
+      {
+        path: at,
+        message: 'normalized-text compares text, but decisions with requiredFields or textFields are objects',
+      },
+    ];
+  }
+  if (comparator.type === 'text-similarity' && decision.type !== 'text') {
+    return [
+      {
+        path: at,
+        message: `text-similarity compares free text: it needs decision.type text, not ${decision.type} (a text field of a JSON decision takes it in fields)`,
+      },
     ];
   }
   return [];
+}
+
+/**
+ * A field with settings of its own is listed once (plain paths listed twice count once, as they
+ * always have); `text-similarity` reads a field the decision declares as text.
+ */
+function fieldEntryProblems(
+  fields: Extract<PlanShape['comparator'], { type: 'fields' }>['fields'],
+  textFields: Record<string, unknown>,
+): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  const first = new Map<string, { index: number; plain: boolean }>();
+  fields.forEach((entry, i) => {
+    const plain = typeof entry === 'string';
+    const field = plain ? entry : entry.field;
+    const earlier = first.get(field);
+    if (earlier && !(plain && earlier.plain)) {
+      problems.push({
+        path: ['comparator', 'fields', i],
+        message: `"${field}" is already listed at comparator.fields[${earlier.index}]: list each field once`,
+      });
+    }
+    if (!earlier) first.set(field, { index: i, plain });
+    if (!plain && entry.comparator?.type === 'text-similarity' && !Object.hasOwn(textFields, field)) {
+      problems.push({
+        path: ['comparator', 'fields', i, 'comparator', 'type'],
+        message: `text-similarity compares free text: declare "${field}" in decision.textFields with its maxLength`,
+      });
+    }
+  });
+  return problems;
 }
 
 function stageRules(plan: PlanShape): RuleProblem[] {

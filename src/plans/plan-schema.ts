@@ -28,6 +28,9 @@ export {
   decisionSpecSchema,
   durationSchema,
   type ErrorCosts,
+  type FieldComparatorSpec,
+  type FieldEntry,
+  fieldComparatorSchema,
   humanReviewedStageSchema,
   limitedAutonomousStageSchema,
   MODES,
@@ -44,4 +47,6 @@ export {
   rollbackWhenSchema,
   STAGES,
   shadowStageSchema,
+  TEXT_SIMILARITY_METHODS,
+  type TextSimilarityMethod,
 } from './plan-shape.js';

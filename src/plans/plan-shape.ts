@@ -1,6 +1,6 @@
 import { MODES, type Mode, type Stage as PromotableStage, STAGES } from '@shadowgate/sdk/wire';
 import { z } from 'zod';
-import { MAX_COST_USD } from '../contracts/ai-answer-bounds.js';
+import { MAX_COST_USD, MAX_TEXT_LENGTH } from '../contracts/ai-answer-bounds.js';
 import { refuseControls } from '../contracts/safe-text.js';
 import { STORE_INPUT_MODES } from '../privacy/input-policy.js';
 import { checkBucketScheme } from '../statistics/drift.js';
@@ -55,6 +55,15 @@ export const PLACEHOLDER = /\{\{\s*(input|context|labels)\s*\}\}/g;
 /** Each placeholder is a copy of the whole input (up to the body limit): a prompt holds a few. */
 const MAX_PLACEHOLDERS = 10;
 
+/** The longest free text a plan allows: `maxLength` of a text decision or a JSON text field. */
+const maxLength = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_TEXT_LENGTH, {
+    error: `at most ${MAX_TEXT_LENGTH.toLocaleString('en-US')} characters: every decision is stored and compared`,
+  });
+
 export const decisionSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('label'),
@@ -66,17 +75,75 @@ export const decisionSpecSchema = z.discriminatedUnion('type', [
     type: z.literal('json'),
     /** Fields every decision object must have (a minimal schema; values are free). */
     requiredFields: z.array(z.string().min(1).max(NAME_CHARS)).max(MAX_LISTED).optional(),
+    /** Free-text fields (dot paths): when present, text of at most `maxLength` characters. */
+    textFields: z
+      .record(z.string().min(1).max(NAME_CHARS), z.strictObject({ maxLength }))
+      .refine((o) => Object.keys(o).length <= MAX_LISTED, `at most ${MAX_LISTED} fields`)
+      .optional(),
   }),
+  /** Free text (a draft, a summary): a JSON string of at most `maxLength` characters (code points). */
+  z.strictObject({ type: z.literal('text'), maxLength }),
 ]);
 export type DecisionSpec = z.infer<typeof decisionSpecSchema>;
 
+export const TEXT_SIMILARITY_METHODS = ['token-f1', 'char-ratio', 'rouge-l'] as const;
+export type TextSimilarityMethod = (typeof TEXT_SIMILARITY_METHODS)[number];
+
+/** Similarity of two texts (src/comparison/text-similarity.ts), made pass/fail at `threshold` if given. */
+const textSimilaritySchema = z.strictObject({
+  type: z.literal('text-similarity'),
+  method: z.enum(TEXT_SIMILARITY_METHODS, {
+    error: (issue) =>
+      issue.input === undefined
+        ? `required: one of ${TEXT_SIMILARITY_METHODS.join(', ')}`
+        : `unknown method ${JSON.stringify(issue.input)}: expected one of ${TEXT_SIMILARITY_METHODS.join(', ')}`,
+  }),
+  /** The score becomes 1 at or above it, else 0: gates then count acceptable texts. */
+  threshold: z
+    .number()
+    .min(0, { error: 'a score from 0 to 1' })
+    .max(1, { error: 'a score from 0 to 1' })
+    .optional(),
+});
+
+const exactSchema = z.strictObject({ type: z.literal('exact') });
+const normalizedTextSchema = z.strictObject({ type: z.literal('normalized-text') });
+const numericSchema = z.strictObject({
+  type: z.literal('numeric'),
+  tolerance: z.number().nonnegative().default(0),
+});
+
+/** What one field of a JSON decision is compared with: any comparator but `fields`. */
+export const fieldComparatorSchema = z.discriminatedUnion('type', [
+  exactSchema,
+  normalizedTextSchema,
+  numericSchema,
+  textSimilaritySchema,
+]);
+export type FieldComparatorSpec = z.infer<typeof fieldComparatorSchema>;
+
+/**
+ * A field of `fields`: its dot path, or the path with its own comparator (else the list's
+ * `tolerance` rule) and its weight in the decision's score.
+ */
+const fieldEntrySchema = z.union([
+  z.string().min(1).max(NAME_CHARS),
+  z.strictObject({
+    field: z.string().min(1).max(NAME_CHARS),
+    comparator: fieldComparatorSchema.optional(),
+    weight: z.number().positive().max(1000).default(1),
+  }),
+]);
+export type FieldEntry = z.infer<typeof fieldEntrySchema>;
+
 export const comparatorSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('exact') }),
-  z.strictObject({ type: z.literal('normalized-text') }),
-  z.strictObject({ type: z.literal('numeric'), tolerance: z.number().nonnegative().default(0) }),
+  exactSchema,
+  normalizedTextSchema,
+  numericSchema,
+  textSimilaritySchema,
   z.strictObject({
     type: z.literal('fields'),
-    fields: z.array(z.string().min(1).max(NAME_CHARS)).min(1).max(MAX_LISTED),
+    fields: z.array(fieldEntrySchema).min(1).max(MAX_LISTED),
     tolerance: z.number().nonnegative().optional(),
   }),
 ]);

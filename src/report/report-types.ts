@@ -382,7 +382,7 @@ export interface EvidenceReport {
     stage: Mode;
     stageEnteredAt: string;
     stageVersion: number;
-    decision: { type: 'label' | 'json'; labels: string[] | null };
+    decision: { type: 'label' | 'json' | 'text'; labels: string[] | null };
     segments: string[];
   };
   plan: PlanVersionEntry & {

@@ -125,11 +125,19 @@ export function systemMessage(decision: DecisionSpec): string {
   const shape =
     decision.type === 'label'
       ? `"decision" is exactly one of ${JSON.stringify(decision.labels)}`
-      : `"decision" is a JSON object${decision.requiredFields?.length ? ` with the fields ${JSON.stringify(decision.requiredFields)}` : ''}`;
+      : decision.type === 'text'
+        ? `"decision" is a JSON string of at most ${decision.maxLength} characters`
+        : `"decision" is a JSON object${decision.requiredFields?.length ? ` with the fields ${JSON.stringify(decision.requiredFields)}` : ''}${textFieldsNote(decision.textFields)}`;
   return (
     'You make one decision for a business workflow. Answer with a single JSON object ' +
     `{"decision": ..., "confidence": <number from 0 to 1>} where ${shape}. No other text.`
   );
+}
+
+function textFieldsNote(textFields: Record<string, { maxLength: number }> | undefined): string {
+  const entries = Object.entries(textFields ?? {});
+  if (entries.length === 0) return '';
+  return `, whose text fields are strings of at most: ${entries.map(([f, { maxLength }]) => `${JSON.stringify(f)} ${maxLength} characters`).join(', ')}`;
 }
 
 function labelsOf(decision: DecisionSpec): string[] {

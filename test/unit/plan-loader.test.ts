@@ -142,7 +142,7 @@ describe('parsePlanText: schema problems, with path and line', () => {
     expect(problemsOf(broken(['{ type: exact }', '{ type: exakt }']))).toEqual([
       {
         path: 'comparator.type',
-        problem: 'expected one of exact, normalized-text, numeric, fields, got "exakt"',
+        problem: 'expected one of exact, normalized-text, numeric, text-similarity, fields, got "exakt"',
         line: 6,
         column: 15,
       },
@@ -187,7 +187,7 @@ describe('parsePlanText: schema problems, with path and line', () => {
 
   it('when the decision type is unknown, then the discriminator is named', () => {
     expect(problemsOf(broken(['  type: label', '  type: labels']))).toEqual([
-      { path: 'decision.type', problem: 'expected one of label, json, got "labels"', line: 4, column: 3 },
+      { path: 'decision.type', problem: 'expected one of label, json, text, got "labels"', line: 4, column: 3 },
     ]);
   });
 
@@ -209,7 +209,7 @@ describe('parsePlanText: rules across fields', () => {
       {
         path: 'comparator.type',
         problem:
-          'numeric compares numbers: it needs decision.type json without requiredFields (decisions that are numbers)',
+          'numeric compares numbers: it needs decision.type json without requiredFields or textFields (decisions that are numbers)',
         line: 6,
         column: 15,
       },
