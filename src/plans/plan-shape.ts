@@ -56,13 +56,7 @@ export const PLACEHOLDER = /\{\{\s*(input|context|labels)\s*\}\}/g;
 const MAX_PLACEHOLDERS = 10;
 
 /** The longest free text a plan allows: `maxLength` of a text decision or a JSON text field. */
-const maxLength = z
-  .number()
-  .int()
-  .min(1)
-  .max(MAX_TEXT_LENGTH, {
-    error: `at most ${MAX_TEXT_LENGTH.toLocaleString('en-US')} characters: every decision is stored and compared`,
-  });
+const maxLength = z.number().int().min(1).max(MAX_TEXT_LENGTH);
 
 export const decisionSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -92,18 +86,9 @@ export type TextSimilarityMethod = (typeof TEXT_SIMILARITY_METHODS)[number];
 /** Similarity of two texts (src/comparison/text-similarity.ts), made pass/fail at `threshold` if given. */
 const textSimilaritySchema = z.strictObject({
   type: z.literal('text-similarity'),
-  method: z.enum(TEXT_SIMILARITY_METHODS, {
-    error: (issue) =>
-      issue.input === undefined
-        ? `required: one of ${TEXT_SIMILARITY_METHODS.join(', ')}`
-        : `unknown method ${JSON.stringify(issue.input)}: expected one of ${TEXT_SIMILARITY_METHODS.join(', ')}`,
-  }),
+  method: z.enum(TEXT_SIMILARITY_METHODS),
   /** The score becomes 1 at or above it, else 0: gates then count acceptable texts. */
-  threshold: z
-    .number()
-    .min(0, { error: 'a score from 0 to 1' })
-    .max(1, { error: 'a score from 0 to 1' })
-    .optional(),
+  threshold: z.number().min(0).max(1).optional(),
 });
 
 const exactSchema = z.strictObject({ type: z.literal('exact') });
