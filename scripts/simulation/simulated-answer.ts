@@ -7,7 +7,8 @@ import { stableIndex, stableUnit } from './stable-hash.js';
  * a model: the "AI" returns the reference label with probability `agreement`
  * (the reference label: see `referenceLabel`, which a test can set per request
  * with an input field `referenceLabel`), or, with `alwaysAnswer`, one label
- * whatever the request.
+ * whatever the request. For text decisions (drafts), an input field `draft` holding text is the
+ * answer, whatever the labels: the test that sends it knows what the AI drafted.
  */
 
 export type SimFailure = 'none' | 'http-500' | 'timeout' | 'malformed-json' | 'huge' | 'wrong-label';
@@ -73,6 +74,10 @@ export function simulateOutcome(
   const errorDraw = o.transientErrors ? u('error', attempt) : u('error');
   if (errorDraw < o.errorRate) return { kind: 'http-500', latencyMs };
 
+  const draft = draftOf(input);
+  if (draft !== null) {
+    return { kind: 'answer', decision: draft, reference: draft, agreed: true, confidence: 0.9, latencyMs };
+  }
   const reference = referenceLabel(input, o.labels);
   if (o.failOnReference?.includes(reference)) return { kind: 'http-500', latencyMs };
   const others = o.labels.filter((l) => l !== reference);
@@ -89,6 +94,13 @@ export function simulateOutcome(
         : 0.45 + 0.4 * spread
       : pick(o.confidence, spread, 2);
   return { kind: 'answer', decision, reference, agreed, confidence: round(confidence, 3), latencyMs };
+}
+
+/** The draft an input asks the simulated AI to answer (`input.draft`, text), else null. */
+function draftOf(input: unknown): string | null {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return null;
+  const draft = (input as Record<string, unknown>).draft;
+  return typeof draft === 'string' ? draft : null;
 }
 
 function pick(range: SimRange, unit: number, digits = 0): number {

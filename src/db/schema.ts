@@ -142,9 +142,12 @@ export const decisions = pgTable(
       .on(t.useCase, t.stageVersion, t.receivedAt, t.aiState)
       .where(sql`ai_state in ('done', 'error')`),
     // The trailing window of one human label (a `labelRecallBelow` guard), read from the index alone.
+    // Labels are at most 200 characters; a free-text decision (thousands) would not fit a btree row.
     index('decisions_guard_window_label')
       .on(t.useCase, t.stageVersion, sql`(human_decision #>> '{}')`, t.comparedAt, t.score)
-      .where(sql`score is not null and jsonb_typeof(human_decision) = 'string'`),
+      .where(
+        sql`score is not null and jsonb_typeof(human_decision) = 'string' and length(human_decision #>> '{}') <= 200`,
+      ),
     // What the retention purge has left to clear: an input, or an AI error's text beyond its kind.
     index('decisions_retention')
       .on(t.useCase, t.receivedAt)

@@ -67,7 +67,9 @@ function measuredConfig(plan: Plan) {
         : decision.type === 'json'
           ? {
               ...decision,
-              requiredFields: decision.requiredFields?.length ? sortedSet(decision.requiredFields) : undefined,
+              requiredFields: decision.requiredFields?.length
+                ? sortedSet(decision.requiredFields)
+                : undefined,
             }
           : decision,
   };

@@ -59,7 +59,8 @@ export class GuardWindowStore {
           select count(*)::int as n, count(*) filter (where x.score >= 1)::int as h from (
             select d.score from decisions d
             where d.use_case = f.use_case and d.stage_version = f.stage_version and d.score is not null
-              and jsonb_typeof(d.human_decision) = 'string' and (d.human_decision #>> '{}') = f.label
+              and jsonb_typeof(d.human_decision) = 'string' and length(d.human_decision #>> '{}') <= 200
+              and (d.human_decision #>> '{}') = f.label
             order by d.compared_at desc limit f.size) x) w`),
     ]);
     for (const r of compared) {

@@ -187,7 +187,12 @@ describe('parsePlanText: schema problems, with path and line', () => {
 
   it('when the decision type is unknown, then the discriminator is named', () => {
     expect(problemsOf(broken(['  type: label', '  type: labels']))).toEqual([
-      { path: 'decision.type', problem: 'expected one of label, json, text, got "labels"', line: 4, column: 3 },
+      {
+        path: 'decision.type',
+        problem: 'expected one of label, json, text, got "labels"',
+        line: 4,
+        column: 3,
+      },
     ]);
   });
 

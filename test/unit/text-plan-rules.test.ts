@@ -28,7 +28,9 @@ function parsed(text: string) {
 
 describe('text decisions and text-similarity in a plan', () => {
   it('when a text decision is compared with text-similarity, then the plan is valid', () => {
-    const p = parsed(plan('{ type: text, maxLength: 4000 }', '{ type: text-similarity, method: rouge-l, threshold: 0.6 }'));
+    const p = parsed(
+      plan('{ type: text, maxLength: 4000 }', '{ type: text-similarity, method: rouge-l, threshold: 0.6 }'),
+    );
     expect(p.decision).toEqual({ type: 'text', maxLength: 4000 });
     expect(p.comparator).toEqual({ type: 'text-similarity', method: 'rouge-l', threshold: 0.6 });
   });
@@ -38,11 +40,15 @@ describe('text decisions and text-similarity in a plan', () => {
       { path: 'decision.maxLength', problem: 'expected at most 20000, got 20001' },
     ]);
     expect(problemsOf(plan('{ type: text }', '{ type: exact }'))[0]?.path).toBe('decision.maxLength');
-    expect(problemsOf(plan('{ type: text, maxLength: 0 }', '{ type: exact }'))[0]?.path).toBe('decision.maxLength');
+    expect(problemsOf(plan('{ type: text, maxLength: 0 }', '{ type: exact }'))[0]?.path).toBe(
+      'decision.maxLength',
+    );
   });
 
   it('when the method is unknown or missing, then the methods are listed', () => {
-    expect(problemsOf(plan('{ type: text, maxLength: 100 }', '{ type: text-similarity, method: bleu }'))).toEqual([
+    expect(
+      problemsOf(plan('{ type: text, maxLength: 100 }', '{ type: text-similarity, method: bleu }')),
+    ).toEqual([
       {
         path: 'comparator.method',
         problem: 'expected one of token-f1, char-ratio, rouge-l, got "bleu"',
@@ -57,7 +63,10 @@ describe('text decisions and text-similarity in a plan', () => {
     for (const threshold of ['1.5', '-0.1']) {
       expect(
         problemsOf(
-          plan('{ type: text, maxLength: 100 }', `{ type: text-similarity, method: token-f1, threshold: ${threshold} }`),
+          plan(
+            '{ type: text, maxLength: 100 }',
+            `{ type: text-similarity, method: token-f1, threshold: ${threshold} }`,
+          ),
         ),
       ).toEqual([
         {
@@ -85,9 +94,14 @@ describe('text decisions and text-similarity in a plan', () => {
 
   it('when fields or numeric are set on text decisions, then comparator.type is refused', () => {
     expect(problemsOf(plan('{ type: text, maxLength: 100 }', '{ type: fields, fields: [a] }'))).toEqual([
-      { path: 'comparator.type', problem: 'fields compares fields of JSON objects: it needs decision.type json' },
+      {
+        path: 'comparator.type',
+        problem: 'fields compares fields of JSON objects: it needs decision.type json',
+      },
     ]);
-    expect(problemsOf(plan('{ type: text, maxLength: 100 }', '{ type: numeric }'))[0]?.path).toBe('comparator.type');
+    expect(problemsOf(plan('{ type: text, maxLength: 100 }', '{ type: numeric }'))[0]?.path).toBe(
+      'comparator.type',
+    );
   });
 });
 
@@ -114,12 +128,16 @@ describe('fields with a comparator per field', () => {
   it('when a field uses text-similarity but is not a declared text field, then it is asked for in textFields', () => {
     expect(
       problemsOf(
-        plan(decision, '{ type: fields, fields: [{ field: note, comparator: { type: text-similarity, method: rouge-l } }] }'),
+        plan(
+          decision,
+          '{ type: fields, fields: [{ field: note, comparator: { type: text-similarity, method: rouge-l } }] }',
+        ),
       ),
     ).toEqual([
       {
         path: 'comparator.fields[0].comparator.type',
-        problem: 'text-similarity compares free text: declare "note" in decision.textFields with its maxLength',
+        problem:
+          'text-similarity compares free text: declare "note" in decision.textFields with its maxLength',
       },
     ]);
   });
@@ -128,17 +146,24 @@ describe('fields with a comparator per field', () => {
     expect(
       problemsOf(plan(decision, '{ type: fields, fields: [category, { field: category, weight: 2 }] }')),
     ).toEqual([
-      { path: 'comparator.fields[1]', problem: '"category" is already listed at comparator.fields[0]: list each field once' },
+      {
+        path: 'comparator.fields[1]',
+        problem: '"category" is already listed at comparator.fields[0]: list each field once',
+      },
     ]);
   });
 
   it('when a weight is not positive or a field comparator is fields, then it is refused', () => {
-    expect(problemsOf(plan(decision, '{ type: fields, fields: [{ field: category, weight: 0 }] }'))[0]?.path).toBe(
-      'comparator.fields[0].weight',
-    );
     expect(
-      problemsOf(plan(decision, '{ type: fields, fields: [{ field: category, comparator: { type: fields, fields: [x] } }] }'))[0]
-        ?.path,
+      problemsOf(plan(decision, '{ type: fields, fields: [{ field: category, weight: 0 }] }'))[0]?.path,
+    ).toBe('comparator.fields[0].weight');
+    expect(
+      problemsOf(
+        plan(
+          decision,
+          '{ type: fields, fields: [{ field: category, comparator: { type: fields, fields: [x] } }] }',
+        ),
+      )[0]?.path,
     ).toBe('comparator.fields[0].comparator.type');
   });
 

@@ -99,7 +99,9 @@ describe('char-ratio', () => {
 
   it('when texts are longer than the character cap, then only the first CHAR_RATIO_MAX_CHARS are read', () => {
     const head = 'a'.repeat(CHAR_RATIO_MAX_CHARS);
-    expect(charRatio(`${head}${'x'.repeat(MAX_TEXT_LENGTH)}`, `${head}${'y'.repeat(MAX_TEXT_LENGTH)}`)).toBe(1);
+    expect(charRatio(`${head}${'x'.repeat(MAX_TEXT_LENGTH)}`, `${head}${'y'.repeat(MAX_TEXT_LENGTH)}`)).toBe(
+      1,
+    );
   });
 });
 
@@ -130,7 +132,11 @@ describe('fields with a comparator and a weight per field', () => {
   const fields = [
     { field: 'category', weight: 1 },
     { field: 'amount', comparator: { type: 'numeric' as const, tolerance: 0.5 }, weight: 1 },
-    { field: 'reply', comparator: { type: 'text-similarity' as const, method: 'rouge-l' as const }, weight: 2 },
+    {
+      field: 'reply',
+      comparator: { type: 'text-similarity' as const, method: 'rouge-l' as const },
+      weight: 2,
+    },
   ];
 
   it('when each field scores by its own comparator, then the score is their weighted mean', () => {
@@ -194,6 +200,8 @@ describe('checkDecision for text', () => {
       'field "reply": expected text of at most 5 characters, got 6',
     );
     expect(checkDecision(spec, { reply: 5 })).toBe('field "reply": expected text, got number 5');
-    expect(checkDecision(spec, 'hello')).toBe('expected an object with the text fields reply, got string "hello"');
+    expect(checkDecision(spec, 'hello')).toBe(
+      'expected an object with the text fields reply, got string "hello"',
+    );
   });
 });
