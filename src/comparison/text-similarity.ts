@@ -129,7 +129,7 @@ export function lcsLength([h, a]: [ArrayLike<number>, ArrayLike<number>]): numbe
     for (let j = 0; j < a.length; j++) {
       const up = previous[j + 1]!;
       const left = current[j]!;
-      current[j + 1] = token === a[j] ? previous[j]! + 1 : up > left ? up : left;
+      current[j + 1] = token === a[j] ? previous[j]! + 1 : Math.max(up, left);
     }
     [previous, current] = [current, previous];
   }
