@@ -4,6 +4,7 @@ import { api, session, useCasePath } from './api.js';
 import { changesPanel, heldNotice } from './changes.js';
 import { agreementChart, costChart, destroyCharts, latencyErrorChart, segmentChart } from './charts.js';
 import { challengerPanel } from './challenger.js';
+import { driftPanel, readDrift } from './drift.js';
 import { byId, clear, el } from './dom.js';
 import { journeyBody, journeyChart } from './journey.js';
 import { usd } from '../format/figures.js';
@@ -251,7 +252,7 @@ async function renderDetail(generation) {
   const { detail } = entry;
   state.bucket ??= defaultBucket(detail);
   const pending = state.pending.filter((c) => c.useCase === detail.id);
-  const [series, transitions, journey, changeDetails] = await Promise.all([
+  const [series, transitions, journey, changeDetails, drift] = await Promise.all([
     /** @type {Promise<Timeseries & { error?: undefined }>} */ (
       api(useCasePath(detail.id, `/timeseries?bucket=${state.bucket}`))
     ).catch((e) => ({ error: /** @type {string} */ (e.message) })),
@@ -262,6 +263,7 @@ async function renderDetail(generation) {
       error: /** @type {string} */ (e.message),
     })),
     changeDiffs(pending.slice(0, MAX_CHANGE_DETAILS)),
+    readDrift(detail.id),
   ]);
   const { who } = state;
   if (generation !== state.generation || state.selected !== detail.id || !who) return;
@@ -397,6 +399,7 @@ async function renderDetail(generation) {
         el('p', { class: 'muted small' }, shown ? cohortName(shown) : ''),
         confusionPanel(shown),
       ),
+      driftPanel(drift),
       el(
         'section',
         { class: 'panel wide', id: 'transitions-panel' },
