@@ -18,6 +18,7 @@ import { challengerAct } from './demo/challenger-act.js';
 import { changeControlAct, type PlanVersionLine, planVersionLines } from './demo/change-control-act.js';
 import { closingReport, sdkCounterLines, type UseCaseDetail } from './demo/closing-report.js';
 import { DEMO_USAGE, type DemoOptions, parseDemoOptions, UsageError } from './demo/demo-options.js';
+import { driftAct } from './demo/drift-act.js';
 import {
   DEMO_CLERK_MS,
   DEMO_EARLY_MIRROR_MS,
@@ -45,6 +46,9 @@ import { count, percent } from '../src/format/figures.js';
 
 const PLAN_FILE = fileURLToPath(new URL('../rollout-plans/invoice-triage.yaml', import.meta.url));
 const DEMO_PLAN_FILE = fileURLToPath(new URL('../rollout-plans/invoice-triage-demo.yaml', import.meta.url));
+const DRIFT_PLAN_FILE = fileURLToPath(
+  new URL('../rollout-plans/invoice-triage-drift-demo.yaml', import.meta.url),
+);
 /** Invoices the simulated workflow sends a second time, as a client that timed out would. */
 const RESEND = 100;
 
@@ -57,6 +61,7 @@ const out = (text = '') => process.stdout.write(`${text}\n`);
 
 async function demo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
   if (opts.challenger) return challengerDemo(opts, cleanup);
+  if (opts.drift) return driftDemo(opts, cleanup);
   if (opts.stage === 'journey') return journeyDemo(opts, cleanup);
   const startedAt = Date.now();
   out('Shadowgate demo: one use case (invoice triage) in shadow mode, all on this machine.');
@@ -228,6 +233,84 @@ async function challengerDemo(opts: DemoOptions, cleanup: Cleanup): Promise<void
   await challengerAct(opts, stage, PLAN_FILE, cleanup, out);
   out(`Done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`);
   if (opts.keep) await keepRunning(stage.embedded.url, stage.embedded.adminKey, stage.applied.plan.useCase);
+}
+
+/** `--drift`: a region shift trips the human-reviewed drift guard (scripts/demo/drift-act.ts). */
+async function driftDemo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
+  const startedAt = Date.now();
+  out(
+    'Shadowgate demo: drift. One use case (invoice triage) earns its stage on the invoices of its time; then',
+  );
+  out('the traffic moves away from them (the region mix shifts) while the AI agrees as often as before. The');
+  out(
+    "drift guard compares the stage's traffic with the traffic that earned it and rolls the use case back.",
+  );
+  out(
+    'The controller and the SDK inside the example invoice service are real; the AI system, the clerks and',
+  );
+  out('the workflow feeding the service are simulations.');
+  out();
+  const journeyPlan = readPlan(readFileSync(DEMO_PLAN_FILE, 'utf8'), shown(DEMO_PLAN_FILE));
+  const ours = readPlan(readFileSync(DRIFT_PLAN_FILE, 'utf8'), shown(DRIFT_PLAN_FILE));
+  out(
+    say(
+      'demo plan',
+      `${shown(DRIFT_PLAN_FILE)} is ${shown(DEMO_PLAN_FILE)} (the journey's) with these values changed:`,
+      ...planDifferences(journeyPlan, ours).map((d) => `  ${d}`),
+    ),
+  );
+  const clock = new SimulatedClock();
+  const stage = await setUpDemo(opts, DRIFT_PLAN_FILE, cleanup, out, { clock: clock.now, tick: false });
+  const useCase = stage.applied.plan.useCase;
+  if (opts.keep) {
+    out(
+      say(
+        'dashboard',
+        `watch it at ${stage.embedded.url}/#${useCase} with the viewer key ${stage.keys.viewer.target.key}`,
+        '(the page reads the drift view each 30 s, and at once on its refresh button)',
+      ),
+    );
+  }
+  out();
+  const drift = await driftAct(opts, stage, clock, stage.embedded.tickMs, cleanup, out);
+  await step('the example service did not stop', () => drift.service.stop());
+  out(`Done in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (${count(drift.sent.length)} invoices).`);
+  out();
+
+  const detail = await stage.keys.viewer.getJson<UseCaseDetail & { stage: string }>(
+    `/v1/use-cases/${useCase}`,
+  );
+  const byRequest = stage.sim.stats().byRequest;
+  let answered = 0;
+  let agreed = 0;
+  for (const i of drift.shadowInvoices) {
+    const s = byRequest[makeInvoice(i).requestId];
+    if (!s || s.decision === null) continue;
+    answered++;
+    if (s.agreed) agreed++;
+  }
+  for (const line of closingReport(detail, answered === 0 ? null : agreed / answered)) out(line);
+  out();
+  const { transitions } = await stage.keys.viewer.getJson<{ transitions: TransitionLine[] }>(
+    `/v1/use-cases/${useCase}/transitions`,
+  );
+  for (const line of transitionLines(transitions)) out(line);
+  out();
+  for (const line of sdkCounterLines(drift.service.sg.stats(), drift.service.events)) out(line);
+  out();
+  out(
+    drift.stoppedShort === null
+      ? `The drift guard tripped ${count(drift.trippedAfter)} invoices after the shift and rolled ${useCase} back: it ends ${detail.stage}.`
+      : `The drift act stopped short: ${drift.stoppedShort}.`,
+  );
+  out();
+  if (opts.keep) {
+    out(
+      "The dashboard's drift panel shows shadow's visit now (the figures the guard tripped on are above, and",
+    );
+    out('its transition, with the checks, is in the Transitions panel).');
+    await keepRunning(stage.embedded.url, stage.embedded.adminKey, useCase, stage.keys.viewer.target.key);
+  }
 }
 
 /**

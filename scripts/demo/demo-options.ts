@@ -17,6 +17,8 @@ export interface DemoOptions {
   aiPort: number | null;
   /** The champion-and-challenger act instead of the shadow loop (README "Champion and challenger"). */
   challenger: boolean;
+  /** The drift act instead of the journey (README "Drift"): a region shift trips a drift guard. */
+  drift: boolean;
   /** `journey`: shadow to limited-autonomous, a guard's rollback and the kill switch; `shadow`: the shadow loop alone. */
   stage: DemoStageOption;
   help: boolean;
@@ -34,6 +36,8 @@ export const DEFAULT_AGREEMENT = 0.93;
 export const DEFAULT_JOURNEY_AGREEMENT = 0.99;
 export const DEFAULT_JOURNEY_ERROR_RATE = 0.005;
 export const DEFAULT_CHAMPION_AGREEMENT = 0.96;
+/** With --drift the clerks override about one suggestion in twenty, so the override rate shows. */
+export const DEFAULT_DRIFT_AGREEMENT = 0.95;
 /**
  * The simulated AIs' failures unless --error-rate says otherwise: none with --challenger, whose
  * bursts of invoices make the failures retried last land together in the limited-autonomous
@@ -63,6 +67,10 @@ export const DEMO_USAGE = `Usage: npm run demo -- [options]
                     limited-autonomous (forced), a plan version points it at a second simulated AI
                     (agreement 0.99) as challenger with approval automatic, and invoices are sent,
                     at most --decisions, until the controller swaps it in
+  --drift           drift instead of the journey: the use case is earned in shadow on a region mix
+                    of EU/US/APAC 60/30/10, moved to human-reviewed (forced), then the mix shifts to
+                    10/30/60 and its drift guard rolls it back; prints the drift view's figures
+                    (about 1,600 invoices; --decisions does not apply; agreement 0.95 by default)
   --help            this text`;
 
 export class UsageError extends Error {
@@ -87,6 +95,7 @@ export function parseDemoOptions(args: string[]): DemoOptions {
         'data-dir': { type: 'string', default: './.shadowgate/demo' },
         'ai-port': { type: 'string' },
         challenger: { type: 'boolean', default: false },
+        drift: { type: 'boolean', default: false },
         stage: { type: 'string', default: 'journey' },
         help: { type: 'boolean', default: false },
       },
@@ -97,28 +106,33 @@ export function parseDemoOptions(args: string[]): DemoOptions {
   const text = (name: string) => String(values[name]);
   const dataDir = text('data-dir');
   const challenger = values.challenger === true;
+  const drift = values.drift === true;
+  if (challenger && drift) throw new UsageError('--challenger and --drift are two demos: pick one');
   if (dataDir.trim() === '') throw new UsageError('--data-dir must not be empty');
   const stage = text('stage');
   if (!(STAGE_OPTIONS as readonly string[]).includes(stage)) {
     throw new UsageError(`--stage must be one of ${STAGE_OPTIONS.join(', ')}, got ${JSON.stringify(stage)}`);
   }
-  const journey = stage === 'journey' && !challenger;
+  if (drift && stage !== 'journey') throw new UsageError('--drift tells its own story: leave out --stage');
+  const journey = stage === 'journey' && !challenger && !drift;
   return {
     decisions: integer('decisions', text('decisions'), 1, 1_000_000),
     agreement:
       values.agreement === undefined
         ? challenger
           ? DEFAULT_CHAMPION_AGREEMENT
-          : journey
-            ? DEFAULT_JOURNEY_AGREEMENT
-            : DEFAULT_AGREEMENT
+          : drift
+            ? DEFAULT_DRIFT_AGREEMENT
+            : journey
+              ? DEFAULT_JOURNEY_AGREEMENT
+              : DEFAULT_AGREEMENT
         : fraction('agreement', text('agreement')),
     latencyMs: integer('latency', text('latency'), 0, 60_000),
     errorRate:
       values['error-rate'] === undefined
         ? challenger
           ? DEFAULT_CHALLENGER_ERROR_RATE
-          : journey
+          : journey || drift
             ? DEFAULT_JOURNEY_ERROR_RATE
             : DEFAULT_ERROR_RATE
         : fraction('error-rate', text('error-rate')),
@@ -128,6 +142,7 @@ export function parseDemoOptions(args: string[]): DemoOptions {
     dataDir,
     aiPort: values['ai-port'] === undefined ? null : integer('ai-port', text('ai-port'), 0, 65_535),
     challenger,
+    drift,
     stage: stage as DemoStageOption,
     help: values.help === true,
   };
