@@ -235,10 +235,13 @@ export async function driftAct(
     await round(Math.min(SHADOW_ROUND, SHADOW_INVOICES - sent), REGIONS_BEFORE, true);
   }
   const shadowSummary = (await stageSummaries(stage)).find((s) => s.stage === 'shadow');
+  const shadowAgreement = shadowSummary?.cohorts.at(-1)?.agreement;
+  const shadowDisagreement =
+    shadowAgreement === null || shadowAgreement === undefined ? null : 1 - shadowAgreement;
   out(
     say(
       'controller',
-      `shadow: ${count(SHADOW_INVOICES)} invoices · ${count(shadowSummary?.samples ?? 0)} compared · agreement ${percent(shadowSummary?.cohorts.at(-1)?.agreement, 2)}`,
+      `shadow: ${count(SHADOW_INVOICES)} invoices · ${count(shadowSummary?.samples ?? 0)} compared · agreement ${percent(shadowAgreement, 2)}`,
     ),
   );
 
@@ -303,7 +306,9 @@ export async function driftAct(
   out(
     say(
       'simulated clerks',
-      `had ${count(suggestions.suggested)} suggestions so far and overrode ${count(suggestions.overridden)}: the AI agrees as it did in shadow`,
+      `had ${count(suggestions.suggested)} suggestions and overrode ${count(suggestions.overridden)} (${percent(suggestions.overridden / Math.max(1, suggestions.suggested), 1)}); in shadow they disagreed`,
+      `with the AI on ${percent(shadowDisagreement, 1)} of the invoices compared. No tick tripped a guard: the agreement guard`,
+      `(under ${percent(hr?.rollbackWhen?.agreementBelow, 0)} over the last ${count(hr?.rollbackWhen?.window ?? 0)} compared) holds, and the region mix is the one the stage was earned on`,
     ),
   );
   out();

@@ -88,8 +88,12 @@ function verdictBadge(verdict) {
  */
 function guardCheck(drift, g) {
   const tripped = drift.reference.trippedAt;
-  if (tripped) return { check: 'tripped', text: `tripped at ${dateTime(tripped)} (once per reference)` };
-  if (g.status === 'drifted') return { check: 'would-trip', text: 'would trip at the next tick' };
+  if (g.status === 'drifted') {
+    // A guard trips once per reference: drifted again after a trip, it waits for a re-baseline.
+    return tripped
+      ? { check: 'tripped', text: `tripped at ${dateTime(tripped)} (once per reference)` }
+      : { check: 'would-trip', text: 'would trip at the next tick' };
+  }
   if (g.status === 'stable') return { check: 'holds', text: 'holds' };
   return { check: 'insufficient', text: `waits for a full window (${count(drift.minWindow)})` };
 }
