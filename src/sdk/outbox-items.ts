@@ -38,6 +38,11 @@ export interface Entry {
   item: OutboxItem;
   attempts: number;
   json?: string;
+  /**
+   * The late human decision this mirror stands in for (its 404): when the mirror then meets the
+   * decision stored meanwhile (409, a suggestion that landed late), the human side goes to it.
+   */
+  fromHuman?: HumanItem;
 }
 
 export function mirrorOf(item: HumanItem): MirrorItem | undefined {

@@ -195,7 +195,7 @@ export class Outbox {
       else if (outcome.kind === 'transient') again(entry, outcome);
       else {
         const mirror = outcome.status === 404 ? mirrorOf(item) : undefined;
-        if (mirror) mirrors.push({ item: mirror, attempts: 0 });
+        if (mirror) mirrors.push({ item: mirror, attempts: entry.attempts, fromHuman: item });
         else this.fail([entry], outcome.status, outcome.message);
       }
     });
@@ -227,7 +227,18 @@ export class Outbox {
           return;
         }
         // All or nothing: drop exactly the items the controller named, resend the rest.
-        for (const [index, problem] of named) this.fail([batch[index]!], outcome.status, problem);
+        for (const [index, problem] of named) {
+          const entry = batch[index]!;
+          // The decision got to the controller between the late human's 404 and this mirror (its
+          // suggestion landed late): send the human side to it again, within the attempts allowed.
+          if (
+            outcome.status === 409 &&
+            entry.fromHuman &&
+            entry.attempts + 1 < this.options.retry.maxAttempts
+          ) {
+            retry.push({ item: entry.fromHuman, attempts: entry.attempts + 1 });
+          } else this.fail([entry], outcome.status, problem);
+        }
         batch = batch.filter((_, i) => !named.has(i));
       }
     };

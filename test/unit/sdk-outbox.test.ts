@@ -230,6 +230,48 @@ describe('the outbox', () => {
     expect(outbox.counters).toEqual({ sent: 1, retried: 0, dropped: 0, failed: 1 });
   });
 
+  it('when the decision reaches the controller between a late human decision and its stand-in mirror, then the human side is sent to it again, not dropped', async () => {
+    // 404: no decision yet; 409: the suggestion that landed late stored it without its human side.
+    const conflict = refused(409, [{ path: 'decisions[0].requestId', problem: 'conflicts' }]);
+    const fake = fakeController([refused(404), conflict]);
+    const events: ShadowgateEvent[] = [];
+    const outbox = makeOutbox(fake, events);
+    outbox.add({
+      kind: 'human',
+      useCase: 'invoices',
+      requestId: 'late-suggestion',
+      human: { decision: 'reject' },
+      fallback: { input: { a: 1 } },
+    });
+    await outbox.flush(5000);
+    expect(fake.calls.map((c) => [c.kind, c.requestIds])).toEqual([
+      ['human', ['late-suggestion']],
+      ['batch', ['late-suggestion']],
+      ['human', ['late-suggestion']],
+    ]);
+    expect(events).toEqual([]);
+    expect(outbox.counters).toEqual({ sent: 1, retried: 0, dropped: 0, failed: 0 });
+  });
+
+  it('when a late human decision and its stand-in mirror keep being refused, then it fails once its attempts are spent', async () => {
+    const conflict = refused(409, [{ path: 'decisions[0].requestId', problem: 'conflicts' }]);
+    const fake = fakeController([refused(404), conflict, refused(404), conflict, refused(404), conflict]);
+    const events: ShadowgateEvent[] = [];
+    const outbox = makeOutbox(fake, events);
+    outbox.add({
+      kind: 'human',
+      useCase: 'invoices',
+      requestId: 'flapping',
+      human: { decision: 'reject' },
+      fallback: { input: { a: 1 } },
+    });
+    await outbox.flush(5000);
+    // maxAttempts 3: the pair is tried three times, then the item fails (never loops).
+    expect(fake.calls).toHaveLength(6);
+    expect(events.map((e) => e.type)).toEqual(['failed']);
+    expect(outbox.counters).toMatchObject({ sent: 0, failed: 1 });
+  });
+
   it('when items keep coming while a batch is retried, then the oldest waiting ones are dropped, counted and reported', async () => {
     const fake = fakeController(Array.from({ length: 1000 }, () => unreachable));
     const events: ShadowgateEvent[] = [];
