@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import { parseDurationMs } from '../plans/duration.js';
+import { MAX_CATEGORIES } from '../statistics/drift.js';
 
 /**
  * The drift counts (README "Drift"): what the decisions triggers keep per hour (migration 0011,
@@ -8,6 +9,19 @@ import { parseDurationMs } from '../plans/duration.js';
  * drift_references). A window is read from at most one row per (hour, field, value, stripe) of
  * one stage version, so its cost does not grow with the decisions stored.
  */
+
+/**
+ * The named values a segment field holds per hour of a stage version (migration 0015's
+ * `value_cap`): once an hour holds this many, a value new to it is counted as `__other__`, so a
+ * client sending a new value with every decision adds no more rows than this an hour. Twice
+ * MAX_CATEGORIES: the measures compare at most MAX_CATEGORIES, picked by the window's shares, and
+ * a field of up to this many values reaches them whole. The labels are bounded already (the
+ * plan's, and `__other__`), the numeric fields by their buckets.
+ */
+export const DRIFT_VALUES_PER_HOUR = 2 * MAX_CATEGORIES;
+
+/** The longest segment value counted by name (migration 0015's `value_chars`); a longer one is `__other__`. */
+export const DRIFT_VALUE_CHARS = 200;
 
 export const DRIFT_KINDS = ['segment', 'numeric', 'built-in'] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];

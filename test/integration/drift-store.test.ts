@@ -1,18 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DecisionStore } from '../../src/ingest/decision-store.js';
 import { type DriftCells, DriftStore, emptyCells } from '../../src/metrics/drift-store.js';
-import { DEFAULT_NUMERIC_BUCKETS } from '../../src/metrics/drift-view.js';
 import { aiConfigKey } from '../../src/plans/ai-config-key.js';
 import { UseCaseStore } from '../../src/plans/use-case-store.js';
 import { AiCallStore } from '../../src/shadow/ai-call-store.js';
-import {
-  bucketIndex,
-  bucketThresholds,
-  CONFIDENCE_BUCKETS,
-  LATENCY_MS_BUCKETS,
-} from '../../src/statistics/drift.js';
+import { bucketIndex, CONFIDENCE_BUCKETS, LATENCY_MS_BUCKETS } from '../../src/statistics/drift.js';
 import { answer, BACKENDS, mirrored, planInput } from '../support/store-fixtures.js';
 import type { TestDatabase } from '../support/test-database.js';
 
@@ -194,14 +187,5 @@ describe.each(BACKENDS)('drift counts kept by the decisions triggers on %s', (_b
     expect(await store.markTripped(stored.id)).toBe(true);
     expect(await store.markTripped(stored.id)).toBe(false);
     expect((await store.reference(UC, 2))?.trippedAt).toBeInstanceOf(Date);
-  });
-});
-
-describe('the bucket schemes of migration 0011', () => {
-  it('when the trigger buckets a value, then it uses the thresholds of the TypeScript schemes', () => {
-    const text = readFileSync('migrations/0011_drift.sql', 'utf8');
-    for (const scheme of [CONFIDENCE_BUCKETS, LATENCY_MS_BUCKETS, DEFAULT_NUMERIC_BUCKETS]) {
-      expect(text).toContain(`'{${bucketThresholds(scheme).join(',')}}'::float8[]`);
-    }
   });
 });
