@@ -24,11 +24,42 @@ export class DriftService {
   constructor(private readonly store: DriftStore) {}
 
   async read(useCase: UseCase, now: Date): Promise<DriftReading> {
-    const { drift } = useCase.plan;
     const [reference, current] = await Promise.all([
       this.referenceOf(useCase),
-      this.store.window(useCase.id, useCase.stageVersion, drift.window, now.getTime()),
+      this.store.window(useCase.id, useCase.stageVersion, useCase.plan.drift.window, now.getTime()),
     ]);
+    return this.reading(useCase, reference, current);
+  }
+
+  /**
+   * `read` for many use cases at once (the tick): their references and current windows in two
+   * queries, not a few per use case. A use case whose visit has no reference yet has it taken as
+   * `read` would; one whose reference cannot be taken now is left out (its own `read` says why).
+   */
+  async readMany(useCases: readonly UseCase[], now: Date): Promise<Map<string, DriftReading>> {
+    const result = new Map<string, DriftReading>();
+    if (useCases.length === 0) return result;
+    const visits = useCases.map((u) => ({
+      useCase: u.id,
+      stageVersion: u.stageVersion,
+      window: u.plan.drift.window,
+    }));
+    const [references, windows] = await Promise.all([
+      this.store.references(visits),
+      this.store.currentWindows(visits, now.getTime()),
+    ]);
+    for (const useCase of useCases) {
+      const reference =
+        references.get(useCase.id) ?? (await this.referenceOf(useCase).catch(() => undefined));
+      const current = windows.get(useCase.id);
+      if (!reference || !current) continue;
+      result.set(useCase.id, this.reading(useCase, reference, current));
+    }
+    return result;
+  }
+
+  private reading(useCase: UseCase, reference: DriftReference, current: DriftWindow): DriftReading {
+    const { drift } = useCase.plan;
     return {
       stage: useCase.stage,
       stageVersion: useCase.stageVersion,

@@ -121,22 +121,113 @@ export class DriftStore {
     return { ...(await this.sum(useCase, stageVersion, fromHour, toHour)), stageVersion };
   }
 
+  /**
+   * The current windows of many use cases at once (the tick), in one query: for each, the window
+   * `window` reads for its stage version up to the hour of `nowMs` (a duration, or the trailing
+   * whole hours holding at least that many decisions, sized from the drift_counts_decisions index
+   * in the same statement).
+   */
+  async currentWindows(
+    requests: ReadonlyArray<{ useCase: string; stageVersion: number; window: number | string }>,
+    nowMs: number,
+  ): Promise<Map<string, DriftWindow>> {
+    const toHour = Math.floor(nowMs / HOUR_MS);
+    const result = new Map<string, DriftWindow>(
+      requests.map((r) => [
+        r.useCase,
+        { stageVersion: r.stageVersion, fromHour: null, toHour: null, decisions: 0, cells: emptyCells() },
+      ]),
+    );
+    if (requests.length === 0) return result;
+    // A duration's first hour is known; a window of decisions (size > 0) is sized below.
+    const sizes = requests.map((r) => (typeof r.window === 'number' ? r.window : 0));
+    const froms = requests.map((r) =>
+      typeof r.window === 'string' ? toHour - Math.ceil(parseDurationMs(r.window) / HOUR_MS) + 1 : 0,
+    );
+    const rows = await this.database.preparedRows<{
+      use_case: string;
+      from_hour: number;
+      kind: DriftKind;
+      field: string;
+      value: string;
+      n: number;
+    }>(sql`
+      with f as (
+        select * from unnest(${sql.param(requests.map((r) => r.useCase))}::text[],
+          ${sql.param(requests.map((r) => r.stageVersion))}::int[], ${sql.param(sizes)}::int[],
+          ${sql.param(froms)}::int[]) f(use_case, stage_version, size, from_hour)
+      ), hours as (
+        select f.use_case, f.size, h.hour, h.n,
+          sum(h.n) over (partition by f.use_case order by h.hour desc) as held
+        from f cross join lateral (
+          select hour, sum(count) as n from drift_counts
+          where use_case = f.use_case and stage_version = f.stage_version and kind = 'built-in'
+            and field = 'decisions' and hour <= ${toHour}
+          group by hour having sum(count) > 0 order by hour desc limit ${MAX_LOOKBACK_HOURS}) h
+        where f.size > 0
+      ), bounds as (
+        -- The newest hours until they hold size decisions (all of them when they never do).
+        select f.use_case, f.stage_version, case when f.size > 0 then (select min(h.hour) from hours h
+          where h.use_case = f.use_case and h.held - h.n < h.size) else f.from_hour end as from_hour
+        from f
+      )
+      select b.use_case, b.from_hour, c.kind, c.field, c.value, c.n
+      from bounds b cross join lateral (
+        select kind, field, value, sum(count)::float8 as n from drift_counts
+        where use_case = b.use_case and stage_version = b.stage_version
+          and hour >= b.from_hour and hour <= ${toHour}
+        group by kind, field, value having sum(count) > 0) c`);
+    for (const { use_case, from_hour, kind, field, value, n } of rows) {
+      const window = result.get(use_case);
+      if (!window || !DRIFT_KINDS.includes(kind)) continue;
+      window.fromHour = Number(from_hour);
+      window.toHour = toHour;
+      add(window, kind, field, value, Number(n));
+    }
+    // As `window` reads them: a window holding no decision is empty.
+    for (const [useCase, window] of result) {
+      if (window.decisions === 0) {
+        result.set(useCase, {
+          stageVersion: window.stageVersion,
+          fromHour: null,
+          toHour: null,
+          decisions: 0,
+          cells: emptyCells(),
+        });
+      }
+    }
+    return result;
+  }
+
   private async sum(useCase: string, stageVersion: number, fromHour: number, toHour: number) {
     const rows = await this.database.rows<{ kind: DriftKind; field: string; value: string; n: number }>(sql`
       select kind, field, value, sum(count)::float8 as n from drift_counts
       where use_case = ${useCase} and stage_version = ${stageVersion}
         and hour >= ${fromHour} and hour <= ${toHour}
       group by kind, field, value having sum(count) > 0`);
-    const cells = emptyCells();
-    let decisions = 0;
+    const read = { fromHour, toHour, decisions: 0, cells: emptyCells() };
     for (const { kind, field, value, n } of rows) {
-      if (!DRIFT_KINDS.includes(kind)) continue;
-      cells[kind][field] ??= Object.create(null) as Record<string, number>;
-      const counts = cells[kind][field]!;
-      counts[value] = Number(n);
-      if (kind === 'built-in' && field === 'decisions' && value === 'all') decisions = Number(n);
+      if (DRIFT_KINDS.includes(kind)) add(read, kind, field, value, Number(n));
     }
-    return { fromHour, toHour, decisions, cells };
+    return read;
+  }
+
+  /** The references in force for many stage versions at once (the tick), by use case; one query. */
+  async references(
+    requests: ReadonlyArray<{ useCase: string; stageVersion: number }>,
+  ): Promise<Map<string, DriftReference>> {
+    const result = new Map<string, DriftReference>();
+    if (requests.length === 0) return result;
+    const rows = await this.database.preparedRows<ReferenceRow>(sql`
+      select r.id, r.use_case, r.stage_version, r.stage, r.taken_at, r.taken_by, r.reason, r.counts, r.source,
+        r.tripped_at
+      from unnest(${sql.param(requests.map((q) => q.useCase))}::text[],
+        ${sql.param(requests.map((q) => q.stageVersion))}::int[]) f(use_case, stage_version)
+      cross join lateral (
+        select * from drift_references
+        where use_case = f.use_case and stage_version = f.stage_version order by id desc limit 1) r`);
+    for (const row of rows) result.set(row.use_case, referenceOf(row));
+    return result;
   }
 
   /** The reference in force for a stage version: the newest taken, or null. */
@@ -194,6 +285,19 @@ export class DriftStore {
       select * from ref`);
     return referenceOf(row!);
   }
+}
+
+/** Adds one summed cell to a window being read (`decisions`: `all` is its decision count). */
+function add(
+  window: { decisions: number; cells: DriftCells },
+  kind: DriftKind,
+  field: string,
+  value: string,
+  n: number,
+): void {
+  window.cells[kind][field] ??= Object.create(null) as Record<string, number>;
+  window.cells[kind][field]![value] = n;
+  if (kind === 'built-in' && field === 'decisions' && value === 'all') window.decisions = n;
 }
 
 interface ReferenceRow {

@@ -74,6 +74,8 @@ interface TickFacts {
   lastPoints: Map<string, PreviousPoint>;
   /** The journey points this tick keeps, written at its end in one insert. */
   points: JourneyPoint[];
+  /** The drift readings of the use cases with a drift, override or escalation guard. */
+  drifts: Map<string, DriftReading>;
 }
 
 /**
@@ -138,15 +140,28 @@ export class PromotionEngine {
     });
     const budgeted = useCases.filter((u) => u.plan.ai.maxDailyCost !== undefined).map((u) => u.id);
     const ids = useCases.map((u) => u.id);
-    const [cohorts, windows, spends, eligibleNotices, modelNotices, lastPoints] = await Promise.all([
+    const drifting = useCases.filter((u) => hasDriftGuard(u.plan, u.stage));
+    const [cohorts, windows, spends, eligibleNotices, modelNotices, lastPoints, drifts] = await Promise.all([
       this.deps.gates.cohorts(useCases),
       this.deps.guards.windows(guarded),
       this.deps.guards.spendsToday(budgeted, now),
       this.deps.transitions.lastEvents(ids, 'gate.eligible'),
       this.deps.transitions.lastEvents(ids, 'model.changed'),
       this.deps.journey?.lastPoints(ids) ?? new Map<string, PreviousPoint>(),
+      this.readDrifts(drifting, now),
     ]);
-    return { cohorts, windows, spends, eligibleNotices, modelNotices, lastPoints, points: [] };
+    return { cohorts, windows, spends, eligibleNotices, modelNotices, lastPoints, points: [], drifts };
+  }
+
+  /** Every drift reading of the tick at once; should that fail, each use case is read alone. */
+  private async readDrifts(useCases: readonly UseCase[], now: Date): Promise<Map<string, DriftReading>> {
+    if (!this.deps.drift || useCases.length === 0) return new Map();
+    try {
+      return await this.deps.drift.readMany(useCases, now);
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'drift readings of the tick failed; each use case read alone');
+      return new Map();
+    }
   }
 
   private async evaluate(useCase: UseCase, now: Date, report: TickReport, facts: TickFacts): Promise<void> {
@@ -164,7 +179,7 @@ export class PromotionEngine {
       }
     }
 
-    if (await this.checkDrift(useCase, now, report)) return;
+    if (await this.checkDrift(useCase, now, report, facts.drifts.get(useCase.id))) return;
 
     if (await this.checkModel(useCase, cohort, now, report, facts)) return;
 
@@ -354,10 +369,16 @@ export class PromotionEngine {
    * the stage's entry, or a re-baseline), whichever controller sees it first. True when the use
    * case changed stage.
    */
-  private async checkDrift(useCase: UseCase, now: Date, report: TickReport): Promise<boolean> {
+  private async checkDrift(
+    useCase: UseCase,
+    now: Date,
+    report: TickReport,
+    read?: DriftReading,
+  ): Promise<boolean> {
     const { drift } = this.deps;
     if (!drift || !hasDriftGuard(useCase.plan, useCase.stage)) return false;
-    const reading = await drift.read(useCase, now);
+    // Read with every other use case's at the start of the tick; alone only when that failed.
+    const reading = read ?? (await drift.read(useCase, now));
     this.deps.onDriftRead?.(useCase.id, reading);
     const verdict = evaluateDriftGuards(
       useCase.plan,

@@ -188,4 +188,38 @@ describe.each(BACKENDS)('drift counts kept by the decisions triggers on %s', (_b
     expect(await store.markTripped(stored.id)).toBe(false);
     expect((await store.reference(UC, 2))?.trippedAt).toBeInstanceOf(Date);
   });
+
+  it('when the windows and references of many use cases are read at once (the tick), then each is what it is read alone', async () => {
+    const now = Date.parse('2024-03-02T00:30:00Z');
+    for (const window of [40, 1000, 100_000, '2h', '30d', '1h']) {
+      for (const stageVersion of [1, 2, 3]) {
+        const many = await store.currentWindows(
+          [
+            { useCase: UC, stageVersion, window },
+            { useCase: 'nobody', stageVersion: 1, window },
+          ],
+          now,
+        );
+        const alone = await store.window(UC, stageVersion, window, now);
+        expect(JSON.parse(JSON.stringify(many.get(UC))), `${window} of ${stageVersion}`).toEqual(
+          JSON.parse(JSON.stringify(alone)),
+        );
+        expect(many.get('nobody')).toMatchObject({ stageVersion: 1, fromHour: null, decisions: 0 });
+      }
+    }
+    // A window of decisions up to now: not the whole stage version, at least 40 of them.
+    const trailing = (await store.currentWindows([{ useCase: UC, stageVersion: 1, window: 40 }], now)).get(
+      UC,
+    )!;
+    expect(trailing.decisions).toBeGreaterThanOrEqual(40);
+    expect(trailing.decisions).toBeLessThan((await raw(1)).length);
+    expect(await store.currentWindows([], now)).toEqual(new Map());
+
+    const references = await store.references([
+      { useCase: UC, stageVersion: 2 },
+      { useCase: UC, stageVersion: 1 },
+    ]);
+    expect([...references.keys()]).toEqual([UC]);
+    expect(references.get(UC)).toEqual(await store.reference(UC, 2));
+  });
 });
