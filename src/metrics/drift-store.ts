@@ -139,7 +139,7 @@ export class DriftStore {
       ]),
     );
     if (requests.length === 0) return result;
-    // A duration's first hour is known; a window of decisions (size > 0) is sized below.
+    // A duration's first hour is known; a window of decisions (size > 0) is sized by the query.
     const sizes = requests.map((r) => (typeof r.window === 'number' ? r.window : 0));
     const froms = requests.map((r) =>
       typeof r.window === 'string' ? toHour - Math.ceil(parseDurationMs(r.window) / HOUR_MS) + 1 : 0,
@@ -152,24 +152,33 @@ export class DriftStore {
       value: string;
       n: number;
     }>(sql`
-      with f as (
+      with recursive f as (
         select * from unnest(${sql.param(requests.map((r) => r.useCase))}::text[],
           ${sql.param(requests.map((r) => r.stageVersion))}::int[], ${sql.param(sizes)}::int[],
           ${sql.param(froms)}::int[]) f(use_case, stage_version, size, from_hour)
-      ), hours as (
-        select f.use_case, f.size, h.hour, h.n,
-          sum(h.n) over (partition by f.use_case order by h.hour desc) as held
+      ), walk as (
+        -- A window of decisions: from the newest hour back, one hour with decisions at a time (a
+        -- probe of the drift_counts_decisions index each), until the hours hold size decisions or
+        -- none is left: the window's hours are read, not the stage version's whole history.
+        select f.use_case, f.stage_version, f.size, h.hour, h.n as held, 1 as depth
         from f cross join lateral (
           select hour, sum(count) as n from drift_counts
           where use_case = f.use_case and stage_version = f.stage_version and kind = 'built-in'
             and field = 'decisions' and hour <= ${toHour}
-          group by hour having sum(count) > 0 order by hour desc limit ${MAX_LOOKBACK_HOURS}) h
+          group by hour having sum(count) > 0 order by hour desc limit 1) h
         where f.size > 0
-      ), bounds as (
-        -- The newest hours until they hold size decisions (all of them when they never do).
-        select f.use_case, f.stage_version, case when f.size > 0 then (select min(h.hour) from hours h
-          where h.use_case = f.use_case and h.held - h.n < h.size) else f.from_hour end as from_hour
-        from f
+        union all
+        select w.use_case, w.stage_version, w.size, h.hour, w.held + h.n, w.depth + 1
+        from walk w cross join lateral (
+          select hour, sum(count) as n from drift_counts
+          where use_case = w.use_case and stage_version = w.stage_version and kind = 'built-in'
+            and field = 'decisions' and hour < w.hour
+          group by hour having sum(count) > 0 order by hour desc limit 1) h
+        where w.held < w.size and w.depth < ${MAX_LOOKBACK_HOURS}
+      ), bounds as materialized (
+        select f.use_case, f.stage_version, case when f.size > 0 then m.hour else f.from_hour end as from_hour
+        from f left join (select use_case, min(hour) as hour from walk group by use_case) m
+          on m.use_case = f.use_case
       )
       select b.use_case, b.from_hour, c.kind, c.field, c.value, c.n
       from bounds b cross join lateral (
