@@ -58,12 +58,11 @@ export function stageStrip(journey) {
   return el(
     'ol',
     { class: 'stage-strip', id: 'stage-strip', 'aria-label': 'stage visits' },
-    all.map((s, i) =>
-      el(
+    all.map((s, i) => {
+      const item = el(
         'li',
         {
           class: `stage-${s.visit.stage}${s.visit.forced ? ' forced' : ''}`,
-          style: `flex-basis: ${((100 * (weights[i] ?? 0)) / sum).toFixed(2)}%`,
           title: `${s.visit.stage} from ${dateTime(s.visit.enteredAt)}${
             s.visit.leftAt ? ` to ${dateTime(s.visit.leftAt)}` : ' (now)'
           }\n${s.visit.actor}: ${s.visit.reason}`,
@@ -71,8 +70,11 @@ export function stageStrip(journey) {
         },
         el('span', { class: 'name' }, s.visit.stage),
         el('span', { class: 'length', dataset: { field: 'length' } }, duration(s.end - s.start)),
-      ),
-    ),
+      );
+      // Through the CSSOM: the page's Content Security Policy refuses inline style attributes.
+      item.style.flexBasis = `${((100 * (weights[i] ?? 0)) / sum).toFixed(2)}%`;
+      return item;
+    }),
   );
 }
 

@@ -100,10 +100,7 @@ async function openPage(): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
   page.on('console', (message) => {
-    // The Journey panel's strip (src/dashboard/journey.js) sets a style attribute that the page's
-    // CSP refuses: not this panel's error, left to that panel's owner.
-    if (message.type() === 'error' && !message.text().startsWith('Applying inline style violates'))
-      errors.push(message.text());
+    if (message.type() === 'error') errors.push(message.text());
   });
   page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
   await page.goto(baseUrl);

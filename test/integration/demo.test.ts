@@ -80,6 +80,9 @@ async function dashboardShowsJourney(url: string, viewerKey: string): Promise<Jo
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${url}/`);
     await page.fill('#key-input', viewerKey);
