@@ -31,7 +31,7 @@ const LINES = {
 };
 
 /** A visit narrower than this share of the journey is still wide enough to read. */
-const MIN_SHARE = 0.06;
+const MIN_SHARE = 0.11;
 
 /**
  * When each visit starts and ends, ms; the open one ends at the controller's now.
