@@ -8,6 +8,7 @@ import { stableUnit } from '../simulation/stable-hash.js';
 import type { DemoOptions } from './demo-options.js';
 import { DEMO_CLERK_MS, DEMO_SET_ASIDE_RATE, type DemoService, startDemoService } from './demo-service.js';
 import type { DemoStage } from './demo-setup.js';
+import { seeMode } from './journey-act.js';
 import { type GuardEvidence, guardCheckLines, type TransitionLine } from './journey-report.js';
 import { stageSummaries } from './journey-traffic.js';
 import type { SimulatedClock } from './simulated-clock.js';
@@ -411,26 +412,6 @@ export async function driftAct(
   );
   out();
   return result;
-}
-
-/** Until the service's SDK reads `mode` from the flag, bounded. */
-async function seeMode(service: DemoService, useCase: string, mode: Mode, out: (text?: string) => void) {
-  const started = Date.now();
-  const probes = Array.from({ length: 20 }, (_, i) => ({
-    requestId: `demo-mode-probe-${i}`,
-    context: { region: 'EU', riskTier: 'low' },
-  }));
-  while (!probes.some((p) => service.sg.modeOf(useCase, p) === mode)) {
-    // The SDK polls each second; a loaded machine may take longer, a broken flag never shows.
-    if (Date.now() - started > 120_000) throw new Error(`the service's SDK did not see ${mode} within 120 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  out(
-    say(
-      'example service',
-      `its SDK read ${mode} from the flag ${((Date.now() - started) / 1000).toFixed(1)} s later, without a restart`,
-    ),
-  );
 }
 
 /** Sends the invoices numbered `numbers` to the service, `concurrency` at a time; the clerk decides those set aside. */

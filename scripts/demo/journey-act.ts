@@ -301,14 +301,20 @@ export async function journeyAct(
 }
 
 /** Until the service's SDK reads `mode` from the flag for a low-risk invoice (the boundary's), bounded. */
-async function seeMode(service: DemoService, useCase: string, mode: Mode, out: (text?: string) => void) {
+export async function seeMode(
+  service: DemoService,
+  useCase: string,
+  mode: Mode,
+  out: (text?: string) => void,
+) {
   const started = Date.now();
   const probes = Array.from({ length: 20 }, (_, i) => ({
     requestId: `demo-mode-probe-${i}`,
     context: { region: 'EU', riskTier: 'low' },
   }));
   while (!probes.some((p) => service.sg.modeOf(useCase, p) === mode)) {
-    if (Date.now() - started > 20_000) throw new Error(`the service's SDK did not see ${mode} within 20 s`);
+    // The SDK polls each second; a loaded machine may take longer, a broken flag never shows.
+    if (Date.now() - started > 120_000) throw new Error(`the service's SDK did not see ${mode} within 120 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   out(
