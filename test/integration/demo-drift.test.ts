@@ -6,6 +6,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DriftBody } from '../../scripts/demo/drift-act.js';
 import { launchChromium } from '../support/browser.js';
+import { DEMO_COMMAND } from '../support/demo-command.js';
 
 /**
  * `npm run demo -- --drift --keep` end to end, as a child process with a data directory of its
@@ -15,7 +16,6 @@ import { launchChromium } from '../support/browser.js';
  */
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const USE_CASE = 'invoice-triage';
 const scratch = mkdtempSync(join(tmpdir(), 'sg-demo-drift-test-'));
 
@@ -43,9 +43,10 @@ const numberOf = (text: string) => Number(text.replace(/,/g, ''));
 describe('the drift demo', () => {
   // About 1,600 invoices through the example service on PGlite, then a browser on the dashboard it leaves.
   it('with --drift --keep, then stable traffic keeps the guard quiet, the region shift trips it within one window and rolls back, the figures are printed, and the dashboard shows the drift view the API answers', async () => {
+    const [node, ...script] = DEMO_COMMAND;
     const proc = spawn(
-      TSX,
-      ['scripts/demo.ts', '--drift', '--keep', '--latency', '4', '--ai-port', '0', '--data-dir', scratch],
+      node,
+      [...script, '--drift', '--keep', '--latency', '4', '--ai-port', '0', '--data-dir', scratch],
       { cwd: ROOT, env: process.env },
     );
     child = proc;

@@ -17,6 +17,7 @@ import { parsePlanText } from '../../src/plans/plan-loader.js';
 import { makeInvoice, referenceLabel } from '../../scripts/simulation/reference-labeler.js';
 import { simulateOutcome } from '../../scripts/simulation/simulated-answer.js';
 import { launchChromium } from '../support/browser.js';
+import { DEMO_COMMAND } from '../support/demo-command.js';
 
 /**
  * `npm run demo` end to end, as a child process with a data directory of its own; and the
@@ -25,7 +26,6 @@ import { launchChromium } from '../support/browser.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const PLAN_FILE = join(ROOT, 'rollout-plans/invoice-triage.yaml');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const LABELS = ['approve', 'reject', 'escalate'];
 const scratch = mkdtempSync(join(tmpdir(), 'sg-demo-test-'));
 
@@ -121,7 +121,8 @@ function runDemo(
   whileKept?: (kept: { url: string; viewerKey: string }) => Promise<void>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(TSX, ['scripts/demo.ts', ...args], { cwd: ROOT, env: process.env });
+    const [node, ...script] = DEMO_COMMAND;
+    const child = spawn(node, [...script, ...args], { cwd: ROOT, env: process.env });
     let stdout = '';
     let stderr = '';
     let visit: Promise<unknown> | null = null;

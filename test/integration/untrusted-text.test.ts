@@ -111,6 +111,8 @@ describe('untrusted text through the API and the evidence report', () => {
       '#### Confusion matrix (model simulated-v1)',
       '#### Precision and recall (model simulated-v1)',
       '## Guards',
+      '## Drift',
+      '## Journey',
       '## Transitions',
       '## Changes held for approval',
       '## Costs',
