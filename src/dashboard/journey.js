@@ -10,7 +10,6 @@ import { dateTime } from './format.js';
  * which the transitions are recorded on (the demo's simulated clock, in the demo).
  *
  * @typedef {import('../http/routes/journey-routes.js').JourneyResponse} Journey
- * @typedef {Journey['visits'][number]} Visit
  * @typedef {Journey['points'][number]} JourneyPoint
  */
 

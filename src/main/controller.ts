@@ -278,7 +278,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
       await flags.reconciler.reconcile(useCase.id);
     },
   });
+  // The tick writes its points; the API and the report read them with the bounded reads' time limit.
   const journey = new JourneyStore(database);
+  const journeyReads = new JourneyStore(database.boundedReads);
   const engine = new PromotionEngine({
     useCases,
     transitions,
@@ -344,10 +346,10 @@ export async function createController(options: ControllerOptions): Promise<Cont
       events: new AuditEventReader(database.boundedReads),
       challengers,
       changes: changeStore,
-      journey,
+      journey: journeyReads,
     }),
     timeseries: new TimeseriesStore(database.boundedReads),
-    journey: new JourneyStore(database.boundedReads),
+    journey: journeyReads,
     keys,
     release,
     clock,
