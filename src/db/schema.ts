@@ -386,6 +386,50 @@ export const challengerCalls = pgTable(
 );
 
 /**
+ * Judge calls (comparator type `judge`, issue 17): one per decision whose plan version scores with
+ * a judge, owed in PostgreSQL like a shadow call (claimed under a lease, retried, swept back when
+ * lost). The decision's score stays null (pending) until the judge answers; a judge that fails for
+ * good leaves it pending, never 0 or 1. A sampled share (`calibration`) is offered to people for a
+ * rating, against which the judge itself is measured.
+ */
+export const judgeCalls = pgTable(
+  'judge_calls',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** decisions.id; one judge call per decision (a new judge means a new plan version). */
+    decisionId: bigint('decision_id', { mode: 'number' }).notNull(),
+    useCase: text('use_case').notNull(),
+    requestId: text('request_id').notNull(),
+    /** The plan version whose comparator is the judge (the decision's). */
+    planVersion: integer('plan_version').notNull(),
+    createdAt: at('created_at').notNull().defaultNow(),
+    /** owed | done | error (failed for good: the comparison stays pending) */
+    state: text('state').notNull().default('owed'),
+    leaseUntil: at('lease_until'),
+    attempts: integer('attempts').notNull().default(0),
+    /** The judge's score in [0, 1], also written to decisions.score. */
+    score: doublePrecision('score'),
+    verdict: text('verdict'),
+    rationale: text('rationale'),
+    /** What the judge says it is (its answer's judgeVersion), else the configuration's hash. */
+    judgeVersion: text('judge_version'),
+    latencyMs: doublePrecision('latency_ms'),
+    inputTokens: integer('input_tokens'),
+    outputTokens: integer('output_tokens'),
+    cost: doublePrecision('cost'),
+    error: text('error'),
+    judgedAt: at('judged_at'),
+    /** Sampled (comparator.calibrationRate) to be offered to people for a rating. */
+    calibration: boolean('calibration').notNull().default(false),
+  },
+  (t) => [
+    uniqueIndex('judge_calls_once').on(t.decisionId),
+    index('judge_calls_owed').on(t.id).where(sql`state = 'owed'`),
+    index('judge_calls_use_case').on(t.useCase, t.requestId),
+  ],
+);
+
+/**
  * Changes held back for approval (README "Change control"): a plan version that widens the AI's
  * authority, or any plan or manual stage change of a use case whose plan asks for approvals. A
  * change is applied once, by the approval that completes it, and only on the plan and stage
