@@ -14,6 +14,9 @@ import { respond, sendJson } from './simulated-responses.js';
  * `x-request-id` header, percent-decoded (else a hash of the prompt), and the input is
  * recovered from the prompt (see `embeddedInput`).
  *
+ * Its drafting mode: a request whose input is a support ticket (support-tickets.ts) is answered
+ * with a draft reply (a `text` decision), acceptable with probability `agreement`.
+ *
  * Two hooks for scenario tests, both options (at start or through `setOptions`): `alwaysAnswer`
  * makes it answer one label to everything (the "majority trap" AI), and `failOnReference` makes it
  * fail for good on the requests of some reference labels (an AI that fails on the hard cases). A

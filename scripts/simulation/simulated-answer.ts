@@ -1,5 +1,6 @@
 import { referenceLabel } from './reference-labeler.js';
 import { stableIndex, stableUnit } from './stable-hash.js';
+import { agentReply, isTicketInput, simulatedDraft } from './support-tickets.js';
 
 /**
  * What the simulated AI system does with one call, as a pure function of its
@@ -17,7 +18,7 @@ export type SimRange = number | { min: number; max: number };
 export interface SimAnswerOptions {
   /** Labels the simulated AI chooses from. */
   labels: string[];
-  /** Probability of returning the reference label. */
+  /** Probability of returning the reference label (for a support ticket: of an acceptable draft). */
   agreement: number;
   latencyMs: SimRange;
   /** Fraction of calls answered with HTTP 500. */
@@ -77,6 +78,18 @@ export function simulateOutcome(
   const draft = draftOf(input);
   if (draft !== null) {
     return { kind: 'answer', decision: draft, reference: draft, agreed: true, confidence: 0.9, latencyMs };
+  }
+  if (isTicketInput(input)) {
+    const { draft, acceptable } = simulatedDraft(input, requestId, o.agreement, o.seed);
+    const confidence = acceptable ? 0.7 + 0.29 * u('confidence') : 0.45 + 0.4 * u('confidence');
+    return {
+      kind: 'answer',
+      decision: draft,
+      reference: agentReply(input),
+      agreed: acceptable,
+      confidence: round(confidence, 3),
+      latencyMs,
+    };
   }
   const reference = referenceLabel(input, o.labels);
   if (o.failOnReference?.includes(reference)) return { kind: 'http-500', latencyMs };
