@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import type { Mode } from '../plans/plan-schema.js';
 import type { CohortAggregate } from './metrics-types.js';
+import { OTHER_SEGMENT_VALUE, SEGMENT_VALUE_CHARS, SEGMENT_VALUES_PER_STAGE } from './segment-bounds.js';
 
 export interface MetricsFilter {
   useCase: string;
@@ -83,16 +84,29 @@ export class MetricsStore {
         score_sum: number;
         failed: number;
       }>(sql`
-        select d.stage, d.ai_config, d.ai_model_version as model_version, s.name as segment,
-          d.context ->> s.name as value, count(d.score)::int as compared,
-          coalesce(sum(d.score), 0)::float8 as score_sum, count(*) filter (where d.score is null)::int as failed
-        from decisions d cross join unnest(${sql.param(segments)}::text[]) as s(name)
-        where ${where} and ${SCORED_OR_FAILED} and d.context ? s.name
-        group by 1, 2, 3, 4, 5`);
+        with counted as (
+          select d.stage, d.ai_config, d.ai_model_version as model_version, s.name as segment,
+            case when length(d.context ->> s.name) > ${SEGMENT_VALUE_CHARS} then ${OTHER_SEGMENT_VALUE}
+              else coalesce(d.context ->> s.name, 'null') end as value,
+            count(d.score)::int as compared, coalesce(sum(d.score), 0)::float8 as score_sum,
+            count(*) filter (where d.score is null)::int as failed
+          from decisions d cross join unnest(${sql.param(segments)}::text[]) as s(name)
+          where ${where} and ${SCORED_OR_FAILED} and d.context ? s.name
+          group by 1, 2, 3, 4, 5
+        ), ranked as (
+          select c.*, dense_rank() over (partition by segment order by total desc, value) as rank
+          from counted c join (
+            select segment, value, sum(compared + failed) as total from counted group by 1, 2
+          ) t using (segment, value)
+        )
+        select stage, ai_config, model_version, segment,
+          case when rank > ${SEGMENT_VALUES_PER_STAGE} then ${OTHER_SEGMENT_VALUE} else value end as value,
+          sum(compared)::int as compared, sum(score_sum)::float8 as score_sum, sum(failed)::int as failed
+        from ranked group by 1, 2, 3, 4, 5`);
       for (const r of segmentRows) {
         cohorts.get(cohortKey(r.stage, r.ai_config, r.model_version))?.segments.push({
           segment: r.segment,
-          value: r.value ?? 'null',
+          value: r.value,
           compared: Number(r.compared),
           scoreSum: Number(r.score_sum),
           failed: Number(r.failed),
