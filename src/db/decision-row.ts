@@ -11,6 +11,12 @@ export interface NewDecision {
   useCase: string;
   requestId: string;
   payloadHash: string;
+  /**
+   * With a human side: the hash of the same payload without it, so a mirror that only adds the
+   * human decision to a request stored without one (a suggestion, or a mirror sent before the
+   * person decided) completes it instead of conflicting.
+   */
+  bareHash?: string;
   /** The input in the plan's `storeInput` form. */
   input: unknown;
   /** The raw input to keep while the AI call is owed (see `storedForms`); undefined: nothing to keep. */

@@ -76,9 +76,18 @@ export function challengerRecords(rows: readonly NewDecision[]): string | null {
 }
 
 const PAYLOAD_HASHES = `
-select d.use_case, d.request_id, d.payload_hash
+select d.use_case, d.request_id, d.payload_hash, d.human_decision is null as undecided,
+  d.human_decision::text as human_text
 from decisions d
 join jsonb_to_recordset($1::text::jsonb) as k(u text, q text) on d.use_case = k.u and d.request_id = k.q`;
+
+/** Adds the human side to stored decisions that have none (a mirror completing a request). */
+const COMPLETE_HUMAN = `
+update decisions d set human_decision = k.hd, human_decided_by = k.hb, human_handling_ms = k.hm, human_at = now()
+from jsonb_to_recordset($1::text::jsonb) as k(u text, q text, hd jsonb, hb text, hm int)
+where d.use_case = k.u and d.request_id = k.q and d.human_decision is null
+returning d.id, d.use_case as "useCase", d.plan_version as "planVersion", d.human_decision as "humanDecision",
+  d.ai_decision as "aiDecision", d.ai_state as "aiState", d.score`;
 
 /** The rows as the JSON document `INSERT_MIRRORED` reads (absent members are SQL NULL). */
 function mirroredRecords(rows: readonly NewDecision[]): string {
@@ -103,23 +112,51 @@ function mirroredRecords(rows: readonly NewDecision[]): string {
   );
 }
 
+interface StoredPayload extends DecisionKeyRow {
+  payload_hash: string;
+  undecided: boolean;
+  human_text: string | null;
+}
+
+/** What a batch of mirrored decisions did: stored anew, already stored, or completed with their human side. */
+export interface MirroredOutcome {
+  inserted: NewDecision[];
+  duplicates: number;
+  /** Stored without a human decision before; completed now, to be compared. */
+  completed: ComparableRow[];
+}
+
+/** The human sides of rows as the JSON document `COMPLETE_HUMAN` reads. */
+function humanRecords(rows: readonly NewDecision[]): string {
+  return JSON.stringify(
+    rows.map((r) => ({
+      u: r.useCase,
+      q: r.requestId,
+      hd: r.human?.decision,
+      hb: r.human?.decidedBy,
+      hm: r.human?.handlingMs,
+    })),
+  );
+}
+
 export class DecisionStore {
   constructor(private readonly database: Database) {}
 
   /**
    * Stores mirrored decisions idempotently in one transaction: a key already stored
-   * with the same payload hash is a duplicate; with another hash the whole batch is
-   * refused (409) and nothing is written.
+   * with the same payload hash is a duplicate; one stored without a human decision, sent again
+   * with one and otherwise the same, is completed (`completed`, to be compared); with another
+   * hash the whole batch is refused (409) and nothing is written.
    */
-  async insertMirrored(rows: NewDecision[]): Promise<{ inserted: NewDecision[]; duplicates: number }> {
-    if (rows.length === 0) return { inserted: [], duplicates: 0 };
+  async insertMirrored(rows: NewDecision[]): Promise<MirroredOutcome> {
+    if (rows.length === 0) return { inserted: [], duplicates: 0, completed: [] };
     return rawTransaction(this.database, async (run) => {
       const returned = await run<DecisionKeyRow>(INSERT_MIRRORED, [mirroredRecords(rows)]);
       // The common case: every row is new (RETURNING gives back exactly the rows inserted).
       if (returned.length === rows.length) {
         const asked = challengerRecords(rows);
         if (asked) await run(ENLIST_CHALLENGER, [asked]);
-        return { inserted: rows, duplicates: 0 };
+        return { inserted: rows, duplicates: 0, completed: [] };
       }
       const insertedKeys = new Set(returned.map((k) => `${k.use_case}\u0000${k.request_id}`));
       const inserted = rows.filter((r) => insertedKeys.has(keyOf(r)));
@@ -127,13 +164,37 @@ export class DecisionStore {
       const asked = challengerRecords(inserted);
       if (asked) await run(ENLIST_CHALLENGER, [asked]);
 
-      const found = await run<DecisionKeyRow & { payload_hash: string }>(PAYLOAD_HASHES, [
+      const found = await run<StoredPayload>(PAYLOAD_HASHES, [
         JSON.stringify(others.map((k) => ({ u: k.useCase, q: k.requestId }))),
       ]);
-      const stored = new Map(found.map((f) => [`${f.use_case}\u0000${f.request_id}`, f.payload_hash]));
-      const conflicting = others.filter((r) => stored.get(keyOf(r)) !== r.payloadHash);
+      const stored = new Map(found.map((f) => [`${f.use_case}\u0000${f.request_id}`, f]));
+      const completing: NewDecision[] = [];
+      const conflicting = others.filter((r) => {
+        const f = stored.get(keyOf(r));
+        if (f?.payload_hash === r.payloadHash) return false;
+        if (!f || !r.human || r.bareHash !== f.payload_hash) return true;
+        if (f.undecided) completing.push(r);
+        // Completed before (the same human decision): a duplicate; another decision: a conflict.
+        else if (!sameJson(JSON.parse(f.human_text ?? 'null'), r.human.decision)) return true;
+        return false;
+      });
       if (conflicting.length > 0) throw new ConflictingDecisions(conflicting);
-      return { inserted, duplicates: others.length };
+      const completed =
+        completing.length === 0 ? [] : await run<ComparableRow>(COMPLETE_HUMAN, [humanRecords(completing)]);
+      // A completion raced by another writer of the human side: decided meanwhile, so judged again.
+      if (completed.length < completing.length) {
+        const done = new Set(completed.map((c) => keyOf(c as unknown as DecisionKey & ComparableRow)));
+        const raced = completing.filter((r) => !done.has(keyOf(r)));
+        const now = await run<StoredPayload>(PAYLOAD_HASHES, [
+          JSON.stringify(raced.map((k) => ({ u: k.useCase, q: k.requestId }))),
+        ]);
+        const byKey = new Map(now.map((f) => [`${f.use_case}\u0000${f.request_id}`, f]));
+        const lost = raced.filter(
+          (r) => !sameJson(JSON.parse(byKey.get(keyOf(r))?.human_text ?? 'null'), r.human?.decision),
+        );
+        if (lost.length > 0) throw new ConflictingDecisions(lost);
+      }
+      return { inserted, duplicates: others.length - completed.length, completed };
     });
   }
 

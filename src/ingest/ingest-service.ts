@@ -47,11 +47,23 @@ export class IngestService {
    * queue's own command timeout (a silent Redis must not hold ingest: the sweep re-enqueues).
    */
   async ingest(items: MirroredDecision[], principal: Principal, paths: string[]): Promise<IngestResult> {
-    const { inserted, duplicates } = await withinDeadline(
+    const { inserted, duplicates, completed } = await withinDeadline(
       () => this.store(items, principal, paths),
       this.timeoutMs,
       'ingest',
     );
+    // Requests stored before without their human decision, completed by this one: compared now, as
+    // a late human decision is (a failed comparison is repaired by the sweep).
+    for (const row of completed) {
+      await this.deps.comparisons
+        .compareIfComplete(row)
+        .catch((error: unknown) =>
+          this.deps.logger.warn(
+            { err: error, decision: row.id },
+            'comparison failed; the sweep will repair it',
+          ),
+        );
+    }
     const owed = inserted.filter((r) => r.aiState === 'owed');
     const jobs = owed.map((r) => ({ useCase: r.useCase, requestId: r.requestId }));
     for (const r of inserted) {
@@ -65,8 +77,9 @@ export class IngestService {
           this.deps.logger.warn({ err: error, count: owed.length }, 'enqueue failed; the sweep will retry'),
         );
     }
-    if (this.deps.onIngested) this.countIngested(items, inserted, this.deps.onIngested);
-    return { accepted: inserted.length, duplicates, aiCallsOwed: owed.length };
+    const accepted = [...inserted, ...completed];
+    if (this.deps.onIngested) this.countIngested(items, accepted, this.deps.onIngested);
+    return { accepted: accepted.length, duplicates, aiCallsOwed: owed.length };
   }
 
   private get timeoutMs(): number {
@@ -113,7 +126,7 @@ export class IngestService {
     if (problems.length > 0)
       throw badRequest('some decisions do not fit their plan; nothing was stored', listProblems(problems));
 
-    const { inserted, duplicates } = await this.deps.decisions
+    const { inserted, duplicates, completed } = await this.deps.decisions
       .insertMirrored(rows)
       .catch((error: unknown) => {
         if (!(error instanceof ConflictingDecisions)) throw error;
@@ -129,7 +142,7 @@ export class IngestService {
           ),
         );
       });
-    return { inserted, duplicates: duplicates + batchDuplicates };
+    return { inserted, completed, duplicates: duplicates + batchDuplicates };
   }
 
   /** A human decision arriving after the mirror (possibly after the AI's answer). */
@@ -209,6 +222,7 @@ export class IngestService {
       useCase: item.useCase,
       requestId: item.requestId,
       payloadHash: hash,
+      ...(item.human ? { bareHash: payloadHash({ ...item, human: undefined }) } : {}),
       input: stored.input,
       pendingInput: stored.pendingInput,
       context: stored.context,

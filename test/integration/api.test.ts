@@ -163,6 +163,52 @@ describe('the v1 API as its users depend on it', () => {
       .expect(409);
   });
 
+  it('when a request stored without its human decision is mirrored again with one, then it is completed and compared; a different decision is still a conflict', async () => {
+    const mirror = (requestId: string, human?: object) => ({
+      useCase: 'single',
+      requestId,
+      input: invoice(260, true, 'PO-8'),
+      context: { region: 'EU' },
+      ...(human ? { human } : {}),
+    });
+    // Mirrored before the clerk decided; the AI answers meanwhile (agreement 1: approve).
+    await tc.http.post('/v1/decisions').set(tc.admin).send(mirror('late-1')).expect(202);
+    await eventually(
+      async () =>
+        (await countRows(tdb.database, 'decisions', `request_id = 'late-1' and ai_state = 'done'`)) === 1
+          ? true
+          : undefined,
+      'the AI answer',
+    );
+    const completed = await tc.http
+      .post('/v1/decisions')
+      .set(tc.admin)
+      .send(mirror('late-1', { decision: 'approve', decidedBy: 'clerk-3' }))
+      .expect(202);
+    expect(completed.body).toEqual({ accepted: 1, duplicates: 0, aiCallsOwed: 0 });
+    const [row] = await tdb.database.rows<{ human: unknown; by: string; score: number }>(
+      sql`select human_decision as human, human_decided_by as by, score from decisions where request_id = 'late-1'`,
+    );
+    expect(row).toEqual({ human: 'approve', by: 'clerk-3', score: 1 });
+    // Either send again: duplicates. Another decision: a conflict, as through the human route.
+    for (const again of [mirror('late-1', { decision: 'approve' }), mirror('late-1')]) {
+      const retry = await tc.http.post('/v1/decisions').set(tc.admin).send(again).expect(202);
+      expect(retry.body).toEqual({ accepted: 0, duplicates: 1, aiCallsOwed: 0 });
+    }
+    await tc.http
+      .post('/v1/decisions')
+      .set(tc.admin)
+      .send(mirror('late-1', { decision: 'reject' }))
+      .expect(409);
+    // Another input is another payload, human decision or not.
+    await tc.http.post('/v1/decisions').set(tc.admin).send(mirror('late-2')).expect(202);
+    await tc.http
+      .post('/v1/decisions')
+      .set(tc.admin)
+      .send({ ...mirror('late-2', { decision: 'approve' }), input: invoice(261, true, 'PO-8') })
+      .expect(409);
+  });
+
   it('when shadow.sampleRate is 0.5, then about half the calls are owed, chosen by request id alone', async () => {
     const sampled = (id: string) => labelPlan(id, aiUrl, '    sampleRate: 0.5\n');
     await applyPlan('sampled-a', sampled('sampled-a')).expect(201);

@@ -43,7 +43,7 @@ describe.each(BACKENDS)('decisions and AI calls on %s', (_backend, create) => {
     expect(before).toMatchObject({ human_decision: 'approve', ai_state: 'owed', payload_hash: 'hash-of-b' });
 
     const again = await decisions.insertMirrored(rows);
-    expect(again).toEqual({ inserted: [], duplicates: 3 });
+    expect(again).toEqual({ inserted: [], duplicates: 3, completed: [] });
     expect(await countWhere(tdb.database, 'decisions', 'mirror')).toBe(3);
     expect(await decisionRow(tdb.database, 'mirror', 'b')).toEqual(before);
 
@@ -138,6 +138,36 @@ describe.each(BACKENDS)('decisions and AI calls on %s', (_backend, create) => {
     expect(await countWhere(tdb.database, 'decisions', 'conflict')).toBe(1);
     expect(await decisionRow(tdb.database, 'conflict', 'new-1')).toBeUndefined();
     expect(await decisionRow(tdb.database, 'conflict', 'old')).toMatchObject({ payload_hash: 'hash-of-old' });
+  });
+
+  it('when a decision stored without its human side is mirrored again with one, then the batch completes it, and reports it to be compared', async () => {
+    await decisions.insertMirrored([mirrored('complete', 'c1'), mirrored('complete', 'c2')]);
+    const decision = { label: 'approve', reasons: { fraud: false } };
+    const withHuman = (id: string, human: unknown) => ({
+      ...mirrored('complete', id, { human, payloadHash: `full-hash-of-${id}` }),
+      bareHash: `hash-of-${id}`,
+    });
+    const first = await decisions.insertMirrored([withHuman('c1', decision), mirrored('complete', 'c3')]);
+    expect(first.inserted.map((r) => r.requestId)).toEqual(['c3']);
+    expect(first.duplicates).toBe(0);
+    expect(first.completed).toHaveLength(1);
+    expect(first.completed[0]).toMatchObject({ useCase: 'complete', humanDecision: decision, score: null });
+    expect(await decisionRow(tdb.database, 'complete', 'c1')).toMatchObject({
+      human_decided_by: 'clerk-7',
+      payload_hash: 'hash-of-c1',
+    });
+    // Completed once: the same again is a duplicate; another human decision is refused, batch and all.
+    const again = await decisions.insertMirrored([withHuman('c1', decision)]);
+    expect({ duplicates: again.duplicates, completed: again.completed.length }).toEqual({
+      duplicates: 1,
+      completed: 0,
+    });
+    const error = await decisions
+      .insertMirrored([withHuman('c2', 'approve'), withHuman('c1', 'reject')])
+      .catch((e: unknown) => e);
+    expect((error as ShadowgateError).status).toBe(409);
+    expect((error as ShadowgateError).details.map((d) => d.path)).toEqual(['complete/c1']);
+    expect(await decisionRow(tdb.database, 'complete', 'c2')).toMatchObject({ human_decided_by: null });
   });
 
   it('when a human decision arrives, then it is recorded once; the same one again is a duplicate, another a conflict', async () => {
