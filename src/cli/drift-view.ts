@@ -70,6 +70,7 @@ export function fieldsTable(fields: readonly FieldDrift[]): string {
       { header: 'UNSEEN', align: 'right' },
       { header: 'KS', align: 'right' },
       { header: 'W/IQR', align: 'right' },
+      { header: 'VERDICT' },
     ],
     fields.map((f) => [
       cell(f.field),
@@ -81,6 +82,7 @@ export function fieldsTable(fields: readonly FieldDrift[]): string {
       percent(f.unseenShare),
       decimal(f.ks),
       decimal(f.normalisedWasserstein),
+      f.verdict === 'drifted' ? `drifted (PSI > ${decimal(f.threshold)})` : f.verdict,
     ]),
   );
 }

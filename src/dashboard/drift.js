@@ -23,9 +23,6 @@ import { dateTime } from './format.js';
 export const CHARTED_FIELDS = 3;
 /** Bars per chart at most: a categorical field's values with the largest shares. */
 const MAX_BARS = 12;
-/** The PSI a field is called drifted above when the stage has no driftAbove guard (README: a major shift). */
-export const MAJOR_SHIFT_PSI = 0.25;
-
 const COLORS = { reference: '#94a3b8', current: '#2563eb' };
 
 /** @type {Array<{ destroy(): void }>} */
@@ -43,23 +40,19 @@ export function readDrift(id) {
 }
 
 /**
- * The PSI above which a field counts as drifted: the stage's driftAbove guard's, else a major shift.
- * @param {Drift} drift
+ * Where the fields' thresholds come from, as the controller judged them.
+ * @param {DriftField[]} fields
  */
-export function psiThreshold(drift) {
-  return drift.guards.find((g) => g.guard === 'driftAbove')?.threshold ?? MAJOR_SHIFT_PSI;
-}
-
-/**
- * A field's verdict as the guards judge theirs: insufficient until the window holds minWindow
- * observations of it (and the reference some), then drifted above the PSI threshold.
- * @param {Drift} drift
- * @param {DriftField} f
- * @returns {'stable' | 'drifted' | 'insufficient'}
- */
-export function fieldVerdict(drift, f) {
-  if (f.psi === null || f.referenceTotal === 0 || f.currentTotal < drift.minWindow) return 'insufficient';
-  return f.psi > psiThreshold(drift) ? 'drifted' : 'stable';
+function thresholdNote(fields) {
+  const watched = fields.find((f) => f.watched);
+  const other = fields.find((f) => !f.watched);
+  return [
+    watched && `${decimal(watched.threshold, 2)} for the fields the stage's driftAbove guard names`,
+    other &&
+      `${decimal(other.threshold, 2)}, a major shift, for ${watched ? 'the others' : 'every field: the stage has no driftAbove guard'}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
 }
 
 /**
@@ -247,15 +240,14 @@ export function chartedValues(f) {
 
 /**
  * A charted field: its name and verdict, its measures, and a canvas for its bars.
- * @param {Drift} drift
  * @param {DriftField} f
  * @param {number} i
  */
-function fieldCard(drift, f, i) {
+function fieldCard(f, i) {
   return el(
     'div',
     { class: 'drift-field', dataset: { driftField: f.field } },
-    el('h4', {}, el('code', {}, f.field), ' ', verdictBadge(fieldVerdict(drift, f))),
+    el('h4', {}, el('code', {}, f.field), ' ', verdictBadge(f.verdict)),
     el('div', { class: 'muted small' }, measures(f)),
     el('div', { class: 'chart drift-chart' }, el('canvas', { id: `drift-chart-${i}` })),
   );
@@ -308,10 +300,9 @@ function drawField(canvas, f) {
 
 /**
  * Every field's measures and verdict, most moved first.
- * @param {Drift} drift
  * @param {DriftField[]} fields
  */
-function fieldsTable(drift, fields) {
+function fieldsTable(fields) {
   return table(
     [
       'Field',
@@ -336,7 +327,7 @@ function fieldsTable(drift, fields) {
         el('td', { class: 'num' }, f.type === 'numeric' ? decimal(f.normalisedWasserstein, 2) : '—'),
         el('td', { class: 'num' }, count(f.referenceTotal)),
         el('td', { class: 'num' }, count(f.currentTotal)),
-        el('td', {}, verdictBadge(fieldVerdict(drift, f))),
+        el('td', {}, verdictBadge(f.verdict)),
       ),
     ),
     { class: 'drift-fields-table' },
@@ -400,13 +391,13 @@ export function driftPanel(drift) {
       : el(
           'div',
           { class: 'drift-charts' },
-          charted.map((f, i) => fieldCard(drift, f, i)),
+          charted.map((f, i) => fieldCard(f, i)),
         ),
-    fields.length > 0 ? fieldsTable(drift, fields) : null,
+    fields.length > 0 ? fieldsTable(fields) : null,
     el(
       'p',
       { class: 'muted small' },
-      `Verdict: drifted when the PSI is above ${decimal(psiThreshold(drift), 2)} (${drift.guards.some((g) => g.guard === 'driftAbove') ? "the stage's driftAbove guard" : 'a major shift; the stage has no driftAbove guard'}), on a window of at least ${count(drift.minWindow)} observations of the field. PSI: population stability index; JS: Jensen–Shannon distance; KS: Kolmogorov–Smirnov.`,
+      `Verdict: drifted when the PSI is above the field's threshold (${thresholdNote(drift.fields)}), on a window of at least ${count(drift.minWindow)} observations of the field. PSI: population stability index; JS: Jensen–Shannon distance; KS: Kolmogorov–Smirnov.`,
     ),
   );
   // Drawn once the caller has put the panel in the page (Chart.js sizes a canvas by its box).

@@ -56,24 +56,46 @@ export interface DriftSummary {
   };
   current: { decisions: number };
   fields: Array<
-    Pick<FieldDriftView, 'field' | 'type' | 'psi' | 'referenceTotal' | 'currentTotal'> & {
-      /** True when the stage's `driftAbove` guard names the field. */
-      watched: boolean;
-      threshold: number;
-      verdict: 'stable' | 'drifted' | 'insufficient';
-    }
+    Pick<FieldDriftView, 'field' | 'type' | 'psi' | 'referenceTotal' | 'currentTotal'> & FieldJudgement
   >;
   overrideRate: RateView;
   escalationRate: RateView;
   guards: DriftGuardView[];
 }
 
-export function driftSummary(plan: Plan, reading: DriftReading): DriftSummary {
-  const { view } = reading;
+/**
+ * How each field is judged, the one rule for every reader (the detail's summary, GET …/drift and
+ * so the dashboard): a field the stage's `driftAbove` guard names against the guard's PSI, any
+ * other against a major shift, `insufficient` until the window holds `minWindow` observations.
+ */
+export function fieldJudge(
+  plan: Plan,
+  reading: Pick<DriftReading, 'stage' | 'minWindow'>,
+): (f: Pick<FieldDriftView, 'field' | 'psi' | 'referenceTotal' | 'currentTotal'>) => FieldJudgement {
   const watchedAt = new Map<string, number>();
   for (const g of stageGuards(plan, reading.stage)) {
     for (const field of g.fields) watchedAt.set(field, g.psi);
   }
+  return (f) => {
+    const threshold = watchedAt.get(f.field) ?? MAJOR_SHIFT_PSI;
+    return {
+      watched: watchedAt.has(f.field),
+      threshold,
+      verdict: driftVerdict(f, { psi: threshold }, reading.minWindow).status,
+    };
+  };
+}
+
+export interface FieldJudgement {
+  /** True when the stage's `driftAbove` guard names the field. */
+  watched: boolean;
+  threshold: number;
+  verdict: 'stable' | 'drifted' | 'insufficient';
+}
+
+export function driftSummary(plan: Plan, reading: DriftReading): DriftSummary {
+  const { view } = reading;
+  const judge = fieldJudge(plan, reading);
   return {
     stage: reading.stage,
     window: reading.window,
@@ -85,19 +107,14 @@ export function driftSummary(plan: Plan, reading: DriftReading): DriftSummary {
       decisions: reading.reference.window.decisions,
     },
     current: { decisions: reading.current.decisions },
-    fields: view.fields.map((f) => {
-      const threshold = watchedAt.get(f.field) ?? MAJOR_SHIFT_PSI;
-      return {
-        field: f.field,
-        type: f.type,
-        psi: f.psi,
-        referenceTotal: f.referenceTotal,
-        currentTotal: f.currentTotal,
-        watched: watchedAt.has(f.field),
-        threshold,
-        verdict: driftVerdict(f, { psi: threshold }, reading.minWindow).status,
-      };
-    }),
+    fields: view.fields.map((f) => ({
+      field: f.field,
+      type: f.type,
+      psi: f.psi,
+      referenceTotal: f.referenceTotal,
+      currentTotal: f.currentTotal,
+      ...judge(f),
+    })),
     overrideRate: view.overrideRate,
     escalationRate: view.escalationRate,
     guards: view.guards,

@@ -131,12 +131,12 @@ describe('shadowgate drift against a running controller', () => {
     );
     expect(lines[2]).toMatch(/^current {4}400 decisions, \S+ \S+ to \S+ \S+$/);
     expect(lines[3]).toBe('no guard has tripped against this reference');
-    expect(text.stdout).toMatch(/\nFIELD\s+TYPE\s+REFERENCE\s+CURRENT\s+PSI\s+JS\s+UNSEEN\s+KS\s+W\/IQR\n/);
+    expect(text.stdout).toMatch(/\nFIELD\s+TYPE\s+REFERENCE\s+CURRENT\s+PSI\s+JS\s+UNSEEN\s+KS\s+W\/IQR\s+VERDICT\n/);
     const row = (f: DriftBody['fields'][number]) => {
       const n = (x: number | null) => (x === null ? '—' : x.toFixed(3));
       const share = f.unseenShare === null ? '—' : `${(f.unseenShare * 100).toFixed(2)}%`;
       return new RegExp(
-        `\\n${f.field}\\s+${f.type}\\s+${f.referenceTotal}\\s+${f.currentTotal}\\s+${n(f.psi)}\\s+${n(f.jsDistance)}\\s+${share}\\s+${n(f.ks)}\\s+${n(f.normalisedWasserstein)}\\n`,
+        `\\n${f.field}\\s+${f.type}\\s+${f.referenceTotal}\\s+${f.currentTotal}\\s+${n(f.psi)}\\s+${n(f.jsDistance)}\\s+${share}\\s+${n(f.ks)}\\s+${n(f.normalisedWasserstein)}\\s+${f.verdict === 'drifted' ? `drifted \\(PSI > ${n(f.threshold)}\\)` : f.verdict}\\n`,
       );
     };
     expect(text.stdout).toMatch(row(region));

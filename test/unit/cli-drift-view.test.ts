@@ -44,6 +44,9 @@ const DRIFT: DriftResponse = {
       wasserstein: null,
       normalisedWasserstein: null,
       values: VALUES,
+      watched: true,
+      threshold: 0.1,
+      verdict: 'insufficient',
     },
   ],
   overrideRate: { current: null, samples: 0, reference: null, referenceSamples: 0 },
@@ -86,6 +89,8 @@ describe('drift view', () => {
     expect(text).toContain(
       '\nescalated by reason: boundary 10.00%, confidence 15.00%, model 0.00%, ai-failure 0.00%, audit 0.00%\n',
     );
+    // The field's verdict is the controller's, shown as it says.
+    expect(text).toMatch(/\nsupplier\s+categorical\s+0\s+130\s+—.*\sinsufficient\n/);
     expect(text).toMatch(
       /\ndriftAbove\s+PSI > 0\.100\s+—\s+insufficient\s+no: fewer than 500 observations \(or no reference\)\n/,
     );

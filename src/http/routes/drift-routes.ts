@@ -3,6 +3,8 @@ import { notFound } from '../../contracts/errors.js';
 import { refuseControls } from '../../contracts/safe-text.js';
 import type { DriftReading } from '../../metrics/drift-service.js';
 import type { DriftWindow } from '../../metrics/drift-store.js';
+import { fieldJudge } from '../../metrics/use-case-reader.js';
+import type { UseCase } from '../../plans/use-case-store.js';
 import { actorName } from '../../keys/roles.js';
 import { principalOf, requireScope } from '../auth.js';
 import { BODY, type RouteSpec, USE_CASE } from '../route-spec.js';
@@ -77,6 +79,11 @@ export const driftResponseSchema = z.strictObject({
       wasserstein: z.number().nullable(),
       normalisedWasserstein: z.number().nullable(),
       values: z.array(valueSchema),
+      /** True when the stage's driftAbove guard names the field. */
+      watched: z.boolean(),
+      /** The PSI above which the field is drifted: the guard's, else a major shift (0.25). */
+      threshold: z.number(),
+      verdict: z.enum(['stable', 'drifted', 'insufficient']),
     }),
   ),
   overrideRate: rateSchema,
@@ -100,9 +107,10 @@ const windowOf = (w: Omit<DriftWindow, 'cells'>) => ({
   decisions: w.decisions,
 });
 
-function driftBody(useCase: string, r: DriftReading): z.infer<typeof driftResponseSchema> {
+function driftBody(useCase: UseCase, r: DriftReading): z.infer<typeof driftResponseSchema> {
+  const judge = fieldJudge(useCase.plan, r);
   return {
-    useCase,
+    useCase: useCase.id,
     stage: r.stage,
     stageVersion: r.stageVersion,
     window: r.window,
@@ -117,6 +125,7 @@ function driftBody(useCase: string, r: DriftReading): z.infer<typeof driftRespon
     },
     current: windowOf(r.current),
     ...r.view,
+    fields: r.view.fields.map((f) => ({ ...f, ...judge(f) })),
   };
 }
 
@@ -133,7 +142,7 @@ export const driftRoutes: RouteSpec[] = [
     summary:
       'per field the reference and current distributions with PSI, JS distance, KS and Wasserstein, the override and escalation rates, and what each drift guard would do',
     description:
-      "`{stage, window, reference, current, fields: [{field, psi, jsDistance, ks, wasserstein, values}], overrideRate, escalationRate, guards: [{guard, threshold, status, actual}]}`; the stage visit's reference is taken at its first drift reading if it has none",
+      "`{stage, window, reference, current, fields: [{field, psi, jsDistance, ks, wasserstein, values, watched, threshold, verdict}], overrideRate, escalationRate, guards: [{guard, threshold, status, actual}]}`; the stage visit's reference is taken at its first drift reading if it has none",
     response: driftResponseSchema,
     responses: { 200: 'the drift of the current window', ...USE_CASE },
     handler:
@@ -143,7 +152,7 @@ export const driftRoutes: RouteSpec[] = [
         requireScope(principalOf(req), id);
         const useCase = await services.useCases.get(id);
         if (!useCase) throw notFound(`unknown use case ${id}`);
-        res.json(driftBody(id, await services.drift.read(useCase, services.clock())));
+        res.json(driftBody(useCase, await services.drift.read(useCase, services.clock())));
       },
   },
   {
@@ -168,7 +177,7 @@ export const driftRoutes: RouteSpec[] = [
         if (!useCase) throw notFound(`unknown use case ${id}`);
         const now = services.clock();
         await services.drift.rebaseline(useCase, actorName(principal), reason, now);
-        res.json(driftBody(id, await services.drift.read(useCase, now)));
+        res.json(driftBody(useCase, await services.drift.read(useCase, now)));
       },
   },
 ];
