@@ -48,6 +48,8 @@ interface DriftBody {
     unseenShare: number | null;
     ks: number | null;
     normalisedWasserstein: number | null;
+    threshold: number;
+    verdict: string;
     referenceTotal: number;
     currentTotal: number;
     values: Array<{ value: string }>;
@@ -131,7 +133,9 @@ describe('shadowgate drift against a running controller', () => {
     );
     expect(lines[2]).toMatch(/^current {4}400 decisions, \S+ \S+ to \S+ \S+$/);
     expect(lines[3]).toBe('no guard has tripped against this reference');
-    expect(text.stdout).toMatch(/\nFIELD\s+TYPE\s+REFERENCE\s+CURRENT\s+PSI\s+JS\s+UNSEEN\s+KS\s+W\/IQR\s+VERDICT\n/);
+    expect(text.stdout).toMatch(
+      /\nFIELD\s+TYPE\s+REFERENCE\s+CURRENT\s+PSI\s+JS\s+UNSEEN\s+KS\s+W\/IQR\s+VERDICT\n/,
+    );
     const row = (f: DriftBody['fields'][number]) => {
       const n = (x: number | null) => (x === null ? '—' : x.toFixed(3));
       const share = f.unseenShare === null ? '—' : `${(f.unseenShare * 100).toFixed(2)}%`;
