@@ -84,12 +84,36 @@ function answered(body: Reply['body']): Answered {
   };
 }
 
+/** Connection failures after which a request is sent again: the service answers a resend once (by requestId). */
+const DROPPED = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
+const RESENDS = 3;
+
+/**
+ * POSTs once, or again when the connection dropped before an answer: on a busy machine a kept-alive
+ * socket the service has just closed is reused by fetch ("other side closed"), a request that never
+ * reached it. The service is idempotent per requestId, so a resend is answered as the first was.
+ */
+async function send(url: string, body: unknown): Promise<globalThis.Response> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      if (attempt < RESENDS && cause?.code && DROPPED.has(cause.code)) continue;
+      const why = cause
+        ? ` (${cause.code ?? ''}${cause.code && cause.message ? ': ' : ''}${cause.message ?? ''})`
+        : '';
+      throw new Error(`POST ${new URL(url).pathname}: ${(error as Error).message}${why}`);
+    }
+  }
+}
+
 async function post(url: string, body: unknown): Promise<Reply> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+  const response = await send(url, body);
   const text = await response.text();
   const parsed = text === '' ? {} : (JSON.parse(text) as Reply['body']);
   if (response.status !== 200 && response.status !== 202) {

@@ -170,7 +170,7 @@ describe('shadowgate changes, and the commands change control holds back, agains
       state: 'rejected',
       decidedBy: 'key:po-anna',
     });
-  });
+  }, 300_000); // some twenty CLI processes, each loading TypeScript: minutes on a loaded 2-core machine
 
   it('when the plan asks for four eyes, then promote exits 7, its requester cannot approve it, another release key does and the transition names both; disable is immediate; a rejected enable cannot be approved', async () => {
     expect((await as(keys.owner)(['plan', 'apply', file('four-eyes.yaml')])).code).toBe(0);

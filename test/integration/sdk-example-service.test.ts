@@ -16,7 +16,15 @@ describe('the example invoice service, deciding through the SDK', () => {
   beforeAll(async () => {
     h = await startSdkHarness({ confidence: 0.9 });
     await h.applyPlan('invoice-triage', laterStages({ minConfidence: 0.8, auditRate: 0.5 }));
-    sg = new Shadowgate({ url: h.url, apiKey: h.ingestKey, appName: 'example-test', refreshIntervalMs: 200 });
+    // Which invoices the AI decides is what is tested, not the suggestion deadline (sdk-modes tests
+    // that): on a busy machine a suggestion must not miss the default 1.5 s and fall back to a clerk.
+    sg = new Shadowgate({
+      url: h.url,
+      apiKey: h.ingestKey,
+      appName: 'example-test',
+      refreshIntervalMs: 200,
+      suggestionDeadlineMs: 60_000,
+    });
     await sg.ready();
     service = supertest(
       createInvoiceService({ sg, useCase: 'invoice-triage', clerkDelayMs: 2, auditDelayMs: 10 }),

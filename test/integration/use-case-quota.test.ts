@@ -104,9 +104,10 @@ describe('the quota of use cases', () => {
         stderr += d;
       });
       try {
+        // It refuses before it listens: it exits, however long a loaded machine takes to get there
+        // (the test's own timeout bounds the wait); a controller that started would never exit.
         const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-        const running = new Promise<'still running'>((r) => setTimeout(() => r('still running'), 20_000));
-        expect(await Promise.race([exited, running])).toBe(EXIT.unavailable);
+        expect(await exited).toBe(EXIT.unavailable);
       } finally {
         child.kill('SIGKILL');
       }
