@@ -12,7 +12,15 @@ import { type TextScore, textSimilarity } from './text-similarity.js';
  */
 export type Comparator = (human: unknown, ai: unknown) => number;
 
-export function createComparator(spec: ComparatorSpec): Comparator {
+/** The comparators scored here, at once; a `judge` scores later, off the live path (judge-worker.ts). */
+export type LocalComparatorSpec = Exclude<ComparatorSpec, { type: 'judge' }>;
+
+/** The plan's comparator when it scores locally; null for a judge (its score is owed: pending). */
+export function localComparator(spec: ComparatorSpec): Comparator | null {
+  return spec.type === 'judge' ? null : createComparator(spec);
+}
+
+export function createComparator(spec: LocalComparatorSpec): Comparator {
   switch (spec.type) {
     case 'exact':
       return exactScore;
@@ -33,7 +41,7 @@ export function createComparator(spec: ComparatorSpec): Comparator {
   }
 }
 
-export function compareDecisions(spec: ComparatorSpec, human: unknown, ai: unknown): number {
+export function compareDecisions(spec: LocalComparatorSpec, human: unknown, ai: unknown): number {
   return createComparator(spec)(human, ai);
 }
 

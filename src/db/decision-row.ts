@@ -45,6 +45,7 @@ export interface DecisionKey {
 export interface ComparableRow {
   id: number;
   useCase: string;
+  requestId: string;
   planVersion: number;
   humanDecision: unknown;
   aiDecision: unknown;
@@ -56,6 +57,7 @@ export interface ComparableRow {
 export const comparableColumns = {
   id: decisions.id,
   useCase: decisions.useCase,
+  requestId: decisions.requestId,
   planVersion: decisions.planVersion,
   humanDecision: decisions.humanDecision,
   aiDecision: decisions.aiDecision,

@@ -38,6 +38,16 @@ export function planEgressProblems(plan: Plan, egress: Egress): ProblemDetail[] 
     const refused = egress.secrets.refusal(plan.ai.apiKeyEnv, plan.ai.url);
     if (refused) problems.push({ path: `ai.${refused.field}`, problem: refused.problem });
   }
+  // A judge is sent what the AI is and more (both answers): the AI's destinations and secrets rules.
+  const judge = plan.comparator.type === 'judge' ? plan.comparator : null;
+  if (judge) {
+    const judgeUrl = egress.ai.urlProblem(judge.url);
+    if (judgeUrl) problems.push({ path: 'comparator.url', problem: judgeUrl });
+    if (judge.apiKeyEnv) {
+      const refused = egress.secrets.refusal(judge.apiKeyEnv, judge.url);
+      if (refused) problems.push({ path: `comparator.${refused.field}`, problem: refused.problem });
+    }
+  }
   const webhook = plan.notify?.webhook;
   const hook = webhook ? egress.webhooks.urlProblem(webhook) : null;
   if (hook) problems.push({ path: 'notify.webhook', problem: hook });

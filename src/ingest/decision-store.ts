@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { canonicalJson } from '../contracts/canonical-json.js';
 import { ShadowgateError } from '../contracts/errors.js';
-import type { Database } from '../db/database.js';
+import type { Database, Db } from '../db/database.js';
 import {
   type ComparableRow,
   comparableColumns,
@@ -278,8 +278,12 @@ export class DecisionStore {
   }
 
   /** Sets the comparison score once; a second writer changes nothing. */
-  async recordScore(id: number, score: number): Promise<boolean> {
-    const updated = await this.database.db
+  /**
+   * `db` is a transaction when the score is written with what produced it (a judge's verdict,
+   * judge-call-store.ts): the rollup triggers fire on this update either way.
+   */
+  async recordScore(id: number, score: number, db: Db = this.database.db): Promise<boolean> {
+    const updated = await db
       .update(decisions)
       .set({ score, comparedAt: sql`now()` })
       .where(and(eq(decisions.id, id), isNull(decisions.score)))
@@ -287,7 +291,10 @@ export class DecisionStore {
     return updated.length > 0;
   }
 
-  /** Decisions with both sides but no score (a process died between the two writes). */
+  /**
+   * Decisions with both sides but no score (a process died between the two writes). A decision
+   * whose judge call exists is left out: its score is owed to the judge (judge-worker.ts).
+   */
   async uncompared(limit: number): Promise<ComparableRow[]> {
     const rows = await this.database.db
       .select(comparableColumns)
@@ -297,6 +304,7 @@ export class DecisionStore {
           isNull(decisions.score),
           eq(decisions.aiState, 'done'),
           sql`${decisions.humanDecision} is not null`,
+          sql`not exists (select 1 from judge_calls j where j.decision_id = ${decisions.id})`,
         ),
       )
       .limit(limit);

@@ -42,6 +42,10 @@ import { ChangeStore } from '../promotion/change-store.js';
 import type { HoldBack } from '../promotion/change-types.js';
 import { ChallengerCallStore } from '../shadow/challenger-call-store.js';
 import { ChallengerWorker } from '../shadow/challenger-worker.js';
+import { JudgeCallStore } from '../shadow/judge-call-store.js';
+import { type JudgeClientFactory, JudgeClients } from '../shadow/judge-clients.js';
+import { JudgeWorker } from '../shadow/judge-worker.js';
+import { JudgeMetricsStore } from '../metrics/judge-metrics-store.js';
 import { ControllerMetrics } from '../observability/metrics-registry.js';
 import { InstrumentedAiClients } from '../observability/instrumented-ai-clients.js';
 import { challengerOwedCallsByUseCase, owedCallsByUseCase } from '../observability/owed-calls.js';
@@ -60,6 +64,9 @@ import { settlesWithin } from '../contracts/settles-within.js';
 /** A host clock drifts by well under a millisecond a minute; a stepped one is corrected within this. */
 const CLOCK_SYNC_MS = 60_000;
 
+/** How often the judge worker looks for judge calls ready to be asked (retries after their backoff, other processes' calls). */
+const JUDGE_POLL_MS = 1_000;
+
 /** Retention is counted in days: an hourly purge keeps inputs at most an hour past it. */
 const RETENTION_PURGE_MS = 3_600_000;
 
@@ -74,6 +81,10 @@ export interface ControllerOptions {
   /** The host clock the default clock corrects, ms (tests skew it). Default Date.now. */
   hostClock?: () => number;
   aiClientFactory?: (plan: Plan) => AiSystemClient;
+  judgeClientFactory?: JudgeClientFactory;
+  /** The judge worker's poll interval (default JUDGE_POLL_MS) and first retry backoff (default 1 s). */
+  judgePollMs?: number;
+  judgeBackoffMs?: number;
   /** Run the sweep and the tick on timers after start() (default true; tests drive them by hand). */
   background?: boolean;
   /** With `background`, also tick on a timer (default true; false: the caller drives `engine.tick`). */
@@ -88,6 +99,8 @@ export interface Controller {
   database: Database;
   queue: ShadowQueue;
   worker: ShadowWorker;
+  /** Asks the judges for the scores comparisons owe (README "Judge comparator"). */
+  judgeWorker: JudgeWorker;
   engine: PromotionEngine;
   flags: Flags;
   services: HttpServices;
@@ -167,7 +180,12 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const useCases = new UseCaseStore(database, { maxUseCases: config.SHADOWGATE_MAX_USE_CASES });
   const decisions = new DecisionStore(database);
   const plans = new PlanCache(useCases);
-  const comparisons = new ComparisonRecorder(plans, decisions);
+  const judgeCalls = new JudgeCallStore(database, decisions);
+  // Built below (it needs the metrics and the egress); a judge call owed meanwhile waits for the poll.
+  let judgeWorker: JudgeWorker | null = null;
+  const comparisons = new ComparisonRecorder(plans, decisions, judgeCalls, (useCase) =>
+    judgeWorker?.wake(useCase),
+  );
   const guardWindows = new GuardWindowStore(database);
   const drift = new DriftService(new DriftStore(database));
   const reader = new UseCaseReader(
@@ -177,6 +195,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     ({ useCase, cohort, now }) => judge(useCase, cohort, now),
     // The detail's drift summary: one drift read (README "Drift").
     (useCase, now) => drift.read(useCase, now),
+    new JudgeMetricsStore(database.boundedReads),
   );
   const gates = new GateEvaluator(reader);
   const metrics = new ControllerMetrics(
@@ -190,6 +209,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
       queueDepth: (useCase) => queue.depth(useCase),
       owedCalls: () => owedCallsByUseCase(database),
       challengerOwedCalls: () => challengerOwedCallsByUseCase(database),
+      judgeOwedCalls: async () =>
+        new Map([...(await judgeCalls.owedByUseCase())].map(([id, { owed }]) => [id, owed])),
       gates: gateReadings({ useCases, gates, clock }),
       readiness: () => services.readiness(),
     },
@@ -226,6 +247,21 @@ export async function createController(options: ControllerOptions): Promise<Cont
     logger,
     budget: new BudgetGuard((id, now) => guardWindows.spendToday(id, now), clock),
   });
+  const judges = new JudgeWorker({
+    calls: judgeCalls,
+    useCases,
+    plans,
+    judges: new JudgeClients({
+      egress: aiEgress(egress.ai),
+      secrets: egress.secrets,
+      ...(options.judgeClientFactory ? { factory: options.judgeClientFactory } : {}),
+    }),
+    logger,
+    budget: new BudgetGuard((id, now) => guardWindows.spendToday(id, now), clock),
+    ...(options.judgeBackoffMs !== undefined ? { backoffMs: options.judgeBackoffMs } : {}),
+    onOutcome: (useCase, outcome, latencyMs, cost) => metrics.judgeCall(useCase, outcome, latencyMs, cost),
+  });
+  judgeWorker = judges;
   const transitions = new TransitionStore(database);
   const notifier = new Notifier(logger, { destinations: egress.webhooks });
   const keys = new KeyStore(database, config.SHADOWGATE_ADMIN_KEY, {
@@ -403,19 +439,22 @@ export async function createController(options: ControllerOptions): Promise<Cont
     () => flags.reconciler.reconcileAll(),
     logger,
   );
+  const judging = periodic('judge poll', options.judgePollMs ?? JUDGE_POLL_MS, () => judges.poll(), logger);
   const retention = new RetentionPurge({ database, useCases, logger });
   const purger = periodic('retention purge', RETENTION_PURGE_MS, () => retention.purge(clock()), logger);
   const clockSync = periodic('clock sync', CLOCK_SYNC_MS, () => dbClock.sync(), logger);
   const loops = options.clock
-    ? [sweeper, ticker, flagSync, purger]
-    : [sweeper, ticker, flagSync, purger, clockSync];
+    ? [sweeper, ticker, flagSync, purger, judging]
+    : [sweeper, ticker, flagSync, purger, judging, clockSync];
 
   async function stopController({ graceMs = config.SHADOWGATE_SHUTDOWN_GRACE_MS, hurry }: StopOptions) {
     const started = Date.now();
     const challengerCalls = challengerWorker.inFlight;
-    const inFlightAtStart = inFlight.count + challengerCalls.count;
+    const judgeInFlight = judges.inFlight;
+    const inFlightAtStart = inFlight.count + challengerCalls.count + judgeInFlight.count;
     inFlight.stopTaking();
     challengerCalls.stopTaking();
+    judgeInFlight.stopTaking();
     const grace = AbortSignal.any([AbortSignal.timeout(Math.max(0, graceMs)), ...(hurry ? [hurry] : [])]);
     // No new connection; those open finish their request and close (app.ts), idle ones at once.
     const serversClosed = Promise.all(
@@ -428,10 +467,22 @@ export async function createController(options: ControllerOptions): Promise<Cont
     const loopsStopped = Promise.all(loops.map((l) => l.stop()));
     // The queue takes no more jobs and waits for its active ones (whose calls may be handed back).
     const queueClosed = queue.close();
-    const [ownIdle, challengerIdle] = await Promise.all([inFlight.idle(grace), challengerCalls.idle(grace)]);
-    const finished = ownIdle && challengerIdle;
+    const [ownIdle, challengerIdle, judgeIdle] = await Promise.all([
+      inFlight.idle(grace),
+      challengerCalls.idle(grace),
+      judgeInFlight.idle(grace),
+    ]);
+    const finished = ownIdle && challengerIdle && judgeIdle;
     let handedBack = 0;
     let unanswered = 0;
+    if (!judgeIdle) {
+      const back = await judgeInFlight.handBack(judges.calls, CLAIM_WAIT_MS).catch((error: unknown) => {
+        logger.error({ err: error }, 'handing back the judge calls failed; their lease frees them');
+        return { handedBack: 0, unanswered: judgeInFlight.count };
+      });
+      handedBack += back.handedBack;
+      unanswered += back.unanswered;
+    }
     if (!challengerIdle) {
       const back = await challengerCalls
         .handBack(challengerWorker.calls, CLAIM_WAIT_MS)
@@ -474,6 +525,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     database,
     queue,
     worker,
+    judgeWorker: judges,
     engine,
     flags,
     services,

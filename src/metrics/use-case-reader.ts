@@ -2,6 +2,7 @@ import type { Mode, Plan } from '../plans/plan-schema.js';
 import type { UseCase } from '../plans/use-case-store.js';
 import { driftVerdict } from '../statistics/drift.js';
 import type { DriftReading } from './drift-service.js';
+import type { JudgeMetricsStore, JudgeSummary } from './judge-metrics-store.js';
 import type { DriftGuardView, FieldDriftView, RateView } from './drift-view.js';
 import type { MetricsFilter, MetricsStore } from './metrics-store.js';
 import type { RollupStore } from './rollup-store.js';
@@ -141,7 +142,16 @@ export class UseCaseReader {
     private readonly metrics: MetricsStore,
     private readonly judge: GateJudge | null,
     private readonly drift: DriftReader | null = null,
+    private readonly judges: Pick<JudgeMetricsStore, 'summary'> | null = null,
   ) {}
+
+  /**
+   * The use case's judge, measured apart from its AI (README "Judge comparator"): null when it
+   * has never been judged.
+   */
+  async judgeSummary(useCase: UseCase): Promise<JudgeSummary | null> {
+    return this.judges ? this.judges.summary(useCase.id) : null;
+  }
 
   async stages(useCase: UseCase, filter: Omit<MetricsFilter, 'useCase'> = {}): Promise<StageSummary[]> {
     const { segments } = useCase.plan;
@@ -193,10 +203,11 @@ export class UseCaseReader {
    * shows the reading in full): a detail costs one drift read, never more.
    */
   async detailAndDrift(useCase: UseCase, now: Date) {
-    const [stages, cohort, reading] = await Promise.all([
+    const [stages, cohort, reading, judge] = await Promise.all([
       this.stages(useCase),
       this.gateCohort(useCase),
       this.drift ? this.drift(useCase, now) : null,
+      this.judgeSummary(useCase),
     ]);
     const gate = this.judge ? this.judge({ useCase, cohort, now }) : null;
     const detail = {
@@ -210,6 +221,7 @@ export class UseCaseReader {
       metrics: { stages },
       gate,
       drift: reading && driftSummary(useCase.plan, reading),
+      judge,
     };
     return { detail, drift: reading };
   }

@@ -20,6 +20,8 @@ export interface ScrapeSources {
   queueDepth(useCase: string): Promise<ShadowQueueDepth>;
   /** Owed AI calls per use case (use cases owing none may be left out). */
   owedCalls(): Promise<Map<string, number>>;
+  /** Judge calls owed per use case (use cases owing none may be left out). */
+  judgeOwedCalls?(): Promise<Map<string, number>>;
   /** Calls owed to active challengers per use case (use cases owing none may be left out). */
   challengerOwedCalls?(): Promise<Map<string, number>>;
   /** Every use case's gate and the cohort it judges, in one batched read (gate-metrics.ts). */
@@ -47,11 +49,14 @@ interface Snapshot {
   depth: Map<string, ShadowQueueDepth>;
   owed: Map<string, number>;
   challengerOwed: Map<string, number>;
+  judgeOwed: Map<string, number>;
 }
 
 export type IngestOutcome = 'accepted' | 'duplicate';
 export type GuardKind = 'rollbackWhen' | 'maxDailyCost';
 export type ChallengerVerdict = 'eligible' | 'inconclusive' | 'blocked';
+/** A judge call's attempt: answered, retried after a transient failure or an invalid answer, or failed for good. */
+export type JudgeCallOutcome = 'done' | 'retried' | 'failed';
 
 /** The gauges collect from one snapshot; a scrape reads the sources once, not once per gauge. */
 const SNAPSHOT_TTL_MS = 1_000;
@@ -80,6 +85,9 @@ export class ControllerMetrics {
   private readonly guardTrips: Counter<'use_case' | 'guard'>;
   private readonly ingestDuration: Histogram<'route' | 'status'>;
   private readonly challengerSwaps: Counter<'use_case'>;
+  private readonly judgeCalls: Counter<'use_case' | 'outcome'>;
+  private readonly judgeCost: Counter<'use_case'>;
+  private readonly judgeLatency: Histogram<'use_case'>;
   /** The latest verdict this process judged, per use case, for the challenger it was judged on. */
   private readonly challengerVerdicts = new Map<
     string,
@@ -147,6 +155,26 @@ export class ControllerMetrics {
       name: 'shadowgate_challenger_swaps_total',
       help: 'Challengers swapped in over their champion by this process (automatically at the tick, or by a release key)',
       labelNames: ['use_case'],
+      registers,
+    });
+    // The judge is measured apart from the AI (README "Judge comparator"): its own series.
+    this.judgeCalls = new Counter({
+      name: 'shadowgate_judge_calls_total',
+      help: 'Judge call attempts, by outcome (done: answered and scored; retried: a transient failure or an invalid answer, asked again after a backoff; failed: failed for good, the comparison stays pending)',
+      labelNames: ['use_case', 'outcome'],
+      registers,
+    });
+    this.judgeCost = new Counter({
+      name: 'shadowgate_judge_cost_usd_total',
+      help: "Cost of the judge's answered calls (USD), apart from the AI's; counted in ai.maxDailyCost",
+      labelNames: ['use_case'],
+      registers,
+    });
+    this.judgeLatency = new Histogram({
+      name: 'shadowgate_judge_latency_seconds',
+      help: "Latency of the judge's answered calls",
+      labelNames: ['use_case'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
 
@@ -268,6 +296,19 @@ export class ControllerMetrics {
       },
     });
     new Gauge({
+      name: 'shadowgate_judge_calls_owed',
+      help: 'Judge calls owed in PostgreSQL (their comparisons pending), by use case; absent for use cases owing none',
+      labelNames: ['use_case'],
+      registers,
+      async collect() {
+        this.reset();
+        const snapshot = await metrics.snapshot();
+        for (const [useCase, owed] of snapshot?.judgeOwed ?? []) {
+          if (owed > 0) this.set({ use_case: useCase }, owed);
+        }
+      },
+    });
+    new Gauge({
       name: 'shadowgate_readiness_check',
       help: 'The readiness checks of /readyz (database, queue, flags): 1 ok, 0 unavailable',
       labelNames: ['check'],
@@ -326,6 +367,14 @@ export class ControllerMetrics {
     this.aiErrors.inc({ use_case: useCase, kind });
   }
 
+  /** A judge call's attempt ended; an answered one carries its latency and cost. */
+  judgeCall(useCase: string, outcome: JudgeCallOutcome, latencyMs: number | null, costUsd: number): void {
+    this.judgeCalls.inc({ use_case: useCase, outcome });
+    if (outcome !== 'done') return;
+    if (latencyMs !== null) this.judgeLatency.observe({ use_case: useCase }, latencyMs / 1000);
+    if (costUsd > 0) this.judgeCost.inc({ use_case: useCase }, costUsd);
+  }
+
   transition(useCase: string, kind: string): void {
     this.transitions.inc({ use_case: useCase, kind });
   }
@@ -371,13 +420,14 @@ export class ControllerMetrics {
   }
 
   private async readSnapshot(): Promise<Snapshot> {
-    const [useCases, owed, challengerOwed] = await Promise.all([
+    const [useCases, owed, challengerOwed, judgeOwed] = await Promise.all([
       this.sources.useCases(),
       this.sources.owedCalls(),
       this.sources.challengerOwedCalls?.() ?? new Map<string, number>(),
+      this.sources.judgeOwedCalls?.() ?? new Map<string, number>(),
     ]);
     const depth = new Map<string, ShadowQueueDepth>();
     for (const { id } of useCases) depth.set(id, await this.sources.queueDepth(id));
-    return { useCases, depth, owed, challengerOwed };
+    return { useCases, depth, owed, challengerOwed, judgeOwed };
   }
 }

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../contracts/canonical-json.js';
-import type { FieldEntry, Plan } from './plan-schema.js';
+import type { ComparatorSpec, FieldEntry, JudgeSpec, Plan } from './plan-schema.js';
 
 /**
  * A short, stable name for what a plan measures: which AI system is asked (adapter, url, model,
- * prompt, temperature, the variable of its API key) and how its answers are judged (comparator, decision schema). Evidence is
+ * prompt, temperature, the variable of its API key) and how its answers are judged (comparator,
+ * a judge's own adapter, url, model and rubric included; decision schema). Evidence is
  * only ever pooled under one key, so a gate restarts when this changes, and only then: thresholds,
  * guards, costs, timeouts, sampling and the boundary are left out on purpose, so changing them
  * re-judges the evidence already gathered.
@@ -59,8 +60,7 @@ function measuredConfig(plan: Plan) {
       temperature?: number;
       apiKeyEnv?: string;
     },
-    comparator:
-      comparator.type === 'fields' ? { ...comparator, fields: sortedFields(comparator.fields) } : comparator,
+    comparator: measuredComparator(comparator),
     decision:
       decision.type === 'label'
         ? { ...decision, labels: sortedSet(decision.labels) }
@@ -73,6 +73,40 @@ function measuredConfig(plan: Plan) {
             }
           : decision,
   };
+}
+
+/**
+ * How answers are judged. A judge is who judges (adapter, url, model, temperature, the key's
+ * variable) and by what rubric: its timeout, prices, concurrency and calibration rate are left
+ * out, as the AI's are, so changing them re-judges the evidence gathered.
+ */
+function measuredComparator(comparator: ComparatorSpec) {
+  if (comparator.type === 'fields') return { ...comparator, fields: sortedFields(comparator.fields) };
+  if (comparator.type === 'judge') return measuredJudge(comparator);
+  return comparator;
+}
+
+function measuredJudge(judge: JudgeSpec) {
+  return {
+    type: judge.type,
+    adapter: judge.adapter,
+    url: judge.url,
+    rubric: judge.rubric,
+    model: judge.model,
+    temperature: judge.temperature,
+    apiKeyEnv: judge.apiKeyEnv,
+  };
+}
+
+/**
+ * A short, stable name for a judge's configuration (the part of the AI configuration key it
+ * makes): the judge version of the verdicts of a judge that does not name itself.
+ */
+export function judgeConfigKey(judge: JudgeSpec): string {
+  return createHash('sha256')
+    .update(canonicalJson(measuredJudge(judge), 'code-units'))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /**

@@ -10,7 +10,8 @@ import { STAGES } from './plan-shape.js';
  * compare equal.
  *
  * Not widening: a new AI configuration (`ai`, `comparator`, `decision`: it runs as a challenger and
- * earns its authority), descriptive fields (`owner`, `description`, `notify`, `redact`,
+ * earns its authority; a judge's calibrationRate lowered is the exception), a judge's timeout,
+ * prices and concurrency, descriptive fields (`owner`, `description`, `notify`, `redact`,
  * `storeInput`, `retentionDays`, `humanCostPerDecision`, the sample rates, added `segments`,
  * `drift.numeric` and `drift.buckets`) and every change that only tightens.
  */
@@ -31,6 +32,8 @@ export type WideningRule =
   | 'audit-rate-lowered'
   | 'model-change-kept'
   | 'challenger-margin-loosened'
+  /** A judge's calibrationRate lowered: fewer of its verdicts are checked by people. */
+  | 'calibration-lowered'
   | 'change-control-lowered';
 
 /** One widening change; an absent value (a removed criterion, the stage of a first plan) is null. */
@@ -96,6 +99,15 @@ export function wideningChanges(before: Plan | null, after: Plan): WideningChang
   out.loosened('confidence', before.confidence, after.confidence, 'higher-is-stricter');
   for (const stage of STAGES) stageChanges(stage, before, after, out);
   if (watchesDrift(before)) driftChanges(before.drift, after.drift, out);
+  if (before.comparator.type === 'judge' && after.comparator.type === 'judge') {
+    out.loosened(
+      'comparator.calibrationRate',
+      before.comparator.calibrationRate,
+      after.comparator.calibrationRate,
+      'higher-is-stricter',
+      { rule: 'calibration-lowered' },
+    );
+  }
   out.loosened('challenger.margin', before.challenger.margin, after.challenger.margin, 'lower-is-stricter', {
     rule: 'challenger-margin-loosened',
   });

@@ -209,6 +209,7 @@ function comparatorFit({ decision, comparator }: PlanShape): RuleProblem[] {
       },
     ];
   }
+  if (comparator.type === 'judge') return judgeProblems(comparator);
   if (comparator.type === 'text-similarity' && decision.type !== 'text') {
     return [
       {
@@ -218,6 +219,21 @@ function comparatorFit({ decision, comparator }: PlanShape): RuleProblem[] {
     ];
   }
   return [];
+}
+
+/** `model` is what an `openai-chat` judge asks; `model`, `apiKeyEnv` and `temperature` are its alone. */
+function judgeProblems(judge: Extract<PlanShape['comparator'], { type: 'judge' }>): RuleProblem[] {
+  if (judge.adapter === 'openai-chat') {
+    return judge.model === undefined
+      ? [{ path: ['comparator', 'model'], message: 'an openai-chat judge needs the model it asks' }]
+      : [];
+  }
+  return (['model', 'apiKeyEnv', 'temperature'] as const)
+    .filter((field) => judge[field] !== undefined)
+    .map((field) => ({
+      path: ['comparator', field],
+      message: `${field} is an openai-chat judge's setting: this judge's adapter is http`,
+    }));
 }
 
 /**

@@ -57,6 +57,8 @@ const MAX_PLACEHOLDERS = 10;
 
 /** The longest free text a plan allows: `maxLength` of a text decision or a JSON text field. */
 const maxLength = z.number().int().min(1).max(MAX_TEXT_LENGTH);
+/** A judge's rubric: in every judge call and prompt. */
+export const MAX_RUBRIC_CHARS = 10_000;
 
 export const decisionSpecSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -121,6 +123,42 @@ const fieldEntrySchema = z.union([
 ]);
 export type FieldEntry = z.infer<typeof fieldEntrySchema>;
 
+/**
+ * An AI judge scores each pair (README "Judge comparator"): an HTTP endpoint speaking the judge
+ * contract (`http`) or an OpenAI-compatible chat model asked with a rubric prompt (`openai-chat`,
+ * which needs `model`; plan-rules.ts). Its url and apiKeyEnv pass the egress rules of `ai`.
+ */
+export const judgeComparatorSchema = z.strictObject({
+  type: z.literal('judge'),
+  adapter: z.enum(['http', 'openai-chat']).default('http'),
+  url: httpUrl,
+  timeoutMs: z.number().int().positive().max(120_000).default(10_000),
+  pricing: z
+    .strictObject({
+      perCall: usd.max(MAX_COST_USD).default(0),
+      inputPerMTok: usd.max(100_000).default(0),
+      outputPerMTok: usd.max(100_000).default(0),
+    })
+    .default({ perCall: 0, inputPerMTok: 0, outputPerMTok: 0 }),
+  /** What the judge is told a good answer is; sent with every call (bounded: it is in every prompt). */
+  rubric: z.string().min(1).max(MAX_RUBRIC_CHARS).superRefine(refuseControls('text')).optional(),
+  /** The share of judged decisions offered to people for a rating (the judge's calibration). */
+  calibrationRate: fraction.default(0.05),
+  /** Judge calls in flight at once for this use case, per controller process. */
+  concurrency: z.number().int().min(1).max(64).default(4),
+  /** openai-chat only: the model asked. */
+  model: z.string().min(1).max(NAME_CHARS).optional(),
+  /** openai-chat only: the bearer token's variable, one the operator allows (SHADOWGATE_AI_SECRETS). */
+  apiKeyEnv: z
+    .string()
+    .max(128)
+    .regex(/^[A-Z_][A-Z0-9_]*$/)
+    .optional(),
+  /** openai-chat only. */
+  temperature: z.number().min(0).max(2).optional(),
+});
+export type JudgeSpec = z.infer<typeof judgeComparatorSchema>;
+
 export const comparatorSchema = z.discriminatedUnion('type', [
   exactSchema,
   normalizedTextSchema,
@@ -131,6 +169,7 @@ export const comparatorSchema = z.discriminatedUnion('type', [
     fields: z.array(fieldEntrySchema).min(1).max(MAX_LISTED),
     tolerance: z.number().nonnegative().optional(),
   }),
+  judgeComparatorSchema,
 ]);
 export type ComparatorSpec = z.infer<typeof comparatorSchema>;
 

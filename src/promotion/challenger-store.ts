@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { createComparator } from '../comparison/comparators.js';
+import { localComparator } from '../comparison/comparators.js';
 import { cancelOwedCalls } from '../db/challenger-call-cancel.js';
 import type { Database } from '../db/database.js';
 import { auditEvents, challengerCalls, challengers, useCases } from '../db/schema.js';
@@ -68,8 +68,8 @@ export class ChallengerStore {
       where cc.challenger_id = ${challengerId} and cc.state = 'done' and cc.score is null
         and d.human_decision is not null
       order by cc.id limit ${FOLD_BATCH}`);
-    if (rows.length === 0) return 0;
-    const compare = createComparator(plan.comparator);
+    const compare = localComparator(plan.comparator);
+    if (rows.length === 0 || compare === null) return 0;
     const scores = rows.map((r) => compare(r.human, r.ai));
     await this.database.rows(sql`
       update challenger_calls cc set score = s.score

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createComparator } from '../comparison/comparators.js';
+import { localComparator } from '../comparison/comparators.js';
 import type { PlanCache } from '../plans/plan-cache.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import { storedAiError } from '../privacy/input-policy.js';
@@ -139,10 +139,12 @@ export class ChallengerWorker {
             { useCase: useCaseId, requestId: claim.requestId, input: claim.input, context: claim.context },
             inFlight.signal,
           );
+        // Under a judge the challenger's answers are not scored (README "Judge comparator").
+        const compare = localComparator(plan.comparator);
         const score =
-          claim.humanDecision == null
+          claim.humanDecision == null || compare === null
             ? null
-            : createComparator(plan.comparator)(claim.humanDecision, answer.decision);
+            : compare(claim.humanDecision, answer.decision);
         await step('challenger answer write', () => this.deps.calls.recordAnswer(claim.id, answer, score));
         this.counters.answered++;
       } catch (error) {

@@ -149,7 +149,7 @@ function labelsOf(decision: DecisionSpec): string[] {
  * pattern has one unbounded part, so it reads the content in linear time (JSON.parse skips the
  * whitespace around the fenced text).
  */
-function parseContent(content: string, startedAt: number): unknown {
+export function parseContent(content: string, startedAt: number): unknown {
   const fenced = /```(?:json)?([\s\S]*?)```/i.exec(content)?.[1];
   for (const text of fenced === undefined ? [content] : [content, fenced]) {
     try {

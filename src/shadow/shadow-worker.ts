@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createComparator } from '../comparison/comparators.js';
+import { localComparator } from '../comparison/comparators.js';
 import type { ComparisonRecorder } from './comparison-recorder.js';
 import type { PlanCache } from '../plans/plan-cache.js';
 import type { Plan } from '../plans/plan-schema.js';
@@ -243,10 +243,12 @@ export class ShadowWorker {
         this.inFlight.signal,
       );
       this.modelVersions.set(`${claim.useCase}@${claim.aiConfig}`, answer.modelVersion);
+      // A judge's score is owed (the comparison below records its call): pending until it answers.
+      const compare = localComparator(plan.comparator);
       const score =
-        claim.humanDecision == null
+        claim.humanDecision == null || compare === null
           ? null
-          : createComparator(plan.comparator)(claim.humanDecision, answer.decision);
+          : compare(claim.humanDecision, answer.decision);
       const row = await this.step('AI answer write', () =>
         this.answers.submit({ id: claim.id, answer, score }),
       );

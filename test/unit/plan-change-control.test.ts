@@ -98,7 +98,24 @@ interface Row {
   reverseWidens?: true;
 }
 
+/** A judge comparator on the base plan (label decisions may be judged too). */
+const JUDGE: Edit = [
+  'comparator',
+  {
+    type: 'judge',
+    url: 'http://127.0.0.1:9100/judge',
+    rubric: 'Same label, same reason.',
+    calibrationRate: 0.2,
+  },
+];
+
 const WIDENING: Row[] = [
+  {
+    name: "a judge's calibrationRate lowered (fewer of its verdicts checked by people)",
+    from: [JUDGE],
+    to: [['comparator.calibrationRate', 0.05]],
+    widens: [['comparator.calibrationRate', 'calibration-lowered']],
+  },
   {
     name: 'a drift guard made less sensitive (psi raised)',
     to: [[`${HR}.rollbackWhen.driftAbove.psi`, 0.5]],
@@ -502,6 +519,34 @@ const NOT_WIDENING: Array<{ name: string; from?: Edit[]; to: Edit[] }> = [
     to: [['segments', ['region']]],
   },
   { name: 'shadow sampleRate', to: [['stages.shadow.sampleRate', 0.1]] },
+  {
+    name: "a judge's timeout, prices and concurrency",
+    from: [JUDGE],
+    to: [
+      ['comparator.timeoutMs', 60_000],
+      ['comparator.pricing', { perCall: 0.02, inputPerMTok: 3 }],
+      ['comparator.concurrency', 16],
+    ],
+  },
+  {
+    name: 'a new judge (adapter, url, model, temperature, rubric: a new AI configuration)',
+    from: [JUDGE],
+    to: [
+      [
+        'comparator',
+        {
+          type: 'judge',
+          adapter: 'openai-chat',
+          url: 'https://judge.example.com/v1/chat/completions',
+          model: 'judge-2',
+          temperature: 0,
+          rubric: 'Stricter.',
+          calibrationRate: 0.2,
+        },
+      ],
+    ],
+  },
+  { name: 'a judge in place of a local comparator', to: [JUDGE] },
   { name: 'challenger.sampleRate', to: [['challenger.sampleRate', 0.1]] },
   {
     name: 'a new AI configuration (adapter, model, prompt, timeout, pricing, labels, comparator)',

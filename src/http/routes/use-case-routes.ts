@@ -146,11 +146,11 @@ export const useCaseRoutes: RouteSpec[] = [
           ...(query.to ? { to: new Date(query.to) } : {}),
           ...(name && value !== undefined ? { segment: { name, value } } : {}),
         };
-        res.json({
-          useCase: useCase.id,
-          filter: query,
-          stages: await services.reader.stages(useCase, filter),
-        });
+        const [stages, judge] = await Promise.all([
+          services.reader.stages(useCase, filter),
+          services.reader.judgeSummary(useCase),
+        ]);
+        res.json({ useCase: useCase.id, filter: query, stages, judge });
       },
   },
 ];
