@@ -127,28 +127,33 @@ export class JudgeCallStore {
    * Records the verdict and the decision's score in one transaction: the score through the
    * decision store's own write (its rollup triggers fire), the cost on the use case's daily spend
    * (`ai.maxDailyCost` counts the judge). False when the call was no longer owed.
+   *
+   * Locks are taken in the order the shadow worker's answer write takes them (the decision and
+   * its rollups, then the daily spend), so the two never wait on each other in a cycle: the call
+   * is locked first (`for update`, no other write), the decision scored, then the call and spend.
    */
   async recordVerdict(id: number, v: RecordedVerdict): Promise<boolean> {
     return this.database.db.transaction(async (tx) => {
-      const [done] = rowsOf<{ decision_id: number }>(
-        await tx.execute(sql`
-          with judged as (
-            update judge_calls set state = 'done', lease_until = null, score = ${v.score},
-              verdict = ${v.verdict}, rationale = ${v.rationale}, judge_version = ${v.judgeVersion},
-              latency_ms = ${v.latencyMs}, input_tokens = ${v.inputTokens},
-              output_tokens = ${v.outputTokens}, cost = ${v.costUsd}, error = null, judged_at = now()
-            where id = ${id} and state = 'owed'
-            returning decision_id, use_case, cost, judged_at
-          ), spent as (
-            insert into daily_ai_spend as r (stripe, use_case, day, cost)
-            select (pg_backend_pid() % 8)::smallint, use_case, (judged_at at time zone 'UTC')::date, cost
-            from judged where cost is not null and cost > 0
-            on conflict on constraint daily_ai_spend_pk do update set cost = r.cost + excluded.cost
-          )
-          select decision_id from judged`),
+      const [owed] = rowsOf<{ decision_id: number }>(
+        await tx.execute(
+          sql`select decision_id from judge_calls where id = ${id} and state = 'owed' for update`,
+        ),
       );
-      if (!done) return false;
-      await this.scores.recordScore(Number(done.decision_id), v.score, tx);
+      if (!owed) return false;
+      await this.scores.recordScore(Number(owed.decision_id), v.score, tx);
+      await tx.execute(sql`
+        with judged as (
+          update judge_calls set state = 'done', lease_until = null, score = ${v.score},
+            verdict = ${v.verdict}, rationale = ${v.rationale}, judge_version = ${v.judgeVersion},
+            latency_ms = ${v.latencyMs}, input_tokens = ${v.inputTokens},
+            output_tokens = ${v.outputTokens}, cost = ${v.costUsd}, error = null, judged_at = now()
+          where id = ${id}
+          returning use_case, cost, judged_at
+        )
+        insert into daily_ai_spend as r (stripe, use_case, day, cost)
+        select (pg_backend_pid() % 8)::smallint, use_case, (judged_at at time zone 'UTC')::date, cost
+        from judged where cost is not null and cost > 0
+        on conflict on constraint daily_ai_spend_pk do update set cost = r.cost + excluded.cost`);
       return true;
     });
   }

@@ -21,9 +21,8 @@ export interface JudgeWorkerDeps {
   logger: Logger;
   /** The use case's daily AI budget counts the judge's calls: past it they stay owed. */
   budget?: { allows(useCase: UseCase): Promise<boolean> };
-  /** First retry's delay after a transient failure, doubled each attempt up to `maxBackoffMs`. */
+  /** First retry's delay after a failure (default 1 s), doubled each attempt up to 60 times it. */
   backoffMs?: number;
-  maxBackoffMs?: number;
   /** Each attempt's outcome (Prometheus): latency and cost of the calls answered. */
   onOutcome?: (useCase: string, outcome: JudgeOutcome, latencyMs: number | null, costUsd: number) => void;
 }
@@ -198,8 +197,7 @@ export class JudgeWorker {
 
   private backoff(attempts: number): number {
     const base = this.deps.backoffMs ?? 1_000;
-    const max = this.deps.maxBackoffMs ?? 60_000;
-    return Math.min(max, base * 2 ** Math.min(20, Math.max(0, attempts - 1)));
+    return Math.min(60 * base, base * 2 ** Math.min(20, Math.max(0, attempts - 1)));
   }
 }
 

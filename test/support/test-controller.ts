@@ -44,6 +44,8 @@ export async function startTestController(options: {
   hostClock?: () => number;
   /** Where the controller logs (default: stdout at TEST_LOG_LEVEL, else silent). */
   logger?: Logger;
+  /** The judge worker's poll interval and first retry backoff, ms (default: the controller's). */
+  judge?: { pollMs?: number; backoffMs?: number };
 }): Promise<TestController> {
   const queuePrefix = `sgtest-${randomBytes(5).toString('hex')}`;
   const config = loadConfig({
@@ -70,6 +72,8 @@ export async function startTestController(options: {
     migrate: false,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.hostClock ? { hostClock: options.hostClock } : {}),
+    ...(options.judge?.pollMs ? { judgePollMs: options.judge.pollMs } : {}),
+    ...(options.judge?.backoffMs ? { judgeBackoffMs: options.judge.backoffMs } : {}),
     // A timer's tick would take the tick slot a test's own tick(now) asks for.
     tick: false,
   });
