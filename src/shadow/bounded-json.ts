@@ -22,6 +22,8 @@ export interface PostJsonOptions {
   timeoutMs: number;
   maxResponseBytes: number;
   signal?: AbortSignal;
+  /** Who is called, in an HTTP error's message (default "AI system"; a judge says "judge"). */
+  peer?: string;
 }
 
 export interface PostedJson {
@@ -90,7 +92,7 @@ export async function postBoundedJson(
     });
     if (stopped) throw new Error(stopped);
     const status = res.statusCode ?? 0;
-    if (status < 200 || status > 299) throw await statusError(res, status, startedAt);
+    if (status < 200 || status > 299) throw await statusError(res, status, startedAt, opts.peer);
     const declared = Number(res.headers['content-length'] ?? Number.NaN);
     if (declared > opts.maxResponseBytes) {
       res.destroy();
@@ -128,13 +130,18 @@ export async function postBoundedJson(
  * An HTTP error: the message says the status and the body's size; the body, which may echo the
  * request, goes only to `upstreamText`.
  */
-async function statusError(res: IncomingMessage, status: number, startedAt: number): Promise<AiCallError> {
+async function statusError(
+  res: IncomingMessage,
+  status: number,
+  startedAt: number,
+  peer = 'AI system',
+): Promise<AiCallError> {
   const { text, truncated } = await readBoundedText(res, ERROR_BODY_BYTES);
   const size = Buffer.byteLength(text);
   const body = size === 0 ? '' : ` (a body of ${truncated ? `over ${ERROR_BODY_BYTES}` : size} bytes)`;
   return new AiCallError(
     'http-status',
-    `AI system answered HTTP ${status}${body}`,
+    `${peer} answered HTTP ${status}${body}`,
     elapsedMs(startedAt),
     status,
     text.trim() === '' ? null : text,

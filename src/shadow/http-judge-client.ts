@@ -44,6 +44,7 @@ export class HttpJudgeClient implements JudgeClient {
       timeoutMs: this.spec.timeoutMs,
       maxResponseBytes: this.maxResponseBytes,
       signal,
+      peer: 'judge',
     });
     return judgeVerdict(json, 'judge answer', this.spec, startedAt);
   }

@@ -102,6 +102,7 @@ export class OpenAiChatJudgeClient implements JudgeClient {
       timeoutMs: this.spec.timeoutMs,
       maxResponseBytes: this.maxResponseBytes,
       signal,
+      peer: 'judge',
     });
     const completion = parseAnswer(completionSchema, json, 'chat completion', startedAt);
     const content = completion.choices[0]?.message.content ?? '';

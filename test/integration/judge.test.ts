@@ -339,4 +339,22 @@ describe('the judge comparator', () => {
       { path: 'comparator.calibrationRate', rule: 'calibration-lowered', before: 0.5, after: 0.3 },
     ]);
   });
+
+  it('when the judge changes above shadow, then the new judge is a challenger and the champion keeps its evidence', async () => {
+    const useCase = 'judge-challenger';
+    const stages = 'stages:\n  human-reviewed: {}\n';
+    const plan = judgedPlan(useCase, `${ai.url}/decide`, judge.url) + stages;
+    await apply(useCase, plan);
+    await tc.http
+      .post(`/v1/use-cases/${useCase}/promote`)
+      .set(tc.admin)
+      .send({ reason: 'test set-up', force: true })
+      .expect(200);
+    const champion = await detailOf(useCase);
+    expect(champion.stage).toBe('human-reviewed');
+    await apply(useCase, plan.replace("as the agent's reply.", 'as the reply, word for word.'));
+    const after = await detailOf(useCase);
+    expect(after.aiConfig).toBe(champion.aiConfig);
+    expect(after.challenger).toMatchObject({ planVersion: 2, changes: ['comparator'] });
+  });
 });
