@@ -17,7 +17,7 @@ import { sendJson } from './simulated-responses.js';
  * Faults, at start or through `setOptions` while it runs: `outage` answers 503 to every call (a
  * test makes it fail, then recover), `errorRate` answers 500 to that share of attempts (drawn per
  * request and attempt, so a retry may pass), `failStatus` answers that status to every call
- * (a 4xx: a permanent failure).
+ * (a 4xx: a permanent failure), `invalidAnswer` answers a score of 7.
  */
 
 export const ACCEPTABLE_F1 = 0.5;
@@ -40,6 +40,8 @@ export interface SimJudgeOptions {
   outage?: boolean;
   /** Every call answered with this status while set (e.g. 400: a permanent failure). */
   failStatus?: number | null;
+  /** Every call answered 200 with a score out of [0, 1] while true (an invalid answer). */
+  invalidAnswer?: boolean;
   judgeVersion?: string;
   log?: (line: string) => void;
 }
@@ -101,6 +103,10 @@ export async function startSimulatedJudge(initial: SimJudgeOptions = {}): Promis
       unitHash(`${requestId}#${attempt}`, 'judge-fault') < (opts.errorRate ?? 0)
     )
       return fail(500);
+    if (opts.invalidAnswer) {
+      counts.failed++;
+      return sendJson(res, 200, { score: 7, verdict: 'acceptable' });
+    }
     const score = simulatedScore(requestId, body.human, body.ai, opts.accuracy ?? 1);
     const answer = {
       score,

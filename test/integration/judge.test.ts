@@ -286,6 +286,52 @@ describe('the judge comparator', () => {
     expect(prom).toContain(`shadowgate_judge_calls_total{use_case="${useCase}",outcome="failed"} 3`);
   });
 
+  it('when the judge answers off the contract, then it is asked again a few times and then failed for good', async () => {
+    const useCase = 'judge-invalid';
+    judge.setOptions({ invalidAnswer: true });
+    try {
+      await apply(useCase, judgedPlan(useCase, `${ai.url}/decide`, judge.url));
+      await mirror(useCase, drafts('i', 2));
+      await waitForProgress({
+        what: 'the invalid answers failed for good',
+        read: () => countWhere(useCase, 'error'),
+        done: (n) => n === 2,
+      });
+    } finally {
+      judge.setOptions({ invalidAnswer: false });
+    }
+    const calls = await judgeCalls(useCase);
+    for (const call of calls) {
+      expect(call).toMatchObject({ state: 'error', attempts: 3, score: null, decision_score: null });
+      expect(call.error).toMatch(/^bad-output: judge answer does not fit: score/);
+    }
+  });
+
+  it('when a worker took a call and died (its lease lapses), then the call is claimed again and judged', async () => {
+    const useCase = 'judge-lease';
+    judge.setOptions({ outage: true });
+    await apply(useCase, judgedPlan(useCase, `${ai.url}/decide`, judge.url));
+    await mirror(useCase, drafts('l', 1));
+    await waitForProgress({
+      what: 'the judge call owed',
+      read: async () => (await judgeCalls(useCase)).length,
+      done: (n) => n === 1,
+    });
+    // Another process claims it for a moment and is killed before it answers (nothing released).
+    await waitForProgress({
+      what: 'a claim of our own',
+      read: async () => ((await tc.controller.judgeWorker.calls.claim(useCase, 300)) ? 1 : 0),
+      done: (n) => n === 1,
+    });
+    judge.setOptions({ outage: false });
+    await waitForProgress({
+      what: 'the call judged once its lease lapsed',
+      read: () => countWhere(useCase, 'done'),
+      done: (n) => n === 1,
+    });
+    expect(judge.stats().byRequest['l-0']!.answered).toBe(1);
+  });
+
   it('when the judge changes (a new rubric), then the evidence restarts under a new AI configuration', async () => {
     const useCase = 'judge-changed';
     await apply(useCase, judgedPlan(useCase, `${ai.url}/decide`, judge.url));
