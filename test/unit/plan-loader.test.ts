@@ -142,7 +142,8 @@ describe('parsePlanText: schema problems, with path and line', () => {
     expect(problemsOf(broken(['{ type: exact }', '{ type: exakt }']))).toEqual([
       {
         path: 'comparator.type',
-        problem: 'expected one of exact, normalized-text, numeric, text-similarity, fields, judge, got "exakt"',
+        problem:
+          'expected one of exact, normalized-text, numeric, text-similarity, fields, judge, got "exakt"',
         line: 6,
         column: 15,
       },
