@@ -5,6 +5,7 @@ import { jsonEqual } from '../../src/comparison/json-equal.js';
 import { tokenF1 } from '../../src/comparison/text-similarity.js';
 import { unitHash } from '../../src/contracts/sampling.js';
 import { sendJson } from './simulated-responses.js';
+import { ACCEPTABLE_F1 } from './support-tickets.js';
 
 /**
  * A SIMULATED judge for demos and tests: no model behind it. It answers `POST /judge` (the judge
@@ -20,7 +21,8 @@ import { sendJson } from './simulated-responses.js';
  * (a 4xx: a permanent failure), `invalidAnswer` answers a score of 7.
  */
 
-export const ACCEPTABLE_F1 = 0.5;
+/** The line between an acceptable draft and not, shared with the drafting simulation. */
+export { ACCEPTABLE_F1 };
 /** The salt of the judge's mistakes: the calibration of a run can be worked out from it. */
 export const JUDGE_ERROR_SALT = 'judge-error';
 
