@@ -307,6 +307,34 @@ describe('the judge comparator', () => {
     }
   });
 
+  it('when a process died between the answer and the judge call it owed, then the sweep repairs it and it is judged', async () => {
+    const useCase = 'judge-repair';
+    judge.setOptions({ outage: true });
+    await apply(useCase, judgedPlan(useCase, `${ai.url}/decide`, judge.url));
+    await mirror(useCase, drafts('r', 2));
+    await waitForProgress({
+      what: 'the judge calls owed',
+      read: async () => (await judgeCalls(useCase)).length,
+      done: (n) => n === 2,
+    });
+    // As if the process had died before the comparison owed r-1's call: both sides, no score, no call.
+    await tdb.database.rows(sql`delete from judge_calls where use_case = ${useCase} and request_id = 'r-1'`);
+    judge.setOptions({ outage: false });
+    await tc.controller.worker.sweep();
+    await waitForProgress({
+      what: 'both judged',
+      read: () => countWhere(useCase, 'done'),
+      done: (n) => n === 2,
+    });
+    const calls = await judgeCalls(useCase);
+    expect(calls.map((c) => c.decision_score)).toEqual(
+      drafts('r', 2).map((d) => simulatedScore(d.requestId, d.human, d.draft, 0.9)),
+    );
+    // Repaired once: a second sweep owes nothing more.
+    await tc.controller.worker.sweep();
+    expect(await judgeCalls(useCase)).toHaveLength(2);
+  });
+
   it('when a worker took a call and died (its lease lapses), then the call is claimed again and judged', async () => {
     const useCase = 'judge-lease';
     judge.setOptions({ outage: true });
