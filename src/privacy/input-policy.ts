@@ -57,9 +57,6 @@ export function storedText(text: string, policy: Pick<DataPolicy, 'redact'>): st
   return patterns.length > 0 ? maskPatterns(text, patterns) : text;
 }
 
-/** Between an AI error's own message and what the AI system sent, in its stored and logged text. */
-const UPSTREAM_SEPARATOR = '; from the AI system: ';
-
 /**
  * The text kept of a failed AI call in `decisions.ai_error`: its kind and our own message (all
  * that is logged of it). What the AI system sent (an error body may echo the request) is added
@@ -70,11 +67,13 @@ const UPSTREAM_SEPARATOR = '; from the AI system: ';
 export function storedAiError(
   error: { kind: string; message: string; upstreamText: string | null },
   policy: DataPolicy,
+  /** Who sent it, after the error's own message: the AI system, or a judge. */
+  source = 'AI system',
 ): string {
   const own = `${error.kind}: ${error.message}`;
   if (policy.storeInput !== 'full' || error.upstreamText === null) return own;
   // A plan that stores inputs in full has no patterns today; if one had, they would apply.
-  return `${own}${UPSTREAM_SEPARATOR}${storedText(error.upstreamText, policy)}`;
+  return `${own}; from the ${source}: ${storedText(error.upstreamText, policy)}`;
 }
 
 export function storedForms(

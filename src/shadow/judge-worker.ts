@@ -167,7 +167,7 @@ export class JudgeWorker {
       }
       const invalid = error.kind === 'bad-output' || error.kind === 'out-of-range';
       const retry = error.transient || (invalid && claim.attempts < MAX_INVALID_ATTEMPTS);
-      const stored = plan ? storedAiError(error, plan) : `${error.kind}: ${error.message}`;
+      const stored = plan ? storedAiError(error, plan, 'judge') : `${error.kind}: ${error.message}`;
       if (retry) {
         this.counters.retried++;
         const delay = this.backoff(claim.attempts);
