@@ -195,3 +195,35 @@ export const dailyAiSpend = pgTable(
   },
   (t) => [primaryKey({ name: 'daily_ai_spend_pk', columns: [t.useCase, t.day, t.stripe] })],
 );
+
+/**
+ * The judge's calibration against people (migration 0017): per plan version and judge version,
+ * the rated decisions of the calibration sample and the 2×2 of judge (acceptable: score ≥ 0.5)
+ * against people. Kept by triggers on `judge_ratings` and `judge_calls`; one row per key (ratings
+ * are few, so writers need no stripes).
+ */
+export const judgeCalibrationRollups = pgTable(
+  'judge_calibration_rollups',
+  {
+    useCase: text('use_case').notNull(),
+    planVersion: integer('plan_version').notNull(),
+    /** As the judge reported it ('' when it reported none). */
+    judgeVersion: text('judge_version').notNull(),
+    rated: count('rated'),
+    agreed: count('agreed'),
+    /** Judge acceptable, people acceptable. */
+    bothAcceptable: count('both_acceptable'),
+    /** Judge acceptable, people not. */
+    judgeOnly: count('judge_only'),
+    /** People acceptable, judge not. */
+    peopleOnly: count('people_only'),
+    /** Neither found it acceptable. */
+    neither: count('neither'),
+  },
+  (t) => [
+    primaryKey({
+      name: 'judge_calibration_rollups_pk',
+      columns: [t.useCase, t.planVersion, t.judgeVersion],
+    }),
+  ],
+);

@@ -426,7 +426,39 @@ export const judgeCalls = pgTable(
     uniqueIndex('judge_calls_once').on(t.decisionId),
     index('judge_calls_owed').on(t.id).where(sql`state = 'owed'`),
     index('judge_calls_use_case').on(t.useCase, t.requestId),
+    /** The judge version of a plan version's newest judged decisions (migration 0017: the gate's calibration). */
+    index('judge_calls_judged').on(t.useCase, t.planVersion, t.judgedAt).where(sql`state = 'done'`),
   ],
+);
+
+/**
+ * People's ratings of decisions a judge scored (README "Is the judge right?"): one per decision,
+ * the first stands (a repeat with the same answer is a no-op, another answer is refused). Migration
+ * 0017's triggers fold a rating into `judge_calibration_rollups` once both it and a `done` judge
+ * call of the calibration sample exist, whichever arrives last, and record here what it was folded
+ * with. No foreign key: a rating is kept when its decision is purged after `retentionDays`.
+ */
+export const judgeRatings = pgTable(
+  'judge_ratings',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** decisions.id */
+    decisionId: bigint('decision_id', { mode: 'number' }).notNull(),
+    useCase: text('use_case').notNull(),
+    requestId: text('request_id').notNull(),
+    /** The decision's plan version. */
+    planVersion: integer('plan_version').notNull(),
+    /** Whether the people found the AI's output acceptable. */
+    acceptable: boolean('acceptable').notNull(),
+    /** Who rated (one line, at most 200 characters, the plan's redaction applied). */
+    ratedBy: text('rated_by').notNull(),
+    ratedAt: at('rated_at').notNull().defaultNow(),
+    /** Set once, by the fold: the judge version and score the rating was compared with. */
+    foldedAt: at('folded_at'),
+    judgeVersion: text('judge_version'),
+    judgeScore: doublePrecision('judge_score'),
+  },
+  (t) => [uniqueIndex('judge_ratings_once').on(t.decisionId)],
 );
 
 /**

@@ -1,0 +1,397 @@
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSampled } from '../../src/contracts/sampling.js';
+import { sequentialLowerBound } from '../../src/statistics/confidence-sequence.js';
+import { startTestController, type TestController } from '../support/test-controller.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+/**
+ * The judge's calibration against people on the real PostgreSQL (README "Is the judge right?"):
+ * people's ratings come through the rating route; the judge's answers are written to `judge_calls`
+ * as the judge worker writes them (state `done`, score, judge_version), since the worker is the
+ * judge comparator's own. Each rated, judged decision of the calibration sample is folded into
+ * `judge_calibration_rollups` once, whichever side arrives last, and the gate's
+ * `judgeAgreementLowerBound` reads it.
+ */
+
+/** The judge comparator as the judge's own schema (issue 17 item 3) stores it in the plan. */
+const judge = (calibrationRate: number) => ({
+  type: 'judge',
+  url: 'http://127.0.0.1:9/judge',
+  timeoutMs: 2000,
+  calibrationRate,
+});
+
+function draftPlan(useCase: string): string {
+  return `useCase: ${useCase}
+owner: support@example.com
+decision: { type: text, maxLength: 2000 }
+comparator: { type: exact }
+ai:
+  adapter: http
+  url: http://127.0.0.1:9/decide
+stages:
+  shadow:
+    promoteWhen: { minSamples: 100, agreementLowerBound: 0.9 }
+  human-reviewed: {}
+`;
+}
+
+interface RollupRow {
+  judge_version: string;
+  rated: number;
+  agreed: number;
+  both_acceptable: number;
+  judge_only: number;
+  people_only: number;
+  neither: number;
+}
+
+describe("the judge's calibration against people", () => {
+  let tdb: TestDatabase;
+  let tc: TestController;
+  let raw: postgres.Sql;
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase();
+    tc = await startTestController({ database: tdb.database, queue: 'in-process' });
+    raw = postgres(tdb.url, { max: 40, onnotice: () => {} });
+  });
+  afterAll(async () => {
+    await raw?.end({ timeout: 5 });
+    await tc?.stop();
+    await tdb?.drop();
+  });
+
+  /** A use case whose plan's comparator is a judge (the stored plan, as the controller reads it). */
+  async function judgedUseCase(useCase: string, calibrationRate = 1): Promise<void> {
+    await tc.http
+      .put(`/v1/use-cases/${useCase}/plan`)
+      .set(tc.admin)
+      .set('content-type', 'application/yaml')
+      .send(draftPlan(useCase))
+      .expect(201);
+    await tdb.database.rows(
+      sql`update plan_versions set plan = jsonb_set(plan, '{comparator}', ${JSON.stringify(judge(calibrationRate))}::jsonb)
+          where use_case = ${useCase}`,
+    );
+  }
+
+  /** Decisions compared and scored (by the judge: `scores[i]`), in the use case's current cohort. */
+  async function scoredDecisions(useCase: string, scores: number[]): Promise<void> {
+    await tdb.database.rows(sql`
+      insert into decisions (use_case, request_id, payload_hash, input, context, stage, stage_version,
+        plan_version, ai_config, human_decision, human_at, ai_state, ai_decision, ai_model_version, ai_at, score,
+        compared_at)
+      select u.id, 'r' || i, 'h' || i, '{}'::jsonb, '{}'::jsonb, u.stage, u.stage_version, u.plan_version,
+        p.ai_config, '"the reply"'::jsonb, now(), 'done', '"a draft"'::jsonb, 'drafter-1', now(), s.score,
+        now()
+      from use_cases u join plan_versions p on p.use_case = u.id and p.version = u.plan_version,
+        unnest(${sql.param(scores)}::float8[]) with ordinality s(score, i)
+      where u.id = ${useCase}`);
+  }
+
+  /** The owed judge calls of those decisions, as the comparison recorder leaves them. */
+  async function owedJudgeCalls(useCase: string, calibrationRate = 1): Promise<void> {
+    const decisions = await tdb.database.rows<{ id: number; request_id: string; plan_version: number }>(
+      sql`select id, request_id, plan_version from decisions where use_case = ${useCase}`,
+    );
+    for (const d of decisions) {
+      const calibration = isSampled(d.request_id, calibrationRate, 'calibration');
+      await tdb.database.rows(sql`
+        insert into judge_calls (decision_id, use_case, request_id, plan_version, calibration)
+        values (${d.id}, ${useCase}, ${d.request_id}, ${d.plan_version}, ${calibration})`);
+    }
+  }
+
+  /** The judge's answer, as the judge worker writes it. */
+  const judgeAnswers = (useCase: string, requestId: string, score: number, version = 'j1') =>
+    tdb.database.rows(sql`
+      update judge_calls set state = 'done', score = ${score}, judge_version = ${version}, judged_at = now()
+      where use_case = ${useCase} and request_id = ${requestId}`);
+
+  const rate = (useCase: string, requestId: string, acceptable: boolean, by = 'agent-7') =>
+    tc.http
+      .post(`/v1/decisions/${useCase}/${encodeURIComponent(requestId)}/rating`)
+      .set(tc.admin)
+      .send({ acceptable, by });
+
+  const rollups = (useCase: string) =>
+    tdb.database.rows<RollupRow>(sql`
+      select judge_version, rated::int, agreed::int, both_acceptable::int, judge_only::int,
+        people_only::int, neither::int
+      from judge_calibration_rollups where use_case = ${useCase} order by judge_version`);
+
+  const detailOf = async (useCase: string) =>
+    (await tc.http.get(`/v1/use-cases/${useCase}`).set(tc.admin).expect(200)).body;
+
+  it('when a rating comes before the judge answers, then it is folded once the judge answers, and only once', async () => {
+    await judgedUseCase('fold-before');
+    await scoredDecisions('fold-before', [1, 1]);
+    await owedJudgeCalls('fold-before');
+
+    const first = await rate('fold-before', 'r1', false);
+    expect(first.status).toBe(202);
+    expect(first.body).toEqual({
+      useCase: 'fold-before',
+      requestId: 'r1',
+      status: 'recorded',
+      counted: true,
+    });
+    expect(await rollups('fold-before')).toEqual([]);
+
+    await judgeAnswers('fold-before', 'r1', 0.9);
+    const folded = [
+      {
+        judge_version: 'j1',
+        rated: 1,
+        agreed: 0,
+        both_acceptable: 0,
+        judge_only: 1,
+        people_only: 0,
+        neither: 0,
+      },
+    ];
+    expect(await rollups('fold-before')).toEqual(folded);
+
+    // The judge worker writes the row again (a lease renewal, a repeated answer): nothing more.
+    await judgeAnswers('fold-before', 'r1', 0.9);
+    await tdb.database.rows(
+      sql`update judge_calls set attempts = attempts + 1 where use_case = 'fold-before'`,
+    );
+    // The same rating again (the SDK's retry) is a duplicate; another answer is refused.
+    const again = await rate('fold-before', 'r1', false, 'someone-else');
+    expect(again.status).toBe(200);
+    expect(again.body.status).toBe('duplicate');
+    const other = await rate('fold-before', 'r1', true);
+    expect(other.status).toBe(409);
+    expect(other.body.error).toBe('already_rated');
+    expect(await rollups('fold-before')).toEqual(folded);
+
+    const [stored] = await tdb.database.rows<{
+      rated_by: string;
+      judge_version: string;
+      judge_score: number;
+    }>(sql`select rated_by, judge_version, judge_score from judge_ratings where use_case = 'fold-before'`);
+    expect(stored).toEqual({ rated_by: 'agent-7', judge_version: 'j1', judge_score: 0.9 });
+  });
+
+  it('when a rating comes after the judge answered, then it is folded at once, and only once', async () => {
+    await judgedUseCase('fold-after');
+    await scoredDecisions('fold-after', [1, 0]);
+    await owedJudgeCalls('fold-after');
+    await judgeAnswers('fold-after', 'r1', 1);
+    await judgeAnswers('fold-after', 'r2', 0.2);
+    expect(await rollups('fold-after')).toEqual([]);
+
+    expect((await rate('fold-after', 'r1', true)).status).toBe(202);
+    expect((await rate('fold-after', 'r2', true)).status).toBe(202);
+    expect((await rate('fold-after', 'r2', true)).status).toBe(200);
+    expect(await rollups('fold-after')).toEqual([
+      {
+        judge_version: 'j1',
+        rated: 2,
+        agreed: 1,
+        both_acceptable: 1,
+        judge_only: 0,
+        people_only: 1,
+        neither: 0,
+      },
+    ]);
+  });
+
+  it('when a judge call is inserted already answered, then a rating before it is folded too', async () => {
+    await judgedUseCase('fold-inserted');
+    await scoredDecisions('fold-inserted', [0]);
+    expect((await rate('fold-inserted', 'r1', false)).status).toBe(202);
+    await tdb.database.rows(sql`
+      insert into judge_calls (decision_id, use_case, request_id, plan_version, state, score, judge_version, judged_at, calibration)
+      select id, use_case, request_id, plan_version, 'done', 0, 'j1', now(), true
+      from decisions where use_case = 'fold-inserted'`);
+    expect(await rollups('fold-inserted')).toEqual([
+      {
+        judge_version: 'j1',
+        rated: 1,
+        agreed: 1,
+        both_acceptable: 0,
+        judge_only: 0,
+        people_only: 0,
+        neither: 1,
+      },
+    ]);
+  });
+
+  it('when a decision outside the calibration sample is rated, then the rating is kept and not counted', async () => {
+    await judgedUseCase('sampled', 0.05);
+    const scores = Array.from({ length: 200 }, () => 1);
+    await scoredDecisions('sampled', scores);
+    await owedJudgeCalls('sampled', 0.05);
+    const ids = scores.map((_, i) => `r${i + 1}`);
+    const inSample = ids.filter((id) => isSampled(id, 0.05, 'calibration'));
+    const outside = ids.find((id) => !isSampled(id, 0.05, 'calibration'))!;
+    expect(inSample.length).toBeGreaterThan(0);
+
+    for (const id of [...inSample, outside]) await judgeAnswers('sampled', id, 1);
+    const kept = await rate('sampled', outside, true);
+    expect(kept.status).toBe(202);
+    expect(kept.body.counted).toBe(false);
+    for (const id of inSample) expect((await rate('sampled', id, true)).body.counted).toBe(true);
+
+    expect(await rollups('sampled')).toEqual([
+      {
+        judge_version: 'j1',
+        rated: inSample.length,
+        agreed: inSample.length,
+        both_acceptable: inSample.length,
+        judge_only: 0,
+        people_only: 0,
+        neither: 0,
+      },
+    ]);
+    const [row] = await tdb.database.rows<{ n: number }>(
+      sql`select count(*)::int as n from judge_ratings where use_case = 'sampled'`,
+    );
+    expect(row!.n).toBe(inSample.length + 1);
+  });
+
+  it('when ratings and judge answers of the same decisions commit at the same time, then each is folded exactly once', async () => {
+    const n = 60;
+    await judgedUseCase('race');
+    await scoredDecisions(
+      'race',
+      Array.from({ length: n }, () => 1),
+    );
+    await owedJudgeCalls('race');
+    const decisions = await raw<{ id: string; request_id: string; plan_version: number }[]>`
+      select id, request_id, plan_version from decisions where use_case = 'race' order by id`;
+
+    // Each pair: two transactions, both open before either writes, then each writes and commits.
+    // Without the fold's lock both would look for the other side before it committed, and miss it.
+    await Promise.all(
+      decisions.map(async (d) => {
+        let arrive!: () => void;
+        let both = 0;
+        const ready = new Promise<void>((resolve) => {
+          arrive = () => {
+            if (++both === 2) resolve();
+          };
+        });
+        await Promise.all([
+          raw.begin(async (tx) => {
+            await tx`select 1`;
+            arrive();
+            await ready;
+            await tx`insert into judge_ratings (decision_id, use_case, request_id, plan_version, acceptable, rated_by)
+              values (${d.id}, 'race', ${d.request_id}, ${d.plan_version}, true, 'agent-1')`;
+          }),
+          raw.begin(async (tx) => {
+            await tx`select 1`;
+            arrive();
+            await ready;
+            await tx`update judge_calls set state = 'done', score = 1, judge_version = 'j1', judged_at = now()
+              where decision_id = ${d.id}`;
+          }),
+        ]);
+      }),
+    );
+
+    expect(await rollups('race')).toEqual([
+      {
+        judge_version: 'j1',
+        rated: n,
+        agreed: n,
+        both_acceptable: n,
+        judge_only: 0,
+        people_only: 0,
+        neither: 0,
+      },
+    ]);
+    const [unfolded] = await raw<{ n: number }[]>`
+      select count(*)::int as n from judge_ratings where use_case = 'race' and folded_at is null`;
+    expect(unfolded!.n).toBe(0);
+  });
+
+  it('when the decision, the use case or a judge is missing, then the rating is refused with a clear answer', async () => {
+    await judgedUseCase('refusals');
+    await scoredDecisions('refusals', [1]);
+    expect((await rate('refusals', 'no-such-request', true)).status).toBe(404);
+    expect((await rate('no-such-use-case', 'r1', true)).status).toBe(404);
+
+    await tc.http
+      .put('/v1/use-cases/exact-only/plan')
+      .set(tc.admin)
+      .set('content-type', 'application/yaml')
+      .send(draftPlan('exact-only'))
+      .expect(201);
+    await scoredDecisions('exact-only', [1]);
+    const notJudged = await rate('exact-only', 'r1', true);
+    expect(notJudged.status).toBe(409);
+    expect(notJudged.body.error).toBe('not_judged');
+  });
+
+  /**
+   * 300 judged decisions of which the AI's drafts are acceptable 96% of the time; people rate the
+   * first 100 and agree with the judge on `agreeing` of them.
+   */
+  async function ratedJudge(useCase: string, agreeing: number): Promise<void> {
+    await judgedUseCase(useCase);
+    const scores = Array.from({ length: 300 }, (_, i) => (i % 25 === 0 ? 0 : 1));
+    await scoredDecisions(useCase, scores);
+    await owedJudgeCalls(useCase);
+    await tdb.database.rows(sql`
+      update judge_calls j set state = 'done', score = d.score, judge_version = 'judge-v1', judged_at = now()
+      from decisions d where d.id = j.decision_id and j.use_case = ${useCase}`);
+    const criterion = async () =>
+      (await detailOf(useCase)).gate.criteria.find(
+        (c: { name: string }) => c.name === 'judgeAgreementLowerBound',
+      );
+    expect(await criterion()).toMatchObject({ status: 'inconclusive', required: 0.8, samples: 0 });
+
+    for (let i = 0; i < 100; i++) {
+      const judgeSaysAcceptable = scores[i]! >= 0.5;
+      const res = await rate(useCase, `r${i + 1}`, i < agreeing ? judgeSaysAcceptable : !judgeSaysAcceptable);
+      expect(res.status).toBe(202);
+    }
+  }
+
+  it('when a judge agrees with people 95% of the time on 100 ratings, then its calibration holds the default 0.8 and shows everywhere', async () => {
+    await ratedJudge('judge-95', 95);
+    const detail = await detailOf('judge-95');
+    const bound = sequentialLowerBound(95, 100, 0.05)!;
+    expect(detail.judgeCalibration).toMatchObject({
+      currentJudgeVersion: 'judge-v1',
+      versions: [{ judgeVersion: 'judge-v1', rated: 100, agreed: 95, agreement: 0.95 }],
+    });
+    expect(detail.judgeCalibration.versions[0].agreementLowerBound).toBeCloseTo(bound, 9);
+    expect(detail.judgeCalibration.versions[0].kappa).toEqual(expect.any(Number));
+    const criterion = detail.gate.criteria.find(
+      (c: { name: string }) => c.name === 'judgeAgreementLowerBound',
+    );
+    expect(criterion).toMatchObject({
+      status: 'holds',
+      holds: true,
+      required: 0.8,
+      samples: 100,
+      judgeVersion: 'judge-v1',
+    });
+    expect(criterion.actual).toBeCloseTo(bound, 9);
+    // The AI's own agreement (the judge's scores: 96%) clears its bar too: the gate is eligible.
+    expect(detail.gate.verdict).toBe('eligible');
+
+    const metrics = await tc.http.get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/shadowgate_judge_ratings\{use_case="judge-95",stage="shadow"\} 100/);
+    expect(metrics.text).toMatch(/shadowgate_judge_agreement\{use_case="judge-95",stage="shadow"\} 0\.95/);
+  });
+
+  it('when a judge agrees with people only 70% of the time, then the gate stays inconclusive on its calibration', async () => {
+    await ratedJudge('judge-70', 70);
+    const detail = await detailOf('judge-70');
+    const criterion = detail.gate.criteria.find(
+      (c: { name: string }) => c.name === 'judgeAgreementLowerBound',
+    );
+    expect(criterion).toMatchObject({ status: 'inconclusive', holds: false, samples: 100, observed: 0.7 });
+    expect(criterion.actual).toBeLessThan(0.8);
+    expect(detail.gate.verdict).toBe('inconclusive');
+  });
+});
