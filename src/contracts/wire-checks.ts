@@ -7,11 +7,14 @@ import type {
   LateHumanAnswer,
   Mode,
   MirroredDecisionWire,
+  RatingAnswer,
+  RatingWire,
   SuggestionAnswer,
   SuggestRequestWire,
 } from '@shadowgate/sdk/wire';
 import type { z } from 'zod';
 import type { IngestService } from '../ingest/ingest-service.js';
+import type { RatingService } from '../ingest/rating-service.js';
 import type { SuggestionService } from '../suggestions/suggestion-service.js';
 import type { UseCase } from '../plans/use-case-store.js';
 import type {
@@ -24,6 +27,7 @@ import type {
   mirroredDecisionSchema,
 } from './decision-contracts.js';
 import type { errorBodySchema, ShadowgateError } from './errors.js';
+import type { ratingAnswerSchema, ratingSchema } from './rating-contracts.js';
 import type { suggestRequestSchema } from './suggestion-contracts.js';
 
 /**
@@ -52,6 +56,9 @@ export type WireChecks = [
   Assert<Both<typeof ingestResultSchema, IngestResult>>,
   Assert<Both<typeof lateHumanAnswerSchema, LateHumanAnswer>>,
   Assert<Both<typeof errorBodySchema, ErrorBody>>,
+  Assert<Both<typeof ratingSchema, RatingWire>>,
+  Assert<Both<typeof ratingAnswerSchema, RatingAnswer>>,
+  Assert<Equals<Awaited<ReturnType<RatingService['rate']>>, RatingAnswer>>,
   Assert<Equals<Awaited<ReturnType<IngestService['ingest']>>, IngestResult>>,
   Assert<
     Equals<Awaited<ReturnType<IngestService['recordLateHuman']>>, Pick<LateHumanAnswer, 'status' | 'score'>>

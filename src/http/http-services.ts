@@ -1,6 +1,7 @@
 import type { Egress } from '../egress/egress.js';
 import type { FlagSyncStatus } from '../flags/flag-sync-status.js';
 import type { IngestService } from '../ingest/ingest-service.js';
+import type { RatingService } from '../ingest/rating-service.js';
 import type { SuggestionService } from '../suggestions/suggestion-service.js';
 import type { KeyStore } from '../keys/key-store.js';
 import type { DriftService } from '../metrics/drift-service.js';
@@ -17,6 +18,8 @@ import type { ReportService } from '../report/report-service.js';
 export interface HttpServices {
   useCases: UseCaseStore;
   ingest: IngestService;
+  /** People's ratings of the AI's output: the judge's calibration (README "Is the judge right?"). */
+  ratings: RatingService;
   suggestions: SuggestionService;
   reader: UseCaseReader;
   /** The evidence report (`GET /v1/use-cases/:id/report`). */

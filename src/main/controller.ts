@@ -11,6 +11,9 @@ import type { HttpServices } from '../http/http-services.js';
 import { DecisionStore } from '../ingest/decision-store.js';
 import { IngestService } from '../ingest/ingest-service.js';
 import { SuggestionService } from '../suggestions/suggestion-service.js';
+import { RatingService } from '../ingest/rating-service.js';
+import { DrizzleRatingStore } from '../ingest/rating-store.js';
+import { JudgeCalibrationStore } from '../metrics/judge-calibration-store.js';
 import { KeyStore } from '../keys/key-store.js';
 import { MetricsStore } from '../metrics/metrics-store.js';
 import { RollupStore } from '../metrics/rollup-store.js';
@@ -196,6 +199,8 @@ export async function createController(options: ControllerOptions): Promise<Cont
     // The detail's drift summary: one drift read (README "Drift").
     (useCase, now) => drift.read(useCase, now),
     new JudgeMetricsStore(database.boundedReads),
+    // The judge's calibration against people (README "Is the judge right?").
+    new JudgeCalibrationStore(database),
   );
   const gates = new GateEvaluator(reader);
   const metrics = new ControllerMetrics(
@@ -362,6 +367,12 @@ export async function createController(options: ControllerOptions): Promise<Cont
       logger,
       timeoutMs: config.SHADOWGATE_DATABASE_WAIT_MS,
       onIngested: (useCase, outcome, count) => metrics.decisions(useCase, outcome, count),
+    }),
+    ratings: new RatingService({
+      useCases,
+      plans,
+      ratings: new DrizzleRatingStore(database),
+      timeoutMs: config.SHADOWGATE_DATABASE_WAIT_MS,
     }),
     suggestions: new SuggestionService({
       useCases,

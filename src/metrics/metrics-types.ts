@@ -1,6 +1,7 @@
 import type { LabelMetrics } from '../statistics/confusion-matrix.js';
 import type { Mode } from '../plans/plan-schema.js';
 import type { ErrorCostEvidence } from './error-cost.js';
+import type { JudgeCalibration } from './judge-calibration.js';
 
 /**
  * Metrics are kept per cohort: use case × stage × AI configuration × model version.
@@ -105,4 +106,9 @@ export interface CohortMetrics extends CohortKey, AgreementStats {
   confusion: { labels: string[]; matrix: number[][] } | null;
   perLabel: LabelMetrics[] | null;
   segments: SegmentMetrics[];
+  /**
+   * The gate's cohort of a plan whose comparator is a judge: the judge's agreement with people per
+   * judge version of the serving plan version (README "Is the judge right?"). Absent elsewhere.
+   */
+  judgeCalibration?: JudgeCalibration;
 }

@@ -7,6 +7,9 @@ import type { DriftGuardView, FieldDriftView, RateView } from './drift-view.js';
 import type { MetricsFilter, MetricsStore } from './metrics-store.js';
 import type { RollupStore } from './rollup-store.js';
 import type { CohortMetrics } from './metrics-types.js';
+import { judgeOf } from '../plans/judge-comparator.js';
+import { judgeCalibration } from './judge-calibration.js';
+import { calibrationKey, type JudgeCalibrationReads } from './judge-calibration-store.js';
 import { currentCohort, type StageSummary, summarizeStages } from './stage-summary.js';
 
 /** Judges a use case's gate from the cohort it is in now (the promotion engine supplies it). */
@@ -143,6 +146,7 @@ export class UseCaseReader {
     private readonly judge: GateJudge | null,
     private readonly drift: DriftReader | null = null,
     private readonly judges: Pick<JudgeMetricsStore, 'summary'> | null = null,
+    private readonly calibration: JudgeCalibrationReads | null = null,
   ) {}
 
   /**
@@ -186,12 +190,41 @@ export class UseCaseReader {
         labels: u.plan.decision.type === 'label',
       })),
     );
-    return new Map(
+    const cohorts = new Map(
       useCases.map((u) => [
         u.id,
         currentCohort(summarizeStages(read.get(u.id) ?? [], u.plan), u.stage, u.serving.aiConfig),
       ]),
     );
+    await this.addCalibration(useCases, cohorts);
+    return cohorts;
+  }
+
+  /** The judge's calibration, on the gate cohort of each use case whose plan's comparator is a judge. */
+  private async addCalibration(
+    useCases: readonly UseCase[],
+    cohorts: Map<string, CohortMetrics | null>,
+  ): Promise<void> {
+    const judged = useCases.filter((u) => judgeOf(u.plan) !== null && cohorts.get(u.id));
+    if (this.calibration === null || judged.length === 0) return;
+    const keys = judged.map((u) => ({
+      useCase: u.id,
+      planVersion: u.serving.planVersion,
+      stageVersion: u.stageVersion,
+    }));
+    const reads = await this.calibration.read(keys);
+    for (const u of judged) {
+      const read = reads.get(calibrationKey({ useCase: u.id, planVersion: u.serving.planVersion }));
+      const cohort = cohorts.get(u.id);
+      if (!read || !cohort) continue;
+      cohort.judgeCalibration = judgeCalibration(
+        u.serving.planVersion,
+        read.currentJudgeVersion,
+        read.rows,
+        u.plan.statistics,
+        u.plan.confidence,
+      );
+    }
   }
 
   async detail(useCase: UseCase, now: Date) {
@@ -219,6 +252,8 @@ export class UseCaseReader {
       earnedModelVersion: useCase.earnedModelVersion,
       segments: useCase.plan.segments,
       metrics: { stages },
+      // Plans whose comparator is a judge: its agreement with people (README "Is the judge right?").
+      judgeCalibration: cohort?.judgeCalibration ?? null,
       gate,
       drift: reading && driftSummary(useCase.plan, reading),
       judge,

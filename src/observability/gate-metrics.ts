@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { CohortMetrics } from '../metrics/metrics-types.js';
+import type { JudgeVersionCalibration } from '../metrics/judge-calibration.js';
 import type { Mode, Plan } from '../plans/plan-schema.js';
 import type { UseCase } from '../plans/use-case-store.js';
 import { judge } from '../promotion/gate-evaluator.js';
@@ -35,6 +36,11 @@ export interface GateSeries {
   errorCostUpperBound: number | null;
   costPerDecision: number | null;
   verdict: GateVerdict;
+  /**
+   * A judge's plan: the calibration of the judge version that scores the cohort's newest decisions
+   * (README "Is the judge right?"); null without a judge or before it scored anything.
+   */
+  judge: Pick<JudgeVersionCalibration, 'rated' | 'agreement' | 'agreementLowerBound' | 'kappa'> | null;
 }
 
 export const GATE_VERDICTS: readonly GateVerdict[] = ['eligible', 'inconclusive', 'blocked', 'none'];
@@ -104,6 +110,20 @@ export function gateSeries(reading: GateReading): GateSeries {
     errorCostUpperBound: cohort?.errorCost?.upperBound ?? null,
     costPerDecision: cohort?.costPerDecision ?? null,
     verdict: gate.verdict,
+    judge: currentJudge(cohort),
+  };
+}
+
+function currentJudge(cohort: CohortMetrics | null): GateSeries['judge'] {
+  const calibration = cohort?.judgeCalibration;
+  if (!calibration || calibration.currentJudgeVersion === null) return null;
+  const v = calibration.versions.find((x) => x.judgeVersion === calibration.currentJudgeVersion);
+  if (!v) return { rated: 0, agreement: null, agreementLowerBound: null, kappa: null };
+  return {
+    rated: v.rated,
+    agreement: v.agreement,
+    agreementLowerBound: v.agreementLowerBound,
+    kappa: v.kappa,
   };
 }
 
@@ -276,6 +296,26 @@ export function registerGateGauges(registry: Registry, scrape: () => Promise<Gat
     'shadowgate_cohort_cost_per_decision_usd',
     "Cost per decision in the gate's cohort, USD: AI cost + human cost of the share a human decided or audited + expected error cost (limited-autonomous)",
     (s) => s.costPerDecision,
+  );
+  perUseCase(
+    'shadowgate_judge_ratings',
+    "A judge's plan: people's ratings of the calibration sample folded for the judge version that scores the gate cohort's newest decisions",
+    (s) => s.judge?.rated ?? null,
+  );
+  perUseCase(
+    'shadowgate_judge_agreement',
+    "A judge's plan: that judge version's agreement with people's ratings (judge acceptable: score >= 0.5)",
+    (s) => s.judge?.agreement ?? null,
+  );
+  perUseCase(
+    'shadowgate_judge_agreement_bound',
+    "A judge's plan: the anytime-valid lower bound of that agreement at the plan's statistics and confidence (what judgeAgreementLowerBound is judged on)",
+    (s) => s.judge?.agreementLowerBound ?? null,
+  );
+  perUseCase(
+    'shadowgate_judge_kappa',
+    "A judge's plan: Cohen's kappa of that judge version against people's ratings",
+    (s) => s.judge?.kappa ?? null,
   );
   new Gauge({
     name: 'shadowgate_gate_verdict',

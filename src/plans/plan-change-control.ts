@@ -1,5 +1,6 @@
 import { canonicalJson } from '../contracts/canonical-json.js';
 import { parseDurationMs } from './duration.js';
+import { judgeAgreementBar, judgeOf } from './judge-comparator.js';
 import type { Plan, PromotableStage, PromoteWhen, RollbackWhen } from './plan-schema.js';
 import { STAGES } from './plan-shape.js';
 
@@ -270,6 +271,7 @@ function stageChanges(stage: PromotableStage, before: Plan, after: Plan, out: Co
     out.approval(`${at}.approval`, a.approval);
   }
   promoteWhenChanges(`${at}.promoteWhen`, a.promoteWhen, b.promoteWhen, out);
+  judgeCalibrationChanges(`${at}.promoteWhen`, before, a.promoteWhen, after, b.promoteWhen, out);
   rollbackWhenChanges(`${at}.rollbackWhen`, a.rollbackWhen, b.rollbackWhen, out);
   // Without rollbackTo a guard (or a rollback) goes to the stage before: a later target keeps more authority.
   const previous = STAGES[STAGES.indexOf(stage) - 1];
@@ -347,6 +349,28 @@ function promoteWhenChanges(
     b.maxErrorCostPerDecision,
     'lower-is-stricter',
   );
+}
+
+/**
+ * `judgeAgreementLowerBound` as the gate applies it (a judge's plan that omits it gets the default
+ * bar, so removing it lowers it to the default), while both plans score with a judge: a comparator
+ * that is no longer a judge has nothing to calibrate (it is a new AI configuration, as above).
+ */
+function judgeCalibrationChanges(
+  at: string,
+  before: Plan,
+  a: PromoteWhen | undefined,
+  after: Plan,
+  b: PromoteWhen | undefined,
+  out: Collector,
+): void {
+  if (a === undefined || b === undefined || !judgeOf(before) || !judgeOf(after)) return;
+  const barBefore = judgeAgreementBar(before, a);
+  const barAfter = judgeAgreementBar(after, b);
+  out.loosened(`${at}.judgeAgreementLowerBound`, barBefore, barAfter, 'higher-is-stricter');
+  if (barBefore !== undefined && barAfter !== undefined) {
+    out.loosened(`${at}.minJudgeRatings`, a.minJudgeRatings, b.minJudgeRatings, 'higher-is-stricter');
+  }
 }
 
 function rollbackWhenChanges(

@@ -287,6 +287,15 @@ function stageRules(plan: PlanShape): RuleProblem[] {
         message: 'needs at least one entry in segments (the context fields agreement is broken down by)',
       });
     }
+    if (
+      promoteWhen?.judgeAgreementLowerBound !== undefined &&
+      (plan.comparator as { type: string }).type !== 'judge'
+    ) {
+      problems.push({
+        path: [...at, 'promoteWhen', 'judgeAgreementLowerBound'],
+        message: 'needs a judge comparator (comparator.type: judge): there is no judge to calibrate',
+      });
+    }
     const guard = stage.rollbackWhen;
     if (
       guard &&

@@ -254,6 +254,13 @@ export const promoteWhenSchema = z.strictObject({
   minLabelSamples: z.number().int().positive().max(1_000_000).default(50),
   /** The upper bound of the mean error cost per compared decision (USD, `errorCosts`). */
   maxErrorCostPerDecision: usd.optional(),
+  /**
+   * A judge comparator only: the lower bound of the judge's agreement with people's ratings (the
+   * judge version that scores the cohort's newest decisions). 0.8 when a judge's plan omits it.
+   */
+  judgeAgreementLowerBound: fraction.optional(),
+  /** Ratings of that judge version below which `judgeAgreementLowerBound` is inconclusive. */
+  minJudgeRatings: z.number().int().positive().max(1_000_000).default(50),
 });
 export type PromoteWhen = z.infer<typeof promoteWhenSchema>;
 

@@ -1,4 +1,6 @@
 import type { CohortMetrics, SegmentMetrics } from '../metrics/metrics-types.js';
+import { currentCalibration, type JudgeCalibration } from '../metrics/judge-calibration.js';
+import { judgeAgreementBar } from '../plans/judge-comparator.js';
 import { duration } from '../format/figures.js';
 import { parseDurationMs } from '../plans/duration.js';
 import {
@@ -174,8 +176,54 @@ function gateCriteria(plan: Plan, when: PromoteWhen, input: GateInput): Criterio
   if (when.maxErrorCostPerDecision !== undefined) {
     criteria.push(errorCostCriterion(when.maxErrorCostPerDecision, metrics, evidence));
   }
+  const judgeBar = judgeAgreementBar(plan, when);
+  if (judgeBar !== undefined) {
+    criteria.push(judgeCriterion(judgeBar, when.minJudgeRatings, metrics?.judgeCalibration, evidence));
+  }
   return criteria;
 }
+
+/**
+ * The judge's agreement with people's ratings, on the lower end of the same confidence sequence
+ * as agreement, for the judge version that scored the cohort's newest judged decisions. It holds
+ * once that bound reaches the bar on at least `minRatings` ratings, and is otherwise inconclusive,
+ * never blocked: a judge that disagrees with people says nothing of the AI it scores, only that its
+ * scores cannot be trusted yet (the detail says so when even the upper bound is under the bar).
+ */
+function judgeCriterion(
+  threshold: number,
+  minRatings: number,
+  calibration: JudgeCalibration | undefined,
+  evidence: Evidence,
+): Criterion {
+  const name = 'judgeAgreementLowerBound';
+  const version = calibration?.currentJudgeVersion ?? null;
+  const none = { name, required: threshold, actual: null, observed: null, samples: 0, judgeVersion: version };
+  if (!calibration || version === null) {
+    return criterion('inconclusive', { ...none, detail: 'no decision judged yet' });
+  }
+  const { agreed, rated } = currentCalibration(calibration);
+  const lower = agreementLowerBoundFor(evidence.statistics, agreed, rated, evidence.confidence);
+  if (lower === null) {
+    return criterion('inconclusive', {
+      ...none,
+      detail: `no ratings of judge ${quoted(version)} yet: people rate the calibration sample`,
+    });
+  }
+  const fields = { name, required: threshold, actual: lower, observed: agreed / rated, samples: rated };
+  const withVersion = { ...fields, judgeVersion: version };
+  if (lower >= threshold && rated >= minRatings) return criterion('holds', withVersion);
+  const upper = agreementUpperBoundFor(evidence.statistics, agreed, rated, evidence.confidence)!;
+  const why =
+    upper < threshold
+      ? `judge ${quoted(version)} agrees with people less than ${threshold} (upper bound ${round(upper)}): its scores cannot promote; fix or replace the judge`
+      : rated < minRatings
+        ? `${rated} of the ${minRatings} ratings the judge needs`
+        : `below ${threshold} so far (upper bound ${round(upper)}): more ratings may show it`;
+  return criterion('inconclusive', { ...withVersion, detail: why });
+}
+
+const quoted = (version: string) => (version === '' ? '(unversioned)' : version);
 
 /**
  * Recall and precision of each label the plan names: agreement rates on the sub-streams the human

@@ -26,8 +26,10 @@ export interface Criterion {
   detail?: string;
   /** Agreement criteria: the mean agreement observed (null without samples)… */
   observed?: number | null;
-  /** …and the compared decisions the bound is computed from. */
+  /** …and the compared decisions the bound is computed from (the ratings, for the judge's calibration). */
   samples?: number;
+  /** `judgeAgreementLowerBound`: the judge version whose ratings it counts. */
+  judgeVersion?: string | null;
 }
 
 export interface GateAssessment {

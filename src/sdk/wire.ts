@@ -114,6 +114,35 @@ export interface SuggestionAnswer {
   /** The use case's stage when it answered (a disabled use case refuses suggestions). */
   stage: Mode;
   latencyMs: number;
+  /**
+   * Offer this request to people for a rating (`POST …/rating`): the plan's comparator is a judge
+   * and the request is in its calibration sample (`comparator.calibrationRate`, by request id).
+   */
+  rate: boolean;
+}
+
+/** Who rated, at most this many characters (one line, no control characters). */
+export const MAX_RATED_BY = 200;
+
+/** The body of `POST /v1/decisions/:useCase/:requestId/rating`: what people said of the AI's output. */
+export interface RatingWire {
+  /** Whether the AI's output was acceptable as it was. */
+  acceptable: boolean;
+  /** Who rated (a reviewer's id or name). */
+  by: string;
+}
+
+/** The answer to `POST /v1/decisions/:useCase/:requestId/rating` (202 recorded, 200 duplicate). */
+export interface RatingAnswer {
+  useCase: string;
+  requestId: string;
+  /** `duplicate`: the same rating was already recorded (a retry); nothing changed. */
+  status: 'recorded' | 'duplicate';
+  /**
+   * Whether the rating counts in the judge's calibration: the decision is in the calibration
+   * sample. Ratings outside it are kept, not counted (README "Is the judge right?").
+   */
+  counted: boolean;
 }
 
 /** One problem a refusal names, with the path of the field in the request (`decisions[3].requestId`). */

@@ -4,6 +4,7 @@ import type { ComparisonRecorder } from '../shadow/comparison-recorder.js';
 import { conflict, forbidden, notFound, ShadowgateError, unavailable } from '../contracts/errors.js';
 import type { SuggestRequest } from '../contracts/suggestion-contracts.js';
 import { isSampled } from '../contracts/sampling.js';
+import { CALIBRATION_SALT, judgeOf } from '../plans/judge-comparator.js';
 import { inScope, type Principal } from '../keys/roles.js';
 import { withinAutonomyBoundary } from '../flags/autonomy-boundary.js';
 import { isEarnedModel } from '../promotion/model-pinning.js';
@@ -121,7 +122,7 @@ export class SuggestionService {
       const row = await this.deps.calls.recordAnswer(decisionId, answer, null);
       // The human side may already be there (it arrived while the AI was answering).
       if (row) await this.deps.comparisons.compareIfComplete(row);
-      const suggestion = this.toSuggestion(useCase, request, answer);
+      const suggestion = this.toSuggestion(useCase, plan, request, answer);
       // Where the request went, for the escalation rate (README "Drift"): limited-autonomous only.
       if (useCase.stage === 'limited-autonomous') {
         await this.deps.calls.recordRoute(decisionId, routeOf(useCase, request, answer));
@@ -156,7 +157,8 @@ export class SuggestionService {
       throw conflict(`decision ${requestId} was already recorded with another input or context`);
     }
     if (stored.aiState === 'done') {
-      return this.toSuggestion(useCase, request, {
+      const plan = (await this.deps.plans.get(useCase.id, stored.planVersion)) ?? useCase.plan;
+      return this.toSuggestion(useCase, plan, request, {
         decision: stored.aiDecision,
         confidence: stored.aiConfidence,
         modelVersion: stored.aiModelVersion,
@@ -171,7 +173,13 @@ export class SuggestionService {
     throw conflict(`the suggestion for ${requestId} is still being computed`);
   }
 
-  private toSuggestion(useCase: UseCase, request: SuggestRequest, answer: SuggestedAnswer): SuggestionAnswer {
+  /** `plan`: the plan version the decision was taken under (the champion's while a challenger runs). */
+  private toSuggestion(
+    useCase: UseCase,
+    plan: Plan,
+    request: SuggestRequest,
+    answer: SuggestedAnswer,
+  ): SuggestionAnswer {
     const route = useCase.stage === 'limited-autonomous' ? routeOf(useCase, request, answer) : null;
     const autonomous = route === 'autonomous' || route === 'audit';
     return {
@@ -183,6 +191,7 @@ export class SuggestionService {
       audit: route === 'audit',
       stage: useCase.stage,
       latencyMs: answer.latencyMs,
+      rate: offerForRating(plan, request.requestId),
     };
   }
 }
@@ -193,6 +202,16 @@ type SuggestedAnswer = {
   modelVersion: string | null;
   latencyMs: number;
 };
+
+/**
+ * The calibration draw the judge marks its call with (`judge_calls.calibration`): the request is
+ * offered to people for a rating when the decision's plan's comparator is a judge and the request
+ * id falls in `comparator.calibrationRate`.
+ */
+function offerForRating(plan: Plan, requestId: string): boolean {
+  const judge = judgeOf(plan);
+  return judge !== null && isSampled(requestId, judge.calibrationRate, CALIBRATION_SALT);
+}
 
 /** Where a limited-autonomous request goes (`decisions.route`): decided alone, or to a person and why. */
 export type Route = 'autonomous' | 'audit' | 'model' | 'confidence' | 'boundary' | 'ai-failure';

@@ -63,6 +63,8 @@ function expected(route: RouteSpec, column: Column): Outcome {
 const SPOT_CHECKS: Array<[string, Column, Outcome]> = [
   ['POST /v1/decisions', 'ingest', A],
   ['POST /v1/use-cases/:id/suggest', 'viewer', F],
+  ['POST /v1/decisions/:useCase/:requestId/rating', 'ingest', A],
+  ['POST /v1/decisions/:useCase/:requestId/rating', 'owner', F],
   ['GET /v1/use-cases', 'ingest', F],
   ['GET /v1/use-cases/:id/report', 'viewer', A],
   ['PUT /v1/use-cases/:id/plan', 'owner', A],
@@ -170,6 +172,10 @@ function callFor(route: string, column: Column, planText: string): Call {
     'POST /v1/decisions/:useCase/:requestId/human': {
       path: `/v1/decisions/${TARGET}/rr-seed/human`,
       body: { decision: 'approve' },
+    },
+    'POST /v1/decisions/:useCase/:requestId/rating': {
+      path: `/v1/decisions/${TARGET}/rr-seed/rating`,
+      body: { acceptable: true, by: `reviewer-${column}` },
     },
     'POST /v1/use-cases/:id/suggest': {
       path: `/v1/use-cases/${TARGET}/suggest`,

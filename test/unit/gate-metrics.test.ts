@@ -187,6 +187,7 @@ describe('the gate gauges', () => {
     errorCostUpperBound: null,
     costPerDecision: 0.5,
     verdict: 'blocked',
+    judge: null,
     ...over,
   });
 
@@ -224,6 +225,19 @@ describe('the gate gauges', () => {
     expect(values('shadowgate_cohort_agreement')).toEqual([
       { value: 0.9, labels: { use_case: 'invoices', stage: 'shadow' } },
     ]);
+  });
+
+  it("when a judge's plan has ratings, then the judge's calibration has a series per use case; without a judge, none", async () => {
+    const metrics = await scrape([
+      series({ judge: { rated: 120, agreement: 0.95, agreementLowerBound: 0.86, kappa: 0.89 } }),
+      series({ useCase: 'refunds' }),
+    ]);
+    const values = (name: string) => metrics.find((m) => m.name === name)!.values;
+    const labels = { use_case: 'invoices', stage: 'shadow' };
+    expect(values('shadowgate_judge_ratings')).toEqual([{ value: 120, labels }]);
+    expect(values('shadowgate_judge_agreement')).toEqual([{ value: 0.95, labels }]);
+    expect(values('shadowgate_judge_agreement_bound')).toEqual([{ value: 0.86, labels }]);
+    expect(values('shadowgate_judge_kappa')).toEqual([{ value: 0.89, labels }]);
   });
 
   it('when the read failed, then no gate series is exported', async () => {

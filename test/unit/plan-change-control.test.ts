@@ -117,6 +117,24 @@ const WIDENING: Row[] = [
     widens: [['comparator.calibrationRate', 'calibration-lowered']],
   },
   {
+    name: 'judgeAgreementLowerBound lowered',
+    from: [JUDGE, [`${SHADOW}.judgeAgreementLowerBound`, 0.9]],
+    to: [[`${SHADOW}.judgeAgreementLowerBound`, 0.85]],
+    widens: [[`${SHADOW}.judgeAgreementLowerBound`, 'threshold-lowered']],
+  },
+  {
+    name: "judgeAgreementLowerBound removed from a judge's plan (the default 0.8 is lower)",
+    from: [JUDGE, [`${SHADOW}.judgeAgreementLowerBound`, 0.9]],
+    to: [[`${SHADOW}.judgeAgreementLowerBound`, DROP]],
+    widens: [[`${SHADOW}.judgeAgreementLowerBound`, 'threshold-lowered']],
+  },
+  {
+    name: 'minJudgeRatings lowered (fewer ratings calibrate the judge)',
+    from: [JUDGE],
+    to: [[`${SHADOW}.minJudgeRatings`, 10]],
+    widens: [[`${SHADOW}.minJudgeRatings`, 'threshold-lowered']],
+  },
+  {
     name: 'a drift guard made less sensitive (psi raised)',
     to: [[`${HR}.rollbackWhen.driftAbove.psi`, 0.5]],
     widens: [[`${HR}.rollbackWhen.driftAbove.psi`, 'guard-loosened']],
@@ -474,6 +492,24 @@ const WIDENING: Row[] = [
 
 const NOT_WIDENING: Array<{ name: string; from?: Edit[]; to: Edit[] }> = [
   { name: 'the same plan', to: [] },
+  {
+    name: 'judgeAgreementLowerBound removed where it was under the default (0.7 → 0.8)',
+    from: [JUDGE, [`${SHADOW}.judgeAgreementLowerBound`, 0.7]],
+    to: [[`${SHADOW}.judgeAgreementLowerBound`, DROP]],
+  },
+  {
+    name: 'the judge replaced by a comparator with nothing to calibrate',
+    from: [JUDGE, [`${SHADOW}.judgeAgreementLowerBound`, 0.95]],
+    to: [
+      ['comparator', { type: 'exact' }],
+      [`${SHADOW}.judgeAgreementLowerBound`, DROP],
+    ],
+  },
+  {
+    name: "a judge's minJudgeRatings raised",
+    from: [JUDGE],
+    to: [[`${HR}.promoteWhen.minJudgeRatings`, 500]],
+  },
   { name: 'owner', to: [['owner', 'someone-else@example.com']] },
   { name: 'description', to: [['description', 'new words']] },
   { name: 'notify', to: [['notify.webhook', 'https://hooks.example.com/x']] },

@@ -8,6 +8,7 @@ import {
   plainDecisionBatch,
 } from '../../contracts/decision-contracts.js';
 import { badRequest } from '../../contracts/errors.js';
+import { ratingAnswerSchema, ratingSchema } from '../../contracts/rating-contracts.js';
 import { suggestRequestSchema } from '../../contracts/suggestion-contracts.js';
 import { principalOf } from '../auth.js';
 import { AUTH, BODY, type RouteSpec, USE_CASE } from '../route-spec.js';
@@ -83,6 +84,35 @@ export const decisionRoutes: RouteSpec[] = [
         const human = parseOrThrow(lateHumanSchema, req.body, 'human decision');
         const outcome = await services.ingest.recordLateHuman(useCase, requestId, human, principalOf(req));
         res.status(200).json({ useCase, requestId, ...outcome, compared: outcome.score !== null });
+      },
+  },
+  {
+    method: 'post',
+    path: '/v1/decisions/:useCase/:requestId/rating',
+    permission: 'ingest',
+    budget: 'ingest',
+    summary: "people's rating of the AI's output, for the judge's calibration",
+    description:
+      '`{acceptable, by}` of a decision a judge scores; 202 `{status, counted}` (`counted`: in the calibration sample); the first rating stands',
+    body: [{ name: 'Rating', schema: ratingSchema }],
+    response: ratingAnswerSchema,
+    responses: {
+      202: '{useCase, requestId, status: recorded, counted}',
+      200: '{useCase, requestId, status: duplicate, counted}: the same rating again',
+      ...AUTH,
+      ...BODY,
+      404: 'unknown use case or decision',
+      409: "`not_judged`: the decision's plan version has no judge; `already_rated`: another rating stands",
+      503: 'the database is unreachable (Retry-After)',
+    },
+    handler:
+      ({ services }) =>
+      async (req, res) => {
+        const useCase = useCaseIdParam(req.params.useCase);
+        const requestId = requestIdParam(req.params.requestId);
+        const rating = parseOrThrow(ratingSchema, req.body, 'rating');
+        const answer = await services.ratings.rate(useCase, requestId, rating, principalOf(req));
+        res.status(answer.status === 'recorded' ? 202 : 200).json(answer);
       },
   },
   {
