@@ -28,7 +28,7 @@ export type SendOutcome =
 /** The part of the controller's answer the SDK acts on. */
 export type SuggestionBody = Pick<
   SuggestionAnswer,
-  'decision' | 'confidence' | 'modelVersion' | 'autonomous' | 'audit'
+  'decision' | 'confidence' | 'modelVersion' | 'autonomous' | 'audit' | 'rate'
 >;
 
 export type SuggestOutcome =
@@ -59,6 +59,11 @@ export class ControllerClient {
 
   postLateHuman(useCase: string, requestId: string, body: string, stop?: AbortSignal): Promise<SendOutcome> {
     const path = `/v1/decisions/${encodeURIComponent(useCase)}/${encodeURIComponent(requestId)}/human`;
+    return this.post(path, body, this.options.requestTimeoutMs, stop);
+  }
+
+  postRating(useCase: string, requestId: string, body: string, stop?: AbortSignal): Promise<SendOutcome> {
+    const path = `/v1/decisions/${encodeURIComponent(useCase)}/${encodeURIComponent(requestId)}/rating`;
     return this.post(path, body, this.options.requestTimeoutMs, stop);
   }
 
@@ -203,5 +208,6 @@ function asSuggestion(body: unknown): SuggestionBody | undefined {
     modelVersion: typeof b.modelVersion === 'string' ? b.modelVersion : null,
     autonomous: b.autonomous === true,
     audit: b.audit === true,
+    rate: b.rate === true,
   };
 }

@@ -17,5 +17,6 @@ export type {
   ShadowgateOptions,
   ScalarFields,
   ShadowgateStats,
+  SuggestionRating,
 } from './sdk-types.js';
 export { flagName, MODES } from './wire.js';

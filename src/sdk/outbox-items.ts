@@ -31,7 +31,15 @@ export interface HumanItem {
   fallback?: { input: unknown; context?: DecisionContext };
 }
 
-export type OutboxItem = MirrorItem | HumanItem;
+/** People's rating of the AI's output (`POST …/rating`): sent after the decision it rates is stored. */
+export interface RatingItem {
+  kind: 'rating';
+  useCase: string;
+  requestId: string;
+  rating: { acceptable: boolean; by: string };
+}
+
+export type OutboxItem = MirrorItem | HumanItem | RatingItem;
 
 /** An item and what sending it has cost so far; `json` is computed once, so a retry resends the same bytes. */
 export interface Entry {
@@ -68,7 +76,9 @@ export function serialise(item: OutboxItem): string {
           context: item.context,
           human: item.human,
         })
-      : JSON.stringify(item.human);
+      : item.kind === 'human'
+        ? JSON.stringify(item.human)
+        : JSON.stringify({ acceptable: item.rating.acceptable, by: item.rating.by });
   if (json === undefined) throw new TypeError('the value has no JSON form');
   return json;
 }

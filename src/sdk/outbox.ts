@@ -6,7 +6,7 @@ import { batchBody, type Entry, mirrorOf, namedItems, type OutboxItem, serialise
 import type { ShadowgateEvent } from './sdk-types.js';
 
 export interface OutboxOptions {
-  client: Pick<ControllerClient, 'postBatch' | 'postLateHuman'>;
+  client: Pick<ControllerClient, 'postBatch' | 'postLateHuman' | 'postRating'>;
   maxItems: number;
   batchSize: number;
   flushIntervalMs: number;
@@ -173,6 +173,7 @@ export class Outbox {
     const retry: Entry[] = [];
     const mirrors = entries.filter((e) => e.item.kind === 'mirror');
     const humans = entries.filter((e) => e.item.kind === 'human');
+    const ratings = entries.filter((e) => e.item.kind === 'rating');
     let transient: Transient | undefined;
     const again = (entry: Entry, outcome: Transient) => {
       transient ??= outcome;
@@ -199,6 +200,25 @@ export class Outbox {
         else this.fail([entry], outcome.status, outcome.message);
       }
     });
+
+    // Ratings go after the mirrors of this round: a rating refused 404 may name a decision still on
+    // its way (buffered here, or a suggestion in flight), so it is tried again within its attempts.
+    const sendRatings = () =>
+      forEachLimited(ratings, this.options.humanConcurrency ?? 16, async (entry) => {
+        const item = entry.item;
+        if (item.kind !== 'rating' || !this.serialised(entry)) return;
+        const outcome = await this.options.client.postRating(
+          item.useCase,
+          item.requestId,
+          entry.json!,
+          this.halt.signal,
+        );
+        if (outcome.kind === 'ok') this.counters.sent += 1;
+        else if (outcome.kind === 'transient') again(entry, outcome);
+        else if (outcome.status === 404) {
+          again(entry, { kind: 'transient', status: 404, message: outcome.message, unreachable: false });
+        } else this.fail([entry], outcome.status, outcome.message);
+      });
 
     const sendMirrors = async (entries: Entry[]): Promise<void> => {
       let batch = entries;
@@ -243,6 +263,7 @@ export class Outbox {
       }
     };
     await sendMirrors(mirrors.filter((entry) => this.serialised(entry)));
+    await sendRatings();
     this.inFlight = retry;
     return transient;
   }

@@ -36,6 +36,20 @@ export interface DecideResult<D> {
   mode: Mode;
   /** The AI's suggestion, when one arrived in time. */
   suggestion?: D;
+  /**
+   * Offer this request to people for a rating (`rateSuggestion`): the controller's suggestion said
+   * the plan's judge wants it in its calibration sample. Only a suggestion carries it (human-reviewed
+   * and above); in shadow the service rates what it chooses and the controller counts the sample.
+   */
+  rate?: true;
+}
+
+/** People's rating of what the AI produced, for the judge's calibration. */
+export interface SuggestionRating {
+  /** Whether the AI's output was acceptable as it was. */
+  acceptable: boolean;
+  /** Who rated (one line, at most 200 characters). */
+  by: string;
 }
 
 /** An autonomous decision drawn for human audit; the verdict comes back through `recordHuman`. */

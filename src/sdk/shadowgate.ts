@@ -17,6 +17,7 @@ import type {
   ShadowgateEventType,
   ShadowgateOptions,
   ShadowgateStats,
+  SuggestionRating,
 } from './sdk-types.js';
 import { MAX_BATCH } from './wire.js';
 
@@ -155,9 +156,31 @@ export class Shadowgate {
       mode,
     });
     this.record(useCase, request as SdkRequest, this.humanSide(decision, started, options), delivered);
-    return suggestion
-      ? { decision, decidedBy: 'human', mode, suggestion: suggestion.decision as D }
-      : { decision, decidedBy: 'human', mode };
+    if (!suggestion) return { decision, decidedBy: 'human', mode };
+    const offered = { decision, decidedBy: 'human' as const, mode, suggestion: suggestion.decision as D };
+    return suggestion.rate ? { ...offered, rate: true } : offered;
+  }
+
+  /**
+   * People's rating of the AI's output for a request, for the judge's calibration (README "Is the
+   * judge right?"). Buffered and sent like a human decision, retried while the controller is away
+   * (and, a bounded number of times, while the decision it rates is not stored yet); never throws.
+   * A rating the controller refuses for good (no judge, another rating stands) is a `failed` event.
+   */
+  rateSuggestion(useCase: string, requestId: string, rating: SuggestionRating): void {
+    try {
+      if (typeof rating?.acceptable !== 'boolean' || typeof rating.by !== 'string') {
+        throw new TypeError('a rating is {acceptable: boolean, by: string}');
+      }
+      this.outbox.add({
+        kind: 'rating',
+        useCase,
+        requestId,
+        rating: { acceptable: rating.acceptable, by: rating.by },
+      });
+    } catch (error) {
+      this.warn(`could not buffer the rating of ${requestId}`, error);
+    }
   }
 
   /**

@@ -3,6 +3,10 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSampled } from '../../src/contracts/sampling.js';
 import { sequentialLowerBound } from '../../src/statistics/confidence-sequence.js';
+import {
+  type SimulatedAiSystem,
+  startSimulatedAiSystem,
+} from '../../scripts/simulation/simulated-ai-system.js';
 import { startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -23,14 +27,16 @@ const judge = (calibrationRate: number) => ({
   calibrationRate,
 });
 
-function draftPlan(useCase: string): string {
+function draftPlan(useCase: string, aiUrl = 'http://127.0.0.1:9/decide'): string {
   return `useCase: ${useCase}
 owner: support@example.com
 decision: { type: text, maxLength: 2000 }
 comparator: { type: exact }
 ai:
   adapter: http
-  url: http://127.0.0.1:9/decide
+  url: ${aiUrl}
+  timeoutMs: 2000
+  maxAttempts: 1
 stages:
   shadow:
     promoteWhen: { minSamples: 100, agreementLowerBound: 0.9 }
@@ -52,8 +58,10 @@ describe("the judge's calibration against people", () => {
   let tdb: TestDatabase;
   let tc: TestController;
   let raw: postgres.Sql;
+  let sim: SimulatedAiSystem;
 
   beforeAll(async () => {
+    sim = await startSimulatedAiSystem({ modelVersion: 'drafter-1', latencyMs: 1 });
     tdb = await createTestDatabase();
     tc = await startTestController({ database: tdb.database, queue: 'in-process' });
     raw = postgres(tdb.url, { max: 40, onnotice: () => {} });
@@ -61,6 +69,7 @@ describe("the judge's calibration against people", () => {
   afterAll(async () => {
     await raw?.end({ timeout: 5 });
     await tc?.stop();
+    await sim?.close();
     await tdb?.drop();
   });
 
@@ -70,7 +79,7 @@ describe("the judge's calibration against people", () => {
       .put(`/v1/use-cases/${useCase}/plan`)
       .set(tc.admin)
       .set('content-type', 'application/yaml')
-      .send(draftPlan(useCase))
+      .send(draftPlan(useCase, `${sim.url}/decide`))
       .expect(201);
     await tdb.database.rows(
       sql`update plan_versions set plan = jsonb_set(plan, '{comparator}', ${JSON.stringify(judge(calibrationRate))}::jsonb)
@@ -328,6 +337,43 @@ describe("the judge's calibration against people", () => {
     const notJudged = await rate('exact-only', 'r1', true);
     expect(notJudged.status).toBe(409);
     expect(notJudged.body.error).toBe('not_judged');
+  });
+
+  it("when a judge's plan answers a suggestion, then `rate` says whether the request is in the calibration sample", async () => {
+    await judgedUseCase('offered', 0.3);
+    await tc.http
+      .post('/v1/use-cases/offered/promote')
+      .set(tc.admin)
+      .send({ reason: 'suggestions are asked in human-reviewed', force: true })
+      .expect(200);
+    const ids = Array.from({ length: 30 }, (_, i) => `offer-${i}`);
+    const offered: boolean[] = [];
+    for (const requestId of ids) {
+      const res = await tc.http
+        .post('/v1/use-cases/offered/suggest')
+        .set(tc.admin)
+        .send({ requestId, input: { ticket: requestId, draft: 'Thanks, refunded.' } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      offered.push(res.body.rate);
+    }
+    expect(offered).toEqual(ids.map((id) => isSampled(id, 0.3, 'calibration')));
+    expect(offered).toContain(true);
+    expect(offered).toContain(false);
+
+    // A plan without a judge never asks for ratings.
+    await tc.http
+      .put('/v1/use-cases/unjudged/plan')
+      .set(tc.admin)
+      .set('content-type', 'application/yaml')
+      .send(draftPlan('unjudged', `${sim.url}/decide`))
+      .expect(201);
+    await tc.http.post('/v1/use-cases/unjudged/promote').set(tc.admin).send({ reason: 'r', force: true });
+    const plain = await tc.http
+      .post('/v1/use-cases/unjudged/suggest')
+      .set(tc.admin)
+      .send({ requestId: ids.find((id) => isSampled(id, 0.3, 'calibration')), input: { draft: 'x' } });
+    expect(plain.status).toBe(200);
+    expect(plain.body.rate).toBe(false);
   });
 
   /**

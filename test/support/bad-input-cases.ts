@@ -298,4 +298,91 @@ export const DECISION_CASES: BadInputCase[] = [
     request: { method: 'POST', path: `/v1/decisions/${UC}/a%07b/human`, body: { decision: 'approve' } },
     expect: invalid(400, 'bad_request', { messageIncludes: 'invalid request id', paths: ['requestId'] }),
   },
+  {
+    name: 'a rating without acceptable',
+    request: { method: 'POST', path: `/v1/decisions/${UC}/seed-2/rating`, body: { by: 'agent-1' } },
+    expect: invalid(400, 'bad_request', { paths: ['acceptable'] }),
+  },
+  {
+    name: 'a rating whose acceptable is not a boolean',
+    request: {
+      method: 'POST',
+      path: `/v1/decisions/${UC}/seed-2/rating`,
+      body: { acceptable: 'yes', by: 'agent-1' },
+    },
+    expect: invalid(400, 'bad_request', { paths: ['acceptable'] }),
+  },
+  {
+    name: 'a rating by no one',
+    request: {
+      method: 'POST',
+      path: `/v1/decisions/${UC}/seed-2/rating`,
+      body: { acceptable: true, by: '' },
+    },
+    expect: invalid(400, 'bad_request', { paths: ['by'] }),
+  },
+  {
+    name: 'a rating by a name past 200 characters',
+    request: {
+      method: 'POST',
+      path: `/v1/decisions/${UC}/seed-2/rating`,
+      body: { acceptable: true, by: 'x'.repeat(201) },
+    },
+    expect: invalid(400, 'bad_request', { paths: ['by'] }),
+  },
+  {
+    name: 'a rating by a name with a terminal escape',
+    request: {
+      method: 'POST',
+      path: `/v1/decisions/${UC}/seed-2/rating`,
+      body: { acceptable: true, by: 'agent\u001b[31m-1' },
+    },
+    expect: invalid(400, 'bad_request', { paths: ['by'], problems: ['control character U+001B'] }),
+  },
+  {
+    name: 'a rating with a field the wire does not have',
+    request: {
+      method: 'POST',
+      path: `/v1/decisions/${UC}/seed-2/rating`,
+      body: { acceptable: true, by: 'agent-1', score: 1 },
+    },
+    expect: invalid(400, 'bad_request', { problems: ['score'] }),
+  },
+  {
+    name: 'a rating of an unknown request',
+    request: {
+      method: 'POST',
+      path: `/v1/decisions/${UC}/never-mirrored/rating`,
+      body: { acceptable: true, by: 'agent-1' },
+    },
+    expect: invalid(404, 'not_found', { messageIncludes: 'no decision never-mirrored' }),
+  },
+  {
+    name: 'a rating in an unknown use case',
+    request: {
+      method: 'POST',
+      path: '/v1/decisions/ghost/seed-2/rating',
+      body: { acceptable: true, by: 'a' },
+    },
+    expect: invalid(404, 'not_found', { messageIncludes: 'unknown use case ghost' }),
+  },
+  {
+    name: 'a rating of a decision whose plan has no judge',
+    request: {
+      method: 'POST',
+      path: `/v1/decisions/${UC}/seed-2/rating`,
+      body: { acceptable: true, by: 'a' },
+    },
+    expect: invalid(409, 'not_judged', { messageIncludes: 'not a judge' }),
+  },
+  {
+    name: 'a rating by a key of another use case',
+    request: {
+      method: 'POST',
+      path: `/v1/decisions/${UC}/seed-2/rating`,
+      as: 'ingest-other',
+      body: { acceptable: true, by: 'a' },
+    },
+    expect: invalid(403, 'forbidden'),
+  },
 ];

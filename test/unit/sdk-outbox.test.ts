@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SendOutcome } from '../../src/sdk/controller-client.js';
 import { Outbox, type OutboxOptions } from '../../src/sdk/outbox.js';
-import type { MirrorItem } from '../../src/sdk/outbox-items.js';
+import type { MirrorItem, RatingItem } from '../../src/sdk/outbox-items.js';
 import type { ShadowgateEvent } from '../../src/sdk/sdk-types.js';
 
 interface Call {
-  kind: 'batch' | 'human';
+  kind: 'batch' | 'human' | 'rating';
   requestIds: string[];
   body: string;
 }
@@ -29,6 +29,8 @@ function fakeController(script: Array<(call: Call) => SendOutcome> = []) {
       },
       postLateHuman: async (_useCase: string, requestId: string, body: string) =>
         answer({ kind: 'human', requestIds: [requestId], body }),
+      postRating: async (_useCase: string, requestId: string, body: string) =>
+        answer({ kind: 'rating', requestIds: [requestId], body }),
     },
   };
 }
@@ -39,6 +41,12 @@ const mirror = (i: number): MirrorItem => ({
   requestId: `r${i}`,
   input: { i },
   human: { decision: 'approve' },
+});
+const rating = (i: number, acceptable = true): RatingItem => ({
+  kind: 'rating',
+  useCase: 'drafts',
+  requestId: `r${i}`,
+  rating: { acceptable, by: 'agent-7' },
 });
 const refused =
   (status: number, details: Array<{ path: string; problem: string }> = []) =>
@@ -71,6 +79,54 @@ function makeOutbox(
 
 afterEach(() => {
   for (const o of outboxes.splice(0)) o.stop();
+});
+
+describe("the outbox's ratings", () => {
+  it('when a rating is buffered with the mirror of its decision, then the mirror goes first and the rating after it, once', async () => {
+    const fake = fakeController();
+    const outbox = makeOutbox(fake, []);
+    outbox.add(rating(1, false));
+    outbox.add(mirror(1));
+    expect(await outbox.flush(5000)).toBe(true);
+    expect(fake.calls.map((c) => [c.kind, c.requestIds])).toEqual([
+      ['batch', ['r1']],
+      ['rating', ['r1']],
+    ]);
+    expect(JSON.parse(fake.calls[1]!.body)).toEqual({ acceptable: false, by: 'agent-7' });
+    expect(outbox.counters).toEqual({ sent: 2, retried: 0, dropped: 0, failed: 0 });
+  });
+
+  it('when the controller is away, then the rating is kept and sent once it is back (none lost)', async () => {
+    const fake = fakeController([unreachable, unreachable, unreachable]);
+    const outbox = makeOutbox(fake, []);
+    outbox.add(rating(2));
+    expect(await outbox.flush(5000)).toBe(true);
+    expect(fake.calls.map((c) => c.kind)).toEqual(['rating', 'rating', 'rating', 'rating']);
+    expect(outbox.counters).toMatchObject({ sent: 1, failed: 0, dropped: 0 });
+  });
+
+  it('when the decision is not stored yet (404), then the rating is tried again a bounded number of times, then failed', async () => {
+    const events: ShadowgateEvent[] = [];
+    const fake = fakeController([refused(404), refused(404), refused(404)]);
+    const outbox = makeOutbox(fake, events);
+    outbox.add(rating(3));
+    await outbox.flush(5000);
+    expect(fake.calls.map((c) => c.kind)).toEqual(['rating', 'rating', 'rating']);
+    expect(outbox.counters).toMatchObject({ sent: 0, failed: 1 });
+    expect(events.at(-1)).toMatchObject({ type: 'failed', status: 404, requestIds: ['r3'] });
+  });
+
+  it('when the controller refuses the rating for good (409: no judge, or another rating stands), then it fails at once', async () => {
+    const events: ShadowgateEvent[] = [];
+    const fake = fakeController([refused(409)]);
+    const outbox = makeOutbox(fake, events);
+    outbox.add(rating(4));
+    await outbox.flush(5000);
+    expect(fake.calls).toHaveLength(1);
+    expect(events).toEqual([
+      { type: 'failed', count: 1, status: 409, reason: 'refused 409', requestIds: ['r4'] },
+    ]);
+  });
 });
 
 describe('the outbox', () => {
@@ -304,6 +360,7 @@ describe('the outbox', () => {
           stop?.addEventListener('abort', () => resolve(unreachable()));
         }),
       postLateHuman: async () => unreachable(),
+      postRating: async () => unreachable(),
     };
     const events: ShadowgateEvent[] = [];
     const outbox = makeOutbox({ calls: [], client: hanging }, events);

@@ -110,7 +110,7 @@ export const useCaseRoutes: RouteSpec[] = [
     summary:
       'stage, plan version, metrics per stage and cohort, the gate, drift in brief and the flag sync state',
     description:
-      'stage, plan version, `metrics.stages[]` (per stage: totals and one entry per cohort), `gate`, `drift` (`{reference, current, fields: [{field, psi, threshold, verdict}], overrideRate, escalationRate, guards}`: `GET …/drift` in brief) and `flag` (does the flag say what the stage says: `{state, detail, reason, since, checkedAt}`)',
+      'stage, plan version, `metrics.stages[]` (per stage: totals and one entry per cohort), `gate`, `drift` (`{reference, current, fields: [{field, psi, threshold, verdict}], overrideRate, escalationRate, guards}`: `GET …/drift` in brief), `judgeCalibration` (a plan judged by a judge: its agreement with people per judge version, `{currentJudgeVersion, versions: [{judgeVersion, rated, agreement, agreementLowerBound, kappa}]}`, else null) and `flag` (does the flag say what the stage says: `{state, detail, reason, since, checkedAt}`)',
     response: detailResponseSchema,
     responses: { 200: 'the use case', ...USE_CASE },
     handler:
