@@ -107,6 +107,10 @@ const LEGEND: ReadonlyArray<readonly [string, string]> = [
     "labelPrecisionLowerBound:<label>: of the AI's <label> answers, the share a person agreed with (precision); ACTUAL is its lower bound, OBSERVED the share and the answers",
   ],
   [
+    'judgeAgreementLowerBound',
+    "judgeAgreementLowerBound: the judge's agreement with people's ratings of the calibration sample, for the judge version scoring now; ACTUAL is its lower bound, OBSERVED the agreement and the ratings (never blocks: a judge people disagree with leaves the gate inconclusive)",
+  ],
+  [
     'maxErrorCostPerDecision',
     "maxErrorCostPerDecision: the mean cost of the AI's errors per compared decision (errorCosts, USD); ACTUAL is the upper bound of its confidence sequence, OBSERVED the mean",
   ],

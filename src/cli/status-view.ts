@@ -1,4 +1,6 @@
 import type { CohortMetrics } from '../metrics/metrics-types.js';
+import type { JudgeCalibration } from '../metrics/judge-calibration.js';
+import { judgeCalibrationLines } from './judge-calibration-view.js';
 import type { StageSummary } from '../metrics/stage-summary.js';
 import { oneLine } from '../contracts/safe-text.js';
 import type { FlagSyncStatus } from '../flags/flag-sync-status.js';
@@ -38,6 +40,8 @@ export interface UseCaseDetail {
   challenger?: ActiveChallengerView | null;
   /** Whether the flag says what the stage says; absent from controllers before it was reported. */
   flag?: FlagSyncStatus;
+  /** A plan scored by a judge: the judge against people; null otherwise, absent from older controllers. */
+  judgeCalibration?: JudgeCalibration | null;
 }
 
 /** A use case with the cohort its gate counts (current stage since entered, current AI configuration). */
@@ -161,6 +165,9 @@ export function statusDetail(item: UseCaseStatus): string {
   const pending = pendingChangeLines(item.pending ?? []);
   if (pending.length > 0) lines.push('', ...pending);
   lines.push('', statusTable([item], Number.POSITIVE_INFINITY));
+  // Beside the AI's agreement: whether the judge that scores it agrees with people.
+  const judge = judgeCalibrationLines(detail.judgeCalibration);
+  if (judge.length > 0) lines.push('', ...judge);
   const warnings = warningLines(detail.gate?.warnings);
   if (warnings.length > 0) lines.push('', ...warnings);
   lines.push('', gateSection(detail.gate));

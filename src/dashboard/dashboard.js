@@ -16,6 +16,7 @@ import {
   evidencePanel,
   gatePanel,
   gateWarnings,
+  judgeCalibrationPanel,
   labelPanel,
   overviewTable,
   stagesTable,
@@ -346,6 +347,9 @@ async function renderDetail(generation) {
         'gate-panel',
         gatePanel(detail.gate),
       ),
+      detail.judgeCalibration
+        ? panel('The judge against people', 'judge-panel', judgeCalibrationPanel(detail.judgeCalibration))
+        : null,
       panel(
         'Agreement over time',
         'agreement-panel',

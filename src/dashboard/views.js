@@ -535,6 +535,58 @@ export function evidencePanel(cohort) {
 }
 
 /**
+ * The judge against people (README "Is the judge right?"): per judge version of the serving plan
+ * version, its agreement with people's ratings of the calibration sample, the anytime-valid lower
+ * bound the gate's judgeAgreementLowerBound reads, kappa and the ratings; the version scoring now
+ * first. Shown beside the AI's agreement, which is the judge's scores.
+ * @param {import('../metrics/judge-calibration.js').JudgeCalibration} calibration
+ */
+export function judgeCalibrationPanel(calibration) {
+  const note = el(
+    'p',
+    { class: 'muted small' },
+    `Plan version ${calibration.planVersion}: people's ratings against the judge (acceptable at score ≥ 0.5).`,
+  );
+  if (calibration.versions.length === 0) {
+    return [
+      note,
+      el('p', { class: 'muted', dataset: { field: 'judge-ratings', value: 0 } }, 'No ratings yet.'),
+    ];
+  }
+  return [
+    note,
+    table(
+      ['Judge version', 'Rated', 'Agreement', 'Lower bound', 'κ (95%)'],
+      calibration.versions.map((v) => {
+        const now = v.judgeVersion === calibration.currentJudgeVersion;
+        return el(
+          'tr',
+          { dataset: { judgeVersion: v.judgeVersion } },
+          el('td', {}, `${v.judgeVersion === '' ? NONE : v.judgeVersion}${now ? ' (now)' : ''}`),
+          el('td', { class: 'num', dataset: { field: 'judge-ratings', value: v.rated } }, count(v.rated)),
+          el(
+            'td',
+            { class: 'num', dataset: { field: 'judge-agreement', value: v.agreement ?? '' } },
+            percent(v.agreement),
+          ),
+          el(
+            'td',
+            { class: 'num', dataset: { field: 'judge-bound', value: v.agreementLowerBound ?? '' } },
+            percent(v.agreementLowerBound),
+          ),
+          el(
+            'td',
+            { class: 'num', dataset: { field: 'judge-kappa', value: v.kappa ?? '' } },
+            kappa(v.kappa, v.kappaInterval),
+          ),
+        );
+      }),
+      { class: 'judge-calibration' },
+    ),
+  ];
+}
+
+/**
  * The gate's warnings (a threshold a trivial AI clears), each on a line of its own; null without.
  * @param {GateAssessment | null | undefined} gate
  */

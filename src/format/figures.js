@@ -145,6 +145,7 @@ export function criterionFigure(name, value) {
   if (name === 'maxAiCostPerDecision' || name === 'maxErrorCostPerDecision') return usd(value);
   if (
     name === 'agreementLowerBound' ||
+    name === 'judgeAgreementLowerBound' ||
     name === 'maxAiErrorRate' ||
     name.startsWith('segment:') ||
     name.startsWith('labelRecallLowerBound:') ||

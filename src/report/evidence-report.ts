@@ -186,6 +186,7 @@ export function buildEvidenceReport(input: ReportInput): EvidenceReport {
     drift: input.drift
       ? driftSection(plan, input.drift, tally(input.driftTrips ?? null), input.recentDriftTrips ?? [])
       : null,
+    judgeCalibration: detail.judgeCalibration ?? null,
   };
   return {
     ...report,

@@ -41,6 +41,7 @@ export function renderReportMarkdown(r: EvidenceReport): string {
     ...changesMarkdown(r),
     ...costsSection(r),
     ...gateSection(r),
+    ...judgeSection(r),
     ...challengersSection(r),
     ...risksSection(r),
   ]);
@@ -472,6 +473,39 @@ function gateSection({ gate }: EvidenceReport): Markdown[] {
     ),
     BLANK,
     ...criteriaNotes(gate.criteria),
+  ];
+}
+
+/**
+ * Beside the gate, when a judge scores the AI: whether the judge agrees with people, per judge
+ * version (the one scoring now first). Its figures are the detail's `judgeCalibration`.
+ */
+function judgeSection({ judgeCalibration: c }: EvidenceReport): Markdown[] {
+  if (!c) return [];
+  const intro = md`${strong('The judge against people')} (plan version ${String(c.planVersion)}): people's ratings of the calibration sample against the judge (acceptable at score ≥ 0.5). The AI's agreement above is the judge's scores; it promotes nothing until the judge scoring now agrees with people (${code('judgeAgreementLowerBound')}).`;
+  if (c.versions.length === 0) return [intro, BLANK, md`No ratings yet.`, BLANK];
+  return [
+    intro,
+    BLANK,
+    ...table(
+      [
+        'judge version',
+        'rated',
+        'agreement',
+        'lower bound',
+        'kappa (95%)',
+        'both ok / judge only / people only / neither',
+      ],
+      c.versions.map((v) => [
+        `${v.judgeVersion === '' ? NONE : v.judgeVersion}${v.judgeVersion === c.currentJudgeVersion ? ' (now)' : ''}`,
+        count(v.rated),
+        percent(v.agreement),
+        percent(v.agreementLowerBound),
+        kappa(v.kappa, v.kappaInterval),
+        `${count(v.bothAcceptable)} / ${count(v.judgeOnly)} / ${count(v.peopleOnly)} / ${count(v.neither)}`,
+      ]),
+    ),
+    BLANK,
   ];
 }
 

@@ -1,3 +1,4 @@
+import type { JudgeCalibration } from '../metrics/judge-calibration.js';
 import type { VisitSummary } from '../promotion/journey-store.js';
 import type { DriftGuardView, FieldDriftView, RateView } from '../metrics/drift-view.js';
 import type { ErrorCostEvidence } from '../metrics/error-cost.js';
@@ -19,6 +20,8 @@ export interface UseCaseDetail extends UseCaseSummary {
   gate: GateAssessment | null;
   /** The drift of the current window in brief (null: the reader reads none). */
   drift?: DriftSummary | null;
+  /** A plan scored by a judge: the judge against people (README "Is the judge right?"). */
+  judgeCalibration?: JudgeCalibration | null;
 }
 
 /** A `drift.detected` audit event, as the report shows it. */
@@ -437,5 +440,10 @@ export interface EvidenceReport {
   changes: ChangesSection;
   /** Drift of the current window against the stage visit's reference; null when none was read. */
   drift: DriftSection | null;
+  /**
+   * A plan scored by a judge: the judge's agreement with people's ratings per judge version, beside
+   * the AI's agreement the judge measured; null without a judge.
+   */
+  judgeCalibration: JudgeCalibration | null;
   risks: Risk[];
 }

@@ -271,6 +271,7 @@ function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
     },
     changes: { entries: [APPLIED_CHANGE, PENDING_CHANGE], truncated: false },
     drift: null,
+    judgeCalibration: null,
     risks: [
       { kind: 'criterion', message: 'agreementLowerBound inconclusive: required 0.9, actual 0.881234' },
     ],
@@ -279,6 +280,43 @@ function report(over: Partial<EvidenceReport> = {}): EvidenceReport {
 }
 
 const lines = (md: string) => md.split('\n');
+
+describe("the report's judge against people", () => {
+  const calibration = {
+    planVersion: 4,
+    currentJudgeVersion: 'judge-v2',
+    versions: [
+      {
+        judgeVersion: 'judge-v2',
+        rated: 100,
+        agreed: 95,
+        bothAcceptable: 80,
+        judgeOnly: 3,
+        peopleOnly: 2,
+        neither: 15,
+        agreement: 0.95,
+        agreementLowerBound: 0.8441,
+        kappa: 0.8312,
+        kappaInterval: { lower: 0.7, upper: 0.96 },
+      },
+    ],
+  };
+
+  it('when a judge scores the AI, then its agreement with people follows the gate, per judge version', () => {
+    const md = lines(renderReportMarkdown(report({ judgeCalibration: calibration })));
+    const gate = md.indexOf('## Current gate');
+    const at = md.findIndex((l) => l.startsWith('**The judge against people** (plan version 4)'));
+    expect(at).toBeGreaterThan(gate);
+    expect(at).toBeLessThan(md.indexOf('## Champion and challenger'));
+    expect(md).toContain(
+      '| judge-v2 (now) | 100 | 95.00% | 84.41% | 0.831 (0.700 to 0.960) | 80 / 3 / 2 / 15 |',
+    );
+  });
+
+  it('when the plan has no judge, then the report says nothing of one', () => {
+    expect(renderReportMarkdown(report())).not.toContain('The judge against people');
+  });
+});
 
 describe('renderReportMarkdown', () => {
   it('when a report is rendered, then every section appears once, in review order', () => {
