@@ -190,8 +190,11 @@ describe('the evidence report of the demo use case', () => {
       'challengers',
       'changes',
       'drift',
+      'judgeCalibration',
       'risks',
     ]);
+    // The demo's comparator is exact: there is no judge to calibrate.
+    expect(report.judgeCalibration).toBeNull();
     expect(report.useCase).toMatchObject({
       id: USE_CASE,
       owner: 'ap-operations@example.com',
