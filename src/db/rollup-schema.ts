@@ -197,7 +197,7 @@ export const dailyAiSpend = pgTable(
 );
 
 /**
- * The judge's calibration against people (migration 0017): per plan version and judge version,
+ * The judge's calibration against people (migration 0018): per plan version and judge version,
  * the rated decisions of the calibration sample and the 2×2 of judge (acceptable: score ≥ 0.5)
  * against people. Kept by triggers on `judge_ratings` and `judge_calls`; one row per key (ratings
  * are few, so writers need no stripes).

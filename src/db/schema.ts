@@ -426,7 +426,7 @@ export const judgeCalls = pgTable(
     uniqueIndex('judge_calls_once').on(t.decisionId),
     index('judge_calls_owed').on(t.id).where(sql`state = 'owed'`),
     index('judge_calls_use_case').on(t.useCase, t.requestId),
-    /** The judge version of a plan version's newest judged decisions (migration 0017: the gate's calibration). */
+    /** The judge version of a plan version's newest judged decisions (migration 0018: the gate's calibration). */
     index('judge_calls_judged').on(t.useCase, t.planVersion, t.judgedAt).where(sql`state = 'done'`),
   ],
 );
@@ -434,7 +434,7 @@ export const judgeCalls = pgTable(
 /**
  * People's ratings of decisions a judge scored (README "Is the judge right?"): one per decision,
  * the first stands (a repeat with the same answer is a no-op, another answer is refused). Migration
- * 0017's triggers fold a rating into `judge_calibration_rollups` once both it and a `done` judge
+ * 0018's triggers fold a rating into `judge_calibration_rollups` once both it and a `done` judge
  * call of the calibration sample exist, whichever arrives last, and record here what it was folded
  * with. No foreign key: a rating is kept when its decision is purged after `retentionDays`.
  */

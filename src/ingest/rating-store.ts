@@ -37,7 +37,7 @@ export class DrizzleRatingStore implements RatingStore {
     return row ?? null;
   }
 
-  /** The insert's trigger folds the rating when the judge has answered (migration 0017). */
+  /** The insert's trigger folds the rating when the judge has answered (migration 0018). */
   async record(rating: NewRating): Promise<RatingOutcome> {
     const inserted = await this.database.db
       .insert(judgeRatings)

@@ -16,7 +16,7 @@ export interface CalibrationRead {
   currentJudgeVersion: string | null;
 }
 
-/** Reads the judge's calibration against people (`judge_calibration_rollups`, migration 0017). */
+/** Reads the judge's calibration against people (`judge_calibration_rollups`, migration 0018). */
 export interface JudgeCalibrationReads {
   read(keys: readonly CalibrationKey[]): Promise<Map<string, CalibrationRead>>;
 }
