@@ -66,6 +66,7 @@ export function criterionLabel(name) {
     minSamples: 'compared decisions',
     minDuration: 'time in stage',
     agreementLowerBound: 'agreement lower bound',
+    judgeAgreementLowerBound: "judge's agreement with people, lower bound",
     maxAiErrorRate: 'AI error rate',
     maxP95LatencyMs: 'AI latency p95',
     maxAiCostPerDecision: 'AI cost per decision',

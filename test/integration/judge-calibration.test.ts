@@ -7,6 +7,7 @@ import {
   type SimulatedAiSystem,
   startSimulatedAiSystem,
 } from '../../scripts/simulation/simulated-ai-system.js';
+import { draftPlan, JudgeFixtures } from '../support/judge-fixtures.js';
 import { startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -18,31 +19,6 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
  * `judge_calibration_rollups` once, whichever side arrives last, and the gate's
  * `judgeAgreementLowerBound` reads it.
  */
-
-/** The judge comparator as the judge's own schema (issue 17 item 3) stores it in the plan. */
-const judge = (calibrationRate: number) => ({
-  type: 'judge',
-  url: 'http://127.0.0.1:9/judge',
-  timeoutMs: 2000,
-  calibrationRate,
-});
-
-function draftPlan(useCase: string, aiUrl = 'http://127.0.0.1:9/decide'): string {
-  return `useCase: ${useCase}
-owner: support@example.com
-decision: { type: text, maxLength: 2000 }
-comparator: { type: exact }
-ai:
-  adapter: http
-  url: ${aiUrl}
-  timeoutMs: 2000
-  maxAttempts: 1
-stages:
-  shadow:
-    promoteWhen: { minSamples: 100, agreementLowerBound: 0.9 }
-  human-reviewed: {}
-`;
-}
 
 interface RollupRow {
   judge_version: string;
@@ -73,58 +49,14 @@ describe("the judge's calibration against people", () => {
     await tdb?.drop();
   });
 
-  /** A use case whose plan's comparator is a judge (the stored plan, as the controller reads it). */
-  async function judgedUseCase(useCase: string, calibrationRate = 1): Promise<void> {
-    await tc.http
-      .put(`/v1/use-cases/${useCase}/plan`)
-      .set(tc.admin)
-      .set('content-type', 'application/yaml')
-      .send(draftPlan(useCase, `${sim.url}/decide`))
-      .expect(201);
-    await tdb.database.rows(
-      sql`update plan_versions set plan = jsonb_set(plan, '{comparator}', ${JSON.stringify(judge(calibrationRate))}::jsonb)
-          where use_case = ${useCase}`,
-    );
-  }
-
-  /** Decisions compared and scored (by the judge: `scores[i]`), in the use case's current cohort. */
-  async function scoredDecisions(useCase: string, scores: number[]): Promise<void> {
-    await tdb.database.rows(sql`
-      insert into decisions (use_case, request_id, payload_hash, input, context, stage, stage_version,
-        plan_version, ai_config, human_decision, human_at, ai_state, ai_decision, ai_model_version, ai_at, score,
-        compared_at)
-      select u.id, 'r' || i, 'h' || i, '{}'::jsonb, '{}'::jsonb, u.stage, u.stage_version, u.plan_version,
-        p.ai_config, '"the reply"'::jsonb, now(), 'done', '"a draft"'::jsonb, 'drafter-1', now(), s.score,
-        now()
-      from use_cases u join plan_versions p on p.use_case = u.id and p.version = u.plan_version,
-        unnest(${sql.param(scores)}::float8[]) with ordinality s(score, i)
-      where u.id = ${useCase}`);
-  }
-
-  /** The owed judge calls of those decisions, as the comparison recorder leaves them. */
-  async function owedJudgeCalls(useCase: string, calibrationRate = 1): Promise<void> {
-    const decisions = await tdb.database.rows<{ id: number; request_id: string; plan_version: number }>(
-      sql`select id, request_id, plan_version from decisions where use_case = ${useCase}`,
-    );
-    for (const d of decisions) {
-      const calibration = isSampled(d.request_id, calibrationRate, 'calibration');
-      await tdb.database.rows(sql`
-        insert into judge_calls (decision_id, use_case, request_id, plan_version, calibration)
-        values (${d.id}, ${useCase}, ${d.request_id}, ${d.plan_version}, ${calibration})`);
-    }
-  }
-
-  /** The judge's answer, as the judge worker writes it. */
-  const judgeAnswers = (useCase: string, requestId: string, score: number, version = 'j1') =>
-    tdb.database.rows(sql`
-      update judge_calls set state = 'done', score = ${score}, judge_version = ${version}, judged_at = now()
-      where use_case = ${useCase} and request_id = ${requestId}`);
-
-  const rate = (useCase: string, requestId: string, acceptable: boolean, by = 'agent-7') =>
-    tc.http
-      .post(`/v1/decisions/${useCase}/${encodeURIComponent(requestId)}/rating`)
-      .set(tc.admin)
-      .send({ acceptable, by });
+  const f = () => new JudgeFixtures(tc, tdb);
+  const judgedUseCase = (useCase: string, rate = 1) => f().judgedUseCase(useCase, rate, `${sim.url}/decide`);
+  const scoredDecisions = (useCase: string, scores: number[]) => f().scoredDecisions(useCase, scores);
+  const owedJudgeCalls = (useCase: string, rate = 1) => f().owedJudgeCalls(useCase, rate);
+  const judgeAnswers = (useCase: string, requestId: string, score: number) =>
+    f().judgeAnswers(useCase, requestId, score);
+  const rate = (useCase: string, requestId: string, acceptable: boolean, by?: string) =>
+    f().rate(useCase, requestId, acceptable, by);
 
   const rollups = (useCase: string) =>
     tdb.database.rows<RollupRow>(sql`
@@ -376,30 +308,16 @@ describe("the judge's calibration against people", () => {
     expect(plain.body.rate).toBe(false);
   });
 
-  /**
-   * 300 judged decisions of which the AI's drafts are acceptable 96% of the time; people rate the
-   * first 100 and agree with the judge on `agreeing` of them.
-   */
-  async function ratedJudge(useCase: string, agreeing: number): Promise<void> {
-    await judgedUseCase(useCase);
-    const scores = Array.from({ length: 300 }, (_, i) => (i % 25 === 0 ? 0 : 1));
-    await scoredDecisions(useCase, scores);
-    await owedJudgeCalls(useCase);
-    await tdb.database.rows(sql`
-      update judge_calls j set state = 'done', score = d.score, judge_version = 'judge-v1', judged_at = now()
-      from decisions d where d.id = j.decision_id and j.use_case = ${useCase}`);
-    const criterion = async () =>
-      (await detailOf(useCase)).gate.criteria.find(
-        (c: { name: string }) => c.name === 'judgeAgreementLowerBound',
-      );
-    expect(await criterion()).toMatchObject({ status: 'inconclusive', required: 0.8, samples: 0 });
+  const criterionOf = async (useCase: string) =>
+    (await detailOf(useCase)).gate.criteria.find(
+      (c: { name: string }) => c.name === 'judgeAgreementLowerBound',
+    );
 
-    for (let i = 0; i < 100; i++) {
-      const judgeSaysAcceptable = scores[i]! >= 0.5;
-      const res = await rate(useCase, `r${i + 1}`, i < agreeing ? judgeSaysAcceptable : !judgeSaysAcceptable);
-      expect(res.status).toBe(202);
-    }
-  }
+  /** A judge rated 100 times, checked inconclusive before any rating. */
+  const ratedJudge = (useCase: string, agreeing: number) =>
+    f().ratedJudge(useCase, agreeing, async () => {
+      expect(await criterionOf(useCase)).toMatchObject({ status: 'inconclusive', required: 0.8, samples: 0 });
+    });
 
   it('when a judge agrees with people 95% of the time on 100 ratings, then its calibration holds the default 0.8 and shows everywhere', async () => {
     await ratedJudge('judge-95', 95);
