@@ -10,7 +10,10 @@ export const DEFAULT_CALIBRATION_RATE = 0.05;
  */
 export const DEFAULT_JUDGE_AGREEMENT_LOWER_BOUND = 0.8;
 
-/** The salt of the calibration draw: the judge's `calibration` mark and the SDK's `rate` use the same. */
+/**
+ * The salt of the calibration draw: the judge call's `calibration` mark (comparison-recorder.ts),
+ * the suggestion's `rate` and the rating route's `counted` use the same draw, so it never changes.
+ */
 export const CALIBRATION_SALT = 'calibration';
 
 /**

@@ -4,6 +4,7 @@ import type { PlanCache } from '../plans/plan-cache.js';
 import { localComparator } from '../comparison/comparators.js';
 import { isSampled } from '../contracts/sampling.js';
 import type { OwedJudgeCall } from './judge-call-store.js';
+import { CALIBRATION_SALT } from '../plans/judge-comparator.js';
 
 /** Where scores are written: the decision store, seen only as far as scoring needs. */
 export interface ScoreStore {
@@ -19,10 +20,10 @@ export interface JudgeCallLedger {
 }
 
 /**
- * The salt of the calibration draw: the calibration service asks people to rate exactly the
- * requests drawn with it, so it must never change.
+ * The salt of the calibration draw, stated once (plans/judge-comparator.ts): the rating route and
+ * the suggestion's `rate` ask people to rate exactly the requests drawn with it.
  */
-export const CALIBRATION_SALT = 'calibration';
+export { CALIBRATION_SALT };
 
 /**
  * Scores a decision once both sides exist, whichever arrived last, with the comparator of the

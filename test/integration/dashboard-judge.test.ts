@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kappa, percent } from '../../src/format/figures.js';
 import type { JudgeCalibration } from '../../src/metrics/judge-calibration.js';
 import { launchChromium } from '../support/browser.js';
-import { draftPlan, JudgeFixtures } from '../support/judge-fixtures.js';
+import { draftPlan, JUDGE_IDLE, JudgeFixtures } from '../support/judge-fixtures.js';
 import { startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -28,7 +28,7 @@ let viewerKey = '';
 beforeAll(async () => {
   browser = await launchChromium();
   tdb = await createTestDatabase();
-  tc = await startTestController({ database: tdb.database, queue: 'in-process' });
+  tc = await startTestController({ database: tdb.database, queue: 'in-process', judge: JUDGE_IDLE });
   server = await tc.controller.listen(0, '127.0.0.1');
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const viewer = await tc.http

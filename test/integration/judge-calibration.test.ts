@@ -7,7 +7,7 @@ import {
   type SimulatedAiSystem,
   startSimulatedAiSystem,
 } from '../../scripts/simulation/simulated-ai-system.js';
-import { draftPlan, JudgeFixtures } from '../support/judge-fixtures.js';
+import { draftPlan, JUDGE_IDLE, JudgeFixtures } from '../support/judge-fixtures.js';
 import { startTestController, type TestController } from '../support/test-controller.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -39,7 +39,7 @@ describe("the judge's calibration against people", () => {
   beforeAll(async () => {
     sim = await startSimulatedAiSystem({ modelVersion: 'drafter-1', latencyMs: 1 });
     tdb = await createTestDatabase();
-    tc = await startTestController({ database: tdb.database, queue: 'in-process' });
+    tc = await startTestController({ database: tdb.database, queue: 'in-process', judge: JUDGE_IDLE });
     raw = postgres(tdb.url, { max: 40, onnotice: () => {} });
   });
   afterAll(async () => {
@@ -297,7 +297,7 @@ describe("the judge's calibration against people", () => {
       .put('/v1/use-cases/unjudged/plan')
       .set(tc.admin)
       .set('content-type', 'application/yaml')
-      .send(draftPlan('unjudged', `${sim.url}/decide`))
+      .send(draftPlan('unjudged', { aiUrl: `${sim.url}/decide` }))
       .expect(201);
     await tc.http.post('/v1/use-cases/unjudged/promote').set(tc.admin).send({ reason: 'r', force: true });
     const plain = await tc.http

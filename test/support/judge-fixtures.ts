@@ -5,24 +5,27 @@ import type { TestDatabase } from './test-database.js';
 
 /**
  * A use case scored by a judge, for the calibration tests: the judge's answers are written to
- * `judge_calls` as the judge worker writes them (state `done`, score, judge_version), since the
- * worker is the judge comparator's own; the comparator is set in the stored plan, which is what
- * the controller reads.
+ * `judge_calls` as the judge worker writes them (state `done`, score, judge_version), so the
+ * controller under test runs its judge worker on a poll that never comes (`JUDGE_IDLE`) and the
+ * plan's judge is never called.
  */
 
-/** The judge comparator as the judge's own schema (issue 17 item 3) stores it in the plan. */
-export const judgeComparator = (calibrationRate: number) => ({
-  type: 'judge',
-  url: 'http://127.0.0.1:9/judge',
-  timeoutMs: 2000,
-  calibrationRate,
-});
+/** The judge options of a test controller whose judge worker stays idle. */
+export const JUDGE_IDLE = { pollMs: 3_600_000 };
 
-export function draftPlan(useCase: string, aiUrl = 'http://127.0.0.1:9/decide'): string {
+/** A text plan; with `calibrationRate`, its comparator is a judge (unreachable: never called). */
+export function draftPlan(
+  useCase: string,
+  { aiUrl = 'http://127.0.0.1:9/decide', calibrationRate }: { aiUrl?: string; calibrationRate?: number } = {},
+): string {
+  const comparator =
+    calibrationRate === undefined
+      ? '{ type: exact }'
+      : `{ type: judge, url: http://127.0.0.1:9/judge, timeoutMs: 2000, calibrationRate: ${calibrationRate} }`;
   return `useCase: ${useCase}
 owner: support@example.com
 decision: { type: text, maxLength: 2000 }
-comparator: { type: exact }
+comparator: ${comparator}
 ai:
   adapter: http
   url: ${aiUrl}
@@ -41,18 +44,14 @@ export class JudgeFixtures {
     private readonly tdb: TestDatabase,
   ) {}
 
-  /** A use case whose plan's comparator is a judge (the stored plan, as the controller reads it). */
+  /** A use case whose plan's comparator is a judge. */
   async judgedUseCase(useCase: string, calibrationRate = 1, aiUrl?: string): Promise<void> {
     await this.tc.http
       .put(`/v1/use-cases/${useCase}/plan`)
       .set(this.tc.admin)
       .set('content-type', 'application/yaml')
-      .send(draftPlan(useCase, aiUrl))
+      .send(draftPlan(useCase, { calibrationRate, ...(aiUrl ? { aiUrl } : {}) }))
       .expect(201);
-    await this.tdb.database.rows(
-      sql`update plan_versions set plan = jsonb_set(plan, '{comparator}', ${JSON.stringify(judgeComparator(calibrationRate))}::jsonb)
-          where use_case = ${useCase}`,
-    );
   }
 
   /** Decisions r1…rN compared and scored (by the judge: `scores[i]`), in the use case's current cohort. */

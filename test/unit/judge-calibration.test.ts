@@ -21,34 +21,21 @@ const LATER = new Date('2026-04-01T00:00:00Z');
 
 type PromoteWhenInput = NonNullable<NonNullable<PlanInput['stages']>['shadow']>['promoteWhen'];
 
-/** The judge comparator as the judge's own schema (plan-shape.ts, issue 17 item 3) stores it. */
-const JUDGE = { type: 'judge', url: 'http://127.0.0.1:9100/judge', calibrationRate: 0.05 };
+const JUDGE = { type: 'judge', url: 'http://127.0.0.1:9100/judge', calibrationRate: 0.05 } as const;
 
-/**
- * A text plan; with `judge`, its comparator is replaced after parsing (the judge's schema is the
- * judge comparator's own) and the judge fields of promoteWhen set, as the parsed plan holds them.
- */
+/** A text plan scored by a judge with the judge fields of promoteWhen, or (`judge` null) by exact. */
 function plan(
   promoteWhen: PromoteWhenInput,
   judge: { judgeAgreementLowerBound?: number; minJudgeRatings?: number } | null = {},
 ): Plan {
-  const parsed = planSchema.parse({
+  return planSchema.parse({
     useCase: 'support-reply-draft',
     owner: 'support@example.com',
     decision: { type: 'text', maxLength: 2000 },
     ai: { adapter: 'http', url: 'http://127.0.0.1:9000/decide' },
-    stages: { shadow: { promoteWhen }, 'human-reviewed': {} },
+    ...(judge === null ? {} : { comparator: JUDGE }),
+    stages: { shadow: { promoteWhen: { ...promoteWhen, ...judge } }, 'human-reviewed': {} },
   });
-  if (judge === null) return parsed;
-  const shadow = parsed.stages.shadow;
-  return {
-    ...parsed,
-    comparator: JUDGE as unknown as Plan['comparator'],
-    stages: {
-      ...parsed.stages,
-      shadow: { ...shadow, promoteWhen: { ...shadow.promoteWhen!, ...judge } },
-    },
-  };
 }
 
 /** `rated` ratings of which `agreed` agree, split evenly enough to have a kappa. */
@@ -124,8 +111,10 @@ describe('judgeOf and the default bar', () => {
   });
 
   it('when a judge has no valid calibrationRate, then the default rate is read', () => {
+    // A plan stored before its schema checked the rate is read as stored.
     const p = { comparator: { type: 'judge', calibrationRate: 7 } } as unknown as Plan;
     expect(judgeOf(p)).toEqual({ calibrationRate: DEFAULT_CALIBRATION_RATE });
+    expect(judgeOf(plan({ minSamples: 1 }))).toEqual({ calibrationRate: 0.05 });
   });
 
   it("when a judge's plan omits the bar, then the gate holds the judge to 0.8", () => {
