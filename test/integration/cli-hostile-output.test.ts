@@ -150,6 +150,9 @@ const DRIFT = {
       ks: null,
       wasserstein: null,
       normalisedWasserstein: null,
+      watched: false,
+      threshold: 0.25,
+      verdict: 'insufficient',
       values: [
         {
           value: `EU${HIDE_LINE}\r\nGuards: none would trip`,
