@@ -19,6 +19,7 @@ import { changeControlAct, type PlanVersionLine, planVersionLines } from './demo
 import { closingReport, sdkCounterLines, type UseCaseDetail } from './demo/closing-report.js';
 import { DEMO_USAGE, type DemoOptions, parseDemoOptions, UsageError } from './demo/demo-options.js';
 import { driftAct } from './demo/drift-act.js';
+import { draftingDemo } from './demo/drafting-act.js';
 import {
   DEMO_CLERK_MS,
   DEMO_EARLY_MIRROR_MS,
@@ -60,6 +61,11 @@ let interrupted = false;
 const out = (text = '') => process.stdout.write(`${text}\n`);
 
 async function demo(opts: DemoOptions, cleanup: Cleanup): Promise<void> {
+  if (opts.useCase === 'support-reply-draft') {
+    const { keep } = await draftingDemo(opts, cleanup, out);
+    if (keep) await keepRunning(keep.url, keep.adminKey, keep.useCase, keep.viewerKey);
+    return;
+  }
   if (opts.challenger) return challengerDemo(opts, cleanup);
   if (opts.drift) return driftDemo(opts, cleanup);
   if (opts.stage === 'journey') return journeyDemo(opts, cleanup);

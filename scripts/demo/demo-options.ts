@@ -21,11 +21,15 @@ export interface DemoOptions {
   drift: boolean;
   /** `journey`: shadow to limited-autonomous, a guard's rollback and the kill switch; `shadow`: the shadow loop alone. */
   stage: DemoStageOption;
+  /** The example use case: invoice-triage (labels) or support-reply-draft (drafts scored by a judge). */
+  useCase: DemoUseCase;
   help: boolean;
 }
 
 export const STAGE_OPTIONS = ['journey', 'shadow'] as const;
 export type DemoStageOption = (typeof STAGE_OPTIONS)[number];
+export const USE_CASE_OPTIONS = ['invoice-triage', 'support-reply-draft'] as const;
+export type DemoUseCase = (typeof USE_CASE_OPTIONS)[number];
 
 /**
  * The simulated AI's agreement unless --agreement says otherwise: the champion's is higher with
@@ -36,6 +40,8 @@ export const DEFAULT_AGREEMENT = 0.93;
 export const DEFAULT_JOURNEY_AGREEMENT = 0.99;
 export const DEFAULT_JOURNEY_ERROR_RATE = 0.005;
 export const DEFAULT_CHAMPION_AGREEMENT = 0.96;
+/** With --use-case support-reply-draft: the share of the simulated AI's drafts that are acceptable. */
+export const DEFAULT_DRAFTING_AGREEMENT = 0.96;
 /** With --drift the clerks override about one suggestion in twenty, so the override rate shows. */
 export const DEFAULT_DRIFT_AGREEMENT = 0.95;
 /**
@@ -71,6 +77,13 @@ export const DEMO_USAGE = `Usage: npm run demo -- [options]
                     of EU/US/APAC 60/30/10, moved to human-reviewed (forced), then the mix shifts to
                     10/30/60 and its drift guard rolls it back; prints the drift view's figures
                     (about 1,600 invoices; --decisions does not apply; agreement 0.95 by default)
+  --use-case U      invoice-triage (default) or support-reply-draft: a drafting use case instead of the
+                    invoices (rollout-plans/support-reply-draft.yaml). A simulated drafting AI writes
+                    replies to synthetic support tickets (--agreement: the share of acceptable drafts,
+                    default 0.96), a simulated judge scores them (right 95% of the time), the simulated
+                    agents send their replies and rate the 5% of drafts offered to them; the gate waits
+                    on the judge's calibration, then the use case is promoted to human-reviewed (about
+                    2,000 tickets; --decisions caps them; not with --stage, --drift or --challenger)
   --help            this text`;
 
 export class UsageError extends Error {
@@ -97,6 +110,7 @@ export function parseDemoOptions(args: string[]): DemoOptions {
         challenger: { type: 'boolean', default: false },
         drift: { type: 'boolean', default: false },
         stage: { type: 'string', default: 'journey' },
+        'use-case': { type: 'string', default: 'invoice-triage' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -114,6 +128,18 @@ export function parseDemoOptions(args: string[]): DemoOptions {
     throw new UsageError(`--stage must be one of ${STAGE_OPTIONS.join(', ')}, got ${JSON.stringify(stage)}`);
   }
   if (drift && stage !== 'journey') throw new UsageError('--drift tells its own story: leave out --stage');
+  const useCase = text('use-case');
+  if (!(USE_CASE_OPTIONS as readonly string[]).includes(useCase)) {
+    throw new UsageError(
+      `--use-case must be one of ${USE_CASE_OPTIONS.join(', ')}, got ${JSON.stringify(useCase)}`,
+    );
+  }
+  const drafting = useCase === 'support-reply-draft';
+  if (drafting && (challenger || drift || values.stage !== 'journey')) {
+    throw new UsageError(
+      '--use-case support-reply-draft tells its own story: leave out --stage, --drift and --challenger',
+    );
+  }
   const journey = stage === 'journey' && !challenger && !drift;
   return {
     decisions: integer('decisions', text('decisions'), 1, 1_000_000),
@@ -121,11 +147,13 @@ export function parseDemoOptions(args: string[]): DemoOptions {
       values.agreement === undefined
         ? challenger
           ? DEFAULT_CHAMPION_AGREEMENT
-          : drift
-            ? DEFAULT_DRIFT_AGREEMENT
-            : journey
-              ? DEFAULT_JOURNEY_AGREEMENT
-              : DEFAULT_AGREEMENT
+          : drafting
+            ? DEFAULT_DRAFTING_AGREEMENT
+            : drift
+              ? DEFAULT_DRIFT_AGREEMENT
+              : journey
+                ? DEFAULT_JOURNEY_AGREEMENT
+                : DEFAULT_AGREEMENT
         : fraction('agreement', text('agreement')),
     latencyMs: integer('latency', text('latency'), 0, 60_000),
     errorRate:
@@ -144,6 +172,7 @@ export function parseDemoOptions(args: string[]): DemoOptions {
     challenger,
     drift,
     stage: stage as DemoStageOption,
+    useCase: useCase as DemoUseCase,
     help: values.help === true,
   };
 }
