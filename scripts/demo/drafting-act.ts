@@ -14,6 +14,7 @@ import { demoSimOptions, planAiPort, pointPlanAt, readPlan, startDemoAiSystem } 
 import type { DemoOptions } from './demo-options.js';
 import { shown } from './demo-setup.js';
 import { planDifferences } from './journey-report.js';
+import { sdkCounterLines } from './closing-report.js';
 import { prepareDataDir, startEmbeddedController } from './embedded-controller.js';
 import { DAY_MS, SimulatedClock } from './simulated-clock.js';
 import { type Cleanup, say, step } from './steps.js';
@@ -380,13 +381,16 @@ export async function draftingDemo(
   out();
   for (const line of closingLines(done, calibrationAt, sim.stats(), judge, sent, ratings)) out(line);
   out();
+  await step('the support desk did not stop', () => sg.close());
+  for (const line of sdkCounterLines(sg.stats(), events))
+    out(line.replace("the example service's SDK", "the support desk's SDK"));
+  out();
   out(
     eligible
       ? `The judge earned the agents' trust before the AI was promoted: ${useCase} ends ${done.stage}.`
       : `The drafting demo stopped short: ${useCase} ends ${done.stage}.`,
   );
   out();
-  await step('the support desk did not stop', () => sg.close());
   return {
     keep: opts.keep
       ? { url: embedded.url, adminKey: embedded.adminKey, useCase, viewerKey: keys.viewer.target.key }

@@ -107,6 +107,8 @@ describe('the drafting demo', () => {
     expect(stdout).toMatch(/drafts acceptable by the truth \(token-f1 ≥ 0\.5\): 9\d\.\d% of/);
     expect(stdout).toMatch(/the judge was right on 9\d\.\d% of the [\d,]+ drafts it scored/);
     expect(stdout).toMatch(/ends human-reviewed\./);
+    // The support desk's SDK delivered every decision and rating.
+    expect(stdout).toMatch(/^ +sent [\d,]+ · retried \d+ · dropped 0 · failed 0 · still buffered 0$/m);
   }, 400_000);
 
   it('when --use-case names no example, or is combined with another demo, then it says so and exits 2', async () => {
