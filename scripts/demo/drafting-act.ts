@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { type DecideResult, type Mode, Shadowgate, type ShadowgateEvent } from '@shadowgate/sdk';
 import { ControllerApi, isHeld } from '../../src/client/controller-api.js';
 import { isSampled } from '../../src/contracts/sampling.js';
+import { CALIBRATION_SALT } from '../../src/plans/judge-comparator.js';
 import { count, decimal, duration, percent, usd } from '../../src/format/figures.js';
 import type { StageSummary } from '../../src/metrics/stage-summary.js';
 import { parseDurationMs } from '../../src/plans/duration.js';
@@ -269,7 +270,7 @@ export async function draftingDemo(
     // (`rate`); in shadow no suggestion comes back, so the desk draws the same sample from the
     // plan's calibrationRate (the controller draws it the same way, by request id).
     for (const s of sent.slice(first)) {
-      const offered = s.result.rate ?? isSampled(s.ticket.requestId, calibrationRate, 'calibration');
+      const offered = s.result.rate ?? isSampled(s.ticket.requestId, calibrationRate, CALIBRATION_SALT);
       if (!offered || rated.has(s.ticket.requestId)) continue;
       const truth = sim.stats().byRequest[s.ticket.requestId];
       if (!truth || truth.decision === null) continue; // no draft to rate (the AI failed)

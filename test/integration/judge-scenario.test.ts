@@ -7,6 +7,7 @@ import {
 import { type SimulatedJudge, startSimulatedJudge } from '../../scripts/simulation/simulated-judge.js';
 import { agentReply, isAcceptableDraft, makeTicket } from '../../scripts/simulation/support-tickets.js';
 import { isSampled } from '../../src/contracts/sampling.js';
+import { CALIBRATION_SALT } from '../../src/plans/judge-comparator.js';
 import { type Auth, applyApproved, createKey } from '../support/change-approval.js';
 import { waitForProgress } from '../support/progress.js';
 import { startTestController, type TestController } from '../support/test-controller.js';
@@ -31,7 +32,6 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
 const DRAFTS = 800;
 /** A quarter of the drafts are offered for rating, so the scenario needs 800 drafts, not 3,000. */
 const CALIBRATION_RATE = 0.25;
-const SALT = 'calibration';
 
 interface Criterion {
   name: string;
@@ -133,7 +133,7 @@ describe('drafts judged by a judge that is checked against people', () => {
   /** The people's ratings of the calibration sample: the truth, acceptable or not. */
   function ratingsOf(sent: ReturnType<typeof decisions>) {
     return sent
-      .filter((d) => isSampled(d.requestId, CALIBRATION_RATE, SALT))
+      .filter((d) => isSampled(d.requestId, CALIBRATION_RATE, CALIBRATION_SALT))
       .map((d) => {
         const draft = sim.stats().byRequest[d.requestId]?.decision;
         if (typeof draft !== 'string') throw new Error(`no draft for ${d.requestId}`);
