@@ -1,6 +1,7 @@
 import type Queue from 'bull';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { pino } from 'pino';
+import { addJobsInOneCall } from './bull-bulk-add.js';
 import { bullLimiter, createBullConnections } from './bull-connections.js';
 import {
   assertValidSettings,
@@ -23,7 +24,8 @@ import { settlesWithin } from '../contracts/settles-within.js';
  * and starts a new one; handler, maxAttempts and backoffMs change in place.
  *
  * jobId = requestId, so adding a job that is still waiting, delayed or active is a no-op; jobs
- * are removed from Redis when they complete or fail (Postgres keeps the record).
+ * are removed from Redis when they complete or fail (Postgres keeps the record). Jobs are added
+ * a thousand to one Redis call in bull's own layout (bull-bulk-add.ts), not through addBulk.
  */
 
 export interface BullShadowQueueOptions {
@@ -185,12 +187,8 @@ export function createBullShadowQueue(options: BullShadowQueueOptions): ShadowQu
       for (const [useCase, requestIds] of groupByUseCase(jobs)) {
         const { producer } = laneFor(useCase);
         for (let i = 0; i < requestIds.length; i += ADD_BATCH) {
-          const batch = requestIds.slice(i, i + ADD_BATCH).map((requestId) => ({
-            data: { useCase, requestId },
-            opts: { ...JOB_OPTIONS, jobId: requestId },
-          }));
           try {
-            await producer.addBulk(batch);
+            await addJobsInOneCall(producer, { useCase }, JOB_OPTIONS, requestIds.slice(i, i + ADD_BATCH));
           } catch (err) {
             throw new Error(`enqueue on Redis at ${safeUrl} failed: ${(err as Error).message}`, {
               cause: err,
