@@ -86,7 +86,7 @@ const COMPLETE_HUMAN = `
 update decisions d set human_decision = k.hd, human_decided_by = k.hb, human_handling_ms = k.hm, human_at = now()
 from jsonb_to_recordset($1::text::jsonb) as k(u text, q text, hd jsonb, hb text, hm int)
 where d.use_case = k.u and d.request_id = k.q and d.human_decision is null
-returning d.id, d.use_case as "useCase", d.plan_version as "planVersion", d.human_decision as "humanDecision",
+returning d.id, d.use_case as "useCase", d.request_id as "requestId", d.plan_version as "planVersion", d.human_decision as "humanDecision",
   d.ai_decision as "aiDecision", d.ai_state as "aiState", d.score`;
 
 /** The rows as the JSON document `INSERT_MIRRORED` reads (absent members are SQL NULL). */
@@ -183,7 +183,7 @@ export class DecisionStore {
         completing.length === 0 ? [] : await run<ComparableRow>(COMPLETE_HUMAN, [humanRecords(completing)]);
       // A completion raced by another writer of the human side: decided meanwhile, so judged again.
       if (completed.length < completing.length) {
-        const done = new Set(completed.map((c) => keyOf(c as unknown as DecisionKey & ComparableRow)));
+        const done = new Set(completed.map(keyOf));
         const raced = completing.filter((r) => !done.has(keyOf(r)));
         const now = await run<StoredPayload>(PAYLOAD_HASHES, [
           JSON.stringify(raced.map((k) => ({ u: k.useCase, q: k.requestId }))),

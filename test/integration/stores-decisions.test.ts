@@ -151,7 +151,12 @@ describe.each(BACKENDS)('decisions and AI calls on %s', (_backend, create) => {
     expect(first.inserted.map((r) => r.requestId)).toEqual(['c3']);
     expect(first.duplicates).toBe(0);
     expect(first.completed).toHaveLength(1);
-    expect(first.completed[0]).toMatchObject({ useCase: 'complete', humanDecision: decision, score: null });
+    expect(first.completed[0]).toMatchObject({
+      useCase: 'complete',
+      requestId: 'c1',
+      humanDecision: decision,
+      score: null,
+    });
     expect(await decisionRow(tdb.database, 'complete', 'c1')).toMatchObject({
       human_decided_by: 'clerk-7',
       payload_hash: 'hash-of-c1',
