@@ -45,10 +45,15 @@ export function histogramPercentile(
     }
     return buckets[buckets.length - 1]![0];
   };
-  return interpolatedLatencyMs(
-    bucketAt(Math.floor(rank)),
-    bucketAt(Math.ceil(rank)),
-    rank - Math.floor(rank),
-    growth,
-  );
+  return percentileBetween(total, p, bucketAt(Math.floor(rank)), bucketAt(Math.ceil(rank)), growth);
+}
+
+/**
+ * The p-th percentile of `total` counted latencies, given the buckets holding the values at ranks
+ * ⌊p(total − 1)⌋ (`lo`) and ⌈p(total − 1)⌉ (`hi`): the interpolation of `histogramPercentile`,
+ * for buckets ranked elsewhere (rollup-store.ts ranks them in SQL).
+ */
+export function percentileBetween(total: number, p: number, lo: number, hi: number, growth = COHORT_GROWTH) {
+  const rank = p * (total - 1);
+  return interpolatedLatencyMs(lo, hi, rank - Math.floor(rank), growth);
 }

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import type { Mode } from '../plans/plan-schema.js';
-import { histogramPercentile } from './latency-histogram.js';
+import { percentileBetween } from './latency-histogram.js';
 import { cohortAggregate } from './metrics-store.js';
 import type { CohortAggregate } from './metrics-types.js';
 
@@ -42,13 +42,25 @@ interface CohortRow extends KeyRow {
   last_at: Date | string | null;
 }
 
+/**
+ * A cohort's latency buckets ranked: how many latencies were counted, and for each percentile the
+ * buckets of the values at its two neighbouring ranks (see `histogramPercentile`).
+ */
+interface LatencyRow extends KeyRow {
+  total: number;
+  p50_lo: number;
+  p50_hi: number;
+  p95_lo: number;
+  p95_hi: number;
+}
+
 const keyOf = (r: KeyRow) => `${r.use_case}\u0000${r.stage}\u0000${r.ai_config}\u0000${r.model_version}`;
 
 /**
  * Reads cohorts from the rollups the decisions triggers keep (migration 0004): the same
  * aggregates as `MetricsStore` over the raw decisions, at a cost that does not grow with the
  * decisions stored. Any number of use cases are read in four queries (the tick reads all of
- * them at once). Latency percentiles come from 2% buckets (see latency-histogram.ts); the first
+ * them at once). Latency percentiles come from 2% buckets ranked in SQL (latency-histogram.ts); the first
  * and last decision of a cohort are index probes. Rollup rows come in stripes (one per writing
  * connection, see rollup-schema.ts): every read sums them. Reads with a time range or a segment
  * filter go to `MetricsStore`, which scans the range.
@@ -99,12 +111,21 @@ export class RollupStore {
         from r cross join lateral (select ${edges('asc')}, ${edges('desc')}) e(first_at, last_at)
         group by 1, 2, 3, 4
         order by min(e.first_at)`),
-      // Bucket counts, not percentiles: SQL would sort every bucket row of every use case to rank
-      // them; here they come in index order and are ranked per cohort (latency-histogram.ts).
-      preparedRows<KeyRow & { bucket: number; count: number }>(sql`
-        select r.use_case, r.stage, r.ai_config, r.model_version, r.bucket, r.count::float8 as count
-        from ${filters} cross join lateral (select * from latency_rollups r where ${matches} offset 0) r
-        where r.count <> 0`),
+      // Ranked in SQL, per use case (an index lookup each): one row per cohort, not one per bucket.
+      preparedRows<LatencyRow>(sql`
+        select f.use_case, h.stage, h.ai_config, h.model_version, h.total,
+          h.p50_lo, h.p50_hi, h.p95_lo, h.p95_hi
+        from ${filters} cross join lateral (
+          select b.stage, b.ai_config, b.model_version, max(b.total) as total,
+            ${bucketsAtRank(0.5, 'p50')}, ${bucketsAtRank(0.95, 'p95')}
+          from (
+            select s.*, sum(s.n) over (partition by s.stage, s.ai_config, s.model_version order by s.bucket) as seen,
+              sum(s.n) over (partition by s.stage, s.ai_config, s.model_version) as total
+            from (
+              select r.stage, r.ai_config, r.model_version, r.bucket, sum(r.count)::float8 as n
+              from latency_rollups r where ${matches}
+              group by 1, 2, 3, 4 having sum(r.count) > 0) s) b
+          group by 1, 2, 3) h`),
       requests.some((r) => r.segments.length > 0)
         ? preparedRows<
             KeyRow & { segment: string; value: string; compared: number; score_sum: number; failed: number }
@@ -135,18 +156,12 @@ export class RollupStore {
       cohorts.set(keyOf(r), cohort);
       byUseCase.get(r.use_case)?.push(cohort);
     }
-    const histograms = new Map<string, Map<number, number>>();
     for (const r of latencies) {
-      const key = keyOf(r);
-      const histogram = histograms.get(key) ?? new Map<number, number>();
-      histograms.set(key, histogram);
-      histogram.set(r.bucket, (histogram.get(r.bucket) ?? 0) + Number(r.count));
-    }
-    for (const [key, histogram] of histograms) {
-      const cohort = cohorts.get(key);
+      const cohort = cohorts.get(keyOf(r));
       if (!cohort) continue;
-      cohort.latencyP50Ms = histogramPercentile(histogram, 0.5);
-      cohort.latencyP95Ms = histogramPercentile(histogram, 0.95);
+      const total = Number(r.total);
+      cohort.latencyP50Ms = percentileBetween(total, 0.5, Number(r.p50_lo), Number(r.p50_hi));
+      cohort.latencyP95Ms = percentileBetween(total, 0.95, Number(r.p95_lo), Number(r.p95_hi));
     }
     const wanted = new Map(requests.map((r) => [r.useCase, r]));
     for (const r of segmentRows) {
@@ -179,6 +194,17 @@ function toAggregate(r: CohortRow): CohortAggregate {
     p50: null,
     p95: null,
   });
+}
+
+/**
+ * The buckets holding the latencies at ranks ⌊p(n − 1)⌋ and ⌈p(n − 1)⌉ of the ranked buckets `b`
+ * (`seen`: the latencies up to and with the bucket, `total`: all of the cohort), as `<name>_lo`
+ * and `<name>_hi`: the first bucket whose running count passes the rank, as `histogramPercentile`.
+ */
+function bucketsAtRank(p: number, name: 'p50' | 'p95'): SQL {
+  const at = (round: SQL) =>
+    sql`min(b.bucket) filter (where b.seen > ${round}(${sql.param(p)}::float8 * (b.total - 1)))`;
+  return sql`${at(sql`floor`)} as ${sql.identifier(`${name}_lo`)}, ${at(sql`ceil`)} as ${sql.identifier(`${name}_hi`)}`;
 }
 
 /** The first (asc) or last (desc) decision of rollup row r: one probe of the decisions_cohort index. */
