@@ -2,27 +2,97 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import type { GuardWindow } from './guards.js';
 
-/** Reads the trailing windows guards judge, and the AI spend of the day. */
+/** A use case's guard windows as the tick asks for them. */
+export interface WindowRequest {
+  useCase: string;
+  stageVersion: number;
+  size: number;
+  /** `labelRecallBelow`'s labels, each read over the last `labelWindow` of its compared requests. */
+  labels?: readonly string[];
+  labelWindow?: number;
+}
+
+/** A window read, what it was read for, and the rollups' movement token it was read after. */
+interface LastRead {
+  key: string;
+  token: string;
+  window: GuardWindow;
+}
+
+/**
+ * Reads the trailing windows guards judge, and the AI spend of the day. Each process keeps the
+ * last windows it read and reads a use case's again only when its stage version's rollups moved
+ * since (see `windows`): an unmoved use case costs one index lookup a tick, not two window scans.
+ */
 export class GuardWindowStore {
+  private readonly lastReads = new Map<string, LastRead>();
+
   constructor(private readonly database: Database) {}
 
   /**
+   * The guard windows of many use cases at once (the tick, which asks for every guarded use case:
+   * a use case it no longer asks for is forgotten, so what is kept is bounded by the use cases).
+   * A window is read again unless this process read it for the same stage version, window sizes
+   * and labels and the movement token of that stage version is unchanged. The token is every
+   * `cohort_rollups` row of the stage version with its `xmin`: the rollup triggers rewrite a row of
+   * the decision's (use case, stage version) for every decision inserted, deleted, or updated in a
+   * column a window reads (score and compared_at are written together), and a rewritten row has
+   * the writing transaction's id, so a window can only be reused while nothing it reads changed.
+   * Each controller keeps its own windows; the token is PostgreSQL's, so two controllers agree.
+   */
+  async windows(requests: readonly WindowRequest[]): Promise<Map<string, GuardWindow>> {
+    const result = new Map<string, GuardWindow>();
+    if (requests.length === 0) {
+      this.lastReads.clear();
+      return result;
+    }
+    // The token is read before the windows: a change committed between the two reads is in the
+    // window read or moves the next token, never neither.
+    const tokens = await this.movementTokens(requests);
+    const moved: Array<{ request: WindowRequest; key: string; token: string }> = [];
+    for (const request of requests) {
+      const key = JSON.stringify([
+        request.stageVersion,
+        request.size,
+        request.labels ?? [],
+        request.labelWindow,
+      ]);
+      const token = tokens.get(request.useCase) ?? '';
+      const last = this.lastReads.get(request.useCase);
+      if (last && last.key === key && last.token === token) result.set(request.useCase, copy(last.window));
+      else moved.push({ request, key, token });
+    }
+    const read = await this.read(moved.map((m) => m.request));
+    for (const { request, key, token } of moved) {
+      const window = read.get(request.useCase)!;
+      this.lastReads.set(request.useCase, { key, token, window: copy(window) });
+      result.set(request.useCase, window);
+    }
+    const asked = new Set(requests.map((r) => r.useCase));
+    for (const useCase of this.lastReads.keys()) if (!asked.has(useCase)) this.lastReads.delete(useCase);
+    return result;
+  }
+
+  /** Per use case, its stage version's `cohort_rollups` rows with the transaction that last wrote each. */
+  private async movementTokens(requests: readonly WindowRequest[]): Promise<Map<string, string>> {
+    const rows = await this.database.preparedRows<{ use_case: string; token: string | null }>(sql`
+      select f.use_case, t.token from unnest(${sql.param(requests.map((r) => r.useCase))}::text[],
+        ${sql.param(requests.map((r) => r.stageVersion))}::int[]) f(use_case, stage_version)
+      cross join lateral (
+        select md5(string_agg(concat_ws('/', r.stage, r.ai_config, r.model_version, r.stripe, r.xmin::text), ','
+          order by r.stage, r.ai_config, r.model_version, r.stripe)) as token
+        from cohort_rollups r where r.use_case = f.use_case and r.stage_version = f.stage_version) t`);
+    return new Map(rows.map((r) => [r.use_case, r.token ?? '']));
+  }
+
+  /**
    * The last `size` compared decisions and AI calls of each use case's current stage visit (its
-   * stage version), for many use cases at once (the tick). Each reads `size` entries of a partial
-   * index that holds what it counts (decisions_guard_window_compared, decisions_guard_window_calls,
+   * stage version), read now. Each reads `size` entries of a partial index that holds what it
+   * counts (decisions_guard_window_compared, decisions_guard_window_calls,
    * decisions_guard_window_label). Calls are taken in the order their requests arrived, not the
    * order they ended: failures retried after a burst would otherwise crowd the window together.
    */
-  async windows(
-    requests: ReadonlyArray<{
-      useCase: string;
-      stageVersion: number;
-      size: number;
-      /** `labelRecallBelow`'s labels, each read over the last `labelWindow` of its compared requests. */
-      labels?: readonly string[];
-      labelWindow?: number;
-    }>,
-  ): Promise<Map<string, GuardWindow>> {
+  private async read(requests: readonly WindowRequest[]): Promise<Map<string, GuardWindow>> {
     const result = new Map<string, GuardWindow>(
       requests.map((r) => [r.useCase, { compared: 0, scoreSum: 0, aiCalls: 0, aiErrors: 0, labels: {} }]),
     );
@@ -89,4 +159,10 @@ export class GuardWindowStore {
       group by use_case`);
     return new Map(rows.map((r) => [r.use_case, Number(r.cost)]));
   }
+}
+
+/** A window kept apart from the one handed out, so what a caller does with it never changes what is kept. */
+function copy(window: GuardWindow): GuardWindow {
+  const labels = Object.fromEntries(Object.entries(window.labels).map(([label, l]) => [label, { ...l }]));
+  return { ...window, labels };
 }
