@@ -44,6 +44,8 @@ interface DecisionKeyRow {
  * `mirroredRecords`), so the text never changes and is prepared once per connection. The pending
  * input travels wrapped in an array (`p -> 0`): a JSON null member would be read as SQL NULL,
  * and a pending input of JSON null is still pending. `ha` marks a human side (human_at = now()).
+ * The document is read as `json`, not `jsonb`: only the members stored as jsonb are converted,
+ * not the whole array first (about a quarter less PostgreSQL time per batch, measured side by side).
  */
 const INSERT_MIRRORED = `
 insert into decisions (use_case, request_id, payload_hash, input, pending_input, context, stage,
@@ -51,7 +53,7 @@ insert into decisions (use_case, request_id, payload_hash, input, pending_input,
   human_at, ai_state)
 select r.u, r.q, r.h, r.i, r.p -> 0, r.c, r.s, r.sv, r.pv, r.a, r.hd, r.hb, r.hm,
   case when r.ha then now() end, r.st
-from jsonb_to_recordset($1::text::jsonb) as r(u text, q text, h text, i jsonb, p jsonb, c jsonb,
+from json_to_recordset($1::text::json) as r(u text, q text, h text, i jsonb, p jsonb, c jsonb,
   s text, sv int, pv int, a text, hd jsonb, hb text, hm int, ha boolean, st text)
 on conflict do nothing
 returning use_case, request_id`;
@@ -64,7 +66,7 @@ returning use_case, request_id`;
 export const ENLIST_CHALLENGER = `
 insert into challenger_calls (challenger_id, use_case, request_id, pending_input)
 select c.id, r.u, r.q, r.i -> 0
-from jsonb_to_recordset($1::text::jsonb) as r(u text, q text, i jsonb)
+from json_to_recordset($1::text::json) as r(u text, q text, i jsonb)
 join challengers c on c.use_case = r.u and c.state = 'active'
 on conflict do nothing`;
 
@@ -79,12 +81,12 @@ const PAYLOAD_HASHES = `
 select d.use_case, d.request_id, d.payload_hash, d.human_decision is null as undecided,
   d.human_decision::text as human_text
 from decisions d
-join jsonb_to_recordset($1::text::jsonb) as k(u text, q text) on d.use_case = k.u and d.request_id = k.q`;
+join json_to_recordset($1::text::json) as k(u text, q text) on d.use_case = k.u and d.request_id = k.q`;
 
 /** Adds the human side to stored decisions that have none (a mirror completing a request). */
 const COMPLETE_HUMAN = `
 update decisions d set human_decision = k.hd, human_decided_by = k.hb, human_handling_ms = k.hm, human_at = now()
-from jsonb_to_recordset($1::text::jsonb) as k(u text, q text, hd jsonb, hb text, hm int)
+from json_to_recordset($1::text::json) as k(u text, q text, hd jsonb, hb text, hm int)
 where d.use_case = k.u and d.request_id = k.q and d.human_decision is null
 returning d.id, d.use_case as "useCase", d.request_id as "requestId", d.plan_version as "planVersion", d.human_decision as "humanDecision",
   d.ai_decision as "aiDecision", d.ai_state as "aiState", d.score`;
