@@ -14,7 +14,7 @@ import { askChallenger, challengerQueueKey } from '../shadow/challenger-sampling
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import type { ShadowQueue } from '../shadow/shadow-queue.js';
 import { CONFLICT_PROBLEM, ConflictingDecisions, type DecisionStore } from './decision-store.js';
-import { payloadHash } from './payload-hash.js';
+import { payloadHashes } from './payload-hash.js';
 
 /** The default of `IngestDeps.timeoutMs` (SHADOWGATE_DATABASE_WAIT_MS). */
 export const INGEST_TIMEOUT_MS = 5_000;
@@ -101,7 +101,8 @@ export class IngestService {
         const misfit = checkDecision(useCase.plan.decision, item.human.decision);
         if (misfit) problems.push({ path: join(paths[i], 'human.decision'), problem: misfit });
       }
-      const hash = payloadHash(item);
+      const hashes = payloadHashes(item);
+      const hash = hashes.full;
       const key = `${item.useCase}\u0000${item.requestId}`;
       const earlier = seen.get(key);
       if (earlier) {
@@ -115,7 +116,7 @@ export class IngestService {
         return;
       }
       seen.set(key, { hash, path: paths[i] ?? '' });
-      rows.push(this.toRow(item, useCase, hash));
+      rows.push(this.toRow(item, useCase, hashes));
     });
     if (repeats.length > 0) {
       throw conflict(
@@ -213,7 +214,11 @@ export class IngestService {
     }
   }
 
-  private toRow(item: MirroredDecision, useCase: UseCase, hash: string): NewDecision {
+  private toRow(
+    item: MirroredDecision,
+    useCase: UseCase,
+    hashes: { full: string; bare: string },
+  ): NewDecision {
     const shadow = useCase.stage === 'shadow';
     const owesAi = shadow && isSampled(item.requestId, useCase.plan.stages.shadow.sampleRate);
     // Redacted before it is stored; the payload hash is of the payload as sent, so retries still match.
@@ -221,8 +226,8 @@ export class IngestService {
     return {
       useCase: item.useCase,
       requestId: item.requestId,
-      payloadHash: hash,
-      ...(item.human ? { bareHash: payloadHash({ ...item, human: undefined }) } : {}),
+      payloadHash: hashes.full,
+      ...(item.human ? { bareHash: hashes.bare } : {}),
       input: stored.input,
       pendingInput: stored.pendingInput,
       context: stored.context,

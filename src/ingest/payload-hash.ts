@@ -11,9 +11,19 @@ import type { MirroredDecision } from '../contracts/decision-contracts.js';
  * (what `JSON.stringify` of an object rebuilt with sorted keys gives), written in one pass.
  */
 export function payloadHash(d: MirroredDecision): string {
-  const text =
-    `{"context":${canonicalJson(d.context ?? {}, 'integers-first')},` +
-    `"human":${d.human ? canonicalJson(d.human.decision, 'integers-first') : 'null'},` +
-    `"input":${canonicalJson(d.input, 'integers-first')}}`;
-  return createHash('sha256').update(text).digest('hex');
+  return payloadHashes(d).full;
+}
+
+/**
+ * The payload hash and the hash of the same payload without its human side (what a mirror that
+ * only adds the human decision must match), from one canonical pass over input and context: they
+ * are most of the text, and ingest hashes every decision it stores.
+ */
+export function payloadHashes(d: MirroredDecision): { full: string; bare: string } {
+  const context = canonicalJson(d.context ?? {}, 'integers-first');
+  const input = canonicalJson(d.input, 'integers-first');
+  const hash = (human: string) =>
+    createHash('sha256').update(`{"context":${context},"human":${human},"input":${input}}`).digest('hex');
+  const bare = hash('null');
+  return { full: d.human ? hash(canonicalJson(d.human.decision, 'integers-first')) : bare, bare };
 }

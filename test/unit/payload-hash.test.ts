@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { MirroredDecision } from '../../src/contracts/decision-contracts.js';
 import { canonicalJson } from '../../src/contracts/canonical-json.js';
-import { payloadHash } from '../../src/ingest/payload-hash.js';
+import { payloadHash, payloadHashes } from '../../src/ingest/payload-hash.js';
 
 /** Key-order-independent copy of a JSON value: the definition's sorted rebuild. */
 function canonical(value: unknown): unknown {
@@ -98,7 +98,7 @@ function value(next: () => number, depth: number): unknown {
 }
 
 describe('payload hash', () => {
-  it('when decisions of every JSON shape are hashed, then the hash is the one their stored definition gives', () => {
+  it('when decisions of every JSON shape are hashed, then the hash and the hash without the human side are the ones their stored definition gives', () => {
     const next = random(7);
     for (let i = 0; i < 3000; i++) {
       const context = next() < 0.3 ? undefined : (value(next, 3) as Record<string, never>);
@@ -110,6 +110,11 @@ describe('payload hash', () => {
         ...(next() < 0.5 ? { human: { decision: value(next, 1), decidedBy: 'clerk' } } : {}),
       } as MirroredDecision;
       expect(payloadHash(d)).toBe(definitionHash(d));
+      // The bare hash a mirror adding only the human side must match: the payload without it.
+      expect(payloadHashes(d)).toEqual({
+        full: definitionHash(d),
+        bare: definitionHash({ ...d, human: undefined }),
+      });
     }
   });
 
