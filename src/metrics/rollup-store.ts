@@ -88,6 +88,15 @@ export class RollupStore {
     // a join, the generic plan of the prepared statement scanned every rollup row of every use case.
     const matches = sql`r.use_case = f.use_case and (f.stage is null or r.stage = f.stage)
       and (f.stage_version is null or r.stage_version = f.stage_version)`;
+    // The tick names one stage visit per use case: as plain equalities, the index hands each
+    // cohort's buckets over in order, and the ranking below sorts nothing. A cohort is then one
+    // (ai_config, model_version) of the visit's stage.
+    const oneStageVisit = requests.every((r) => r.stage !== undefined && r.stageVersion !== undefined);
+    const visitMatches = sql`r.use_case = f.use_case and r.stage_version = f.stage_version and r.stage = f.stage`;
+    const cohortOf = (t: 's' | 'b') =>
+      oneStageVisit
+        ? sql.raw(`${t}.ai_config, ${t}.model_version`)
+        : sql.raw(`${t}.stage, ${t}.ai_config, ${t}.model_version`);
     const preparedRows = <T>(query: SQL) => this.database.preparedRows<T>(query);
     const [rows, latencies, segmentRows, pairs, failures] = await Promise.all([
       preparedRows<CohortRow>(sql`
@@ -116,16 +125,16 @@ export class RollupStore {
         select f.use_case, h.stage, h.ai_config, h.model_version, h.total,
           h.p50_lo, h.p50_hi, h.p95_lo, h.p95_hi
         from ${filters} cross join lateral (
-          select b.stage, b.ai_config, b.model_version, max(b.total) as total,
+          select min(b.stage) as stage, b.ai_config, b.model_version, max(b.total) as total,
             ${bucketsAtRank(0.5, 'p50')}, ${bucketsAtRank(0.95, 'p95')}
           from (
-            select s.*, sum(s.n) over (partition by s.stage, s.ai_config, s.model_version order by s.bucket) as seen,
-              sum(s.n) over (partition by s.stage, s.ai_config, s.model_version) as total
+            select s.*, sum(s.n) over (partition by ${cohortOf('s')} order by s.bucket) as seen,
+              sum(s.n) over (partition by ${cohortOf('s')}) as total
             from (
-              select r.stage, r.ai_config, r.model_version, r.bucket, sum(r.count)::float8 as n
-              from latency_rollups r where ${matches}
-              group by 1, 2, 3, 4 having sum(r.count) > 0) s) b
-          group by 1, 2, 3) h`),
+              select r.stage, r.ai_config, r.model_version, r.bucket, sum(r.count::float8) as n
+              from latency_rollups r where ${oneStageVisit ? visitMatches : matches}
+              group by 1, 2, 3, 4 having sum(r.count::float8) > 0) s) b
+          group by ${cohortOf('b')}) h`),
       requests.some((r) => r.segments.length > 0)
         ? preparedRows<
             KeyRow & { segment: string; value: string; compared: number; score_sum: number; failed: number }

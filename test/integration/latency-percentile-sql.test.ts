@@ -130,6 +130,7 @@ describe.each(BACKENDS)('latency percentiles ranked in SQL on %s', (_backend, cr
     ['every stage version', { useCase: UC }],
     ['one stage', { useCase: UC, stage: 'shadow' }],
     ['one stage version', { useCase: UC, stage: 'shadow', stageVersion: 3 }],
+    ['one stage version of two model versions', { useCase: UC, stage: 'shadow', stageVersion: 1 }],
     ['a stage of one and two latencies', { useCase: UC, stage: 'limited-autonomous' }],
   ])(
     'when the buckets of %s are ranked in SQL, then p50 and p95 equal the TypeScript rule on the same buckets',
