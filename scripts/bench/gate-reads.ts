@@ -13,27 +13,44 @@ import { byKind, QueryRecorder, type RecordedQuery } from './query-recorder.js';
 import { median, quantiles, round } from './stats.js';
 
 /**
- * Benchmark 3: a full `engine.tick(now)` over 100 use cases and `GET /v1/use-cases/:id`, with 1M
- * and (unless --quick) 10M stored decisions, against the naive aggregate query over the raw
- * decisions (count and mean score per cohort: of one use case beside a read, of all 100 beside
- * a tick). The controller runs in this process (no timers: the benchmark drives the tick) on a
- * database of its own; its raw SQL is timed per query, and one query of each kind is EXPLAIN
- * ANALYZEd at the largest size (the slowest kind, by mean time, is digested in the notes).
+ * Benchmark 3: a full `engine.tick(now)` over 100 and over 1,000 use cases, and
+ * `GET /v1/use-cases/:id`, with 1M and (unless --quick) 10M stored decisions spread over 1,000 use
+ * cases, against the naive aggregate query over the raw decisions (count and mean score per
+ * cohort: of one use case beside a read, of all of them beside a tick). Each tick count is
+ * measured twice: with nothing stored since the last tick (the guard windows kept by the engine
+ * are reused) and with a few decisions stored for every judged use case before each tick, outside
+ * the timed part (every window is read again: the worst case, held to the targets). The 100 are
+ * judged with the other 900 disabled (listed by the tick, not judged). The controller runs in
+ * this process (no timers: the benchmark drives the tick) on a database of its own; its raw SQL
+ * is timed per query, and one query of each kind is EXPLAIN ANALYZEd at the largest size (the
+ * slowest kind, by mean time, is digested in the notes).
  */
 
-const USE_CASES = 100;
+const USE_CASES = 1_000;
+/** Judged in the smaller tick; the others are disabled for it. */
+const FEW_USE_CASES = 100;
 const PREFIX = 'bench-uc-';
 /** Each tick claims a slot of this length: the benchmark ticks slot after slot. */
 const TICK_MS = 10_000;
 const SIZES = { quick: [1_000_000], full: [1_000_000, 10_000_000] };
+/** Decisions stored for every judged use case before each tick of the "moved" series. */
+const MOVED_PER_USE_CASE = 3;
+
+interface TickSeries {
+  useCases: number;
+  /** Whether decisions were stored for every judged use case before each tick. */
+  moved: boolean;
+  tickMs: number[];
+  queries: ReturnType<typeof byKind>;
+  records: RecordedQuery[];
+}
 
 interface Measurement {
   decisions: number;
-  tickMs: number[];
+  ticks: TickSeries[];
   readMs: number[];
   naiveAllMs: number[];
   naiveOneMs: number[];
-  tickQueries: ReturnType<typeof byKind>;
   readQueries: ReturnType<typeof byKind>;
   /** One query of each kind, with the mean time of its kind, slowest kind first. */
   examples: Array<RecordedQuery & { meanMs: number }>;
@@ -66,11 +83,19 @@ export async function benchGateReads(options: BenchOptions): Promise<BenchResult
       key: adminKey,
     });
     const ids = Array.from({ length: USE_CASES }, (_, i) => `${PREFIX}${String(i).padStart(3, '0')}`);
-    for (const id of ids) await api.applyPlan(id, benchPlan(id, { url: 'http://127.0.0.1:9/decide' }));
+    options.log(`gates: applying ${USE_CASES} plans`);
+    for (let i = 0; i < ids.length; i += 10) {
+      await Promise.all(
+        ids
+          .slice(i, i + 10)
+          .map((id) => api.applyPlan(id, benchPlan(id, { url: 'http://127.0.0.1:9/decide' }))),
+      );
+    }
     // The decisions span the last 30 days, all in the stage the use cases are in now.
     await database.sql`update use_cases set stage_entered_at = now() - interval '31 days'`;
 
     const measurements: Measurement[] = [];
+    const slots = { next: Math.ceil(Date.now() / TICK_MS) + 1 };
     let stored = 0;
     for (const size of sizes) {
       options.log(`gates: loading ${(size - stored).toLocaleString('en-US')} decisions`);
@@ -81,7 +106,7 @@ export async function benchGateReads(options: BenchOptions): Promise<BenchResult
           `vacuum ${round(load.vacuumSeconds, 0)} s; measuring`,
       );
       measurements.push({
-        ...(await measure(controller, recorder, api.target, database.sql, ids, options)),
+        ...(await measure(controller, recorder, api.target, database.sql, ids, slots, options)),
         decisions: size,
         load,
       });
@@ -109,35 +134,24 @@ async function measure(
   api: ControllerTarget,
   sql: postgres.Sql,
   ids: string[],
+  slots: { next: number },
   options: BenchOptions,
 ): Promise<Omit<Measurement, 'decisions' | 'load'>> {
-  let slot = Math.ceil(Date.now() / TICK_MS) + 1;
-  const perTick: RecordedQuery[][] = [];
-  recorder.take();
-  const tick = async () => {
-    const started = performance.now();
-    const report = await controller.engine.tick(new Date(slot++ * TICK_MS));
-    const ms = performance.now() - started;
-    perTick.push(recorder.take());
-    if (!report.ran || report.errors.length > 0)
-      throw new Error(`tick did not run cleanly: ${JSON.stringify(report)}`);
-    return ms;
-  };
-  // As many ticks as fit in the budget (at least one; a controller ticks every 10 s for as long as
-  // it runs, and PostgreSQL plans a prepared statement afresh for its first five runs), the first
-  // (cold cache, each gate.eligible recorded once) dropped when there are more.
-  let ticks = await repeat(tick, 1, options.quick ? 8 : 12, options.quick ? 10_000 : 60_000);
-  if (ticks.length > 1) {
-    ticks = ticks.slice(1);
-    perTick.shift();
+  const few = ids.slice(0, FEW_USE_CASES);
+  const ticks: TickSeries[] = [];
+  for (const useCases of [FEW_USE_CASES, USE_CASES]) {
+    // The use cases past the first `useCases` sit out this series: listed by the tick, not judged.
+    await sql`update use_cases set stage = case when id = any(${ids.slice(0, useCases)}) then 'shadow' else 'disabled' end
+      where id like ${`${PREFIX}%`}`;
+    for (const moved of [false, true]) {
+      ticks.push(await tickSeries(controller, recorder, sql, slots, { useCases, moved }, options));
+    }
   }
-  const tickRecords = perTick.flat();
-  options.log(`gates: ${ticks.length} tick(s), median ${round(median(ticks), 0)} ms; metrics reads`);
 
   let k = 0;
   const read = async () => {
     const started = performance.now();
-    const response = await fetch(`${api.url}/v1/use-cases/${ids[k++ % ids.length]}`, {
+    const response = await fetch(`${api.url}/v1/use-cases/${few[k++ % few.length]}`, {
       headers: { authorization: `Bearer ${api.key}` },
     });
     await response.json();
@@ -147,7 +161,7 @@ async function measure(
   await read();
   recorder.take();
   const reads = await repeat(read, 3, 30, options.quick ? 1_000 : 30_000);
-  const readRecords = recorder.take();
+  const readRecords = relabel(recorder.take());
 
   const timed = async (work: () => Promise<unknown>) => {
     const started = performance.now();
@@ -158,7 +172,7 @@ async function measure(
   const naiveOne = () =>
     timed(
       () => sql`select stage, ai_config, ai_model_version, count(*), count(score), avg(score)
-        from decisions where use_case = ${ids[n++ % ids.length]!} group by 1, 2, 3`,
+        from decisions where use_case = ${few[n++ % few.length]!} group by 1, 2, 3`,
     );
   const naiveAll = () =>
     timed(
@@ -169,18 +183,89 @@ async function measure(
   await naiveAll();
   const naiveOneMs = await repeat(naiveOne, 3, 30, options.quick ? 500 : 10_000);
   const naiveAllMs = await repeat(naiveAll, 1, 5, options.quick ? 500 : 20_000);
-  const all = [...tickRecords, ...readRecords];
+  const all = [...ticks.flatMap((t) => t.records), ...readRecords];
   return {
-    tickMs: ticks,
+    ticks,
     readMs: reads,
     naiveAllMs,
     naiveOneMs,
-    tickQueries: perRun(byKind(tickRecords), ticks.length),
     readQueries: perRun(byKind(readRecords), reads.length),
     examples: byKind(all)
       .map((k) => ({ ...all.find((r) => r.kind === k.kind)!, meanMs: round(k.ms / k.count, 1)! }))
       .sort((a, b) => b.meanMs - a.meanMs),
   };
+}
+
+/**
+ * Ticks over the first `useCases` use cases, as many as fit in the budget (at least three; a
+ * controller ticks every 10 s for as long as it runs, and PostgreSQL plans a prepared statement
+ * afresh for its first five runs), the first dropped when there are more: its guard windows are
+ * all read (this process kept none of these yet) and each gate.eligible is recorded once. With
+ * `moved`, every judged use case gets decisions before each tick, untimed.
+ */
+async function tickSeries(
+  controller: Controller,
+  recorder: QueryRecorder,
+  sql: postgres.Sql,
+  slots: { next: number },
+  series: { useCases: number; moved: boolean },
+  options: BenchOptions,
+): Promise<TickSeries> {
+  const perTick: RecordedQuery[][] = [];
+  const tick = async () => {
+    if (series.moved) await storeMoreDecisions(sql, slots.next);
+    recorder.take();
+    const started = performance.now();
+    const report = await controller.engine.tick(new Date(slots.next++ * TICK_MS));
+    const ms = performance.now() - started;
+    perTick.push(relabel(recorder.take()));
+    if (!report.ran || report.errors.length > 0)
+      throw new Error(`tick did not run cleanly: ${JSON.stringify(report)}`);
+    return ms;
+  };
+  let ticks = await repeat(tick, 3, options.quick ? 6 : 12, options.quick ? 8_000 : 60_000);
+  if (ticks.length > 1) {
+    ticks = ticks.slice(1);
+    perTick.shift();
+  }
+  const records = perTick.flat();
+  options.log(
+    `gates: ${series.useCases} use cases, ${series.moved ? 'every one moved' : 'nothing moved'}: ` +
+      `${ticks.length} tick(s), median ${round(median(ticks), 0)} ms`,
+  );
+  return { ...series, tickMs: ticks, queries: perRun(byKind(records), ticks.length), records };
+}
+
+/**
+ * A few decisions for every judged use case, answered and scored, as ingest and the worker would
+ * leave them: each moves both guard windows and the gate cohort of its use case.
+ */
+async function storeMoreDecisions(sql: postgres.Sql, tick: number): Promise<void> {
+  await sql`
+    insert into decisions (use_case, request_id, payload_hash, input, context, stage, stage_version, plan_version,
+      ai_config, received_at, human_decision, human_at, ai_state, ai_attempts, ai_decision, ai_model_version,
+      ai_latency_ms, ai_cost, ai_at, score, compared_at)
+    select u.id, 'moved-' || ${tick}::bigint || '-' || g.i, md5(u.id || ${tick}::bigint || g.i) || md5(g.i || u.id),
+      '{}'::jsonb, jsonb_build_object('region', 'EU', 'riskTier', 'low'), u.stage, u.stage_version,
+      u.plan_version, p.ai_config, now(), '"approve"'::jsonb, now(), 'done', 1, '"approve"'::jsonb, 'sim-1',
+      120, 0.000072, now(), 1, now()
+    from use_cases u join plan_versions p on p.use_case = u.id and p.version = u.plan_version
+    cross join generate_series(1, ${MOVED_PER_USE_CASE}) g(i)
+    where u.id like ${`${PREFIX}%`} and u.stage <> 'disabled'`;
+}
+
+/**
+ * Kinds for the guard reads query-recorder.ts does not tell apart: the movement token (it reads
+ * cohort_rollups) and the AI-call window (ordered by arrival).
+ */
+function relabel(records: RecordedQuery[]): RecordedQuery[] {
+  return records.map((r) =>
+    r.sql.includes('xmin')
+      ? { ...r, kind: 'guard window token' }
+      : r.sql.includes('received_at desc limit f.size')
+        ? { ...r, kind: 'guard window (AI calls)' }
+        : r,
+  );
 }
 
 /** Totals per kind over `runs` runs, as the average per run. */
@@ -209,27 +294,34 @@ function report(ms: Measurement[], explains: Explained[]): BenchResult {
   const first = ms[0]!;
   const last = ms.at(-1)!;
   const label = (n: number) => `${n / 1_000_000}M`;
+  const targets: Record<number, number> = { [FEW_USE_CASES]: 50, [USE_CASES]: 400 };
+  const seriesName = (t: TickSeries) =>
+    `${t.useCases.toLocaleString('en-US')} use cases, ${t.moved ? 'every one moved' : 'nothing moved'}`;
   for (const m of ms) {
-    const atTarget = m.decisions >= 10_000_000;
-    const tick = median(m.tickMs);
-    const read = median(m.readMs);
-    rows.push({
-      metric: `tick, 100 use cases, ${label(m.decisions)} decisions (median)`,
-      value: round(tick, 0),
+    const naiveAll = {
+      label: 'naive aggregate, all use cases',
+      value: round(median(m.naiveAllMs), 0),
       unit: 'ms',
-      baseline: {
-        label: 'naive aggregate, all use cases',
-        value: round(median(m.naiveAllMs), 0),
+    } as const;
+    for (const t of m.ticks) {
+      const tick = median(t.tickMs);
+      // The honest worst case (every window read again) is held to the target.
+      const limit = t.moved ? targets[t.useCases] : undefined;
+      rows.push({
+        metric: `tick, ${seriesName(t)}, ${label(m.decisions)} decisions (median)`,
+        value: round(tick, 0),
         unit: 'ms',
-      },
-      ...(atTarget ? { target: '≤ 50 ms', met: atMost(tick, 50) } : {}),
-    });
+        baseline: naiveAll,
+        ...(limit === undefined ? {} : { target: `≤ ${limit} ms`, met: atMost(tick, limit) }),
+      });
+    }
+    const read = median(m.readMs);
     rows.push({
       metric: `GET /v1/use-cases/:id, ${label(m.decisions)} (median)`,
       value: round(read, 0),
       unit: 'ms',
       baseline: { label: 'naive aggregate, one use case', value: round(median(m.naiveOneMs), 1), unit: 'ms' },
-      ...(atTarget ? { target: '≤ 20 ms', met: atMost(read, 20) } : {}),
+      ...(m.decisions >= 10_000_000 ? { target: '≤ 20 ms', met: atMost(read, 20) } : {}),
     });
   }
   if (ms.length > 1) {
@@ -237,16 +329,19 @@ function report(ms: Measurement[], explains: Explained[]): BenchResult {
       const [x, y] = [median(a), median(b)];
       return x && y ? round(y / x, 1) : null;
     };
-    const tickGrowth = growth(first.tickMs, last.tickMs);
+    for (const [i, t] of last.ticks.entries()) {
+      if (!t.moved) continue;
+      const tickGrowth = growth(first.ticks[i]!.tickMs, t.tickMs);
+      rows.push({
+        metric: `tick growth, ${seriesName(t)}, ${label(first.decisions)} → ${label(last.decisions)}`,
+        value: tickGrowth,
+        unit: 'x',
+        baseline: { label: 'naive', value: growth(first.naiveAllMs, last.naiveAllMs), unit: 'x' },
+        target: 'flat (≤ 1.5×)',
+        met: atMost(tickGrowth, 1.5),
+      });
+    }
     const readGrowth = growth(first.readMs, last.readMs);
-    rows.push({
-      metric: `tick growth, ${label(first.decisions)} → ${label(last.decisions)}`,
-      value: tickGrowth,
-      unit: 'x',
-      baseline: { label: 'naive', value: growth(first.naiveAllMs, last.naiveAllMs), unit: 'x' },
-      target: 'flat (≤ 1.5×)',
-      met: atMost(tickGrowth, 1.5),
-    });
     rows.push({
       metric: `read growth, ${label(first.decisions)} → ${label(last.decisions)}`,
       value: readGrowth,
@@ -256,19 +351,22 @@ function report(ms: Measurement[], explains: Explained[]): BenchResult {
       met: atMost(readGrowth, 1.5),
     });
   }
-  const share = (qs: Measurement['tickQueries']) =>
+  const share = (qs: ReturnType<typeof byKind>) =>
     qs
       .slice(0, 4)
       .map((q) => `${q.kind} ${q.ms} ms (${q.count}×)`)
       .join(', ');
-  const notes = ms.map((m) => {
-    const tick = median(m.tickMs)!;
-    const sqlMs = m.tickQueries.reduce((s, q) => s + q.ms, 0);
-    return (
-      `${label(m.decisions)}: a tick spends ${round(sqlMs, 0)} of ${round(tick, 0)} ms in the metrics, guard and spend ` +
-      `queries (${share(m.tickQueries)}; per tick of ${m.tickMs.length}); a read: ${share(m.readQueries)}`
-    );
-  });
+  const notes = ms.flatMap((m) => [
+    ...m.ticks.map((t) => {
+      const tick = median(t.tickMs)!;
+      const sqlMs = t.queries.reduce((s, q) => s + q.ms, 0);
+      return (
+        `${label(m.decisions)}, ${seriesName(t)}: a tick spends ${round(sqlMs, 0)} ms of SQL (issued together) ` +
+        `in ${round(tick, 0)} ms (${share(t.queries)}; per tick of ${t.tickMs.length})`
+      );
+    }),
+    `${label(m.decisions)}: a read: ${share(m.readQueries)}`,
+  ]);
   const slowest = explains[0];
   if (slowest) {
     const [p95] = quantiles(last.readMs, [0.95]);
@@ -282,10 +380,11 @@ function report(ms: Measurement[], explains: Explained[]): BenchResult {
     rows,
     notes,
     details: {
-      useCases: USE_CASES,
-      measurements: ms.map(({ examples, ...m }) => ({
+      useCases: { few: FEW_USE_CASES, all: USE_CASES },
+      movedPerUseCase: MOVED_PER_USE_CASE,
+      measurements: ms.map(({ examples, ticks, ...m }) => ({
         ...m,
-        tickMs: m.tickMs.map((t) => round(t, 1)),
+        ticks: ticks.map(({ records, ...t }) => ({ ...t, tickMs: t.tickMs.map((x) => round(x, 1)) })),
         readMs: m.readMs.map((t) => round(t, 1)),
         naiveAllMs: m.naiveAllMs.map((t) => round(t, 1)),
         naiveOneMs: m.naiveOneMs.map((t) => round(t, 1)),
