@@ -4,7 +4,8 @@
  * limits a missed target, and details that go to the JSON file only.
  */
 
-export type Unit = 'µs' | 'ms' | 's' | '/s' | '%' | 'x' | 'MB' | 'count';
+/** `core-µs`: CPU microseconds, on whichever core they ran (CPU per decision). */
+export type Unit = 'µs' | 'core-µs' | 'ms' | 's' | '/s' | '%' | 'x' | 'MB' | 'count';
 
 export interface Figure {
   value: number | null;

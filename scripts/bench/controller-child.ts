@@ -136,6 +136,26 @@ export async function startControllerChild(options: ControllerChildOptions): Pro
   };
 }
 
+/**
+ * `count` replicas on one database and Redis, as a deployment scales out: started one after
+ * another, so the first applies the migrations before the next starts. Labels end in -1, -2, ….
+ */
+export async function startControllerChildren(
+  count: number,
+  options: ControllerChildOptions,
+): Promise<ControllerChild[]> {
+  const children: ControllerChild[] = [];
+  try {
+    for (let i = 1; i <= count; i++) {
+      children.push(await startControllerChild({ ...options, label: `${options.label}-${i}` }));
+    }
+  } catch (error) {
+    await Promise.all(children.map((child) => child.stop()));
+    throw error;
+  }
+  return children;
+}
+
 async function waitReady(child: ChildProcess, url: string, tail: () => string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {

@@ -7,12 +7,18 @@ import { openDatabase } from '../../src/db/database.js';
 import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
 import { createBenchDatabase } from './bench-database.js';
 import { benchPlan, LABELS } from './bench-plans.js';
-import { atLeast, type BenchOptions, type BenchResult } from './bench-types.js';
+import { atLeast, type BenchOptions, type BenchResult, type Unit } from './bench-types.js';
 import { onCleanup } from './cleanup.js';
-import { startControllerChild } from './controller-child.js';
+import { type ControllerChild, startControllerChildren } from './controller-child.js';
 import { copyLines, copyRate } from './copy-baseline.js';
 import { describeProfile, summariseProfile } from './cpu-profile.js';
-import { coresUsed, cpuSnapshot, describeCores } from './process-usage.js';
+import {
+  coresUsed,
+  cpuPerDecision,
+  cpuSnapshot,
+  describeCores,
+  describeCpuPerDecision,
+} from './process-usage.js';
 import { quantiles, round } from './stats.js';
 
 /**
@@ -21,70 +27,211 @@ import { quantiles, round } from './stats.js';
  * on bull (the real Redis, a prefix of its own). AI consumption is paused (bull's global pause,
  * so enqueued jobs wait in Redis) to measure ingest alone. Baseline: the same rows written with
  * COPY from one process into an empty database of their own.
+ *
+ * Measured with one controller, then with two replicas on one PostgreSQL and Redis (the same
+ * clients spread over both, a fresh database), each with the CPU per decision of the
+ * controllers, PostgreSQL and Redis: the figures docs/scaling.md sizes deployments from.
  */
 
 const USE_CASE = 'ingest-bench';
 const BATCH = 1_000;
 const CLIENTS = 4;
+/** Warm-up batches per controller, before the measured window. */
 const WARMUP_BATCHES = 5;
+const REPLICAS = [1, 2] as const;
+
+interface IngestPoint {
+  controllers: number;
+  rate: number;
+  seconds: number;
+  latencyMs: { p50: number | null; p95: number | null };
+  cores: Record<string, number>;
+  /** core-µs per decision: controllers (together), postgres, redis, bench clients. */
+  cpuPerDecision: Record<string, number>;
+  stored: { owed: number; all: number } | undefined;
+  enqueued: number;
+  aiConfig: string;
+  profile: string | null;
+}
 
 export async function benchIngest(options: BenchOptions): Promise<BenchResult> {
   const total = options.quick ? 20_000 : 200_000;
-  const prefix = `sg-bench-${randomBytes(4).toString('hex')}`;
+  const warmupBatches = WARMUP_BATCHES * Math.max(...REPLICAS);
   // Built before any request: building 200,000 blocks this event loop for seconds, long enough
   // for the controller to close an idle keep-alive socket the next request would then reuse.
   const run = randomBytes(3).toString('hex');
-  const decisions = Array.from({ length: total + WARMUP_BATCHES * BATCH }, (_, i) => decision(run, i));
+  const decisions = Array.from({ length: total + warmupBatches * BATCH }, (_, i) => decision(run, i));
   const bodies: string[] = [];
   for (let i = 0; i < decisions.length; i += BATCH) {
     bodies.push(JSON.stringify({ decisions: decisions.slice(i, i + BATCH) }));
   }
+  const measured = bodies.slice(warmupBatches);
+  const points: IngestPoint[] = [];
+  for (const controllers of REPLICAS) {
+    options.log(
+      `ingest: ${total.toLocaleString('en-US')} decisions, ${controllers} controller(s), ` +
+        `${CLIENTS} clients, ${BATCH} a batch`,
+    );
+    const warmup = bodies.slice(0, WARMUP_BATCHES * controllers);
+    points.push(await ingestPoint(options, controllers, warmup, measured, total));
+  }
+  const one = points[0]!;
+  const two = points[1]!;
+
+  options.log('ingest: COPY baseline');
+  const baselineDb = await createBenchDatabase(options.postgresUrl, 'copy');
+  let copyPerSecond: number;
+  try {
+    const migrated = await openDatabase({ url: baselineDb.url, maxConnections: 1 });
+    await migrated.migrate();
+    await migrated.close();
+    copyPerSecond = await copyRate(
+      baselineDb.sql,
+      copyLines(decisions.slice(warmupBatches * BATCH), one.aiConfig),
+    );
+  } finally {
+    await baselineDb.drop();
+  }
+
+  const ratio = (one.rate / copyPerSecond) * 100;
+  const summary = one.profile ? summariseProfile(one.profile) : null;
+  const notes = points.flatMap((point) => [
+    `${point.controllers} controller(s), ${CLIENTS} clients, ${measured.length} batches of ${BATCH}: ` +
+      `request p50 ${round(point.latencyMs.p50, 0)} ms, p95 ${round(point.latencyMs.p95, 0)} ms; ` +
+      `stored ${point.stored?.all} (${point.stored?.owed} owed), ${point.enqueued} jobs waiting in bull (paused)`,
+    `${point.controllers} controller(s): cores used during ingest (of 2): ${describeCores(point.cores)}; ` +
+      `CPU per decision: ${describeCpuPerDecision(point.cpuPerDecision)}`,
+  ]);
+  if (process.env.BENCH_CONTROLLER_NODE_OPTIONS) {
+    notes.push(`controllers run with NODE_OPTIONS=${process.env.BENCH_CONTROLLER_NODE_OPTIONS}`);
+  }
+  if (summary) notes.push(...describeProfile(summary));
+  const oneController = (value: number | null | undefined, unit: Unit) => ({
+    label: 'one controller',
+    value: value ?? null,
+    unit,
+  });
+  return {
+    name: '2. Ingest throughput',
+    rows: [
+      {
+        metric: 'mirrored decisions/s, AI calls owed + enqueued',
+        value: round(one.rate, 0),
+        unit: '/s',
+        baseline: { label: 'COPY, one process', value: round(copyPerSecond, 0), unit: '/s' },
+        target: '≥ 40,000/s',
+        met: atLeast(one.rate, 40_000),
+      },
+      {
+        metric: 'share of the COPY rate',
+        value: round(ratio, 1),
+        unit: '%',
+        target: '≥ 25%',
+        met: atLeast(ratio, 25),
+      },
+      {
+        metric: 'two controllers: mirrored decisions/s',
+        value: round(two.rate, 0),
+        unit: '/s',
+        baseline: oneController(round(one.rate, 0), '/s'),
+      },
+      ...(['controllers', 'postgres', 'redis'] as const).map((group) => ({
+        metric: `two controllers: CPU per decision, ${GROUP_NAMES[group]}`,
+        value: two.cpuPerDecision[group] ?? null,
+        unit: 'core-µs' as const,
+        baseline: oneController(one.cpuPerDecision[group], 'core-µs'),
+      })),
+    ],
+    notes,
+    details: {
+      decisions: total,
+      clients: CLIENTS,
+      batch: BATCH,
+      // The one-controller point's figures where they always were, then every point.
+      seconds: round(one.seconds, 2),
+      requestLatencyMs: one.latencyMs,
+      stored: one.stored,
+      enqueued: one.enqueued,
+      coresUsed: one.cores,
+      copyPerSecond: round(copyPerSecond, 0),
+      points: points.map(({ aiConfig: _, profile: __, ...point }) => ({
+        ...point,
+        rate: round(point.rate, 0),
+        seconds: round(point.seconds, 2),
+      })),
+      ...(summary ? { controllerProfile: summary } : {}),
+    },
+  };
+}
+
+/** How the rows and docs/scaling.md name the groups of process-usage.ts. */
+const GROUP_NAMES = { controllers: 'controller(s)', postgres: 'PostgreSQL', redis: 'Redis' } as const;
+
+/**
+ * One measured point: `controllers` replicas on a fresh database and bull prefix, the warm-up
+ * batches spread over them, then the measured batches posted by the clients, client k to
+ * controller k mod `controllers`.
+ */
+async function ingestPoint(
+  options: BenchOptions,
+  controllers: number,
+  warmup: string[],
+  measured: string[],
+  total: number,
+): Promise<IngestPoint> {
+  const prefix = `sg-bench-${randomBytes(4).toString('hex')}`;
   const database = await createBenchDatabase(options.postgresUrl, 'ingest');
   const removeKeys = onCleanup(`Redis keys ${prefix}:*`, () => deleteKeys(options.redisUrl, prefix));
-  const controller = await startControllerChild({
-    label: 'ingest',
-    databaseUrl: database.url,
-    redisUrl: options.redisUrl,
-    queuePrefix: prefix,
-    // Consumption is paused, so every call stays owed: a sweep would re-enqueue all of them,
-    // work a controller whose AI keeps up never does.
-    // BENCH_CONTROLLER_NODE_OPTIONS: V8/Node flags for the controller alone, to measure a
-    // deployment setting (e.g. --max-semi-space-size=64, fewer young-generation collections).
-    env: {
-      SHADOWGATE_SWEEP_MS: '3600000',
-      ...(process.env.BENCH_CONTROLLER_NODE_OPTIONS
-        ? { NODE_OPTIONS: process.env.BENCH_CONTROLLER_NODE_OPTIONS }
-        : {}),
-    },
-    ...(options.profile ? { cpuProfileDir: options.profileDir } : {}),
-  });
-  const paused = new Queue(`ai-${USE_CASE}`, { prefix, redis: options.redisUrl });
+  let children: ControllerChild[] = [];
+  let paused: Queue.Queue | undefined;
   try {
-    const admin = new ControllerApi({ url: controller.url, key: controller.adminKey });
+    children = await startControllerChildren(controllers, {
+      label: `ingest-${controllers}c`,
+      databaseUrl: database.url,
+      redisUrl: options.redisUrl,
+      queuePrefix: prefix,
+      // Consumption is paused, so every call stays owed: a sweep would re-enqueue all of them,
+      // work a controller whose AI keeps up never does.
+      // BENCH_CONTROLLER_NODE_OPTIONS: V8/Node flags for the controllers alone, to measure a
+      // deployment setting (e.g. --max-semi-space-size=64, fewer young-generation collections).
+      env: {
+        SHADOWGATE_SWEEP_MS: '3600000',
+        ...(process.env.BENCH_CONTROLLER_NODE_OPTIONS
+          ? { NODE_OPTIONS: process.env.BENCH_CONTROLLER_NODE_OPTIONS }
+          : {}),
+      },
+      // One profile says where a controller's time goes; the replica point is for CPU totals.
+      ...(options.profile && controllers === 1 ? { cpuProfileDir: options.profileDir } : {}),
+    });
+    paused = new Queue(`ai-${USE_CASE}`, { prefix, redis: options.redisUrl });
+    const first = children[0]!;
+    const admin = new ControllerApi({ url: first.url, key: first.adminKey });
     await admin.applyPlan(USE_CASE, benchPlan(USE_CASE, { url: 'http://127.0.0.1:9/decide' }));
     await paused.pause();
     const key = await admin.createKey('ingest-bench', 'ingest', [USE_CASE]);
     const { aiConfig } = await admin.getJson<{ aiConfig: string }>(`/v1/use-cases/${USE_CASE}`);
 
-    const postOnce = poster(controller.url, key);
-    // A refused or dropped request says what the controller last logged.
-    const post = (body: string) =>
-      postOnce(body).catch((error: unknown) => {
-        const cause = (error as { cause?: unknown }).cause;
-        throw new Error(
-          `${String(error)} (${String(cause)}); the controller's last lines:\n${controller.tail(30)}`,
-        );
-      });
-    for (const body of bodies.slice(0, WARMUP_BATCHES)) await post(body);
+    // A refused or dropped request says what that controller last logged.
+    const posts = children.map((child) => {
+      const postOnce = poster(child.url, key);
+      return (body: string) =>
+        postOnce(body).catch((error: unknown) => {
+          const cause = (error as { cause?: unknown }).cause;
+          throw new Error(
+            `${String(error)} (${String(cause)}); the controller's last lines:\n${child.tail(30)}`,
+          );
+        });
+    });
+    for (const [i, body] of warmup.entries()) await posts[i % controllers]!(body);
 
-    options.log(`ingest: ${total.toLocaleString('en-US')} decisions, ${CLIENTS} clients, ${BATCH} a batch`);
-    const measured = bodies.slice(WARMUP_BATCHES);
     const latencies: number[] = [];
+    const pids = { controllers: children.map((child) => child.pid) };
     const before = cpuSnapshot();
     const started = performance.now();
     let next = 0;
     await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
+      Array.from({ length: CLIENTS }, async (_, client) => {
+        const post = posts[client % controllers]!;
         while (next < measured.length) {
           const body = measured[next++]!;
           const t0 = performance.now();
@@ -94,76 +241,27 @@ export async function benchIngest(options: BenchOptions): Promise<BenchResult> {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    const cores = coresUsed(before, cpuSnapshot(), { controller: controller.pid });
-    const ingestRate = total / seconds;
-
+    const after = cpuSnapshot();
     const [stored] = await database.sql<{ owed: number; all: number }[]>`
       select count(*) filter (where ai_state = 'owed')::int as owed, count(*)::int as all from decisions`;
     const enqueued = await pausedJobs(options.redisUrl, prefix, USE_CASE);
-    const profile = await controller.stop();
-
-    options.log('ingest: COPY baseline');
-    const baselineDb = await createBenchDatabase(options.postgresUrl, 'copy');
-    let copyPerSecond: number;
-    try {
-      const migrated = await openDatabase({ url: baselineDb.url, maxConnections: 1 });
-      await migrated.migrate();
-      await migrated.close();
-      copyPerSecond = await copyRate(
-        baselineDb.sql,
-        copyLines(decisions.slice(WARMUP_BATCHES * BATCH), aiConfig),
-      );
-    } finally {
-      await baselineDb.drop();
-    }
-
-    const ratio = (ingestRate / copyPerSecond) * 100;
+    const profiles = await Promise.all(children.map((child) => child.stop()));
     const [p50, p95] = quantiles(latencies, [0.5, 0.95]);
-    const summary = profile ? summariseProfile(profile) : null;
-    const notes = [
-      `${CLIENTS} clients, ${measured.length} batches of ${BATCH}: request p50 ${round(p50, 0)} ms, p95 ${round(p95, 0)} ms; ` +
-        `stored ${stored?.all} (${stored?.owed} owed), ${enqueued} jobs waiting in bull (paused)`,
-      `cores used during ingest (of 2): ${describeCores(cores)}`,
-    ];
-    if (process.env.BENCH_CONTROLLER_NODE_OPTIONS) {
-      notes.push(`controller run with NODE_OPTIONS=${process.env.BENCH_CONTROLLER_NODE_OPTIONS}`);
-    }
-    if (summary) notes.push(...describeProfile(summary));
     return {
-      name: '2. Ingest throughput',
-      rows: [
-        {
-          metric: 'mirrored decisions/s, AI calls owed + enqueued',
-          value: round(ingestRate, 0),
-          unit: '/s',
-          baseline: { label: 'COPY, one process', value: round(copyPerSecond, 0), unit: '/s' },
-          target: '≥ 40,000/s',
-          met: atLeast(ingestRate, 40_000),
-        },
-        {
-          metric: 'share of the COPY rate',
-          value: round(ratio, 1),
-          unit: '%',
-          target: '≥ 25%',
-          met: atLeast(ratio, 25),
-        },
-      ],
-      notes,
-      details: {
-        decisions: total,
-        clients: CLIENTS,
-        batch: BATCH,
-        seconds: round(seconds, 2),
-        requestLatencyMs: { p50: round(p50, 1), p95: round(p95, 1) },
-        stored,
-        enqueued,
-        coresUsed: cores,
-        ...(summary ? { controllerProfile: summary } : {}),
-      },
+      controllers,
+      rate: total / seconds,
+      seconds,
+      latencyMs: { p50: round(p50, 1), p95: round(p95, 1) },
+      cores: coresUsed(before, after, pids),
+      cpuPerDecision: cpuPerDecision(before, after, pids, total),
+      stored,
+      enqueued,
+      aiConfig,
+      profile: profiles[0] ?? null,
     };
   } finally {
-    await paused.close().catch(() => {});
-    await controller.stop();
+    await paused?.close().catch(() => {});
+    await Promise.all(children.map((child) => child.stop()));
     await database.drop();
     await removeKeys();
   }

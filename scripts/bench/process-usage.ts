@@ -66,21 +66,20 @@ function machineBusySeconds(): number {
   );
 }
 
+/** A named group: one process, or several (replicas) counted together. */
+export type NamedPids = Record<string, number | readonly number[] | undefined>;
+
 /**
- * Cores used between two snapshots (CPU seconds / wall seconds): the named pids, PostgreSQL
- * (every `postgres` process), Redis, this process (`bench clients`), any other command that used
- * at least 0.05 of a core (another session's tests show up here), all other processes together,
- * and the machine as a whole. Time of processes that exited in between, and of the kernel's own
- * work outside any process, is only in `machine`.
+ * CPU seconds used between two snapshots by group: the named pids, PostgreSQL (every `postgres`
+ * process: the postmaster, all backends and the background workers), Redis, this process
+ * (`bench clients`), and every other command by its name.
  */
-export function coresUsed(
-  before: CpuSnapshot,
-  after: CpuSnapshot,
-  named: Record<string, number | undefined>,
-): Record<string, number> {
-  const wall = after.at - before.at;
+function cpuSecondsByGroup(before: CpuSnapshot, after: CpuSnapshot, named: NamedPids): Map<string, number> {
   const groupOf = new Map<number, string>();
-  for (const [group, pid] of Object.entries(named)) if (pid !== undefined) groupOf.set(pid, group);
+  for (const [group, pids] of Object.entries(named)) {
+    for (const pid of pids === undefined ? [] : typeof pids === 'number' ? [pids] : pids)
+      groupOf.set(pid, group);
+  }
   groupOf.set(process.pid, 'bench clients');
   const seconds = new Map<string, number>();
   for (const [pid, now] of after.processes) {
@@ -92,11 +91,24 @@ export function coresUsed(
       (now.comm === 'postgres' ? 'postgres' : now.comm === 'redis-server' ? 'redis' : `other: ${now.comm}`);
     seconds.set(group, (seconds.get(group) ?? 0) + used);
   }
+  return seconds;
+}
+
+const mainGroups = (named: NamedPids) => [...Object.keys(named), 'postgres', 'redis', 'bench clients'];
+
+/**
+ * Cores used between two snapshots (CPU seconds / wall seconds): the named groups, PostgreSQL,
+ * Redis, this process (`bench clients`), any other command that used at least 0.05 of a core
+ * (another session's tests show up here), all other processes together, and the machine as a
+ * whole. Time of processes that exited in between, and of the kernel's own work outside any
+ * process, is only in `machine`.
+ */
+export function coresUsed(before: CpuSnapshot, after: CpuSnapshot, named: NamedPids): Record<string, number> {
+  const wall = after.at - before.at;
+  const seconds = cpuSecondsByGroup(before, after, named);
   const used: Record<string, number> = {};
   const cores = (s: number) => Math.round((s / wall) * 100) / 100;
-  for (const group of [...Object.keys(named), 'postgres', 'redis', 'bench clients']) {
-    used[group] = cores(seconds.get(group) ?? 0);
-  }
+  for (const group of mainGroups(named)) used[group] = cores(seconds.get(group) ?? 0);
   let others = 0;
   for (const [group, s] of seconds) {
     if (group in used) continue;
@@ -108,8 +120,34 @@ export function coresUsed(
   return used;
 }
 
+/**
+ * CPU per decision in core-µs (CPU microseconds, whichever core ran them) of the named groups,
+ * PostgreSQL, Redis and the benchmark's clients, between two snapshots in which `decisions` were
+ * handled: what sizes a deployment, since N decisions/s need N × core-µs / 10^6 cores of each.
+ */
+export function cpuPerDecision(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  named: NamedPids,
+  decisions: number,
+): Record<string, number> {
+  const seconds = cpuSecondsByGroup(before, after, named);
+  const perDecision: Record<string, number> = {};
+  for (const group of mainGroups(named)) {
+    perDecision[group] = decisions > 0 ? Math.round(((seconds.get(group) ?? 0) / decisions) * 1e7) / 10 : 0;
+  }
+  return perDecision;
+}
+
 export function describeCores(used: Record<string, number>): string {
   return Object.entries(used)
     .map(([group, cores]) => `${group} ${cores.toFixed(2)}`)
     .join(', ');
+}
+
+export function describeCpuPerDecision(perDecision: Record<string, number>): string {
+  return Object.entries(perDecision)
+    .map(([group, micros]) => `${group} ${micros.toFixed(1)}`)
+    .join(', ')
+    .concat(' core-µs');
 }
