@@ -250,10 +250,12 @@ async function endToEndPoint(
       firstSteady && lastSteady && lastSteady.t > firstSteady.t
         ? (lastSteady.stored - firstSteady.stored) / (lastSteady.t - firstSteady.t)
         : null;
-    const cores = steadyCpu ? coresUsed(steadyCpu, endCpu, named) : {};
+    const cores = steadyCpu ? coresUsed(steadyCpu, endCpu, named, database.name) : {};
     // Per decision compared in the steady window: what a fully handled decision costs.
     const steadyCompared = steadyCpu && steadyRate ? steadyRate * (endCpu.at - steadyCpu.at) : 0;
-    const perDecision = steadyCpu ? cpuPerDecision(steadyCpu, endCpu, named, steadyCompared) : {};
+    const perDecision = steadyCpu
+      ? cpuPerDecision(steadyCpu, endCpu, named, steadyCompared, database.name)
+      : {};
 
     const lagLimit =
       'fixedMs' in point.lagTarget
@@ -270,7 +272,7 @@ async function endToEndPoint(
       `after the load: ${round(drainSeconds, 1)} s to drain; ${lag.uncompared} of ${lag.measured} measured decisions not compared` +
         ` (AI errors ${lag.aiErrors}; those not compared count in the lag at their age when the drain ended)`,
       `lag outside the AI call (received → compared minus the call's own latency: waiting in the queue ` +
-        `for a slot, the claim, recording the answer), p50 / p95: ${round(lag.outsideAi[0], 0)} / ${round(lag.outsideAi[1], 0)} ms`,
+        `for a slot, the claim, recording the answer), p50 / p95: ${round(lag.outsideAi[0], 0) ?? 'n/a'} / ${round(lag.outsideAi[1], 0) ?? 'n/a'} ms`,
       `cores used in steady state (of 2): ${describeCores(cores)}`,
       `CPU per decision compared in steady state: ${describeCpuPerDecision(perDecision)}`,
       `the sweep (every 30 s) re-enqueued owed calls ${sweeps.length} times, ` +

@@ -48,7 +48,7 @@ interface IngestPoint {
   cores: Record<string, number>;
   /** core-µs per decision: controllers (together), postgres, redis, bench clients. */
   cpuPerDecision: Record<string, number>;
-  stored: { owed: number; all: number } | undefined;
+  stored: { owed: number; all: number; bytes: number } | undefined;
   enqueued: number;
   aiConfig: string;
   profile: string | null;
@@ -98,7 +98,8 @@ export async function benchIngest(options: BenchOptions): Promise<BenchResult> {
   const notes = points.flatMap((point) => [
     `${point.controllers} controller(s), ${CLIENTS} clients, ${measured.length} batches of ${BATCH}: ` +
       `request p50 ${round(point.latencyMs.p50, 0)} ms, p95 ${round(point.latencyMs.p95, 0)} ms; ` +
-      `stored ${point.stored?.all} (${point.stored?.owed} owed), ${point.enqueued} jobs waiting in bull (paused)`,
+      `stored ${point.stored?.all} (${point.stored?.owed} owed; \`decisions\` with its indexes and TOAST ` +
+      `${bytesPerDecision(point.stored)} bytes a decision), ${point.enqueued} jobs waiting in bull (paused)`,
     `${point.controllers} controller(s): cores used during ingest (of 2): ${describeCores(point.cores)}; ` +
       `CPU per decision: ${describeCpuPerDecision(point.cpuPerDecision)}`,
   ]);
@@ -163,6 +164,10 @@ export async function benchIngest(options: BenchOptions): Promise<BenchResult> {
     },
   };
 }
+
+/** Disk a stored decision takes (these invoices, owed), the figure storage is sized from. */
+const bytesPerDecision = (stored: IngestPoint['stored']) =>
+  stored && stored.all > 0 ? Math.round(stored.bytes / stored.all) : null;
 
 /** How the rows and docs/scaling.md name the groups of process-usage.ts. */
 const GROUP_NAMES = { controllers: 'controller(s)', postgres: 'PostgreSQL', redis: 'Redis' } as const;
@@ -242,8 +247,10 @@ async function ingestPoint(
     );
     const seconds = (performance.now() - started) / 1000;
     const after = cpuSnapshot();
-    const [stored] = await database.sql<{ owed: number; all: number }[]>`
-      select count(*) filter (where ai_state = 'owed')::int as owed, count(*)::int as all from decisions`;
+    const [stored] = await database.sql<{ owed: number; all: number; bytes: number }[]>`
+      select count(*) filter (where ai_state = 'owed')::int as owed, count(*)::int as all,
+        pg_total_relation_size('decisions')::float8 as bytes
+      from decisions`;
     const enqueued = await pausedJobs(options.redisUrl, prefix, USE_CASE);
     const profiles = await Promise.all(children.map((child) => child.stop()));
     const [p50, p95] = quantiles(latencies, [0.5, 0.95]);
@@ -252,8 +259,8 @@ async function ingestPoint(
       rate: total / seconds,
       seconds,
       latencyMs: { p50: round(p50, 1), p95: round(p95, 1) },
-      cores: coresUsed(before, after, pids),
-      cpuPerDecision: cpuPerDecision(before, after, pids, total),
+      cores: coresUsed(before, after, pids, database.name),
+      cpuPerDecision: cpuPerDecision(before, after, pids, total, database.name),
       stored,
       enqueued,
       aiConfig,

@@ -22,6 +22,8 @@ export function rssBytes(pid: number): number | null {
 interface ProcStat {
   comm: string;
   cpuSeconds: number;
+  /** A PostgreSQL backend's database (from its process title); unset for the server's own processes. */
+  database?: string;
 }
 
 function procStat(pid: string): ProcStat | null {
@@ -33,9 +35,29 @@ function procStat(pid: string): ProcStat | null {
     // after the command: state is field 3, utime and stime are fields 14 and 15 (1-based)
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
-    return { comm: text.slice(open + 1, close), cpuSeconds: (utime + stime) / TICKS_PER_SECOND };
+    const comm = text.slice(open + 1, close);
+    const database = comm === 'postgres' ? backendDatabase(pid) : undefined;
+    return {
+      comm,
+      cpuSeconds: (utime + stime) / TICKS_PER_SECOND,
+      ...(database ? { database } : {}),
+    };
   } catch {
     return null;
+  }
+}
+
+/**
+ * The database of a PostgreSQL client backend, from the title PostgreSQL gives it
+ * ("postgres: 15/main: USER DATABASE HOST(PORT) STATE"); undefined for the postmaster and the
+ * server's background processes (checkpointer, WAL writer, …), which all databases share.
+ */
+function backendDatabase(pid: string): string | undefined {
+  try {
+    const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    return /^postgres: (?:\S+: )?\S+ (\S+) (?:\S+\(\d+\)|\[local\])/.exec(title)?.[1];
+  } catch {
+    return undefined;
   }
 }
 
@@ -70,11 +92,17 @@ function machineBusySeconds(): number {
 export type NamedPids = Record<string, number | readonly number[] | undefined>;
 
 /**
- * CPU seconds used between two snapshots by group: the named pids, PostgreSQL (every `postgres`
- * process: the postmaster, all backends and the background workers), Redis, this process
- * (`bench clients`), and every other command by its name.
+ * CPU seconds used between two snapshots by group: the named pids, PostgreSQL, Redis, this
+ * process (`bench clients`), and every other command by its name. PostgreSQL is the server's own
+ * processes and the backends of `database` (all backends when unset); on a machine other work
+ * shares, the backends of other databases are `other: postgres, other databases`.
  */
-function cpuSecondsByGroup(before: CpuSnapshot, after: CpuSnapshot, named: NamedPids): Map<string, number> {
+function cpuSecondsByGroup(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  named: NamedPids,
+  database?: string,
+): Map<string, number> {
   const groupOf = new Map<number, string>();
   for (const [group, pids] of Object.entries(named)) {
     for (const pid of pids === undefined ? [] : typeof pids === 'number' ? [pids] : pids)
@@ -88,7 +116,13 @@ function cpuSecondsByGroup(before: CpuSnapshot, after: CpuSnapshot, named: Named
     if (used <= 0) continue;
     const group =
       groupOf.get(pid) ??
-      (now.comm === 'postgres' ? 'postgres' : now.comm === 'redis-server' ? 'redis' : `other: ${now.comm}`);
+      (now.comm === 'postgres'
+        ? database === undefined || now.database === undefined || now.database === database
+          ? 'postgres'
+          : 'other: postgres, other databases'
+        : now.comm === 'redis-server'
+          ? 'redis'
+          : `other: ${now.comm}`);
     seconds.set(group, (seconds.get(group) ?? 0) + used);
   }
   return seconds;
@@ -103,9 +137,14 @@ const mainGroups = (named: NamedPids) => [...Object.keys(named), 'postgres', 're
  * whole. Time of processes that exited in between, and of the kernel's own work outside any
  * process, is only in `machine`.
  */
-export function coresUsed(before: CpuSnapshot, after: CpuSnapshot, named: NamedPids): Record<string, number> {
+export function coresUsed(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  named: NamedPids,
+  database?: string,
+): Record<string, number> {
   const wall = after.at - before.at;
-  const seconds = cpuSecondsByGroup(before, after, named);
+  const seconds = cpuSecondsByGroup(before, after, named, database);
   const used: Record<string, number> = {};
   const cores = (s: number) => Math.round((s / wall) * 100) / 100;
   for (const group of mainGroups(named)) used[group] = cores(seconds.get(group) ?? 0);
@@ -130,8 +169,9 @@ export function cpuPerDecision(
   after: CpuSnapshot,
   named: NamedPids,
   decisions: number,
+  database?: string,
 ): Record<string, number> {
-  const seconds = cpuSecondsByGroup(before, after, named);
+  const seconds = cpuSecondsByGroup(before, after, named, database);
   const perDecision: Record<string, number> = {};
   for (const group of mainGroups(named)) {
     perDecision[group] = decisions > 0 ? Math.round(((seconds.get(group) ?? 0) / decisions) * 1e7) / 10 : 0;
