@@ -274,7 +274,9 @@ async function endToEndPoint(
       `lag outside the AI call (received → compared minus the call's own latency: waiting in the queue ` +
         `for a slot, the claim, recording the answer), p50 / p95: ${round(lag.outsideAi[0], 0) ?? 'n/a'} / ${round(lag.outsideAi[1], 0) ?? 'n/a'} ms`,
       `cores used in steady state (of 2): ${describeCores(cores)}`,
-      `CPU per decision compared in steady state: ${describeCpuPerDecision(perDecision)}`,
+      `CPU per decision compared in steady state: ${describeCpuPerDecision(perDecision)}; at these figures ` +
+        `${rate.toLocaleString('en-US')}/s would need ${round(coresNeeded(perDecision, rate), 2) ?? 'n/a'} cores ` +
+        `(an upper bound while a backlog grows: the decisions taken in but not yet compared cost too)`,
       `the sweep (every 30 s) re-enqueued owed calls ${sweeps.length} times, ` +
         `${sweeps.reduce((a, b) => a + b, 0)} in all (${sweeps.join(', ') || 'none'})`,
       `SDK: sent ${sdkStats.sent}, dropped ${sdkStats.dropped}, failed ${sdkStats.failed}` +
@@ -392,6 +394,12 @@ async function endToEndPoint(
     await database.drop();
     await removeKeys();
   }
+}
+
+/** Cores all the processes measured (controllers, PostgreSQL, Redis, AI, clients) need for `rate`. */
+function coresNeeded(perDecision: Record<string, number>, rate: number): number | null {
+  const micros = Object.values(perDecision).reduce((a, b) => a + b, 0);
+  return micros > 0 ? (micros * rate) / 1e6 : null;
 }
 
 /** The SDK instances' counters added up. */

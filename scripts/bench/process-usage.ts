@@ -155,6 +155,12 @@ export function coresUsed(
     if (cores(s) >= 0.05) used[group] = cores(s);
   }
   used['all other processes'] = cores(others);
+  // On a shared machine, other sessions' short-lived processes (test workers, compilers) end
+  // before the second snapshot: their time shows only here.
+  const seen = [...seconds.values()].reduce((a, b) => a + b, 0);
+  used['processes gone by the end, and the kernel'] = cores(
+    Math.max(0, after.machine - before.machine - seen),
+  );
   used.machine = cores(after.machine - before.machine);
   return used;
 }
