@@ -127,8 +127,9 @@ export async function benchIngest(options: BenchOptions): Promise<BenchResult> {
         metric: 'share of the COPY rate',
         value: round(ratio, 1),
         unit: '%',
-        target: '≥ 25%',
-        met: atLeast(ratio, 25),
+        // Issue 20 raised it from issue 7's 25%.
+        target: '≥ 50%',
+        met: atLeast(ratio, 50),
       },
       {
         metric: 'two controllers: mirrored decisions/s',
