@@ -14,9 +14,10 @@ export interface NewDecision {
   /**
    * With a human side: the hash of the same payload without it, so a mirror that only adds the
    * human decision to a request stored without one (a suggestion, or a mirror sent before the
-   * person decided) completes it instead of conflicting.
+   * person decided) completes it instead of conflicting. Computed only when asked: only a request
+   * already stored needs it, and hashing is a tenth of ingest's CPU.
    */
-  bareHash?: string;
+  bareHash?: () => string;
   /** The input in the plan's `storeInput` form. */
   input: unknown;
   /** The raw input to keep while the AI call is owed (see `storedForms`); undefined: nothing to keep. */

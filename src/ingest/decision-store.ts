@@ -174,7 +174,7 @@ export class DecisionStore {
       const conflicting = others.filter((r) => {
         const f = stored.get(keyOf(r));
         if (f?.payload_hash === r.payloadHash) return false;
-        if (!f || !r.human || r.bareHash !== f.payload_hash) return true;
+        if (!f || !r.human || r.bareHash?.() !== f.payload_hash) return true;
         if (f.undecided) completing.push(r);
         // Completed before (the same human decision): a duplicate; another decision: a conflict.
         else if (!sameJson(JSON.parse(f.human_text ?? 'null'), r.human.decision)) return true;

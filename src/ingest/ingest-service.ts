@@ -217,7 +217,7 @@ export class IngestService {
   private toRow(
     item: MirroredDecision,
     useCase: UseCase,
-    hashes: { full: string; bare: string },
+    hashes: { full: string; bare: () => string },
   ): NewDecision {
     const shadow = useCase.stage === 'shadow';
     const owesAi = shadow && isSampled(item.requestId, useCase.plan.stages.shadow.sampleRate);

@@ -15,15 +15,20 @@ export function payloadHash(d: MirroredDecision): string {
 }
 
 /**
- * The payload hash and the hash of the same payload without its human side (what a mirror that
- * only adds the human decision must match), from one canonical pass over input and context: they
- * are most of the text, and ingest hashes every decision it stores.
+ * The payload hash and, computed when first asked, the hash of the same payload without its human
+ * side (what a mirror that only adds the human decision must match). Both come from one canonical
+ * pass over input and context: they are most of the text, and ingest hashes every decision it
+ * stores; the second is needed only for a request already stored.
  */
-export function payloadHashes(d: MirroredDecision): { full: string; bare: string } {
+export function payloadHashes(d: MirroredDecision): { full: string; bare: () => string } {
   const context = canonicalJson(d.context ?? {}, 'integers-first');
   const input = canonicalJson(d.input, 'integers-first');
-  const hash = (human: string) =>
-    createHash('sha256').update(`{"context":${context},"human":${human},"input":${input}}`).digest('hex');
-  const bare = hash('null');
-  return { full: d.human ? hash(canonicalJson(d.human.decision, 'integers-first')) : bare, bare };
+  const human = d.human ? canonicalJson(d.human.decision, 'integers-first') : 'null';
+  const full = sha256(`{"context":${context},"human":${human},"input":${input}}`);
+  let bare: string | undefined = d.human ? undefined : full;
+  return { full, bare: () => (bare ??= sha256(`{"context":${context},"human":null,"input":${input}}`)) };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

@@ -145,7 +145,7 @@ describe.each(BACKENDS)('decisions and AI calls on %s', (_backend, create) => {
     const decision = { label: 'approve', reasons: { fraud: false } };
     const withHuman = (id: string, human: unknown) => ({
       ...mirrored('complete', id, { human, payloadHash: `full-hash-of-${id}` }),
-      bareHash: `hash-of-${id}`,
+      bareHash: () => `hash-of-${id}`,
     });
     const first = await decisions.insertMirrored([withHuman('c1', decision), mirrored('complete', 'c3')]);
     expect(first.inserted.map((r) => r.requestId)).toEqual(['c3']);
