@@ -61,10 +61,19 @@ export const planVersions = pgTable(
   (t) => [primaryKey({ columns: [t.useCase, t.version] })],
 );
 
+/**
+ * Partitioned by `received_month` (migration 0019, README "Decisions by month"): one partition a
+ * month, made ahead by `shadowgate_decision_partitions`, and `decisions_legacy` holding what was
+ * stored before. The id carries its month (`id >> 40`), so a statement naming a decision by id
+ * names its partition too (`monthOfId`). Uniqueness of (use_case, request_id) is each partition's
+ * own index: PostgreSQL allows no unique index across partitions without the partition key.
+ */
 export const decisions = pgTable(
   'decisions',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    id: bigint('id', { mode: 'number' }).notNull().default(sql`shadowgate_decision_id()`),
+    /** Months since January 2000 (UTC) when the row was stored; 0 for rows stored before 0019. */
+    receivedMonth: integer('received_month').notNull().default(sql`shadowgate_month(now())`),
     useCase: text('use_case').notNull(),
     requestId: text('request_id').notNull(),
     /** sha256 of the mirrored payload as sent: a retry must match it, else 409. */
@@ -116,7 +125,6 @@ export const decisions = pgTable(
     route: text('route'),
   },
   (t) => [
-    uniqueIndex('decisions_use_case_request_id').on(t.useCase, t.requestId),
     // The first and last decision of a rollup's cohort, read by index probes.
     index('decisions_cohort').on(
       t.useCase,

@@ -8,6 +8,13 @@ import {
   type DecisionKey,
   type NewDecision,
 } from '../db/decision-row.js';
+import {
+  isNewestOfKey,
+  monthOfId,
+  newestByKeyText,
+  storedInEarlierMonth,
+  storedInEarlierMonthText,
+} from '../db/decision-month.js';
 import { decisions } from '../db/schema.js';
 import { rawTransaction } from './raw-transaction.js';
 
@@ -55,6 +62,7 @@ select r.u, r.q, r.h, r.i, r.p -> 0, r.c, r.s, r.sv, r.pv, r.a, r.hd, r.hb, r.hm
   case when r.ha then now() end, r.st
 from json_to_recordset($1::text::json) as r(u text, q text, h text, i jsonb, p jsonb, c jsonb,
   s text, sv int, pv int, a text, hd jsonb, hb text, hm int, ha boolean, st text)
+where not ${storedInEarlierMonthText('r.u', 'r.q')}
 on conflict do nothing
 returning use_case, request_id`;
 
@@ -80,14 +88,16 @@ export function challengerRecords(rows: readonly NewDecision[]): string | null {
 const PAYLOAD_HASHES = `
 select d.use_case, d.request_id, d.payload_hash, d.human_decision is null as undecided,
   d.human_decision::text as human_text
-from decisions d
-join json_to_recordset($1::text::json) as k(u text, q text) on d.use_case = k.u and d.request_id = k.q`;
+from json_to_recordset($1::text::json) as k(u text, q text)
+cross join lateral (${newestByKeyText('k.u', 'k.q')}) n
+join decisions d on d.id = n.id and d.received_month = n.received_month`;
 
 /** Adds the human side to stored decisions that have none (a mirror completing a request). */
 const COMPLETE_HUMAN = `
 update decisions d set human_decision = k.hd, human_decided_by = k.hb, human_handling_ms = k.hm, human_at = now()
 from json_to_recordset($1::text::json) as k(u text, q text, hd jsonb, hb text, hm int)
-where d.use_case = k.u and d.request_id = k.q and d.human_decision is null
+cross join lateral (${newestByKeyText('k.u', 'k.q')}) n
+where d.id = n.id and d.received_month = n.received_month and d.human_decision is null
 returning d.id, d.use_case as "useCase", d.request_id as "requestId", d.plan_version as "planVersion", d.human_decision as "humanDecision",
   d.ai_decision as "aiDecision", d.ai_state as "aiState", d.score`;
 
@@ -205,6 +215,12 @@ export class DecisionStore {
    * inserted already claimed, so no worker calls for it meanwhile. Null when the key exists.
    */
   async insertClaimed(row: NewDecision, leaseMs: number): Promise<number | null> {
+    // This month's unique index catches a key stored this month; the month before is looked up
+    // (no decision is stored into it any more, so the look and the insert need no transaction).
+    const [earlier] = await this.database.rows<{ stored: boolean }>(
+      sql`select ${storedInEarlierMonth(row)} as stored`,
+    );
+    if (earlier?.stored) return null;
     const asked = challengerRecords([row]);
     if (asked) {
       // With the challenger's call, in one transaction: a stored suggestion always owes it.
@@ -260,19 +276,13 @@ export class DecisionStore {
         humanHandlingMs: human.handlingMs,
         humanAt: sql`now()`,
       })
-      .where(
-        and(
-          eq(decisions.useCase, key.useCase),
-          eq(decisions.requestId, key.requestId),
-          isNull(decisions.humanDecision),
-        ),
-      )
+      .where(and(isNewestOfKey(key), isNull(decisions.humanDecision)))
       .returning(comparableColumns);
     if (row) return { status: 'recorded', row: row as ComparableRow };
     const [existing] = await this.database.db
       .select({ humanDecision: decisions.humanDecision })
       .from(decisions)
-      .where(and(eq(decisions.useCase, key.useCase), eq(decisions.requestId, key.requestId)));
+      .where(isNewestOfKey(key));
     if (!existing) return { status: 'not-found' };
     return sameJson(existing.humanDecision, human.decision)
       ? { status: 'duplicate' }
@@ -288,7 +298,7 @@ export class DecisionStore {
     const updated = await db
       .update(decisions)
       .set({ score, comparedAt: sql`now()` })
-      .where(and(eq(decisions.id, id), isNull(decisions.score)))
+      .where(and(eq(decisions.id, id), monthOfId(id), isNull(decisions.score)))
       .returning({ id: decisions.id });
     return updated.length > 0;
   }
@@ -314,10 +324,7 @@ export class DecisionStore {
   }
 
   async get(key: DecisionKey) {
-    const [row] = await this.database.db
-      .select()
-      .from(decisions)
-      .where(and(eq(decisions.useCase, key.useCase), eq(decisions.requestId, key.requestId)));
+    const [row] = await this.database.db.select().from(decisions).where(isNewestOfKey(key));
     return row ?? null;
   }
 }

@@ -1,5 +1,6 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
+import { isNewestOfKey } from '../db/decision-month.js';
 import { decisions, judgeRatings } from '../db/schema.js';
 
 /** A rating to store: the decision it rates, as found, and what the people said. */
@@ -33,7 +34,7 @@ export class DrizzleRatingStore implements RatingStore {
     const [row] = await this.database.db
       .select({ id: decisions.id, planVersion: decisions.planVersion })
       .from(decisions)
-      .where(and(eq(decisions.useCase, useCase), eq(decisions.requestId, requestId)));
+      .where(isNewestOfKey({ useCase, requestId }));
     return row ?? null;
   }
 

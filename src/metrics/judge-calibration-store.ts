@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { monthOfIdText } from '../db/decision-month.js';
 import type { Database } from '../db/database.js';
 import type { CalibrationCounts } from './judge-calibration.js';
 
@@ -66,6 +67,7 @@ export class JudgeCalibrationStore implements JudgeCalibrationReads {
       }>(sql`
         select f.use_case, f.plan_version, coalesce(
           (select coalesce(j.judge_version, '') from judge_calls j join decisions d on d.id = j.decision_id
+              and ${sql.raw(monthOfIdText('j.decision_id', 'd.'))}
             where j.use_case = f.use_case and j.plan_version = f.plan_version and j.state = 'done'
               and j.judged_at is not null and d.stage_version = f.stage_version
             order by j.judged_at desc limit 1),

@@ -75,7 +75,7 @@ export class RetentionPurge {
     for (;;) {
       const [row] = await this.deps.database.rows<{ n: number }>(sql`
         with batch as (
-          select id from decisions
+          select id, received_month from decisions
           where use_case = ${useCase} and received_at < ${cutoff.toISOString()}::timestamptz
             and (input is not null or ai_error like '%:%') and ai_state <> 'owed'
           order by received_at
@@ -84,7 +84,7 @@ export class RetentionPurge {
         ), purged as (
           -- An error's kind has no colon: what follows it is the message (decisions_retention's predicate).
           update decisions d set input = null, pending_input = null, ai_error = split_part(d.ai_error, ':', 1)
-          from batch where d.id = batch.id
+          from batch where d.id = batch.id and d.received_month = batch.received_month
           returning 1
         )
         select count(*)::int as n from purged`);

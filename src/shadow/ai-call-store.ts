@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/database.js';
+import { monthOfId, monthOfIdValue, newestByKeyText } from '../db/decision-month.js';
 import { decisions } from '../db/schema.js';
 import { type ComparableRow, comparableColumns, type DecisionKey } from '../db/decision-row.js';
 
@@ -78,8 +79,11 @@ export class AiCallStore {
 
   constructor(private readonly database: Database) {
     const db = database.relaxed;
-    const claimed = sql`unnest(${sql.placeholder('useCases')}::text[], ${sql.placeholder('requestIds')}::text[],
-      ${sql.placeholder('leaseMs')}::int[]) as claimed(use_case, request_id, lease_ms)`;
+    // Each key's newest decision, found month by month from this one (decision-month.ts).
+    const claimed = sql`(select k.lease_ms, n.id, n.received_month
+      from unnest(${sql.placeholder('useCases')}::text[], ${sql.placeholder('requestIds')}::text[],
+        ${sql.placeholder('leaseMs')}::int[]) as k(use_case, request_id, lease_ms)
+      cross join lateral (${sql.raw(newestByKeyText('k.use_case', 'k.request_id'))}) n) as claimed`;
     this.claimStatement = db
       .update(decisions)
       .set({
@@ -89,8 +93,8 @@ export class AiCallStore {
       .from(claimed)
       .where(
         and(
-          sql`${decisions.useCase} = claimed.use_case`,
-          sql`${decisions.requestId} = claimed.request_id`,
+          sql`${decisions.id} = claimed.id`,
+          sql`${decisions.receivedMonth} = claimed.received_month`,
           eq(decisions.aiState, 'owed'),
           sql`(${decisions.aiLeaseUntil} is null or ${decisions.aiLeaseUntil} < now())`,
         ),
@@ -133,7 +137,9 @@ export class AiCallStore {
         comparedAt: sql`case when answered.score is null then null else now() end`,
       })
       .from(answered)
-      .where(and(sql`${decisions.id} = answered.id`, eq(decisions.aiState, 'owed')))
+      .where(
+        and(sql`${decisions.id} = answered.id`, monthOfId(sql`answered.id`), eq(decisions.aiState, 'owed')),
+      )
       .returning({
         ...comparableColumns,
         humanDecision: asParsed(decisions.humanDecision),
@@ -166,7 +172,7 @@ export class AiCallStore {
     await this.database.relaxed
       .update(decisions)
       .set({ aiLeaseUntil: null })
-      .where(and(eq(decisions.id, id), eq(decisions.aiState, 'owed')));
+      .where(and(eq(decisions.id, id), monthOfId(id), eq(decisions.aiState, 'owed')));
   }
 
   /**
@@ -182,6 +188,7 @@ export class AiCallStore {
       .where(
         and(
           sql`${decisions.id} = any(${`{${ids.map((id) => Math.trunc(id)).join(',')}}`}::bigint[])`,
+          sql`${decisions.receivedMonth} = any(${`{${[...new Set(ids.map(monthOfIdValue))].join(',')}}`}::int[])`,
           eq(decisions.aiState, 'owed'),
           sql`${decisions.aiLeaseUntil} is not null`,
         ),
@@ -232,14 +239,17 @@ export class AiCallStore {
         aiModelVersion: failure.modelVersion,
         aiAt: sql`now()`,
       })
-      .where(and(eq(decisions.id, id), eq(decisions.aiState, 'owed')))
+      .where(and(eq(decisions.id, id), monthOfId(id), eq(decisions.aiState, 'owed')))
       .returning({ id: decisions.id });
     return rows.length > 0;
   }
 
   /** Where a limited-autonomous suggestion sent its request (`decisions.route`, README "Drift"). */
   async recordRoute(id: number, route: string): Promise<void> {
-    await this.database.relaxed.update(decisions).set({ route }).where(eq(decisions.id, id));
+    await this.database.relaxed
+      .update(decisions)
+      .set({ route })
+      .where(and(eq(decisions.id, id), monthOfId(id)));
   }
 
   /** Owed calls no worker holds, oldest first, for the sweep that re-enqueues them. */

@@ -1,5 +1,9 @@
 import { sql } from 'drizzle-orm';
+import { monthOfIdText } from '../db/decision-month.js';
 import type { Database, Db } from '../db/database.js';
+
+/** The judged decision, in its month's partition (decision-month.ts). */
+const JUDGED_DECISION = sql.raw(`d.id = j.decision_id and ${monthOfIdText('j.decision_id', 'd.')}`);
 
 /** A judge call a comparison owes: one per decision (README "Judge comparator"). */
 export interface OwedJudgeCall {
@@ -104,10 +108,10 @@ export class JudgeCallStore {
       set lease_until = now() + ${lease} * interval '1 millisecond', attempts = j.attempts + 1
       from picked where j.id = picked.id
       returning j.id, j.decision_id, j.use_case, j.request_id, j.plan_version, j.attempts,
-        (select d.input from decisions d where d.id = j.decision_id) as input,
-        (select d.context from decisions d where d.id = j.decision_id) as context,
-        (select d.human_decision from decisions d where d.id = j.decision_id) as human,
-        (select d.ai_decision from decisions d where d.id = j.decision_id) as ai`);
+        (select d.input from decisions d where ${JUDGED_DECISION}) as input,
+        (select d.context from decisions d where ${JUDGED_DECISION}) as context,
+        (select d.human_decision from decisions d where ${JUDGED_DECISION}) as human,
+        (select d.ai_decision from decisions d where ${JUDGED_DECISION}) as ai`);
     if (!row) return null;
     return {
       id: Number(row.id),

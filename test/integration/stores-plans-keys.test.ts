@@ -46,7 +46,9 @@ describe.each(BACKENDS)('use cases and keys on %s', (backend, create) => {
   it('when the database is opened, then every migration is applied and every table exists', async () => {
     expect(tdb.database.kind).toBe(backend === 'pglite' ? 'pglite' : 'postgres');
     const tables = await tdb.database.rows<{ name: string }>(
-      sql`select table_name as name from information_schema.tables where table_schema = 'public' order by 1`,
+      // Month partitions of decisions (migration 0019) are the partitioned table's, not tables of their own.
+      sql`select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition order by 1`,
     );
     expect(migratedTables()).toEqual(expect.arrayContaining(STORE_TABLES));
     expect(tables.map((t) => t.name)).toEqual(migratedTables());
