@@ -8,6 +8,7 @@ import { registerKeyCommands } from './commands/key-commands.js';
 import { registerPlanCommands } from './commands/plan-commands.js';
 import { registerReadCommands } from './commands/read-commands.js';
 import { registerReleaseCommands } from './commands/release-commands.js';
+import { registerPartitionCommands } from './commands/partition-commands.js';
 import { registerServerCommands } from './commands/server-commands.js';
 import { registerStatusCommand } from './commands/status-command.js';
 import { CliError, EXIT, EXIT_CODES_HELP, type ExitCode } from './exit-codes.js';
@@ -33,6 +34,7 @@ function createProgram(): Command {
     .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', `\n${ENVIRONMENT_HELP}\n\n${EXIT_CODES_HELP}`);
   registerServerCommands(program);
+  registerPartitionCommands(program);
   registerPlanCommands(program);
   registerStatusCommand(program);
   registerReleaseCommands(program);

@@ -24,6 +24,7 @@ import { PlanCache } from '../plans/plan-cache.js';
 import type { Plan } from '../plans/plan-schema.js';
 import { type UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import { RetentionPurge } from '../privacy/retention-purge.js';
+import { DecisionPartitions, MONTHS_AHEAD } from '../db/decision-partitions.js';
 import { AiCallStore } from '../shadow/ai-call-store.js';
 import { aiEgress } from '../shadow/bounded-json.js';
 import type { AiSystemClient } from '../shadow/ai-system-client.js';
@@ -72,6 +73,9 @@ const JUDGE_POLL_MS = 1_000;
 
 /** Retention is counted in days: an hourly purge keeps inputs at most an hour past it. */
 const RETENTION_PURGE_MS = 3_600_000;
+
+/** Months of `decisions` are made MONTHS_AHEAD ahead; looking hourly leaves months to spare. */
+const PARTITIONS_MS = 3_600_000;
 
 export interface ControllerOptions {
   config: Config;
@@ -454,9 +458,19 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const retention = new RetentionPurge({ database, useCases, logger });
   const purger = periodic('retention purge', RETENTION_PURGE_MS, () => retention.purge(clock()), logger);
   const clockSync = periodic('clock sync', CLOCK_SYNC_MS, () => dbClock.sync(), logger);
+  const partitions = new DecisionPartitions(database);
+  const partitionsAhead = periodic(
+    'decision partitions',
+    PARTITIONS_MS,
+    async () => {
+      const made = await partitions.ensureAhead();
+      if (made > 0) logger.info({ made, monthsAhead: MONTHS_AHEAD }, 'decision partitions made ahead');
+    },
+    logger,
+  );
   const loops = options.clock
-    ? [sweeper, ticker, flagSync, purger, judging]
-    : [sweeper, ticker, flagSync, purger, judging, clockSync];
+    ? [sweeper, ticker, flagSync, purger, judging, partitionsAhead]
+    : [sweeper, ticker, flagSync, purger, judging, partitionsAhead, clockSync];
 
   async function stopController({ graceMs = config.SHADOWGATE_SHUTDOWN_GRACE_MS, hurry }: StopOptions) {
     const started = Date.now();
@@ -544,6 +558,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     metrics,
     retention,
     async start() {
+      await partitionsAhead.run();
       await sweeper.run();
       await flagSync.run();
       if (options.background !== false) {
