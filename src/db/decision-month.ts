@@ -72,3 +72,11 @@ export function storedInEarlierMonth(key: { useCase: string; requestId: string }
 export function monthOfIdValue(id: number): number {
   return Math.floor(id / 2 ** ID_MONTH_SHIFT);
 }
+
+/**
+ * A challenger call's decision among `decisions` aliased `d`, for a call aliased `cc`: both rows are
+ * written by one transaction (ENLIST_CHALLENGER), so the decision's month is that of the call's
+ * received_at, or 0 for a decision stored before partitioning. Two partitions at most, not all.
+ */
+export const DECISION_OF_CHALLENGER_CALL =
+  'd.use_case = cc.use_case and d.request_id = cc.request_id and d.received_month in (0, shadowgate_month(cc.received_at))';

@@ -1,6 +1,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { localComparator } from '../comparison/comparators.js';
 import { cancelOwedCalls } from '../db/challenger-call-cancel.js';
+import { DECISION_OF_CHALLENGER_CALL } from '../db/decision-month.js';
 import type { Database } from '../db/database.js';
 import { auditEvents, challengerCalls, challengers, useCases } from '../db/schema.js';
 import { type CohortRow, cohortAggregate } from '../metrics/metrics-store.js';
@@ -64,7 +65,7 @@ export class ChallengerStore {
   async scoreLate(challengerId: number, plan: Plan): Promise<number> {
     const rows = await this.database.rows<{ id: number; human: unknown; ai: unknown }>(sql`
       select cc.id, d.human_decision as human, cc.decision as ai
-      from challenger_calls cc join decisions d on d.use_case = cc.use_case and d.request_id = cc.request_id
+      from challenger_calls cc join decisions d on ${sql.raw(DECISION_OF_CHALLENGER_CALL)}
       where cc.challenger_id = ${challengerId} and cc.state = 'done' and cc.score is null
         and d.human_decision is not null
       order by cc.id limit ${FOLD_BATCH}`);
@@ -94,7 +95,7 @@ export class ChallengerStore {
       const state = (held.paired as PairedDifferenceState | null) ?? emptyPairedDifference(alpha);
       const rows = (await tx.execute(sql`
         select cc.id, cc.score as challenger, d.score as champion, d.ai_state
-        from challenger_calls cc join decisions d on d.use_case = cc.use_case and d.request_id = cc.request_id
+        from challenger_calls cc join decisions d on ${sql.raw(DECISION_OF_CHALLENGER_CALL)}
         where cc.challenger_id = ${challengerId} and cc.score is not null and not cc.paired
           and (d.score is not null or d.ai_state = 'error')
         order by cc.id limit ${FOLD_BATCH}`)) as unknown as Array<{
@@ -135,7 +136,7 @@ export class ChallengerStore {
         count(*) filter (where cc.state = 'owed')::int as pending_ai,
         count(*) filter (where cc.state = 'error' and d.human_decision is not null)::int as ai_failed_with_human,
         min(cc.received_at) as first_at, max(cc.received_at) as last_at
-      from challenger_calls cc join decisions d on d.use_case = cc.use_case and d.request_id = cc.request_id
+      from challenger_calls cc join decisions d on ${sql.raw(DECISION_OF_CHALLENGER_CALL)}
       where cc.challenger_id = ${challenger.id} and cc.state <> 'cancelled'`);
     if (!row || Number(row.decisions) === 0) return null;
     const aggregate: CohortAggregate = cohortAggregate(row);
@@ -149,7 +150,7 @@ export class ChallengerStore {
       }>(sql`
         select s.name as segment, d.context ->> s.name as value, count(cc.score)::int as compared,
           coalesce(sum(cc.score), 0)::float8 as score_sum, count(*) filter (where cc.score is null)::int as failed
-        from challenger_calls cc join decisions d on d.use_case = cc.use_case and d.request_id = cc.request_id
+        from challenger_calls cc join decisions d on ${sql.raw(DECISION_OF_CHALLENGER_CALL)}
         cross join unnest(${sql.param(segments)}::text[]) as s(name)
         where cc.challenger_id = ${challenger.id} and d.context ? s.name
           and (cc.score is not null or (cc.state = 'error' and d.human_decision is not null))
@@ -165,13 +166,13 @@ export class ChallengerStore {
     if (labels) {
       const rows = await this.database.rows<{ human: string; ai: string; count: number }>(sql`
         select d.human_decision #>> '{}' as human, cc.decision #>> '{}' as ai, count(*)::int as count
-        from challenger_calls cc join decisions d on d.use_case = cc.use_case and d.request_id = cc.request_id
+        from challenger_calls cc join decisions d on ${sql.raw(DECISION_OF_CHALLENGER_CALL)}
         where cc.challenger_id = ${challenger.id} and cc.score is not null
         group by 1, 2`);
       aggregate.confusion = rows.map((r) => ({ human: r.human, ai: r.ai, count: Number(r.count) }));
       const failures = await this.database.rows<{ human: string; count: number }>(sql`
         select d.human_decision #>> '{}' as human, count(*)::int as count
-        from challenger_calls cc join decisions d on d.use_case = cc.use_case and d.request_id = cc.request_id
+        from challenger_calls cc join decisions d on ${sql.raw(DECISION_OF_CHALLENGER_CALL)}
         where cc.challenger_id = ${challenger.id} and cc.state = 'error' and jsonb_typeof(d.human_decision) = 'string'
         group by 1`);
       aggregate.labelFailures = failures.map((r) => ({ human: r.human, count: Number(r.count) }));

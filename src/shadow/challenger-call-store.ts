@@ -1,13 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { newestByKeyText } from '../db/decision-month.js';
+import { DECISION_OF_CHALLENGER_CALL } from '../db/decision-month.js';
 import type { Database } from '../db/database.js';
 import type { DecisionKey } from '../db/decision-row.js';
 import type { RecordedAnswer, RecordedFailure } from './ai-call-store.js';
 
-/** The call's decision: the newest stored for its key (decision-month.ts). */
-const NEWEST_OF_CALL = sql.raw(
-  `(d.id, d.received_month) = (${newestByKeyText('cc.use_case', 'cc.request_id')})`,
-);
+/** The call's decision (decision-month.ts). */
+const DECISION_OF_CALL = sql.raw(DECISION_OF_CHALLENGER_CALL);
 
 /** A challenger call held by one worker until its lease runs out. */
 export interface ClaimedChallengerCall {
@@ -57,8 +55,8 @@ export class ChallengerCallStore {
         and (cc.lease_until is null or cc.lease_until < now())
       returning cc.id, cc.challenger_id, cc.use_case, cc.request_id, c.plan_version,
         cc.pending_input as input, cc.attempts,
-        (select d.context from decisions d where ${NEWEST_OF_CALL}) as context,
-        (select d.human_decision from decisions d where ${NEWEST_OF_CALL}) as human_decision`);
+        (select d.context from decisions d where ${DECISION_OF_CALL}) as context,
+        (select d.human_decision from decisions d where ${DECISION_OF_CALL}) as human_decision`);
     if (!row) return null;
     return {
       id: Number(row.id),
