@@ -54,6 +54,15 @@ async function storeLastMonth(database: Database, keys: readonly string[]): Prom
   return last;
 }
 
+/** A decision as migration 0019 leaves one stored before it: month 0, an id below 2^40, in decisions_legacy. */
+async function storeBeforePartitioning(database: Database, requestId: string): Promise<void> {
+  await database.rows(sql`
+    insert into decisions (id, received_month, use_case, request_id, payload_hash, context, stage, stage_version,
+      plan_version, ai_config, ai_state)
+    values (nextval('decisions_id_seq') % (1::bigint << 40), 0, ${UC}, ${requestId}, ${`hash-of-${requestId}`}, '{}',
+      'shadow', 1, 1, 'cfg-test', 'owed')`);
+}
+
 async function rowsOf(database: Database, requestId: string) {
   return database.rows<{ id: number; received_month: number; human: unknown; ai_state: string }>(sql`
     select id, received_month, human_decision as human, ai_state from decisions
@@ -136,22 +145,14 @@ describe.each(BACKENDS)('decisions by month on %s', (_name, create) => {
   });
 
   it('when a request stored before partitioning is mirrored again, then it is recognised too', async () => {
-    await tdb.database.rows(sql`
-      insert into decisions (id, received_month, use_case, request_id, payload_hash, context, stage, stage_version,
-        plan_version, ai_config, ai_state)
-      values (nextval('decisions_id_seq') % (1::bigint << 40), 0, ${UC}, 'old-1', 'hash-of-old-1', '{}', 'shadow', 1, 1,
-        'cfg-test', 'owed')`);
+    await storeBeforePartitioning(tdb.database, 'old-1');
     const outcome = await store.insertMirrored([mirrored(UC, 'old-1')]);
     expect(outcome).toMatchObject({ inserted: [], duplicates: 1 });
     expect((await rowsOf(tdb.database, 'old-1')).map((r) => Number(r.received_month))).toEqual([0]);
   });
 
   it('when a key is stored in two months (a retry beyond the month before), then the newest is the one named', async () => {
-    await tdb.database.rows(sql`
-      insert into decisions (id, received_month, use_case, request_id, payload_hash, context, stage, stage_version,
-        plan_version, ai_config, ai_state)
-      values (nextval('decisions_id_seq') % (1::bigint << 40), 0, ${UC}, 'twice-1', 'hash-of-twice-1', '{}', 'shadow', 1, 1,
-        'cfg-test', 'owed')`);
+    await storeBeforePartitioning(tdb.database, 'twice-1');
     // Stored again this month without the earlier-month look (as a retry after two months would be).
     await tdb.database.rows(sql`
       insert into decisions (use_case, request_id, payload_hash, context, stage, stage_version, plan_version, ai_config, ai_state)
