@@ -58,6 +58,18 @@ export class DecisionPartitions {
     return Number(row?.made ?? 0);
   }
 
+  /** How many months after this one have a partition, without a gap; −1 when this month has none. */
+  async monthsAhead(): Promise<number> {
+    const [row] = await this.database.rows<{ month: number }>(sql`select shadowgate_month(now()) as month`);
+    const attached = await this.database.rows<{ table: string }>(sql`
+      select c.relname as table from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'decisions'::regclass`);
+    const tables = new Set(attached.map((p) => p.table));
+    let ahead = -1;
+    while (ahead < 24 && tables.has(partitionTable(Number(row?.month) + ahead + 1))) ahead++;
+    return ahead;
+  }
+
   async list(): Promise<DecisionPartition[]> {
     const rows = await this.database.rows<{
       table: string;

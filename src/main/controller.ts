@@ -222,6 +222,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
         new Map([...(await judgeCalls.owedByUseCase())].map(([id, { owed }]) => [id, owed])),
       gates: gateReadings({ useCases, gates, clock }),
       readiness: () => services.readiness(),
+      decisionMonthsAhead: () => new DecisionPartitions(database).monthsAhead(),
     },
     logger,
     { challengerVerdictTtlMs: 5 * config.SHADOWGATE_TICK_MS },

@@ -28,6 +28,8 @@ export interface ScrapeSources {
   gates?(): Promise<GateReading[]>;
   /** The readiness checks /readyz answers with (shared with the probes: at most a run a second). */
   readiness?(): Promise<Record<string, 'ok' | 'unavailable'>>;
+  /** Months after this one whose decision partition exists (−1: this month has none). */
+  decisionMonthsAhead?(): Promise<number>;
 }
 
 export interface MetricsOptions {
@@ -50,6 +52,7 @@ interface Snapshot {
   owed: Map<string, number>;
   challengerOwed: Map<string, number>;
   judgeOwed: Map<string, number>;
+  monthsAhead: number | null;
 }
 
 export type IngestOutcome = 'accepted' | 'duplicate';
@@ -205,6 +208,16 @@ export class ControllerMetrics {
         for (const { id } of snapshot?.useCases ?? []) {
           this.set({ use_case: id }, snapshot?.owed.get(id) ?? 0);
         }
+      },
+    });
+    new Gauge({
+      name: 'shadowgate_decision_months_ahead',
+      help: 'Months after this one whose partition of decisions exists (-1: this month has none and ingest fails); the controller keeps 3',
+      registers,
+      async collect() {
+        this.reset();
+        const monthsAhead = (await metrics.snapshot())?.monthsAhead;
+        if (monthsAhead != null) this.set(monthsAhead);
       },
     });
     new Gauge({
@@ -420,14 +433,15 @@ export class ControllerMetrics {
   }
 
   private async readSnapshot(): Promise<Snapshot> {
-    const [useCases, owed, challengerOwed, judgeOwed] = await Promise.all([
+    const [useCases, owed, challengerOwed, judgeOwed, monthsAhead] = await Promise.all([
       this.sources.useCases(),
       this.sources.owedCalls(),
       this.sources.challengerOwedCalls?.() ?? new Map<string, number>(),
       this.sources.judgeOwedCalls?.() ?? new Map<string, number>(),
+      this.sources.decisionMonthsAhead?.() ?? null,
     ]);
     const depth = new Map<string, ShadowQueueDepth>();
     for (const { id } of useCases) depth.set(id, await this.sources.queueDepth(id));
-    return { useCases, depth, owed, challengerOwed, judgeOwed };
+    return { useCases, depth, owed, challengerOwed, judgeOwed, monthsAhead };
   }
 }

@@ -178,6 +178,7 @@ describe.each(BACKENDS)('decisions by month on %s', (_name, create) => {
     expect(await partitions.ensureAhead()).toBe(0);
     expect(await partitions.ensureAhead(MONTHS_AHEAD + 2)).toBe(2);
     expect(await partitions.ensureAhead(MONTHS_AHEAD + 2)).toBe(0);
+    expect(await partitions.monthsAhead()).toBe(MONTHS_AHEAD + 2);
     const tables = (await partitions.list()).map((p) => p.table);
     for (let m = month; m <= month + MONTHS_AHEAD + 2; m++) expect(tables).toContain(partitionTable(m));
     // The function refuses what an owner of the database asks beyond 24 months, whoever calls it.
@@ -205,6 +206,11 @@ describe.each(BACKENDS)('decisions by month on %s', (_name, create) => {
     expect(await tdb.database.rows(rollups)).toEqual(before);
     expect(await rowsOf(tdb.database, 'late-1')).toEqual([]);
     expect((await partitions.list()).map((p) => p.table)).not.toContain(partitionTable(month - 1));
+    // The gauge operators alert on: months ahead without a gap, −1 once this month has none.
+    await tdb.database.rows(sql.raw(`alter table decisions detach partition ${partitionTable(month + 2)}`));
+    expect(await partitions.monthsAhead()).toBe(1);
+    await tdb.database.rows(sql.raw(`alter table decisions detach partition ${partitionTable(month)}`));
+    expect(await partitions.monthsAhead()).toBe(-1);
     await expect(partitions.detach(monthLabel(month - 1), { drop: true })).rejects.toMatchObject({
       status: 404,
     });
