@@ -307,7 +307,11 @@ export const auditEvents = pgTable(
     useCase: text('use_case'),
     details: jsonb('details').notNull().default({}),
   },
-  (t) => [index('audit_events_use_case').on(t.useCase, t.at)],
+  (t) => [
+    index('audit_events_use_case').on(t.useCase, t.at),
+    // The last event of a kind of a use case, one probe each (the tick's notices, migration 0021).
+    index('audit_events_use_case_action').on(t.useCase, t.action, t.id),
+  ],
 );
 
 /** One row per tick slot: the process that inserts it does that tick's work. */

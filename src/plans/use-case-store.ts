@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, ne, sql } from 'drizzle-orm';
 import { ShadowgateError } from '../contracts/errors.js';
 import type { Database } from '../db/database.js';
 import { auditEvents, challengers, planVersions, stageTransitions, useCases } from '../db/schema.js';
@@ -189,6 +189,12 @@ export class UseCaseStore {
 
   async list(): Promise<UseCase[]> {
     const rows = await this.selectUseCases().orderBy(asc(useCases.id));
+    return rows.map(toUseCase);
+  }
+
+  /** The use cases not disabled (the ones the tick judges), without reading the plans of the others. */
+  async listActive(): Promise<UseCase[]> {
+    const rows = await this.selectUseCases().where(ne(useCases.stage, 'disabled')).orderBy(asc(useCases.id));
     return rows.map(toUseCase);
   }
 

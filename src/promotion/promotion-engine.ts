@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CohortMetrics } from '../metrics/metrics-types.js';
-import type { PromotableStage } from '../plans/plan-schema.js';
+import type { Mode, PromotableStage } from '../plans/plan-schema.js';
 import type { UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import { assessGate } from './gate-assessment.js';
 import { type GateEvaluator, judge } from './gate-evaluator.js';
@@ -106,16 +106,24 @@ export class PromotionEngine {
     const slot = Math.floor(now.getTime() / this.deps.tickMs);
     if (!(await this.deps.transitions.claimTick(slot, this.owner))) return report;
     report.ran = true;
-    const useCases = (await this.deps.useCases.list()).filter((u) => u.stage !== 'disabled');
+    const useCases = await this.deps.useCases.listActive();
     const facts = await this.readFacts(useCases, now);
+    // Guards first, for every use case: a trip that only notifies is recorded with the others of
+    // the tick in one insert, before anything else of its use case is judged.
+    const guarded: Array<{ useCase: UseCase; gate: GateAssessment }> = [];
+    const notices: Array<{ useCase: UseCase; verdict: GuardVerdict }> = [];
     for (const useCase of useCases) {
-      try {
-        await this.evaluate(useCase, now, report, facts);
-      } catch (error) {
-        // A stage changed under us (409) or a write failed: the next tick looks again.
-        report.errors.push(useCase.id);
-        this.deps.logger.warn({ err: error, useCase: useCase.id }, 'evaluation failed; retried next tick');
-      }
+      await this.attempt(useCase, report, async () => {
+        const step = await this.guard(useCase, now, report, facts);
+        if (step.moved) return;
+        if (step.notice) notices.push({ useCase, verdict: step.notice });
+        guarded.push({ useCase, gate: step.gate });
+      });
+    }
+    const unrecorded = await this.recordNotices(notices, now, report);
+    for (const { useCase, gate } of guarded) {
+      if (unrecorded.has(useCase.id)) continue;
+      await this.attempt(useCase, report, () => this.evaluate(useCase, gate, now, report, facts));
     }
     try {
       await this.deps.journey?.record(facts.points);
@@ -141,15 +149,16 @@ export class PromotionEngine {
     const budgeted = useCases.filter((u) => u.plan.ai.maxDailyCost !== undefined).map((u) => u.id);
     const ids = useCases.map((u) => u.id);
     const drifting = useCases.filter((u) => hasDriftGuard(u.plan, u.stage));
-    const [cohorts, windows, spends, eligibleNotices, modelNotices, lastPoints, drifts] = await Promise.all([
+    const [cohorts, windows, spends, notices, lastPoints, drifts] = await Promise.all([
       this.deps.gates.cohorts(useCases),
       this.deps.guards.windows(guarded),
       this.deps.guards.spendsToday(budgeted, now),
-      this.deps.transitions.lastEvents(ids, 'gate.eligible'),
-      this.deps.transitions.lastEvents(ids, 'model.changed'),
+      this.deps.transitions.lastEvents(ids, ['gate.eligible', 'model.changed']),
       this.deps.journey?.lastPoints(ids) ?? new Map<string, PreviousPoint>(),
       this.readDrifts(drifting, now),
     ]);
+    const eligibleNotices = notices.get('gate.eligible') ?? new Map();
+    const modelNotices = notices.get('model.changed') ?? new Map();
     return { cohorts, windows, spends, eligibleNotices, modelNotices, lastPoints, points: [], drifts };
   }
 
@@ -164,21 +173,73 @@ export class PromotionEngine {
     }
   }
 
-  private async evaluate(useCase: UseCase, now: Date, report: TickReport, facts: TickFacts): Promise<void> {
-    await this.checkBudget(useCase, now, report, facts.spends.get(useCase.id) ?? 0);
+  /** Runs one use case's step; a failure is reported and logged, and the next tick looks again. */
+  private async attempt(useCase: UseCase, report: TickReport, step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      // A stage changed under us (409) or a write failed: the next tick looks again.
+      report.errors.push(useCase.id);
+      this.deps.logger.warn({ err: error, useCase: useCase.id }, 'evaluation failed; retried next tick');
+    }
+  }
 
+  /**
+   * The daily budget and the rollbackWhen guard of a use case, and its gate (judged once, kept as
+   * the journey point). A trip that moves the use case is run at once (`moved`); one that only
+   * notifies is handed back (`notice`) to be recorded with the tick's others.
+   */
+  private async guard(
+    useCase: UseCase,
+    now: Date,
+    report: TickReport,
+    facts: TickFacts,
+  ): Promise<{ moved: boolean; notice?: GuardVerdict; gate: GateAssessment }> {
+    await this.checkBudget(useCase, now, report, facts.spends.get(useCase.id) ?? 0);
     const window = facts.windows.get(useCase.id);
     const cohort = facts.cohorts.get(useCase.id) ?? null;
     const gate = judge(useCase, cohort, now);
     this.keepPoint(useCase, now, cohort, gate, window ?? null, facts);
-    if (window) {
-      const verdict = evaluateGuard(useCase.plan, useCase.stage, window);
-      if (verdict?.trips) {
-        report.guardTrips.push(useCase.id);
-        if (await this.tripGuard(useCase, verdict, now, report)) return;
-      }
-    }
+    const verdict = window ? evaluateGuard(useCase.plan, useCase.stage, window) : null;
+    if (!verdict?.trips) return { moved: false, gate };
+    report.guardTrips.push(useCase.id);
+    if (guardTarget(verdict) === null) return { moved: false, notice: verdict, gate };
+    return { moved: await this.tripGuard(useCase, verdict, now, report), gate };
+  }
 
+  /**
+   * The tick's guard trips that only notify, recorded in one insert and then told, each as
+   * `tripGuard` does. Should the insert fail, none is told and their use cases are judged no
+   * further this tick (the next tick trips them again): the use cases returned.
+   */
+  private async recordNotices(
+    notices: ReadonlyArray<{ useCase: UseCase; verdict: GuardVerdict }>,
+    now: Date,
+    report: TickReport,
+  ): Promise<Set<string>> {
+    if (notices.length === 0) return new Set();
+    try {
+      await this.deps.transitions.recordEvents(notices.map((n) => tripEvent(n.useCase, n.verdict, now)));
+    } catch (error) {
+      for (const { useCase } of notices) report.errors.push(useCase.id);
+      this.deps.logger.warn(
+        { err: error, useCases: notices.map((n) => n.useCase.id) },
+        'guard trips not recorded; retried next tick',
+      );
+      return new Set(notices.map((n) => n.useCase.id));
+    }
+    for (const { useCase, verdict } of notices) this.tellTrip(useCase, verdict, now);
+    return new Set();
+  }
+
+  private async evaluate(
+    useCase: UseCase,
+    gate: GateAssessment,
+    now: Date,
+    report: TickReport,
+    facts: TickFacts,
+  ): Promise<void> {
+    const cohort = facts.cohorts.get(useCase.id) ?? null;
     if (await this.checkDrift(useCase, now, report, facts.drifts.get(useCase.id))) return;
 
     if (await this.checkModel(useCase, cohort, now, report, facts)) return;
@@ -429,26 +490,11 @@ export class PromotionEngine {
     const reason = `guard tripped in ${useCase.stage}: ${tripped
       .map((c) => `${c.name} ${c.threshold} (actual ${c.actual?.toFixed(3)} over the last ${c.samples})`)
       .join('; ')}`;
-    await this.deps.transitions.recordEvent({
-      actor: SYSTEM_ACTOR,
-      action: 'guard.tripped',
-      useCase: useCase.id,
-      details: { stageVersion: useCase.stageVersion, verdict },
-      at: now,
-    });
-    this.deps.onGuardTripped?.(useCase.id, 'rollbackWhen');
+    await this.deps.transitions.recordEvent(tripEvent(useCase, verdict, now));
     // Queued, not awaited: the move below never waits for the webhook, which still gets the trip
     // before the stage change (a webhook's events are delivered in order).
-    this.deps.notifier.notify(useCase.plan.notify?.webhook, {
-      type: 'guard.tripped',
-      useCase: useCase.id,
-      at: now.toISOString(),
-      stage: useCase.stage,
-      action: verdict.action,
-      checks: verdict.checks,
-    });
-    const to =
-      verdict.action === 'disable' ? 'disabled' : verdict.action === 'rollback' ? verdict.rollbackTo : null;
+    this.tellTrip(useCase, verdict, now);
+    const to = guardTarget(verdict);
     if (!to) return false;
     const evidence = await this.deps.gates.evaluate(useCase, now);
     await this.deps.release.move({
@@ -463,6 +509,19 @@ export class PromotionEngine {
     });
     (to === 'disabled' ? report.disabled : report.rolledBack).push(useCase.id);
     return true;
+  }
+
+  /** A recorded trip, counted and told to the use case's webhook. */
+  private tellTrip(useCase: UseCase, verdict: GuardVerdict, now: Date): void {
+    this.deps.onGuardTripped?.(useCase.id, 'rollbackWhen');
+    this.deps.notifier.notify(useCase.plan.notify?.webhook, {
+      type: 'guard.tripped',
+      useCase: useCase.id,
+      at: now.toISOString(),
+      stage: useCase.stage,
+      action: verdict.action,
+      checks: verdict.checks,
+    });
   }
 
   /** The daily budget guard: the worker stops calling (see BudgetGuard); here it is recorded and told once a day. */
@@ -493,4 +552,21 @@ export class PromotionEngine {
       maxDailyCost: limit,
     });
   }
+}
+
+/** The guard.tripped audit event of a trip. */
+function tripEvent(useCase: UseCase, verdict: GuardVerdict, now: Date) {
+  return {
+    actor: SYSTEM_ACTOR,
+    action: 'guard.tripped',
+    useCase: useCase.id,
+    details: { stageVersion: useCase.stageVersion, verdict },
+    at: now,
+  };
+}
+
+/** Where a tripped guard moves its use case; null when it only notifies. */
+function guardTarget(verdict: GuardVerdict): Mode | null {
+  if (verdict.action === 'disable') return 'disabled';
+  return verdict.action === 'rollback' ? verdict.rollbackTo : null;
 }

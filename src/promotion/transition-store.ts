@@ -23,6 +23,14 @@ export interface TransitionInput {
   approvedBy?: string[] | null;
 }
 
+export interface AuditEventInput {
+  actor: string;
+  action: string;
+  useCase: string;
+  details: unknown;
+  at: Date;
+}
+
 export interface TransitionRecord {
   id: number;
   useCase: string;
@@ -164,8 +172,13 @@ export class TransitionStore {
     return rows.length > 0;
   }
 
-  async recordEvent(event: { actor: string; action: string; useCase: string; details: unknown; at: Date }) {
+  async recordEvent(event: AuditEventInput) {
     await this.database.db.insert(auditEvents).values(event);
+  }
+
+  /** Many events in one insert (the tick's guard trips that only notify). */
+  async recordEvents(events: readonly AuditEventInput[]) {
+    if (events.length > 0) await this.database.db.insert(auditEvents).values([...events]);
   }
 
   /**
@@ -210,13 +223,26 @@ export class TransitionStore {
     return row ?? null;
   }
 
-  /** The latest event of one kind of each of many use cases (the tick reads them at once). */
-  async lastEvents(useCases: readonly string[], action: string): Promise<Map<string, { details: unknown }>> {
-    if (useCases.length === 0) return new Map();
-    const rows = await this.database.preparedRows<{ use_case: string; details: unknown }>(sql`
-      select distinct on (use_case) use_case, details from audit_events
-      where use_case = any(${sql.param([...useCases])}::text[]) and action = ${action}
-      order by use_case, id desc`);
-    return new Map(rows.map((r) => [r.use_case, { details: r.details }]));
+  /**
+   * The latest event of each kind in `actions` of each of many use cases, in one statement (the
+   * tick reads its notices so): per kind, the use cases that have one. Each use case and kind is
+   * one probe of audit_events_use_case_action (migration 0021), however many events it holds.
+   */
+  async lastEvents(
+    useCases: readonly string[],
+    actions: readonly string[],
+  ): Promise<Map<string, Map<string, { details: unknown }>>> {
+    const byAction = new Map(actions.map((a) => [a, new Map<string, { details: unknown }>()]));
+    if (useCases.length === 0 || actions.length === 0) return byAction;
+    const rows = await this.database.preparedRows<{ use_case: string; action: string; details: unknown }>(sql`
+      select f.use_case, a.action, e.details
+      from unnest(${sql.param([...useCases])}::text[]) f(use_case)
+      cross join unnest(${sql.param([...actions])}::text[]) a(action)
+      cross join lateral (
+        select e.details from audit_events e
+        where e.use_case = f.use_case and e.action = a.action
+        order by e.id desc limit 1) e`);
+    for (const r of rows) byAction.get(r.action)?.set(r.use_case, { details: r.details });
+    return byAction;
   }
 }
