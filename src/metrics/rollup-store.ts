@@ -1,8 +1,9 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
 import type { Mode } from '../plans/plan-schema.js';
-import { percentileBetween } from './latency-histogram.js';
+import { histogramPercentile } from './latency-histogram.js';
 import { cohortAggregate } from './metrics-store.js';
+import { movementTokens } from './rollup-movement.js';
 import type { CohortAggregate } from './metrics-types.js';
 
 /** Which rollups to read: a use case, optionally one stage, optionally one stage version of it. */
@@ -16,6 +17,20 @@ export interface RollupFilter {
 export interface RollupRequest extends RollupFilter {
   segments: readonly string[];
   labels: boolean;
+}
+
+/** The tick's read of a use case: its current stage visit, under the plan version it is judged by. */
+export interface VisitRequest extends RollupRequest {
+  stage: Mode;
+  stageVersion: number;
+  planVersion: number;
+}
+
+/** A visit's cohorts as read, what they were read for, and the movement token they were read after. */
+interface KeptVisit {
+  key: string;
+  token: string;
+  cohorts: CohortAggregate[];
 }
 
 interface KeyRow {
@@ -42,16 +57,10 @@ interface CohortRow extends KeyRow {
   last_at: Date | string | null;
 }
 
-/**
- * A cohort's latency buckets ranked: how many latencies were counted, and for each percentile the
- * buckets of the values at its two neighbouring ranks (see `histogramPercentile`).
- */
+/** A cohort's latency histogram: its buckets holding a positive count, ascending, and their counts. */
 interface LatencyRow extends KeyRow {
-  total: number;
-  p50_lo: number;
-  p50_hi: number;
-  p95_lo: number;
-  p95_hi: number;
+  buckets: number[];
+  counts: number[];
 }
 
 const keyOf = (r: KeyRow) => `${r.use_case}\u0000${r.stage}\u0000${r.ai_config}\u0000${r.model_version}`;
@@ -59,14 +68,51 @@ const keyOf = (r: KeyRow) => `${r.use_case}\u0000${r.stage}\u0000${r.ai_config}\
 /**
  * Reads cohorts from the rollups the decisions triggers keep (migration 0004): the same
  * aggregates as `MetricsStore` over the raw decisions, at a cost that does not grow with the
- * decisions stored. Any number of use cases are read in four queries (the tick reads all of
- * them at once). Latency percentiles come from 2% buckets ranked in SQL (latency-histogram.ts); the first
- * and last decision of a cohort are index probes. Rollup rows come in stripes (one per writing
+ * decisions stored. Any number of use cases are read in five queries (the tick reads all of
+ * them at once). Latency percentiles come from 2% buckets, read as one histogram per cohort and
+ * ranked here (latency-histogram.ts); the first and last decision of a cohort are index probes. Rollup rows come in stripes (one per writing
  * connection, see rollup-schema.ts): every read sums them. Reads with a time range or a segment
  * filter go to `MetricsStore`, which scans the range.
  */
 export class RollupStore {
+  private readonly kept = new Map<string, KeptVisit>();
+
   constructor(private readonly database: Database) {}
+
+  /**
+   * The cohorts of each use case's current stage visit, for the tick, which asks for every use case
+   * it judges each time (a use case it no longer asks for is forgotten, so what is kept is bounded
+   * by the use cases). Each process keeps what it read, and reads a use case again only when its
+   * request changed (stage, stage version, plan version, segments, labels) or its rollups moved
+   * (rollup-movement.ts): an unmoved use case costs its share of one token read instead of its
+   * share of the five rollup reads of `cohortsOf`. What is kept is handed out frozen.
+   */
+  async visitCohorts(requests: readonly VisitRequest[]): Promise<Map<string, CohortAggregate[]>> {
+    const result = new Map<string, CohortAggregate[]>();
+    if (requests.length === 0) {
+      this.kept.clear();
+      return result;
+    }
+    const tokens = await movementTokens(this.database, requests);
+    const moved: Array<{ request: VisitRequest; key: string; token: string }> = [];
+    for (const request of requests) {
+      const { stage, stageVersion, planVersion, segments, labels } = request;
+      const key = JSON.stringify([stage, stageVersion, planVersion, segments, labels]);
+      const token = tokens.get(request.useCase) ?? '';
+      const last = this.kept.get(request.useCase);
+      if (last && last.key === key && last.token === token) result.set(request.useCase, last.cohorts);
+      else moved.push({ request, key, token });
+    }
+    const read = moved.length > 0 ? await this.cohortsOf(moved.map((m) => m.request)) : new Map();
+    for (const { request, key, token } of moved) {
+      const cohorts = frozen(read.get(request.useCase) ?? []);
+      this.kept.set(request.useCase, { key, token, cohorts });
+      result.set(request.useCase, cohorts);
+    }
+    const asked = new Set(requests.map((r) => r.useCase));
+    for (const useCase of this.kept.keys()) if (!asked.has(useCase)) this.kept.delete(useCase);
+    return result;
+  }
 
   async cohorts(
     filter: RollupFilter,
@@ -86,17 +132,20 @@ export class RollupStore {
       ${sql.param(requests.map((r) => r.stageVersion ?? null))}::int[]) f(use_case, stage, stage_version)`;
     // A lateral subquery kept apart (offset 0), so each requested use case is an index lookup: as
     // a join, the generic plan of the prepared statement scanned every rollup row of every use case.
-    const matches = sql`r.use_case = f.use_case and (f.stage is null or r.stage = f.stage)
+    const anyMatches = sql`r.use_case = f.use_case and (f.stage is null or r.stage = f.stage)
       and (f.stage_version is null or r.stage_version = f.stage_version)`;
-    // The tick names one stage visit per use case: as plain equalities, the index hands each
-    // cohort's buckets over in order, and the ranking below sorts nothing. A cohort is then one
-    // (ai_config, model_version) of the visit's stage.
+    // The tick names one stage visit per use case: as plain equalities, the whole key is an index
+    // condition (each cohort's buckets come in order), and the planner's estimate stays low enough
+    // that PostgreSQL does not JIT-compile the reads (over 1,000 use cases, the `is null or`
+    // form cost as much to compile as to run). A cohort is then one (ai_config, model_version) of
+    // the visit's stage.
     const oneStageVisit = requests.every((r) => r.stage !== undefined && r.stageVersion !== undefined);
-    const visitMatches = sql`r.use_case = f.use_case and r.stage_version = f.stage_version and r.stage = f.stage`;
-    const cohortOf = (t: 's' | 'b') =>
-      oneStageVisit
-        ? sql.raw(`${t}.ai_config, ${t}.model_version`)
-        : sql.raw(`${t}.stage, ${t}.ai_config, ${t}.model_version`);
+    const matches = oneStageVisit
+      ? sql`r.use_case = f.use_case and r.stage_version = f.stage_version and r.stage = f.stage`
+      : anyMatches;
+    const cohortOf = oneStageVisit
+      ? sql.raw('s.ai_config, s.model_version')
+      : sql.raw('s.stage, s.ai_config, s.model_version');
     const preparedRows = <T>(query: SQL) => this.database.preparedRows<T>(query);
     const [rows, latencies, segmentRows, pairs, failures] = await Promise.all([
       preparedRows<CohortRow>(sql`
@@ -120,21 +169,17 @@ export class RollupStore {
         from r cross join lateral (select ${edges('asc')}, ${edges('desc')}) e(first_at, last_at)
         group by 1, 2, 3, 4
         order by min(e.first_at)`),
-      // Ranked in SQL, per use case (an index lookup each): one row per cohort, not one per bucket.
+      // One row per cohort, its histogram as two arrays (an index lookup per use case), ranked here.
       preparedRows<LatencyRow>(sql`
-        select f.use_case, h.stage, h.ai_config, h.model_version, h.total,
-          h.p50_lo, h.p50_hi, h.p95_lo, h.p95_hi
+        select f.use_case, h.stage, h.ai_config, h.model_version, h.buckets, h.counts
         from ${filters} cross join lateral (
-          select min(b.stage) as stage, b.ai_config, b.model_version, max(b.total) as total,
-            ${bucketsAtRank(0.5, 'p50')}, ${bucketsAtRank(0.95, 'p95')}
+          select min(s.stage) as stage, s.ai_config, s.model_version,
+            array_agg(s.bucket order by s.bucket) as buckets, array_agg(s.n order by s.bucket) as counts
           from (
-            select s.*, sum(s.n) over (partition by ${cohortOf('s')} order by s.bucket) as seen,
-              sum(s.n) over (partition by ${cohortOf('s')}) as total
-            from (
-              select r.stage, r.ai_config, r.model_version, r.bucket, sum(r.count::float8) as n
-              from latency_rollups r where ${oneStageVisit ? visitMatches : matches}
-              group by 1, 2, 3, 4 having sum(r.count::float8) > 0) s) b
-          group by ${cohortOf('b')}) h`),
+            select r.stage, r.ai_config, r.model_version, r.bucket, sum(r.count::float8) as n
+            from latency_rollups r where ${matches}
+            group by 1, 2, 3, 4 having sum(r.count::float8) > 0) s
+          group by ${cohortOf}) h`),
       requests.some((r) => r.segments.length > 0)
         ? preparedRows<
             KeyRow & { segment: string; value: string; compared: number; score_sum: number; failed: number }
@@ -168,9 +213,9 @@ export class RollupStore {
     for (const r of latencies) {
       const cohort = cohorts.get(keyOf(r));
       if (!cohort) continue;
-      const total = Number(r.total);
-      cohort.latencyP50Ms = percentileBetween(total, 0.5, Number(r.p50_lo), Number(r.p50_hi));
-      cohort.latencyP95Ms = percentileBetween(total, 0.95, Number(r.p95_lo), Number(r.p95_hi));
+      const histogram = new Map(r.buckets.map((bucket, i) => [Number(bucket), Number(r.counts[i])]));
+      cohort.latencyP50Ms = histogramPercentile(histogram, 0.5);
+      cohort.latencyP95Ms = histogramPercentile(histogram, 0.95);
     }
     const wanted = new Map(requests.map((r) => [r.useCase, r]));
     for (const r of segmentRows) {
@@ -195,6 +240,18 @@ export class RollupStore {
   }
 }
 
+/** Cohorts handed to every tick that reuses them: frozen, so what one reader does cannot change another's. */
+function frozen(cohorts: CohortAggregate[]): CohortAggregate[] {
+  for (const cohort of cohorts) {
+    for (const list of [cohort.confusion, cohort.segments, cohort.labelFailures]) {
+      for (const entry of list) Object.freeze(entry);
+      Object.freeze(list);
+    }
+    Object.freeze(cohort);
+  }
+  return Object.freeze(cohorts) as CohortAggregate[];
+}
+
 /** A rollup row as a cohort aggregate: '' stands for no model version; percentiles come later. */
 function toAggregate(r: CohortRow): CohortAggregate {
   return cohortAggregate({
@@ -203,17 +260,6 @@ function toAggregate(r: CohortRow): CohortAggregate {
     p50: null,
     p95: null,
   });
-}
-
-/**
- * The buckets holding the latencies at ranks ⌊p(n − 1)⌋ and ⌈p(n − 1)⌉ of the ranked buckets `b`
- * (`seen`: the latencies up to and with the bucket, `total`: all of the cohort), as `<name>_lo`
- * and `<name>_hi`: the first bucket whose running count passes the rank, as `histogramPercentile`.
- */
-function bucketsAtRank(p: number, name: 'p50' | 'p95'): SQL {
-  const at = (round: SQL) =>
-    sql`min(b.bucket) filter (where b.seen > ${round}(${sql.param(p)}::float8 * (b.total - 1)))`;
-  return sql`${at(sql`floor`)} as ${sql.identifier(`${name}_lo`)}, ${at(sql`ceil`)} as ${sql.identifier(`${name}_hi`)}`;
 }
 
 /** The first (asc) or last (desc) decision of rollup row r: one probe of the decisions_cohort index. */

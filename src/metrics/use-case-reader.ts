@@ -5,8 +5,8 @@ import type { DriftReading } from './drift-service.js';
 import type { JudgeMetricsStore, JudgeSummary } from './judge-metrics-store.js';
 import type { DriftGuardView, FieldDriftView, RateView } from './drift-view.js';
 import type { MetricsFilter, MetricsStore } from './metrics-store.js';
-import type { RollupStore } from './rollup-store.js';
-import type { CohortMetrics } from './metrics-types.js';
+import type { RollupStore, VisitRequest } from './rollup-store.js';
+import type { CohortAggregate, CohortMetrics } from './metrics-types.js';
 import { judgeOf } from '../plans/judge-comparator.js';
 import { judgeCalibration } from './judge-calibration.js';
 import { calibrationKey, type JudgeCalibrationReads } from './judge-calibration-store.js';
@@ -176,20 +176,22 @@ export class UseCaseReader {
    * decisions received since it was entered), current AI configuration.
    */
   async gateCohort(useCase: UseCase): Promise<CohortMetrics | null> {
-    return (await this.gateCohorts([useCase])).get(useCase.id) ?? null;
+    const read = await this.rollups.cohortsOf([visitOf(useCase)]);
+    return (await this.currentCohorts([useCase], read)).get(useCase.id) ?? null;
   }
 
-  /** The gate cohorts of many use cases, read at once (the tick). */
+  /**
+   * The gate cohorts of many use cases, read at once: the tick's read, which reuses what this
+   * process read last for a use case whose rollups did not move (RollupStore.visitCohorts).
+   */
   async gateCohorts(useCases: readonly UseCase[]): Promise<Map<string, CohortMetrics | null>> {
-    const read = await this.rollups.cohortsOf(
-      useCases.map((u) => ({
-        useCase: u.id,
-        stage: u.stage,
-        stageVersion: u.stageVersion,
-        segments: u.plan.segments,
-        labels: u.plan.decision.type === 'label',
-      })),
-    );
+    return this.currentCohorts(useCases, await this.rollups.visitCohorts(useCases.map(visitOf)));
+  }
+
+  private async currentCohorts(
+    useCases: readonly UseCase[],
+    read: Map<string, CohortAggregate[]>,
+  ): Promise<Map<string, CohortMetrics | null>> {
     const cohorts = new Map(
       useCases.map((u) => [
         u.id,
@@ -260,4 +262,16 @@ export class UseCaseReader {
     };
     return { detail, drift: reading };
   }
+}
+
+/** The rollups a gate counts: the use case's current stage visit, under its current plan. */
+function visitOf(u: UseCase): VisitRequest {
+  return {
+    useCase: u.id,
+    stage: u.stage,
+    stageVersion: u.stageVersion,
+    planVersion: u.planVersion,
+    segments: u.plan.segments,
+    labels: u.plan.decision.type === 'label',
+  };
 }

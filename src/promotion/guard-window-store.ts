@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
+import { movementTokens } from '../metrics/rollup-movement.js';
 import type { GuardWindow } from './guards.js';
 
 /** A use case's guard windows as the tick asks for them. */
@@ -33,12 +34,10 @@ export class GuardWindowStore {
    * The guard windows of many use cases at once (the tick, which asks for every guarded use case:
    * a use case it no longer asks for is forgotten, so what is kept is bounded by the use cases).
    * A window is read again unless this process read it for the same stage version, window sizes
-   * and labels and the movement token of that stage version is unchanged. The token is every
-   * `cohort_rollups` row of the stage version with its `xmin`: the rollup triggers rewrite a row of
-   * the decision's (use case, stage version) for every decision inserted, deleted, or updated in a
-   * column a window reads (score and compared_at are written together), and a rewritten row has
-   * the writing transaction's id, so a window can only be reused while nothing it reads changed.
-   * Each controller keeps its own windows; the token is PostgreSQL's, so two controllers agree.
+   * and labels and the movement token of that stage version is unchanged (rollup-movement.ts: a
+   * decision inserted, deleted, or updated in a column a window reads moves it; score and
+   * compared_at are written together). Each controller keeps its own windows; the token is
+   * PostgreSQL's, so two controllers agree.
    */
   async windows(requests: readonly WindowRequest[]): Promise<Map<string, GuardWindow>> {
     const result = new Map<string, GuardWindow>();
@@ -48,7 +47,7 @@ export class GuardWindowStore {
     }
     // The token is read before the windows: a change committed between the two reads is in the
     // window read or moves the next token, never neither.
-    const tokens = await this.movementTokens(requests);
+    const tokens = await movementTokens(this.database, requests);
     const moved: Array<{ request: WindowRequest; key: string; token: string }> = [];
     for (const request of requests) {
       const key = JSON.stringify([
@@ -71,18 +70,6 @@ export class GuardWindowStore {
     const asked = new Set(requests.map((r) => r.useCase));
     for (const useCase of this.lastReads.keys()) if (!asked.has(useCase)) this.lastReads.delete(useCase);
     return result;
-  }
-
-  /** Per use case, its stage version's `cohort_rollups` rows with the transaction that last wrote each. */
-  private async movementTokens(requests: readonly WindowRequest[]): Promise<Map<string, string>> {
-    const rows = await this.database.preparedRows<{ use_case: string; token: string | null }>(sql`
-      select f.use_case, t.token from unnest(${sql.param(requests.map((r) => r.useCase))}::text[],
-        ${sql.param(requests.map((r) => r.stageVersion))}::int[]) f(use_case, stage_version)
-      cross join lateral (
-        select md5(string_agg(concat_ws('/', r.stage, r.ai_config, r.model_version, r.stripe, r.xmin::text), ','
-          order by r.stage, r.ai_config, r.model_version, r.stripe)) as token
-        from cohort_rollups r where r.use_case = f.use_case and r.stage_version = f.stage_version) t`);
-    return new Map(rows.map((r) => [r.use_case, r.token ?? '']));
   }
 
   /**
@@ -150,13 +137,18 @@ export class GuardWindowStore {
     return (await this.spendsToday([useCase], now)).get(useCase) ?? 0;
   }
 
-  /** The day's spend of many use cases at once (the tick). */
+  /**
+   * The day's spend of many use cases at once (the tick): a lookup of the day's stripes per use
+   * case (as `= any(…)`, PostgreSQL scanned every day of every use case).
+   */
   async spendsToday(useCases: readonly string[], now: Date): Promise<Map<string, number>> {
     if (useCases.length === 0) return new Map();
-    const rows = await this.database.preparedRows<{ use_case: string; cost: number }>(sql`
-      select use_case, sum(cost)::float8 as cost from daily_ai_spend
-      where use_case = any(${sql.param([...useCases])}::text[]) and day = ${now.toISOString().slice(0, 10)}::date
-      group by use_case`);
+    const rows = await this.database.preparedRows<{ use_case: string; cost: number | null }>(sql`
+      select f.use_case, s.cost from unnest(${sql.param([...useCases])}::text[]) f(use_case)
+      cross join lateral (
+        select sum(d.cost)::float8 as cost from daily_ai_spend d
+        where d.use_case = f.use_case and d.day = ${now.toISOString().slice(0, 10)}::date) s
+      where s.cost is not null`);
     return new Map(rows.map((r) => [r.use_case, Number(r.cost)]));
   }
 }
