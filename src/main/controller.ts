@@ -16,6 +16,7 @@ import { DrizzleRatingStore } from '../ingest/rating-store.js';
 import { JudgeCalibrationStore } from '../metrics/judge-calibration-store.js';
 import { KeyStore } from '../keys/key-store.js';
 import { MetricsStore } from '../metrics/metrics-store.js';
+import { movementTokens } from '../metrics/rollup-movement.js';
 import { RollupStore } from '../metrics/rollup-store.js';
 import { TimeseriesStore } from '../metrics/timeseries-store.js';
 import { JourneyStore } from '../promotion/journey-store.js';
@@ -341,6 +342,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     drift,
     onDriftRead: (useCase, reading) => metrics.driftRead(useCase, reading.view),
     journey,
+    movement: (visits) => movementTokens(database, visits),
   });
   const onPlanApplied = async (useCase: UseCase) => {
     await worker.sync(useCase);

@@ -85,20 +85,24 @@ export class RollupStore {
    * by the use cases). Each process keeps what it read, and reads a use case again only when its
    * request changed (stage, stage version, plan version, segments, labels) or its rollups moved
    * (rollup-movement.ts): an unmoved use case costs its share of one token read instead of its
-   * share of the five rollup reads of `cohortsOf`. What is kept is handed out frozen.
+   * share of the five rollup reads of `cohortsOf`. What is kept is handed out frozen. `tokens`:
+   * the visits' movement tokens, read by the caller before this call; read here when absent.
    */
-  async visitCohorts(requests: readonly VisitRequest[]): Promise<Map<string, CohortAggregate[]>> {
+  async visitCohorts(
+    requests: readonly VisitRequest[],
+    tokens?: ReadonlyMap<string, string>,
+  ): Promise<Map<string, CohortAggregate[]>> {
     const result = new Map<string, CohortAggregate[]>();
     if (requests.length === 0) {
       this.kept.clear();
       return result;
     }
-    const tokens = await movementTokens(this.database, requests);
+    const movement = tokens ?? (await movementTokens(this.database, requests));
     const moved: Array<{ request: VisitRequest; key: string; token: string }> = [];
     for (const request of requests) {
       const { stage, stageVersion, planVersion, segments, labels } = request;
       const key = JSON.stringify([stage, stageVersion, planVersion, segments, labels]);
-      const token = tokens.get(request.useCase) ?? '';
+      const token = movement.get(request.useCase) ?? '';
       const last = this.kept.get(request.useCase);
       if (last && last.key === key && last.token === token) result.set(request.useCase, last.cohorts);
       else moved.push({ request, key, token });

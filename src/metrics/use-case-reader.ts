@@ -182,10 +182,14 @@ export class UseCaseReader {
 
   /**
    * The gate cohorts of many use cases, read at once: the tick's read, which reuses what this
-   * process read last for a use case whose rollups did not move (RollupStore.visitCohorts).
+   * process read last for a use case whose rollups did not move (RollupStore.visitCohorts, which
+   * takes the movement `tokens` the tick read).
    */
-  async gateCohorts(useCases: readonly UseCase[]): Promise<Map<string, CohortMetrics | null>> {
-    return this.currentCohorts(useCases, await this.rollups.visitCohorts(useCases.map(visitOf)));
+  async gateCohorts(
+    useCases: readonly UseCase[],
+    tokens?: ReadonlyMap<string, string>,
+  ): Promise<Map<string, CohortMetrics | null>> {
+    return this.currentCohorts(useCases, await this.rollups.visitCohorts(useCases.map(visitOf), tokens));
   }
 
   private async currentCohorts(

@@ -131,6 +131,15 @@ const useCaseColumns = {
   championAiConfig: challengers.championAiConfig,
 };
 
+const currentPlanVersion = and(
+  eq(planVersions.useCase, useCases.id),
+  eq(planVersions.version, useCases.planVersion),
+);
+const activeChallenger = and(eq(challengers.useCase, useCases.id), eq(challengers.state, 'active'));
+
+/** A use case's columns without its plan (listActive keeps the plans it read). */
+const { plan: _plan, ...listedColumns } = useCaseColumns;
+
 type UseCaseRow = { [K in keyof typeof useCaseColumns]: unknown };
 
 function toUseCase(row: UseCaseRow): UseCase {
@@ -162,6 +171,8 @@ function toUseCase(row: UseCaseRow): UseCase {
 
 export class UseCaseStore {
   private readonly maxUseCases: number;
+  /** The plans `listActive` handed out last, by use case, with the version and text hash they are of. */
+  private activePlans = new Map<string, { key: string; plan: unknown }>();
 
   /** `maxUseCases`: the deployment's quota (SHADOWGATE_MAX_USE_CASES); unset, no quota. */
   constructor(
@@ -175,11 +186,8 @@ export class UseCaseStore {
     return this.database.db
       .select(useCaseColumns)
       .from(useCases)
-      .innerJoin(
-        planVersions,
-        and(eq(planVersions.useCase, useCases.id), eq(planVersions.version, useCases.planVersion)),
-      )
-      .leftJoin(challengers, and(eq(challengers.useCase, useCases.id), eq(challengers.state, 'active')));
+      .innerJoin(planVersions, currentPlanVersion)
+      .leftJoin(challengers, activeChallenger);
   }
 
   async get(id: string): Promise<UseCase | null> {
@@ -192,10 +200,44 @@ export class UseCaseStore {
     return rows.map(toUseCase);
   }
 
-  /** The use cases not disabled (the ones the tick judges), without reading the plans of the others. */
+  /**
+   * The use cases not disabled: the ones the tick judges, each tick. A plan version never changes
+   * once applied, and its plan is most of what a use case's row weighs, so this process keeps the
+   * plan of each use case's current version (frozen, shared by every tick) and reads a plan only
+   * when its version is new here.
+   */
   async listActive(): Promise<UseCase[]> {
-    const rows = await this.selectUseCases().where(ne(useCases.stage, 'disabled')).orderBy(asc(useCases.id));
-    return rows.map(toUseCase);
+    const rows = await this.database.db
+      .select(listedColumns)
+      .from(useCases)
+      .innerJoin(planVersions, currentPlanVersion)
+      .leftJoin(challengers, activeChallenger)
+      .where(ne(useCases.stage, 'disabled'))
+      .orderBy(asc(useCases.id));
+    const keyOf = (r: (typeof rows)[number]) => `${r.planVersion}\u0000${r.planHash}`;
+    const missing = rows.filter((r) => this.activePlans.get(r.id)?.key !== keyOf(r));
+    const read =
+      missing.length === 0
+        ? []
+        : await this.database.db
+            .select({ useCase: planVersions.useCase, plan: planVersions.plan })
+            .from(planVersions)
+            .where(
+              sql`(${planVersions.useCase}, ${planVersions.version}) in (select * from unnest(
+                ${sql.param(missing.map((r) => r.id))}::text[], ${sql.param(missing.map((r) => r.planVersion))}::int[]))`,
+            );
+    const plans = new Map(read.map((r) => [r.useCase, r.plan]));
+    const kept = new Map<string, { key: string; plan: unknown }>();
+    for (const row of rows) {
+      const last = this.activePlans.get(row.id);
+      kept.set(
+        row.id,
+        last?.key === keyOf(row) ? last : { key: keyOf(row), plan: deepFrozen(plans.get(row.id)) },
+      );
+    }
+    // Only the use cases listed now are kept: what is kept is bounded by the use cases.
+    this.activePlans = kept;
+    return rows.map((row) => toUseCase({ ...row, plan: kept.get(row.id)!.plan }));
   }
 
   async planVersion(id: string, version: number): Promise<PlanVersionRecord | null> {
@@ -427,4 +469,13 @@ export function staleChange(
 
 function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
   return JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+}
+
+/** A plan shared by every tick that lists its version: frozen, so no reader can change another's. */
+function deepFrozen<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFrozen(child);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -13,9 +13,15 @@ export interface Evidence {
 export class GateEvaluator {
   constructor(private readonly reader: UseCaseReader) {}
 
-  /** The gate cohorts of many use cases, read at once (the tick judges them with `judge`). */
-  cohorts(useCases: readonly UseCase[]): Promise<Map<string, CohortMetrics | null>> {
-    return this.reader.gateCohorts(useCases);
+  /**
+   * The gate cohorts of many use cases, read at once (the tick judges them with `judge`), reused
+   * for those whose movement `tokens` did not change (rollup-movement.ts).
+   */
+  cohorts(
+    useCases: readonly UseCase[],
+    tokens?: ReadonlyMap<string, string>,
+  ): Promise<Map<string, CohortMetrics | null>> {
+    return this.reader.gateCohorts(useCases, tokens);
   }
 
   async evaluate(useCase: UseCase, now: Date): Promise<Evidence> {

@@ -37,9 +37,13 @@ export class GuardWindowStore {
    * and labels and the movement token of that stage version is unchanged (rollup-movement.ts: a
    * decision inserted, deleted, or updated in a column a window reads moves it; score and
    * compared_at are written together). Each controller keeps its own windows; the token is
-   * PostgreSQL's, so two controllers agree.
+   * PostgreSQL's, so two controllers agree. `tokens`: the movement tokens of the requests' stage
+   * versions, read by the caller before this call; read here when absent.
    */
-  async windows(requests: readonly WindowRequest[]): Promise<Map<string, GuardWindow>> {
+  async windows(
+    requests: readonly WindowRequest[],
+    tokens?: ReadonlyMap<string, string>,
+  ): Promise<Map<string, GuardWindow>> {
     const result = new Map<string, GuardWindow>();
     if (requests.length === 0) {
       this.lastReads.clear();
@@ -47,7 +51,7 @@ export class GuardWindowStore {
     }
     // The token is read before the windows: a change committed between the two reads is in the
     // window read or moves the next token, never neither.
-    const tokens = await movementTokens(this.database, requests);
+    const movement = tokens ?? (await movementTokens(this.database, requests));
     const moved: Array<{ request: WindowRequest; key: string; token: string }> = [];
     for (const request of requests) {
       const key = JSON.stringify([
@@ -56,7 +60,7 @@ export class GuardWindowStore {
         request.labels ?? [],
         request.labelWindow,
       ]);
-      const token = tokens.get(request.useCase) ?? '';
+      const token = movement.get(request.useCase) ?? '';
       const last = this.lastReads.get(request.useCase);
       if (last && last.key === key && last.token === token) result.set(request.useCase, copy(last.window));
       else moved.push({ request, key, token });

@@ -7,6 +7,7 @@ import { assessGate } from './gate-assessment.js';
 import { type GateEvaluator, judge } from './gate-evaluator.js';
 import type { GuardWindowStore } from './guard-window-store.js';
 import type { DriftReading, DriftService } from '../metrics/drift-service.js';
+import type { StageVisit } from '../metrics/rollup-movement.js';
 import {
   evaluateDriftGuards,
   evaluateGuard,
@@ -43,6 +44,11 @@ export interface EngineDeps {
   onDriftRead?: (useCase: string, reading: DriftReading) => void;
   /** Keeps what each tick judged, thinned, for "agreement over the journey" (journey-points.ts). */
   journey?: JourneyStore;
+  /**
+   * The movement tokens of stage visits (rollup-movement.ts), read once a tick for both the gate
+   * cohorts and the guard windows; absent, each reads its own.
+   */
+  movement?: (visits: readonly StageVisit[]) => Promise<Map<string, string>>;
 }
 
 export interface TickReport {
@@ -149,9 +155,13 @@ export class PromotionEngine {
     const budgeted = useCases.filter((u) => u.plan.ai.maxDailyCost !== undefined).map((u) => u.id);
     const ids = useCases.map((u) => u.id);
     const drifting = useCases.filter((u) => hasDriftGuard(u.plan, u.stage));
+    // Read before the cohorts and windows they decide the reuse of (rollup-movement.ts).
+    const tokens = this.deps.movement?.(
+      useCases.map((u) => ({ useCase: u.id, stageVersion: u.stageVersion })),
+    );
     const [cohorts, windows, spends, notices, lastPoints, drifts] = await Promise.all([
-      this.deps.gates.cohorts(useCases),
-      this.deps.guards.windows(guarded),
+      Promise.resolve(tokens).then((t) => this.deps.gates.cohorts(useCases, t)),
+      Promise.resolve(tokens).then((t) => this.deps.guards.windows(guarded, t)),
       this.deps.guards.spendsToday(budgeted, now),
       this.deps.transitions.lastEvents(ids, ['gate.eligible', 'model.changed']),
       this.deps.journey?.lastPoints(ids) ?? new Map<string, PreviousPoint>(),

@@ -113,6 +113,29 @@ describe.each(BACKENDS)('use cases and keys on %s', (backend, create) => {
     expect(audit.map((a) => a.action)).toEqual(['use-case.create', 'plan.update']);
   });
 
+  it('when the tick lists the active use cases, then disabled ones are left out, each comes as `get` reads it, a plan applied since is the new version, and a plan handed out cannot be changed', async () => {
+    const listing = new UseCaseStore(tdb.database);
+    for (const id of ['listed-a', 'listed-b', 'listed-off']) await useCases.applyPlan(planInput(id));
+    await tdb.database.rows(sql`update use_cases set stage = 'disabled' where id = 'listed-off'`);
+    const mine = async () => (await listing.listActive()).filter((u) => u.id.startsWith('listed-'));
+
+    const first = await mine();
+    expect(first.map((u) => u.id)).toEqual(['listed-a', 'listed-b']);
+    for (const u of first) expect(u).toEqual(await useCases.get(u.id));
+    expect(await mine()).toEqual(first);
+
+    const v2 = planInput('listed-a', '  human-reviewed:\n    promoteWhen: { minSamples: 900 }\n');
+    await useCases.applyPlan(v2);
+    const next = await mine();
+    expect(next[0]).toMatchObject({ id: 'listed-a', planVersion: 2, planHash: v2.textHash });
+    expect(next[0]).toEqual(await useCases.get('listed-a'));
+    expect(next[0]?.plan.stages['human-reviewed']?.promoteWhen?.minSamples).toBe(900);
+    expect(next[1]?.plan).toBe(first[1]?.plan);
+    expect(() => {
+      (next[1]!.plan as { owner: string }).owner = 'someone else';
+    }).toThrow(TypeError);
+  });
+
   it('when a plan is applied, then its text is kept verbatim with the sha256 of that text', async () => {
     const input = planInput('verbatim', '# trailing comment, kept as written  \n\n');
     await useCases.applyPlan(input);
