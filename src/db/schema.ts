@@ -309,7 +309,7 @@ export const auditEvents = pgTable(
   },
   (t) => [
     index('audit_events_use_case').on(t.useCase, t.at),
-    // The last event of a kind of a use case, one probe each (the tick's notices, migration 0021).
+    // The last event of a kind of a use case, one probe each (the tick's notices, migration 0020).
     index('audit_events_use_case_action').on(t.useCase, t.action, t.id),
   ],
 );

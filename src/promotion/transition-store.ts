@@ -226,7 +226,7 @@ export class TransitionStore {
   /**
    * The latest event of each kind in `actions` of each of many use cases, in one statement (the
    * tick reads its notices so): per kind, the use cases that have one. Each use case and kind is
-   * one probe of audit_events_use_case_action (migration 0021), however many events it holds.
+   * one probe of audit_events_use_case_action (migration 0020), however many events it holds.
    */
   async lastEvents(
     useCases: readonly string[],
