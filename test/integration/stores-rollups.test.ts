@@ -239,6 +239,33 @@ describe.each(BACKENDS)('incremental rollups on %s', (_backend, create) => {
     }
   });
 
+  it('when decisions are answered, failed, joined by their human and scored later, then their drift counts are those of the same rows inserted as they are now', async () => {
+    // The UPDATE trigger counts only the drift fields an update can have changed (migration 0021):
+    // what it left must be what the INSERT trigger counts for the final rows.
+    const copy = `${UC}-copy`;
+    await new UseCaseStore(tdb.database).applyPlan(planInput(copy));
+    await tdb.database.rows(sql`
+      insert into decisions (use_case, request_id, payload_hash, input, pending_input, context, stage, stage_version,
+        plan_version, ai_config, received_at, human_decision, human_decided_by, human_handling_ms, human_at, ai_state,
+        ai_lease_until, ai_attempts, ai_decision, ai_confidence, ai_model_version, ai_latency_ms, ai_input_tokens,
+        ai_output_tokens, ai_cost, ai_error, ai_at, score, compared_at, route)
+      select ${copy}, request_id, payload_hash, input, pending_input, context, stage, stage_version,
+        plan_version, ai_config, received_at, human_decision, human_decided_by, human_handling_ms, human_at, ai_state,
+        ai_lease_until, ai_attempts, ai_decision, ai_confidence, ai_model_version, ai_latency_ms, ai_input_tokens,
+        ai_output_tokens, ai_cost, ai_error, ai_at, score, compared_at, route
+      from decisions where use_case = ${UC}`);
+    const counts = (useCase: string) =>
+      tdb.database.rows<Record<string, unknown>>(sql`
+        select stage_version, hour, kind, field, value, sum(count)::int as n from drift_counts
+        where use_case = ${useCase} group by 1, 2, 3, 4, 5 having sum(count) <> 0 order by 1, 2, 3, 4, 5`);
+    const kept = await counts(UC);
+    expect(new Set(kept.map((r) => r.field))).toEqual(
+      new Set(['decisions', 'humanLabel', 'aiLabel', 'aiConfidence', 'aiLatency', 'override', ...SEGMENTS]),
+    );
+    expect(kept).toEqual(await counts(copy));
+    await tdb.database.rows(sql`delete from decisions where use_case = ${copy}`);
+  });
+
   it('when the time series is read per hour or per day, whole or by stage, then the hourly rollups give the exact series over the raw decisions', async () => {
     const series = new TimeseriesStore(tdb.database);
     for (const bucket of ['hour', 'day'] as const) {
