@@ -7,7 +7,8 @@ import { payloadHash } from '../../src/ingest/payload-hash.js';
 /**
  * The ingest benchmark's baseline: the rows `POST /v1/decisions` stores for the same decisions
  * (a shadow plan storing inputs in full, one AI call owed each), written into an empty, migrated
- * `decisions` table with COPY from one process and one connection, 1,000 lines a write.
+ * `decisions` table, with the same use case and plan applied (so the rollup triggers do the same
+ * work), with COPY from one process and one connection, 1,000 lines a write.
  */
 
 const COLUMNS = [

@@ -4,6 +4,9 @@ import { Redis } from 'ioredis';
 import { ControllerApi } from '../../src/client/controller-api.js';
 import type { MirroredDecision } from '../../src/contracts/decision-contracts.js';
 import { openDatabase } from '../../src/db/database.js';
+import { aiConfigKey } from '../../src/plans/ai-config-key.js';
+import { parsePlanText } from '../../src/plans/plan-loader.js';
+import { UseCaseStore } from '../../src/plans/use-case-store.js';
 import { makeInvoice, referenceLabel } from '../simulation/reference-labeler.js';
 import { createBenchDatabase } from './bench-database.js';
 import { benchPlan, LABELS } from './bench-plans.js';
@@ -84,6 +87,20 @@ export async function benchIngest(options: BenchOptions): Promise<BenchResult> {
   try {
     const migrated = await openDatabase({ url: baselineDb.url, maxConnections: 1 });
     await migrated.migrate();
+    // The same use case and plan as the controllers': without it the rollup triggers find no
+    // segments or drift fields to count, and COPY would be spared work the controllers pay for.
+    const text = JSON.stringify(benchPlan(USE_CASE, { url: 'http://127.0.0.1:9/decide' }));
+    const parsed = parsePlanText(text, 'json');
+    if (!parsed.ok) throw new Error(`the bench plan is invalid: ${JSON.stringify(parsed.problems)}`);
+    await new UseCaseStore(migrated).applyPlan({
+      id: USE_CASE,
+      plan: parsed.plan,
+      text,
+      textHash: parsed.hash,
+      format: 'json',
+      aiConfig: aiConfigKey(parsed.plan),
+      actor: 'bench',
+    });
     await migrated.close();
     copyPerSecond = await copyRate(
       baselineDb.sql,
