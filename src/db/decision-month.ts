@@ -33,6 +33,9 @@ export function monthOfId(id: SQL | number): SQL {
 /** Months after this one hold nothing yet; naming that lets PostgreSQL skip their partitions. */
 export const NOT_AFTER_THIS_MONTH = 'received_month <= shadowgate_month(now())';
 
+/** The months a retry is looked for beyond this month's unique index: the one before, and 0 (before partitioning). */
+const EARLIER_MONTHS = 'received_month in (0, shadowgate_month(now()) - 1)';
+
 /**
  * The id and month of the newest decision stored for a key, as a LATERAL subquery over `u` and `q`
  * (SQL expressions for the use case and request id): `join lateral (${newestByKey(...)}) n on true`.
@@ -52,7 +55,7 @@ export function newestByKeyText(u: string, q: string): string {
  */
 export function earlierMonthJoinText(u: string, q: string): string {
   return `left join lateral (select true as found from decisions p where p.use_case = ${u} and p.request_id = ${q}
-    and p.received_month in (0, shadowgate_month(now()) - 1) limit 1) earlier on true`;
+    and p.${EARLIER_MONTHS} limit 1) earlier on true`;
 }
 
 /** For drizzle's builders: the row is the newest decision stored for `key` (see `newestByKeyText`). */
@@ -65,7 +68,7 @@ export function isNewestOfKey(key: { useCase: string; requestId: string }): SQL 
 /** For drizzle's builders: whether one key is stored in the months `earlierMonthJoinText` looks in. */
 export function storedInEarlierMonth(key: { useCase: string; requestId: string }): SQL {
   return sql`exists (select 1 from decisions p where p.use_case = ${key.useCase} and p.request_id = ${key.requestId}
-    and p.received_month in (0, shadowgate_month(now()) - 1))`;
+    and p.${sql.raw(EARLIER_MONTHS)})`;
 }
 
 /** The month of an id in TypeScript (ids are below 2^53: months up to 8,191, the year 2682). */

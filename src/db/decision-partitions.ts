@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { ShadowgateError } from '../contracts/errors.js';
 import type { Database } from './database.js';
+import { ID_MONTH_SHIFT } from './decision-month.js';
 
 /** Month partitions kept ahead of the current month: an insert never finds its month missing. */
 export const MONTHS_AHEAD = 3;
@@ -58,15 +59,21 @@ export class DecisionPartitions {
     return Number(row?.made ?? 0);
   }
 
+  /** This month, by the database's clock (months since January 2000, UTC). */
+  private async currentMonth(): Promise<number> {
+    const [row] = await this.database.rows<{ month: number }>(sql`select shadowgate_month(now()) as month`);
+    return Number(row?.month);
+  }
+
   /** How many months after this one have a partition, without a gap; −1 when this month has none. */
   async monthsAhead(): Promise<number> {
-    const [row] = await this.database.rows<{ month: number }>(sql`select shadowgate_month(now()) as month`);
+    const current = await this.currentMonth();
     const attached = await this.database.rows<{ table: string }>(sql`
       select c.relname as table from pg_inherits i join pg_class c on c.oid = i.inhrelid
       where i.inhparent = 'decisions'::regclass`);
     const tables = new Set(attached.map((p) => p.table));
     let ahead = -1;
-    while (ahead < 24 && tables.has(partitionTable(Number(row?.month) + ahead + 1))) ahead++;
+    while (ahead < 24 && tables.has(partitionTable(current + ahead + 1))) ahead++;
     return ahead;
   }
 
@@ -94,8 +101,7 @@ export class DecisionPartitions {
    * for this month and later ones, and while the month holds an AI or judge call still owed.
    */
   async detach(month: string, options: { drop: boolean }): Promise<DetachOutcome> {
-    const [now] = await this.database.rows<{ month: number }>(sql`select shadowgate_month(now()) as month`);
-    const current = Number(now?.month);
+    const current = await this.currentMonth();
     let table: string;
     let number: number;
     if (month === 'before') {
@@ -125,7 +131,7 @@ export class DecisionPartitions {
     const [owed] = await this.database.rows<{ calls: number; judged: number }>(sql`
       select
         (select count(*)::int from decisions where received_month = ${number}::int and ai_state = 'owed') as calls,
-        (select count(*)::int from judge_calls where state = 'owed' and (decision_id >> 40)::int = ${number}::int) as judged`);
+        (select count(*)::int from judge_calls where state = 'owed' and (decision_id >> ${sql.raw(String(ID_MONTH_SHIFT))})::int = ${number}::int) as judged`);
     if (Number(owed?.calls) > 0 || Number(owed?.judged) > 0) {
       throw new ShadowgateError(
         409,

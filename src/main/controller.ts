@@ -208,6 +208,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
     new JudgeCalibrationStore(database),
   );
   const gates = new GateEvaluator(reader);
+  const partitions = new DecisionPartitions(database);
   const metrics = new ControllerMetrics(
     {
       useCases: async () =>
@@ -223,7 +224,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
         new Map([...(await judgeCalls.owedByUseCase())].map(([id, { owed }]) => [id, owed])),
       gates: gateReadings({ useCases, gates, clock }),
       readiness: () => services.readiness(),
-      decisionMonthsAhead: () => new DecisionPartitions(database).monthsAhead(),
+      decisionMonthsAhead: () => partitions.monthsAhead(),
     },
     logger,
     { challengerVerdictTtlMs: 5 * config.SHADOWGATE_TICK_MS },
@@ -461,7 +462,6 @@ export async function createController(options: ControllerOptions): Promise<Cont
   const retention = new RetentionPurge({ database, useCases, logger });
   const purger = periodic('retention purge', RETENTION_PURGE_MS, () => retention.purge(clock()), logger);
   const clockSync = periodic('clock sync', CLOCK_SYNC_MS, () => dbClock.sync(), logger);
-  const partitions = new DecisionPartitions(database);
   const partitionsAhead = periodic(
     'decision partitions',
     PARTITIONS_MS,
