@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseUrl, PG_ADMIN_URL } from '../support/services.js';
@@ -212,6 +213,48 @@ describe('shadowgate CLI: plan validate, serve and migrate', () => {
       expect(await exited).toBe(0);
     } finally {
       child.kill('SIGKILL');
+      await tdb.drop();
+    }
+  });
+
+  it('when partitions lists and detaches months, then it shows this month and the ones ahead, refuses this month, an unknown and a malformed one with their exit codes, and drops what was stored before partitioning', async () => {
+    const tdb = await createTestDatabase();
+    const env = { DATABASE_URL: tdb.url, LOG_LEVEL: 'silent' };
+    try {
+      const listed = await runCli(['partitions', 'list', '--json'], env);
+      expect(listed.stderr).toBe('');
+      expect(listed.code).toBe(0);
+      const months = (JSON.parse(listed.stdout) as Array<{ month: string; table: string }>).map(
+        (p) => p.month,
+      );
+      const now = new Date();
+      const thisMonth = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+      expect(months[0]).toBe('before');
+      expect(months).toContain(thisMonth);
+      // This month and the three after it are made ahead.
+      expect(months.filter((m) => m >= thisMonth).length).toBeGreaterThanOrEqual(4);
+
+      const current = await runCli(['partitions', 'detach', thisMonth], env);
+      expect(current.code).toBe(5);
+      expect(current.stderr).toContain('only past months can be detached');
+      expect((await runCli(['partitions', 'detach', '2001-01'], env)).code).toBe(4);
+      const malformed = await runCli(['partitions', 'detach', '2001-13'], env);
+      expect(malformed.code).toBe(2);
+      expect(malformed.stderr).toContain('expected a month as YYYY-MM');
+
+      const dropped = await runCli(['partitions', 'detach', 'before', '--drop'], env);
+      expect(dropped.stderr).toBe('');
+      expect(dropped.stdout).toBe('before: detached and dropped decisions_legacy\n');
+      expect(dropped.code).toBe(0);
+      const after = await runCli(['partitions', 'list', '--json'], env);
+      expect((JSON.parse(after.stdout) as Array<{ month: string }>).map((p) => p.month)).toEqual(
+        months.filter((m) => m !== 'before'),
+      );
+      const tables = await tdb.database.rows<{ n: number }>(
+        sql`select count(*)::int as n from pg_class where relname = 'decisions_legacy'`,
+      );
+      expect(tables[0]?.n).toBe(0);
+    } finally {
       await tdb.drop();
     }
   });

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import type { Database } from '../../db/database.js';
 import type { DecisionPartition, DecisionPartitions } from '../../db/decision-partitions.js';
-import { CliError, EXIT, exitCodeForStatus } from '../exit-codes.js';
+import { withConfiguredDatabase } from '../configured-database.js';
 import { formatTable } from '../format-table.js';
 import { print, printJson } from '../terminal-output.js';
 
@@ -67,28 +66,6 @@ function formatBytes(bytes: number): string {
 }
 
 async function withPartitions<T>(work: (partitions: DecisionPartitions) => Promise<T>): Promise<T> {
-  const { loadConfig, readEnvironment } = await import('../../config.js');
-  const { openDatabase } = await import('../../db/database.js');
   const { DecisionPartitions } = await import('../../db/decision-partitions.js');
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(readEnvironment());
-  } catch (error) {
-    throw new CliError((error as Error).message, EXIT.usage);
-  }
-  let database: Database;
-  try {
-    database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.SHADOWGATE_DATA_DIR });
-  } catch (error) {
-    throw new CliError(`cannot open the database: ${(error as Error).message}`, EXIT.unavailable);
-  }
-  try {
-    return await work(new DecisionPartitions(database));
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    if (typeof status === 'number') throw new CliError((error as Error).message, exitCodeForStatus(status));
-    throw new CliError(`partitions: ${(error as Error).message}`, EXIT.unavailable);
-  } finally {
-    await database.close();
-  }
+  return withConfiguredDatabase('partitions', (database) => work(new DecisionPartitions(database)));
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../../config.js';
 import type { Controller } from '../../main/controller.js';
+import { configFrom, withConfiguredDatabase } from '../configured-database.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import {
   type CheckedPlan,
@@ -39,22 +40,11 @@ export function registerServerCommands(program: Command): void {
       'apply pending database migrations (DATABASE_URL, else PGlite in SHADOWGATE_DATA_DIR) and exit',
     )
     .action(async () => {
-      const config = await configFrom({});
-      const { openDatabase } = await import('../../db/database.js');
-      const database = await openDatabase({
-        url: config.DATABASE_URL,
-        dataDir: config.SHADOWGATE_DATA_DIR,
-      }).catch((error: Error) => {
-        throw new CliError(`cannot open the database: ${error.message}`, EXIT.unavailable);
-      });
-      try {
+      const kind = await withConfiguredDatabase('migration failed', async (database) => {
         await database.migrate();
-        print(`migrations applied (${database.kind})`);
-      } catch (error) {
-        throw new CliError(`migration failed: ${(error as Error).message}`, EXIT.unavailable);
-      } finally {
-        await database.close();
-      }
+        return database.kind;
+      });
+      print(`migrations applied (${kind})`);
     });
 }
 
@@ -64,19 +54,6 @@ function parsePort(value: string): number {
     throw new InvalidArgumentError('expected a port number (0–65535)');
   }
   return port;
-}
-
-/**
- * The controller's modules are loaded only by serve and migrate: the other commands start in a
- * fraction of the time without them.
- */
-async function configFrom(overrides: Record<string, string>): Promise<Config> {
-  const { loadConfig, readEnvironment } = await import('../../config.js');
-  try {
-    return loadConfig({ ...readEnvironment(), ...overrides });
-  } catch (error) {
-    throw new CliError((error as Error).message, EXIT.usage);
-  }
 }
 
 export interface ServeOptions {
