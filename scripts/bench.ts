@@ -10,6 +10,7 @@ import { benchIngest } from './bench/ingest-throughput.js';
 import { describeMachine } from './bench/machine.js';
 import { formatMarkdown, formatTable, machineLine } from './bench/results-table.js';
 import { benchSdkOverhead } from './bench/sdk-overhead.js';
+import { parseDecisionCounts } from './bench/stored-points.js';
 
 /**
  * `npm run bench`: the four benchmarks of issue 7 (ingest and end to end also with two controller
@@ -24,6 +25,9 @@ const USAGE = `usage: npm run bench -- [options]
                      1,000/s and 30 s at 3,000/s on one controller (the two-controller point of
                      end to end is skipped; ingest measures one and two controllers either way)
   --only LIST        some of: sdk,ingest,gates,e2e (comma-separated; default all)
+  --stored LIST      the gates benchmark's points in stored decisions, ascending, k or M allowed
+                     (default 1M,10M; --quick 1M); a point the disk has no room for is skipped,
+                     with the reason in the table (e.g. --stored 1M,10M,100M)
   --json FILE        where the results go as JSON (default bench-results.json)
   --markdown         also print the table as Markdown (for docs/performance.md)
   --profile          run the controller children under node --cpu-prof and summarise the profiles
@@ -45,6 +49,7 @@ async function main(): Promise<number> {
     options: {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
+      stored: { type: 'string' },
       json: { type: 'string', default: 'bench-results.json' },
       markdown: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
@@ -64,11 +69,19 @@ async function main(): Promise<number> {
     console.error(`bench: unknown benchmark(s) ${unknown.join(', ')}\n\n${USAGE}`);
     return 2;
   }
+  let stored: number[] | undefined;
+  try {
+    stored = values.stored === undefined ? undefined : parseDecisionCounts(values.stored);
+  } catch (error) {
+    console.error(`bench: --stored: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
   const begun = Date.now();
   const log = (line: string) =>
     console.error(`[bench ${((Date.now() - begun) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   const options: BenchOptions = {
     quick: values.quick,
+    ...(stored ? { stored } : {}),
     profile: values.profile,
     profileDir: resolve(values['profile-dir'] ?? join(tmpdir(), `sg-bench-profiles-${process.pid}`)),
     postgresUrl:

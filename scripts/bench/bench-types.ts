@@ -5,7 +5,7 @@
  */
 
 /** `core-µs`: CPU microseconds, on whichever core they ran (CPU per decision). */
-export type Unit = 'µs' | 'core-µs' | 'ms' | 's' | '/s' | '%' | 'x' | 'MB' | 'count';
+export type Unit = 'µs' | 'core-µs' | 'ms' | 's' | '/s' | '%' | 'x' | 'MB' | 'GB' | 'count';
 
 export interface Figure {
   value: number | null;
@@ -35,6 +35,8 @@ export interface BenchResult {
 
 export interface BenchOptions {
   quick: boolean;
+  /** The gates benchmark's points, in stored decisions, ascending (`--stored`); else by `quick`. */
+  stored?: number[];
   /** Run the controller children with --cpu-prof and summarise the profiles. */
   profile: boolean;
   /** Where the CPU profiles go. */

@@ -5,17 +5,20 @@ import { ControllerApi, type ControllerTarget } from '../../src/client/controlle
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { type Controller, createController } from '../../src/main/controller.js';
+import { RollupFold } from '../../src/metrics/rollup-fold.js';
 import { createBenchDatabase } from './bench-database.js';
 import { benchPlan } from './bench-plans.js';
 import { atMost, type BenchOptions, type BenchResult, type BenchRow } from './bench-types.js';
 import { loadDecisions } from './decision-loader.js';
+import { ASSUMED_BYTES_PER_DECISION, type DiskUse, diskUse, gigabytes, roomFor } from './disk-room.js';
 import { byKind, QueryRecorder, type RecordedQuery } from './query-recorder.js';
 import { median, quantiles, round } from './stats.js';
 
 /**
  * Benchmark 3: a full `engine.tick(now)` over 100 and over 1,000 use cases, and
  * `GET /v1/use-cases/:id`, with 1M and (unless --quick) 10M stored decisions spread over 1,000 use
- * cases, against the naive aggregate query over the raw decisions (count and mean score per
+ * cases (or the points of `--stored`; one the disk has no room for is skipped, with the reason),
+ * their rollups' stripes folded as a running controller folds them, against the naive aggregate query over the raw decisions (count and mean score per
  * cohort: of one use case beside a read, of all of them beside a tick). Each tick count is
  * measured twice: with nothing stored since the last tick (the guard windows kept by the engine
  * are reused) and with a few decisions stored for every judged use case before each tick, outside
@@ -54,11 +57,19 @@ interface Measurement {
   readQueries: ReturnType<typeof byKind>;
   /** One query of each kind, with the mean time of its kind, slowest kind first. */
   examples: Array<RecordedQuery & { meanMs: number }>;
-  load: Awaited<ReturnType<typeof loadDecisions>>;
+  load: Awaited<ReturnType<typeof loadDecisions>> & { foldSeconds?: number };
+  /** The benchmark database after this point's decisions were generated. */
+  disk: DiskUse;
+}
+
+/** A point of `--stored` not generated, and why (the disk had no room for it). */
+interface Skipped {
+  decisions: number;
+  reason: string;
 }
 
 export async function benchGateReads(options: BenchOptions): Promise<BenchResult> {
-  const sizes = options.quick ? SIZES.quick : SIZES.full;
+  const sizes = options.stored ?? (options.quick ? SIZES.quick : SIZES.full);
   const database = await createBenchDatabase(options.postgresUrl, 'gates');
   const adminKey = `bench-admin-${randomBytes(16).toString('hex')}`;
   const recorder = new QueryRecorder(await openDatabase({ url: database.url }));
@@ -95,23 +106,47 @@ export async function benchGateReads(options: BenchOptions): Promise<BenchResult
     await database.sql`update use_cases set stage_entered_at = now() - interval '31 days'`;
 
     const measurements: Measurement[] = [];
+    const skipped: Skipped[] = [];
     const slots = { next: Math.ceil(Date.now() / TICK_MS) + 1 };
     let stored = 0;
     for (const size of sizes) {
+      const last = measurements.at(-1);
+      const perDecision = last ? last.disk.databaseBytes / last.decisions : ASSUMED_BYTES_PER_DECISION;
+      const room = await roomFor(database.sql, options.postgresUrl, size - stored, perDecision);
+      if (!room.enough) {
+        skipped.push({ decisions: size, reason: room.reason! });
+        options.log(`gates: ${size.toLocaleString('en-US')} decisions skipped: ${room.reason}`);
+        continue;
+      }
       options.log(`gates: loading ${(size - stored).toLocaleString('en-US')} decisions`);
-      const load = await loadDecisions(database.url, PREFIX, { from: stored + 1, to: size }, options.log);
+      const load: Measurement['load'] = await loadDecisions(
+        database.url,
+        PREFIX,
+        { from: stored + 1, to: size },
+        options.log,
+      );
       stored = size;
+      // A controller folds the rollups' stripes every 5 minutes: what it would have done by now.
+      const foldStarted = performance.now();
+      const folded = Object.values(await new RollupFold(recorder.database).run()).reduce((a, b) => a + b, 0);
+      load.foldSeconds = (performance.now() - foldStarted) / 1000;
+      options.log(
+        `gates: folded ${folded.toLocaleString('en-US')} striped rollup rows in ${round(load.foldSeconds, 0)} s`,
+      );
+      const disk = await diskUse(database.sql);
       options.log(
         `gates: loaded in ${round(load.insertSeconds, 0)} s, indexes ${round(load.indexSeconds, 0)} s, ` +
-          `vacuum ${round(load.vacuumSeconds, 0)} s; measuring`,
+          `vacuum ${round(load.vacuumSeconds, 0)} s; the database takes ${gigabytes(disk.databaseBytes)} GB; measuring`,
       );
       measurements.push({
         ...(await measure(controller, recorder, api.target, database.sql, ids, slots, options)),
         decisions: size,
         load,
+        disk,
       });
     }
-    const last = measurements.at(-1)!;
+    const last = measurements.at(-1);
+    if (!last) throw new Error(`no point generated: ${skipped.map((s) => s.reason).join('; ')}`);
     const explains = [];
     for (const example of last.examples) {
       explains.push({
@@ -120,7 +155,7 @@ export async function benchGateReads(options: BenchOptions): Promise<BenchResult
         plan: await explainAnalyze(database.sql, example),
       });
     }
-    return report(measurements, explains);
+    return report(measurements, skipped, explains);
   } finally {
     await controller?.stop();
     await recorder.database.close();
@@ -136,7 +171,7 @@ async function measure(
   ids: string[],
   slots: { next: number },
   options: BenchOptions,
-): Promise<Omit<Measurement, 'decisions' | 'load'>> {
+): Promise<Omit<Measurement, 'decisions' | 'load' | 'disk'>> {
   const few = ids.slice(0, FEW_USE_CASES);
   const ticks: TickSeries[] = [];
   for (const useCases of [FEW_USE_CASES, USE_CASES]) {
@@ -289,15 +324,30 @@ async function explainAnalyze(sql: postgres.Sql, query: RecordedQuery): Promise<
 
 type Explained = { kind: string; meanMs: number; plan: string[] };
 
-function report(ms: Measurement[], explains: Explained[]): BenchResult {
+function report(ms: Measurement[], skipped: Skipped[], explains: Explained[]): BenchResult {
   const rows: BenchRow[] = [];
   const first = ms[0]!;
   const last = ms.at(-1)!;
-  const label = (n: number) => `${n / 1_000_000}M`;
+  const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1_000}k`);
   const targets: Record<number, number> = { [FEW_USE_CASES]: 50, [USE_CASES]: 400 };
   const seriesName = (t: TickSeries) =>
     `${t.useCases.toLocaleString('en-US')} use cases, ${t.moved ? 'every one moved' : 'nothing moved'}`;
   for (const m of ms) {
+    rows.push(
+      {
+        metric: `${label(m.decisions)} decisions generated (insert, indexes, vacuum, rollups folded)`,
+        value: round(
+          m.load.insertSeconds + m.load.indexSeconds + m.load.vacuumSeconds + (m.load.foldSeconds ?? 0),
+          0,
+        ),
+        unit: 's',
+      },
+      {
+        metric: `disk use of the database, ${label(m.decisions)} decisions`,
+        value: gigabytes(m.disk.databaseBytes),
+        unit: 'GB',
+      },
+    );
     const naiveAll = {
       label: 'naive aggregate, all use cases',
       value: round(median(m.naiveAllMs), 0),
@@ -351,6 +401,15 @@ function report(ms: Measurement[], explains: Explained[]): BenchResult {
       met: atMost(readGrowth, 1.5),
     });
   }
+  for (const s of skipped) {
+    rows.push({
+      metric: `${label(s.decisions)} decisions: ticks and reads`,
+      value: null,
+      unit: 'ms',
+      target: 'flat (≤ 1.5×)',
+      met: null,
+    });
+  }
   const share = (qs: ReturnType<typeof byKind>) =>
     qs
       .slice(0, 4)
@@ -367,6 +426,12 @@ function report(ms: Measurement[], explains: Explained[]): BenchResult {
     }),
     `${label(m.decisions)}: a read: ${share(m.readQueries)}`,
   ]);
+  for (const s of skipped) {
+    notes.push(
+      `${label(s.decisions)} decisions not generated: ${s.reason}. Next: run --stored with this point ` +
+        'where PostgreSQL has that room (decisions are stored by month, so reads and ticks should stay flat)',
+    );
+  }
   const slowest = explains[0];
   if (slowest) {
     const [p95] = quantiles(last.readMs, [0.95]);
@@ -382,6 +447,7 @@ function report(ms: Measurement[], explains: Explained[]): BenchResult {
     details: {
       useCases: { few: FEW_USE_CASES, all: USE_CASES },
       movedPerUseCase: MOVED_PER_USE_CASE,
+      skipped,
       measurements: ms.map(({ examples, ticks, ...m }) => ({
         ...m,
         ticks: ticks.map(({ records, ...t }) => ({ ...t, tickMs: t.tickMs.map((x) => round(x, 1)) })),
