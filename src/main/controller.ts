@@ -486,9 +486,11 @@ export async function createController(options: ControllerOptions): Promise<Cont
     },
     logger,
   );
+  // PGlite has one connection, so one stripe: nothing to fold, and a scan would hold the event loop.
+  const folds = database.kind === 'postgres' ? [folding] : [];
   const loops = options.clock
-    ? [sweeper, ticker, flagSync, purger, judging, partitionsAhead, folding]
-    : [sweeper, ticker, flagSync, purger, judging, partitionsAhead, folding, clockSync];
+    ? [sweeper, ticker, flagSync, purger, judging, partitionsAhead, ...folds]
+    : [sweeper, ticker, flagSync, purger, judging, partitionsAhead, ...folds, clockSync];
 
   async function stopController({ graceMs = config.SHADOWGATE_SHUTDOWN_GRACE_MS, hurry }: StopOptions) {
     const started = Date.now();
@@ -582,7 +584,7 @@ export async function createController(options: ControllerOptions): Promise<Cont
       if (options.background !== false) {
         for (const loop of loops) if (loop !== ticker || options.tick !== false) loop.start();
         // The rows striped while no controller ran are folded now, without holding up the start.
-        void folding.run();
+        for (const fold of folds) void fold.run();
       }
     },
     listen(port, host = config.HOST) {

@@ -9,8 +9,9 @@ import { driftCounts } from '../db/schema.js';
  * connection's stripe (`pg_backend_pid() % 8`) so that concurrent writers do not queue on one row;
  * reads sum the stripes. Left alone, a key gathers up to eight rows, and the reads of every use
  * case (the tick's cohorts and latency histograms, the drift windows, the dashboard) read them all.
- * The fold moves the striped rows into one row per key in stripe FOLDED_STRIPE, which no writer
- * writes: in one statement, a batch of striped rows is locked (skipping those a writer holds, so
+ * The fold moves the striped rows of a key that has more than one row into one row in stripe
+ * FOLDED_STRIPE, which no writer writes (a key with a single row is left as it is: rewriting it
+ * would gain nothing): in one statement, a batch of striped rows is locked (skipping those a writer holds, so
  * the fold never waits on ingest), deleted, and its sums added to the folded rows. Readers see the
  * batch before or after, never half; a writer upserting a row the fold deleted inserts it again.
  */
@@ -112,10 +113,12 @@ export class RollupFold {
       with lock as materialized (
         select pg_try_advisory_xact_lock(hashtext(${`shadowgate:rollup-fold:${table.name}`})) as got
       ), picked as materialized (
-        select ${sql.raw(key)}, stripe from ${sql.raw(table.name)}
+        select ${sql.raw(key)}, stripe from ${sql.raw(table.name)} t
         where stripe <> ${sql.raw(String(FOLDED_STRIPE))} and (select got from lock) ${from}
+          and exists (select 1 from ${sql.raw(table.name)} o
+            where ${sql.raw(table.key.map((k) => `o.${id(k.name)} = t.${id(k.name)}`).join(' and '))} and o.stripe <> t.stripe)
         order by ${sql.raw(key)}, stripe limit ${sql.raw(String(BATCH_ROWS))}
-        for update skip locked
+        for update of t skip locked
       ), gone as (
         delete from ${sql.raw(table.name)} t using picked p
         where ${sql.raw(table.key.map((k) => `t.${id(k.name)} = p.${id(k.name)}`).join(' and '))}
