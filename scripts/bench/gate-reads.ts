@@ -5,7 +5,6 @@ import { ControllerApi, type ControllerTarget } from '../../src/client/controlle
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/db/database.js';
 import { type Controller, createController } from '../../src/main/controller.js';
-import { RollupFold } from '../../src/metrics/rollup-fold.js';
 import { createBenchDatabase } from './bench-database.js';
 import { benchPlan } from './bench-plans.js';
 import { atMost, type BenchOptions, type BenchResult, type BenchRow } from './bench-types.js';
@@ -18,7 +17,7 @@ import { median, quantiles, round } from './stats.js';
  * Benchmark 3: a full `engine.tick(now)` over 100 and over 1,000 use cases, and
  * `GET /v1/use-cases/:id`, with 1M and (unless --quick) 10M stored decisions spread over 1,000 use
  * cases (or the points of `--stored`; one the disk has no room for is skipped, with the reason),
- * their rollups' stripes folded as a running controller folds them, against the naive aggregate query over the raw decisions (count and mean score per
+ * against the naive aggregate query over the raw decisions (count and mean score per
  * cohort: of one use case beside a read, of all of them beside a tick). Each tick count is
  * measured twice: with nothing stored since the last tick (the guard windows kept by the engine
  * are reused) and with a few decisions stored for every judged use case before each tick, outside
@@ -57,7 +56,7 @@ interface Measurement {
   readQueries: ReturnType<typeof byKind>;
   /** One query of each kind, with the mean time of its kind, slowest kind first. */
   examples: Array<RecordedQuery & { meanMs: number }>;
-  load: Awaited<ReturnType<typeof loadDecisions>> & { foldSeconds?: number };
+  load: Awaited<ReturnType<typeof loadDecisions>>;
   /** The benchmark database after this point's decisions were generated. */
   disk: DiskUse;
 }
@@ -119,20 +118,8 @@ export async function benchGateReads(options: BenchOptions): Promise<BenchResult
         continue;
       }
       options.log(`gates: loading ${(size - stored).toLocaleString('en-US')} decisions`);
-      const load: Measurement['load'] = await loadDecisions(
-        database.url,
-        PREFIX,
-        { from: stored + 1, to: size },
-        options.log,
-      );
+      const load = await loadDecisions(database.url, PREFIX, { from: stored + 1, to: size }, options.log);
       stored = size;
-      // A controller folds the rollups' stripes every 5 minutes: what it would have done by now.
-      const foldStarted = performance.now();
-      const folded = Object.values(await new RollupFold(recorder.database).run()).reduce((a, b) => a + b, 0);
-      load.foldSeconds = (performance.now() - foldStarted) / 1000;
-      options.log(
-        `gates: folded ${folded.toLocaleString('en-US')} striped rollup rows in ${round(load.foldSeconds, 0)} s`,
-      );
       const disk = await diskUse(database.sql);
       options.log(
         `gates: loaded in ${round(load.insertSeconds, 0)} s, indexes ${round(load.indexSeconds, 0)} s, ` +
@@ -335,11 +322,8 @@ function report(ms: Measurement[], skipped: Skipped[], explains: Explained[]): B
   for (const m of ms) {
     rows.push(
       {
-        metric: `${label(m.decisions)} decisions generated (insert, indexes, vacuum, rollups folded)`,
-        value: round(
-          m.load.insertSeconds + m.load.indexSeconds + m.load.vacuumSeconds + (m.load.foldSeconds ?? 0),
-          0,
-        ),
+        metric: `${label(m.decisions)} decisions generated (insert, indexes, vacuum)`,
+        value: round(m.load.insertSeconds + m.load.indexSeconds + m.load.vacuumSeconds + 0, 0),
         unit: 's',
       },
       {

@@ -26,7 +26,6 @@ import type { Plan } from '../plans/plan-schema.js';
 import { type UseCase, UseCaseStore } from '../plans/use-case-store.js';
 import { RetentionPurge } from '../privacy/retention-purge.js';
 import { DecisionPartitions, MONTHS_AHEAD } from '../db/decision-partitions.js';
-import { RollupFold } from '../metrics/rollup-fold.js';
 import { AiCallStore } from '../shadow/ai-call-store.js';
 import { aiEgress } from '../shadow/bounded-json.js';
 import type { AiSystemClient } from '../shadow/ai-system-client.js';
@@ -78,9 +77,6 @@ const RETENTION_PURGE_MS = 3_600_000;
 
 /** Months of `decisions` are made MONTHS_AHEAD ahead; looking hourly leaves months to spare. */
 const PARTITIONS_MS = 3_600_000;
-
-/** Striped rollup rows are folded this often (rollup-fold.ts): a key gathers at most eight rows meanwhile. */
-const ROLLUP_FOLD_MS = 300_000;
 
 export interface ControllerOptions {
   config: Config;
@@ -475,22 +471,9 @@ export async function createController(options: ControllerOptions): Promise<Cont
     },
     logger,
   );
-  const rollupFold = new RollupFold(database);
-  const folding = periodic(
-    'rollup fold',
-    ROLLUP_FOLD_MS,
-    async () => {
-      const folded = await rollupFold.run();
-      for (const [table, rows] of Object.entries(folded)) metrics.rollupRowsFolded(table, rows);
-      if (Object.keys(folded).length > 0) logger.debug({ folded }, 'striped rollup rows folded');
-    },
-    logger,
-  );
-  // PGlite has one connection, so one stripe: nothing to fold, and a scan would hold the event loop.
-  const folds = database.kind === 'postgres' ? [folding] : [];
   const loops = options.clock
-    ? [sweeper, ticker, flagSync, purger, judging, partitionsAhead, ...folds]
-    : [sweeper, ticker, flagSync, purger, judging, partitionsAhead, ...folds, clockSync];
+    ? [sweeper, ticker, flagSync, purger, judging, partitionsAhead]
+    : [sweeper, ticker, flagSync, purger, judging, partitionsAhead, clockSync];
 
   async function stopController({ graceMs = config.SHADOWGATE_SHUTDOWN_GRACE_MS, hurry }: StopOptions) {
     const started = Date.now();
@@ -583,8 +566,6 @@ export async function createController(options: ControllerOptions): Promise<Cont
       await flagSync.run();
       if (options.background !== false) {
         for (const loop of loops) if (loop !== ticker || options.tick !== false) loop.start();
-        // The rows striped while no controller ran are folded now, without holding up the start.
-        for (const fold of folds) void fold.run();
       }
     },
     listen(port, host = config.HOST) {

@@ -91,7 +91,6 @@ export class ControllerMetrics {
   private readonly judgeCalls: Counter<'use_case' | 'outcome'>;
   private readonly judgeCost: Counter<'use_case'>;
   private readonly judgeLatency: Histogram<'use_case'>;
-  private readonly rollupFolds: Counter<'table'>;
   /** The latest verdict this process judged, per use case, for the challenger it was judged on. */
   private readonly challengerVerdicts = new Map<
     string,
@@ -172,12 +171,6 @@ export class ControllerMetrics {
       name: 'shadowgate_judge_cost_usd_total',
       help: "Cost of the judge's answered calls (USD), apart from the AI's; counted in ai.maxDailyCost",
       labelNames: ['use_case'],
-      registers,
-    });
-    this.rollupFolds = new Counter({
-      name: 'shadowgate_rollup_rows_folded_total',
-      help: 'Striped rollup rows this process folded into one row per key, by table (README "Operations")',
-      labelNames: ['table'],
       registers,
     });
     this.judgeLatency = new Histogram({
@@ -401,10 +394,6 @@ export class ControllerMetrics {
 
   guardTripped(useCase: string, guard: GuardKind): void {
     this.guardTrips.inc({ use_case: useCase, guard });
-  }
-
-  rollupRowsFolded(table: string, rows: number): void {
-    this.rollupFolds.inc({ table }, rows);
   }
 
   /** A challenger was judged (by the tick or a read): its verdict is the gauge's until judged again. */
