@@ -10,6 +10,8 @@ import { benchPlan } from './bench-plans.js';
 import { atMost, type BenchOptions, type BenchResult, type BenchRow } from './bench-types.js';
 import { loadDecisions } from './decision-loader.js';
 import { ASSUMED_BYTES_PER_DECISION, type DiskUse, diskUse, gigabytes, roomFor } from './disk-room.js';
+import { explainAsRun } from './explain-as-run.js';
+import { describeCounts, type PlanCounts, planCounts, planDigest } from './plan-reading.js';
 import { byKind, QueryRecorder, type RecordedQuery } from './query-recorder.js';
 import { median, quantiles, round } from './stats.js';
 
@@ -24,8 +26,10 @@ import { median, quantiles, round } from './stats.js';
  * the timed part (every window is read again: the worst case, held to the targets). The 100 are
  * judged with the other 900 disabled (listed by the tick, not judged). The controller runs in
  * this process (no timers: the benchmark drives the tick) on a database of its own; its raw SQL
- * is timed per query, and one query of each kind is EXPLAIN ANALYZEd at the largest size (the
- * slowest kind, by mean time, is digested in the notes).
+ * is timed per query. At each size, the last query of each kind of the tick over 1,000 moved use
+ * cases is run again under EXPLAIN (ANALYZE, BUFFERS) as the controller ran it (explain-as-run.ts),
+ * and the rollup rows are counted, so the notes say per kind what grew from one size to the next:
+ * time, rows scanned per table, buffers.
  */
 
 const USE_CASES = 1_000;
@@ -54,8 +58,10 @@ interface Measurement {
   naiveAllMs: number[];
   naiveOneMs: number[];
   readQueries: ReturnType<typeof byKind>;
-  /** One query of each kind, with the mean time of its kind, slowest kind first. */
-  examples: Array<RecordedQuery & { meanMs: number }>;
+  /** The last query of each kind of the tick over every use case, moved, explained; slowest kind first. */
+  explained: Explained[];
+  /** The rollups' rows, stripes and use cases at this size. */
+  rollups: RollupCount[];
   load: Awaited<ReturnType<typeof loadDecisions>>;
   /** The benchmark database after this point's decisions were generated. */
   disk: DiskUse;
@@ -132,17 +138,9 @@ export async function benchGateReads(options: BenchOptions): Promise<BenchResult
         disk,
       });
     }
-    const last = measurements.at(-1);
-    if (!last) throw new Error(`no point generated: ${skipped.map((s) => s.reason).join('; ')}`);
-    const explains = [];
-    for (const example of last.examples) {
-      explains.push({
-        kind: example.kind,
-        meanMs: example.meanMs,
-        plan: await explainAnalyze(database.sql, example),
-      });
-    }
-    return report(measurements, skipped, explains);
+    if (measurements.length === 0)
+      throw new Error(`no point generated: ${skipped.map((s) => s.reason).join('; ')}`);
+    return report(measurements, skipped);
   } finally {
     await controller?.stop();
     await recorder.database.close();
@@ -169,6 +167,8 @@ async function measure(
       ticks.push(await tickSeries(controller, recorder, sql, slots, { useCases, moved }, options));
     }
   }
+  const explained = await explainKinds(sql, ticks.at(-1)!, options);
+  const rollups = await countRollups(sql);
 
   let k = 0;
   const read = async () => {
@@ -205,17 +205,61 @@ async function measure(
   await naiveAll();
   const naiveOneMs = await repeat(naiveOne, 3, 30, options.quick ? 500 : 10_000);
   const naiveAllMs = await repeat(naiveAll, 1, 5, options.quick ? 500 : 20_000);
-  const all = [...ticks.flatMap((t) => t.records), ...readRecords];
   return {
     ticks,
     readMs: reads,
     naiveAllMs,
     naiveOneMs,
     readQueries: perRun(byKind(readRecords), reads.length),
-    examples: byKind(all)
-      .map((k) => ({ ...all.find((r) => r.kind === k.kind)!, meanMs: round(k.ms / k.count, 1)! }))
-      .sort((a, b) => b.meanMs - a.meanMs),
+    explained,
+    rollups,
   };
+}
+
+/**
+ * The last query of each kind the series ran, explained as the controller ran it, with the mean
+ * time of its kind in the series; slowest kind first.
+ */
+async function explainKinds(
+  sql: postgres.Sql,
+  series: TickSeries,
+  options: BenchOptions,
+): Promise<Explained[]> {
+  const lastOfKind = new Map(series.records.map((r) => [r.kind, r]));
+  const explained: Explained[] = [];
+  for (const { kind, count, ms } of series.queries) {
+    const query = lastOfKind.get(kind);
+    if (!query) continue;
+    const { plan, generic } = await explainAsRun(sql, query);
+    explained.push({ kind, meanMs: round(ms / count, 1)!, generic, plan, counts: planCounts(plan) });
+  }
+  explained.sort((a, b) => b.meanMs - a.meanMs);
+  options.log(
+    `gates: explained ${explained.map((e) => `${e.kind} (${describeCounts(e.counts)})`).join('; ')}`,
+  );
+  return explained;
+}
+
+interface RollupCount {
+  table: string;
+  rows: number;
+  stripes: number;
+  useCases: number;
+}
+
+const ROLLUP_TABLES = ['cohort_rollups', 'latency_rollups', 'segment_rollups', 'confusion_rollups'];
+
+/** Each rollup's rows, the stripes they are written in, and the use cases they hold. */
+async function countRollups(sql: postgres.Sql): Promise<RollupCount[]> {
+  const counts: RollupCount[] = [];
+  for (const table of ROLLUP_TABLES) {
+    const [row] = await sql.unsafe<{ rows: number; stripes: number; use_cases: number }[]>(
+      `select count(*)::float8 as rows, count(distinct stripe)::int as stripes,
+        count(distinct use_case)::int as use_cases from ${table}`,
+    );
+    counts.push({ table, rows: row!.rows, stripes: row!.stripes, useCases: row!.use_cases });
+  }
+  return counts;
 }
 
 /**
@@ -304,14 +348,15 @@ async function repeat(work: () => Promise<number>, min: number, max: number, bud
   return times;
 }
 
-async function explainAnalyze(sql: postgres.Sql, query: RecordedQuery): Promise<string[]> {
-  const rows = await sql.unsafe(`explain (analyze, buffers) ${query.sql}`, query.params as never[]);
-  return rows.map((r) => String((r as Record<string, unknown>)['QUERY PLAN']));
+interface Explained {
+  kind: string;
+  meanMs: number;
+  generic: boolean | null;
+  plan: string[];
+  counts: PlanCounts;
 }
 
-type Explained = { kind: string; meanMs: number; plan: string[] };
-
-function report(ms: Measurement[], skipped: Skipped[], explains: Explained[]): BenchResult {
+function report(ms: Measurement[], skipped: Skipped[]): BenchResult {
   const rows: BenchRow[] = [];
   const first = ms[0]!;
   const last = ms.at(-1)!;
@@ -416,7 +461,8 @@ function report(ms: Measurement[], skipped: Skipped[], explains: Explained[]): B
         'where PostgreSQL has that room (decisions are stored by month, so reads and ticks should stay flat)',
     );
   }
-  const slowest = explains[0];
+  notes.push(...explainNotes(ms, label));
+  const slowest = last.explained[0];
   if (slowest) {
     const [p95] = quantiles(last.readMs, [0.95]);
     notes.push(
@@ -432,32 +478,52 @@ function report(ms: Measurement[], skipped: Skipped[], explains: Explained[]): B
       useCases: { few: FEW_USE_CASES, all: USE_CASES },
       movedPerUseCase: MOVED_PER_USE_CASE,
       skipped,
-      measurements: ms.map(({ examples, ticks, ...m }) => ({
+      measurements: ms.map(({ ticks, explained, ...m }) => ({
         ...m,
         ticks: ticks.map(({ records, ...t }) => ({ ...t, tickMs: t.tickMs.map((x) => round(x, 1)) })),
         readMs: m.readMs.map((t) => round(t, 1)),
         naiveAllMs: m.naiveAllMs.map((t) => round(t, 1)),
         naiveOneMs: m.naiveOneMs.map((t) => round(t, 1)),
-        queries: examples.map((e) => ({ kind: e.kind, meanMs: e.meanMs, sql: e.sql })),
+        explainAnalyze: explained,
       })),
-      explainAnalyze: explains,
     },
   };
 }
 
-/** The plan's nodes with their actual times, and its total, on one line. */
-export function planDigest(lines: string[]): string {
-  const nodes = lines
-    .filter((l) => /actual time=/.test(l))
-    .slice(0, 6)
-    .map((l) =>
-      l
-        .replace(/^[\s\->]+/, '')
-        .replace(/\s*\(cost=[^)]*\)/, '')
-        .replace(/\(actual time=[\d.]+\.\.([\d.]+) rows=(\d+) loops=(\d+)\)/, '($1 ms, $2 rows)')
-        .trim(),
+/**
+ * What the tick over every use case, moved, read at each size, per kind of query (explained as
+ * run: time, rows scanned per table, buffers), the rollups' rows and stripes, and per kind how
+ * its explained time grew from the first size to the last.
+ */
+function explainNotes(ms: readonly Measurement[], label: (n: number) => string): string[] {
+  const notes = ms.map((m) => {
+    const kinds = m.explained.map(
+      (e) =>
+        `${e.kind}${e.generic === null ? '' : e.generic ? ' (generic plan)' : ' (custom plan)'}: ${describeCounts(e.counts)}`,
     );
-  const sort = lines.find((l) => /Sort Method/.test(l))?.trim();
-  const total = lines.find((l) => /Execution Time/.test(l))?.trim();
-  return [...nodes, sort, total].filter(Boolean).join(' ← ');
+    const rollups = m.rollups.map(
+      (r) =>
+        `${r.table} ${r.rows.toLocaleString('en-US')} rows in ${r.stripes} stripe(s), ` +
+        `${Math.round(r.rows / Math.max(r.useCases, 1)).toLocaleString('en-US')} a use case`,
+    );
+    return (
+      `${label(m.decisions)}, ${USE_CASES.toLocaleString('en-US')} use cases, every one moved, each kind's last query ` +
+      `explained: ${kinds.join('; ')}. Rollups: ${rollups.join(', ')}`
+    );
+  });
+  const [first, last] = [ms[0]!, ms.at(-1)!];
+  if (first !== last) {
+    const growth = last.explained.flatMap((e) => {
+      const before = first.explained.find((f) => f.kind === e.kind);
+      if (!before?.counts.executionMs || e.counts.executionMs === null) return [];
+      const rows = (c: PlanCounts) => Object.values(c.rowsByTable).reduce((a, b) => a + b, 0);
+      return [
+        `${e.kind} ${round(e.counts.executionMs / before.counts.executionMs, 1)}× ` +
+          `(rows scanned ${round(rows(e.counts) / Math.max(rows(before.counts), 1), 1)}×, ` +
+          `buffers read ${before.counts.sharedRead.toLocaleString('en-US')} → ${e.counts.sharedRead.toLocaleString('en-US')})`,
+      ];
+    });
+    notes.push(`explained, ${label(first.decisions)} → ${label(last.decisions)}: ${growth.join('; ')}`);
+  }
+  return notes;
 }
