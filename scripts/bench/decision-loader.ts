@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { ROLLUP_STRIPES } from '../../src/db/rollup-schema.js';
 
 /**
  * Stored decisions for the gate and metrics benchmark, generated in SQL (`INSERT … SELECT
@@ -7,9 +8,16 @@ import postgres from 'postgres';
  * AI agrees about 92% of the time, fails about 0.8% of its calls with a timeout) and its score.
  * The secondary indexes are dropped during the load and built again after it (the same
  * definitions, read from pg_indexes), then the table is vacuumed and analysed.
+ *
+ * The rollup triggers write each connection's counts in its own stripe (`pg_backend_pid() % 8`),
+ * and a controller's pool of connections writes in all of them, so a busy use case's rollups hold
+ * a row per key and stripe. The chunks are written through one connection per stripe, in turn,
+ * so every point of the benchmark reads what a controller that ran for a while leaves: with two
+ * connections (as before), the first point held three stripes and the second five, and the tick's
+ * rollup reads grew with the generator's connections, not with the decisions.
  */
 
-const CHUNK = 500_000;
+const CHUNK = 125_000;
 /** Connections loading (and then indexing) at once: one per core of the machine this was written for. */
 const LOADERS = 2;
 
@@ -27,6 +35,7 @@ export async function loadDecisions(
   log: (line: string) => void,
 ): Promise<LoadReport> {
   const sql = postgres(url, { max: LOADERS, onnotice: () => {}, connect_timeout: 5 });
+  const stripes = await connectionPerStripe(url);
   try {
     const indexes = await sql<{ indexname: string; indexdef: string }[]>`
       select indexname, indexdef from pg_indexes
@@ -42,8 +51,11 @@ export async function loadDecisions(
     for (let from = range.from; from <= range.to; from += CHUNK) {
       chunks.push([from, Math.min(range.to, from + CHUNK - 1)]);
     }
+    let taken = 0;
     await inParallel(chunks, async ([from, to]) => {
-      await sql.begin(async (tx) => {
+      // Chunks taken one after the other go through different stripes (at most LOADERS at once).
+      const writer = stripes[taken++ % stripes.length]!;
+      await writer.begin(async (tx) => {
         await tx`set local synchronous_commit = off`;
         await insertChunk(tx, useCasePrefix, useCases, from, to);
       });
@@ -67,7 +79,31 @@ export async function loadDecisions(
     const vacuumSeconds = (performance.now() - started) / 1000;
     return { rows: range.to - range.from + 1, insertSeconds, indexSeconds, vacuumSeconds };
   } finally {
-    await sql.end({ timeout: 5 });
+    await Promise.all([sql, ...stripes].map((client) => client.end({ timeout: 5 })));
+  }
+}
+
+/**
+ * A client of one connection for each stripe of the rollups: connections are opened until every
+ * `pg_backend_pid() % ROLLUP_STRIPES` is held (a backend's id is its process id, handed out in turn, so
+ * a few more connections than stripes usually do); the others are closed at once.
+ */
+async function connectionPerStripe(url: string): Promise<postgres.Sql[]> {
+  const held = new Map<number, postgres.Sql>();
+  try {
+    for (let tries = 0; held.size < ROLLUP_STRIPES; tries++) {
+      if (tries >= ROLLUP_STRIPES * 20) {
+        throw new Error(`${tries} connections held ${held.size} of the ${ROLLUP_STRIPES} rollup stripes`);
+      }
+      const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+      const [row] = await client<{ stripe: number }[]>`select pg_backend_pid() % ${ROLLUP_STRIPES} as stripe`;
+      if (held.has(row!.stripe)) await client.end({ timeout: 5 });
+      else held.set(row!.stripe, client);
+    }
+    return [...held.entries()].sort(([a], [b]) => a - b).map(([, client]) => client);
+  } catch (error) {
+    await Promise.all([...held.values()].map((client) => client.end({ timeout: 5 })));
+    throw error;
   }
 }
 

@@ -27,8 +27,10 @@ const cohortColumns = {
 /**
  * Concurrent writers would queue on one row per cohort (or latency bucket, or day) (a row lock is held until commit, WAL flush
  * included), so each connection writes its own stripe of a rollup (`pg_backend_pid() % 8`) and
- * reads sum the stripes.
+ * reads sum the stripes: a key has up to this many rows (the triggers' SQL says 8, held to this by
+ * test/unit/rollup-trigger-migrations.test.ts).
  */
+export const ROLLUP_STRIPES = 8;
 const stripe = { stripe: smallint('stripe').notNull() };
 const count = (name: string) => bigint(name, { mode: 'number' }).notNull().default(0);
 const sum = (name: string) => doublePrecision(name).notNull().default(0);

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { DECISION_OF_CHALLENGER_CALL } from '../db/decision-month.js';
 import type { Database } from '../db/database.js';
 import type { DecisionKey } from '../db/decision-row.js';
+import { ROLLUP_STRIPES } from '../db/rollup-schema.js';
 import type { RecordedAnswer, RecordedFailure } from './ai-call-store.js';
 
 /** The call's decision (decision-month.ts). */
@@ -87,7 +88,7 @@ export class ChallengerCallStore {
         returning id, use_case, cost, ai_at
       ), spent as (
         insert into daily_ai_spend as r (stripe, use_case, day, cost)
-        select (pg_backend_pid() % 8)::smallint, use_case, (ai_at at time zone 'UTC')::date, cost
+        select (pg_backend_pid() % ${sql.raw(String(ROLLUP_STRIPES))})::smallint, use_case, (ai_at at time zone 'UTC')::date, cost
         from answered where cost is not null and cost > 0
         on conflict on constraint daily_ai_spend_pk do update set cost = r.cost + excluded.cost
       )

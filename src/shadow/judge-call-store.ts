@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { monthOfIdText } from '../db/decision-month.js';
 import type { Database, Db } from '../db/database.js';
+import { ROLLUP_STRIPES } from '../db/rollup-schema.js';
 
 /** The judged decision, in its month's partition (decision-month.ts). */
 const JUDGED_DECISION = sql.raw(`d.id = j.decision_id and ${monthOfIdText('j.decision_id', 'd.')}`);
@@ -155,7 +156,7 @@ export class JudgeCallStore {
           returning use_case, cost, judged_at
         )
         insert into daily_ai_spend as r (stripe, use_case, day, cost)
-        select (pg_backend_pid() % 8)::smallint, use_case, (judged_at at time zone 'UTC')::date, cost
+        select (pg_backend_pid() % ${sql.raw(String(ROLLUP_STRIPES))})::smallint, use_case, (judged_at at time zone 'UTC')::date, cost
         from judged where cost is not null and cost > 0
         on conflict on constraint daily_ai_spend_pk do update set cost = r.cost + excluded.cost`);
       return true;

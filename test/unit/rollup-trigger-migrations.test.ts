@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ROLLUP_STRIPES } from '../../src/db/rollup-schema.js';
 import { DRIFT_VALUE_CHARS, DRIFT_VALUES_PER_HOUR } from '../../src/metrics/drift-store.js';
 import { DEFAULT_NUMERIC_BUCKETS } from '../../src/metrics/drift-view.js';
 import {
@@ -71,5 +72,14 @@ describe('the segment rollups trigger in force', () => {
     expect(segments.text).toMatch(
       /rebuild_segment_rollups[\s\S]*format\(segment_sql, '[^']*', segment_cap,\s*segment_chars\)/,
     );
+  });
+});
+
+describe('the rollup triggers in force', () => {
+  it('when a trigger picks the stripe it writes, then it is one of ROLLUP_STRIPES', () => {
+    const cohorts = newestBuilding('cohort_sql');
+    const stripes = [...cohorts.text.matchAll(/pg_backend_pid\(\) %%? *(\d+)/g)].map((m) => Number(m[1]));
+    expect(stripes.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(stripes)).toEqual(new Set([ROLLUP_STRIPES]));
   });
 });
