@@ -34,8 +34,9 @@ export async function loadDecisions(
   range: { from: number; to: number },
   log: (line: string) => void,
 ): Promise<LoadReport> {
-  const sql = postgres(url, { max: LOADERS, onnotice: () => {}, connect_timeout: 5 });
+  // Opened first: should it fail, it closes what it opened, and nothing else is open yet.
   const stripes = await connectionPerStripe(url);
+  const sql = postgres(url, { max: LOADERS, onnotice: () => {}, connect_timeout: 5 });
   try {
     const indexes = await sql<{ indexname: string; indexdef: string }[]>`
       select indexname, indexdef from pg_indexes
@@ -96,9 +97,14 @@ async function connectionPerStripe(url: string): Promise<postgres.Sql[]> {
         throw new Error(`${tries} connections held ${held.size} of the ${ROLLUP_STRIPES} rollup stripes`);
       }
       const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
-      const [row] = await client<{ stripe: number }[]>`select pg_backend_pid() % ${ROLLUP_STRIPES} as stripe`;
-      if (held.has(row!.stripe)) await client.end({ timeout: 5 });
-      else held.set(row!.stripe, client);
+      const stripe = await client<{ stripe: number }[]>`select pg_backend_pid() % ${ROLLUP_STRIPES} as stripe`
+        .then(([row]) => row!.stripe)
+        .catch(async (error: unknown) => {
+          await client.end({ timeout: 5 });
+          throw error;
+        });
+      if (held.has(stripe)) await client.end({ timeout: 5 });
+      else held.set(stripe, client);
     }
     return [...held.entries()].sort(([a], [b]) => a - b).map(([, client]) => client);
   } catch (error) {
