@@ -75,6 +75,10 @@ async function createFlagReader(): Promise<{ id: number; token: string }> {
     body: JSON.stringify({ username: 'flag-reader', password: PASSWORD }),
   });
   expect(login.status).toBe(200);
+  // express-session holds back the body's last byte until the session is stored, so the
+  // cookie is good only once the whole body has arrived: without this read, the next call
+  // could reach Unleash before the session row and be answered 401 (seen in CI under load).
+  await login.arrayBuffer();
   const cookie = login.headers
     .getSetCookie()
     .map((c) => c.split(';')[0])
