@@ -247,7 +247,13 @@ interface RollupCount {
   useCases: number;
 }
 
-const ROLLUP_TABLES = ['cohort_rollups', 'latency_rollups', 'segment_rollups', 'confusion_rollups'];
+const ROLLUP_TABLES = [
+  'cohort_rollups',
+  'latency_histograms',
+  'latency_rollups',
+  'segment_rollups',
+  'confusion_rollups',
+];
 
 /** Each rollup's rows, the stripes they are written in, and the use cases they hold. */
 async function countRollups(sql: postgres.Sql): Promise<RollupCount[]> {

@@ -21,7 +21,7 @@ interface Compiler {
 /** A name for a query of the controller, recognised by what it computes. */
 export function queryKind(text: string): string {
   if (text.includes('cohort_rollups')) return 'cohort rollups';
-  if (text.includes('latency_rollups')) return 'latency histogram';
+  if (text.includes('latency_histograms')) return 'latency histogram';
   if (text.includes('segment_rollups')) return 'segment rollups';
   if (text.includes('confusion_rollups')) return 'confusion rollups';
   if (text.includes('from daily_ai_spend')) return 'spend today';

@@ -124,6 +124,30 @@ export const labelFailureRollups = pgTable(
 /**
  * Answered AI calls by latency bucket: bucket b holds latencies in [1.02^b − 1, 1.02^(b+1) − 1) ms,
  * so a percentile read from it is within 1% of 1 ms + the exact one (see latency-histogram.ts).
+ * A cohort's histogram is one row per stripe (migration 0022): the buckets it has counted, in
+ * increasing order, and their counts, so a read takes at most ROLLUP_STRIPES rows a cohort however
+ * widely its latencies spread. A stripe's count may be negative (a decision counted in one stripe
+ * and taken back in another); a bucket whose count comes to 0 is dropped from its row.
+ */
+export const latencyHistograms = pgTable(
+  'latency_histograms',
+  {
+    ...stripe,
+    ...cohortColumns,
+    buckets: integer('buckets').array().notNull(),
+    counts: bigint('counts', { mode: 'number' }).array().notNull(),
+  },
+  (t) => [
+    primaryKey({
+      name: 'latency_histograms_pk',
+      columns: [t.useCase, t.stageVersion, t.stage, t.aiConfig, t.modelVersion, t.stripe],
+    }),
+  ],
+);
+
+/**
+ * The same counts as `latency_histograms`, a row per bucket: read by releases before migration 0022
+ * and still written for them while a rolling upgrade runs both; to be dropped by the release after.
  */
 export const latencyRollups = pgTable(
   'latency_rollups',

@@ -2,7 +2,7 @@
  * The latency buckets of the rollups (the migrations compute the bucket in SQL the same way):
  * with growth g, bucket b holds latencies in [g^b − 1, g^(b+1) − 1) ms, so a bucket's middle is
  * within √g − 1 of 1 ms + any latency in it, and a percentile read from the buckets is as close
- * to the latency at that rank. `latency_rollups` (per cohort) grows by 2% (within 1%);
+ * to the latency at that rank. `latency_histograms` (per cohort) grows by 2% (within 1%);
  * `hourly_latency_rollups` (per hour, the time series) by 10% (within 5%), to stay small.
  */
 export const COHORT_GROWTH = 1.02;

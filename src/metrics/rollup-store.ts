@@ -173,16 +173,18 @@ export class RollupStore {
         from r cross join lateral (select ${edges('asc')}, ${edges('desc')}) e(first_at, last_at)
         group by 1, 2, 3, 4
         order by min(e.first_at)`),
-      // One row per cohort, its histogram as two arrays (an index lookup per use case), ranked here.
+      // One row per cohort, its histogram as two arrays (an index lookup per use case, at most
+      // ROLLUP_STRIPES rows a cohort, their buckets summed), ranked here.
       preparedRows<LatencyRow>(sql`
         select f.use_case, h.stage, h.ai_config, h.model_version, h.buckets, h.counts
         from ${filters} cross join lateral (
           select min(s.stage) as stage, s.ai_config, s.model_version,
             array_agg(s.bucket order by s.bucket) as buckets, array_agg(s.n order by s.bucket) as counts
           from (
-            select r.stage, r.ai_config, r.model_version, r.bucket, sum(r.count::float8) as n
-            from latency_rollups r where ${matches}
-            group by 1, 2, 3, 4 having sum(r.count::float8) > 0) s
+            select r.stage, r.ai_config, r.model_version, u.bucket, sum(u.n::float8) as n
+            from latency_histograms r cross join lateral unnest(r.buckets, r.counts) u(bucket, n)
+            where ${matches}
+            group by 1, 2, 3, 4 having sum(u.n::float8) > 0) s
           group by ${cohortOf}) h`),
       requests.some((r) => r.segments.length > 0)
         ? preparedRows<

@@ -30,7 +30,7 @@ function recordingRollupReads(inner: Database) {
     rows: (query) => inner.rows(query),
     preparedRows: (query) => {
       const { sql: text, params } = (inner.db as unknown as Compiler).dialect.sqlToQuery(query);
-      if (text.includes('from latency_rollups')) reads.push(params[0] as string[]);
+      if (text.includes('from latency_histograms')) reads.push(params[0] as string[]);
       return inner.preparedRows(query);
     },
   };

@@ -115,11 +115,19 @@ describe.each(BACKENDS)('latency percentiles ranked in SQL on %s', (_backend, cr
       await tdb.database.rows(sql`insert into cohort_rollups (stripe, use_case, stage_version, stage, ai_config,
         model_version, decisions) values (${c.stripe}, ${UC}, ${c.stageVersion}, ${c.stage}, 'cfg', ${c.modelVersion}, 1)`);
     }
+    // A stripe's row holds its buckets in order, each once, as the trigger keeps them.
+    const histograms = new Map<string, { row: BucketRow; counts: Map<number, number> }>();
     for (const r of rows) {
-      await tdb.database.rows(sql`insert into latency_rollups (stripe, use_case, stage_version, stage, ai_config,
-        model_version, bucket, count) values (${r.stripe}, ${UC}, ${r.stageVersion}, ${r.stage}, 'cfg',
-        ${r.modelVersion}, ${r.bucket}, ${r.count})
-        on conflict on constraint latency_rollups_pk do update set count = latency_rollups.count + excluded.count`);
+      const key = `${r.stripe}/${r.stageVersion}/${r.stage}/${r.modelVersion}`;
+      const histogram = histograms.get(key) ?? { row: r, counts: new Map<number, number>() };
+      histograms.set(key, histogram);
+      histogram.counts.set(r.bucket, (histogram.counts.get(r.bucket) ?? 0) + r.count);
+    }
+    for (const { row: r, counts } of histograms.values()) {
+      const buckets = [...counts.keys()].filter((b) => counts.get(b) !== 0).sort((a, b) => a - b);
+      await tdb.database.rows(sql`insert into latency_histograms (stripe, use_case, stage_version, stage, ai_config,
+        model_version, buckets, counts) values (${r.stripe}, ${UC}, ${r.stageVersion}, ${r.stage}, 'cfg',
+        ${r.modelVersion}, ${`{${buckets.join(',')}}`}::int[], ${`{${buckets.map((b) => counts.get(b)).join(',')}}`}::bigint[])`);
     }
   });
   afterAll(async () => {

@@ -266,6 +266,47 @@ describe.each(BACKENDS)('incremental rollups on %s', (_backend, create) => {
     await tdb.database.rows(sql`delete from decisions where use_case = ${copy}`);
   });
 
+  it('when decisions are answered, scored and deleted, then the latency histograms hold bucket by bucket what the per-bucket rollups the release before reads hold', async () => {
+    // Migration 0022 keeps both: latency_histograms for this release, latency_rollups for the one
+    // before while a rolling upgrade runs them side by side.
+    const fromHistograms = () =>
+      tdb.database.rows<Record<string, unknown>>(sql`
+        select r.use_case, r.stage_version, r.stage, r.ai_config, r.model_version, u.bucket, sum(u.n)::int as n
+        from latency_histograms r cross join lateral unnest(r.buckets, r.counts) u(bucket, n)
+        group by 1, 2, 3, 4, 5, 6 having sum(u.n) <> 0 order by 1, 2, 3, 4, 5, 6`);
+    const fromRollups = () =>
+      tdb.database.rows<Record<string, unknown>>(sql`
+        select use_case, stage_version, stage, ai_config, model_version, bucket, sum(count)::int as n
+        from latency_rollups group by 1, 2, 3, 4, 5, 6 having sum(count) <> 0 order by 1, 2, 3, 4, 5, 6`);
+    const kept = await fromHistograms();
+    expect(kept.length).toBeGreaterThan(100);
+    expect(kept).toEqual(await fromRollups());
+    // A row holds each bucket once, in order, and none whose count came to 0.
+    const rows = await tdb.database.rows<{ buckets: number[]; counts: number[] }>(
+      sql`select buckets, counts from latency_histograms where use_case = ${UC}`,
+    );
+    for (const { buckets, counts } of rows) {
+      expect(buckets.map(Number)).toEqual([...new Set(buckets.map(Number))].sort((a, b) => a - b));
+      expect(counts.map(Number)).not.toContain(0);
+    }
+    // Taken back, in one statement with decisions of other buckets and cohorts, and put back.
+    const copy = `${UC}-latency`;
+    await new UseCaseStore(tdb.database).applyPlan(planInput(copy));
+    await tdb.database.rows(sql`
+      insert into decisions (use_case, request_id, payload_hash, input, context, stage, stage_version, plan_version,
+        ai_config, received_at, human_decision, ai_state, ai_decision, ai_model_version, ai_latency_ms, ai_at, score)
+      select ${copy}, request_id, payload_hash, input, context, stage, stage_version, plan_version, ai_config,
+        received_at, human_decision, ai_state, ai_decision, ai_model_version, ai_latency_ms, ai_at, score
+      from decisions where use_case = ${UC}`);
+    await tdb.database.rows(sql`delete from decisions where use_case = ${copy} and ai_latency_ms < 400`);
+    const halfTaken = await fromHistograms();
+    expect(halfTaken.filter((r) => r.use_case === copy).length).toBeGreaterThan(0);
+    expect(halfTaken).toEqual(await fromRollups());
+    await tdb.database.rows(sql`delete from decisions where use_case = ${copy}`);
+    expect(await fromHistograms()).toEqual(kept);
+    expect(await fromRollups()).toEqual(kept);
+  });
+
   it('when the time series is read per hour or per day, whole or by stage, then the hourly rollups give the exact series over the raw decisions', async () => {
     const series = new TimeseriesStore(tdb.database);
     for (const bucket of ['hour', 'day'] as const) {
