@@ -139,17 +139,12 @@ export class RollupStore {
     const anyMatches = sql`r.use_case = f.use_case and (f.stage is null or r.stage = f.stage)
       and (f.stage_version is null or r.stage_version = f.stage_version)`;
     // The tick names one stage visit per use case: as plain equalities, the whole key is an index
-    // condition (each cohort's buckets come in order), and the planner's estimate stays low enough
-    // that PostgreSQL does not JIT-compile the reads (over 1,000 use cases, the `is null or`
-    // form cost as much to compile as to run). A cohort is then one (ai_config, model_version) of
-    // the visit's stage.
+    // condition, and the planner's estimate stays low enough that PostgreSQL does not JIT-compile
+    // the reads (over 1,000 use cases, the `is null or` form cost as much to compile as to run).
     const oneStageVisit = requests.every((r) => r.stage !== undefined && r.stageVersion !== undefined);
     const matches = oneStageVisit
       ? sql`r.use_case = f.use_case and r.stage_version = f.stage_version and r.stage = f.stage`
       : anyMatches;
-    const cohortOf = oneStageVisit
-      ? sql.raw('s.ai_config, s.model_version')
-      : sql.raw('s.stage, s.ai_config, s.model_version');
     const preparedRows = <T>(query: SQL) => this.database.preparedRows<T>(query);
     const [rows, latencies, segmentRows, pairs, failures] = await Promise.all([
       preparedRows<CohortRow>(sql`
@@ -173,19 +168,14 @@ export class RollupStore {
         from r cross join lateral (select ${edges('asc')}, ${edges('desc')}) e(first_at, last_at)
         group by 1, 2, 3, 4
         order by min(e.first_at)`),
-      // One row per cohort, its histogram as two arrays (an index lookup per use case, at most
-      // ROLLUP_STRIPES rows a cohort, their buckets summed), ranked here.
+      // A cohort's histogram, a row a stripe (an index lookup per use case, at most ROLLUP_STRIPES
+      // rows a cohort), summed and ranked here: summing the buckets in SQL (unnest, group, order)
+      // cost as much per bucket as the rows a bucket it replaced.
       preparedRows<LatencyRow>(sql`
-        select f.use_case, h.stage, h.ai_config, h.model_version, h.buckets, h.counts
+        select f.use_case, r.stage, r.ai_config, r.model_version, r.buckets, r.counts
         from ${filters} cross join lateral (
-          select min(s.stage) as stage, s.ai_config, s.model_version,
-            array_agg(s.bucket order by s.bucket) as buckets, array_agg(s.n order by s.bucket) as counts
-          from (
-            select r.stage, r.ai_config, r.model_version, u.bucket, sum(u.n::float8) as n
-            from latency_histograms r cross join lateral unnest(r.buckets, r.counts) u(bucket, n)
-            where ${matches}
-            group by 1, 2, 3, 4 having sum(u.n::float8) > 0) s
-          group by ${cohortOf}) h`),
+          select r.stage, r.ai_config, r.model_version, r.buckets, r.counts
+          from latency_histograms r where ${matches} offset 0) r`),
       requests.some((r) => r.segments.length > 0)
         ? preparedRows<
             KeyRow & { segment: string; value: string; compared: number; score_sum: number; failed: number }
@@ -216,10 +206,19 @@ export class RollupStore {
       cohorts.set(keyOf(r), cohort);
       byUseCase.get(r.use_case)?.push(cohort);
     }
+    const histograms = new Map<string, Map<number, number>>();
     for (const r of latencies) {
-      const cohort = cohorts.get(keyOf(r));
-      if (!cohort) continue;
-      const histogram = new Map(r.buckets.map((bucket, i) => [Number(bucket), Number(r.counts[i])]));
+      const key = keyOf(r);
+      if (!cohorts.has(key)) continue;
+      const histogram = histograms.get(key) ?? new Map<number, number>();
+      histograms.set(key, histogram);
+      for (let i = 0; i < r.buckets.length; i++) {
+        const bucket = Number(r.buckets[i]);
+        histogram.set(bucket, (histogram.get(bucket) ?? 0) + Number(r.counts[i]));
+      }
+    }
+    for (const [key, histogram] of histograms) {
+      const cohort = cohorts.get(key)!;
       cohort.latencyP50Ms = histogramPercentile(histogram, 0.5);
       cohort.latencyP95Ms = histogramPercentile(histogram, 0.95);
     }
