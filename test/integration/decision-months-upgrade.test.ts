@@ -1,15 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import { migrate } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Database, migrationsFolder, openDatabase } from '../../src/db/database.js';
+import { type Database, openDatabase } from '../../src/db/database.js';
 import { DecisionStore } from '../../src/ingest/decision-store.js';
+import { databaseBeforeMigration, type ReleaseBeforeDatabase } from '../support/release-before.js';
+import { databaseUrl } from '../support/services.js';
 import { mirrored } from '../support/store-fixtures.js';
-import { databaseUrl, PG_ADMIN_URL } from '../support/services.js';
 
 const UC = 'upgrade';
 const ROWS = 2_000;
@@ -20,24 +14,15 @@ const ROWS = 2_000;
  * rollup and idempotency key is as it was.
  */
 describe('migration 0019 on a database holding decisions', () => {
-  const name = `sg_upgrade_${randomBytes(6).toString('hex')}`;
-  const folder = mkdtempSync(join(tmpdir(), 'sg-migrations-'));
-  let client: postgres.Sql;
+  let release: ReleaseBeforeDatabase;
+  let client: ReleaseBeforeDatabase['client'];
   let database: Database;
   let before: { rows: unknown[]; rollups: unknown[]; indexes: string[] };
 
   beforeAll(async () => {
-    const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database "${name}"`);
-    await admin.end({ timeout: 5 });
     // The migrations as the release before 0019 shipped them.
-    cpSync(migrationsFolder(), folder, { recursive: true });
-    const journalFile = join(folder, 'meta', '_journal.json');
-    const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as { entries: Array<{ idx: number }> };
-    journal.entries = journal.entries.filter((e) => e.idx < 19);
-    writeFileSync(journalFile, JSON.stringify(journal));
-    client = postgres(databaseUrl(name), { max: 1, onnotice: () => {} });
-    await migrate(drizzle(client), { migrationsFolder: folder });
+    release = await databaseBeforeMigration(19);
+    client = release.client;
     await client.unsafe(`
       insert into decisions (use_case, request_id, payload_hash, input, context, stage, stage_version, plan_version,
         ai_config, ai_state, human_decision, ai_decision, ai_at, ai_latency_ms, ai_cost, score, compared_at)
@@ -57,17 +42,13 @@ describe('migration 0019 on a database holding decisions', () => {
         (r) => r.indexname as string,
       ),
     };
-    database = await openDatabase({ url: databaseUrl(name), maxConnections: 2 });
+    database = await openDatabase({ url: databaseUrl(release.name), maxConnections: 2 });
     await database.migrate();
   });
 
   afterAll(async () => {
     await database?.close();
-    await client?.end({ timeout: 5 });
-    const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end({ timeout: 5 });
-    rmSync(folder, { recursive: true, force: true });
+    await release?.drop();
   });
 
   it('when it has run, then every row and rollup is as it was, each row in decisions_legacy as month 0', async () => {

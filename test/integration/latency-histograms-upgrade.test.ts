@@ -1,13 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import { migrate } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrationsFolder } from '../../src/db/database.js';
-import { PG_ADMIN_URL, databaseUrl } from '../support/services.js';
+import { databaseBeforeMigration, type ReleaseBeforeDatabase } from '../support/release-before.js';
 
 const UC = 'latency-upgrade';
 const ROWS = 3_000;
@@ -27,23 +19,14 @@ const FROM_HISTOGRAMS = `
  * kept from then on (the release before reads the per-bucket rollups during a rolling upgrade).
  */
 describe('migration 0022 on a database holding answered decisions', () => {
-  const name = `sg_upgrade_${randomBytes(6).toString('hex')}`;
-  const folder = mkdtempSync(join(tmpdir(), 'sg-migrations-'));
-  let client: postgres.Sql;
+  let release: ReleaseBeforeDatabase;
+  let client: ReleaseBeforeDatabase['client'];
   let before: unknown[];
 
   beforeAll(async () => {
-    const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database "${name}"`);
-    await admin.end({ timeout: 5 });
     // The migrations as the release before 0022 shipped them.
-    cpSync(migrationsFolder(), folder, { recursive: true });
-    const journalFile = join(folder, 'meta', '_journal.json');
-    const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as { entries: Array<{ idx: number }> };
-    journal.entries = journal.entries.filter((e) => e.idx < 22);
-    writeFileSync(journalFile, JSON.stringify(journal));
-    client = postgres(databaseUrl(name), { max: 1, onnotice: () => {} });
-    await migrate(drizzle(client), { migrationsFolder: folder });
+    release = await databaseBeforeMigration(22);
+    client = release.client;
     // Two stage versions and model versions, latencies from 0 ms to a minute; a tenth left owed.
     await client.unsafe(`
       insert into decisions (use_case, request_id, payload_hash, input, context, stage, stage_version, plan_version,
@@ -57,15 +40,11 @@ describe('migration 0022 on a database holding answered decisions', () => {
     // Some taken back, so a bucket may come to 0.
     await client.unsafe(`delete from decisions where use_case = '${UC}' and request_id like 'r-1%'`);
     before = await client.unsafe(PER_BUCKET);
-    await migrate(drizzle(client), { migrationsFolder: migrationsFolder() });
+    await release.migrateForward();
   });
 
   afterAll(async () => {
-    await client?.end({ timeout: 5 });
-    const admin = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end({ timeout: 5 });
-    rmSync(folder, { recursive: true, force: true });
+    await release?.drop();
   });
 
   it('when it has run, then the histograms hold every bucket the per-bucket rollups held, a row a cohort and stripe', async () => {
